@@ -1,0 +1,96 @@
+# berth — build, tests, demo. `make check` and `make demo` are the two entry points.
+CC      ?= gcc
+PKGS    := libseccomp libcap libmnl yajl libarchive libcrypto
+BUILD   := build
+VERSION := 0.1.0
+
+DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev libyajl-dev \
+            libarchive-dev libssl-dev libcriterion-dev busybox-static bash
+
+CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"'
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c17 -Wall -Wextra -Werror -fno-strict-aliasing
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_DIRS  := util conf mounts cgroup seccomp image runtime
+LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+LAUNCH_SRC := $(wildcard launcher/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(BUILD)/obj/%.o)
+LIB_SAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
+LAUNCH_LIB_OBJ := $(filter-out $(BUILD)/obj/launcher/main.o,$(LAUNCH_OBJ))
+LAUNCH_SAN_OBJ := $(filter-out $(BUILD)/san/launcher/main.o,$(LAUNCH_SRC:%.c=$(BUILD)/san/%.o))
+
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(BUILD)/unit-tests
+UNIT_SAN_BIN := $(BUILD)/unit-tests-san
+INTEG_SRC := $(wildcard tests/integration/*.c)
+INTEG_BIN := $(BUILD)/integration-tests
+PROBE_BIN := $(BUILD)/probe
+
+.PHONY: all deps check unit integration demo bench clean format layers
+all: $(BUILD)/berth
+
+deps:
+	@./scripts/deps.sh $(DEB_PKGS)
+
+$(BUILD)/obj/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libberth.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/berth: $(LAUNCH_OBJ) $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) -o $@ $(LAUNCH_OBJ) $(BUILD)/libberth.a $(PKG_LIBS)
+
+$(UNIT_BIN): $(UNIT_SRC) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(UNIT_SRC) $(LAUNCH_LIB_OBJ) \
+		$(BUILD)/libberth.a $(PKG_LIBS) -lcriterion
+
+$(UNIT_SAN_BIN): $(UNIT_SRC) $(LIB_SAN_OBJ) $(LAUNCH_SAN_OBJ)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O1 $(SAN_FLAGS) $(PKG_CFLAGS) -o $@ $(UNIT_SRC) \
+		$(LAUNCH_SAN_OBJ) $(LIB_SAN_OBJ) $(PKG_LIBS) -lcriterion
+
+$(PROBE_BIN): tests/probe/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o $@ $<
+
+$(INTEG_BIN): $(INTEG_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libberth.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(INTEG_SRC) $(BUILD)/libberth.a \
+		$(PKG_LIBS) -lcriterion
+
+unit: $(UNIT_BIN) $(UNIT_SAN_BIN)
+	$(UNIT_BIN) --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(UNIT_SAN_BIN) --jobs 2
+
+integration: $(BUILD)/berth $(PROBE_BIN) $(INTEG_BIN)
+	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) $(INTEG_BIN) --jobs 1
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+demo: deps
+	$(MAKE) all
+	./scripts/demo.sh $(abspath $(BUILD)/berth)
+
+bench: all
+	./bench/run.sh $(abspath $(BUILD)/berth)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+layers:
+	python3 ../shared/tools/layers.py .
+
+clean:
+	rm -rf $(BUILD)

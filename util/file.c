@@ -1,0 +1,152 @@
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int read_fd_all(int fd, size_t max, char **out, size_t *len, struct berr *err)
+{
+    size_t cap = 4096, n = 0;
+    _cleanup_free_ char *buf = xmalloc(cap);
+    for (;;) {
+        if (n + 1 >= cap) {
+            cap *= 2;
+            buf = xrealloc(buf, cap);
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return berr_errno(err, "read");
+        if (r == 0)
+            break;
+        n += (size_t)r;
+        if (n > max)
+            return berr_set(err, BERR_FAILED, "file larger than %zu bytes", max);
+    }
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    *out = steal_ptr(&buf);
+    return 0;
+}
+
+int read_file_at(int dirfd, const char *name, size_t max, char **out, size_t *len, struct berr *err)
+{
+    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return berr_errno(err, "open %s", name);
+    if (read_fd_all(fd, max, out, len, err) < 0)
+        return berr_wrap(err, "%s", name);
+    return 0;
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                         struct berr *err)
+{
+    char tmp[256];
+    snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
+    _cleanup_close_ int fd =
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    if (fd < 0)
+        return berr_errno(err, "create %s", tmp);
+    if (write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0) {
+        berr_errno(err, "write %s", name);
+        unlinkat(dirfd, tmp, 0);
+        return -1;
+    }
+    if (renameat(dirfd, tmp, dirfd, name) < 0) {
+        berr_errno(err, "rename %s", name);
+        unlinkat(dirfd, tmp, 0);
+        return -1;
+    }
+    return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode, struct berr *err)
+{
+    _cleanup_free_ char *p = xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+            return berr_errno(err, "mkdir %s", p);
+        *s = '/';
+    }
+    if (mkdir(p, mode) < 0 && errno != EEXIST)
+        return berr_errno(err, "mkdir %s", p);
+    return 0;
+}
+
+static int remove_children(int dfd, dev_t dev, struct berr *err);
+
+static int remove_entry(int dirfd, const char *name, dev_t dev, struct berr *err)
+{
+    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR && errno != EPERM)
+        return berr_errno(err, "remove %s", name);
+    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return berr_errno(err, "open %s", name);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return berr_errno(err, "stat %s", name);
+    if (st.st_dev != dev)
+        return berr_errnum(err, EBUSY, "remove %s: a mount is still there", name);
+    if (remove_children(fd, dev, err) < 0)
+        return berr_wrap(err, "%s", name);
+    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+        return berr_errno(err, "rmdir %s", name);
+    return 0;
+}
+
+static int remove_children(int dfd, dev_t dev, struct berr *err)
+{
+    int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+    if (dup_fd < 0)
+        return berr_errno(err, "dup");
+    DIR *d = fdopendir(dup_fd);
+    if (!d) {
+        close(dup_fd);
+        return berr_errno(err, "opendir");
+    }
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        if (remove_entry(dfd, de->d_name, dev, err) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int remove_tree_at(int dirfd, const char *name, struct berr *err)
+{
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return errno == ENOENT ? 0 : berr_errno(err, "stat %s", name);
+    return remove_entry(dirfd, name, st.st_dev, err);
+}

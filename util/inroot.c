@@ -1,0 +1,107 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
+{
+    struct open_how how = {
+        .flags = (uint64_t)(flags | O_CLOEXEC),
+        .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    while (*path == '/')
+        path++;
+    if (!*path)
+        path = ".";
+    for (;;) {
+        long fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+        if (fd >= 0 || errno != EAGAIN)
+            return (int)fd;
+    }
+}
+
+char *path_clean(const char *path)
+{
+    size_t len = strlen(path);
+    char *out = xmalloc(len + 2);
+    size_t o = 0;
+    out[o++] = '/';
+    const char *p = path;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        const char *end = strchrnul(p, '/');
+        size_t n = (size_t)(end - p);
+        if (n == 0)
+            break;
+        if (n == 1 && p[0] == '.') {
+            /* skip */
+        } else if (n == 2 && p[0] == '.' && p[1] == '.') {
+            while (o > 1 && out[o - 1] != '/')
+                o--;
+            if (o > 1)
+                o--;
+        } else {
+            if (o > 1)
+                out[o++] = '/';
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p = end;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+int mkdir_p_in_root(int rootfd, const char *path, struct berr *err)
+{
+    _cleanup_free_ char *clean = path_clean(path);
+    _cleanup_close_ int cur = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0);
+    if (cur < 0)
+        return berr_errno(err, "open root");
+    /* Walk from the root, so each step is resolved again inside it: a symlink planted in the
+     * image can point anywhere, and RESOLVE_IN_ROOT keeps it below rootfd. */
+    size_t len = strlen(clean);
+    for (size_t i = 1; i <= len; i++) {
+        if (clean[i] != '/' && clean[i] != '\0')
+            continue;
+        char saved = clean[i];
+        clean[i] = '\0';
+        int fd = open_in_root(rootfd, clean, O_PATH | O_DIRECTORY, 0);
+        if (fd < 0 && errno == ENOENT) {
+            const char *base = strrchr(clean, '/') + 1;
+            if (mkdirat(cur, base, 0755) < 0 && errno != EEXIST)
+                return berr_errno(err, "mkdir %s", clean);
+            fd = open_in_root(rootfd, clean, O_PATH | O_DIRECTORY, 0);
+        }
+        if (fd < 0)
+            return berr_errno(err, "open %s", clean);
+        close(cur);
+        cur = fd;
+        clean[i] = saved;
+    }
+    return steal_fd(&cur);
+}
+
+int open_parent_in_root(int rootfd, const char *path, bool create, int *parent_fd,
+                        const char **base, struct berr *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash[1] == '\0')
+        return berr_set(err, BERR_USAGE, "%s: not a path to a file", path);
+    _cleanup_free_ char *dir = strndup(path, (size_t)(slash - path));
+    if (!dir)
+        abort();
+    int fd = create ? mkdir_p_in_root(rootfd, *dir ? dir : "/", err)
+                    : open_in_root(rootfd, *dir ? dir : "/", O_PATH | O_DIRECTORY, 0);
+    if (fd < 0)
+        return create ? -1 : berr_errno(err, "open %s", *dir ? dir : "/");
+    *parent_fd = fd;
+    *base = slash + 1;
+    return 0;
+}

@@ -1,0 +1,95 @@
+#include "util.h"
+
+#include <string.h>
+
+int json_parse(const char *text, yajl_val *out, struct berr *err)
+{
+    char ebuf[512] = "";
+    yajl_val v = yajl_tree_parse(text, ebuf, sizeof(ebuf));
+    if (!v) {
+        /* yajl's message spans lines; keep the first, it names the problem. */
+        ebuf[strcspn(ebuf, "\n")] = '\0';
+        return berr_set(err, BERR_FAILED, "invalid JSON: %s", *ebuf ? ebuf : "parse error");
+    }
+    *out = v;
+    return 0;
+}
+
+yajl_val json_get(yajl_val obj, const char *key)
+{
+    if (!obj || !YAJL_IS_OBJECT(obj))
+        return NULL;
+    for (size_t i = 0; i < obj->u.object.len; i++) {
+        if (strcmp(obj->u.object.keys[i], key) == 0)
+            return obj->u.object.values[i];
+    }
+    return NULL;
+}
+
+const char *json_get_str(yajl_val obj, const char *key)
+{
+    yajl_val v = json_get(obj, key);
+    return YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+void json_get_strv(yajl_val obj, const char *key, struct strv *out)
+{
+    yajl_val v = json_get(obj, key);
+    if (!YAJL_IS_ARRAY(v))
+        return;
+    for (size_t i = 0; i < v->u.array.len; i++) {
+        if (YAJL_IS_STRING(v->u.array.values[i]))
+            strv_push(out, v->u.array.values[i]->u.string);
+    }
+}
+
+yajl_gen json_gen_new(bool pretty)
+{
+    yajl_gen g = yajl_gen_alloc(NULL);
+    if (!g)
+        abort();
+    if (pretty) {
+        yajl_gen_config(g, yajl_gen_beautify, 1);
+        yajl_gen_config(g, yajl_gen_indent_string, "    ");
+    }
+    return g;
+}
+
+void json_str(yajl_gen g, const char *s)
+{
+    if (s)
+        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+    else
+        yajl_gen_null(g);
+}
+
+void json_key_str(yajl_gen g, const char *key, const char *val)
+{
+    json_str(g, key);
+    json_str(g, val);
+}
+
+void json_key_int(yajl_gen g, const char *key, long long val)
+{
+    json_str(g, key);
+    yajl_gen_integer(g, val);
+}
+
+void json_key_bool(yajl_gen g, const char *key, bool val)
+{
+    json_str(g, key);
+    yajl_gen_bool(g, val);
+}
+
+void json_key_strv(yajl_gen g, const char *key, const struct strv *val)
+{
+    json_str(g, key);
+    if (!val) {
+        yajl_gen_null(g);
+        return;
+    }
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < val->n; i++)
+        json_str(g, val->v[i]);
+    yajl_gen_array_close(g);
+}

@@ -1,0 +1,71 @@
+#include "util.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+void format_rfc3339(const struct timespec *ts, char out[40])
+{
+    struct tm tm;
+    gmtime_r(&ts->tv_sec, &tm);
+    size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 40 - n, ".%09ldZ", ts->tv_nsec);
+}
+
+int parse_rfc3339(const char *s, struct timespec *ts)
+{
+    struct tm tm = {0};
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -1;
+    long ns = 0;
+    if (*p == '.') {
+        long scale = 100000000;
+        for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+            ns += (*p - '0') * scale;
+    }
+    ts->tv_sec = timegm(&tm);
+    ts->tv_nsec = ns;
+    return 0;
+}
+
+/* The wording of docker's go-units HumanDuration, which `docker ps` shows. */
+void human_duration(double seconds, char *out, size_t outlen)
+{
+    long s = (long)seconds;
+    if (s < 1) {
+        snprintf(out, outlen, "Less than a second");
+    } else if (s == 1) {
+        snprintf(out, outlen, "1 second");
+    } else if (s < 60) {
+        snprintf(out, outlen, "%ld seconds", s);
+    } else if (s / 60 == 1) {
+        snprintf(out, outlen, "About a minute");
+    } else if (s / 60 < 60) {
+        snprintf(out, outlen, "%ld minutes", s / 60);
+    } else if (lround(seconds / 3600) == 1) {
+        snprintf(out, outlen, "About an hour");
+    } else if (s / 3600 < 48) {
+        snprintf(out, outlen, "%ld hours", lround(seconds / 3600));
+    } else if (s / 3600 < 24 * 7 * 2) {
+        snprintf(out, outlen, "%ld days", s / 3600 / 24);
+    } else if (s / 3600 < 24 * 30 * 2) {
+        snprintf(out, outlen, "%ld weeks", s / 3600 / 24 / 7);
+    } else if (s / 3600 < 24 * 365 * 2) {
+        snprintf(out, outlen, "%ld months", s / 3600 / 24 / 30);
+    } else {
+        snprintf(out, outlen, "%ld years", s / 3600 / 24 / 365);
+    }
+}
+
+void human_size(double bytes, char *out, size_t outlen)
+{
+    static const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    size_t i = 0;
+    while (bytes >= 1000 && i + 1 < ARRAY_SIZE(units)) {
+        bytes /= 1000;
+        i++;
+    }
+    /* go-units prints 4 significant digits with %.4g */
+    snprintf(out, outlen, "%.4g%s", bytes, units[i]);
+}

@@ -1,0 +1,175 @@
+/* util — what every module shares: the error type, cleanup attributes, fd and file helpers
+ * (everything relative to a directory fd, every fd O_CLOEXEC), in-root path resolution,
+ * small JSON helpers over yajl, SHA-256 and random ids. Knows nothing of containers. */
+#ifndef BERTH_UTIL_H
+#define BERTH_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+/* What kind of failure, so a front end can pick docker's exit code without parsing text. */
+enum berr_kind {
+    BERR_FAILED = 0,    /* berth itself failed: 125 for run, 1 for other commands */
+    BERR_NOT_FOUND,     /* no such container / image */
+    BERR_CMD_NOT_FOUND, /* the container's command does not exist: 127 */
+    BERR_CMD_NOT_EXEC,  /* the container's command cannot be executed: 126 */
+    BERR_CONFLICT,      /* name in use, cidfile present */
+    BERR_USAGE,         /* bad flag or argument */
+};
+
+struct berr {
+    int errnum; /* errno of the root cause, 0 when there is none */
+    enum berr_kind kind;
+    char msg[2048];
+};
+
+/* Each returns -1 so callers can write `return berr_errno(err, "open %s", p);`. */
+int berr_set(struct berr *err, enum berr_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Message "<fmt>: <strerror(errno)>", errnum = errno. */
+int berr_errno(struct berr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Same with an explicit errno value. */
+int berr_errnum(struct berr *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefix context: "<fmt>: <previous message>". */
+int berr_wrap(struct berr *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- ownership ------------------------------------------------------------------------- */
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_close_ _cleanup_(close_fdp)
+#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_strv_ _cleanup_(strv_freep)
+
+void close_fdp(int *fd);
+void freep(void *p);
+void fclosep(FILE **f);
+
+static inline void *steal_ptr_(void **p)
+{
+    void *v = *p;
+    *p = NULL;
+    return v;
+}
+#define steal_ptr(pp) steal_ptr_((void **)(pp))
+
+static inline int steal_fd(int *fd)
+{
+    int v = *fd;
+    *fd = -1;
+    return v;
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation failure is not an error we can report usefully: abort. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- string vectors (NULL-terminated) -------------------------------------------------- */
+
+struct strv {
+    char **v;
+    size_t n, cap;
+};
+void strv_push(struct strv *s, const char *str);
+void strv_push_owned(struct strv *s, char *str);
+void strv_free(struct strv *s);
+void strv_freep(struct strv *s);
+/* Index of the first "KEY=..." entry whose key equals that of kv (up to '='), or -1. */
+ssize_t strv_find_env(const struct strv *s, const char *kv);
+/* Replace the entry with the same key, or append. */
+void strv_set_env(struct strv *s, const char *kv);
+
+bool str_has_prefix(const char *s, const char *prefix);
+/* Strict decimal parsing: the whole string, no sign unless allowed, within [min, max]. */
+int parse_long(const char *s, long long min, long long max, long long *out);
+
+/* ---- files ----------------------------------------------------------------------------- */
+
+/* Read a whole (small) file into a NUL-terminated buffer, capped at max bytes. */
+int read_file_at(int dirfd, const char *name, size_t max, char **out, size_t *len,
+                 struct berr *err);
+int read_fd_all(int fd, size_t max, char **out, size_t *len, struct berr *err);
+int write_all(int fd, const void *buf, size_t len);
+/* temp file + fsync-less rename in dirfd: readers see the old or the new content, never half. */
+int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
+                         struct berr *err);
+/* mkdir -p of a host path we own (store roots). */
+int mkdir_p(const char *path, mode_t mode, struct berr *err);
+/* Remove a directory tree below dirfd/name without following symlinks or crossing mounts. */
+int remove_tree_at(int dirfd, const char *name, struct berr *err);
+
+/* ---- in-root resolution ---------------------------------------------------------------- */
+
+/* openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: symlinks and ".." never leave rootfd. */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+/* Make every missing directory of path inside rootfd (0755), return an O_PATH fd of the last.
+ * A component that exists but is not a directory is ENOTDIR. */
+int mkdir_p_in_root(int rootfd, const char *path, struct berr *err);
+/* Split an absolute, cleaned path into its parent (opened in root, created if missing) and the
+ * last component. The caller owns *parent_fd; *base points into path. */
+int open_parent_in_root(int rootfd, const char *path, bool create, int *parent_fd,
+                        const char **base, struct berr *err);
+/* Lexically clean an absolute path: collapse "//", "." and ".." (".." at "/" stays "/"). */
+char *path_clean(const char *path);
+
+/* ---- identifiers and hashing ----------------------------------------------------------- */
+
+/* 64 lowercase hex chars from getrandom, first 12 not all digits (docker's rule). */
+int random_id(char out[65], struct berr *err);
+/* hex of SHA-256 of buf. */
+void sha256_hex(const void *buf, size_t len, char out[65]);
+struct sha256_stream;
+struct sha256_stream *sha256_stream_new(void);
+void sha256_stream_update(struct sha256_stream *s, const void *buf, size_t len);
+void sha256_stream_final(struct sha256_stream *s, char out[65]); /* frees s */
+
+/* ---- time ------------------------------------------------------------------------------ */
+
+/* RFC 3339 with nanoseconds, UTC, as docker prints times: 2026-11-29T12:00:00.123456789Z */
+void format_rfc3339(const struct timespec *ts, char out[40]);
+int parse_rfc3339(const char *s, struct timespec *ts);
+/* "2 minutes ago", "About an hour ago": docker's go-units HumanDuration. */
+void human_duration(double seconds, char *out, size_t outlen);
+/* "1.23MB", "45.6kB": docker's go-units HumanSize (decimal). */
+void human_size(double bytes, char *out, size_t outlen);
+
+/* ---- JSON (yajl) ---------------------------------------------------------------------- */
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+/* Parse a document; on failure the message carries yajl's position text. */
+int json_parse(const char *text, yajl_val *out, struct berr *err);
+/* Member of an object (NULL when absent or when v is not an object). */
+yajl_val json_get(yajl_val obj, const char *key);
+/* String member, or NULL. */
+const char *json_get_str(yajl_val obj, const char *key);
+/* Appends the strings of an array member; other types are skipped. */
+void json_get_strv(yajl_val obj, const char *key, struct strv *out);
+yajl_gen json_gen_new(bool pretty);
+void json_str(yajl_gen g, const char *s); /* NULL writes JSON null */
+void json_key_str(yajl_gen g, const char *key, const char *val);
+void json_key_int(yajl_gen g, const char *key, long long val);
+void json_key_bool(yajl_gen g, const char *key, bool val);
+void json_key_strv(yajl_gen g, const char *key, const struct strv *val); /* NULL → null */
+
+/* ---- debug ----------------------------------------------------------------------------- */
+
+bool debug_enabled(void);
+void debugf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
