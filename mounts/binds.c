@@ -1,0 +1,197 @@
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+void mount_bind_free(struct mount_bind *b)
+{
+    free(b->source);
+    free(b->dest);
+    *b = (struct mount_bind){0};
+}
+
+static int parse_mode(const char *mode, bool *readonly, struct berr *err)
+{
+    _cleanup_free_ char *copy = xstrdup(mode);
+    int rw_seen = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(tok, "ro") || !strcmp(tok, "rw")) {
+            *readonly = !strcmp(tok, "ro");
+            rw_seen++;
+        } else if (!strcmp(tok, "private") || !strcmp(tok, "rprivate")) {
+            /* binds are always private: the default, accepted for docker compatibility */
+        } else {
+            return berr_set(err, BERR_USAGE, "invalid mode: %s", mode);
+        }
+    }
+    if (rw_seen > 1)
+        return berr_set(err, BERR_USAGE, "invalid mode: %s", mode);
+    return 0;
+}
+
+int mounts_parse_volume(const char *arg, struct mount_bind *out, struct berr *err)
+{
+    _cleanup_free_ char *copy = xstrdup(arg);
+    char *parts[3] = {0};
+    size_t n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
+        if (n == 3)
+            return berr_set(err, BERR_USAGE, "invalid spec: %s: too many colons", arg);
+        parts[n++] = tok;
+    }
+    if (n < 2)
+        return berr_set(err, BERR_USAGE,
+                        "invalid spec: %s: berth supports only bind mounts (SRC:DST[:MODE])", arg);
+    if (parts[0][0] != '/')
+        return berr_set(err, BERR_USAGE,
+                        "invalid spec: %s: source must be an absolute path (named volumes are "
+                        "not supported)",
+                        arg);
+    if (parts[1][0] != '/')
+        return berr_set(err, BERR_USAGE,
+                        "invalid mount config for type \"bind\": invalid mount path: '%s' mount "
+                        "path must be absolute",
+                        parts[1]);
+    _cleanup_free_ char *dest = path_clean(parts[1]);
+    if (!strcmp(dest, "/"))
+        return berr_set(err, BERR_USAGE, "invalid specification: destination can't be '/' in '%s'",
+                        arg);
+    bool readonly = false;
+    if (n == 3 && parse_mode(parts[2], &readonly, err) < 0)
+        return -1;
+    out->source = path_clean(parts[0]);
+    out->dest = steal_ptr(&dest);
+    out->readonly = readonly;
+    return 0;
+}
+
+int mounts_prepare_sources(const struct mount_bind *binds, size_t n, struct berr *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(binds[i].source, &st) == 0)
+            continue;
+        if (errno != ENOENT)
+            return berr_errno(err, "bind mount %s", binds[i].source);
+        /* docker's -v creates a missing source as a root-owned 0755 directory */
+        if (mkdir_p(binds[i].source, 0755, err) < 0)
+            return berr_wrap(err, "bind mount %s", binds[i].source);
+    }
+    return 0;
+}
+
+/* The destination must exist with the source's type (dir or not); create it if missing. */
+static int open_bind_target(int rootfd, const char *dest, bool is_dir, struct berr *err)
+{
+    int fd = open_in_root(rootfd, dest, O_PATH, 0);
+    if (fd < 0 && errno != ENOENT)
+        return berr_errno(err, "open %s", dest);
+    if (fd < 0 && is_dir)
+        return mkdir_p_in_root(rootfd, dest, err);
+    if (fd < 0) {
+        _cleanup_close_ int parent = -1;
+        const char *base = NULL;
+        if (open_parent_in_root(rootfd, dest, true, &parent, &base, err) < 0)
+            return -1;
+        _cleanup_close_ int dirfd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0)
+            return berr_errno(err, "open parent of %s", dest);
+        _cleanup_close_ int f =
+            openat(dirfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f < 0)
+            return berr_errno(err, "create %s", dest);
+        fd = open_in_root(rootfd, dest, O_PATH, 0);
+        if (fd < 0)
+            return berr_errno(err, "open %s", dest);
+        return fd;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        return berr_errno(err, "stat %s", dest);
+    }
+    if (S_ISDIR(st.st_mode) != is_dir) {
+        close(fd);
+        return berr_set(err, BERR_USAGE,
+                        "cannot mount %s onto %s: Are you trying to mount a directory onto a "
+                        "file (or vice-versa)?",
+                        is_dir ? "a directory" : "a file", dest);
+    }
+    return fd;
+}
+
+int attach_tree(int treefd, int targetfd, bool readonly, struct berr *err)
+{
+    struct mount_attr attr = {.propagation = MS_PRIVATE};
+    if (readonly)
+        attr.attr_set = MOUNT_ATTR_RDONLY;
+    /* AT_RECURSIVE: a :ro bind of /sys/fs/cgroup must leave no writable submount inside. */
+    if (syscall(SYS_mount_setattr, treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
+        0)
+        return berr_errno(err, "set mount attributes");
+    if (syscall(SYS_move_mount, treefd, "", targetfd, "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return berr_errno(err, "move mount");
+    return 0;
+}
+
+int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
+{
+    _cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, b->source,
+                                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    if (tree < 0)
+        return berr_errno(err, "bind mount %s", b->source);
+    struct stat st;
+    if (fstat(tree, &st) < 0)
+        return berr_errno(err, "stat %s", b->source);
+    _cleanup_close_ int target = open_bind_target(rootfd, b->dest, S_ISDIR(st.st_mode), err);
+    if (target < 0)
+        return berr_wrap(err, "bind mount %s", b->source);
+    if (attach_tree(tree, target, b->readonly, err) < 0)
+        return berr_wrap(err, "bind mount %s on %s", b->source, b->dest);
+    return 0;
+}
+
+int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
+                 struct berr *err)
+{
+    _cleanup_close_ int tree =
+        (int)syscall(SYS_open_tree, srcdir, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0)
+        return berr_errno(err, "open %s", name);
+    _cleanup_close_ int target = open_bind_target(rootfd, dest, false, err);
+    if (target < 0)
+        return -1;
+    if (attach_tree(tree, target, readonly, err) < 0)
+        return berr_wrap(err, "bind %s", dest);
+    return 0;
+}
+
+static size_t depth(const char *path)
+{
+    size_t d = 0;
+    for (; *path; path++)
+        d += *path == '/';
+    return d;
+}
+
+/* docker mounts shallower destinations first so a deeper bind lands on top of its parent */
+const struct mount_bind **binds_by_depth(const struct mount_bind *binds, size_t n)
+{
+    const struct mount_bind **order = xcalloc(n + 1, sizeof(*order));
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        while (j > 0 && depth(order[j - 1]->dest) > depth(binds[i].dest)) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = &binds[i];
+    }
+    return order;
+}

@@ -1,0 +1,23 @@
+/* Private to mounts/: helpers shared by its files. */
+#ifndef BERTH_MOUNTS_INTERNAL_H
+#define BERTH_MOUNTS_INTERNAL_H
+
+#include "mounts.h"
+
+/* Make treefd (from open_tree) private, optionally read-only recursively, and move it onto
+ * targetfd. */
+int attach_tree(int treefd, int targetfd, bool readonly, struct berr *err);
+/* Bind a host path (recursive) onto its destination inside rootfd. */
+int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err);
+/* Bind srcdir/name (a file we made) onto dest inside rootfd. */
+int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
+                 struct berr *err);
+/* Pointers to binds, shallowest destination first, stable; NULL-terminated, caller frees. */
+const struct mount_bind **binds_by_depth(const struct mount_bind *binds, size_t n);
+/* docker's masked paths (hidden) and read-only paths under /proc and /sys. */
+int mounts_mask_paths(int rootfd, struct berr *err);
+/* "/proc/self/fd/N" for mount(2) targets. */
+#define FD_PATH_MAX 32
+void fd_path(int fd, char out[FD_PATH_MAX]);
+
+#endif

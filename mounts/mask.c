@@ -1,0 +1,122 @@
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+/* docker's MaskedPaths (moby daemon/pkg/oci/defaults.go, v29) */
+static const char *const masked_paths[] = {
+    "/proc/acpi",
+    "/proc/asound",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/sys/devices/virtual/powercap",
+    "/sys/firmware",
+};
+
+static const char *const readonly_paths[] = {
+    "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+
+/* Masking binds the container's /dev/null: make sure it is the real device and not a file an
+ * image or a bind could have put there. */
+static int open_dev_null(int rootfd, struct berr *err)
+{
+    int fd = open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0);
+    if (fd < 0)
+        return berr_errno(err, "open /dev/null");
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return berr_set(err, BERR_FAILED, "/dev/null in the container is not the null device");
+    }
+    return fd;
+}
+
+static int mask_one(int rootfd, int devnull, const char *path, struct berr *err)
+{
+    _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+    if (fd < 0)
+        return (errno == ENOENT || errno == EACCES) ? 0 : berr_errno(err, "open %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return berr_errno(err, "stat %s", path);
+    char target[FD_PATH_MAX];
+    fd_path(fd, target);
+    if (S_ISDIR(st.st_mode)) {
+        if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1") < 0)
+            return berr_errno(err, "mask %s", path);
+        return 0;
+    }
+    char src[FD_PATH_MAX];
+    fd_path(devnull, src);
+    if (mount(src, target, NULL, MS_BIND, NULL) < 0)
+        return berr_errno(err, "mask %s", path);
+    return 0;
+}
+
+static int readonly_one(int rootfd, const char *path, struct berr *err)
+{
+    _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : berr_errno(err, "open %s", path);
+    _cleanup_close_ int tree = (int)syscall(
+        SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (tree < 0)
+        return berr_errno(err, "read-only %s", path);
+    if (attach_tree(tree, fd, true, err) < 0)
+        return berr_wrap(err, "read-only %s", path);
+    return 0;
+}
+
+/* Newer docker also masks each cpu's thermal_throttle directory. */
+static int mask_thermal_throttle(int rootfd, int devnull, struct berr *err)
+{
+    _cleanup_close_ int cpus =
+        open_in_root(rootfd, "/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, 0);
+    if (cpus < 0)
+        return 0;
+    DIR *d = fdopendir(dup(cpus));
+    if (!d)
+        return berr_errno(err, "open /sys/devices/system/cpu");
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (strncmp(de->d_name, "cpu", 3) || de->d_name[3] < '0' || de->d_name[3] > '9')
+            continue;
+        char path[300];
+        snprintf(path, sizeof(path), "/sys/devices/system/cpu/%s/thermal_throttle", de->d_name);
+        rc = mask_one(rootfd, devnull, path, err);
+    }
+    closedir(d);
+    return rc;
+}
+
+int mounts_mask_paths(int rootfd, struct berr *err)
+{
+    _cleanup_close_ int devnull = open_dev_null(rootfd, err);
+    if (devnull < 0)
+        return -1;
+    for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
+        if (mask_one(rootfd, devnull, masked_paths[i], err) < 0)
+            return -1;
+    }
+    if (mask_thermal_throttle(rootfd, devnull, err) < 0)
+        return -1;
+    for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
+        if (readonly_one(rootfd, readonly_paths[i], err) < 0)
+            return -1;
+    }
+    return 0;
+}

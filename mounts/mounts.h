@@ -1,0 +1,50 @@
+/* mounts — the container's filesystem view, built inside its fresh mount namespace: the
+ * rootfs as an overlay of image layers under a per-container scaffold (upper dir), docker's
+ * default mounts (/proc, /dev and its nodes, /dev/pts, /dev/shm, /dev/mqueue, /sys), bind mounts
+ * (recursive, private, recursively read-only for :ro), masked and read-only paths, pivot_root,
+ * and the final read-only root. Every destination is resolved inside the rootfs and mounted
+ * through a file descriptor, never by joining strings. Knows nothing of processes or images. */
+#ifndef BERTH_MOUNTS_H
+#define BERTH_MOUNTS_H
+
+#include "util/util.h"
+
+struct mount_bind {
+    char *source; /* absolute host path */
+    char *dest;   /* absolute, cleaned container path, not "/" */
+    bool readonly;
+};
+
+/* Parse docker's `-v SRC:DST[:MODE]` (bind mounts only: SRC must be absolute). */
+int mounts_parse_volume(const char *arg, struct mount_bind *out, struct berr *err);
+void mount_bind_free(struct mount_bind *b);
+
+struct mounts_spec {
+    const struct strv *layers; /* unpacked layer dirs, bottom first */
+    /* Paths, not fds: an fd opened before the clone points into the host's mount namespace,
+     * where nothing of the container may be mounted. */
+    const char *scaffold_path; /* per-container dir: upper/, work/, rootfs/ live here */
+    bool readonly_root;
+    const struct mount_bind *binds;
+    size_t nbinds;
+    const char *etc_path; /* dir holding hostname, hosts, resolv.conf to bind in /etc */
+};
+
+/* Host side, before the container exists: check each bind source (docker creates a missing
+ * one as a 0755 directory). */
+int mounts_prepare_sources(const struct mount_bind *binds, size_t n, struct berr *err);
+
+/* Create the empty scaffold layout (upper/, work/, rootfs/) under scaffold_fd. */
+int mounts_make_scaffold(int scaffold_fd, struct berr *err);
+
+/* Container side (in the new mount namespace, before pivot): assemble everything. On success
+ * *rootfd is an O_PATH fd of the finished root, ready for mounts_enter_root. */
+int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd, struct berr *err);
+
+/* pivot_root into rootfd, detach the old root, chdir("/"). */
+int mounts_enter_root(int rootfd, struct berr *err);
+
+/* After pivot: make / read-only if asked (the mounts on top keep their own modes). */
+int mounts_finalize(const struct mounts_spec *spec, struct berr *err);
+
+#endif

@@ -1,0 +1,268 @@
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+
+void fd_path(int fd, char out[FD_PATH_MAX])
+{
+    snprintf(out, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
+
+int mounts_make_scaffold(int scaffold_fd, struct berr *err)
+{
+    static const char *const dirs[] = {"upper", "work", "rootfs"};
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        if (mkdirat(scaffold_fd, dirs[i], 0755) < 0 && errno != EEXIST)
+            return berr_errno(err, "mkdir scaffold/%s", dirs[i]);
+    }
+    return 0;
+}
+
+/* The layers' common parent becomes the cwd so lowerdir= holds short relative names: a
+ * page-sized option string then fits about sixty layers. */
+/* The layers' common parent becomes the cwd so lowerdir= holds short relative names: a
+ * page-sized option then fits about sixty layers. */
+static char *lowerdir_option(const struct strv *layers, char **layers_dir, struct berr *err)
+{
+    if (layers->n == 0) {
+        berr_set(err, BERR_FAILED, "image has no layers");
+        return NULL;
+    }
+    const char *first = layers->v[0];
+    size_t dirlen = (size_t)(strrchr(first, '/') - first);
+    size_t len = 0;
+    for (size_t i = 0; i < layers->n; i++)
+        len += strlen(layers->v[i]) + 1;
+    char *lower = xcalloc(1, len + 1);
+    /* overlay lists the top layer first */
+    for (size_t i = layers->n; i-- > 0;) {
+        const char *l = layers->v[i];
+        if (strncmp(l, first, dirlen) != 0 || l[dirlen] != '/' || strchr(l + dirlen + 1, '/')) {
+            free(lower);
+            berr_set(err, BERR_FAILED, "layers are not in one store directory");
+            return NULL;
+        }
+        if (*lower)
+            strcat(lower, ":");
+        strcat(lower, l + dirlen + 1);
+    }
+    *layers_dir = strndup(first, dirlen);
+    return lower;
+}
+
+/* The kernel explains a refused overlay in the fs context's log, not in errno. */
+static int fs_error(struct berr *err, int fsfd, const char *what)
+{
+    int saved = errno;
+    char log[512];
+    ssize_t n = read(fsfd, log, sizeof(log) - 1);
+    if (n > 2) {
+        log[n] = '\0';
+        log[strcspn(log, "\n")] = '\0';
+        return berr_set(err, BERR_FAILED, "%s: %s", what, log + 2);
+    }
+    return berr_errnum(err, saved, "%s", what);
+}
+
+static int mount_overlay(const struct mounts_spec *spec, int scaffold, int *rootfd,
+                         struct berr *err)
+{
+    _cleanup_free_ char *layers_dir = NULL;
+    _cleanup_free_ char *lower = lowerdir_option(spec->layers, &layers_dir, err);
+    if (!lower)
+        return -1;
+    _cleanup_free_ char *upper = xasprintf("%s/upper", spec->scaffold_path);
+    _cleanup_free_ char *work = xasprintf("%s/work", spec->scaffold_path);
+    if (chdir(layers_dir) < 0)
+        return berr_errno(err, "chdir %s", layers_dir);
+    _cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+    if (fsfd < 0)
+        return berr_errno(err, "overlayfs");
+    if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return fs_error(err, fsfd, "mount overlay rootfs");
+    _cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
+    if (mnt < 0)
+        return fs_error(err, fsfd, "mount overlay rootfs");
+    _cleanup_close_ int target = openat(scaffold, "rootfs", O_PATH | O_CLOEXEC);
+    if (target < 0)
+        return berr_errno(err, "open scaffold rootfs");
+    if (syscall(SYS_move_mount, mnt, "", target, "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return berr_errno(err, "attach overlay rootfs");
+    *rootfd = openat(scaffold, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*rootfd < 0)
+        return berr_errno(err, "open rootfs");
+    return 0;
+}
+
+struct fs_mount {
+    const char *dest, *fstype, *source;
+    unsigned long flags;
+    const char *data;
+};
+
+/* docker's default mounts (daemon/pkg/oci/defaults.go), in mount order */
+static const struct fs_mount default_mounts[] = {
+    {"/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL},
+    {"/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
+    {"/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+     "newinstance,ptmxmode=0666,mode=0620,gid=5"},
+    {"/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NOEXEC | MS_NODEV, "mode=1777,size=67108864"},
+    {"/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL},
+    {"/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL},
+};
+
+/* An image may not turn /proc, /dev or /sys into symlinks: the kernel filesystems would land
+ * somewhere else in the tree and the masks would miss them. */
+static int open_mount_point(int rootfd, const char *dest, struct berr *err)
+{
+    _cleanup_close_ int made = mkdir_p_in_root(rootfd, dest, err);
+    if (made < 0)
+        return -1;
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+    int fd = (int)syscall(SYS_openat2, rootfd, dest + 1, &how, sizeof(how));
+    if (fd < 0 && errno == ELOOP)
+        return berr_set(err, BERR_FAILED, "image has a symlink on the path of %s", dest);
+    if (fd < 0)
+        return berr_errno(err, "open %s", dest);
+    return fd;
+}
+
+static bool has_user_bind(const struct mounts_spec *spec, const char *dest)
+{
+    for (size_t i = 0; i < spec->nbinds; i++) {
+        if (!strcmp(spec->binds[i].dest, dest))
+            return true;
+    }
+    return false;
+}
+
+static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct berr *err)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
+        const struct fs_mount *m = &default_mounts[i];
+        /* a user mount on the same destination replaces the default (docker's withMounts) */
+        if (has_user_bind(spec, m->dest))
+            continue;
+        _cleanup_close_ int fd = open_mount_point(rootfd, m->dest, err);
+        if (fd < 0)
+            return berr_wrap(err, "mount %s", m->dest);
+        char path[FD_PATH_MAX];
+        fd_path(fd, path);
+        if (mount(m->source, path, m->fstype, m->flags, m->data) < 0)
+            return berr_errno(err, "mount %s on %s", m->fstype, m->dest);
+    }
+    return 0;
+}
+
+struct dev_node {
+    const char *name;
+    unsigned major, minor;
+};
+
+static const struct dev_node dev_nodes[] = {
+    {"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+};
+
+static const char *const dev_links[][2] = {
+    {"fd", "/proc/self/fd"},       {"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
+    {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
+};
+
+static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr *err)
+{
+    if (has_user_bind(spec, "/dev"))
+        return 0;
+    _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
+    if (dev < 0)
+        return berr_errno(err, "open /dev");
+    for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
+        const struct dev_node *d = &dev_nodes[i];
+        if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 &&
+            errno != EEXIST)
+            return berr_errno(err, "mknod /dev/%s", d->name);
+        /* mode again: the umask of whoever runs us must not narrow 0666 */
+        if (fchmodat(dev, d->name, 0666, 0) < 0)
+            return berr_errno(err, "chmod /dev/%s", d->name);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
+        if (symlinkat(dev_links[i][1], dev, dev_links[i][0]) < 0 && errno != EEXIST)
+            return berr_errno(err, "symlink /dev/%s", dev_links[i][0]);
+    }
+    return 0;
+}
+
+static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *err)
+{
+    _cleanup_close_ int etc = open(spec->etc_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (etc < 0)
+        return berr_errno(err, "open %s", spec->etc_path);
+    _cleanup_free_ const struct mount_bind **order = binds_by_depth(spec->binds, spec->nbinds);
+    for (size_t i = 0; i < spec->nbinds; i++) {
+        if (bind_host_path(rootfd, order[i], err) < 0)
+            return -1;
+    }
+    static const char *const etc_files[] = {"hostname", "hosts", "resolv.conf"};
+    for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
+        char dest[64];
+        snprintf(dest, sizeof(dest), "/etc/%s", etc_files[i]);
+        if (has_user_bind(spec, dest))
+            continue;
+        if (bind_file_at(rootfd, etc, etc_files[i], dest, spec->readonly_root, err) < 0)
+            return berr_wrap(err, "mount %s", dest);
+    }
+    return 0;
+}
+
+int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd_out, struct berr *err)
+{
+    /* Nothing done in this namespace may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return berr_errno(err, "make / private");
+    _cleanup_close_ int scaffold = open(spec->scaffold_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (scaffold < 0)
+        return berr_errno(err, "open %s", spec->scaffold_path);
+    _cleanup_close_ int rootfd = -1;
+    if (mount_overlay(spec, scaffold, &rootfd, err) < 0)
+        return -1;
+    if (mount_defaults(spec, rootfd, err) < 0 || populate_dev(spec, rootfd, err) < 0 ||
+        mount_binds(spec, rootfd, err) < 0 || mounts_mask_paths(rootfd, err) < 0)
+        return -1;
+    *rootfd_out = steal_fd(&rootfd);
+    return 0;
+}
+
+int mounts_enter_root(int rootfd, struct berr *err)
+{
+    if (fchdir(rootfd) < 0)
+        return berr_errno(err, "chdir to rootfs");
+    /* pivot_root(".", ".") stacks the old root under the new one; detaching it leaves only
+     * the container's tree, with no path back to the host's. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0)
+        return berr_errno(err, "pivot_root");
+    if (umount2(".", MNT_DETACH) < 0)
+        return berr_errno(err, "detach old root");
+    if (chdir("/") < 0)
+        return berr_errno(err, "chdir /");
+    return 0;
+}
+
+int mounts_finalize(const struct mounts_spec *spec, struct berr *err)
+{
+    if (!spec->readonly_root)
+        return 0;
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+        return berr_errno(err, "make the root read-only");
+    return 0;
+}
