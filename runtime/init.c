@@ -1,0 +1,226 @@
+/* The container's side: from the clone to execve. Runs as the new pid namespace's pid 1, never
+ * prints and never returns: a failure travels to the parent over the sync socket, then _exit. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static __attribute__((noreturn)) void report_and_exit(int sync_fd, const struct berr *err)
+{
+    struct sync_msg m = {.errnum = err->errnum, .kind = (int32_t)err->kind};
+    snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
+    (void)!write(sync_fd, &m, sizeof(m));
+    _exit(127);
+}
+
+static int wait_for_parent(int sync_fd, struct berr *err)
+{
+    char go;
+    ssize_t n;
+    do {
+        n = read(sync_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1)
+        return berr_set(err, BERR_FAILED, "parent went away before the start");
+    return 0;
+}
+
+/* docker's order: PATH, HOSTNAME, the image's and the user's variables, HOME when missing. */
+static void build_env(const struct init_args *a, const struct creds *c, struct strv *env)
+{
+    const struct container_spec *s = a->spec;
+    ssize_t p = strv_find_env(&s->image_env, "PATH");
+    strv_push(env, p >= 0 ? s->image_env.v[p] : "PATH=" DEFAULT_PATH);
+    strv_push_owned(env, xasprintf("HOSTNAME=%s", a->hostname));
+    for (size_t i = 0; i < s->image_env.n; i++)
+        strv_set_env(env, s->image_env.v[i]);
+    for (size_t i = 0; i < s->env.n; i++) {
+        if (strchr(s->env.v[i], '='))
+            strv_set_env(env, s->env.v[i]);
+    }
+    if (strv_find_env(env, "HOME") < 0)
+        strv_push_owned(env, xasprintf("HOME=%s", c->home));
+}
+
+/* --entrypoint replaces the image's entrypoint and drops its Cmd (docker does the same). */
+static void build_argv(const struct container_spec *s, struct strv *argv)
+{
+    const struct strv *ep = s->entrypoint_set ? &s->entrypoint : &s->image_entrypoint;
+    const struct strv *cmd = s->cmd.n ? &s->cmd : s->entrypoint_set ? NULL : &s->image_cmd;
+    for (size_t i = 0; i < ep->n; i++)
+        strv_push(argv, ep->v[i]);
+    for (size_t i = 0; cmd && i < cmd->n; i++)
+        strv_push(argv, cmd->v[i]);
+}
+
+static const char *env_value(const struct strv *env, const char *key)
+{
+    size_t k = strlen(key);
+    for (size_t i = 0; i < env->n; i++) {
+        if (!strncmp(env->v[i], key, k) && env->v[i][k] == '=')
+            return env->v[i] + k + 1;
+    }
+    return NULL;
+}
+
+static int exec_error(struct berr *err, int errnum, const char *cmd)
+{
+    if (errnum == EACCES || errnum == EISDIR || errnum == ENOEXEC)
+        return berr_set(err, BERR_CMD_NOT_EXEC, "exec: \"%s\": %s", cmd,
+                        errnum == EISDIR   ? "is a directory"
+                        : errnum == EACCES ? "permission denied"
+                                           : "exec format error");
+    return berr_set(err, BERR_CMD_NOT_FOUND, "exec: \"%s\": %s", cmd,
+                    errnum == ENOENT ? "no such file or directory" : strerror(errnum));
+}
+
+/* Go's exec.LookPath, as runc does it before starting: a name with a slash is used as is. */
+static int look_path(const char *name, const struct strv *env, char **out, struct berr *err)
+{
+    if (strchr(name, '/')) {
+        *out = xstrdup(name);
+        return 0;
+    }
+    const char *path = env_value(env, "PATH");
+    _cleanup_free_ char *dirs = xstrdup(path ? path : "");
+    char *save = NULL;
+    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        _cleanup_free_ char *cand = xasprintf("%s/%s", *d ? d : ".", name);
+        struct stat st;
+        if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111)) {
+            *out = steal_ptr(&cand);
+            return 0;
+        }
+    }
+    return berr_set(err, BERR_CMD_NOT_FOUND, "exec: \"%s\": executable file not found in $PATH",
+                    name);
+}
+
+static int prepare_stdio(bool interactive, struct berr *err)
+{
+    if (interactive)
+        return 0;
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return berr_errno(err, "open /dev/null");
+    if (dup2(fd, 0) < 0) {
+        close(fd);
+        return berr_errno(err, "stdin");
+    }
+    close(fd);
+    return 0;
+}
+
+static int enter_workdir(const char *wd, struct berr *err)
+{
+    if (chdir(wd) < 0)
+        return berr_errno(err, "chdir to working directory %s", wd);
+    char cwd[4096];
+    /* a cwd outside the root reads "(unreachable)...": never start a process there */
+    if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+        return berr_set(err, BERR_FAILED, "working directory %s is outside the container", wd);
+    return 0;
+}
+
+static void reset_signals(void)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        signal(sig, SIG_DFL);
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static int setup_filesystem(const struct init_args *a, const char *workdir, struct creds *c,
+                            struct berr *err)
+{
+    _cleanup_close_ int rootfd = -1;
+    if (mounts_build_rootfs(&a->mounts, &rootfd, err) < 0)
+        return -1;
+    if (mounts_enter_root(rootfd, err) < 0)
+        return -1;
+    _cleanup_close_ int newroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (newroot < 0)
+        return berr_errno(err, "open /");
+    const char *user = a->spec->user ? a->spec->user : a->spec->image_user;
+    if (creds_resolve(newroot, user, &a->spec->group_add, c, err) < 0)
+        return -1;
+    /* docker creates a missing working directory (root-owned, 0755) */
+    _cleanup_close_ int wd = mkdir_p_in_root(newroot, workdir, err);
+    if (wd < 0)
+        return berr_wrap(err, "working directory %s", workdir);
+    return mounts_finalize(&a->mounts, err);
+}
+
+static int drop_privileges(const struct init_args *a, const struct creds *c, struct berr *err)
+{
+    if (caps_drop_bounding(&a->caps, err) < 0 || creds_apply(c, err) < 0 ||
+        caps_apply(&a->caps, err) < 0)
+        return -1;
+    if (a->spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return berr_errno(err, "set no_new_privs");
+    return 0;
+}
+
+static int start(const struct init_args *a, struct berr *err)
+{
+    const struct container_spec *s = a->spec;
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    umask(022);
+    if (wait_for_parent(a->sync_fd, err) < 0)
+        return -1;
+    if (s->net == NET_NONE && net_loopback_up(err) < 0)
+        return -1;
+    const char *workdir = s->workdir ? s->workdir : s->image_workdir ? s->image_workdir : "/";
+    if (!*workdir)
+        workdir = "/";
+    struct creds c = {0};
+    _cleanup_strv_ struct strv env = {0}, argv = {0};
+    _cleanup_free_ char *exe = NULL;
+    int rc = -1;
+    if (setup_filesystem(a, workdir, &c, err) < 0)
+        goto out;
+    build_env(a, &c, &env);
+    build_argv(s, &argv);
+    if (argv.n == 0) {
+        berr_set(err, BERR_USAGE, "no command specified");
+        goto out;
+    }
+    if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
+        berr_errno(err, "sethostname");
+        goto out;
+    }
+    if (prepare_stdio(s->interactive, err) < 0 || enter_workdir(workdir, err) < 0)
+        goto out;
+    /* only 0-2 may cross into the container; the sync socket closes itself at execve */
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (setsid() < 0) {
+        berr_errno(err, "setsid");
+        goto out;
+    }
+    if (drop_privileges(a, &c, err) < 0 || look_path(argv.v[0], &env, &exe, err) < 0)
+        goto out;
+    /* cleared by setresuid, so set last: the container dies with a foreground berth */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    reset_signals();
+    execve(exe, argv.v, env.v);
+    exec_error(err, errno, argv.v[0]);
+out:
+    creds_free(&c);
+    return rc;
+}
+
+void init_container(const struct init_args *a)
+{
+    struct berr err = {0};
+    start(a, &err);
+    report_and_exit(a->sync_fd, &err);
+}

@@ -1,0 +1,84 @@
+#include "internal.h"
+
+#include <string.h>
+
+void runtime_spec_free(struct container_spec *spec)
+{
+    free(spec->name);
+    free(spec->image_ref);
+    free(spec->image_id);
+    strv_free(&spec->layers);
+    strv_free(&spec->image_env);
+    strv_free(&spec->image_entrypoint);
+    strv_free(&spec->image_cmd);
+    free(spec->image_workdir);
+    free(spec->image_user);
+    strv_free(&spec->entrypoint);
+    strv_free(&spec->cmd);
+    strv_free(&spec->env);
+    free(spec->user);
+    strv_free(&spec->group_add);
+    free(spec->workdir);
+    free(spec->hostname);
+    strv_free(&spec->cap_add);
+    strv_free(&spec->cap_drop);
+    for (size_t i = 0; i < spec->nbinds; i++)
+        mount_bind_free(&spec->binds[i]);
+    free(spec->binds);
+    *spec = (struct container_spec){0};
+}
+
+static bool name_char(char c, bool first)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return !first && (c == '_' || c == '.' || c == '-');
+}
+
+bool runtime_name_valid(const char *name)
+{
+    if (*name == '/')
+        name++;
+    if (strlen(name) < 2)
+        return false;
+    for (const char *p = name; *p; p++) {
+        if (!name_char(*p, p == name))
+            return false;
+    }
+    return true;
+}
+
+/* RFC 1123 label characters, as sethostname and resolvers expect. */
+static bool hostname_valid(const char *h)
+{
+    size_t n = strlen(h);
+    if (n == 0 || n > 64)
+        return false;
+    for (const char *p = h; *p; p++) {
+        if (!name_char(*p, false) || *p == '_')
+            return false;
+    }
+    return true;
+}
+
+int runtime_spec_validate(const struct container_spec *spec, struct berr *err)
+{
+    if (spec->name && !runtime_name_valid(spec->name))
+        return berr_set(err, BERR_USAGE,
+                        "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                        spec->name);
+    if (spec->workdir && spec->workdir[0] != '/')
+        return berr_set(err, BERR_USAGE,
+                        "the working directory '%s' is invalid, it needs to be an absolute path",
+                        spec->workdir);
+    if (spec->hostname && !hostname_valid(spec->hostname))
+        return berr_set(err, BERR_USAGE, "invalid hostname format: %s", spec->hostname);
+    struct cap_set caps;
+    if (caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0)
+        return -1;
+    for (size_t i = 0; i < spec->env.n; i++) {
+        if (spec->env.v[i][0] == '=' || spec->env.v[i][0] == '\0')
+            return berr_set(err, BERR_USAGE, "invalid environment variable: %s", spec->env.v[i]);
+    }
+    return 0;
+}
