@@ -1,0 +1,80 @@
+/* image — the image store under the data root: references (name:tag → image id), verified
+ * blobs (image configs), layers unpacked once by diff-id in overlay's format, import of plain
+ * rootfs tars, the built-in default image, listing. Every path taken from an archive is
+ * resolved inside the layer being written; nothing is ever written outside it. Knows nothing of
+ * containers, namespaces or cgroups.
+ *
+ * Store layout (data root):
+ *   blobs/sha256/<hex>      image configs (and later manifests), content-addressed
+ *   layers/<diff-id hex>/   one unpacked layer; published by rename, so a present dir is whole
+ *   refs.json               {"name:tag": "<config hex>", ...}, replaced atomically
+ *   tmp/                    unpack in progress (removed on start-up of the next writer)
+ */
+#ifndef BERTH_IMAGE_H
+#define BERTH_IMAGE_H
+
+#include "util/util.h"
+
+#include <time.h>
+
+#define IMAGE_DEFAULT_REF "berth/worker:latest"
+
+struct image_store {
+    int rootfd; /* O_PATH|O_DIRECTORY of the data root */
+    char *root; /* its absolute path (overlay lowerdir= needs paths) */
+};
+
+/* Open (creating if missing) the store at root. */
+int image_store_open(const char *root, struct image_store *store, struct berr *err);
+void image_store_close(struct image_store *store);
+
+/* What the image's config says about running it (docker-semantics.md §1.5). */
+struct image_config {
+    struct strv env;
+    struct strv entrypoint;
+    struct strv cmd;
+    char *workdir; /* NULL when unset */
+    char *user;    /* NULL when unset */
+    char *stop_signal;
+};
+
+struct image {
+    char id[65];        /* hex sha256 of the config blob */
+    char *ref;          /* normalised reference it was found by */
+    struct strv layers; /* absolute paths of the unpacked layer dirs, bottom layer first */
+    struct image_config config;
+};
+
+/* docker's normalisation: "busybox" → "busybox:latest", "host:5000/a/b" → "host:5000/a/b:latest";
+ * a digest reference (name@sha256:...) is kept. Invalid references → BERR_USAGE. */
+int image_normalize_ref(const char *ref, char **out, struct berr *err);
+
+/* Find an image by reference, by full or short (≥ 1 char unique prefix) id, or "sha256:<id>".
+ * The default image is built on first need. Unknown → BERR_NOT_FOUND with docker's text:
+ * "Unable to find image 'X' locally". */
+int image_resolve(struct image_store *store, const char *ref, struct image *out, struct berr *err);
+void image_free(struct image *img);
+
+/* `berth import`: read a plain rootfs tar (optionally gzip/zstd/xz compressed, detected from
+ * its bytes) from fd, unpack it as one layer, write a config, tag it ref. id_out gets the image
+ * id. Nothing is registered unless everything succeeded. */
+int image_import(struct image_store *store, int fd, const char *ref, char id_out[65],
+                 struct berr *err);
+
+/* Build berth/worker:latest from the host (busybox-static applets, /bin/bash and the libraries
+ * it needs, /etc/passwd and /etc/group with root, nobody and worker 1000) if it is missing. */
+int image_ensure_default(struct image_store *store, struct berr *err);
+
+struct image_summary {
+    char *repository; /* "<none>" when untagged */
+    char *tag;        /* "<none>" when untagged */
+    char id[65];
+    struct timespec created;
+    unsigned long long size; /* bytes of the unpacked layers */
+};
+
+/* One row per (reference, image), newest first, as `docker images` lists them. */
+int image_list(struct image_store *store, struct image_summary **out, size_t *n, struct berr *err);
+void image_summaries_free(struct image_summary *rows, size_t n);
+
+#endif

@@ -1,0 +1,308 @@
+/* `import`: a plain rootfs tar, maybe compressed, becomes one layer and an image config.
+ *
+ * Two libarchive readers: the outer one only decompresses (any filter, "raw" format) and its
+ * bytes are hashed as they pass into the inner tar reader, so the diff-id is the sha256 of the
+ * whole uncompressed stream, trailing bytes included. The layer is unpacked into tmp/ and
+ * published by rename: a layers/<hex> that exists is complete. */
+#include "image/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define TAR_RECORD 512
+
+#if defined(__aarch64__)
+#define HOST_ARCH "arm64"
+#else
+#define HOST_ARCH "amd64"
+#endif
+
+static const char zeros[TAR_RECORD];
+
+static la_ssize_t stream_read(struct archive *inner, void *data, const void **buf)
+{
+    struct layer_stream *s = data;
+    while (!s->eof) {
+        const void *b;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(s->outer, &b, &n, &off);
+        if (r == ARCHIVE_EOF) {
+            s->eof = true;
+            s->pad_left = (TAR_RECORD - s->real_bytes % TAR_RECORD) % TAR_RECORD;
+            break;
+        }
+        if (!la_ok(r)) {
+            snprintf(s->outer_err, sizeof(s->outer_err), "decompress: %s", la_err(s->outer));
+            archive_set_error(inner, EIO, "%s", s->outer_err);
+            return -1;
+        }
+        if (n == 0)
+            continue;
+        sha256_stream_update(s->hash, b, n);
+        s->real_bytes += n;
+        *buf = b;
+        return (la_ssize_t)n;
+    }
+    /* Writers that never closed their tar stop without the final record's padding. */
+    size_t n = s->pad_left;
+    s->pad_left = 0;
+    *buf = zeros;
+    return (la_ssize_t)n;
+}
+
+static int stream_open(struct layer_stream *s, int fd, struct archive **inner, struct berr *err)
+{
+    *s = (struct layer_stream){0};
+    s->outer = archive_read_new();
+    if (!s->outer)
+        abort();
+    archive_read_support_filter_all(s->outer);
+    archive_read_support_format_raw(s->outer);
+    struct archive_entry *e;
+    if (archive_read_open_fd(s->outer, fd, 64 * 1024) != ARCHIVE_OK ||
+        !la_ok(archive_read_next_header(s->outer, &e)))
+        return berr_set(err, BERR_FAILED, "read input: %s", la_err(s->outer));
+    s->hash = sha256_stream_new();
+    *inner = archive_read_new();
+    if (!*inner)
+        abort();
+    archive_read_support_format_tar(*inner);
+    if (archive_read_open(*inner, s, NULL, stream_read, NULL) != ARCHIVE_OK) {
+        berr_set(err, BERR_FAILED, "read tar: %s", s->outer_err[0] ? s->outer_err : la_err(*inner));
+        archive_read_free(*inner);
+        *inner = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* After the tar's end: the rest of the input (padding, junk) still belongs to the diff-id. */
+static int stream_finish(struct layer_stream *s, char hex[65], struct berr *err)
+{
+    while (!s->eof) {
+        const void *b;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(s->outer, &b, &n, &off);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (!la_ok(r))
+            return berr_set(err, BERR_FAILED, "decompress: %s", la_err(s->outer));
+        sha256_stream_update(s->hash, b, n);
+        s->real_bytes += n;
+    }
+    s->eof = true;
+    sha256_stream_final(s->hash, hex);
+    s->hash = NULL;
+    return 0;
+}
+
+static void stream_close(struct layer_stream *s)
+{
+    if (s->hash) {
+        char ignored[65];
+        sha256_stream_final(s->hash, ignored);
+    }
+    if (s->outer)
+        archive_read_free(s->outer);
+    *s = (struct layer_stream){0};
+}
+
+/* Unpack fd into tmp/<name>, return the diff-id and size. */
+static int unpack_to_tmp(int tmpfd, const char *name, int fd, char hex[65],
+                         unsigned long long *size, struct berr *err)
+{
+    if (mkdirat(tmpfd, name, 0755) < 0)
+        return berr_errno(err, "mkdir tmp/%s", name);
+    _cleanup_close_ int layerfd =
+        openat(tmpfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (layerfd < 0)
+        return berr_errno(err, "open tmp/%s", name);
+    struct layer_stream s;
+    struct archive *inner = NULL;
+    int rc = stream_open(&s, fd, &inner, err);
+    if (rc == 0)
+        rc = image_unpack_layer(inner, layerfd, &s, size, err);
+    if (rc == 0)
+        rc = stream_finish(&s, hex, err);
+    if (inner)
+        archive_read_free(inner);
+    stream_close(&s);
+    return rc;
+}
+
+static char *make_config(const char *diff_hex, size_t *len)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char created[40];
+    format_rfc3339(&now, created);
+
+    yajl_gen g = json_gen_new(false);
+    yajl_gen_map_open(g);
+    json_key_str(g, "architecture", HOST_ARCH);
+    json_str(g, "config");
+    yajl_gen_map_open(g);
+    struct strv env = {0};
+    strv_push(&env, DEFAULT_PATH_ENV);
+    json_key_strv(g, "Env", &env);
+    strv_free(&env);
+    json_key_strv(g, "Entrypoint", NULL);
+    json_key_strv(g, "Cmd", NULL);
+    json_key_str(g, "WorkingDir", "");
+    json_key_str(g, "User", "");
+    yajl_gen_map_close(g);
+    json_key_str(g, "created", created);
+    json_str(g, "history");
+    yajl_gen_array_open(g);
+    yajl_gen_map_open(g);
+    json_key_str(g, "created", created);
+    json_key_str(g, "created_by", "berth import");
+    yajl_gen_map_close(g);
+    yajl_gen_array_close(g);
+    json_key_str(g, "os", "linux");
+    json_str(g, "rootfs");
+    yajl_gen_map_open(g);
+    json_key_str(g, "type", "layers");
+    json_str(g, "diff_ids");
+    yajl_gen_array_open(g);
+    _cleanup_free_ char *diff_id = xasprintf("sha256:%s", diff_hex);
+    json_str(g, diff_id);
+    yajl_gen_array_close(g);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+
+    const unsigned char *buf;
+    yajl_gen_get_buf(g, &buf, len);
+    char *out = xmalloc(*len + 1);
+    memcpy(out, buf, *len);
+    out[*len] = '\0';
+    yajl_gen_free(g);
+    return out;
+}
+
+static int write_size(int layersfd, const char *hex, unsigned long long size, struct berr *err)
+{
+    char name[80], text[32];
+    snprintf(name, sizeof(name), "%s.size", hex);
+    int n = snprintf(text, sizeof(text), "%llu\n", size);
+    return write_file_atomic_at(layersfd, name, text, (size_t)n, 0644, err);
+}
+
+/* Publish tmp/<name> as layers/<hex>; an existing layer is shared and the copy discarded.
+ * *created tells whether this call made it. */
+static int publish_layer(int tmpfd, const char *name, int layersfd, const char *hex,
+                         unsigned long long size, bool *created, struct berr *err)
+{
+    *created = false;
+    if (renameat2(tmpfd, name, layersfd, hex, RENAME_NOREPLACE) < 0) {
+        if (errno != EEXIST)
+            return berr_errno(err, "publish layer %.12s", hex);
+        return remove_tree_at(tmpfd, name, err);
+    }
+    *created = true;
+    if (write_size(layersfd, hex, size, err) < 0)
+        return berr_wrap(err, "layer %.12s", hex);
+    return 0;
+}
+
+static void unpublish_layer(int layersfd, const char *hex)
+{
+    struct berr ignored;
+    char name[80];
+    snprintf(name, sizeof(name), "%s.size", hex);
+    unlinkat(layersfd, name, 0);
+    remove_tree_at(layersfd, hex, &ignored);
+}
+
+static int register_image(struct image_store *store, const char *diff_hex, const char *ref,
+                          char id_out[65], struct berr *err)
+{
+    size_t len;
+    _cleanup_free_ char *config = make_config(diff_hex, &len);
+    char id[65];
+    sha256_hex(config, len, id);
+    bool blob_created;
+    if (image_blob_write(store, id, config, len, &blob_created, err) < 0)
+        return -1;
+    if (ref) {
+        struct refmap refs;
+        int rc = image_refs_load(store, &refs, err);
+        if (rc == 0) {
+            image_refs_set(&refs, ref, id);
+            rc = image_refs_save(store, &refs, err);
+            image_refs_free(&refs);
+        }
+        if (rc < 0) {
+            if (blob_created) {
+                struct berr ignored;
+                _cleanup_close_ int bfd = image_store_dir(store, "blobs/sha256", O_PATH, &ignored);
+                if (bfd >= 0)
+                    unlinkat(bfd, id, 0);
+            }
+            return -1;
+        }
+    }
+    memcpy(id_out, id, 65);
+    return 0;
+}
+
+int image_import_locked(struct image_store *store, int fd, const char *ref, char id_out[65],
+                        struct berr *err)
+{
+    _cleanup_close_ int tmpfd = image_store_dir(store, "tmp", O_PATH, err);
+    if (tmpfd < 0)
+        return -1;
+    _cleanup_close_ int layersfd = image_store_dir(store, "layers", O_PATH, err);
+    if (layersfd < 0)
+        return -1;
+    char name[65], hex[65];
+    if (random_id(name, err) < 0)
+        return -1;
+    unsigned long long size = 0;
+    /* The layer root and the parents a tar leaves implied are made 0755 whatever the caller's
+     * umask: a worker-launcher started with umask 077 must not make them root-only. */
+    mode_t old_umask = umask(022);
+    int rc = unpack_to_tmp(tmpfd, name, fd, hex, &size, err);
+    umask(old_umask);
+    if (rc < 0) {
+        struct berr ignored;
+        remove_tree_at(tmpfd, name, &ignored);
+        return -1;
+    }
+    bool created;
+    if (publish_layer(tmpfd, name, layersfd, hex, size, &created, err) < 0) {
+        struct berr ignored;
+        remove_tree_at(tmpfd, name, &ignored);
+        if (created)
+            unpublish_layer(layersfd, hex);
+        return -1;
+    }
+    if (register_image(store, hex, ref, id_out, err) < 0) {
+        if (created)
+            unpublish_layer(layersfd, hex);
+        return -1;
+    }
+    return 0;
+}
+
+int image_import(struct image_store *store, int fd, const char *ref, char id_out[65],
+                 struct berr *err)
+{
+    _cleanup_free_ char *norm = NULL;
+    if (ref && image_normalize_ref(ref, &norm, err) < 0)
+        return -1;
+    if (norm && strchr(norm, '@'))
+        return berr_set(err, BERR_USAGE, "cannot import digest reference");
+    _cleanup_close_ int lockfd = -1;
+    if (image_store_lock(store, &lockfd, err) < 0)
+        return berr_wrap(err, "import");
+    if (image_import_locked(store, fd, norm, id_out, err) < 0)
+        return berr_wrap(err, "import");
+    return 0;
+}

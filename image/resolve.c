@@ -1,0 +1,314 @@
+/* Finding images: by reference through refs.json, or by (a prefix of) their id; reading their
+ * config; listing them. Readers take no lock: refs.json and layers are replaced by rename. */
+#include "image/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void config_free(struct image_config *c)
+{
+    strv_free(&c->env);
+    strv_free(&c->entrypoint);
+    strv_free(&c->cmd);
+    free(c->workdir);
+    free(c->user);
+    free(c->stop_signal);
+    *c = (struct image_config){0};
+}
+
+void image_free(struct image *img)
+{
+    free(img->ref);
+    strv_free(&img->layers);
+    config_free(&img->config);
+    *img = (struct image){0};
+}
+
+static char *nonempty_dup(const char *s)
+{
+    return s && *s ? xstrdup(s) : NULL;
+}
+
+/* rootfs.diff_ids as bare hex; each checked, since it becomes a directory name. */
+static int parse_diff_ids(yajl_val doc, struct strv *out, struct berr *err)
+{
+    yajl_val rootfs = json_get(doc, "rootfs");
+    const char *type = json_get_str(rootfs, "type");
+    yajl_val ids = json_get(rootfs, "diff_ids");
+    if (!type || strcmp(type, "layers") != 0 || !YAJL_IS_ARRAY(ids))
+        return berr_set(err, BERR_FAILED, "config has no rootfs of type layers");
+    for (size_t i = 0; i < ids->u.array.len; i++) {
+        yajl_val v = ids->u.array.values[i];
+        const char *s = YAJL_IS_STRING(v) ? v->u.string : "";
+        if (!str_has_prefix(s, "sha256:") || !image_is_hex64(s + 7))
+            return berr_set(err, BERR_FAILED, "config: invalid diff_id \"%s\"", s);
+        strv_push(out, s + 7);
+    }
+    return 0;
+}
+
+/* Parse a config blob: diff-ids and the creation time (zero when absent). */
+static int read_config(const struct image_store *store, const char *id, yajl_val *doc,
+                       struct strv *diff_ids, struct timespec *created, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (image_blob_read(store, id, &text, NULL, err) < 0)
+        return -1;
+    if (json_parse(text, doc, err) < 0)
+        return berr_wrap(err, "config sha256:%.12s", id);
+    if (parse_diff_ids(*doc, diff_ids, err) < 0) {
+        yajl_tree_free(*doc);
+        *doc = NULL;
+        strv_free(diff_ids);
+        return berr_wrap(err, "image %.12s", id);
+    }
+    const char *c = json_get_str(*doc, "created");
+    if (!c || parse_rfc3339(c, created) < 0)
+        *created = (struct timespec){0};
+    return 0;
+}
+
+int image_load(const struct image_store *store, const char *id, const char *display_ref,
+               struct image *out, struct berr *err)
+{
+    *out = (struct image){0};
+    yajl_val doc = NULL;
+    _cleanup_strv_ struct strv diff_ids = {0};
+    struct timespec created;
+    if (read_config(store, id, &doc, &diff_ids, &created, err) < 0)
+        return -1;
+    _cleanup_close_ int layersfd = image_store_dir(store, "layers", O_PATH, err);
+    if (layersfd < 0) {
+        yajl_tree_free(doc);
+        return -1;
+    }
+    for (size_t i = 0; i < diff_ids.n; i++) {
+        struct stat st;
+        int e = fstatat(layersfd, diff_ids.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno
+                : S_ISDIR(st.st_mode)                                          ? 0
+                                                                               : ENOTDIR;
+        if (e) {
+            berr_errnum(err, e, "image %.12s: layer sha256:%s missing from the store", id,
+                        diff_ids.v[i]);
+            yajl_tree_free(doc);
+            image_free(out);
+            return -1;
+        }
+        strv_push_owned(&out->layers, xasprintf("%s/layers/%s", store->root, diff_ids.v[i]));
+    }
+    yajl_val cfg = json_get(doc, "config");
+    json_get_strv(cfg, "Env", &out->config.env);
+    json_get_strv(cfg, "Entrypoint", &out->config.entrypoint);
+    json_get_strv(cfg, "Cmd", &out->config.cmd);
+    out->config.workdir = nonempty_dup(json_get_str(cfg, "WorkingDir"));
+    out->config.user = nonempty_dup(json_get_str(cfg, "User"));
+    out->config.stop_signal = nonempty_dup(json_get_str(cfg, "StopSignal"));
+    yajl_tree_free(doc);
+    memcpy(out->id, id, 65);
+    out->ref = xstrdup(display_ref);
+    return 0;
+}
+
+int image_lookup_ref(const struct image_store *store, const char *key, char id[65],
+                     struct berr *err)
+{
+    struct refmap refs;
+    if (image_refs_load(store, &refs, err) < 0)
+        return -1;
+    const char *v = image_refs_get(&refs, key);
+    if (v)
+        memcpy(id, v, 65);
+    image_refs_free(&refs);
+    return v ? 1 : 0;
+}
+
+static bool is_hex_prefix(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return n > 0 && n <= 64 && s[n] == '\0';
+}
+
+/* Ids of every blob whose name starts with prefix (all blobs are image configs so far). */
+static int find_ids(const struct image_store *store, const char *prefix, struct strv *out,
+                    struct berr *err)
+{
+    int fd = image_store_dir(store, "blobs/sha256", O_RDONLY, err);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return berr_errno(err, "open %s/blobs/sha256", store->root);
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (image_is_hex64(de->d_name) && str_has_prefix(de->d_name, prefix))
+            strv_push(out, de->d_name);
+    }
+    closedir(d);
+    return 0;
+}
+
+static int not_found(struct berr *err, const char *ref)
+{
+    return berr_set(err, BERR_NOT_FOUND, "Unable to find image '%s' locally", ref);
+}
+
+static int resolve_id_prefix(struct image_store *store, const char *ref, const char *prefix,
+                             struct image *out, struct berr *err)
+{
+    _cleanup_strv_ struct strv ids = {0};
+    if (find_ids(store, prefix, &ids, err) < 0)
+        return -1;
+    if (ids.n == 0)
+        return not_found(err, ref);
+    if (ids.n > 1)
+        return berr_set(err, BERR_FAILED, "image id prefix %s is ambiguous: %zu images match",
+                        prefix, ids.n);
+    if (image_load(store, ids.v[0], ref, out, err) < 0)
+        return berr_wrap(err, "image %s", ref);
+    return 0;
+}
+
+int image_resolve(struct image_store *store, const char *ref, struct image *out, struct berr *err)
+{
+    *out = (struct image){0};
+    if (str_has_prefix(ref, "sha256:")) {
+        if (!is_hex_prefix(ref + 7))
+            return berr_set(err, BERR_USAGE, "invalid reference format");
+        return resolve_id_prefix(store, ref, ref + 7, out, err);
+    }
+    if (image_is_hex64(ref))
+        return resolve_id_prefix(store, ref, ref, out, err);
+
+    _cleanup_free_ char *key = NULL;
+    if (image_normalize_ref(ref, &key, err) < 0)
+        return -1;
+    char id[65];
+    int found = image_lookup_ref(store, key, id, err);
+    if (found == 0 && strcmp(key, IMAGE_DEFAULT_REF) == 0) {
+        if (image_ensure_default(store, err) < 0)
+            return -1;
+        found = image_lookup_ref(store, key, id, err);
+    }
+    if (found < 0)
+        return -1;
+    if (found == 0) {
+        /* as docker: a name that is not a tag may still be the start of an image id */
+        if (is_hex_prefix(ref))
+            return resolve_id_prefix(store, ref, ref, out, err);
+        return not_found(err, ref);
+    }
+    if (image_load(store, id, key, out, err) < 0)
+        return berr_wrap(err, "image %s", ref);
+    return 0;
+}
+
+/* "host:5000/a/b:tag" → "host:5000/a/b" + "tag"; digest references have no tag to show. */
+static void split_ref(const char *ref, char **repo, char **tag)
+{
+    _cleanup_free_ char *name = xstrdup(ref);
+    char *at = strchr(name, '@');
+    if (at)
+        *at = '\0';
+    char *slash = strrchr(name, '/');
+    char *colon = strrchr(slash ? slash : name, ':');
+    if (colon)
+        *colon = '\0';
+    *repo = xstrdup(name);
+    *tag = xstrdup(colon ? colon + 1 : "<none>");
+}
+
+static int summary_of(const struct image_store *store, const char *id, struct image_summary *row,
+                      struct berr *err)
+{
+    yajl_val doc = NULL;
+    _cleanup_strv_ struct strv diff_ids = {0};
+    if (read_config(store, id, &doc, &diff_ids, &row->created, err) < 0)
+        return -1;
+    yajl_tree_free(doc);
+    memcpy(row->id, id, 65);
+    row->size = 0;
+    for (size_t i = 0; i < diff_ids.n; i++) {
+        unsigned long long n;
+        if (image_layer_size(store, diff_ids.v[i], &n, err) < 0)
+            return berr_wrap(err, "image %.12s", id);
+        row->size += n;
+    }
+    return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    const struct image_summary *x = a, *y = b;
+    if (x->created.tv_sec != y->created.tv_sec)
+        return x->created.tv_sec < y->created.tv_sec ? 1 : -1;
+    if (x->created.tv_nsec != y->created.tv_nsec)
+        return x->created.tv_nsec < y->created.tv_nsec ? 1 : -1;
+    int c = strcmp(x->repository, y->repository);
+    return c ? c : strcmp(x->tag, y->tag);
+}
+
+static bool contains(const struct strv *s, const char *v)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i], v) == 0)
+            return true;
+    }
+    return false;
+}
+
+int image_list(struct image_store *store, struct image_summary **out, size_t *n, struct berr *err)
+{
+    *out = NULL;
+    *n = 0;
+    struct refmap refs;
+    if (image_refs_load(store, &refs, err) < 0)
+        return -1;
+    _cleanup_strv_ struct strv all = {0};
+    if (find_ids(store, "", &all, err) < 0) {
+        image_refs_free(&refs);
+        return -1;
+    }
+    struct image_summary *rows = xcalloc(refs.keys.n + all.n, sizeof(*rows));
+    size_t count = 0;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < refs.keys.n; i++) {
+        split_ref(refs.keys.v[i], &rows[count].repository, &rows[count].tag);
+        count++;
+        rc = summary_of(store, refs.ids.v[i], &rows[count - 1], err);
+    }
+    /* Configs no reference points to any more: an image re-tagged away, shown as <none>. */
+    for (size_t i = 0; rc == 0 && i < all.n; i++) {
+        if (contains(&refs.ids, all.v[i]))
+            continue;
+        struct image_summary row = {0};
+        struct berr ignored;
+        if (summary_of(store, all.v[i], &row, &ignored) < 0)
+            continue; /* not an image config, or its layers are gone */
+        row.repository = xstrdup("<none>");
+        row.tag = xstrdup("<none>");
+        rows[count++] = row;
+    }
+    image_refs_free(&refs);
+    if (rc < 0) {
+        image_summaries_free(rows, count);
+        return -1;
+    }
+    qsort(rows, count, sizeof(*rows), newest_first);
+    *out = rows;
+    *n = count;
+    return 0;
+}
+
+void image_summaries_free(struct image_summary *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].repository);
+        free(rows[i].tag);
+    }
+    free(rows);
+}

@@ -1,0 +1,277 @@
+/* The store's directories, the writers' lock, content-addressed blobs, refs.json and the
+ * cached sizes of layers. */
+#include "image/internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#define REFS_FILE "refs.json"
+#define REFS_MAX (64u << 20)
+#define BLOB_MAX (16u << 20)
+
+bool image_is_hex64(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    }
+    return i == 64;
+}
+
+static int mkdir_at(int dirfd, const char *name, mode_t mode, struct berr *err)
+{
+    if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+        return berr_errno(err, "mkdir %s", name);
+    return 0;
+}
+
+int image_store_open(const char *root, struct image_store *store, struct berr *err)
+{
+    *store = (struct image_store){.rootfd = -1};
+    if (mkdir_p(root, 0711, err) < 0)
+        return berr_wrap(err, "image store %s", root);
+    _cleanup_free_ char *abs = realpath(root, NULL);
+    if (!abs)
+        return berr_errno(err, "image store %s", root);
+    _cleanup_close_ int fd = open(abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return berr_errno(err, "image store %s", abs);
+    if (mkdir_at(fd, "blobs", 0700, err) < 0 || mkdir_at(fd, "blobs/sha256", 0700, err) < 0 ||
+        mkdir_at(fd, "layers", 0711, err) < 0 || mkdir_at(fd, "tmp", 0700, err) < 0)
+        return berr_wrap(err, "image store %s", abs);
+    store->rootfd = steal_fd(&fd);
+    store->root = steal_ptr(&abs);
+    return 0;
+}
+
+void image_store_close(struct image_store *store)
+{
+    if (store->rootfd >= 0)
+        close(store->rootfd);
+    free(store->root);
+    *store = (struct image_store){.rootfd = -1};
+}
+
+int image_store_dir(const struct image_store *store, const char *name, int flags, struct berr *err)
+{
+    int fd = openat(store->rootfd, name, flags | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return berr_errno(err, "open %s/%s", store->root, name);
+    return fd;
+}
+
+static int clean_tmp(const struct image_store *store, struct berr *err)
+{
+    int fd = image_store_dir(store, "tmp", O_RDONLY, err);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return berr_errno(err, "open %s/tmp", store->root);
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            rc = remove_tree_at(dirfd(d), de->d_name, err);
+    }
+    closedir(d);
+    return rc < 0 ? berr_wrap(err, "clean %s/tmp", store->root) : 0;
+}
+
+int image_store_lock(struct image_store *store, int *lockfd, struct berr *err)
+{
+    _cleanup_close_ int fd =
+        openat(store->rootfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return berr_errno(err, "open %s/lock", store->root);
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR)
+            return berr_errno(err, "lock %s/lock", store->root);
+    }
+    /* Holding the lock, anything in tmp/ belongs to a writer that died. */
+    if (clean_tmp(store, err) < 0)
+        return -1;
+    *lockfd = steal_fd(&fd);
+    return 0;
+}
+
+int image_blob_read(const struct image_store *store, const char *hex, char **text, size_t *len,
+                    struct berr *err)
+{
+    _cleanup_close_ int dfd = image_store_dir(store, "blobs/sha256", O_PATH, err);
+    if (dfd < 0)
+        return -1;
+    _cleanup_free_ char *buf = NULL;
+    size_t n = 0;
+    if (read_file_at(dfd, hex, BLOB_MAX, &buf, &n, err) < 0)
+        return berr_wrap(err, "blob sha256:%.12s", hex);
+    char got[65];
+    sha256_hex(buf, n, got);
+    if (strcmp(got, hex) != 0)
+        return berr_set(err, BERR_FAILED, "blob sha256:%s is corrupt: its content hashes to %s",
+                        hex, got);
+    *text = steal_ptr(&buf);
+    if (len)
+        *len = n;
+    return 0;
+}
+
+int image_blob_write(const struct image_store *store, const char *hex, const char *text, size_t len,
+                     bool *created, struct berr *err)
+{
+    _cleanup_close_ int dfd = image_store_dir(store, "blobs/sha256", O_PATH, err);
+    if (dfd < 0)
+        return -1;
+    struct stat st;
+    *created = false;
+    if (fstatat(dfd, hex, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        (size_t)st.st_size == len)
+        return 0;
+    if (write_file_atomic_at(dfd, hex, text, len, 0644, err) < 0)
+        return berr_wrap(err, "blob sha256:%.12s", hex);
+    *created = true;
+    return 0;
+}
+
+int image_refs_load(const struct image_store *store, struct refmap *m, struct berr *err)
+{
+    *m = (struct refmap){0};
+    _cleanup_free_ char *text = NULL;
+    if (read_file_at(store->rootfd, REFS_FILE, REFS_MAX, &text, NULL, err) < 0)
+        return err->errnum == ENOENT ? 0 : berr_wrap(err, "%s", store->root);
+    yajl_val doc = NULL;
+    if (json_parse(text, &doc, err) < 0)
+        return berr_wrap(err, "%s/%s", store->root, REFS_FILE);
+    if (!YAJL_IS_OBJECT(doc)) {
+        yajl_tree_free(doc);
+        return berr_set(err, BERR_FAILED, "%s/%s: not a JSON object", store->root, REFS_FILE);
+    }
+    for (size_t i = 0; i < doc->u.object.len; i++) {
+        yajl_val v = doc->u.object.values[i];
+        /* The id becomes a file name: anything but 64 hex would be a path. */
+        if (!YAJL_IS_STRING(v) || !image_is_hex64(v->u.string)) {
+            const char *key = doc->u.object.keys[i];
+            yajl_tree_free(doc);
+            image_refs_free(m);
+            return berr_set(err, BERR_FAILED, "%s/%s: %s: not an image id", store->root, REFS_FILE,
+                            key);
+        }
+        strv_push(&m->keys, doc->u.object.keys[i]);
+        strv_push(&m->ids, v->u.string);
+    }
+    yajl_tree_free(doc);
+    return 0;
+}
+
+int image_refs_save(const struct image_store *store, const struct refmap *m, struct berr *err)
+{
+    yajl_gen g = json_gen_new(true);
+    yajl_gen_map_open(g);
+    for (size_t i = 0; i < m->keys.n; i++)
+        json_key_str(g, m->keys.v[i], m->ids.v[i]);
+    yajl_gen_map_close(g);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    int rc = write_file_atomic_at(store->rootfd, REFS_FILE, buf, len, 0600, err);
+    yajl_gen_free(g);
+    return rc < 0 ? berr_wrap(err, "%s", store->root) : 0;
+}
+
+const char *image_refs_get(const struct refmap *m, const char *key)
+{
+    for (size_t i = 0; i < m->keys.n; i++) {
+        if (strcmp(m->keys.v[i], key) == 0)
+            return m->ids.v[i];
+    }
+    return NULL;
+}
+
+void image_refs_set(struct refmap *m, const char *key, const char *id)
+{
+    for (size_t i = 0; i < m->keys.n; i++) {
+        if (strcmp(m->keys.v[i], key) == 0) {
+            free(m->ids.v[i]);
+            m->ids.v[i] = xstrdup(id);
+            return;
+        }
+    }
+    strv_push(&m->keys, key);
+    strv_push(&m->ids, id);
+}
+
+void image_refs_free(struct refmap *m)
+{
+    strv_free(&m->keys);
+    strv_free(&m->ids);
+}
+
+static int count_tree(int dfd, unsigned long long *size, int depth, struct berr *err)
+{
+    if (depth > 4096)
+        return berr_set(err, BERR_FAILED, "directory tree too deep");
+    int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        return berr_errno(err, "dup");
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return berr_errno(err, "opendir");
+    }
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        struct stat st;
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = berr_errno(err, "stat %s", de->d_name);
+        } else if (S_ISREG(st.st_mode)) {
+            *size += (unsigned long long)st.st_size;
+        } else if (S_ISDIR(st.st_mode)) {
+            _cleanup_close_ int sub =
+                openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0)
+                rc = berr_errno(err, "open %s", de->d_name);
+            else
+                rc = count_tree(sub, size, depth + 1, err);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int image_layer_size(const struct image_store *store, const char *hex, unsigned long long *size,
+                     struct berr *err)
+{
+    _cleanup_close_ int lfd = image_store_dir(store, "layers", O_PATH, err);
+    if (lfd < 0)
+        return -1;
+    char name[80];
+    snprintf(name, sizeof(name), "%s.size", hex);
+    _cleanup_free_ char *text = NULL;
+    struct berr ignored;
+    long long v;
+    if (read_file_at(lfd, name, 64, &text, NULL, &ignored) == 0) {
+        text[strcspn(text, "\n")] = '\0';
+        if (parse_long(text, 0, LLONG_MAX, &v) == 0) {
+            *size = (unsigned long long)v;
+            return 0;
+        }
+    }
+    _cleanup_close_ int dfd = openat(lfd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return berr_errno(err, "layer %.12s", hex);
+    *size = 0;
+    if (count_tree(dfd, size, 0, err) < 0)
+        return berr_wrap(err, "layer %.12s", hex);
+    return 0;
+}
