@@ -1,0 +1,132 @@
+#include "cgroup.h"
+
+#include <fcntl.h>
+#include <string.h>
+
+const char *cgroup_layout_name(enum cgroup_layout l)
+{
+    switch (l) {
+    case CGROUP_V1:
+        return "v1";
+    case CGROUP_V2:
+        return "v2";
+    case CGROUP_HYBRID:
+        return "hybrid";
+    case CGROUP_NONE:
+        break;
+    }
+    return "none";
+}
+
+void cgroup_hosts_free(struct cgroup_hosts *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->mounts[i].path);
+        free(h->mounts[i].controllers);
+    }
+    free(h->mounts);
+    *h = (struct cgroup_hosts){0};
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static char *unescape(const char *s, size_t n)
+{
+    char *out = xmalloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\' && i + 3 < n + 1 && s[i + 1] >= '0' && s[i + 1] <= '3') {
+            out[o++] = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
+            i += 3;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* The v1 controllers are the super options that are not generic mount flags. */
+static char *v1_controllers(const char *super_opts)
+{
+    static const char *const generic[] = {
+        "rw",    "ro",     "relatime", "noatime",        "nosuid",
+        "nodev", "noexec", "xattr",    "clone_children", "noprefix"};
+    _cleanup_free_ char *copy = xstrdup(super_opts);
+    struct strv kept = {0};
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        bool skip = str_has_prefix(tok, "release_agent=");
+        for (size_t i = 0; i < ARRAY_SIZE(generic) && !skip; i++)
+            skip = !strcmp(tok, generic[i]);
+        if (!skip)
+            strv_push(&kept, tok);
+    }
+    size_t len = 1;
+    for (size_t i = 0; i < kept.n; i++)
+        len += strlen(kept.v[i]) + 1;
+    char *out = xcalloc(1, len);
+    for (size_t i = 0; i < kept.n; i++) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, kept.v[i]);
+    }
+    strv_free(&kept);
+    return out;
+}
+
+static void add_mount(struct cgroup_hosts *h, char *path, char *controllers, bool v2)
+{
+    h->mounts = xrealloc(h->mounts, (h->n + 1) * sizeof(*h->mounts));
+    h->mounts[h->n++] = (struct cgroup_mount){path, controllers, v2};
+}
+
+/* One mountinfo line: "id parent maj:min root mountpoint opts [optional...] - fstype src super" */
+static void parse_line(char *line, struct cgroup_hosts *h)
+{
+    char *sep = strstr(line, " - ");
+    if (!sep)
+        return;
+    *sep = '\0';
+    char *fields[5] = {0};
+    char *save = NULL;
+    size_t n = 0;
+    for (char *tok = strtok_r(line, " ", &save); tok && n < 5; tok = strtok_r(NULL, " ", &save))
+        fields[n++] = tok;
+    char *fstype = strtok_r(sep + 3, " ", &save);
+    strtok_r(NULL, " ", &save); /* source */
+    char *super = strtok_r(NULL, " ", &save);
+    if (n < 5 || !fstype)
+        return;
+    if (!strcmp(fstype, "cgroup2"))
+        add_mount(h, unescape(fields[4], strlen(fields[4])), xstrdup(""), true);
+    else if (!strcmp(fstype, "cgroup"))
+        add_mount(h, unescape(fields[4], strlen(fields[4])), v1_controllers(super ? super : ""),
+                  false);
+}
+
+int cgroup_parse_mountinfo(const char *text, struct cgroup_hosts *out)
+{
+    struct cgroup_hosts h = {0};
+    _cleanup_free_ char *copy = xstrdup(text);
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        parse_line(line, &h);
+    bool v1 = false, v2 = false;
+    for (size_t i = 0; i < h.n; i++) {
+        if (h.mounts[i].v2)
+            v2 = true;
+        else
+            v1 = true;
+    }
+    h.layout = v1 && v2 ? CGROUP_HYBRID : v1 ? CGROUP_V1 : v2 ? CGROUP_V2 : CGROUP_NONE;
+    *out = h;
+    return 0;
+}
+
+int cgroup_detect(struct cgroup_hosts *out, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &text, NULL, err) < 0)
+        return -1;
+    return cgroup_parse_mountinfo(text, out);
+}

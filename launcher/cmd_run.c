@@ -1,0 +1,295 @@
+#include "image/image.h"
+#include "launcher.h"
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+struct run_flags {
+    char *name, *user, *workdir, *hostname, *net, *entrypoint;
+    bool rm, readonly, interactive, help, entrypoint_seen;
+    struct strv volumes, env, env_files, group_add, cap_add, cap_drop, security_opts;
+};
+
+static const char run_usage[] = "berth run [OPTIONS] IMAGE [COMMAND] [ARG...]";
+static const char run_summary[] = "Create and run a new container from an image";
+
+#define UNSUPPORTED(n, s)                                                                          \
+    {                                                                                              \
+        n, s, OPT_UNSUPPORTED, NULL, "", NULL                                                      \
+    }
+#define UNSUPPORTED_BOOL(n, s)                                                                     \
+    {                                                                                              \
+        n, s, OPT_UNSUPPORTED_BOOL, NULL, "", NULL                                                 \
+    }
+
+static size_t run_table(struct run_flags *f, struct opt *t)
+{
+    const struct opt opts[] = {
+        {"cap-add", 0, OPT_LIST, &f->cap_add, "Add Linux capabilities", NULL},
+        {"cap-drop", 0, OPT_LIST, &f->cap_drop, "Drop Linux capabilities", NULL},
+        {"entrypoint", 0, OPT_STRING, &f->entrypoint,
+         "Overwrite the default ENTRYPOINT of the image", &f->entrypoint_seen},
+        {"env", 'e', OPT_LIST, &f->env, "Set environment variables", NULL},
+        {"env-file", 0, OPT_LIST, &f->env_files, "Read in a file of environment variables", NULL},
+        {"group-add", 0, OPT_LIST, &f->group_add, "Add additional groups to join", NULL},
+        {"hostname", 'h', OPT_STRING, &f->hostname, "Container host name", NULL},
+        {"interactive", 'i', OPT_BOOL, &f->interactive, "Keep STDIN open", NULL},
+        {"name", 0, OPT_STRING, &f->name, "Assign a name to the container", NULL},
+        {"net", 0, OPT_STRING, &f->net, "Connect a container to a network (host or none)", NULL},
+        {"network", 0, OPT_STRING, &f->net, "Connect a container to a network (host or none)",
+         NULL},
+        {"read-only", 0, OPT_BOOL, &f->readonly,
+         "Mount the container's root filesystem as read only", NULL},
+        {"rm", 0, OPT_BOOL, &f->rm, "Automatically remove the container when it exits", NULL},
+        {"security-opt", 0, OPT_LIST, &f->security_opts, "Security Options", NULL},
+        {"user", 'u', OPT_STRING, &f->user, "Username or UID (format: <name|uid>[:<group|gid>])",
+         NULL},
+        {"volume", 'v', OPT_LIST, &f->volumes, "Bind mount a volume", NULL},
+        {"workdir", 'w', OPT_STRING, &f->workdir, "Working directory inside the container", NULL},
+        /* docker flags that later work brings; refused until then, never ignored */
+        UNSUPPORTED_BOOL("detach", 'd'),
+        UNSUPPORTED("cidfile", 0),
+        UNSUPPORTED("cpus", 0),
+        UNSUPPORTED("cpuset-cpus", 0),
+        UNSUPPORTED("cpuset-mems", 0),
+        UNSUPPORTED("cgroup-parent", 0),
+        UNSUPPORTED("memory", 'm'),
+        UNSUPPORTED("memory-swap", 0),
+        UNSUPPORTED("cpu-shares", 'c'),
+        UNSUPPORTED("cpu-period", 0),
+        UNSUPPORTED("cpu-quota", 0),
+        UNSUPPORTED("pids-limit", 0),
+        UNSUPPORTED("publish", 'p'),
+        UNSUPPORTED_BOOL("privileged", 0),
+        UNSUPPORTED("device", 0),
+        UNSUPPORTED_BOOL("tty", 't'),
+        UNSUPPORTED("tmpfs", 0),
+        UNSUPPORTED("ulimit", 0),
+        UNSUPPORTED("mount", 0),
+        UNSUPPORTED("pid", 0),
+        UNSUPPORTED("ipc", 0),
+        UNSUPPORTED("uts", 0),
+        UNSUPPORTED("add-host", 0),
+        UNSUPPORTED("dns", 0),
+        UNSUPPORTED_BOOL("init", 0),
+        UNSUPPORTED("restart", 0),
+        UNSUPPORTED("log-driver", 0),
+        UNSUPPORTED("shm-size", 0),
+        UNSUPPORTED("label", 'l'),
+        UNSUPPORTED("expose", 0),
+        UNSUPPORTED("userns", 0),
+        UNSUPPORTED("sysctl", 0),
+        UNSUPPORTED("stop-signal", 0),
+        UNSUPPORTED("stop-timeout", 0),
+        UNSUPPORTED("platform", 0),
+        UNSUPPORTED("pull", 0),
+        UNSUPPORTED("attach", 'a'),
+    };
+    memcpy(t, opts, sizeof(opts));
+    return ARRAY_SIZE(opts);
+}
+
+static void run_flags_free(struct run_flags *f)
+{
+    free(f->name), free(f->user), free(f->workdir), free(f->hostname), free(f->net);
+    free(f->entrypoint);
+    struct strv *lists[] = {&f->volumes, &f->env,      &f->env_files,    &f->group_add,
+                            &f->cap_add, &f->cap_drop, &f->security_opts};
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+        strv_free(lists[i]);
+}
+
+/* -e K without a value takes K from berth's own environment, or drops it (docker's rule). */
+static void add_env(struct strv *env, const char *kv)
+{
+    if (strchr(kv, '=')) {
+        strv_push(env, kv);
+        return;
+    }
+    const char *v = getenv(kv);
+    if (v)
+        strv_push_owned(env, xasprintf("%s=%s", kv, v));
+}
+
+static int read_env_file(const char *path, struct strv *env, struct berr *err)
+{
+    _cleanup_free_ char *buf = NULL;
+    if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL, err) < 0)
+        return berr_wrap(err, "env file");
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        line[strcspn(line, "\r")] = '\0';
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (*line == '=')
+            return berr_set(err, BERR_USAGE, "invalid environment variable: %s", line);
+        add_env(env, line);
+    }
+    return 0;
+}
+
+static int apply_security_opts(const struct strv *opts, struct container_spec *spec,
+                               struct berr *err)
+{
+    for (size_t i = 0; i < opts->n; i++) {
+        const char *o = opts->v[i];
+        bool value = true;
+        if (!strcmp(o, "no-new-privileges")) {
+            spec->no_new_privs = true;
+            continue;
+        }
+        if ((str_has_prefix(o, "no-new-privileges=") || str_has_prefix(o, "no-new-privileges:"))) {
+            if (parse_bool(o + strlen("no-new-privileges="), &value) < 0)
+                return berr_set(err, BERR_USAGE, "invalid --security-opt 2: \"%s\"", o);
+            spec->no_new_privs = value;
+            continue;
+        }
+        if (str_has_prefix(o, "seccomp="))
+            return berr_set(err, BERR_USAGE, "--security-opt %s is not supported by berth yet", o);
+        return berr_set(err, BERR_USAGE, "invalid --security-opt: \"%s\"", o);
+    }
+    return 0;
+}
+
+static int normalize_caps(const struct strv *in, struct strv *out, struct berr *err)
+{
+    for (size_t i = 0; i < in->n; i++) {
+        char *c = NULL;
+        if (runtime_cap_normalize(in->v[i], &c, err) < 0)
+            return -1;
+        strv_push_owned(out, c);
+    }
+    return 0;
+}
+
+static int parse_network(const char *net, enum net_mode *out, struct berr *err)
+{
+    if (!net || !strcmp(net, "none") || !strcmp(net, "default")) {
+        *out = NET_NONE;
+        return 0;
+    }
+    if (!strcmp(net, "host")) {
+        *out = NET_HOST;
+        return 0;
+    }
+    return berr_set(err, BERR_USAGE,
+                    "network %s not found: berth has only the host and none networks", net);
+}
+
+static int build_spec(struct run_flags *f, const struct strv *args, struct container_spec *s,
+                      struct berr *err)
+{
+    if (args->n == 0)
+        return berr_set(err, BERR_USAGE, "\"berth run\" requires at least 1 argument.");
+    s->image_ref = xstrdup(args->v[0]);
+    for (size_t i = 1; i < args->n; i++)
+        strv_push(&s->cmd, args->v[i]);
+    s->name = steal_ptr(&f->name);
+    s->user = steal_ptr(&f->user);
+    s->workdir = f->workdir && *f->workdir ? path_clean(f->workdir) : NULL;
+    if (f->workdir && *f->workdir && f->workdir[0] != '/')
+        return berr_set(err, BERR_USAGE,
+                        "the working directory '%s' is invalid, it needs to be an absolute path",
+                        f->workdir);
+    s->hostname = steal_ptr(&f->hostname);
+    s->readonly_root = f->readonly;
+    s->remove_on_exit = f->rm;
+    s->interactive = f->interactive;
+    if (f->entrypoint_seen) {
+        s->entrypoint_set = true;
+        if (f->entrypoint && *f->entrypoint)
+            strv_push(&s->entrypoint, f->entrypoint);
+    }
+    for (size_t i = 0; i < f->group_add.n; i++)
+        strv_push(&s->group_add, f->group_add.v[i]);
+    for (size_t i = 0; i < f->env_files.n; i++) {
+        if (read_env_file(f->env_files.v[i], &s->env, err) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < f->env.n; i++)
+        add_env(&s->env, f->env.v[i]);
+    if (parse_network(f->net, &s->net, err) < 0 ||
+        apply_security_opts(&f->security_opts, s, err) < 0 ||
+        normalize_caps(&f->cap_add, &s->cap_add, err) < 0 ||
+        normalize_caps(&f->cap_drop, &s->cap_drop, err) < 0)
+        return -1;
+    s->binds = xcalloc(f->volumes.n, sizeof(*s->binds));
+    for (size_t i = 0; i < f->volumes.n; i++) {
+        if (mounts_parse_volume(f->volumes.v[i], &s->binds[i], err) < 0)
+            return -1;
+        s->nbinds++;
+    }
+    return runtime_spec_validate(s, err);
+}
+
+static int attach_image(struct cli *cli, struct container_spec *s, struct berr *err)
+{
+    struct image_store store;
+    if (image_store_open(cli_root(cli), &store, err) < 0)
+        return -1;
+    struct image img = {0};
+    int rc = image_resolve(&store, s->image_ref, &img, err);
+    image_store_close(&store);
+    if (rc < 0)
+        return -1;
+    s->image_id = xstrdup(img.id);
+    s->layers = img.layers;
+    s->image_env = img.config.env;
+    s->image_entrypoint = img.config.entrypoint;
+    s->image_cmd = img.config.cmd;
+    s->image_workdir = steal_ptr(&img.config.workdir);
+    s->image_user = steal_ptr(&img.config.user);
+    img.layers = (struct strv){0};
+    img.config.env = img.config.entrypoint = img.config.cmd = (struct strv){0};
+    image_free(&img);
+    return 0;
+}
+
+static int run_exit_code(const struct berr *err)
+{
+    switch (err->kind) {
+    case BERR_CMD_NOT_FOUND:
+        return 127;
+    case BERR_CMD_NOT_EXEC:
+        return 126;
+    default:
+        return 125;
+    }
+}
+
+int cmd_run(struct cli *cli, int argc, char **argv)
+{
+    struct run_flags f = {0};
+    struct opt table[64];
+    size_t n = run_table(&f, table);
+    struct berr err = {0};
+    _cleanup_strv_ struct strv args = {0};
+    struct container_spec spec = {0};
+    int code = 125;
+    if (opts_parse(table, n, cli, argc, argv, false, &args, &err) < 0)
+        goto fail;
+    if (cli->global.help) {
+        print_usage(stdout, run_usage, run_summary, table, n);
+        code = 0;
+        goto out;
+    }
+    if (build_spec(&f, &args, &spec, &err) < 0 || attach_image(cli, &spec, &err) < 0)
+        goto fail;
+    struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};
+    int status = 0;
+    if (runtime_run(&paths, &spec, &status, &err) < 0)
+        goto fail;
+    code = status;
+    goto out;
+fail:
+    report_error(cli, &err);
+    code = run_exit_code(&err);
+out:
+    runtime_spec_free(&spec);
+    run_flags_free(&f);
+    return code;
+}

@@ -1,0 +1,59 @@
+#include "launcher.h"
+
+#include <string.h>
+
+struct command {
+    const char *name;
+    int (*fn)(struct cli *cli, int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"run", cmd_run, "Create and run a new container from an image"},
+    {"images", cmd_images, "List images"},
+    {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
+    {"info", cmd_info, "Display system-wide information"},
+    {"version", cmd_version, "Show the berth version information"},
+};
+
+static void print_main_usage(FILE *out)
+{
+    fprintf(out, "\nUsage:  berth [OPTIONS] COMMAND\n\n"
+                 "A container launcher for Apache Storm workers and hosts without dockerd\n\n"
+                 "Options:\n"
+                 "      --root string      Data root: images and layers (default "
+                 "\"/var/lib/berth\", env BERTH_ROOT)\n"
+                 "      --runroot string   State root: containers (default \"/run/berth\", "
+                 "env BERTH_RUNROOT)\n\nCommands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'berth COMMAND --help' for more information on a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    struct berr err = {0};
+    _cleanup_strv_ struct strv args = {0};
+    if (opts_parse(NULL, 0, &cli, argc - 1, argv + 1, false, &args, &err) < 0) {
+        report_error(&cli, &err);
+        return 125;
+    }
+    if (args.n == 0) {
+        print_main_usage(cli.global.help ? stdout : stderr);
+        return cli.global.help ? 0 : 1;
+    }
+    /* argv from the command name on, with the global flags before it already consumed */
+    int first = argc - (int)args.n;
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+        if (strcmp(commands[i].name, args.v[0]))
+            continue;
+        cli.command = commands[i].name;
+        int rc = commands[i].fn(&cli, argc - first - 1, argv + first + 1);
+        free(cli.global.root);
+        free(cli.global.runroot);
+        return rc;
+    }
+    fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n", args.v[0]);
+    return 1;
+}
