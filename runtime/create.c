@@ -278,12 +278,3 @@ out:
     container_close(&c);
     return rc;
 }
-
-int runtime_remove(const struct runtime_paths *paths, const char *id, struct berr *err)
-{
-    _cleanup_close_ int runrootfd = open_runroot(paths->runroot, err);
-    if (runrootfd < 0)
-        return -1;
-    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
-    return remove_tree_at(runrootfd, rel, err);
-}

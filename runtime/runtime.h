@@ -71,7 +71,4 @@ int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, 
  * "CAP_CHOWN"; "ALL" stays "ALL". Unknown → BERR_USAGE `unknown capability: "CAP_X"`. */
 int runtime_cap_normalize(const char *name, char **out, struct berr *err);
 
-/* Remove a container that is not running: its state directory and its name reservation. */
-int runtime_remove(const struct runtime_paths *paths, const char *id, struct berr *err);
-
 #endif
