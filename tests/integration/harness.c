@@ -1,0 +1,692 @@
+/* harness — running berth, reading the probe, host-side checks. Images: harness_image.c. */
+#include "harness.h"
+
+#include "util/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* criterion runs each test in its own process and gives .init/.fini no argument: the test's
+ * places live here, set by h_suite_init, for that one process. */
+static struct {
+    char *tmp, *runroot, *data_root, *probe;
+} ctx;
+
+/* ---- suite fixtures -------------------------------------------------------------------- */
+
+void h_suite_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const char *skip = getenv("BERTH_IT_SKIP");
+    if (skip)
+        cr_skip_test("%s", skip);
+    const char *data = getenv("BERTH_IT_DATA");
+    cr_assert(data, "BERTH_IT_DATA unset: the PRE_ALL hook did not run");
+    _cleanup_free_ char *err_path = xasprintf("%s/setup-error", data);
+    _cleanup_free_ char *setup_err = h_read_file(err_path);
+    cr_assert(!setup_err, "test image could not be built: %s", setup_err);
+
+    char tmpl[] = "/tmp/berth-it.XXXXXX";
+    cr_assert(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
+    ctx.tmp = xstrdup(tmpl);
+    ctx.runroot = xasprintf("%s/run", tmpl);
+    ctx.data_root = xasprintf("%s/root", data);
+    ctx.probe = xstrdup(getenv("BERTH_IT_PROBE"));
+}
+
+void h_suite_fini(void)
+{
+    if (!ctx.tmp)
+        return;
+    h_detach_mounts_under(ctx.tmp);
+    h_remove_tree(ctx.tmp);
+    free(ctx.tmp);
+    ctx.tmp = NULL;
+}
+
+const char *h_tmp(void)
+{
+    return ctx.tmp;
+}
+
+const char *h_runroot(void)
+{
+    return ctx.runroot;
+}
+
+const char *h_data_root(void)
+{
+    return ctx.data_root;
+}
+
+const char *h_probe_bin(void)
+{
+    return ctx.probe;
+}
+
+char *h_path(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *rel = NULL;
+    if (vasprintf(&rel, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    char *p = xasprintf("%s/%s", ctx.tmp, rel[0] == '/' ? rel + 1 : rel);
+    free(rel);
+    return p;
+}
+
+/* ---- spawning -------------------------------------------------------------------------- */
+
+static char **spawn_env(const struct h_opts *o)
+{
+    struct strv env = {0};
+    for (char **e = environ; e && *e; e++) {
+        /* tests pass the roots as flags; a stray variable must not point at a real store */
+        if (str_has_prefix(*e, "BERTH_ROOT=") || str_has_prefix(*e, "BERTH_RUNROOT="))
+            continue;
+        strv_push(&env, *e);
+    }
+    for (const char *const *e = o && o->env ? o->env : NULL; e && *e; e++)
+        strv_set_env(&env, *e);
+    if (!env.v)
+        strv_push(&env, "PATH=/usr/bin:/bin");
+    return env.v;
+}
+
+static void proc_failed(struct h_proc *p, const char *what, int errnum)
+{
+    p->pid = -errnum;
+    fprintf(stderr, "harness: %s: %s\n", what, strerror(errnum));
+}
+
+static void spawn(struct h_proc *p, const struct h_opts *o, const char *const *argv)
+{
+    *p = (struct h_proc){.pid = -1, .out_fd = -1, .err_fd = -1, .in_fd = -1};
+    p->input = o ? o->input : NULL;
+    p->timeout_s = o && o->timeout_s ? o->timeout_s : 60;
+    int outp[2], errp[2], inp[2] = {-1, -1};
+    if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+        (p->input && pipe2(inp, O_CLOEXEC) < 0))
+        return proc_failed(p, "pipe", errno);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    if (p->input)
+        posix_spawn_file_actions_adddup2(&fa, inp[0], 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, o && o->input_file ? o->input_file : "/dev/null",
+                                         O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, outp[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, errp[1], 2);
+
+    /* berth gets 0-2 and, when a test asks, one more open fd as fd 3; criterion's own fds
+     * stay out. */
+    int extra = -1;
+    if (o && o->inherit_fd > 2) {
+        extra = fcntl(o->inherit_fd, F_DUPFD_CLOEXEC, 100);
+        posix_spawn_file_actions_adddup2(&fa, extra, 3);
+        posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+    } else {
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    }
+
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    char **env = spawn_env(o);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, &attr, (char *const *)argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (extra >= 0)
+        close(extra);
+    close(outp[1]);
+    close(errp[1]);
+    if (inp[0] >= 0)
+        close(inp[0]);
+    p->out_fd = outp[0];
+    p->err_fd = errp[0];
+    p->in_fd = inp[1];
+    if (rc != 0) {
+        close(p->out_fd);
+        close(p->err_fd);
+        if (p->in_fd >= 0)
+            close(p->in_fd);
+        return proc_failed(p, argv[0], rc);
+    }
+    p->pid = pid;
+}
+
+static void append(char **buf, size_t *len, const char *data, size_t n)
+{
+    *buf = xrealloc(*buf, *len + n + 1);
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void collect(struct h_proc *p, struct h_result *r)
+{
+    *r = (struct h_result){.status = -1, .out = xstrdup(""), .err = xstrdup("")};
+    if (p->pid <= 0) {
+        char *msg = xasprintf("harness: could not start: %s\n", strerror(-p->pid));
+        append(&r->err, &r->err_len, msg, strlen(msg));
+        free(msg);
+        return;
+    }
+    if (p->in_fd >= 0) {
+        /* inputs are small: one write, then EOF; EPIPE just means berth did not read */
+        (void)!write(p->in_fd, p->input, strlen(p->input));
+        close(p->in_fd);
+        p->in_fd = -1;
+    }
+    double deadline = now_s() + p->timeout_s;
+    bool out_open = true, err_open = true, timed_out = false;
+    char buf[65536];
+    while (out_open || err_open) {
+        struct pollfd pfd[2] = {{.fd = out_open ? p->out_fd : -1, .events = POLLIN},
+                                {.fd = err_open ? p->err_fd : -1, .events = POLLIN}};
+        double left = deadline - now_s();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        int n = poll(pfd, 2, (int)(left * 1000) + 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        for (int i = 0; i < 2; i++) {
+            if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t got = read(pfd[i].fd, buf, sizeof(buf));
+            if (got > 0 && i == 0)
+                append(&r->out, &r->out_len, buf, (size_t)got);
+            else if (got > 0)
+                append(&r->err, &r->err_len, buf, (size_t)got);
+            else if (got == 0 || errno != EINTR) {
+                if (i == 0)
+                    out_open = false;
+                else
+                    err_open = false;
+            }
+        }
+    }
+    int status = 0;
+    while (!timed_out) {
+        pid_t w = waitpid(p->pid, &status, WNOHANG);
+        if (w == p->pid)
+            break;
+        if (now_s() > deadline)
+            timed_out = true;
+        else
+            usleep(10000);
+    }
+    if (timed_out) {
+        kill(p->pid, SIGKILL);
+        waitpid(p->pid, &status, 0);
+        char *msg = xasprintf("\n[harness: killed after %d s]\n", p->timeout_s);
+        append(&r->err, &r->err_len, msg, strlen(msg));
+        free(msg);
+        r->status = -1;
+    } else if (WIFEXITED(status)) {
+        r->status = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        r->status = 128 + WTERMSIG(status);
+    }
+    close(p->out_fd);
+    close(p->err_fd);
+}
+
+void h_execv(struct h_result *r, const struct h_opts *o, const char *const *argv)
+{
+    struct h_proc p;
+    spawn(&p, o, argv);
+    collect(&p, r);
+}
+
+static const char **berth_argv(const struct h_opts *o, const char *const *args)
+{
+    size_t n = 0;
+    while (args[n])
+        n++;
+    const char **argv = xcalloc(n + 6, sizeof(char *));
+    argv[0] = getenv("BERTH_IT_BERTH");
+    argv[1] = "--root";
+    argv[2] = o && o->root ? o->root : ctx.data_root;
+    argv[3] = "--runroot";
+    argv[4] = o && o->runroot ? o->runroot : ctx.runroot;
+    for (size_t i = 0; i < n; i++)
+        argv[5 + i] = args[i];
+    return argv;
+}
+
+void h_berth_start(struct h_proc *p, const struct h_opts *o, const char *const *args)
+{
+    const char **argv = berth_argv(o, args);
+    spawn(p, o, argv);
+    free(argv);
+}
+
+void h_berth_finish(struct h_proc *p, struct h_result *r)
+{
+    collect(p, r);
+}
+
+void h_berthv(struct h_result *r, const struct h_opts *o, const char *const *args)
+{
+    struct h_proc p;
+    h_berth_start(&p, o, args);
+    collect(&p, r);
+}
+
+void h_berth(struct h_result *r, const struct h_opts *o, ...)
+{
+    struct strv args = {0};
+    va_list ap;
+    va_start(ap, o);
+    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
+        strv_push(&args, a);
+    va_end(ap);
+    if (!args.v)
+        strv_push(&args, "--help");
+    h_berthv(r, o, (const char *const *)args.v);
+    strv_free(&args);
+}
+
+/* ---- probe output ---------------------------------------------------------------------- */
+
+size_t h_get_all(const struct h_result *r, const char *key, char ***vals)
+{
+    struct strv out = {0};
+    size_t klen = strlen(key);
+    for (const char *line = r->out; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > klen && strncmp(line, key, klen) == 0 && line[klen] == '=')
+            strv_push_owned(&out, strndup(line + klen + 1, len - klen - 1));
+        line = end ? end + 1 : line + len;
+    }
+    *vals = out.v;
+    return out.n;
+}
+
+char *h_get(const struct h_result *r, const char *key)
+{
+    char **vals;
+    size_t n = h_get_all(r, key, &vals);
+    char *v = n ? xstrdup(vals[0]) : NULL;
+    for (size_t i = 0; i < n; i++)
+        free(vals[i]);
+    free(vals);
+    return v;
+}
+
+const char *h_val(const struct h_result *r, const char *key)
+{
+    char *v = h_get(r, key);
+    return v ? v : "(missing)";
+}
+
+char *h_env(const struct h_result *r, const char *name)
+{
+    char **vals;
+    size_t n = h_get_all(r, "env", &vals);
+    size_t len = strlen(name);
+    char *found = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!found && strncmp(vals[i], name, len) == 0 && vals[i][len] == '=')
+            found = xstrdup(vals[i] + len + 1);
+    return found;
+}
+
+bool h_has_word(const char *list, const char *word)
+{
+    size_t len = strlen(word);
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, " ,");
+        if (n == len && strncmp(p, word, len) == 0)
+            return true;
+        p += n;
+        p += strspn(p, " ,");
+    }
+    return false;
+}
+
+static bool all_in(const char *a, const char *b)
+{
+    char *copy = xstrdup(a), *save = NULL;
+    bool ok = true;
+    for (char *w = strtok_r(copy, " ", &save); w && ok; w = strtok_r(NULL, " ", &save))
+        ok = h_has_word(b, w);
+    free(copy);
+    return ok;
+}
+
+bool h_same_set(const char *a, const char *b)
+{
+    return a && b && all_in(a, b) && all_in(b, a);
+}
+
+bool h_get_mount(const struct h_result *r, const char *path, struct h_mount *m)
+{
+    char *key = xasprintf("mount:%s", path);
+    char *v = h_get(r, key);
+    free(key);
+    if (!v || strcmp(v, "none") == 0)
+        return false;
+    char *save = NULL;
+    char *fstype = strtok_r(v, " ", &save);
+    char *opts = strtok_r(NULL, " ", &save);
+    char *super = strtok_r(NULL, " ", &save);
+    m->fstype = fstype ? fstype : "";
+    m->opts = opts ? opts : "";
+    m->super = super ? super : "";
+    return true;
+}
+
+/* ---- host side ------------------------------------------------------------------------- */
+
+char *h_host_ns(const char *name)
+{
+    char path[64], buf[128];
+    snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+    ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+bool h_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+void h_mkdirs(const char *path, mode_t mode)
+{
+    struct berr err = {0};
+    cr_assert(mkdir_p(path, mode, &err) == 0, "mkdir -p %s: %s", path, err.msg);
+    chmod(path, mode);
+}
+
+void h_write_file(const char *path, const char *content, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    cr_assert(fd >= 0, "create %s: %s", path, strerror(errno));
+    cr_assert(write_all(fd, content, strlen(content)) == 0, "write %s", path);
+    close(fd);
+    chmod(path, mode);
+}
+
+char *h_read_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *buf = xstrdup("");
+    size_t len = 0;
+    char chunk[8192];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+        append(&buf, &len, chunk, (size_t)n);
+    close(fd);
+    return buf;
+}
+
+static bool cmdline_matches(pid_t pid, const char *argv0, const char *token)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    if (strcmp(buf, argv0) != 0)
+        return false;
+    for (char *a = buf; a < buf + n; a += strlen(a) + 1)
+        if (strcmp(a, token) == 0)
+            return true;
+    return false;
+}
+
+pid_t h_find_process(const char *argv0, const char *token, int timeout_s)
+{
+    double deadline = now_s() + timeout_s;
+    while (now_s() < deadline) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        pid_t found = 0;
+        while (d && (e = readdir(d)) && !found) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end == '\0' && pid > 0 && cmdline_matches((pid_t)pid, argv0, token))
+                found = (pid_t)pid;
+        }
+        if (d)
+            closedir(d);
+        if (found)
+            return found;
+        usleep(20000);
+    }
+    return 0;
+}
+
+/* ---- nothing left behind --------------------------------------------------------------- */
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void snapshot_dir(int dirfd, const char *rel, char **buf, size_t *len)
+{
+    DIR *d = fdopendir(dirfd);
+    if (!d) {
+        close(dirfd);
+        return;
+    }
+    struct strv names = {0};
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            strv_push(&names, e->d_name);
+    if (names.n)
+        qsort(names.v, names.n, sizeof(char *), cmp_str);
+    for (size_t i = 0; i < names.n; i++) {
+        struct stat st;
+        if (fstatat(dirfd, names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        char *path = xasprintf("%s/%s", rel, names.v[i]);
+        /* directory sizes vary with history, not content; mtimes catch added entries */
+        char *line = xasprintf("%s %o %u:%u %lld %lld.%09ld\n", path, (unsigned)st.st_mode,
+                               (unsigned)st.st_uid, (unsigned)st.st_gid,
+                               S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size,
+                               (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+        append(buf, len, line, strlen(line));
+        free(line);
+        if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd, names.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                snapshot_dir(sub, path, buf, len);
+        }
+        free(path);
+    }
+    strv_free(&names);
+    closedir(d);
+}
+
+char *h_tree_snapshot(const char *dir)
+{
+    char *buf = xstrdup("");
+    size_t len = 0;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return xasprintf("(%s: %s)\n", dir, strerror(errno));
+    snapshot_dir(fd, "", &buf, &len);
+    return buf;
+}
+
+char *h_layers_snapshot(void)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/layers", ctx.data_root);
+    return h_tree_snapshot(dir);
+}
+
+char *h_state_entries(const char *sub)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/%s", ctx.runroot, sub);
+    DIR *d = opendir(dir);
+    char *out = xstrdup("");
+    size_t len = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (len)
+            append(&out, &len, " ", 1);
+        append(&out, &len, e->d_name, strlen(e->d_name));
+    }
+    if (d)
+        closedir(d);
+    return out;
+}
+
+char *h_mounts_mentioning(const char *needle)
+{
+    _cleanup_free_ char *info = h_read_file("/proc/self/mountinfo");
+    char *out = NULL;
+    size_t len = 0;
+    for (char *line = info, *end; line && *line; line = end ? end + 1 : NULL) {
+        end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        if (strstr(line, needle)) {
+            if (!out)
+                out = xstrdup("");
+            append(&out, &len, line, strlen(line));
+            append(&out, &len, "\n", 1);
+        }
+        if (!end)
+            break;
+    }
+    return out;
+}
+
+void h_assert_no_mounts_left(void)
+{
+    char *m = h_mounts_mentioning(ctx.tmp);
+    cr_assert(!m, "host mounts left under the test's temp dir:\n%s", m);
+    m = h_mounts_mentioning(ctx.data_root);
+    cr_assert(!m, "host mounts left that use the data root:\n%s", m);
+}
+
+static const char *first_difference(const char *a, const char *b)
+{
+    size_t i = 0;
+    while (a[i] && a[i] == b[i])
+        i++;
+    while (i > 0 && a[i - 1] != '\n')
+        i--;
+    return a + i;
+}
+
+void h_assert_nothing_left(const char *layers_before)
+{
+    h_assert_no_mounts_left();
+    char *c = h_state_entries("containers");
+    cr_assert_str_empty(c, "state left under %s/containers: %s", ctx.runroot, c);
+    char *n = h_state_entries("names");
+    cr_assert_str_empty(n, "names left under %s/names: %s", ctx.runroot, n);
+    if (layers_before) {
+        char *now = h_layers_snapshot();
+        cr_assert_str_eq(now, layers_before,
+                         "the data root's layers/ changed; first difference at:\n%.400s\n"
+                         "before:\n%.400s",
+                         first_difference(now, layers_before),
+                         first_difference(layers_before, now));
+    }
+}
+
+/* ---- cleanup --------------------------------------------------------------------------- */
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] && r[3]) {
+            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 3;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+void h_detach_mounts_under(const char *dir)
+{
+    size_t dlen = strlen(dir);
+    for (int round = 0; round < 8; round++) {
+        _cleanup_free_ char *info = h_read_file("/proc/self/mountinfo");
+        struct strv points = {0};
+        for (char *line = info, *end; line && *line; line = end + 1) {
+            end = strchr(line, '\n');
+            if (!end)
+                break;
+            *end = '\0';
+            char *save = NULL, *f = strtok_r(line, " ", &save);
+            for (int i = 0; f && i < 4; i++)
+                f = strtok_r(NULL, " ", &save);
+            if (!f)
+                continue;
+            unescape(f);
+            if (strncmp(f, dir, dlen) == 0 && (f[dlen] == '/' || f[dlen] == '\0'))
+                strv_push(&points, f);
+        }
+        if (!points.n)
+            return;
+        for (size_t i = points.n; i-- > 0;) /* later mounts sit on top */
+            umount2(points.v[i], MNT_DETACH);
+        strv_free(&points);
+    }
+}
+
+void h_remove_tree(const char *dir)
+{
+    struct berr err = {0};
+    if (remove_tree_at(AT_FDCWD, dir, &err) < 0)
+        fprintf(stderr, "harness: remove %s: %s\n", dir, err.msg);
+}

@@ -1,0 +1,176 @@
+/* harness — what the integration tests share: run berth with temporary roots (posix_spawn,
+ * stdout/stderr/exit status captured, optional stdin), the test images built once per run,
+ * reading the probe's `key=value` output, and the "nothing left behind" checks (host mounts,
+ * state under the runroot, the data root's layers). Never touches the host's real stores.
+ *
+ * Environment: BERTH and PROBE are the absolute paths of build/berth and build/probe (the
+ * Makefile sets them; build/berth and build/probe under the cwd are the fallback).
+ *
+ * Per test-binary run (ReportHook PRE_ALL/POST_ALL): a shared data root under /tmp holding
+ *   test/probe:latest       busybox-static applets, /probe, /probe-suid (setuid root), and
+ *                           /etc/passwd + /etc/group: root, nobody, worker 1000:1000 (home
+ *                           /home/worker), alice 1001:1001; groups extra 2000 (alice) and
+ *                           shared 3000 (worker, alice). No Env, no Cmd (as `docker import`).
+ *   test/configured:latest  the same layer with User worker, WorkingDir /srv/app, Env
+ *                           FROM_IMAGE=yes and PATH=/usr/bin:/bin:/image/bin, Entrypoint
+ *                           ["/probe"], Cmd ["id","cwd","env"]. Written straight into the store
+ *                           (blobs/ + refs.json, see image/image.h) until `berth load` lands.
+ * Per test (suite .init/.fini): a fresh temp dir with its own runroot, removed afterwards. */
+#ifndef BERTH_TEST_HARNESS_H
+#define BERTH_TEST_HARNESS_H
+
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define H_IMAGE "test/probe:latest"
+#define H_IMAGE_CONFIGURED "test/configured:latest"
+#define H_IMAGE_DEFAULT "berth/worker:latest"
+
+/* docker's default capability set: CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID
+ * SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP. */
+#define H_DEFAULT_CAPS "00000000a80425fb"
+#define H_NO_CAPS "0000000000000000"
+#define H_DOCKER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* A suite whose tests each get a fresh temp dir and runroot; `run` is declared in test_run.c
+ * and used by every test_run_*.c file. */
+#define H_SUITE(name) TestSuite(name, .init = h_suite_init, .fini = h_suite_fini, .timeout = 180)
+
+void h_suite_init(void);
+void h_suite_fini(void);
+/* Skip from a test body: criterion runs no .fini after a skip, so clean up first. */
+#define h_skip(...)                                                                                \
+    do {                                                                                           \
+        h_suite_fini();                                                                            \
+        cr_skip_test(__VA_ARGS__);                                                                 \
+    } while (0)
+
+/* ---- this test's places ---------------------------------------------------------------- */
+
+const char *h_tmp(void);       /* fresh temp dir of this test */
+const char *h_runroot(void);   /* <tmp>/run, empty at start */
+const char *h_data_root(void); /* shared data root holding the test images */
+const char *h_probe_bin(void); /* host path of the static probe */
+/* Import into root, as ref, test/probe's tar with the entries of extra_dir added on top. */
+void h_import_variant(const char *root, const char *ref, const char *extra_dir);
+/* Fails the test when test/configured:latest could not be written into the store. */
+void h_need_configured_image(void);
+/* "<tmp>/<fmt...>" */
+char *h_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- running berth --------------------------------------------------------------------- */
+
+struct h_opts {
+    const char *input;      /* bytes for berth's stdin; NULL → /dev/null */
+    const char *input_file; /* or a file as stdin */
+    const char *const *env; /* extra "K=V" entries for berth's environment, NULL-ended */
+    int inherit_fd;         /* an fd berth inherits on purpose, as its fd 3 (0 = none) */
+    int timeout_s;          /* 0 → 60 */
+    const char *root;       /* data root; NULL → h_data_root() */
+    const char *runroot;    /* NULL → h_runroot() */
+};
+
+struct h_result {
+    int status; /* exit status; 128+N when berth itself died of signal N; -1 timeout */
+    char *out;  /* stdout, NUL-terminated */
+    char *err;  /* stderr, NUL-terminated */
+    size_t out_len, err_len;
+};
+
+struct h_proc {
+    pid_t pid;
+    int out_fd, err_fd, in_fd;
+    const char *input;
+    int timeout_s;
+};
+
+/* berth --root R --runroot S ARGS... (NULL-terminated). o may be NULL. */
+void h_berth(struct h_result *r, const struct h_opts *o, ...) __attribute__((sentinel));
+void h_berthv(struct h_result *r, const struct h_opts *o, const char *const *args);
+/* Start without waiting (for tests that act on the running container), then collect. */
+void h_berth_start(struct h_proc *p, const struct h_opts *o, const char *const *args);
+void h_berth_finish(struct h_proc *p, struct h_result *r);
+/* Any program, same capture (tar, mount helpers). */
+void h_execv(struct h_result *r, const struct h_opts *o, const char *const *argv);
+
+/* ---- the probe's output ---------------------------------------------------------------- */
+
+/* Value of the first "key=value" line of stdout, or NULL. */
+char *h_get(const struct h_result *r, const char *key);
+/* Same, never NULL: "(missing)" when absent, for string comparisons. */
+const char *h_val(const struct h_result *r, const char *key);
+/* All values of key, in order; returns the count. */
+size_t h_get_all(const struct h_result *r, const char *key, char ***vals);
+/* Value of an environment variable inside (from `probe env`), or NULL. */
+char *h_env(const struct h_result *r, const char *name);
+/* word is one of the space- or comma-separated items of list. */
+bool h_has_word(const char *list, const char *word);
+/* Same set of space-separated words, ignoring order and duplicates. */
+bool h_same_set(const char *a, const char *b);
+
+struct h_mount {
+    char *fstype, *opts, *super;
+};
+/* From `probe mount PATH`; false when the probe saw no mount there. */
+bool h_get_mount(const struct h_result *r, const char *path, struct h_mount *m);
+
+/* ---- host side ------------------------------------------------------------------------- */
+
+char *h_host_ns(const char *name); /* target of /proc/self/ns/<name> */
+bool h_exists(const char *path);   /* lstat succeeds */
+void h_mkdirs(const char *path, mode_t mode);
+void h_write_file(const char *path, const char *content, mode_t mode);
+char *h_read_file(const char *path); /* NULL when unreadable */
+/* Host pid of a process whose argv[0] is argv0 and which has an argument equal to token;
+ * waits up to timeout_s. 0 when none appeared. */
+pid_t h_find_process(const char *argv0, const char *token, int timeout_s);
+
+/* ---- nothing left behind --------------------------------------------------------------- */
+
+/* Recursive listing of dir (path, type, mode, owner, size, mtime) for before/after diffs. */
+char *h_tree_snapshot(const char *dir);
+char *h_layers_snapshot(void);
+/* Names under <runroot>/<sub> (e.g. "containers"), space separated; "" when empty/missing. */
+char *h_state_entries(const char *sub);
+/* Host mountinfo lines that mention needle; NULL when none. */
+char *h_mounts_mentioning(const char *needle);
+/* No mount mentions the temp dir or the data root, <runroot>/containers and names are empty,
+ * and the layers tree equals layers_before. */
+void h_assert_nothing_left(const char *layers_before);
+/* No host mount mentions the temp dir or the data root. */
+void h_assert_no_mounts_left(void);
+
+/* ---- cleanup (also used by the run-wide hooks) ---------------------------------------- */
+
+/* Lazily unmount every host mount at or below dir, topmost first. */
+void h_detach_mounts_under(const char *dir);
+/* rm -rf that never follows symlinks (run h_detach_mounts_under first). */
+void h_remove_tree(const char *dir);
+
+/* ---- assertions with berth's output in the message ------------------------------------- */
+
+#define h_assert_status(r, want)                                                                   \
+    cr_assert_eq((r)->status, (want),                                                              \
+                 "berth exited %d, want %d\n--- stderr:\n%s\n--- stdout:\n%s", (r)->status,        \
+                 (want), (r)->err, (r)->out)
+
+#define h_assert_val(r, key, want)                                                                 \
+    do {                                                                                           \
+        char *v_ = h_get((r), (key));                                                              \
+        cr_assert(v_ &&strcmp(v_, (want)) == 0,                                                    \
+                  "%s: got \"%s\", want \"%s\"\n--- stdout:\n%s\n--- stderr:\n%s", (key),          \
+                  v_ ? v_ : "(missing)", (want), (r)->out, (r)->err);                              \
+    } while (0)
+
+/* berth's stderr mentions needle (case-insensitive). */
+#define h_assert_err_mentions(r, needle)                                                           \
+    cr_assert(strcasestr((r)->err, (needle)) != NULL,                                              \
+              "stderr does not mention \"%s\"\n--- stderr:\n%s\n--- stdout:\n%s", (needle),        \
+              (r)->err, (r)->out)
+
+#endif

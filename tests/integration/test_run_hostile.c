@@ -1,0 +1,108 @@
+/* berth run on an image whose symlinks point out of the rootfs: bind destinations and the
+ * workdir are resolved inside the container's root, so nothing is created or mounted on the
+ * host (runc CVE-2021-30465, CVE-2024-45310; crun CVE-2019-18837). Either berth refuses with
+ * 125, or the mount lands inside the container; the host dir the links name stays empty. */
+#include "harness.h"
+
+#include <string.h>
+#include <unistd.h>
+
+/* Image hostile:latest in its own data root: /escape -> <tmp>/outside (absolute),
+ * /up -> ../../../../../../<tmp>/outside (climbing) and /tmplink -> /tmp, a target that
+ * exists in the image and on the host alike. Returns that data root. */
+static char *hostile_image(void)
+{
+    char *extra = h_path("extra");
+    h_mkdirs(extra, 0755);
+    h_mkdirs(h_path("outside"), 0755);
+    char *outside = h_path("outside");
+    cr_assert_eq(symlink(outside, h_path("extra/escape")), 0);
+    char *climb = xasprintf("../../../../../..%s", outside);
+    cr_assert_eq(symlink(climb, h_path("extra/up")), 0);
+    cr_assert_eq(symlink("/tmp", h_path("extra/tmplink")), 0);
+    char *root = h_path("root");
+    h_import_variant(root, "hostile:latest", extra);
+    return root;
+}
+
+static void assert_outside_untouched(void)
+{
+    char *outside = h_path("outside");
+    struct h_result r;
+    const char *ls[] = {h_probe_bin(), "ls", outside, NULL};
+    h_execv(&r, NULL, ls);
+    _cleanup_free_ char *key = xasprintf("ls:%s", outside);
+    h_assert_val(&r, key, "");
+    h_assert_no_mounts_left();
+}
+
+Test(run, bind_destination_through_an_image_symlink_stays_inside)
+{
+    struct h_opts o = {.root = hostile_image()};
+    char *src = h_path("src");
+    h_mkdirs(src, 0755);
+    h_write_file(h_path("src/mark"), "mark", 0644);
+    static const char *const dsts[] = {"/escape/x", "/up/x"};
+    for (size_t i = 0; i < ARRAY_SIZE(dsts); i++) {
+        char *spec = xasprintf("%s:%s", src, dsts[i]);
+        char *mark = xasprintf("%s/mark", dsts[i]);
+        struct h_result r;
+        h_berth(&r, &o, "run", "--rm", "-v", spec, "hostile:latest", "/probe", "read", mark, NULL);
+        cr_assert(r.status == 0 || r.status == 125, "-v %s: exit %d\n%s", spec, r.status, r.err);
+        if (r.status == 0) {
+            _cleanup_free_ char *key = xasprintf("read:%s", mark);
+            h_assert_val(&r, key, "4");
+        }
+        assert_outside_untouched();
+    }
+}
+
+/* A unique name under /tmp, so the host's /tmp can be checked for it. */
+static char *unique_tmp_name(const char *suffix)
+{
+    return xasprintf("%s-%s", strrchr(h_tmp(), '/') + 1, suffix);
+}
+
+Test(run, bind_through_an_image_symlink_to_an_existing_dir_mounts_inside)
+{
+    struct h_opts o = {.root = hostile_image()};
+    char *src = h_path("src");
+    h_mkdirs(src, 0755);
+    h_write_file(h_path("src/mark"), "mark", 0644);
+    char *name = unique_tmp_name("bind");
+    char *spec = xasprintf("%s:/tmplink/%s", src, name);
+    char *mark = xasprintf("/tmp/%s/mark", name);
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "-v", spec, "hostile:latest", "/probe", "read", mark, NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *key = xasprintf("read:%s", mark);
+    h_assert_val(&r, key, "4");
+    _cleanup_free_ char *host = xasprintf("/tmp/%s", name);
+    cr_assert(!h_exists(host), "%s was created on the host", host);
+    h_assert_no_mounts_left();
+}
+
+Test(run, workdir_through_an_image_symlink_to_an_existing_dir_is_made_inside)
+{
+    struct h_opts o = {.root = hostile_image()};
+    char *name = unique_tmp_name("wd");
+    char *wd = xasprintf("/tmplink/%s", name);
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "-w", wd, "hostile:latest", "/probe", "cwd", NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *want = xasprintf("/tmp/%s", name);
+    h_assert_val(&r, "cwd", want);
+    cr_assert(!h_exists(want), "%s was created on the host", want);
+}
+
+Test(run, workdir_through_an_image_symlink_stays_inside)
+{
+    struct h_opts o = {.root = hostile_image()};
+    static const char *const dirs[] = {"/escape/wd", "/up/wd"};
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        struct h_result r;
+        h_berth(&r, &o, "run", "--rm", "-w", dirs[i], "hostile:latest", "/probe", "cwd", NULL);
+        cr_assert(r.status == 0 || r.status == 125, "-w %s: exit %d\n%s", dirs[i], r.status, r.err);
+        assert_outside_untouched();
+    }
+}

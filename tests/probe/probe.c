@@ -1,0 +1,502 @@
+/* probe — reports facts from inside a container, for the integration tests.
+ *
+ * Usage: probe COMMAND [ARG] [COMMAND [ARG]...]
+ * Commands run left to right; each prints one or more `key=value` lines on stdout, where the
+ * key names the command and its argument (`write:/etc/x=EROFS`), so one container start can
+ * answer several questions and the output stays unambiguous. A failed look-up prints the errno
+ * name as the value instead of aborting. Static, no NSS, no locale: only syscalls and /proc.
+ *
+ *   status            CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Seccomp_filters
+ *   fds               fds=<open fd numbers, space separated>
+ *   id                uid euid gid egid groups
+ *   cwd pid hostname  cwd=  pid= ppid=  hostname=
+ *   env               env=K=V, one line per variable, in order
+ *   ns                ns:<name>=<link target> for each namespace link in /proc/self/ns
+ *   ifaces            ifaces=<names>, iface:<name>=up|down
+ *   mountinfo         mountinfo=<raw line>, one per mount
+ *   mount PATH        mount:PATH=<fstype> <mount options> <super options>  (topmost, or "none")
+ *   stat PATH         stat:PATH=<type> <mode> <major>:<minor> <uid>:<gid>  (lstat)
+ *   inode PATH        inode:PATH=<dev>:<ino>  (stat, follows links)
+ *   readlink PATH     readlink:PATH=<target>
+ *   ls PATH           ls:PATH=<sorted names>
+ *   read PATH         read:PATH=<bytes read, at most 1 MiB>
+ *   cat PATH          cat:PATH=<content, \n escaped, at most 4 KiB>
+ *   write PATH        write:PATH=ok  (open O_WRONLY|O_CREAT|O_APPEND, writes nothing)
+ *   mkdir PATH        mkdir:PATH=ok  (and removes it again)
+ *   statfs PATH       statfs:PATH=<total bytes> <ro|rw>
+ *   args              argv=<every argument, space separated>; consumes the rest
+ *   kill SIG          kill(getpid(), SIG); prints kill:SIG=survived if still alive
+ *   segv              dies of a real SIGSEGV (which kills even a pid-namespace init)
+ *   sleep N           sleeps N seconds
+ *   exit N            flushes and exits with N
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static const char *errname(int e)
+{
+    const char *n = strerrorname_np(e);
+    return n ? n : "EUNKNOWN";
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void cmd_status(void)
+{
+    static const char *keys[] = {"CapInh", "CapPrm",     "CapEff",  "CapBnd",
+                                 "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"};
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f) {
+        printf("status=%s\n", errname(errno));
+        return;
+    }
+    char line[512];
+    while (fgets(line, sizeof(line), f)) {
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+            if (strcmp(line, keys[i]) != 0)
+                continue;
+            char *v = colon + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = '\0';
+            printf("%s=%s\n", line, v);
+        }
+    }
+    fclose(f);
+}
+
+static void cmd_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+        printf("fds=%s\n", errname(errno));
+        return;
+    }
+    int self = dirfd(d);
+    int fds[1024];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 1024) {
+        if (e->d_name[0] == '.')
+            continue;
+        int fd = atoi(e->d_name);
+        if (fd != self)
+            fds[n++] = fd;
+    }
+    closedir(d);
+    for (size_t i = 1; i < n; i++) /* insertion sort: tiny n */
+        for (size_t j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
+            int t = fds[j];
+            fds[j] = fds[j - 1];
+            fds[j - 1] = t;
+        }
+    printf("fds=");
+    for (size_t i = 0; i < n; i++)
+        printf("%s%d", i ? " " : "", fds[i]);
+    printf("\n");
+}
+
+static void cmd_id(void)
+{
+    gid_t groups[1024];
+    int n = getgroups(1024, groups);
+    printf("uid=%u\neuid=%u\ngid=%u\negid=%u\ngroups=", (unsigned)getuid(), (unsigned)geteuid(),
+           (unsigned)getgid(), (unsigned)getegid());
+    for (int i = 0; i < n; i++)
+        printf("%s%u", i ? " " : "", (unsigned)groups[i]);
+    printf("\n");
+}
+
+static void cmd_cwd(void)
+{
+    char buf[4096];
+    if (getcwd(buf, sizeof(buf)))
+        printf("cwd=%s\n", buf);
+    else
+        printf("cwd=%s\n", errname(errno));
+}
+
+static void cmd_env(void)
+{
+    for (char **e = environ; e && *e; e++)
+        printf("env=%s\n", *e);
+}
+
+static void cmd_ns(void)
+{
+    static const char *names[] = {"mnt", "pid", "uts", "ipc", "net", "user", "cgroup", "time"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[64], target[128];
+        snprintf(path, sizeof(path), "/proc/self/ns/%s", names[i]);
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        if (n < 0) {
+            printf("ns:%s=%s\n", names[i], errname(errno));
+            continue;
+        }
+        target[n] = '\0';
+        printf("ns:%s=%s\n", names[i], target);
+    }
+}
+
+/* Interface names from /proc/net/dev (network-namespace aware, no netlink needed). */
+static void cmd_ifaces(void)
+{
+    FILE *f = fopen("/proc/net/dev", "re");
+    if (!f) {
+        printf("ifaces=%s\n", errname(errno));
+        return;
+    }
+    char line[512], names[64][IFNAMSIZ + 1];
+    size_t n = 0;
+    while (fgets(line, sizeof(line), f) && n < 64) {
+        char *colon = strchr(line, ':');
+        if (!colon)
+            continue; /* the two header lines */
+        *colon = '\0';
+        char *name = line + strspn(line, " ");
+        snprintf(names[n++], IFNAMSIZ + 1, "%s", name);
+    }
+    fclose(f);
+    printf("ifaces=");
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? " " : "", names[i]);
+    printf("\n");
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    for (size_t i = 0; i < n; i++) {
+        struct ifreq ifr;
+        memset(&ifr, 0, sizeof(ifr));
+        memcpy(ifr.ifr_name, names[i], strnlen(names[i], IFNAMSIZ - 1));
+        if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+            printf("iface:%s=%s\n", names[i], errname(errno));
+        else
+            printf("iface:%s=%s\n", names[i], (ifr.ifr_flags & IFF_UP) ? "up" : "down");
+    }
+    if (s >= 0)
+        close(s);
+}
+
+static void cmd_mountinfo(void)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f) {
+        printf("mountinfo=%s\n", errname(errno));
+        return;
+    }
+    char line[4096];
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        printf("mountinfo=%s\n", line);
+    }
+    fclose(f);
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '7' && r[2] && r[3]) {
+            *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+            r += 3;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+}
+
+/* The last mountinfo entry at PATH is the one on top, the one a lookup sees. */
+static void cmd_mount(const char *path)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    if (!f) {
+        printf("mount:%s=%s\n", path, errname(errno));
+        return;
+    }
+    char line[4096], found[4096] = "none";
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        /* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+        char *fields[8] = {0};
+        char *save = NULL, *tok = strtok_r(line, " ", &save);
+        int i = 0;
+        while (tok && i < 6) {
+            fields[i++] = tok;
+            tok = strtok_r(NULL, " ", &save);
+        }
+        while (tok && strcmp(tok, "-") != 0)
+            tok = strtok_r(NULL, " ", &save);
+        if (i < 6 || !tok)
+            continue;
+        char *fstype = strtok_r(NULL, " ", &save);
+        char *source = strtok_r(NULL, " ", &save);
+        char *super = strtok_r(NULL, " ", &save);
+        (void)source;
+        unescape(fields[4]);
+        if (strcmp(fields[4], path) == 0)
+            snprintf(found, sizeof(found), "%s %s %s", fstype ? fstype : "?", fields[5],
+                     super ? super : "");
+    }
+    fclose(f);
+    printf("mount:%s=%s\n", path, found);
+}
+
+static void cmd_stat(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        printf("stat:%s=%s\n", path, errname(errno));
+        return;
+    }
+    const char *type = S_ISREG(st.st_mode)    ? "reg"
+                       : S_ISDIR(st.st_mode)  ? "dir"
+                       : S_ISCHR(st.st_mode)  ? "chr"
+                       : S_ISBLK(st.st_mode)  ? "blk"
+                       : S_ISLNK(st.st_mode)  ? "lnk"
+                       : S_ISFIFO(st.st_mode) ? "fifo"
+                                              : "sock";
+    printf("stat:%s=%s %04o %u:%u %u:%u\n", path, type, (unsigned)(st.st_mode & 07777),
+           major(st.st_rdev), minor(st.st_rdev), (unsigned)st.st_uid, (unsigned)st.st_gid);
+}
+
+static void cmd_inode(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        printf("inode:%s=%s\n", path, errname(errno));
+    else
+        printf("inode:%s=%llu:%llu\n", path, (unsigned long long)st.st_dev,
+               (unsigned long long)st.st_ino);
+}
+
+static void cmd_readlink(const char *path)
+{
+    char buf[4096];
+    ssize_t n = readlink(path, buf, sizeof(buf) - 1);
+    if (n < 0) {
+        printf("readlink:%s=%s\n", path, errname(errno));
+        return;
+    }
+    buf[n] = '\0';
+    printf("readlink:%s=%s\n", path, buf);
+}
+
+static void cmd_ls(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        printf("ls:%s=%s\n", path, errname(errno));
+        return;
+    }
+    char *names[4096];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < 4096) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof(names[0]), cmp_str);
+    printf("ls:%s=", path);
+    for (size_t i = 0; i < n; i++) {
+        printf("%s%s", i ? " " : "", names[i]);
+        free(names[i]);
+    }
+    printf("\n");
+}
+
+static void cmd_read(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        printf("read:%s=%s\n", path, errname(errno));
+        return;
+    }
+    char buf[65536];
+    long total = 0;
+    ssize_t n;
+    while (total < (1 << 20) && (n = read(fd, buf, sizeof(buf))) > 0)
+        total += n;
+    if (n < 0 && total == 0)
+        printf("read:%s=%s\n", path, errname(errno));
+    else
+        printf("read:%s=%ld\n", path, total);
+    close(fd);
+}
+
+static void cmd_cat(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        printf("cat:%s=%s\n", path, errname(errno));
+        return;
+    }
+    char buf[4096];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    printf("cat:%s=", path);
+    for (size_t i = 0; i < len; i++) {
+        if (buf[i] == '\n')
+            fputs("\\n", stdout);
+        else if (buf[i] == '\\')
+            fputs("\\\\", stdout);
+        else
+            putchar(buf[i]);
+    }
+    printf("\n");
+}
+
+static void cmd_write(const char *path)
+{
+    /* No O_TRUNC and no bytes written: probing /etc/hosts or /proc/sysrq-trigger must not
+     * change them even when the mount wrongly is writable. */
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0) {
+        printf("write:%s=%s\n", path, errname(errno));
+        return;
+    }
+    close(fd);
+    printf("write:%s=ok\n", path);
+}
+
+static void cmd_mkdir(const char *path)
+{
+    if (mkdir(path, 0755) < 0) {
+        printf("mkdir:%s=%s\n", path, errname(errno));
+        return;
+    }
+    rmdir(path);
+    printf("mkdir:%s=ok\n", path);
+}
+
+static void cmd_statfs(const char *path)
+{
+    struct statvfs sv;
+    if (statvfs(path, &sv) < 0) {
+        printf("statfs:%s=%s\n", path, errname(errno));
+        return;
+    }
+    printf("statfs:%s=%llu %s\n", path, (unsigned long long)sv.f_blocks * sv.f_frsize,
+           (sv.f_flag & ST_RDONLY) ? "ro" : "rw");
+}
+
+static void cmd_hostname(void)
+{
+    struct utsname u;
+    if (uname(&u) < 0)
+        printf("hostname=%s\n", errname(errno));
+    else
+        printf("hostname=%s\n", u.nodename);
+}
+
+static void crash(void)
+{
+    fflush(stdout);
+    /* A fault-generated SIGSEGV is forced: it kills a pid-namespace init, a kill() would not. */
+    volatile int *p = NULL;
+    *p = 1;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (int i = 1; i < argc; i++) {
+        const char *c = argv[i];
+        const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
+        int one = 1; /* commands that take an argument */
+        if (strcmp(c, "status") == 0)
+            cmd_status(), one = 0;
+        else if (strcmp(c, "fds") == 0)
+            cmd_fds(), one = 0;
+        else if (strcmp(c, "id") == 0)
+            cmd_id(), one = 0;
+        else if (strcmp(c, "cwd") == 0)
+            cmd_cwd(), one = 0;
+        else if (strcmp(c, "env") == 0)
+            cmd_env(), one = 0;
+        else if (strcmp(c, "ns") == 0)
+            cmd_ns(), one = 0;
+        else if (strcmp(c, "ifaces") == 0)
+            cmd_ifaces(), one = 0;
+        else if (strcmp(c, "mountinfo") == 0)
+            cmd_mountinfo(), one = 0;
+        else if (strcmp(c, "hostname") == 0)
+            cmd_hostname(), one = 0;
+        else if (strcmp(c, "pid") == 0)
+            printf("pid=%d\nppid=%d\n", (int)getpid(), (int)getppid()), one = 0;
+        else if (strcmp(c, "segv") == 0)
+            crash(), one = 0;
+        else if (strcmp(c, "args") == 0) {
+            printf("argv=");
+            for (int j = 0; j < argc; j++)
+                printf("%s%s", j ? " " : "", argv[j]);
+            printf("\n");
+            return 0;
+        } else if (!arg) {
+            fprintf(stderr, "probe: %s: unknown command or missing argument\n", c);
+            return 2;
+        } else if (strcmp(c, "mount") == 0)
+            cmd_mount(arg);
+        else if (strcmp(c, "stat") == 0)
+            cmd_stat(arg);
+        else if (strcmp(c, "inode") == 0)
+            cmd_inode(arg);
+        else if (strcmp(c, "readlink") == 0)
+            cmd_readlink(arg);
+        else if (strcmp(c, "ls") == 0)
+            cmd_ls(arg);
+        else if (strcmp(c, "read") == 0)
+            cmd_read(arg);
+        else if (strcmp(c, "cat") == 0)
+            cmd_cat(arg);
+        else if (strcmp(c, "write") == 0)
+            cmd_write(arg);
+        else if (strcmp(c, "mkdir") == 0)
+            cmd_mkdir(arg);
+        else if (strcmp(c, "statfs") == 0)
+            cmd_statfs(arg);
+        else if (strcmp(c, "sleep") == 0)
+            sleep((unsigned)atoi(arg));
+        else if (strcmp(c, "exit") == 0) {
+            fflush(stdout);
+            return atoi(arg);
+        } else if (strcmp(c, "kill") == 0) {
+            int sig = atoi(arg);
+            fflush(stdout);
+            kill(getpid(), sig);
+            printf("kill:%d=survived\n", sig);
+        } else {
+            fprintf(stderr, "probe: %s: unknown command\n", c);
+            return 2;
+        }
+        i += one;
+    }
+    return 0;
+}
