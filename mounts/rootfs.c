@@ -197,6 +197,9 @@ static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr 
             return berr_errno(err, "chmod /dev/%s", d->name);
     }
     for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
+        /* docker links /dev/core only where the kernel has a /proc/kcore */
+        if (!strcmp(dev_links[i][0], "core") && faccessat(rootfd, "proc/kcore", F_OK, 0) < 0)
+            continue;
         if (symlinkat(dev_links[i][1], dev, dev_links[i][0]) < 0 && errno != EEXIST)
             return berr_errno(err, "symlink /dev/%s", dev_links[i][0]);
     }
