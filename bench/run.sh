@@ -34,8 +34,10 @@ fi
 # --- 2. temp dir, cleanup, berth warm-up -----------------------------------
 TMP=$(mktemp -d /tmp/berth-bench.XXXXXX)
 ROOT=$TMP/root          # berth --root (image store)
-RUNROOT=$TMP/runroot    # berth --runroot (container state)
-CRUN_STATE=$TMP/crun    # crun --root (container state), so /run/crun is untouched
+# Container state lives on tmpfs, as berth's /run/berth and crun's /run/crun do by default.
+STATE=$(mktemp -d /run/berth-bench.XXXXXX)
+RUNROOT=$STATE/runroot  # berth --runroot (container state)
+CRUN_STATE=$STATE/crun  # crun --root (container state), so /run/crun is untouched
 BUNDLE=$TMP/bundle
 PROBE_ID=berth-bench-probe-$$
 
@@ -55,6 +57,7 @@ cleanup() {
     else
         rm -rf --one-file-system "$TMP"
     fi
+    rm -rf --one-file-system "$STATE"
     exit $rc
 }
 trap cleanup EXIT
