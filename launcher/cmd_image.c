@@ -20,15 +20,11 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 {
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
-    if (opts_parse(NULL, 0, cli, argc, argv, true, &args, &err) < 0) {
-        report_error(cli, &err);
-        return 125;
-    }
-    if (cli->global.help) {
-        print_usage(stdout, "berth import FILE|- [REPOSITORY[:TAG]]",
-                    "Import the contents from a tarball to create a filesystem image", NULL, 0);
-        return 0;
-    }
+    int code;
+    if (!parse_command(cli, "berth import FILE|- [REPOSITORY[:TAG]]",
+                       "Import the contents from a tarball to create a filesystem image", NULL, 0,
+                       argc, argv, &args, &code))
+        return code;
     if (args.n < 1 || args.n > 2) {
         berr_set(&err, BERR_USAGE, "\"berth import\" requires 1 or 2 arguments.");
         report_error(cli, &err);
@@ -60,14 +56,10 @@ int cmd_images(struct cli *cli, int argc, char **argv)
     };
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
-    if (opts_parse(opts, ARRAY_SIZE(opts), cli, argc, argv, true, &args, &err) < 0) {
-        report_error(cli, &err);
-        return 125;
-    }
-    if (cli->global.help) {
-        print_usage(stdout, "berth images [OPTIONS]", "List images", opts, ARRAY_SIZE(opts));
-        return 0;
-    }
+    int code;
+    if (!parse_command(cli, "berth images [OPTIONS]", "List images", opts, ARRAY_SIZE(opts), argc,
+                       argv, &args, &code))
+        return code;
     struct image_store store;
     struct image_summary *rows = NULL;
     size_t n = 0;

@@ -56,16 +56,11 @@ static void print_cgroups(void)
 
 int cmd_info(struct cli *cli, int argc, char **argv)
 {
-    struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
-    if (opts_parse(NULL, 0, cli, argc, argv, true, &args, &err) < 0) {
-        report_error(cli, &err);
-        return 125;
-    }
-    if (cli->global.help) {
-        print_usage(stdout, "berth info", "Display system-wide information", NULL, 0);
-        return 0;
-    }
+    int code;
+    if (!parse_command(cli, "berth info", "Display system-wide information", NULL, 0, argc, argv,
+                       &args, &code))
+        return code;
     struct utsname u;
     uname(&u);
     printf("Server:\n Server Version: berth %s\n", BERTH_VERSION);

@@ -5,16 +5,11 @@
 
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
-    struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
-    if (opts_parse(NULL, 0, cli, argc, argv, true, &args, &err) < 0) {
-        report_error(cli, &err);
-        return 125;
-    }
-    if (cli->global.help) {
-        print_usage(stdout, "berth version", "Show the berth version information", NULL, 0);
-        return 0;
-    }
+    int code;
+    if (!parse_command(cli, "berth version", "Show the berth version information", NULL, 0, argc,
+                       argv, &args, &code))
+        return code;
     struct utsname u;
     uname(&u);
     const struct scmp_version *sv = seccomp_version();

@@ -50,6 +50,11 @@ void print_usage(FILE *out, const char *usage, const char *summary, const struct
 const char *cli_root(const struct cli *cli);
 const char *cli_runroot(const struct cli *cli);
 
+/* The common head of a command other than run: parse flags (interspersed), print --help or
+ * the error. Returns true when the command should go on; otherwise *code is its exit code. */
+bool parse_command(struct cli *cli, const char *usage, const char *summary, const struct opt *opts,
+                   size_t nopts, int argc, char **argv, struct strv *args, int *code);
+
 /* Print "berth: <msg>" (and the --help hint for usage errors) once, on stderr. */
 void report_error(const struct cli *cli, const struct berr *err);
 
