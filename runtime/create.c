@@ -20,8 +20,7 @@ struct container {
     struct container_state st;
     char *name;
     int runrootfd;
-    int dirfd;    /* containers/<id> */
-    int scaffold; /* containers/<id>/scaffold */
+    int dirfd; /* containers/<id> */
     char *dir_path;
     char hostname[256];
 };
@@ -32,8 +31,6 @@ static void container_close(struct container *c)
     free(c->dir_path);
     if (c->dirfd >= 0)
         close(c->dirfd);
-    if (c->scaffold >= 0)
-        close(c->scaffold);
     if (c->runrootfd >= 0)
         close(c->runrootfd);
 }
@@ -85,7 +82,7 @@ static void pick_hostname(struct container *c, const struct container_spec *spec
 }
 
 static int make_state_dir(struct container *c, const struct runtime_paths *paths,
-                          struct container_spec *spec, struct berr *err)
+                          const struct container_spec *spec, struct berr *err)
 {
     _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
     if (mkdirat(c->runrootfd, rel, 0700) < 0)
@@ -96,12 +93,12 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
         return berr_errno(err, "open container directory");
     if (mkdirat(c->dirfd, "scaffold", 0700) < 0)
         return berr_errno(err, "create scaffold");
-    c->scaffold = openat(c->dirfd, "scaffold", O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (c->scaffold < 0)
+    _cleanup_close_ int scaffold = openat(c->dirfd, "scaffold", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (scaffold < 0)
         return berr_errno(err, "open scaffold");
-    if (mounts_make_scaffold(c->scaffold, err) < 0)
+    if (mounts_make_scaffold(scaffold, err) < 0)
         return -1;
-    spec->name = spec->name ? spec->name : xstrdup(c->name);
+    c->st.name = c->name;
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
     if (state_write(c->dirfd, spec, &c->st, err) < 0)
@@ -113,9 +110,11 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
 static void destroy_state(struct container *c)
 {
     if (c->dirfd >= 0) {
-        struct berr ignored;
+        struct berr rm_err = {0};
         _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
-        remove_tree_at(c->runrootfd, rel, &ignored);
+        /* best effort: the caller is already reporting the error that brought us here */
+        if (remove_tree_at(c->runrootfd, rel, &rm_err) < 0)
+            debugf("remove %s: %s", rel, rm_err.msg);
     }
     if (c->name)
         name_release(c->runrootfd, c->name);
@@ -198,6 +197,18 @@ static int wait_forwarding_signals(pid_t pid, int *wstatus, struct berr *err)
     return rc;
 }
 
+/* Once the command runs, a record that cannot be written must not cost the caller the exit
+ * status it waits for: readers keep seeing the previous record. */
+static void record_state(struct container *c, const struct container_spec *spec,
+                         enum container_status status)
+{
+    c->st.status = status;
+    clock_gettime(CLOCK_REALTIME, status == STATUS_RUNNING ? &c->st.started : &c->st.finished);
+    struct berr werr = {0};
+    if (state_write(c->dirfd, spec, &c->st, &werr) < 0)
+        debugf("container %.12s: %s", c->st.id, werr.msg);
+}
+
 static int run_child(struct container *c, struct container_spec *spec, struct init_args *a,
                      int *status, struct berr *err)
 {
@@ -215,19 +226,14 @@ static int run_child(struct container *c, struct container_spec *spec, struct in
         return -1;
     }
     c->st.pid = pid;
-    c->st.status = STATUS_RUNNING;
-    clock_gettime(CLOCK_REALTIME, &c->st.started);
-    struct berr ignored;
-    state_write(c->dirfd, spec, &c->st, &ignored);
+    record_state(c, spec, STATUS_RUNNING);
     int wstatus = 0;
     if (wait_forwarding_signals(pid, &wstatus, err) < 0)
         return -1;
     *status = exit_status(wstatus);
-    c->st.status = STATUS_EXITED;
     c->st.exit_code = *status;
     c->st.pid = 0;
-    clock_gettime(CLOCK_REALTIME, &c->st.finished);
-    state_write(c->dirfd, spec, &c->st, &ignored);
+    record_state(c, spec, STATUS_EXITED);
     return 0;
 }
 
@@ -237,8 +243,11 @@ static int create_and_run(struct container *c, const struct runtime_paths *paths
 {
     if (make_state_dir(c, paths, spec, err) < 0)
         return -1;
+    /* Only now, with the name ours: docker creates a missing -v source at start, so a name
+     * conflict must not leave a new host directory behind. */
+    if (mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0)
+        return -1;
     _cleanup_free_ char *scaffold_path = xasprintf("%s/scaffold", c->dir_path);
-    a->id = c->st.id;
     a->hostname = c->hostname;
     a->mounts = (struct mounts_spec){
         .layers = &spec->layers,
@@ -259,9 +268,7 @@ int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, 
     struct init_args a = {.spec = spec};
     if (caps_effective_set(&spec->cap_add, &spec->cap_drop, &a.caps, err) < 0)
         return -1;
-    if (mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0)
-        return -1;
-    struct container c = {.runrootfd = -1, .dirfd = -1, .scaffold = -1};
+    struct container c = {.runrootfd = -1, .dirfd = -1};
     int rc = -1;
     c.runrootfd = open_runroot(paths->runroot, err);
     if (c.runrootfd < 0 || random_id(c.st.id, err) < 0)

@@ -43,6 +43,7 @@ int etc_files_write(int dirfd, const char *hostname, enum net_mode net, struct b
 enum container_status { STATUS_CREATED, STATUS_RUNNING, STATUS_EXITED };
 struct container_state {
     char id[65];
+    const char *name; /* without the leading '/' */
     enum container_status status;
     pid_t pid;
     int exit_code;
@@ -61,7 +62,6 @@ char *name_random(void);
 struct init_args {
     const struct container_spec *spec;
     struct mounts_spec mounts;
-    const char *id;
     const char *hostname;
     struct cap_set caps;
     int sync_fd;

@@ -30,7 +30,7 @@ int state_write(int dirfd, const struct container_spec *spec, const struct conta
     yajl_gen g = json_gen_new(false);
     yajl_gen_map_open(g);
     json_key_str(g, "Id", st->id);
-    _cleanup_free_ char *name = xasprintf("/%s", spec->name);
+    _cleanup_free_ char *name = xasprintf("/%s", st->name);
     json_key_str(g, "Name", name);
     key_time(g, "Created", &st->created);
     json_key_str(g, "Image", spec->image_ref);

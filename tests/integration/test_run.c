@@ -427,6 +427,32 @@ Test(run, name_in_use_is_a_conflict)
     h_assert_no_mounts_left();
 }
 
+Test(run, name_conflict_creates_no_missing_bind_source)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "run", "--name", "taken2", H_IMAGE, "/probe", "exit", "0", NULL);
+    h_assert_status(&r, 0);
+    char *src = h_path("never-made");
+    char *vol = h_path("never-made:/data");
+    h_berth(&r, NULL, "run", "--name", "taken2", "-v", vol, H_IMAGE, "/probe", "exit", "0", NULL);
+    h_assert_status(&r, 125);
+    cr_assert_not(h_exists(src), "the conflict left %s behind", src);
+    free(src);
+    free(vol);
+}
+
+Test(run, state_records_a_leading_slash_name_once)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "run", "--name", "/slashed", H_IMAGE, "/probe", "exit", "0", NULL);
+    h_assert_status(&r, 0);
+    char *id = h_state_entries("containers");
+    cr_assert(*id && !strchr(id, ' '), "want one state entry, have '%s'", id);
+    char *path = xasprintf("%s/containers/%s/state.json", h_runroot(), id);
+    char *state = h_read_file(path);
+    cr_assert(state && strstr(state, "\"Name\":\"/slashed\""), "state: %s", state);
+}
+
 Test(run, stdin_is_passed_with_interactive)
 {
     struct h_opts o = {.input = "hello"};
