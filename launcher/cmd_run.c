@@ -24,7 +24,7 @@ static const char run_summary[] = "Create and run a new container from an image"
         n, s, OPT_UNSUPPORTED_BOOL, NULL, "", NULL                                                 \
     }
 
-static size_t run_table(struct run_flags *f, struct opt *t)
+static struct opt *run_table(struct run_flags *f, size_t *n)
 {
     const struct opt opts[] = {
         {"cap-add", 0, OPT_LIST, &f->cap_add, "Add Linux capabilities", NULL},
@@ -87,8 +87,10 @@ static size_t run_table(struct run_flags *f, struct opt *t)
         UNSUPPORTED("pull", 0),
         UNSUPPORTED("attach", 'a'),
     };
+    *n = ARRAY_SIZE(opts);
+    struct opt *t = xcalloc(*n, sizeof(*t));
     memcpy(t, opts, sizeof(opts));
-    return ARRAY_SIZE(opts);
+    return t;
 }
 
 static void run_flags_free(struct run_flags *f)
@@ -190,11 +192,7 @@ static int build_spec(struct run_flags *f, const struct strv *args, struct conta
         strv_push(&s->cmd, args->v[i]);
     s->name = steal_ptr(&f->name);
     s->user = steal_ptr(&f->user);
-    s->workdir = f->workdir && *f->workdir ? path_clean(f->workdir) : NULL;
-    if (f->workdir && *f->workdir && f->workdir[0] != '/')
-        return berr_set(err, BERR_USAGE,
-                        "the working directory '%s' is invalid, it needs to be an absolute path",
-                        f->workdir);
+    s->workdir = f->workdir && *f->workdir ? steal_ptr(&f->workdir) : NULL;
     s->hostname = steal_ptr(&f->hostname);
     s->readonly_root = f->readonly;
     s->remove_on_exit = f->rm;
@@ -264,8 +262,8 @@ static int run_exit_code(const struct berr *err)
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
     struct run_flags f = {0};
-    struct opt table[64];
-    size_t n = run_table(&f, table);
+    size_t n = 0;
+    _cleanup_free_ struct opt *table = run_table(&f, &n);
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
     struct container_spec spec = {0};

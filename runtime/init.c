@@ -179,9 +179,10 @@ static int start(const struct init_args *a, struct berr *err)
         return -1;
     if (s->net == NET_NONE && net_loopback_up(err) < 0)
         return -1;
-    const char *workdir = s->workdir ? s->workdir : s->image_workdir ? s->image_workdir : "/";
-    if (!*workdir)
-        workdir = "/";
+    /* cleaned as docker does; a relative image WorkingDir is taken from / */
+    _cleanup_free_ char *workdir = path_clean(s->workdir         ? s->workdir
+                                              : s->image_workdir ? s->image_workdir
+                                                                 : "/");
     struct creds c = {0};
     _cleanup_strv_ struct strv env = {0}, argv = {0};
     _cleanup_free_ char *exe = NULL;
