@@ -7,39 +7,17 @@
 
 #define MAX_ID 2147483647LL
 
-struct passwd_entry {
-    char *name;
-    long long uid, gid;
-    char *home;
+/* /etc/passwd or /etc/group, split once into rows of ':'-separated fields. */
+struct table {
+    char *buf;
+    char *(*rows)[7];
+    size_t n;
 };
 
-/* The image's /etc/passwd or /etc/group, read inside the root; missing is fine (empty). */
-static int read_db(int rootfd, const char *path, char **out, struct berr *err)
+static void table_free(struct table *t)
 {
-    _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY, 0);
-    if (fd < 0 && errno == ENOENT) {
-        *out = xstrdup("");
-        return 0;
-    }
-    if (fd < 0)
-        return berr_errno(err, "open %s", path);
-    if (read_fd_all(fd, 16 << 20, out, NULL, err) < 0)
-        return berr_wrap(err, "%s", path);
-    return 0;
-}
-
-/* Split one "a:b:c" line into at most n fields (in place). */
-static size_t split_fields(char *line, char **f, size_t n)
-{
-    size_t i = 0;
-    f[i++] = line;
-    for (char *p = line; *p && i < n; p++) {
-        if (*p == ':') {
-            *p = '\0';
-            f[i++] = p + 1;
-        }
-    }
-    return i;
+    free(t->buf);
+    free(t->rows);
 }
 
 static bool numeric_id(const char *s, long long *out)
@@ -47,47 +25,62 @@ static bool numeric_id(const char *s, long long *out)
     return parse_long(s, 0, MAX_ID, out) == 0;
 }
 
-/* Find a passwd entry by name, or by uid when `key` is numeric. */
-static bool find_user(char *db, const char *key, struct passwd_entry *out)
+/* Rows with fewer than min_fields fields or a non-numeric id in fields 2..last_id are skipped,
+ * as moby/sys/user does. A missing file is an empty table. */
+static int table_load(int rootfd, const char *path, size_t min_fields, size_t last_id,
+                      struct table *t, struct berr *err)
 {
-    long long want = -1;
-    bool by_id = numeric_id(key, &want);
+    *t = (struct table){0};
+    _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY, 0);
+    if (fd < 0 && errno == ENOENT)
+        return 0;
+    if (fd < 0)
+        return berr_errno(err, "open %s", path);
+    if (read_fd_all(fd, 16 << 20, &t->buf, NULL, err) < 0)
+        return berr_wrap(err, "%s", path);
     char *save = NULL;
-    for (char *line = strtok_r(db, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[7];
-        if (split_fields(line, f, 7) < 7)
-            continue;
-        long long uid, gid;
-        if (!numeric_id(f[2], &uid) || !numeric_id(f[3], &gid))
-            continue;
-        if (by_id ? uid == want : !strcmp(f[0], key)) {
-            *out = (struct passwd_entry){f[0], uid, gid, f[5]};
-            return true;
+    for (char *line = strtok_r(t->buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *f[7] = {0};
+        size_t nf = 0;
+        f[nf++] = line;
+        for (char *p = line; *p && nf < 7; p++) {
+            if (*p == ':') {
+                *p = '\0';
+                f[nf++] = p + 1;
+            }
         }
+        long long id;
+        bool ids_ok = nf >= min_fields;
+        for (size_t i = 2; ids_ok && i <= last_id; i++)
+            ids_ok = numeric_id(f[i], &id);
+        if (!ids_ok)
+            continue;
+        t->rows = xrealloc(t->rows, (t->n + 1) * sizeof(*t->rows));
+        memcpy(t->rows[t->n++], f, sizeof(f));
     }
-    return false;
+    return 0;
 }
 
-/* Group lookups walk a fresh copy each time: strtok_r cuts the buffer. */
-static bool find_group(const char *db, const char *key, long long *gid)
+/* The row named key, or numbered key when key is numeric. */
+static char **table_find(const struct table *t, const char *key)
 {
-    _cleanup_free_ char *copy = xstrdup(db);
-    long long want = -1;
+    long long want = -1, id;
     bool by_id = numeric_id(key, &want);
-    char *save = NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[4];
-        if (split_fields(line, f, 4) < 3)
-            continue;
-        long long g;
-        if (!numeric_id(f[2], &g))
-            continue;
-        if (by_id ? g == want : !strcmp(f[0], key)) {
-            *gid = g;
-            return true;
-        }
+    for (size_t i = 0; i < t->n; i++) {
+        char **f = t->rows[i];
+        if (by_id ? numeric_id(f[2], &id) && id == want : !strcmp(f[0], key))
+            return f;
     }
-    return false;
+    return NULL;
+}
+
+/* A group given by name must exist; a number is taken as it is (docker's rule). */
+static bool group_id(const struct table *groups, const char *key, long long *gid)
+{
+    char **g = table_find(groups, key);
+    if (g)
+        return numeric_id(g[2], gid);
+    return numeric_id(key, gid);
 }
 
 static void push_gid(struct creds *c, long long gid)
@@ -96,31 +89,37 @@ static void push_gid(struct creds *c, long long gid)
     c->groups[c->ngroups++] = (gid_t)gid;
 }
 
-/* The groups in /etc/group that list this user name as a member. */
-static void add_member_groups(const char *db, const char *user, struct creds *c)
+static bool lists_member(const char *members, const char *user)
 {
-    _cleanup_free_ char *copy = xstrdup(db);
-    char *save = NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *f[4];
+    size_t n = strlen(user);
+    for (const char *m = members; m && *m; m = strchr(m, ',') ? strchr(m, ',') + 1 : NULL) {
+        if (!strncmp(m, user, n) && (m[n] == ',' || m[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+/* The groups in /etc/group that list this user name as a member. */
+static void add_member_groups(const struct table *groups, const char *user, struct creds *c)
+{
+    for (size_t i = 0; i < groups->n; i++) {
+        char **f = groups->rows[i];
         long long g;
-        if (split_fields(line, f, 4) < 4 || !numeric_id(f[2], &g))
-            continue;
-        char *msave = NULL;
-        for (char *m = strtok_r(f[3], ",", &msave); m; m = strtok_r(NULL, ",", &msave)) {
-            if (!strcmp(m, user) && g != (long long)c->gid)
-                push_gid(c, g);
-        }
+        if (f[3] && lists_member(f[3], user) && numeric_id(f[2], &g) && g != (long long)c->gid)
+            push_gid(c, g);
     }
 }
 
-int creds_resolve(int rootfd, const char *user, const struct strv *group_add, struct creds *out,
-                  struct berr *err)
+static int unknown_group(struct creds *c, const char *name, struct berr *err)
 {
-    _cleanup_free_ char *passwd = NULL, *group = NULL;
-    if (read_db(rootfd, "/etc/passwd", &passwd, err) < 0 ||
-        read_db(rootfd, "/etc/group", &group, err) < 0)
-        return -1;
+    creds_free(c);
+    return berr_set(err, BERR_USAGE, "unable to find group %s: no matching entries in group file",
+                    name);
+}
+
+static int resolve(const struct table *passwd, const struct table *groups, const char *user,
+                   const struct strv *group_add, struct creds *out, struct berr *err)
+{
     _cleanup_free_ char *spec = xstrdup(user && *user ? user : "0");
     char *colon = strchr(spec, ':');
     const char *group_part = NULL;
@@ -129,13 +128,12 @@ int creds_resolve(int rootfd, const char *user, const struct strv *group_add, st
         group_part = colon + 1;
     }
     struct creds c = {0};
-    struct passwd_entry pw;
-    bool found = find_user(passwd, spec, &pw);
-    long long id;
-    if (found) {
-        c.uid = (uid_t)pw.uid;
-        c.gid = (gid_t)pw.gid;
-        c.home = xstrdup(*pw.home ? pw.home : "/");
+    char **pw = table_find(passwd, spec);
+    long long id, gid;
+    if (pw && numeric_id(pw[2], &id) && numeric_id(pw[3], &gid)) {
+        c.uid = (uid_t)id;
+        c.gid = (gid_t)gid;
+        c.home = xstrdup(*pw[5] ? pw[5] : "/");
     } else if (numeric_id(spec, &id)) {
         c.uid = (uid_t)id;
         c.home = xstrdup("/");
@@ -143,33 +141,39 @@ int creds_resolve(int rootfd, const char *user, const struct strv *group_add, st
         return berr_set(err, BERR_USAGE,
                         "unable to find user %s: no matching entries in passwd file", spec);
     }
-    if (group_part) {
-        long long g;
-        if (!find_group(group, group_part, &g) && !numeric_id(group_part, &g)) {
-            creds_free(&c);
-            return berr_set(err, BERR_USAGE,
-                            "unable to find group %s: no matching entries in group file",
-                            group_part);
-        }
+    long long g;
+    if (group_part && !group_id(groups, group_part, &g))
+        return unknown_group(&c, group_part, err);
+    if (group_part)
         c.gid = (gid_t)g;
-    }
     /* docker: [primary gid] + the user's /etc/group memberships (only when the group was not
      * given) + --group-add, duplicates kept */
     push_gid(&c, c.gid);
-    if (!group_part && found)
-        add_member_groups(group, pw.name, &c);
+    if (!group_part && pw)
+        add_member_groups(groups, pw[0], &c);
     for (size_t i = 0; group_add && i < group_add->n; i++) {
-        long long g;
-        if (!numeric_id(group_add->v[i], &g) && !find_group(group, group_add->v[i], &g)) {
-            creds_free(&c);
-            return berr_set(err, BERR_USAGE,
-                            "unable to find group %s: no matching entries in group file",
-                            group_add->v[i]);
-        }
+        if (!group_id(groups, group_add->v[i], &g))
+            return unknown_group(&c, group_add->v[i], err);
         push_gid(&c, g);
     }
     *out = c;
     return 0;
+}
+
+int creds_resolve(int rootfd, const char *user, const struct strv *group_add, struct creds *out,
+                  struct berr *err)
+{
+    struct table passwd, groups;
+    if (table_load(rootfd, "/etc/passwd", 7, 3, &passwd, err) < 0)
+        return -1;
+    if (table_load(rootfd, "/etc/group", 3, 2, &groups, err) < 0) {
+        table_free(&passwd);
+        return -1;
+    }
+    int rc = resolve(&passwd, &groups, user, group_add, out, err);
+    table_free(&passwd);
+    table_free(&groups);
+    return rc;
 }
 
 void creds_free(struct creds *c)
