@@ -34,7 +34,7 @@ static char *unescape(const char *s, size_t n)
     char *out = xmalloc(n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' && i + 3 < n + 1 && s[i + 1] >= '0' && s[i + 1] <= '3') {
+        if (s[i] == '\\' && i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3') {
             out[o++] = (char)(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
             i += 3;
         } else {

@@ -8,8 +8,10 @@
 
 static int open_input(const char *path, struct berr *err)
 {
-    if (!strcmp(path, "-"))
-        return dup(0);
+    if (!strcmp(path, "-")) {
+        int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
+        return fd < 0 ? berr_errno(err, "standard input") : fd;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return berr_errno(err, "open %s", path);

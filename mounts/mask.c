@@ -83,13 +83,14 @@ static int readonly_one(int rootfd, const char *path, struct berr *err)
 /* Newer docker also masks each cpu's thermal_throttle directory. */
 static int mask_thermal_throttle(int rootfd, int devnull, struct berr *err)
 {
-    _cleanup_close_ int cpus =
-        open_in_root(rootfd, "/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, 0);
+    int cpus = open_in_root(rootfd, "/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, 0);
     if (cpus < 0)
         return 0;
-    DIR *d = fdopendir(dup(cpus));
-    if (!d)
+    DIR *d = fdopendir(cpus); /* owns cpus from here */
+    if (!d) {
+        close(cpus);
         return berr_errno(err, "open /sys/devices/system/cpu");
+    }
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d))) {

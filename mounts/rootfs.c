@@ -180,6 +180,12 @@ static const char *const dev_links[][2] = {
     {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
+static bool exists_in_root(int rootfd, const char *path)
+{
+    _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
+    return fd >= 0;
+}
+
 static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
     if (has_user_bind(spec, "/dev"))
@@ -198,7 +204,7 @@ static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr 
     }
     for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
         /* docker links /dev/core only where the kernel has a /proc/kcore */
-        if (!strcmp(dev_links[i][0], "core") && faccessat(rootfd, "proc/kcore", F_OK, 0) < 0)
+        if (!strcmp(dev_links[i][0], "core") && !exists_in_root(rootfd, "/proc/kcore"))
             continue;
         if (symlinkat(dev_links[i][1], dev, dev_links[i][0]) < 0 && errno != EEXIST)
             return berr_errno(err, "symlink /dev/%s", dev_links[i][0]);

@@ -125,6 +125,15 @@ Test(cgroup, mountinfo_hybrid_host)
     cgroup_hosts_free(&h);
 }
 
+Test(cgroup, mountinfo_incomplete_escape_stays_literal)
+{
+    struct cgroup_hosts h;
+    cgroup_parse_mountinfo("30 1 0:26 / /sys/fs/cgroup/x\\04 rw - cgroup cgroup rw,pids\n", &h);
+    cr_assert_eq(h.n, 1);
+    cr_assert_str_eq(h.mounts[0].path, "/sys/fs/cgroup/x\\04");
+    cgroup_hosts_free(&h);
+}
+
 Test(cgroup, mountinfo_pure_v2_and_none)
 {
     struct cgroup_hosts h;
