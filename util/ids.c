@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <string.h>
 #include <sys/random.h>
@@ -42,6 +43,9 @@ struct sha256_stream {
 
 struct sha256_stream *sha256_stream_new(void)
 {
+    /* berth hashes its own content addresses; reading the system's openssl.cnf (providers,
+     * engines) at every container start buys nothing and costs a file parse. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     struct sha256_stream *s = xmalloc(sizeof(*s));
     s->ctx = EVP_MD_CTX_new();
     if (!s->ctx || EVP_DigestInit_ex(s->ctx, EVP_sha256(), NULL) != 1)
