@@ -24,27 +24,18 @@ bool image_is_hex64(const char *s)
     return i == 64;
 }
 
-static int mkdir_at(int dirfd, const char *name, mode_t mode, struct berr *err)
-{
-    if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
-        return berr_errno(err, "mkdir %s", name);
-    return 0;
-}
-
 int image_store_open(const char *root, struct image_store *store, struct berr *err)
 {
     *store = (struct image_store){.rootfd = -1};
-    if (mkdir_p(root, 0711, err) < 0)
-        return berr_wrap(err, "image store %s", root);
+    static const struct store_dir layout[] = {
+        {"blobs", 0700}, {"blobs/sha256", 0700}, {"layers", 0711}, {"tmp", 0700}, {NULL, 0}};
+    _cleanup_close_ int fd = open_store_root(root, 0711, layout, err);
+    if (fd < 0)
+        return berr_wrap(err, "image store");
+    /* overlay's lowerdir= needs the layers' absolute path */
     _cleanup_free_ char *abs = realpath(root, NULL);
     if (!abs)
         return berr_errno(err, "image store %s", root);
-    _cleanup_close_ int fd = open(abs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return berr_errno(err, "image store %s", abs);
-    if (mkdir_at(fd, "blobs", 0700, err) < 0 || mkdir_at(fd, "blobs/sha256", 0700, err) < 0 ||
-        mkdir_at(fd, "layers", 0711, err) < 0 || mkdir_at(fd, "tmp", 0700, err) < 0)
-        return berr_wrap(err, "image store %s", abs);
     store->rootfd = steal_fd(&fd);
     store->root = steal_ptr(&abs);
     return 0;

@@ -37,18 +37,9 @@ static void container_close(struct container *c)
 
 static int open_runroot(const char *runroot, struct berr *err)
 {
-    if (mkdir_p(runroot, 0700, err) < 0)
-        return berr_wrap(err, "state root");
-    int fd = open(runroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return berr_errno(err, "open state root %s", runroot);
-    if ((mkdirat(fd, "containers", 0700) < 0 && errno != EEXIST) ||
-        (mkdirat(fd, "names", 0700) < 0 && errno != EEXIST)) {
-        berr_errno(err, "create state root layout in %s", runroot);
-        close(fd);
-        return -1;
-    }
-    return fd;
+    static const struct store_dir layout[] = {{"containers", 0700}, {"names", 0700}, {NULL, 0}};
+    int fd = open_store_root(runroot, 0700, layout, err);
+    return fd < 0 ? berr_wrap(err, "state root") : fd;
 }
 
 static int reserve_name(struct container *c, const char *wanted, struct berr *err)

@@ -96,6 +96,27 @@ int mkdir_p(const char *path, mode_t mode, struct berr *err)
     return 0;
 }
 
+int open_store_root(const char *path, mode_t mode, const struct store_dir *layout, struct berr *err)
+{
+    /* the common case is a store that exists: open first, build only on ENOENT */
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        if (mkdir_p(path, mode, err) < 0)
+            return -1;
+        fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (fd < 0)
+        return berr_errno(err, "open %s", path);
+    for (; layout && layout->name; layout++) {
+        if (mkdirat(fd, layout->name, layout->mode) < 0 && errno != EEXIST) {
+            berr_errno(err, "mkdir %s/%s", path, layout->name);
+            close(fd);
+            return -1;
+        }
+    }
+    return fd;
+}
+
 static int remove_children(int dfd, dev_t dev, struct berr *err);
 
 static int remove_entry(int dirfd, const char *name, dev_t dev, struct berr *err)

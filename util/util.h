@@ -109,6 +109,14 @@ int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t le
                          struct berr *err);
 /* mkdir -p of a host path we own (store roots). */
 int mkdir_p(const char *path, mode_t mode, struct berr *err);
+struct store_dir {
+    const char *name; /* relative to the store root; NULL ends a layout */
+    mode_t mode;
+};
+/* Open a store root as O_PATH, making it (mkdir -p, mode) and the layout's directories when
+ * missing. */
+int open_store_root(const char *path, mode_t mode, const struct store_dir *layout,
+                    struct berr *err);
 /* Remove a directory tree below dirfd/name without following symlinks or crossing mounts. */
 int remove_tree_at(int dirfd, const char *name, struct berr *err);
 
