@@ -21,6 +21,16 @@ static void assert_refused(const char *needle, const char *const *args)
 
 #define REFUSED(needle, ...) assert_refused((needle), (const char *[]){__VA_ARGS__, NULL})
 
+/* "-v <fresh dir>:<rest>" */
+static char *volume_from_new_dir(const char *rest)
+{
+    char *src = h_path("src");
+    h_mkdirs(src, 0755);
+    char *spec = xasprintf("%s:%s", src, rest);
+    free(src);
+    return spec;
+}
+
 Test(run, unknown_flag_is_refused)
 {
     REFUSED("--bogus-flag", "run", "--bogus-flag", H_IMAGE, "/probe", "id");
@@ -64,25 +74,19 @@ Test(run, image_without_a_command_is_refused)
 
 Test(run, relative_mount_destination_is_refused)
 {
-    char *src = h_path("src");
-    h_mkdirs(src, 0755);
-    char *spec = xasprintf("%s:relative/dst", src);
+    char *spec = volume_from_new_dir("relative/dst");
     REFUSED("relative/dst", "run", "--rm", "-v", spec, H_IMAGE, "/probe", "id");
 }
 
 Test(run, root_as_mount_destination_is_refused)
 {
-    char *src = h_path("src");
-    h_mkdirs(src, 0755);
-    char *spec = xasprintf("%s:/", src);
+    char *spec = volume_from_new_dir("/");
     REFUSED("destination", "run", "--rm", "-v", spec, H_IMAGE, "/probe", "id");
 }
 
 Test(run, bad_mount_mode_is_refused)
 {
-    char *src = h_path("src");
-    h_mkdirs(src, 0755);
-    char *spec = xasprintf("%s:/data:rx", src);
+    char *spec = volume_from_new_dir("/data:rx");
     REFUSED("rx", "run", "--rm", "-v", spec, H_IMAGE, "/probe", "id");
 }
 
@@ -98,9 +102,7 @@ Test(run, anonymous_volume_is_refused_not_ignored)
 
 Test(run, directory_bind_onto_an_image_file_is_refused)
 {
-    char *src = h_path("src");
-    h_mkdirs(src, 0755);
-    char *spec = xasprintf("%s:/etc/passwd", src);
+    char *spec = volume_from_new_dir("/etc/passwd");
     REFUSED("/etc/passwd", "run", "--rm", "-v", spec, H_IMAGE, "/probe", "id");
 }
 
