@@ -138,17 +138,14 @@ static int find_ids(const struct image_store *store, const char *prefix, struct 
     int fd = image_store_dir(store, "blobs/sha256", O_RDONLY, err);
     if (fd < 0)
         return -1;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return berr_errno(err, "open %s/blobs/sha256", store->root);
-    }
+    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "blobs/sha256", err);
+    if (!d)
+        return -1;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (image_is_hex64(de->d_name) && str_has_prefix(de->d_name, prefix))
             strv_push(out, de->d_name);
     }
-    closedir(d);
     return 0;
 }
 

@@ -62,18 +62,15 @@ static int clean_tmp(const struct image_store *store, struct berr *err)
     int fd = image_store_dir(store, "tmp", O_RDONLY, err);
     if (fd < 0)
         return -1;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return berr_errno(err, "open %s/tmp", store->root);
-    }
+    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "tmp", err);
+    if (!d)
+        return berr_wrap(err, "%s", store->root);
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d))) {
         if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
             rc = remove_tree_at(dirfd(d), de->d_name, err);
     }
-    closedir(d);
     return rc < 0 ? berr_wrap(err, "clean %s/tmp", store->root) : 0;
 }
 
@@ -209,14 +206,9 @@ static int count_tree(int dfd, unsigned long long *size, int depth, struct berr 
 {
     if (depth > 4096)
         return berr_set(err, BERR_FAILED, "directory tree too deep");
-    int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0)
-        return berr_errno(err, "dup");
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return berr_errno(err, "opendir");
-    }
+    _cleanup_closedir_ DIR *d = dir_dup(dfd, "layer directory", err);
+    if (!d)
+        return -1;
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d))) {
@@ -236,7 +228,6 @@ static int count_tree(int dfd, unsigned long long *size, int depth, struct berr 
                 rc = count_tree(sub, size, depth + 1, err);
         }
     }
-    closedir(d);
     return rc;
 }
 

@@ -86,11 +86,9 @@ static int mask_thermal_throttle(int rootfd, int devnull, struct berr *err)
     int cpus = open_in_root(rootfd, "/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, 0);
     if (cpus < 0)
         return 0;
-    DIR *d = fdopendir(cpus); /* owns cpus from here */
-    if (!d) {
-        close(cpus);
-        return berr_errno(err, "open /sys/devices/system/cpu");
-    }
+    _cleanup_closedir_ DIR *d = dir_from_fd(cpus, "/sys/devices/system/cpu", err);
+    if (!d)
+        return -1;
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(d))) {
@@ -100,7 +98,6 @@ static int mask_thermal_throttle(int rootfd, int devnull, struct berr *err)
         snprintf(path, sizeof(path), "/sys/devices/system/cpu/%s/thermal_throttle", de->d_name);
         rc = mask_one(rootfd, devnull, path, err);
     }
-    closedir(d);
     return rc;
 }
 

@@ -140,28 +140,44 @@ static int remove_entry(int dirfd, const char *name, dev_t dev, struct berr *err
     return 0;
 }
 
+DIR *dir_from_fd(int fd, const char *what, struct berr *err)
+{
+    if (fd < 0) {
+        berr_errno(err, "open %s", what);
+        return NULL;
+    }
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        berr_errno(err, "open %s", what);
+        close(fd);
+    }
+    return d;
+}
+
+DIR *dir_dup(int dirfd, const char *what, struct berr *err)
+{
+    return dir_from_fd(fcntl(dirfd, F_DUPFD_CLOEXEC, 3), what, err);
+}
+
+void closedirp(DIR **d)
+{
+    if (*d)
+        closedir(*d);
+}
+
 static int remove_children(int dfd, dev_t dev, struct berr *err)
 {
-    int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-    if (dup_fd < 0)
-        return berr_errno(err, "dup");
-    DIR *d = fdopendir(dup_fd);
-    if (!d) {
-        close(dup_fd);
-        return berr_errno(err, "opendir");
-    }
+    _cleanup_closedir_ DIR *d = dir_dup(dfd, "directory", err);
+    if (!d)
+        return -1;
     struct dirent *de;
-    int rc = 0;
     while ((de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
             continue;
-        if (remove_entry(dfd, de->d_name, dev, err) < 0) {
-            rc = -1;
-            break;
-        }
+        if (remove_entry(dfd, de->d_name, dev, err) < 0)
+            return -1;
     }
-    closedir(d);
-    return rc;
+    return 0;
 }
 
 int remove_tree_at(int dirfd, const char *name, struct berr *err)

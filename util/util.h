@@ -4,6 +4,7 @@
 #ifndef BERTH_UTIL_H
 #define BERTH_UTIL_H
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -117,6 +118,13 @@ struct store_dir {
  * missing. */
 int open_store_root(const char *path, mode_t mode, const struct store_dir *layout,
                     struct berr *err);
+/* A directory stream that owns fd (closed on failure too); fd < 0 is an error of the call
+ * that made it (errno kept). */
+DIR *dir_from_fd(int fd, const char *what, struct berr *err);
+/* A stream over dirfd itself, through a CLOEXEC duplicate, so dirfd stays usable. */
+DIR *dir_dup(int dirfd, const char *what, struct berr *err);
+void closedirp(DIR **d);
+#define _cleanup_closedir_ _cleanup_(closedirp)
 /* Remove a directory tree below dirfd/name without following symlinks or crossing mounts. */
 int remove_tree_at(int dirfd, const char *name, struct berr *err);
 
