@@ -129,7 +129,8 @@ static pid_t clone_container(const struct init_args *a, int child_end)
 /* Release the child and learn how its start went: EOF means execve succeeded. */
 static int start_child(int sync_fd, struct berr *err)
 {
-    if (write(sync_fd, "g", 1) != 1)
+    /* MSG_NOSIGNAL: a child that died already must be an error here, not a SIGPIPE */
+    if (send(sync_fd, "g", 1, MSG_NOSIGNAL) != 1)
         return berr_errno(err, "release container");
     struct sync_msg m;
     ssize_t n;

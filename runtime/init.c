@@ -4,10 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -17,7 +17,8 @@ static __attribute__((noreturn)) void report_and_exit(int sync_fd, const struct 
 {
     struct sync_msg m = {.errnum = err->errnum, .kind = (int32_t)err->kind};
     snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
-    (void)!write(sync_fd, &m, sizeof(m));
+    /* nothing is left to tell if the parent is gone: _exit either way */
+    (void)!send(sync_fd, &m, sizeof(m), MSG_NOSIGNAL);
     _exit(127);
 }
 
@@ -202,7 +203,8 @@ static int start(const struct init_args *a, struct berr *err)
     if (prepare_stdio(s->interactive, err) < 0 || enter_workdir(workdir, err) < 0)
         goto out;
     /* only 0-2 may cross into the container; the sync socket closes itself at execve */
-    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (mark_cloexec_from(3, err) < 0)
+        goto out;
     if (setsid() < 0) {
         berr_errno(err, "setsid");
         goto out;

@@ -4,7 +4,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/close_range.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 
 int read_fd_all(int fd, size_t max, char **out, size_t *len, struct berr *err)
 {
@@ -137,6 +141,35 @@ static int remove_entry(int dirfd, const char *name, dev_t dev, struct berr *err
         return berr_wrap(err, "%s", name);
     if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return berr_errno(err, "rmdir %s", name);
+    return 0;
+}
+
+int mark_cloexec_from(int lowfd, struct berr *err)
+{
+    if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+        return 0;
+    return mark_cloexec_by_procfs(lowfd, err);
+}
+
+int mark_cloexec_by_procfs(int lowfd, struct berr *err)
+{
+    int fd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct statfs sfs;
+    if (fd >= 0 && (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)) {
+        close(fd);
+        errno = ENOTSUP;
+        fd = -1;
+    }
+    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "/proc/self/fd", err);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        long long n;
+        if (parse_long(de->d_name, lowfd, INT32_MAX, &n) == 0 && n != dirfd(d) &&
+            fcntl((int)n, F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF)
+            return berr_errno(err, "mark fd %lld close-on-exec", n);
+    }
     return 0;
 }
 

@@ -114,6 +114,10 @@ struct store_dir {
     const char *name; /* relative to the store root; NULL ends a layout */
     mode_t mode;
 };
+/* Set FD_CLOEXEC on every fd >= lowfd: close_range(CLOSE_RANGE_CLOEXEC), or on kernels
+ * before 5.11 a walk of /proc/self/fd (checked to be procfs). */
+int mark_cloexec_from(int lowfd, struct berr *err);
+int mark_cloexec_by_procfs(int lowfd, struct berr *err); /* the fallback alone */
 /* Open a store root as O_PATH, making it (mkdir -p, mode) and the layout's directories when
  * missing. */
 int open_store_root(const char *path, mode_t mode, const struct store_dir *layout,

@@ -4,6 +4,7 @@
 #include "runtime/runtime.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <string.h>
 
 Test(names, docker_name_rule)
@@ -159,4 +160,25 @@ Test(env, set_env_replaces_in_place)
     cr_assert_eq(strv_find_env(&env, "A"), 1);
     cr_assert_eq(strv_find_env(&env, "AB=1"), -1);
     strv_free(&env);
+}
+
+static void assert_cloexec_marks_leaked_fds(int (*mark)(int, struct berr *))
+{
+    int leaked = open("/dev/null", O_RDONLY); /* deliberately without O_CLOEXEC */
+    cr_assert_geq(leaked, 3);
+    struct berr err = {0};
+    cr_assert_eq(mark(3, &err), 0, "%s", err.msg);
+    cr_assert(fcntl(leaked, F_GETFD) & FD_CLOEXEC);
+    cr_assert_not(fcntl(0, F_GETFD) & FD_CLOEXEC, "stdin must stay inheritable");
+    close(leaked);
+}
+
+Test(fds, close_range_marks_every_fd_above_2_cloexec)
+{
+    assert_cloexec_marks_leaked_fds(mark_cloexec_from);
+}
+
+Test(fds, procfs_fallback_marks_every_fd_above_2_cloexec)
+{
+    assert_cloexec_marks_leaked_fds(mark_cloexec_by_procfs);
 }
