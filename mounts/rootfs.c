@@ -89,7 +89,9 @@ static int mount_overlay(const struct mounts_spec *spec, int scaffold, int *root
         syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
         syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return fs_error(err, fsfd, "mount overlay rootfs");
-    _cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, 0);
+    /* nodev: a device node shipped in an image must not open the host's device (no device
+     * cgroup guards it yet); /dev is a tmpfs of its own with only docker's nodes */
+    _cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
     if (mnt < 0)
         return fs_error(err, fsfd, "mount overlay rootfs");
     _cleanup_close_ int target = openat(scaffold, "rootfs", O_PATH | O_CLOEXEC);

@@ -5,6 +5,8 @@
 #include "harness.h"
 
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* Image hostile:latest in its own data root: /escape -> <tmp>/outside (absolute),
@@ -105,4 +107,20 @@ Test(run, workdir_through_an_image_symlink_stays_inside)
         cr_assert(r.status == 0 || r.status == 125, "-w %s: exit %d\n%s", dirs[i], r.status, r.err);
         assert_outside_untouched();
     }
+}
+
+Test(run, device_nodes_shipped_in_the_image_cannot_be_opened)
+{
+    char *extra = h_path("extra");
+    h_mkdirs(extra, 0755);
+    /* the null device is harmless to open; a hostile image would ship a disk here */
+    cr_assert_eq(mknod(h_path("extra/hostdev"), S_IFCHR | 0666, makedev(1, 3)), 0);
+    struct h_opts o = {.root = h_path("root")};
+    h_import_variant(o.root, "devnode:latest", extra);
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "devnode:latest", "/probe", "write", "/hostdev", "write",
+            "/dev/null", NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "write:/hostdev", "EACCES");
+    h_assert_val(&r, "write:/dev/null", "ok");
 }
