@@ -43,10 +43,8 @@ static void build_env(const struct init_args *a, const struct creds *c, struct s
     strv_push_owned(env, xasprintf("HOSTNAME=%s", a->hostname));
     for (size_t i = 0; i < s->image_env.n; i++)
         strv_set_env(env, s->image_env.v[i]);
-    for (size_t i = 0; i < s->env.n; i++) {
-        if (strchr(s->env.v[i], '='))
-            strv_set_env(env, s->env.v[i]);
-    }
+    for (size_t i = 0; i < s->env.n; i++)
+        strv_set_env(env, s->env.v[i]);
     if (strv_find_env(env, "HOME") < 0)
         strv_push_owned(env, xasprintf("HOME=%s", c->home));
 }

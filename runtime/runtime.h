@@ -31,7 +31,7 @@ struct container_spec {
     bool entrypoint_set; /* --entrypoint given ("" clears the image's) */
     struct strv entrypoint;
     struct strv cmd;
-    struct strv env; /* -e and --env-file, in order; "K" alone means "take from host" */
+    struct strv env; /* "K=V" from -e and --env-file, in order (the front end resolves a bare K) */
     char *user;
     struct strv group_add;
     char *workdir;

@@ -77,7 +77,8 @@ int runtime_spec_validate(const struct container_spec *spec, struct berr *err)
     if (caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0)
         return -1;
     for (size_t i = 0; i < spec->env.n; i++) {
-        if (spec->env.v[i][0] == '=' || spec->env.v[i][0] == '\0')
+        const char *eq = strchr(spec->env.v[i], '=');
+        if (!eq || eq == spec->env.v[i])
             return berr_set(err, BERR_USAGE, "invalid environment variable: %s", spec->env.v[i]);
     }
     return 0;
