@@ -173,6 +173,56 @@ int mark_cloexec_by_procfs(int lowfd, struct berr *err)
     return 0;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+static bool listed(const int *keep, size_t n, int fd)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (keep[i] == fd)
+            return true;
+    }
+    return false;
+}
+
+/* Kernels before 5.9 have no close_range: close what /proc/self/fd lists. */
+static void close_listed_by_procfs(const int *keep, size_t n)
+{
+    struct berr ignored;
+    _cleanup_closedir_ DIR *d =
+        dir_from_fd(open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC), "fds", &ignored);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        long long fd;
+        if (parse_long(de->d_name, 3, INT32_MAX, &fd) == 0 && fd != dirfd(d) &&
+            !listed(keep, n, (int)fd))
+            close((int)fd);
+    }
+}
+
+void close_fds_except(const int *keep, size_t n)
+{
+    int sorted[64];
+    if (n > ARRAY_SIZE(sorted))
+        abort();
+    memcpy(sorted, keep, n * sizeof(int));
+    qsort(sorted, n, sizeof(int), cmp_int);
+    unsigned lo = 3;
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n && sorted[i] < (int)lo)
+            continue;
+        unsigned hi = i < n ? (unsigned)sorted[i] - 1 : ~0U;
+        if (hi >= lo && syscall(SYS_close_range, lo, hi, 0) < 0 && errno == ENOSYS) {
+            close_listed_by_procfs(keep, n);
+            return;
+        }
+        if (i < n)
+            lo = (unsigned)sorted[i] + 1;
+    }
+}
+
 DIR *dir_from_fd(int fd, const char *what, struct berr *err)
 {
     if (fd < 0) {

@@ -24,6 +24,7 @@ enum berr_kind {
     BERR_CMD_NOT_EXEC,  /* the container's command cannot be executed: 126 */
     BERR_CONFLICT,      /* name in use, cidfile present */
     BERR_USAGE,         /* bad flag or argument */
+    BERR_NOT_RUNNING,   /* the container is not running */
 };
 
 struct berr {
@@ -118,6 +119,8 @@ struct store_dir {
  * before 5.11 a walk of /proc/self/fd (checked to be procfs). */
 int mark_cloexec_from(int lowfd, struct berr *err);
 int mark_cloexec_by_procfs(int lowfd, struct berr *err); /* the fallback alone */
+/* Close every fd >= 3 except those listed (order does not matter). */
+void close_fds_except(const int *keep, size_t n);
 /* Open a store root as O_PATH, making it (mkdir -p, mode) and the layout's directories when
  * missing. */
 int open_store_root(const char *path, mode_t mode, const struct store_dir *layout,
