@@ -10,7 +10,8 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
 
 CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -Wall -Wextra -Werror -fno-strict-aliasing
+CFLAGS   += -std=c17 -Wall -Wextra -Werror -fno-strict-aliasing -ffunction-sections -fdata-sections
+LDFLAGS  += -Wl,--gc-sections -Wl,--as-needed
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # berth starts once per container command, so what its loader does counts: libarchive and
@@ -39,7 +40,7 @@ INTEG_BIN := $(BUILD)/integration-tests
 PROBE_BIN := $(BUILD)/probe
 
 .PHONY: all deps check unit integration demo bench clean format layers
-all: $(BUILD)/berth
+all: $(BUILD)/berth $(BUILD)/berth-monitor
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
@@ -57,7 +58,12 @@ $(BUILD)/libberth.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
 $(BUILD)/berth: $(LAUNCH_OBJ) $(BUILD)/libberth.a
-	$(CC) $(CFLAGS) -o $@ $(LAUNCH_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(LAUNCH_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
+
+# run -d's monitor execs this once its container runs: small, so that a running container
+# costs little (see runtime/monitor.c). Installed beside berth.
+$(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(BERTH_LIBS)
 
 $(UNIT_BIN): $(UNIT_SRC) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(UNIT_SRC) $(LAUNCH_LIB_OBJ) \
@@ -79,7 +85,7 @@ unit: $(UNIT_BIN) $(UNIT_SAN_BIN)
 	$(UNIT_BIN) --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(UNIT_SAN_BIN) --jobs 2
 
-integration: $(BUILD)/berth $(PROBE_BIN) $(INTEG_BIN)
+integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(INTEG_BIN)
 	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) $(INTEG_BIN) --jobs 1
 
 check: deps

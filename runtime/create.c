@@ -1,6 +1,8 @@
 /* A container's life from the caller's side, in the order of architecture.md: reserve the
- * name, write the state directory, clone into new namespaces, release the child, learn
- * whether its command started, wait for it, record the exit, clean up. */
+ * name, write the state directory under its lock, clone into new namespaces, release the
+ * child, learn whether its command started, wait for it, record the exit, clean up. The
+ * foreground run does all of it in the caller's process; run -d hands the part from the
+ * clone on to a monitor (monitor.c). */
 #include "internal.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,26 +19,20 @@
 #include <sys/wait.h>
 #include <time.h>
 
-struct container {
-    struct container_state st;
-    char *name;
-    int runrootfd;
-    int dirfd; /* containers/<id> */
-    char *dir_path;
-    char hostname[256];
-};
-
-static void container_close(struct container *c)
+void container_close(struct container *c)
 {
     free(c->name);
     free(c->dir_path);
-    if (c->dirfd >= 0)
-        close(c->dirfd);
-    if (c->runrootfd >= 0)
-        close(c->runrootfd);
+    free(c->scaffold_path);
+    int *fds[] = {&c->dirfd, &c->runrootfd, &c->lockfd};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
 }
 
-static int open_runroot(const char *runroot, struct berr *err)
+int runtime_open_root(const char *runroot, struct berr *err)
 {
     static const struct store_dir layout[] = {{"containers", 0700}, {"names", 0700}, {NULL, 0}};
     int fd = open_store_root(runroot, 0700, layout, err);
@@ -72,6 +69,8 @@ static void pick_hostname(struct container *c, const struct container_spec *spec
         snprintf(c->hostname, sizeof(c->hostname), "%.12s", c->st.id);
 }
 
+/* The lock is taken before anything else is written: a reader that finds the directory and
+ * a free lock knows that nobody is creating or running this container. */
 static int make_state_dir(struct container *c, const struct runtime_paths *paths,
                           const struct container_spec *spec, struct berr *err)
 {
@@ -79,9 +78,13 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     if (mkdirat(c->runrootfd, rel, 0700) < 0)
         return berr_errno(err, "create container directory");
     c->dir_path = xasprintf("%s/%s", paths->runroot, rel);
+    c->scaffold_path = xasprintf("%s/scaffold", c->dir_path);
     c->dirfd = openat(c->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (c->dirfd < 0)
         return berr_errno(err, "open container directory");
+    c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
+        return berr_errno(err, "lock container");
     if (mkdirat(c->dirfd, "scaffold", 0700) < 0)
         return berr_errno(err, "create scaffold");
     _cleanup_close_ int scaffold = openat(c->dirfd, "scaffold", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -92,23 +95,72 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     c->st.name = c->name;
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
-    if (state_write(c->dirfd, spec, &c->st, err) < 0)
-        return -1;
     pick_hostname(c, spec);
+    if (config_write(c->dirfd, spec, &c->st, c->hostname, err) < 0 ||
+        state_write(c->dirfd, &c->st, err) < 0)
+        return -1;
     return etc_files_write(c->dirfd, c->hostname, spec->net, err);
 }
 
-static void destroy_state(struct container *c)
+static int check_cidfile_absent(const char *cidfile, struct berr *err)
 {
-    if (c->dirfd >= 0) {
-        struct berr rm_err = {0};
-        _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
-        /* best effort: the caller is already reporting the error that brought us here */
-        if (remove_tree_at(c->runrootfd, rel, &rm_err) < 0)
-            debugf("remove %s: %s", rel, rm_err.msg);
+    struct stat st;
+    if (cidfile && stat(cidfile, &st) == 0)
+        return berr_set(err, BERR_CONFLICT,
+                        "container ID file found, make sure the other container isn't running "
+                        "or delete %s",
+                        cidfile);
+    return 0;
+}
+
+/* The full id, no newline (docker's format; Storm reads the first line). */
+static int write_cidfile(const char *cidfile, const char *id, struct berr *err)
+{
+    _cleanup_close_ int fd =
+        open(cidfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return berr_errno(err, "failed to create the container ID file %s", cidfile);
+    if (write_all(fd, id, 64) < 0) {
+        berr_errno(err, "failed to write the container ID to %s", cidfile);
+        unlink(cidfile);
+        return -1;
     }
-    if (c->name)
-        name_release(c->runrootfd, c->name);
+    return 0;
+}
+
+/* BERTH_TEST_STALL=<point> stops berth there (SIGSTOP), so crash tests can kill it at a known
+ * step. */
+static void test_stall(const char *point)
+{
+    const char *v = getenv("BERTH_TEST_STALL");
+    if (v && !strcmp(v, point))
+        raise(SIGSTOP);
+}
+
+int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
+                     struct container *c, struct berr *err)
+{
+    *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
+    if (check_cidfile_absent(spec->cidfile, err) < 0)
+        return -1;
+    c->runrootfd = runtime_open_root(paths->runroot, err);
+    if (c->runrootfd < 0 || random_id(c->st.id, err) < 0)
+        return -1;
+    if (reserve_name(c, spec->name, err) < 0) {
+        free(c->name);
+        c->name = NULL; /* held by another container: not ours to release */
+        return -1;
+    }
+    /* Only with the name ours: docker creates a missing -v source at start, so a name
+     * conflict must not leave a new host directory behind. */
+    if (make_state_dir(c, paths, spec, err) < 0 ||
+        mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0 ||
+        (spec->cidfile && write_cidfile(spec->cidfile, c->st.id, err) < 0)) {
+        container_destroy(c);
+        return -1;
+    }
+    test_stall("create");
+    return 0;
 }
 
 static pid_t clone_container(const struct init_args *a, int child_end)
@@ -121,13 +173,17 @@ static pid_t clone_container(const struct init_args *a, int child_end)
     if (pid == 0) {
         struct init_args child = *a;
         child.sync_fd = child_end;
+        for (int i = 0; i < 3; i++) {
+            if (a->stdio[i] >= 0 && dup2(a->stdio[i], i) < 0)
+                _exit(127);
+        }
         init_container(&child);
     }
     return pid;
 }
 
 /* Release the child and learn how its start went: EOF means execve succeeded. */
-static int start_child(int sync_fd, struct berr *err)
+static int release_child(int sync_fd, struct berr *err)
 {
     /* MSG_NOSIGNAL: a child that died already must be an error here, not a SIGPIPE */
     if (send(sync_fd, "g", 1, MSG_NOSIGNAL) != 1)
@@ -148,61 +204,21 @@ static int start_child(int sync_fd, struct berr *err)
     return -1;
 }
 
-static int exit_status(int wstatus)
+void container_init_args(const struct container *c, const struct container_spec *spec,
+                         struct init_args *a)
 {
-    if (WIFEXITED(wstatus))
-        return WEXITSTATUS(wstatus);
-    if (WIFSIGNALED(wstatus))
-        return 128 + WTERMSIG(wstatus);
-    return 255;
+    *a = (struct init_args){.spec = spec, .hostname = c->hostname, .stdio = {-1, -1, -1}};
+    a->mounts = (struct mounts_spec){
+        .layers = &spec->layers,
+        .scaffold_path = c->scaffold_path,
+        .readonly_root = spec->readonly_root,
+        .binds = spec->binds,
+        .nbinds = spec->nbinds,
+        .etc_path = c->dir_path,
+    };
 }
 
-/* Wait for pid 1, passing the signals a user sends `berth run` on to it (docker's sig-proxy). */
-static int wait_forwarding_signals(pid_t pid, int *wstatus, struct berr *err)
-{
-    static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-    sigset_t set, old;
-    sigemptyset(&set);
-    for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
-        sigaddset(&set, forwarded[i]);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, &old);
-    _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-    if (sfd < 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
-        return berr_errno(err, "signalfd");
-    }
-    int rc = 0;
-    for (;;) {
-        pid_t w = waitpid(pid, wstatus, WNOHANG);
-        if (w == pid)
-            break;
-        if (w < 0) {
-            rc = berr_errno(err, "wait for container");
-            break;
-        }
-        struct signalfd_siginfo si;
-        if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si) && si.ssi_signo != SIGCHLD)
-            kill(pid, (int)si.ssi_signo);
-    }
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return rc;
-}
-
-/* Once the command runs, a record that cannot be written must not cost the caller the exit
- * status it waits for: readers keep seeing the previous record. */
-static void record_state(struct container *c, const struct container_spec *spec,
-                         enum container_status status)
-{
-    c->st.status = status;
-    clock_gettime(CLOCK_REALTIME, status == STATUS_RUNNING ? &c->st.started : &c->st.finished);
-    struct berr werr = {0};
-    if (state_write(c->dirfd, spec, &c->st, &werr) < 0)
-        debugf("container %.12s: %s", c->st.id, werr.msg);
-}
-
-static int run_child(struct container *c, struct container_spec *spec, struct init_args *a,
-                     int *status, struct berr *err)
+int container_start(struct container *c, const struct init_args *a, struct berr *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -213,67 +229,46 @@ static int run_child(struct container *c, struct container_spec *spec, struct in
     _cleanup_close_ int sync_fd = sv[0];
     if (pid < 0)
         return berr_errnum(err, saved, "clone container");
-    if (start_child(sync_fd, err) < 0) {
+    if (release_child(sync_fd, err) < 0) {
         waitpid(pid, NULL, 0);
         return -1;
     }
     c->st.pid = pid;
-    record_state(c, spec, STATUS_RUNNING);
-    int wstatus = 0;
-    if (wait_forwarding_signals(pid, &wstatus, err) < 0)
-        return -1;
-    *status = exit_status(wstatus);
-    c->st.exit_code = *status;
-    c->st.pid = 0;
-    record_state(c, spec, STATUS_EXITED);
+    container_record(c, STATUS_RUNNING);
     return 0;
 }
 
-static int create_and_run(struct container *c, const struct runtime_paths *paths,
-                          struct container_spec *spec, struct init_args *a, int *status,
-                          struct berr *err)
+/* Wait for pid 1 (leaving it unreaped for container_reap, which records before reaping). */
+static int wait_pid1(struct container *c, struct berr *err)
 {
-    if (make_state_dir(c, paths, spec, err) < 0)
+    siginfo_t si;
+    if (wait_forwarding_signals(c->st.pid, false, &si, err) < 0)
         return -1;
-    /* Only now, with the name ours: docker creates a missing -v source at start, so a name
-     * conflict must not leave a new host directory behind. */
-    if (mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0)
-        return -1;
-    _cleanup_free_ char *scaffold_path = xasprintf("%s/scaffold", c->dir_path);
-    a->hostname = c->hostname;
-    a->mounts = (struct mounts_spec){
-        .layers = &spec->layers,
-        .scaffold_path = scaffold_path,
-        .readonly_root = spec->readonly_root,
-        .binds = spec->binds,
-        .nbinds = spec->nbinds,
-        .etc_path = c->dir_path,
-    };
-    return run_child(c, spec, a, status, err);
+    return container_reap(c, c->st.pid, err);
 }
 
 int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
                 struct berr *err)
 {
-    if (runtime_spec_validate(spec, err) < 0)
+    struct cap_set caps;
+    if (runtime_spec_validate(spec, err) < 0 ||
+        caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0)
         return -1;
-    struct init_args a = {.spec = spec};
-    if (caps_effective_set(&spec->cap_add, &spec->cap_drop, &a.caps, err) < 0)
+    struct init_args a;
+    struct container c;
+    if (container_create(paths, spec, &c, err) < 0) {
+        container_close(&c);
         return -1;
-    struct container c = {.runrootfd = -1, .dirfd = -1};
-    int rc = -1;
-    c.runrootfd = open_runroot(paths->runroot, err);
-    if (c.runrootfd < 0 || random_id(c.st.id, err) < 0)
-        goto out;
-    if (reserve_name(&c, spec->name, err) < 0) {
-        free(c.name);
-        c.name = NULL; /* held by another container: not ours to release */
-        goto out;
     }
-    rc = create_and_run(&c, paths, spec, &a, status, err);
+    container_init_args(&c, spec, &a);
+    a.caps = caps;
+    int rc = container_start(&c, &a, err);
+    if (rc == 0)
+        rc = wait_pid1(&c, err);
+    if (rc == 0)
+        *status = c.st.exit_code;
     if (rc < 0 || spec->remove_on_exit)
-        destroy_state(&c);
-out:
+        container_destroy(&c);
     container_close(&c);
     return rc;
 }

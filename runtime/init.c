@@ -4,24 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-static __attribute__((noreturn)) void report_and_exit(int sync_fd, const struct berr *err)
-{
-    struct sync_msg m = {.errnum = err->errnum, .kind = (int32_t)err->kind};
-    snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
-    /* nothing is left to tell if the parent is gone: _exit either way */
-    (void)!send(sync_fd, &m, sizeof(m), MSG_NOSIGNAL);
-    _exit(127);
-}
-
 static int wait_for_parent(int sync_fd, struct berr *err)
 {
     char go;
@@ -37,70 +26,20 @@ static int wait_for_parent(int sync_fd, struct berr *err)
 /* docker's order: PATH, HOSTNAME, the image's and the user's variables, HOME when missing. */
 static void build_env(const struct init_args *a, const struct creds *c, struct strv *env)
 {
-    const struct container_spec *s = a->spec;
-    ssize_t p = strv_find_env(&s->image_env, "PATH");
-    strv_push(env, p >= 0 ? s->image_env.v[p] : "PATH=" DEFAULT_PATH);
+    struct strv base = {0};
+    spec_base_env(a->spec, &base);
+    strv_push(env, base.v[0]);
     strv_push_owned(env, xasprintf("HOSTNAME=%s", a->hostname));
-    for (size_t i = 0; i < s->image_env.n; i++)
-        strv_set_env(env, s->image_env.v[i]);
-    for (size_t i = 0; i < s->env.n; i++)
-        strv_set_env(env, s->env.v[i]);
+    for (size_t i = 1; i < base.n; i++)
+        strv_set_env(env, base.v[i]);
+    strv_free(&base);
     if (strv_find_env(env, "HOME") < 0)
         strv_push_owned(env, xasprintf("HOME=%s", c->home));
 }
-
-/* --entrypoint replaces the image's entrypoint and drops its Cmd (docker does the same). */
-static void build_argv(const struct container_spec *s, struct strv *argv)
+static bool parent_gone(int sync_fd)
 {
-    const struct strv *ep = s->entrypoint_set ? &s->entrypoint : &s->image_entrypoint;
-    const struct strv *cmd = s->cmd.n ? &s->cmd : s->entrypoint_set ? NULL : &s->image_cmd;
-    for (size_t i = 0; i < ep->n; i++)
-        strv_push(argv, ep->v[i]);
-    for (size_t i = 0; cmd && i < cmd->n; i++)
-        strv_push(argv, cmd->v[i]);
-}
-
-static const char *env_value(const struct strv *env, const char *key)
-{
-    size_t k = strlen(key);
-    for (size_t i = 0; i < env->n; i++) {
-        if (!strncmp(env->v[i], key, k) && env->v[i][k] == '=')
-            return env->v[i] + k + 1;
-    }
-    return NULL;
-}
-
-static int exec_error(struct berr *err, int errnum, const char *cmd)
-{
-    if (errnum == EACCES || errnum == EISDIR || errnum == ENOEXEC)
-        return berr_set(err, BERR_CMD_NOT_EXEC, "exec: \"%s\": %s", cmd,
-                        errnum == EISDIR   ? "is a directory"
-                        : errnum == EACCES ? "permission denied"
-                                           : "exec format error");
-    return berr_set(err, BERR_CMD_NOT_FOUND, "exec: \"%s\": %s", cmd,
-                    errnum == ENOENT ? "no such file or directory" : strerror(errnum));
-}
-
-/* Go's exec.LookPath, as runc does it before starting: a name with a slash is used as is. */
-static int look_path(const char *name, const struct strv *env, char **out, struct berr *err)
-{
-    if (strchr(name, '/')) {
-        *out = xstrdup(name);
-        return 0;
-    }
-    const char *path = env_value(env, "PATH");
-    _cleanup_free_ char *dirs = xstrdup(path ? path : "");
-    char *save = NULL;
-    for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-        _cleanup_free_ char *cand = xasprintf("%s/%s", *d ? d : ".", name);
-        struct stat st;
-        if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111)) {
-            *out = steal_ptr(&cand);
-            return 0;
-        }
-    }
-    return berr_set(err, BERR_CMD_NOT_FOUND, "exec: \"%s\": executable file not found in $PATH",
-                    name);
+    struct pollfd p = {.fd = sync_fd, .events = POLLIN};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
 static int prepare_stdio(bool interactive, struct berr *err)
@@ -128,16 +67,6 @@ static int enter_workdir(const char *wd, struct berr *err)
         return berr_set(err, BERR_FAILED, "working directory %s is outside the container", wd);
     return 0;
 }
-
-static void reset_signals(void)
-{
-    for (int sig = 1; sig < NSIG; sig++)
-        signal(sig, SIG_DFL);
-    sigset_t all;
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
 static int setup_filesystem(const struct init_args *a, const char *workdir, struct creds *c,
                             struct berr *err)
 {
@@ -189,7 +118,7 @@ static int start(const struct init_args *a, struct berr *err)
     if (setup_filesystem(a, workdir, &c, err) < 0)
         goto out;
     build_env(a, &c, &env);
-    build_argv(s, &argv);
+    spec_command(s, &argv);
     if (argv.n == 0) {
         berr_set(err, BERR_USAGE, "no command specified");
         goto out;
@@ -209,8 +138,15 @@ static int start(const struct init_args *a, struct berr *err)
     }
     if (drop_privileges(a, &c, err) < 0 || look_path(argv.v[0], &env, &exe, err) < 0)
         goto out;
-    /* cleared by setresuid, so set last: the container dies with a foreground berth */
+    /* The container dies with its parent (berth run, or run -d's monitor): a container that
+     * nobody waits for would leave state that no longer tells the truth. setresuid clears
+     * the setting, hence here; a parent that died before it is seen as the sync socket's
+     * hang-up. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (parent_gone(a->sync_fd)) {
+        berr_set(err, BERR_FAILED, "parent went away before the start");
+        goto out;
+    }
     reset_signals();
     execve(exe, argv.v, env.v);
     exec_error(err, errno, argv.v[0]);
@@ -223,5 +159,5 @@ void init_container(const struct init_args *a)
 {
     struct berr err = {0};
     start(a, &err);
-    report_and_exit(a->sync_fd, &err);
+    sync_report_and_exit(a->sync_fd, &err);
 }

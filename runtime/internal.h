@@ -4,6 +4,7 @@
 
 #include "runtime.h"
 
+#include <signal.h>
 #include <sys/capability.h>
 
 /* ---- capabilities (caps.c) ---- */
@@ -47,15 +48,57 @@ struct container_state {
     enum container_status status;
     pid_t pid;
     int exit_code;
+    const char *error; /* NULL or "" when none */
     struct timespec created, started, finished;
 };
-int state_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
-                struct berr *err);
+int state_write(int dirfd, const struct container_state *st, struct berr *err);
+/* Fills status, pid, exit_code, started, finished; *error gets a copy of Error. */
+int state_read(int dirfd, struct container_state *st, char **error, struct berr *err);
+const char *state_status_name(enum container_status s);
+/* Entrypoint + Cmd as docker combines them (--entrypoint drops the image's Cmd). */
+void spec_command(const struct container_spec *spec, struct strv *argv);
+
+/* config.json: what docker inspect shows of the container's creation, written once. */
+int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
+                 const char *hostname, struct berr *err);
+/* The environment every process of the container starts from, as docker's Config.Env:
+ * PATH (the image's or docker's default) first, then the image's and the user's variables. */
+void spec_base_env(const struct container_spec *spec, struct strv *env);
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* ---- the container log (log.c) ----
+ * Written by the monitor from the container's stdout and stderr pipes, one record per line,
+ * capped: past max_bytes the file is rotated once (log → log.1), so a chatty container keeps
+ * at most twice that on disk. Partial lines wait for their newline up to LOG_LINE_MAX. */
+#define LOG_FILE "log"
+#define LOG_OLD_FILE LOG_FILE ".1" /* the one rotated file kept */
+#define LOG_MAX_BYTES (8u << 20)
+#define LOG_LINE_MAX (16u << 10)
+enum log_stream { LOG_STDOUT = 1, LOG_STDERR = 2 };
+struct log_writer;
+int log_writer_open(int dirfd, size_t max_bytes, struct log_writer **out, struct berr *err);
+int log_writer_append(struct log_writer *w, enum log_stream stream, const char *buf, size_t n,
+                      struct berr *err);
+void log_writer_close(struct log_writer *w); /* flushes partial lines, frees */
+
+/* ---- the store seen from any process (store.c) ---- */
+int container_dir_open(int runrootfd, const char *id, struct berr *err);
+int lock_open(int dirfd, struct berr *err);
+/* A pidfd of pid 1, taken while the record says it runs and checked against the record again:
+ * the monitor records the exit before it reaps, so the pid cannot have been reused between.
+ * Not running → BERR_NOT_RUNNING. info (optional) gets the record. */
+int container_open_pid1(const struct runtime_paths *paths, const char *id,
+                        struct container_info *info, struct berr *err);
+/* Whether a monitor (or berth run) holds the container's lock. */
+bool monitor_alive(int lockfd);
+/* flock(op), retried on EINTR. */
+int lock_wait(int lockfd, int op, struct berr *err);
 
 /* ---- names (names.c) ---- */
 /* Reserve name for id atomically under runroot/names; conflict → BERR_CONFLICT, docker's text */
 int name_reserve(int runrootfd, const char *name, const char *id, struct berr *err);
-void name_release(int runrootfd, const char *name);
+/* Only if the name still points at id: a later container may hold it by now. */
+void name_release(int runrootfd, const char *name, const char *id);
 char *name_random(void);
 
 /* ---- the container's side (init.c) ---- */
@@ -64,8 +107,56 @@ struct init_args {
     struct mounts_spec mounts;
     const char *hostname;
     struct cap_set caps;
+    int stdio[3]; /* put on the child's 0-2 before it starts; -1 keeps ours */
     int sync_fd;
 };
+
+/* ---- creation, start, reaping (create.c), shared by run and run -d ---- */
+struct container {
+    struct container_state st;
+    char *name;
+    int runrootfd;
+    int dirfd;  /* containers/<id> */
+    int lockfd; /* its lock, held LOCK_EX while the container may run */
+    char *dir_path;
+    char *scaffold_path;
+    char hostname[256];
+};
+int runtime_open_root(const char *runroot, struct berr *err);
+/* Reserve the name, write the state directory (locked), make missing bind sources. On failure
+ * nothing is left; c must still be closed. */
+int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
+                     struct container *c, struct berr *err);
+void container_init_args(const struct container *c, const struct container_spec *spec,
+                         struct init_args *a);
+/* Clone, release, learn the start's outcome; on success st.pid is set and "running" recorded. */
+int container_start(struct container *c, const struct init_args *a, struct berr *err);
+/* Record the exit of pid (before reaping it), then reap. */
+int container_reap(struct container *c, pid_t pid, struct berr *err);
+void container_record(struct container *c, enum container_status status);
+/* Remove the state directory and release the name. */
+void container_destroy(struct container *c);
+void container_close(struct container *c);
+
+/* ---- after the start (reaper.c): the monitor's loop, in berth or as berth-monitor ---- */
+/* Log the output pipes until pid 1 (c->st.pid, our child) is gone; record; clean up. */
+void monitor_after_start(struct container *c, bool remove_on_exit, int out, int err_fd);
+
+/* ---- starting and waiting for a process in a container (process.c) ---- */
+/* Send err over the sync socket and _exit: the child's way to fail. */
+void sync_report_and_exit(int sync_fd, const struct berr *err) __attribute__((noreturn));
+const char *env_value(const struct strv *env, const char *key);
+/* docker's texts for what execve said: 126 (BERR_CMD_NOT_EXEC) or 127 (BERR_CMD_NOT_FOUND). */
+int exec_error(struct berr *err, int errnum, const char *cmd);
+/* Go's exec.LookPath over env's PATH, as runc does before it starts the process. */
+int look_path(const char *name, const struct strv *env, char **out, struct berr *err);
+/* Every handler back to SIG_DFL, nothing blocked: what execve should see. */
+void reset_signals(void);
+/* Wait until pid (a child) exited, forwarding SIGINT/TERM/HUP/QUIT/USR1/USR2 to it; reap or
+ * leave it for the caller (WNOWAIT). */
+int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err);
+/* The command's status as docker reports it: its exit code, or 128+N when killed by N. */
+int siginfo_exit_status(const siginfo_t *si);
 /* Runs in the cloned child; returns only on failure, after reporting it on sync_fd. */
 void init_container(const struct init_args *a) __attribute__((noreturn));
 

@@ -25,10 +25,16 @@ int name_reserve(int runrootfd, const char *name, const char *id, struct berr *e
                     name, owner);
 }
 
-void name_release(int runrootfd, const char *name)
+void name_release(int runrootfd, const char *name, const char *id)
 {
     _cleanup_free_ char *path = xasprintf("names/%s", name);
-    unlinkat(runrootfd, path, 0);
+    char owner[128];
+    ssize_t n = readlinkat(runrootfd, path, owner, sizeof(owner) - 1);
+    if (n < 0)
+        return;
+    owner[n] = '\0';
+    if (!strcmp(owner, id))
+        unlinkat(runrootfd, path, 0);
 }
 
 static const char *const adjectives[] = {

@@ -41,6 +41,7 @@ struct container_spec {
     bool remove_on_exit;
     bool interactive;
     bool no_new_privs;
+    char *cidfile; /* must not exist; gets the id (no newline) before the start */
     struct strv cap_add;
     struct strv cap_drop;
     struct mount_bind *binds;
@@ -66,6 +67,80 @@ struct runtime_paths {
  * command runs come back in err with kind BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC / others. */
 int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
                 struct berr *err);
+
+/* ---- detached containers and the state store ---------------------------------------------
+ * One directory per container under <runroot>/containers/<id>: config.json (written once at
+ * create: Id, Name, Created, Path, Args, Image, ImageID, Config, HostConfig, Mounts, as
+ * docker inspect names them), state.json (Status, Running, Pid, ExitCode, Error, StartedAt,
+ * FinishedAt, OOMKilled; replaced atomically), lock (flock held by the container's monitor
+ * for as long as the container may run: a free lock means no monitor), log. */
+
+/* `run -d`: create, start under a monitor detached from the caller (own session, none of the
+ * caller's fds), and return once the command runs (126/127 are still reported here). */
+int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
+                         char id_out[65], struct berr *err);
+
+/* The entry point of the small berth-monitor program that run -d's monitor becomes once the
+ * container runs (it keeps its pid, so pid 1 stays its child). */
+int runtime_monitor_main(int argc, char **argv);
+
+/* docker's lookup order: full id, name (with or without '/'), unique id prefix.
+ * Not found → BERR_NOT_FOUND "No such container: X"; ambiguous → BERR_FAILED. */
+int runtime_find(const struct runtime_paths *paths, const char *ref, char id_out[65],
+                 struct berr *err);
+/* Every container id in the state root (no order). */
+int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct berr *err);
+
+struct container_info {
+    char id[65];
+    char *name;         /* without the leading '/' */
+    const char *status; /* "created", "running" or "exited" — a dead monitor reads as exited */
+    bool running;
+    pid_t pid; /* host pid of the container's pid 1 while running, else 0 */
+    int exit_code;
+    char *error;                                /* "" when none */
+    struct timespec created, started, finished; /* tv_sec 0 when not yet */
+    yajl_val config;                            /* config.json as written at create (owned) */
+};
+int runtime_inspect(const struct runtime_paths *paths, const char *id, struct container_info *out,
+                    struct berr *err);
+void container_info_free(struct container_info *info);
+
+/* Block until the container is not running (also when another process started it); its exit
+ * code then. */
+int runtime_wait(const struct runtime_paths *paths, const char *id, int *exit_code,
+                 struct berr *err);
+/* SIGTERM (or sig) to pid 1, SIGKILL after timeout_s (-1: wait forever), return once exited.
+ * Not running: nothing to do. */
+int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int timeout_s,
+                 struct berr *err);
+/* Deliver sig to pid 1; for SIGKILL also wait (≤ 10 s) until it exited. Not running →
+ * BERR_FAILED "container <id> is not running". */
+int runtime_kill(const struct runtime_paths *paths, const char *id, int sig, struct berr *err);
+/* Remove state, log and name. Running: BERR_CONFLICT unless force (then SIGKILL + wait). */
+int runtime_remove(const struct runtime_paths *paths, const char *id, bool force, struct berr *err);
+
+struct logs_opts {
+    bool follow;     /* keep printing until the container stops */
+    long tail;       /* last N records over both streams, -1 for all */
+    bool timestamps; /* prefix each line with its RFC 3339 time, as docker logs -t */
+    int out_fd, err_fd;
+};
+/* Copy the container's log (stdout records to out_fd, stderr records to err_fd). */
+int runtime_logs(const struct runtime_paths *paths, const char *id, const struct logs_opts *opts,
+                 struct berr *err);
+
+struct exec_spec {
+    struct strv cmd;
+    char *user;       /* NULL: the container's user */
+    char *workdir;    /* NULL: the container's working directory */
+    struct strv env;  /* K=V added to the container's environment */
+    bool interactive; /* keep stdin; else /dev/null */
+};
+/* Run cmd inside the running container: all its namespaces (and cgroups), its user (or
+ * exec's), capabilities, no_new_privs (and seccomp); *status as for run. */
+int runtime_exec(const struct runtime_paths *paths, const char *id, const struct exec_spec *spec,
+                 int *status, struct berr *err);
 
 /* Capability name handling (docker's NormalizeLegacyCapabilities): "chown", "CAP_CHOWN" →
  * "CAP_CHOWN"; "ALL" stays "ALL". Unknown → BERR_USAGE `unknown capability: "CAP_X"`. */

@@ -20,6 +20,7 @@ void runtime_spec_free(struct container_spec *spec)
     strv_free(&spec->group_add);
     free(spec->workdir);
     free(spec->hostname);
+    free(spec->cidfile);
     strv_free(&spec->cap_add);
     strv_free(&spec->cap_drop);
     for (size_t i = 0; i < spec->nbinds; i++)

@@ -1,18 +1,20 @@
+/* The container's two records: config.json, written once at create with what docker inspect
+ * shows of the creation, and state.json, replaced atomically at every change of state. */
 #include "internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 
-static const char *status_name(enum container_status s)
+static const char *const status_names[] = {
+    [STATUS_CREATED] = "created",
+    [STATUS_RUNNING] = "running",
+    [STATUS_EXITED] = "exited",
+};
+
+const char *state_status_name(enum container_status s)
 {
-    switch (s) {
-    case STATUS_CREATED:
-        return "created";
-    case STATUS_RUNNING:
-        return "running";
-    case STATUS_EXITED:
-        return "exited";
-    }
-    return "unknown";
+    return status_names[s];
 }
 
 static void key_time(yajl_gen g, const char *key, const struct timespec *ts)
@@ -23,31 +25,185 @@ static void key_time(yajl_gen g, const char *key, const struct timespec *ts)
     json_key_str(g, key, buf);
 }
 
-/* The container's record, written whole (temp file + rename) on every change. */
-int state_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
-                struct berr *err)
+static int write_json(int dirfd, const char *name, yajl_gen g, struct berr *err)
+{
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    int rc = write_file_atomic_at(dirfd, name, buf, len, 0600, err);
+    yajl_gen_free(g);
+    return rc;
+}
+
+int state_write(int dirfd, const struct container_state *st, struct berr *err)
+{
+    yajl_gen g = json_gen_new(false);
+    yajl_gen_map_open(g);
+    json_key_str(g, "Status", status_names[st->status]);
+    json_key_bool(g, "Running", st->status == STATUS_RUNNING);
+    json_key_int(g, "Pid", st->pid);
+    json_key_int(g, "ExitCode", st->exit_code);
+    json_key_str(g, "Error", st->error ? st->error : "");
+    key_time(g, "StartedAt", &st->started);
+    key_time(g, "FinishedAt", &st->finished);
+    json_key_bool(g, "OOMKilled", false);
+    yajl_gen_map_close(g);
+    return write_json(dirfd, "state.json", g, err);
+}
+
+static void read_time(yajl_val v, const char *key, struct timespec *ts)
+{
+    const char *s = json_get_str(v, key);
+    *ts = (struct timespec){0};
+    if (s && !str_has_prefix(s, "0001-"))
+        parse_rfc3339(s, ts);
+}
+
+static long long read_int(yajl_val v, const char *key)
+{
+    yajl_val n = json_get(v, key);
+    return YAJL_IS_INTEGER(n) ? YAJL_GET_INTEGER(n) : 0;
+}
+
+int state_read(int dirfd, struct container_state *st, char **error, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (read_file_at(dirfd, "state.json", 1 << 20, &text, NULL, err) < 0)
+        return -1;
+    yajl_val v;
+    if (json_parse(text, &v, err) < 0)
+        return berr_wrap(err, "state.json");
+    const char *status = json_get_str(v, "Status");
+    st->status = STATUS_CREATED;
+    for (size_t i = 0; status && i < ARRAY_SIZE(status_names); i++) {
+        if (!strcmp(status, status_names[i]))
+            st->status = (enum container_status)i;
+    }
+    st->pid = (pid_t)read_int(v, "Pid");
+    st->exit_code = (int)read_int(v, "ExitCode");
+    read_time(v, "StartedAt", &st->started);
+    read_time(v, "FinishedAt", &st->finished);
+    const char *e = json_get_str(v, "Error");
+    *error = xstrdup(e ? e : "");
+    yajl_tree_free(v);
+    return 0;
+}
+
+void spec_base_env(const struct container_spec *spec, struct strv *env)
+{
+    ssize_t p = strv_find_env(&spec->image_env, "PATH");
+    strv_push(env, p >= 0 ? spec->image_env.v[p] : "PATH=" DEFAULT_PATH);
+    for (size_t i = 0; i < spec->image_env.n; i++)
+        strv_set_env(env, spec->image_env.v[i]);
+    for (size_t i = 0; i < spec->env.n; i++)
+        strv_set_env(env, spec->env.v[i]);
+}
+
+/* docker's Path and Args: the first word of Entrypoint+Cmd and the rest */
+void spec_command(const struct container_spec *s, struct strv *argv)
+{
+    const struct strv *ep = s->entrypoint_set ? &s->entrypoint : &s->image_entrypoint;
+    const struct strv *cmd = s->cmd.n ? &s->cmd : s->entrypoint_set ? NULL : &s->image_cmd;
+    for (size_t i = 0; i < ep->n; i++)
+        strv_push(argv, ep->v[i]);
+    for (size_t i = 0; cmd && i < cmd->n; i++)
+        strv_push(argv, cmd->v[i]);
+}
+
+static void key_strv_or_null(yajl_gen g, const char *key, const struct strv *v)
+{
+    json_key_strv(g, key, v->n ? v : NULL);
+}
+
+static void write_config_section(yajl_gen g, const struct container_spec *s, const char *hostname)
+{
+    json_str(g, "Config");
+    yajl_gen_map_open(g);
+    json_key_str(g, "Hostname", hostname);
+    json_key_str(g, "User", s->user ? s->user : s->image_user ? s->image_user : "");
+    json_key_bool(g, "AttachStdin", false);
+    json_key_bool(g, "OpenStdin", s->interactive);
+    struct strv env = {0};
+    spec_base_env(s, &env);
+    json_key_strv(g, "Env", &env);
+    strv_free(&env);
+    key_strv_or_null(g, "Cmd", s->cmd.n || s->entrypoint_set ? &s->cmd : &s->image_cmd);
+    json_key_str(g, "Image", s->image_ref);
+    json_key_str(g, "WorkingDir",
+                 s->workdir         ? s->workdir
+                 : s->image_workdir ? s->image_workdir
+                                    : "");
+    key_strv_or_null(g, "Entrypoint", s->entrypoint_set ? &s->entrypoint : &s->image_entrypoint);
+    yajl_gen_map_close(g);
+}
+
+static void write_host_config(yajl_gen g, const struct container_spec *s)
+{
+    json_str(g, "HostConfig");
+    yajl_gen_map_open(g);
+    struct strv binds = {0};
+    for (size_t i = 0; i < s->nbinds; i++)
+        strv_push_owned(&binds, xasprintf("%s:%s%s", s->binds[i].source, s->binds[i].dest,
+                                          s->binds[i].readonly ? ":ro" : ""));
+    key_strv_or_null(g, "Binds", &binds);
+    strv_free(&binds);
+    json_key_str(g, "NetworkMode", s->net == NET_HOST ? "host" : "none");
+    json_key_bool(g, "AutoRemove", s->remove_on_exit);
+    key_strv_or_null(g, "CapAdd", &s->cap_add);
+    key_strv_or_null(g, "CapDrop", &s->cap_drop);
+    key_strv_or_null(g, "GroupAdd", &s->group_add);
+    struct strv secopt = {0};
+    if (s->no_new_privs)
+        strv_push(&secopt, "no-new-privileges");
+    key_strv_or_null(g, "SecurityOpt", &secopt);
+    strv_free(&secopt);
+    json_key_bool(g, "ReadonlyRootfs", s->readonly_root);
+    json_key_str(g, "CgroupParent", "");
+    json_key_int(g, "NanoCpus", 0);
+    json_key_int(g, "ShmSize", 67108864);
+    yajl_gen_map_close(g);
+}
+
+static void write_mounts(yajl_gen g, const struct container_spec *s)
+{
+    json_str(g, "Mounts");
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < s->nbinds; i++) {
+        yajl_gen_map_open(g);
+        json_key_str(g, "Type", "bind");
+        json_key_str(g, "Source", s->binds[i].source);
+        json_key_str(g, "Destination", s->binds[i].dest);
+        json_key_str(g, "Mode", s->binds[i].readonly ? "ro" : "");
+        json_key_bool(g, "RW", !s->binds[i].readonly);
+        json_key_str(g, "Propagation", "rprivate");
+        yajl_gen_map_close(g);
+    }
+    yajl_gen_array_close(g);
+}
+
+int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
+                 const char *hostname, struct berr *err)
 {
     yajl_gen g = json_gen_new(false);
     yajl_gen_map_open(g);
     json_key_str(g, "Id", st->id);
+    key_time(g, "Created", &st->created);
+    struct strv argv = {0};
+    spec_command(spec, &argv);
+    json_key_str(g, "Path", argv.n ? argv.v[0] : "");
+    json_str(g, "Args");
+    yajl_gen_array_open(g);
+    for (size_t i = 1; i < argv.n; i++)
+        json_str(g, argv.v[i]);
+    yajl_gen_array_close(g);
+    strv_free(&argv);
+    _cleanup_free_ char *image_id = xasprintf("sha256:%s", spec->image_id);
+    json_key_str(g, "Image", image_id);
     _cleanup_free_ char *name = xasprintf("/%s", st->name);
     json_key_str(g, "Name", name);
-    key_time(g, "Created", &st->created);
-    json_key_str(g, "Image", spec->image_ref);
-    json_key_str(g, "ImageID", spec->image_id);
-    json_str(g, "State");
-    yajl_gen_map_open(g);
-    json_key_str(g, "Status", status_name(st->status));
-    json_key_int(g, "Pid", st->pid);
-    json_key_int(g, "ExitCode", st->exit_code);
-    key_time(g, "StartedAt", &st->started);
-    key_time(g, "FinishedAt", &st->finished);
+    write_host_config(g, spec);
+    write_mounts(g, spec);
+    write_config_section(g, spec, hostname);
     yajl_gen_map_close(g);
-    yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int rc = write_file_atomic_at(dirfd, "state.json", buf, len, 0600, err);
-    yajl_gen_free(g);
-    return rc;
+    return write_json(dirfd, "config.json", g, err);
 }

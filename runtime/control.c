@@ -1,0 +1,121 @@
+/* wait, stop and kill: from any process, through the state store and a pidfd of pid 1. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+
+#define KILL_WAIT_MS 10000
+
+static int wait_monitor_done(const struct runtime_paths *paths, const char *id, struct berr *err)
+{
+    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    if (root < 0)
+        return -1;
+    _cleanup_close_ int dir = container_dir_open(root, id, err);
+    if (dir < 0)
+        return -1;
+    _cleanup_close_ int lock = lock_open(dir, err);
+    if (lock < 0 || lock_wait(lock, LOCK_SH, err) < 0)
+        return -1;
+    flock(lock, LOCK_UN);
+    return 0;
+}
+
+int runtime_wait(const struct runtime_paths *paths, const char *id, int *exit_code,
+                 struct berr *err)
+{
+    if (wait_monitor_done(paths, id, err) < 0)
+        return -1;
+    struct container_info info;
+    if (runtime_inspect(paths, id, &info, err) < 0)
+        return -1;
+    *exit_code = info.exit_code;
+    container_info_free(&info);
+    return 0;
+}
+
+int container_open_pid1(const struct runtime_paths *paths, const char *id,
+                        struct container_info *info, struct berr *err)
+{
+    struct container_info local;
+    struct container_info *in = info ? info : &local;
+    if (runtime_inspect(paths, id, in, err) < 0)
+        return -1;
+    pid_t pid = in->pid;
+    bool running = in->running && pid > 0;
+    if (!info)
+        container_info_free(&local);
+    if (!running)
+        return berr_set(err, BERR_NOT_RUNNING, "Container %s is not running", id);
+    int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (fd < 0 && errno == ESRCH)
+        return berr_set(err, BERR_NOT_RUNNING, "Container %s is not running", id);
+    if (fd < 0)
+        return berr_errno(err, "open pid %d", (int)pid);
+    struct container_info again;
+    if (runtime_inspect(paths, id, &again, err) < 0) {
+        close(fd);
+        return -1;
+    }
+    running = again.running && again.pid == pid;
+    container_info_free(&again);
+    if (!running) {
+        close(fd);
+        return berr_set(err, BERR_NOT_RUNNING, "Container %s is not running", id);
+    }
+    return fd;
+}
+
+static bool exited_within(int pidfd, int timeout_ms)
+{
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    int r;
+    do {
+        r = poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    return r > 0;
+}
+
+static int send_signal(int pidfd, int sig, struct berr *err)
+{
+    if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 && errno != ESRCH)
+        return berr_errno(err, "send signal %d", sig);
+    return 0;
+}
+
+int runtime_kill(const struct runtime_paths *paths, const char *id, int sig, struct berr *err)
+{
+    _cleanup_close_ int pidfd = container_open_pid1(paths, id, NULL, err);
+    if (pidfd < 0)
+        return -1;
+    if (send_signal(pidfd, sig, err) < 0)
+        return -1;
+    if (sig != SIGKILL)
+        return 0;
+    if (!exited_within(pidfd, KILL_WAIT_MS))
+        return berr_set(err, BERR_FAILED, "container %.12s did not exit after SIGKILL", id);
+    return wait_monitor_done(paths, id, err);
+}
+
+int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int timeout_s,
+                 struct berr *err)
+{
+    _cleanup_close_ int pidfd = container_open_pid1(paths, id, NULL, err);
+    if (pidfd < 0)
+        return err->kind == BERR_NOT_RUNNING ? 0 : -1;
+    if (send_signal(pidfd, sig, err) < 0)
+        return -1;
+    /* pid 1 ignores signals it has no handler for: SIGKILL after the grace period */
+    if (!exited_within(pidfd, timeout_s < 0 ? -1 : timeout_s * 1000)) {
+        if (send_signal(pidfd, SIGKILL, err) < 0)
+            return -1;
+        if (!exited_within(pidfd, KILL_WAIT_MS))
+            return berr_set(err, BERR_FAILED, "container %.12s did not exit after SIGKILL", id);
+    }
+    return wait_monitor_done(paths, id, err);
+}

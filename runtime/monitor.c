@@ -1,0 +1,207 @@
+/* run -d: the caller creates the container, then forks a small monitor that leaves the
+ * caller's session and file descriptors behind, starts the container, tells the caller how
+ * the start went, copies the container's output into its capped log, records the exit and
+ * cleans up. The monitor holds the container's lock for all of that: a free lock means no
+ * monitor, whatever state.json says. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+struct start_report {
+    int32_t ok;
+    int32_t pid;
+    struct sync_msg err;
+};
+
+static int report_error_code(enum berr_kind kind)
+{
+    return kind == BERR_CMD_NOT_FOUND ? 127 : kind == BERR_CMD_NOT_EXEC ? 126 : 125;
+}
+
+static void send_report(int fd, const struct start_report *r)
+{
+    /* the caller may be gone (killed mid-run): nothing to do about it but go on */
+    (void)!write(fd, r, sizeof(*r));
+}
+
+/* The monitor's program after the start: berth-monitor beside the berth binary, if it is
+ * there and only root can change it. Its fresh, small address space is what each running
+ * container costs for as long as it runs; staying in berth keeps every page that berth's
+ * start-up dirtied. */
+static int open_monitor_program(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+    if (n <= 0)
+        return -1;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash)
+        return -1;
+    strcpy(slash + 1, "berth-monitor");
+    int fd = open(self, O_PATH | O_CLOEXEC);
+    struct stat st;
+    if (fd >= 0 &&
+        (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void exec_monitor_program(struct container *c, bool remove, int out, int err_fd)
+{
+    int prog = open_monitor_program();
+    if (prog < 0) {
+        debugf("no usable berth-monitor beside berth: monitoring in place");
+        return;
+    }
+    int fds[] = {c->runrootfd, c->dirfd, c->lockfd, out, err_fd};
+    char nums[ARRAY_SIZE(fds)][16];
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        fcntl(fds[i], F_SETFD, 0); /* these, and only these, cross the exec */
+        snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
+    }
+    char pid[16], started[40];
+    snprintf(pid, sizeof(pid), "%d", (int)c->st.pid);
+    format_rfc3339(&c->st.started, started);
+    char *argv[] = {"berth-monitor",
+                    nums[0],
+                    nums[1],
+                    nums[2],
+                    nums[3],
+                    nums[4],
+                    pid,
+                    c->st.id,
+                    c->name,
+                    started,
+                    remove ? "1" : "0",
+                    NULL};
+    const char *debug = getenv("BERTH_DEBUG");
+    char debug_env[32];
+    snprintf(debug_env, sizeof(debug_env), "BERTH_DEBUG=%s", debug ? debug : "");
+    char *envp[] = {debug_env, NULL};
+    fexecve(prog, argv, envp);
+    debugf("exec berth-monitor: %s: monitoring in place", strerror(errno));
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    close(prog);
+}
+
+static void record_start_failure(struct container *c, const struct berr *start_err)
+{
+    c->st.exit_code = report_error_code(start_err->kind);
+    c->st.error = start_err->msg;
+    container_record(c, STATUS_CREATED);
+}
+
+static __attribute__((noreturn)) void monitor_main(struct container *c,
+                                                   const struct container_spec *spec,
+                                                   struct init_args *a, int report_fd)
+{
+    setsid();
+    signal(SIGPIPE, SIG_IGN);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int out[2], errp[2];
+    if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+        _exit(1);
+    /* none of the caller's descriptors may stay open here: a pipe held by a monitor would keep
+     * whoever reads the caller's output to EOF waiting for as long as the container runs */
+    for (int i = 0; i < 3; i++)
+        dup2(devnull, i);
+    const int keep[] = {c->runrootfd, c->dirfd, c->lockfd, report_fd, devnull,
+                        out[0],       out[1],   errp[0],   errp[1]};
+    close_fds_except(keep, ARRAY_SIZE(keep));
+    (void)!chdir("/");
+
+    a->stdio[0] = devnull;
+    a->stdio[1] = out[1];
+    a->stdio[2] = errp[1];
+    struct berr err = {0};
+    struct start_report r = {0};
+    if (container_start(c, a, &err) < 0) {
+        record_start_failure(c, &err);
+        r.err.errnum = err.errnum;
+        r.err.kind = (int32_t)err.kind;
+        snprintf(r.err.msg, sizeof(r.err.msg), "%s", err.msg);
+        send_report(report_fd, &r);
+        if (spec->remove_on_exit)
+            container_destroy(c);
+        _exit(0);
+    }
+    close(out[1]);
+    close(errp[1]);
+    close(devnull);
+    r.ok = 1;
+    r.pid = c->st.pid;
+    send_report(report_fd, &r);
+    close(report_fd);
+    exec_monitor_program(c, spec->remove_on_exit, out[0], errp[0]);
+    monitor_after_start(c, spec->remove_on_exit, out[0], errp[0]);
+    _exit(0);
+}
+
+static int read_report(int fd, struct start_report *r, struct berr *err)
+{
+    ssize_t n;
+    do {
+        n = read(fd, r, sizeof(*r));
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof(*r))
+        return berr_set(err, BERR_FAILED, "the container's monitor died before the start");
+    if (r->ok)
+        return 0;
+    r->err.msg[sizeof(r->err.msg) - 1] = '\0';
+    memcpy(err->msg, r->err.msg, sizeof(err->msg));
+    err->errnum = r->err.errnum;
+    err->kind = (enum berr_kind)r->err.kind;
+    return -1;
+}
+
+static int start_monitor(struct container *c, const struct container_spec *spec,
+                         struct init_args *a, struct berr *err)
+{
+    int rp[2];
+    if (pipe2(rp, O_CLOEXEC) < 0)
+        return berr_errno(err, "pipe");
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(rp[0]);
+        monitor_main(c, spec, a, rp[1]);
+    }
+    close(rp[1]);
+    _cleanup_close_ int report = rp[0];
+    if (pid < 0)
+        return berr_errno(err, "start the container's monitor");
+    struct start_report r;
+    return read_report(report, &r, err);
+}
+
+int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
+                         char id_out[65], struct berr *err)
+{
+    struct cap_set caps;
+    if (runtime_spec_validate(spec, err) < 0 ||
+        caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0)
+        return -1;
+    struct init_args a;
+    struct container c;
+    if (container_create(paths, spec, &c, err) < 0) {
+        container_close(&c);
+        return -1;
+    }
+    container_init_args(&c, spec, &a);
+    a.caps = caps;
+    /* a failed start leaves the container "created" with its error, as docker does */
+    int rc = start_monitor(&c, spec, &a, err);
+    memcpy(id_out, c.st.id, 65);
+    container_close(&c);
+    return rc;
+}

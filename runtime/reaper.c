@@ -1,0 +1,132 @@
+/* The monitor's part after the start: copy the container's output into its log, record the
+ * exit, clean up. Kept apart from creation so the monitor can run as the small berth-monitor
+ * program (see monitor.c), which links this file and little else. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+void container_destroy(struct container *c)
+{
+    if (c->dirfd >= 0) {
+        struct berr rm_err = {0};
+        _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
+        /* best effort: the caller is already reporting the error that brought us here */
+        if (remove_tree_at(c->runrootfd, rel, &rm_err) < 0)
+            debugf("remove %s: %s", rel, rm_err.msg);
+    }
+    if (c->name)
+        name_release(c->runrootfd, c->name, c->st.id);
+}
+
+/* Once the command runs, a record that cannot be written must not cost the caller the exit
+ * status it waits for: readers keep seeing the previous record. */
+void container_record(struct container *c, enum container_status status)
+{
+    c->st.status = status;
+    clock_gettime(CLOCK_REALTIME, status == STATUS_RUNNING ? &c->st.started : &c->st.finished);
+    struct berr werr = {0};
+    if (state_write(c->dirfd, &c->st, &werr) < 0)
+        debugf("container %.12s: %s", c->st.id, werr.msg);
+}
+
+/* Record the exit before reaping pid 1: while its zombie exists the pid cannot be reused, so
+ * whoever reads "running" with this pid may still signal it safely. */
+int container_reap(struct container *c, pid_t pid, struct berr *err)
+{
+    siginfo_t si = {0};
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0) {
+        if (errno != EINTR)
+            return berr_errno(err, "wait for container");
+    }
+    c->st.exit_code = siginfo_exit_status(&si);
+    c->st.pid = 0;
+    container_record(c, STATUS_EXITED);
+    waitpid(pid, NULL, 0);
+    return 0;
+}
+
+/* Copy the container's stdout and stderr into the log until pid 1 is gone and both pipes
+ * are closed (pid 1's death ends the whole pid namespace, so they close). */
+static void pump_output(int pidfd, int out, int err_fd, struct log_writer *log)
+{
+    struct pollfd p[3] = {{.fd = out, .events = POLLIN},
+                          {.fd = err_fd, .events = POLLIN},
+                          {.fd = pidfd, .events = POLLIN}};
+    char buf[16384];
+    while (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0) {
+        if (poll(p, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        for (int i = 0; i < 2; i++) {
+            if (p[i].fd < 0 || !p[i].revents)
+                continue;
+            ssize_t n = read(p[i].fd, buf, sizeof(buf));
+            if (n > 0) {
+                struct berr lerr = {0};
+                if (log && log_writer_append(log, i == 0 ? LOG_STDOUT : LOG_STDERR, buf, (size_t)n,
+                                             &lerr) < 0)
+                    debugf("log: %s", lerr.msg);
+            } else if (n == 0 || errno != EINTR) {
+                p[i].fd = -1;
+            }
+        }
+        if (p[2].revents)
+            p[2].fd = -1;
+    }
+}
+
+void monitor_after_start(struct container *c, bool remove_on_exit, int out, int err_fd)
+{
+    struct berr err = {0};
+    struct log_writer *log = NULL;
+    if (log_writer_open(c->dirfd, LOG_MAX_BYTES, &log, &err) < 0)
+        debugf("log: %s", err.msg);
+    pid_t pid = c->st.pid;
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    pump_output(pidfd, out, err_fd, log);
+    if (container_reap(c, pid, &err) < 0)
+        debugf("container %.12s: %s", c->st.id, err.msg);
+    if (log)
+        log_writer_close(log);
+    if (remove_on_exit)
+        container_destroy(c);
+}
+
+static int arg_fd(const char *s)
+{
+    long long v;
+    return parse_long(s, 0, 1 << 20, &v) == 0 ? (int)v : -1;
+}
+
+/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD PID ID NAME STARTED RM: the fds are
+ * inherited from the monitor that exec'd it (pid 1 is its child already). */
+int runtime_monitor_main(int argc, char **argv)
+{
+    if (argc != 11)
+        return 2;
+    struct container c = {
+        .runrootfd = arg_fd(argv[1]), .dirfd = arg_fd(argv[2]), .lockfd = arg_fd(argv[3])};
+    int out = arg_fd(argv[4]), err_fd = arg_fd(argv[5]);
+    long long pid;
+    if (c.runrootfd < 0 || c.dirfd < 0 || c.lockfd < 0 || out < 0 || err_fd < 0 ||
+        parse_long(argv[6], 1, INT32_MAX, &pid) < 0 || strlen(argv[7]) != 64)
+        return 2;
+    memcpy(c.st.id, argv[7], 65);
+    c.name = argv[8];
+    c.st.name = c.name;
+    c.st.pid = (pid_t)pid;
+    c.st.status = STATUS_RUNNING;
+    parse_rfc3339(argv[9], &c.st.started);
+    const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd};
+    close_fds_except(keep, ARRAY_SIZE(keep));
+    monitor_after_start(&c, !strcmp(argv[10], "1"), out, err_fd);
+    return 0;
+}

@@ -1,0 +1,231 @@
+/* The state store seen from any process: containers found by id, name or prefix, their records
+ * read and corrected when their monitor is gone, removal. The per-container lock tells who is
+ * alive: the monitor (or berth run) holds it LOCK_EX while the container may run. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+
+static bool is_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return n == 64 && s[n] == '\0';
+}
+
+int container_dir_open(int runrootfd, const char *id, struct berr *err)
+{
+    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
+    int fd = openat(runrootfd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return berr_set(err, BERR_NOT_FOUND, "No such container: %s", id);
+    if (fd < 0)
+        return berr_errno(err, "open container %.12s", id);
+    return fd;
+}
+
+int lock_open(int dirfd, struct berr *err)
+{
+    int fd = openat(dirfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    return fd < 0 ? berr_errno(err, "open lock") : fd;
+}
+
+bool monitor_alive(int lockfd)
+{
+    if (flock(lockfd, LOCK_SH | LOCK_NB) < 0)
+        return errno == EWOULDBLOCK;
+    flock(lockfd, LOCK_UN);
+    return false;
+}
+
+int lock_wait(int lockfd, int op, struct berr *err)
+{
+    while (flock(lockfd, op) < 0) {
+        if (errno != EINTR)
+            return berr_errno(err, "wait for the container's monitor");
+    }
+    return 0;
+}
+
+static bool container_exists(int runrootfd, const char *id)
+{
+    struct berr ignored;
+    int fd = container_dir_open(runrootfd, id, &ignored);
+    if (fd >= 0)
+        close(fd);
+    return fd >= 0;
+}
+
+int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct berr *err)
+{
+    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    if (root < 0)
+        return -1;
+    _cleanup_closedir_ DIR *d = dir_from_fd(
+        openat(root, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC), "containers", err);
+    if (!d)
+        return -1;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        /* a directory without config.json is still being created */
+        _cleanup_free_ char *cfg = xasprintf("%s/config.json", de->d_name);
+        if (is_id(de->d_name) && faccessat(dirfd(d), cfg, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+            strv_push(ids, de->d_name);
+    }
+    return 0;
+}
+
+static int find_by_name(int root, const char *ref, char id_out[65])
+{
+    const char *name = ref[0] == '/' ? ref + 1 : ref;
+    if (!runtime_name_valid(name))
+        return -1;
+    _cleanup_free_ char *path = xasprintf("names/%s", name);
+    char target[80];
+    ssize_t n = readlinkat(root, path, target, sizeof(target) - 1);
+    if (n != 64)
+        return -1;
+    target[n] = '\0';
+    if (!is_id(target) || !container_exists(root, target))
+        return -1;
+    memcpy(id_out, target, 65);
+    return 0;
+}
+
+static int find_by_prefix(const struct runtime_paths *paths, const char *ref, char id_out[65],
+                          struct berr *err)
+{
+    if (!*ref || strspn(ref, "0123456789abcdef") != strlen(ref))
+        return berr_set(err, BERR_NOT_FOUND, "No such container: %s", ref);
+    _cleanup_strv_ struct strv ids = {0};
+    if (runtime_list(paths, &ids, err) < 0)
+        return -1;
+    const char *hit = NULL;
+    for (size_t i = 0; i < ids.n; i++) {
+        if (!str_has_prefix(ids.v[i], ref))
+            continue;
+        if (hit)
+            return berr_set(err, BERR_FAILED, "Multiple IDs found with provided prefix: %s", ref);
+        hit = ids.v[i];
+    }
+    if (!hit)
+        return berr_set(err, BERR_NOT_FOUND, "No such container: %s", ref);
+    memcpy(id_out, hit, 65);
+    return 0;
+}
+
+int runtime_find(const struct runtime_paths *paths, const char *ref, char id_out[65],
+                 struct berr *err)
+{
+    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    if (root < 0)
+        return -1;
+    if (is_id(ref) && container_exists(root, ref)) {
+        memcpy(id_out, ref, 65);
+        return 0;
+    }
+    if (find_by_name(root, ref, id_out) == 0)
+        return 0;
+    return find_by_prefix(paths, ref, id_out, err);
+}
+
+/* A container whose monitor is gone without recording an exit died with it (its pid 1 has
+ * PDEATHSIG=SIGKILL): say so, and write it down for the next reader. */
+static void correct_dead_monitor(int dirfd, int lockfd, struct container_state *st, char **error)
+{
+    if (st->status != STATUS_RUNNING || flock(lockfd, LOCK_EX | LOCK_NB) < 0)
+        return;
+    st->status = STATUS_EXITED;
+    st->exit_code = 137;
+    st->pid = 0;
+    clock_gettime(CLOCK_REALTIME, &st->finished);
+    free(*error);
+    *error = xstrdup("berth monitor exited unexpectedly");
+    st->error = *error;
+    struct berr werr = {0};
+    if (state_write(dirfd, st, &werr) < 0)
+        debugf("correct state: %s", werr.msg);
+    flock(lockfd, LOCK_UN);
+}
+
+int runtime_inspect(const struct runtime_paths *paths, const char *id, struct container_info *out,
+                    struct berr *err)
+{
+    *out = (struct container_info){0};
+    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    if (root < 0)
+        return -1;
+    _cleanup_close_ int dir = container_dir_open(root, id, err);
+    if (dir < 0)
+        return -1;
+    _cleanup_close_ int lock = lock_open(dir, err);
+    _cleanup_free_ char *text = NULL;
+    if (lock < 0 || read_file_at(dir, "config.json", 4 << 20, &text, NULL, err) < 0)
+        return berr_wrap(err, "container %.12s", id);
+    struct container_state st = {0};
+    char *error = NULL;
+    if (json_parse(text, &out->config, err) < 0 || state_read(dir, &st, &error, err) < 0) {
+        container_info_free(out);
+        return berr_wrap(err, "container %.12s", id);
+    }
+    if (st.status != STATUS_EXITED && !monitor_alive(lock))
+        correct_dead_monitor(dir, lock, &st, &error);
+    memcpy(out->id, id, 65);
+    const char *name = json_get_str(out->config, "Name");
+    out->name = xstrdup(name ? name + (name[0] == '/') : "");
+    out->status = state_status_name(st.status);
+    out->running = st.status == STATUS_RUNNING;
+    out->pid = out->running ? st.pid : 0;
+    out->exit_code = st.exit_code;
+    out->error = error;
+    out->started = st.started;
+    out->finished = st.finished;
+    const char *created = json_get_str(out->config, "Created");
+    if (created)
+        parse_rfc3339(created, &out->created);
+    return 0;
+}
+
+void container_info_free(struct container_info *info)
+{
+    free(info->name);
+    free(info->error);
+    if (info->config)
+        yajl_tree_free(info->config);
+    *info = (struct container_info){0};
+}
+
+int runtime_remove(const struct runtime_paths *paths, const char *id, bool force, struct berr *err)
+{
+    struct container_info info;
+    if (runtime_inspect(paths, id, &info, err) < 0)
+        return -1;
+    bool running = info.running;
+    _cleanup_free_ char *name = xstrdup(info.name);
+    container_info_free(&info);
+    if (running && !force)
+        return berr_set(err, BERR_CONFLICT,
+                        "You cannot remove a running container %s. Stop the container before "
+                        "attempting removal or force remove",
+                        id);
+    if (running && runtime_kill(paths, id, SIGKILL, err) < 0 && err->kind != BERR_NOT_RUNNING)
+        return -1;
+    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    if (root < 0)
+        return -1;
+    _cleanup_close_ int dir = container_dir_open(root, id, err);
+    if (dir < 0)
+        return -1;
+    /* the monitor records the exit and cleans up before it lets go of the lock */
+    _cleanup_close_ int lock = lock_open(dir, err);
+    if (lock < 0 || lock_wait(lock, LOCK_EX, err) < 0)
+        return -1;
+    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
+    if (remove_tree_at(root, rel, err) < 0)
+        return berr_wrap(err, "remove container %.12s", id);
+    name_release(root, name, id);
+    return 0;
+}
