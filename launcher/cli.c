@@ -1,4 +1,8 @@
 #include "launcher.h"
+#include "runtime/runtime.h"
+
+#include <fcntl.h>
+#include <string.h>
 
 const char *cli_root(const struct cli *cli)
 {
@@ -34,4 +38,45 @@ bool parse_command(struct cli *cli, const char *usage, const char *summary, cons
         return false;
     }
     return true;
+}
+
+void report_daemon_error(const struct berr *err)
+{
+    fprintf(stderr, "Error response from daemon: %s\n", err->msg);
+}
+
+void cli_paths(const struct cli *cli, struct runtime_paths *out)
+{
+    *out = (struct runtime_paths){.runroot = cli_runroot(cli), .root = cli_root(cli)};
+}
+
+/* -e K without a value takes K from berth's own environment, or drops it (docker's rule). */
+void cli_env_add(struct strv *env, const char *kv)
+{
+    if (strchr(kv, '=')) {
+        strv_push(env, kv);
+        return;
+    }
+    const char *v = getenv(kv);
+    if (v)
+        strv_push_owned(env, xasprintf("%s=%s", kv, v));
+}
+
+int cli_env_file_read(const char *path, struct strv *env, struct berr *err)
+{
+    _cleanup_free_ char *buf = NULL;
+    if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL, err) < 0)
+        return berr_wrap(err, "env file");
+    char *save = NULL;
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        line[strcspn(line, "\r")] = '\0';
+        if (*line == '\0' || *line == '#')
+            continue;
+        if (*line == '=')
+            return berr_set(err, BERR_USAGE, "invalid environment variable: %s", line);
+        cli_env_add(env, line);
+    }
+    return 0;
 }

@@ -7,8 +7,8 @@
 #include <string.h>
 
 struct run_flags {
-    char *name, *user, *workdir, *hostname, *net, *entrypoint;
-    bool rm, readonly, interactive, help, entrypoint_seen;
+    char *name, *user, *workdir, *hostname, *net, *entrypoint, *cidfile;
+    bool rm, readonly, interactive, help, entrypoint_seen, detach;
     struct strv volumes, env, env_files, group_add, cap_add, cap_drop, security_opts;
 };
 
@@ -29,6 +29,9 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
     const struct opt opts[] = {
         {"cap-add", 0, OPT_LIST, &f->cap_add, "Add Linux capabilities", NULL},
         {"cap-drop", 0, OPT_LIST, &f->cap_drop, "Drop Linux capabilities", NULL},
+        {"cidfile", 0, OPT_STRING, &f->cidfile, "Write the container ID to the file", NULL},
+        {"detach", 'd', OPT_BOOL, &f->detach, "Run container in background and print container ID",
+         NULL},
         {"entrypoint", 0, OPT_STRING, &f->entrypoint,
          "Overwrite the default ENTRYPOINT of the image", &f->entrypoint_seen},
         {"env", 'e', OPT_LIST, &f->env, "Set environment variables", NULL},
@@ -49,8 +52,6 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
         {"volume", 'v', OPT_LIST, &f->volumes, "Bind mount a volume", NULL},
         {"workdir", 'w', OPT_STRING, &f->workdir, "Working directory inside the container", NULL},
         /* docker flags that later work brings; refused until then, never ignored */
-        UNSUPPORTED_BOOL("detach", 'd'),
-        UNSUPPORTED("cidfile", 0),
         UNSUPPORTED("cpus", 0),
         UNSUPPORTED("cpuset-cpus", 0),
         UNSUPPORTED("cpuset-mems", 0),
@@ -96,44 +97,12 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
 static void run_flags_free(struct run_flags *f)
 {
     free(f->name), free(f->user), free(f->workdir), free(f->hostname), free(f->net);
-    free(f->entrypoint);
+    free(f->entrypoint), free(f->cidfile);
     struct strv *lists[] = {&f->volumes, &f->env,      &f->env_files,    &f->group_add,
                             &f->cap_add, &f->cap_drop, &f->security_opts};
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
         strv_free(lists[i]);
 }
-
-/* -e K without a value takes K from berth's own environment, or drops it (docker's rule). */
-static void add_env(struct strv *env, const char *kv)
-{
-    if (strchr(kv, '=')) {
-        strv_push(env, kv);
-        return;
-    }
-    const char *v = getenv(kv);
-    if (v)
-        strv_push_owned(env, xasprintf("%s=%s", kv, v));
-}
-
-static int read_env_file(const char *path, struct strv *env, struct berr *err)
-{
-    _cleanup_free_ char *buf = NULL;
-    if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL, err) < 0)
-        return berr_wrap(err, "env file");
-    char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        while (*line == ' ' || *line == '\t')
-            line++;
-        line[strcspn(line, "\r")] = '\0';
-        if (*line == '\0' || *line == '#')
-            continue;
-        if (*line == '=')
-            return berr_set(err, BERR_USAGE, "invalid environment variable: %s", line);
-        add_env(env, line);
-    }
-    return 0;
-}
-
 static int apply_security_opts(const struct strv *opts, struct container_spec *spec,
                                struct berr *err)
 {
@@ -194,6 +163,7 @@ static int build_spec(struct run_flags *f, const struct strv *args, struct conta
     s->user = steal_ptr(&f->user);
     s->workdir = f->workdir && *f->workdir ? steal_ptr(&f->workdir) : NULL;
     s->hostname = steal_ptr(&f->hostname);
+    s->cidfile = f->cidfile && *f->cidfile ? steal_ptr(&f->cidfile) : NULL;
     s->readonly_root = f->readonly;
     s->remove_on_exit = f->rm;
     s->interactive = f->interactive;
@@ -205,11 +175,11 @@ static int build_spec(struct run_flags *f, const struct strv *args, struct conta
     for (size_t i = 0; i < f->group_add.n; i++)
         strv_push(&s->group_add, f->group_add.v[i]);
     for (size_t i = 0; i < f->env_files.n; i++) {
-        if (read_env_file(f->env_files.v[i], &s->env, err) < 0)
+        if (cli_env_file_read(f->env_files.v[i], &s->env, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < f->env.n; i++)
-        add_env(&s->env, f->env.v[i]);
+        cli_env_add(&s->env, f->env.v[i]);
     if (parse_network(f->net, &s->net, err) < 0 ||
         apply_security_opts(&f->security_opts, s, err) < 0 ||
         normalize_caps(&f->cap_add, &s->cap_add, err) < 0 ||
@@ -278,6 +248,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     if (build_spec(&f, &args, &spec, &err) < 0 || attach_image(cli, &spec, &err) < 0)
         goto fail;
     struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};
+    if (f.detach) {
+        char id[65];
+        if (runtime_run_detached(&paths, &spec, id, &err) < 0)
+            goto fail;
+        printf("%s\n", id);
+        code = 0;
+        goto out;
+    }
     int status = 0;
     if (runtime_run(&paths, &spec, &status, &err) < 0)
         goto fail;

@@ -55,14 +55,33 @@ const char *cli_runroot(const struct cli *cli);
 bool parse_command(struct cli *cli, const char *usage, const char *summary, const struct opt *opts,
                    size_t nopts, int argc, char **argv, struct strv *args, int *code);
 
+/* docker's "Error response from daemon: <msg>" for what the daemon would have refused. */
+void report_daemon_error(const struct berr *err);
+/* Store paths for the runtime. */
+struct runtime_paths;
+void cli_paths(const struct cli *cli, struct runtime_paths *out);
+
 /* Print "berth: <msg>" (and the --help hint for usage errors) once, on stderr. */
 void report_error(const struct cli *cli, const struct berr *err);
+
+/* -e K=V, or a bare K taken from berth's own environment (left out when unset): docker's rule. */
+void cli_env_add(struct strv *env, const char *kv);
+/* docker's --env-file: one K=V or K per line, blank lines and '#' comments skipped. */
+int cli_env_file_read(const char *path, struct strv *env, struct berr *err);
 
 /* One entry point per subcommand: return the process exit code. */
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_images(struct cli *cli, int argc, char **argv);
 int cmd_info(struct cli *cli, int argc, char **argv);
+int cmd_ps(struct cli *cli, int argc, char **argv);
+int cmd_inspect(struct cli *cli, int argc, char **argv);
+int cmd_wait(struct cli *cli, int argc, char **argv);
+int cmd_stop(struct cli *cli, int argc, char **argv);
+int cmd_kill(struct cli *cli, int argc, char **argv);
+int cmd_rm(struct cli *cli, int argc, char **argv);
+int cmd_logs(struct cli *cli, int argc, char **argv);
+int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -10,6 +10,14 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cmd_run, "Create and run a new container from an image"},
+    {"ps", cmd_ps, "List containers"},
+    {"inspect", cmd_inspect, "Return low-level information on containers"},
+    {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
+    {"stop", cmd_stop, "Stop one or more running containers"},
+    {"kill", cmd_kill, "Kill one or more running containers"},
+    {"rm", cmd_rm, "Remove one or more containers"},
+    {"logs", cmd_logs, "Fetch the logs of a container"},
+    {"exec", cmd_exec, "Execute a command in a running container"},
     {"images", cmd_images, "List images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
     {"info", cmd_info, "Display system-wide information"},
