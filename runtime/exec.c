@@ -1,0 +1,629 @@
+/* berth exec: one more process in a running container. It enters every namespace of the
+ * container's pid 1 and its cgroups, and takes the container's user (or exec's -u),
+ * capabilities and no_new_privs in the order init.c starts pid 1 with.
+ *
+ * Three processes, so that the one the container can see never holds anything of the host:
+ *   berth    finds the container and takes a pidfd of its pid 1 (checked against the state
+ *            store again, so a recycled pid is never joined), works out the command's
+ *            environment, user and capabilities from config.json, opens pid 1's cgroup.procs
+ *            files, forks the joiner, and waits for the command itself: the command is its
+ *            child, so its status needs no relay.
+ *   joiner   outside the container's pid namespace, so invisible to it: writes itself into
+ *            pid 1's cgroups (while the host's cgroupfs is still its view), closes every fd
+ *            it does not need, joins MNT|PID|UTS|IPC|NET in one setns on the pidfd (Linux
+ *            5.8), then clones the command's process as berth's child (CLONE_PARENT), tells
+ *            berth its pid and exits.
+ *   command  born inside the container's pid and mount namespaces, its root and cwd the
+ *            container's root, no host fd but 0-2: user from the container's /etc files, cwd,
+ *            fds, capabilities, no_new_privs, (seccomp), execve.
+ * Both children report failures on one SOCK_SEQPACKET|SOCK_CLOEXEC socket and never print;
+ * EOF, once the joiner has exited and the command's execve closed its end, means the command
+ * runs, so 126/127 come back before berth starts waiting. */
+#include "internal.h"
+
+#include "cgroup/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+/* pid 1's namespaces; the container has no user or cgroup namespace of its own. Joining its net
+ * namespace is also right for --net=host: that one is the host's, and the setns a no-op. */
+#define EXEC_NAMESPACES (CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET)
+
+static int not_running(const char *id, struct berr *err)
+{
+    return berr_set(err, BERR_NOT_RUNNING, "Container %s is not running", id);
+}
+
+/* ---- never run berth inside a container from a writable binary --------------------------
+ * The command's process runs berth's code between its birth in the container's pid namespace
+ * and its execve, so its /proc/<pid>/exe is reachable from the container. A container process
+ * that opens it (CVE-2019-5736: O_PATH while berth runs, reopened for writing once it exited)
+ * could rewrite the host's berth. Two locks:
+ *  - The joiner makes itself non-dumpable first thing, and the command inherits that: then
+ *    /proc/<pid>/exe, /mem, /fd, /root and /cwd need CAP_SYS_PTRACE, which docker's default
+ *    set lacks. execve resets it for the command, whose exe is then the container's binary.
+ *  - A container given SYS_PTRACE (--cap-add SYS_PTRACE or ALL) gets past the first lock, so
+ *    for such a container berth joins from a read-only mount of its own binary: a detached
+ *    clone of its bind (open_tree), made read-only, and execveat of it with the same argv and
+ *    environment. Writes through it fail with EROFS; it copies nothing but costs one more
+ *    start of berth (~2 ms here), which is why containers whose bounding set lacks
+ *    CAP_SYS_PTRACE (no process in them can ever hold it) are spared it. A binary that is on
+ *    a read-only mount already is used as it is. */
+
+static int read_cmdline(struct strv *argv, struct berr *err)
+{
+    _cleanup_free_ char *buf = NULL;
+    size_t len = 0;
+    if (read_file_at(AT_FDCWD, "/proc/self/cmdline", 16 << 20, &buf, &len, err) < 0)
+        return -1;
+    for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
+        strv_push(argv, buf + i);
+    if (argv->n == 0)
+        return berr_set(err, BERR_FAILED, "/proc/self/cmdline is empty");
+    return 0;
+}
+
+static bool on_readonly_mount(int fd)
+{
+    struct statvfs sv;
+    return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
+}
+
+/* Returns only when berth already runs from a read-only mount, or on failure. */
+static int run_from_readonly_self(struct berr *err)
+{
+    _cleanup_close_ int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+    if (self < 0)
+        return berr_errno(err, "open /proc/self/exe");
+    if (on_readonly_mount(self))
+        return 0;
+    _cleanup_close_ int clone =
+        (int)syscall(SYS_open_tree, self, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (clone < 0)
+        return berr_errno(err, "clone a mount of berth's binary");
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, clone, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+        return berr_errno(err, "make the mount of berth's binary read-only");
+    /* checked before the execve: the new berth must find itself read-only, or it would loop */
+    if (!on_readonly_mount(clone))
+        return berr_set(err, BERR_FAILED, "the mount of berth's binary is not read-only");
+    _cleanup_strv_ struct strv argv = {0};
+    if (read_cmdline(&argv, err) < 0)
+        return -1;
+    syscall(SYS_execveat, clone, "", argv.v, environ, AT_EMPTY_PATH);
+    return berr_errno(err, "re-execute berth from a read-only mount");
+}
+
+/* ---- the container ------------------------------------------------------------------------ */
+
+/* What the command gets, worked out by berth from config.json and exec's flags. */
+struct exec_plan {
+    struct strv argv;
+    struct strv env; /* all but HOME, which comes from the user's passwd entry */
+    char *user;
+    struct strv group_add;
+    char *workdir;
+    struct cap_set caps;
+    bool no_new_privs;
+    bool interactive;
+};
+
+static void plan_free(struct exec_plan *p)
+{
+    strv_free(&p->argv);
+    strv_free(&p->env);
+    strv_free(&p->group_add);
+    free(p->user);
+    free(p->workdir);
+    *p = (struct exec_plan){0};
+}
+
+/* Go's strconv.ParseBool, true side: what docker accepts in no-new-privileges=<bool>. */
+static bool go_true(const char *s)
+{
+    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
+    for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+        if (!strcmp(s, yes[i]))
+            return true;
+    }
+    return false;
+}
+
+static bool wants_no_new_privs(yajl_val host)
+{
+    _cleanup_strv_ struct strv opts = {0};
+    json_get_strv(host, "SecurityOpt", &opts);
+    bool on = false;
+    for (size_t i = 0; i < opts.n; i++) {
+        const char *o = opts.v[i];
+        if (!strcmp(o, "no-new-privileges"))
+            on = true;
+        else if (str_has_prefix(o, "no-new-privileges=") || str_has_prefix(o, "no-new-privileges:"))
+            on = go_true(o + strlen("no-new-privileges="));
+    }
+    return on;
+}
+
+static int normalized_caps(yajl_val host, const char *key, struct strv *out, struct berr *err)
+{
+    _cleanup_strv_ struct strv raw = {0};
+    json_get_strv(host, key, &raw);
+    for (size_t i = 0; i < raw.n; i++) {
+        char *c = NULL;
+        if (runtime_cap_normalize(raw.v[i], &c, err) < 0)
+            return berr_wrap(err, "HostConfig.%s", key);
+        strv_push_owned(out, c);
+    }
+    return 0;
+}
+
+/* docker's exec environment: PATH and HOSTNAME, replaced or extended by the container's
+ * Config.Env, then by exec's -e (daemon/exec.go, CreateDaemonEnvironment). */
+static int plan_env(yajl_val cfg, const struct strv *extra, struct strv *env, struct berr *err)
+{
+    strv_push(env, "PATH=" DEFAULT_PATH);
+    const char *hostname = json_get_str(cfg, "Hostname");
+    strv_push_owned(env, xasprintf("HOSTNAME=%s", hostname ? hostname : ""));
+    _cleanup_strv_ struct strv base = {0};
+    json_get_strv(cfg, "Env", &base);
+    for (size_t i = 0; i < base.n; i++)
+        strv_set_env(env, base.v[i]);
+    for (size_t i = 0; i < extra->n; i++) {
+        const char *eq = strchr(extra->v[i], '=');
+        if (!eq || eq == extra->v[i])
+            return berr_set(err, BERR_USAGE, "invalid environment variable: %s", extra->v[i]);
+        strv_set_env(env, extra->v[i]);
+    }
+    return 0;
+}
+
+static int plan_build(const struct container_info *info, const struct exec_spec *spec,
+                      struct exec_plan *p, struct berr *err)
+{
+    yajl_val cfg = json_get(info->config, "Config");
+    yajl_val host = json_get(info->config, "HostConfig");
+    for (size_t i = 0; i < spec->cmd.n; i++)
+        strv_push(&p->argv, spec->cmd.v[i]);
+    if (plan_env(cfg, &spec->env, &p->env, err) < 0)
+        return -1;
+    const char *user = spec->user && *spec->user ? spec->user : json_get_str(cfg, "User");
+    p->user = xstrdup(user ? user : "");
+    json_get_strv(host, "GroupAdd", &p->group_add);
+    if (spec->workdir && *spec->workdir) {
+        if (spec->workdir[0] != '/')
+            return berr_set(err, BERR_CMD_NOT_EXEC,
+                            "the working directory %s is invalid, it needs to be an absolute path",
+                            spec->workdir);
+        p->workdir = xstrdup(spec->workdir);
+    } else {
+        /* as init.c takes it: cleaned, a relative image WorkingDir taken from / */
+        const char *wd = json_get_str(cfg, "WorkingDir");
+        p->workdir = path_clean(wd && *wd ? wd : "/");
+    }
+    _cleanup_strv_ struct strv add = {0}, drop = {0};
+    if (normalized_caps(host, "CapAdd", &add, err) < 0 ||
+        normalized_caps(host, "CapDrop", &drop, err) < 0 ||
+        caps_effective_set(&add, &drop, &p->caps, err) < 0)
+        return -1;
+    p->no_new_privs = wants_no_new_privs(host);
+    p->interactive = spec->interactive;
+    return 0;
+}
+
+/* Whether processes of the container may hold CAP_SYS_PTRACE (see the top of the file). */
+static bool plan_can_ptrace(const struct exec_plan *p)
+{
+    return p->caps.bits[CAP_SYS_PTRACE / 32] & (1u << (CAP_SYS_PTRACE % 32));
+}
+
+/* Host /dev/null for stdin without -i, opened here: the container's /dev/null is the
+ * container's to replace (a FIFO would hang the start, a symlink lead elsewhere). */
+static int open_devnull(int *out, struct berr *err)
+{
+    _cleanup_close_ int fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0)
+        return berr_errno(err, "open /dev/null");
+    if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+        return berr_set(err, BERR_FAILED, "/dev/null is not the null device");
+    *out = steal_fd(&fd);
+    return 0;
+}
+
+/* ---- cgroups: the hierarchies where pid 1 sits elsewhere than berth ----------------------- */
+
+#define EXEC_CGROUPS_MAX 32
+
+struct cgroup_join {
+    int fd[EXEC_CGROUPS_MAX]; /* cgroup.procs, opened for writing */
+    char *path[EXEC_CGROUPS_MAX];
+    size_t n;
+};
+
+static void cgroup_join_close(struct cgroup_join *j)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        close(j->fd[i]);
+        free(j->path[i]);
+    }
+    j->n = 0;
+}
+
+/* One line of /proc/<pid>/cgroup: "hierarchy-id:controllers:path" ("" controllers: cgroup2). */
+struct cgroup_line {
+    const char *controllers, *path;
+};
+
+static size_t parse_proc_cgroup(char *text, struct cgroup_line *out, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
+        char *c1 = strchr(l, ':');
+        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (!c2)
+            continue;
+        *c1 = *c2 = '\0';
+        out[n++] = (struct cgroup_line){c1 + 1, c2 + 1};
+    }
+    return n;
+}
+
+static bool has_token(const char *list, const char *tok, size_t len)
+{
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == len && !strncmp(p, tok, len))
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+/* The v1 mount whose options hold every controller of the line (hierarchies never share a
+ * controller, so that one is unique), or the cgroup2 mount for the "0::" line. */
+static const struct cgroup_mount *mount_of(const struct cgroup_hosts *h, const char *controllers)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const struct cgroup_mount *m = &h->mounts[i];
+        if (!*controllers) {
+            if (m->v2)
+                return m;
+            continue;
+        }
+        if (m->v2)
+            continue;
+        bool all = true;
+        for (const char *p = controllers; *p && all;) {
+            size_t n = strcspn(p, ",");
+            all = has_token(m->controllers, p, n);
+            p += n + (p[n] == ',');
+        }
+        if (all)
+            return m;
+    }
+    return NULL;
+}
+
+static const char *path_in(const struct cgroup_line *lines, size_t n, const char *controllers)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(lines[i].controllers, controllers))
+            return lines[i].path;
+    }
+    return NULL;
+}
+
+static int open_procs(const struct cgroup_mount *m, const struct cgroup_line *l,
+                      struct cgroup_join *j, struct berr *err)
+{
+    if (j->n == EXEC_CGROUPS_MAX)
+        return berr_set(err, BERR_FAILED, "more than %d cgroup hierarchies", EXEC_CGROUPS_MAX);
+    /* the mount's root is taken to be the hierarchy's root, as cgroup_detect reports them */
+    _cleanup_close_ int dir = open(m->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0)
+        return berr_errno(err, "open %s", m->path);
+    _cleanup_free_ char *rel = xasprintf("%s/cgroup.procs", l->path);
+    int fd = open_in_root(dir, rel, O_WRONLY, 0);
+    if (fd < 0)
+        return berr_errno(err, "open %s%s/cgroup.procs", m->path, l->path);
+    j->path[j->n] = xasprintf("%s%s", m->path, l->path);
+    j->fd[j->n++] = fd;
+    return 0;
+}
+
+static int cgroup_join_open(const char *id, pid_t pid, int pidfd, struct cgroup_join *j,
+                            struct berr *err)
+{
+    char theirs_path[64];
+    snprintf(theirs_path, sizeof(theirs_path), "/proc/%d/cgroup", (int)pid);
+    _cleanup_free_ char *theirs = NULL, *ours = NULL;
+    if (read_file_at(AT_FDCWD, theirs_path, 1 << 20, &theirs, NULL, err) < 0 ||
+        read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 20, &ours, NULL, err) < 0)
+        return berr_wrap(err, "cgroups of container %.12s", id);
+    /* alive after the read: what was read is pid 1's, not a successor's under the same pid */
+    if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+        return errno == ESRCH ? not_running(id, err) : berr_errno(err, "signal pid %d", (int)pid);
+    struct cgroup_line t[EXEC_CGROUPS_MAX], o[EXEC_CGROUPS_MAX];
+    size_t nt = parse_proc_cgroup(theirs, t, EXEC_CGROUPS_MAX);
+    size_t no = parse_proc_cgroup(ours, o, EXEC_CGROUPS_MAX);
+    struct cgroup_hosts hosts = {0};
+    if (cgroup_detect(&hosts, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < nt && rc == 0; i++) {
+        const char *mine = path_in(o, no, t[i].controllers);
+        if (mine && !strcmp(mine, t[i].path))
+            continue;
+        const struct cgroup_mount *m = mount_of(&hosts, t[i].controllers);
+        if (!m)
+            rc = berr_set(err, BERR_FAILED, "cgroup %s:%s of container %.12s is not mounted here",
+                          t[i].controllers, t[i].path, id);
+        else
+            rc = open_procs(m, &t[i], j, err);
+    }
+    cgroup_hosts_free(&hosts);
+    if (rc < 0)
+        cgroup_join_close(j);
+    return rc;
+}
+
+/* ---- the command's process (in the container) --------------------------------------------- */
+
+/* The joiner's report of the process it started, told from a struct sync_msg by its size. */
+struct exec_started {
+    int32_t pid;
+};
+
+static __attribute__((noreturn)) void report_and_exit(int sync_fd, const struct berr *err)
+{
+    /* whatever stopped the start is docker's "OCI runtime exec failed": 126, 127 when missing */
+    struct berr e = *err;
+    if (e.kind != BERR_CMD_NOT_FOUND && e.kind != BERR_NOT_RUNNING)
+        e.kind = BERR_CMD_NOT_EXEC;
+    sync_report_and_exit(sync_fd, &e);
+}
+/* Resolved inside the container's root without magic links, so `-w /proc/self/fd/N` cannot
+ * name a host directory (CVE-2024-21626; no such fd is open here anyway), and checked: a cwd
+ * outside the root reads "(unreachable)...". Unlike run, a missing directory is an error. */
+static int enter_workdir(int rootfd, const char *wd, struct berr *err)
+{
+    _cleanup_close_ int fd = open_in_root(rootfd, wd, O_PATH | O_DIRECTORY, 0);
+    if (fd < 0 || fchdir(fd) < 0)
+        return berr_errno(err, "chdir to working directory %s", wd);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+        return berr_set(err, BERR_FAILED, "working directory %s is outside the container", wd);
+    return 0;
+}
+
+static int drop_privileges(const struct exec_plan *p, const struct creds *c, struct berr *err)
+{
+    if (caps_drop_bounding(&p->caps, err) < 0 || creds_apply(c, err) < 0 ||
+        caps_apply(&p->caps, err) < 0)
+        return -1;
+    if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return berr_errno(err, "set no_new_privs");
+    return 0;
+}
+/* init.c's order from the user on; no setsid, as docker exec without -t. */
+static int command_start(const struct exec_plan *p, struct berr *err)
+{
+    umask(022);
+    _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return berr_errno(err, "open the container's root");
+    struct creds c = {0};
+    _cleanup_strv_ struct strv env = {0};
+    _cleanup_free_ char *exe = NULL;
+    int rc = -1;
+    if (creds_resolve(rootfd, p->user, &p->group_add, &c, err) < 0)
+        goto out;
+    for (size_t i = 0; i < p->env.n; i++)
+        strv_push(&env, p->env.v[i]);
+    if (strv_find_env(&env, "HOME") < 0)
+        strv_push_owned(&env, xasprintf("HOME=%s", c.home));
+    if (enter_workdir(rootfd, p->workdir, err) < 0)
+        goto out;
+    /* only 0-2 may cross into the command; the sync socket closes itself at execve */
+    if (mark_cloexec_from(3, err) < 0)
+        goto out;
+    if (drop_privileges(p, &c, err) < 0 || look_path(p->argv.v[0], &env, &exe, err) < 0)
+        goto out;
+    reset_signals();
+    /* seccomp (issue 6): the container's filter is loaded here, last, after no_new_privs and
+     * the capability drop, so that nothing above has to be allowed by the profile. */
+    execve(exe, p->argv.v, env.v);
+    exec_error(err, errno, p->argv.v[0]);
+out:
+    creds_free(&c);
+    return rc;
+}
+
+static __attribute__((noreturn)) void command_main(const struct exec_plan *p, int sync_fd)
+{
+    struct berr err = {0};
+    command_start(p, &err);
+    report_and_exit(sync_fd, &err);
+}
+
+/* ---- the joiner (on the host side) -------------------------------------------------------- */
+
+struct joiner_args {
+    const char *id;
+    const struct exec_plan *plan;
+    struct cgroup_join *cgroups;
+    int pidfd, devnull, sync_fd;
+};
+
+static int join_cgroups(struct cgroup_join *j, struct berr *err)
+{
+    for (size_t i = 0; i < j->n; i++) {
+        /* "0" is the writer itself; the command's process, forked later, inherits the place */
+        if (write_all(j->fd[i], "0", 1) < 0)
+            return berr_errno(err, "join cgroup %s", j->path[i]);
+    }
+    cgroup_join_close(j);
+    return 0;
+}
+
+static int joiner_run(const struct joiner_args *a, struct berr *err)
+{
+    int keep[3 + EXEC_CGROUPS_MAX] = {a->sync_fd, a->pidfd, a->devnull};
+    size_t nkeep = 3;
+    for (size_t i = 0; i < a->cgroups->n; i++)
+        keep[nkeep++] = a->cgroups->fd[i];
+    /* whatever berth's caller left open must not reach the container */
+    close_fds_except(keep, nkeep);
+    if (join_cgroups(a->cgroups, err) < 0)
+        return -1;
+    if (setns(a->pidfd, EXEC_NAMESPACES) < 0)
+        return errno == ESRCH ? not_running(a->id, err)
+                              : berr_errno(err, "join the namespaces of container %.12s", a->id);
+    close(a->pidfd);
+    if (!a->plan->interactive && dup2(a->devnull, 0) < 0)
+        return berr_errno(err, "stdin");
+    if (a->devnull >= 0)
+        close(a->devnull);
+    /* fork-like clone: the child is born in the container's pid namespace as berth's child */
+    pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+    if (pid == 0)
+        command_main(a->plan, a->sync_fd);
+    if (pid < 0)
+        return berr_errno(err, "start a process in container %.12s", a->id);
+    struct exec_started m = {.pid = pid};
+    if (send(a->sync_fd, &m, sizeof(m), MSG_NOSIGNAL) != (ssize_t)sizeof(m)) {
+        kill(pid, SIGKILL);
+        return berr_errno(err, "report the exec's pid");
+    }
+    return 0;
+}
+
+static __attribute__((noreturn)) void joiner_main(const struct joiner_args *a)
+{
+    /* first: the command's process inherits it, and is visible to the container from birth */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    struct berr err = {0};
+    if (joiner_run(a, &err) < 0)
+        report_and_exit(a->sync_fd, &err);
+    _exit(0);
+}
+
+/* ---- berth's side ------------------------------------------------------------------------- */
+
+static void reap(pid_t pid)
+{
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+/* Read until EOF: the joiner's pid report and, if the start failed, one error, in any order
+ * (the command may fail before the joiner has told its pid). */
+static int read_outcome(int sync_fd, pid_t *cmd, struct berr *err)
+{
+    bool failed = false;
+    for (;;) {
+        union {
+            struct sync_msg fail;
+            struct exec_started started;
+        } m;
+        ssize_t n = recv(sync_fd, &m, sizeof(m), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (!failed)
+                berr_errno(err, "read the exec's start");
+            return -1;
+        }
+        if (n == 0)
+            break;
+        if (n == (ssize_t)sizeof(m.started)) {
+            *cmd = m.started.pid;
+        } else if (n == (ssize_t)sizeof(m.fail) && !failed) {
+            m.fail.msg[sizeof(m.fail.msg) - 1] = '\0';
+            memcpy(err->msg, m.fail.msg, sizeof(err->msg));
+            err->errnum = m.fail.errnum;
+            err->kind = (enum berr_kind)m.fail.kind;
+            failed = true;
+        }
+    }
+    if (failed)
+        return -1;
+    if (*cmd <= 0)
+        return berr_set(err, BERR_FAILED, "the exec's process died before starting the command");
+    return 0;
+}
+
+static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
+{
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return berr_errno(err, "socketpair");
+    pid_t joiner = fork();
+    if (joiner == 0) {
+        close(sv[0]);
+        a->sync_fd = sv[1];
+        joiner_main(a);
+    }
+    int saved = errno;
+    close(sv[1]);
+    cgroup_join_close(a->cgroups); /* the joiner's to write */
+    _cleanup_close_ int sync_fd = sv[0];
+    if (joiner < 0)
+        return berr_errnum(err, saved, "fork");
+    pid_t cmd = 0;
+    int rc = read_outcome(sync_fd, &cmd, err);
+    reap(joiner);
+    if (rc < 0) {
+        if (cmd > 0)
+            reap(cmd);
+        return -1;
+    }
+    siginfo_t si;
+    if (wait_forwarding_signals(cmd, true, &si, err) < 0)
+        return -1;
+    *status = siginfo_exit_status(&si);
+    return 0;
+}
+
+int runtime_exec(const struct runtime_paths *paths, const char *id, const struct exec_spec *spec,
+                 int *status, struct berr *err)
+{
+    if (spec->cmd.n == 0)
+        return berr_set(err, BERR_USAGE, "no command specified");
+    struct container_info info = {0};
+    struct exec_plan plan = {0};
+    struct cgroup_join cgroups = {0};
+    _cleanup_close_ int pidfd = -1, devnull = -1;
+    int rc = -1;
+    /* a re-execution (if any) comes back here with the same arguments and looks again */
+    if ((pidfd = container_open_pid1(paths, id, &info, err)) < 0 ||
+        plan_build(&info, spec, &plan, err) < 0 ||
+        (plan_can_ptrace(&plan) && run_from_readonly_self(err) < 0) ||
+        cgroup_join_open(id, info.pid, pidfd, &cgroups, err) < 0 ||
+        (!spec->interactive && open_devnull(&devnull, err) < 0))
+        goto out;
+    struct joiner_args a = {
+        .id = id, .plan = &plan, .cgroups = &cgroups, .pidfd = pidfd, .devnull = devnull};
+    rc = start_and_wait(&a, status, err);
+out:
+    cgroup_join_close(&cgroups);
+    plan_free(&plan);
+    container_info_free(&info);
+    return rc;
+}
