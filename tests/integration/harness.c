@@ -47,10 +47,30 @@ void h_suite_init(void)
     ctx.probe = xstrdup(getenv("BERTH_IT_PROBE"));
 }
 
+/* Detached containers a test left running (a failed assertion skips its own cleanup) must not
+ * outlive it: force-remove whatever the runroot still lists. */
+static void remove_leftover_containers(void)
+{
+    _cleanup_free_ char *ids = h_state_entries("containers");
+    if (!*ids)
+        return;
+    struct h_result r;
+    struct h_opts o = {.timeout_s = 30};
+    struct strv args = {0};
+    strv_push(&args, "rm");
+    strv_push(&args, "-f");
+    char *save = NULL;
+    for (char *id = strtok_r(ids, " ", &save); id; id = strtok_r(NULL, " ", &save))
+        strv_push(&args, id);
+    h_berthv(&r, &o, (const char *const *)args.v);
+    strv_free(&args);
+}
+
 void h_suite_fini(void)
 {
     if (!ctx.tmp)
         return;
+    remove_leftover_containers();
     h_detach_mounts_under(ctx.tmp);
     h_remove_tree(ctx.tmp);
     free(ctx.tmp);

@@ -22,11 +22,12 @@ static char *fixture(const char *name)
     return text;
 }
 
-static bool dropped_flag(const char *w)
+/* The flags later issues bring; -d and --cidfile stay in the detached variant. */
+static bool dropped_flag(const char *w, bool detached)
 {
     static const char *const prefixes[] = {
-        "--cpuset-cpus=", "--cpuset-mems=", "--cgroup-parent=", "--cpus=", "--cidfile="};
-    if (strcmp(w, "-d") == 0)
+        "--cpuset-cpus=", "--cpuset-mems=", "--cgroup-parent=", "--cpus="};
+    if (!detached && (strcmp(w, "-d") == 0 || str_has_prefix(w, "--cidfile=")))
         return true;
     for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
         if (str_has_prefix(w, prefixes[i]))
@@ -39,8 +40,20 @@ struct storm_bind {
     bool ro;
 };
 
-Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
+struct storm_run {
+    struct strv args;
+    struct storm_bind binds[32];
+    size_t nbinds;
+    const char *workdir, *script, *cidfile;
+};
+
+/* Storm's argv from the fixtures, bind sources moved under the temp dir. */
+static void storm_args(struct storm_run *sr, bool detached)
 {
+    *sr = (struct storm_run){0};
+    struct strv args = {0};
+    struct storm_bind *binds = sr->binds;
+
     /* worker-launcher splits the command file on single spaces: the argv file must agree */
     char *line = fixture("docker-run.sh.full");
     char *argv_text = fixture("docker-run.sh.full.expected-docker-argv.txt");
@@ -55,8 +68,6 @@ Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
         strv_push(&split, w);
     cr_assert_eq(split.n, words.n - 1, "the fixture files disagree");
 
-    struct strv args = {0};
-    struct storm_bind binds[32];
     size_t nbinds = 0;
     const char *workdir = NULL, *script = NULL;
     bool command = false;
@@ -67,8 +78,13 @@ Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
             script = w;
             continue;
         }
-        if (dropped_flag(w))
+        if (dropped_flag(w, detached))
             continue;
+        if (str_has_prefix(w, "--cidfile=")) {
+            sr->cidfile = h_path("%s", w + strlen("--cidfile="));
+            strv_push_owned(&args, xasprintf("--cidfile=%s", sr->cidfile));
+            continue;
+        }
         if (strcmp(w, "--security-opt") == 0 && i + 1 < words.n &&
             str_has_prefix(words.v[i + 1], "seccomp=")) {
             i++;
@@ -105,13 +121,39 @@ Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
         strv_push(&args, w);
     }
     cr_assert(workdir && script && command, "fixture lacks --workdir, image or script");
+    sr->args = args;
+    sr->nbinds = nbinds;
+    sr->workdir = workdir;
+    sr->script = script;
+}
 
-    /* the worker dir as the supervisor leaves it: the script, and here the probe */
-    char *probe_copy = h_path("%s/probe", workdir);
+/* The worker dir as the supervisor leaves it: the script, and here the probe, which the
+ * script execs with probe_args. */
+static void storm_worker_script(const struct storm_run *sr, const char *const *probe_args, size_t n)
+{
+    char *probe_copy = h_path("%s/probe", sr->workdir);
     const char *cp[] = {"cp", h_probe_bin(), probe_copy, NULL};
     struct h_result r;
     h_execv(&r, NULL, cp);
     h_assert_status(&r, 0);
+    char *text = xasprintf("#!/bin/bash\numask 0027\nexec %s/probe", sr->workdir);
+    for (size_t i = 0; i < n; i++) {
+        char *t = xasprintf("%s %s", text, probe_args[i]);
+        free(text);
+        text = t;
+    }
+    char *t = xasprintf("%s\n", text);
+    h_write_file(h_path("%s", sr->script), t, 0755);
+}
+
+Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
+{
+    struct storm_run sr;
+    storm_args(&sr, false);
+    const char *workdir = sr.workdir;
+    struct storm_bind *binds = sr.binds;
+    size_t nbinds = sr.nbinds;
+
     struct strv probe_args = {0};
     const char *const facts[] = {"id", "cwd", "hostname", "status", "fds", "mountinfo"};
     for (size_t i = 0; i < ARRAY_SIZE(facts); i++)
@@ -120,21 +162,9 @@ Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
         strv_push_owned(&probe_args, xasprintf("write %s/probe-wrote", binds[i].dst));
     strv_push(&probe_args, "write /new-file-in-root");
     strv_push(&probe_args, "write /etc/new-file");
-    struct strv script_text = {0};
-    strv_push(&script_text, "#!/bin/bash\numask 0027\nexec ");
-    strv_push_owned(&script_text, xasprintf("%s/probe", workdir));
-    for (size_t i = 0; i < probe_args.n; i++)
-        strv_push_owned(&script_text, xasprintf(" %s", probe_args.v[i]));
-    strv_push(&script_text, "\n");
-    char *text = xstrdup("");
-    for (size_t i = 0; i < script_text.n; i++) {
-        char *t = xasprintf("%s%s", text, script_text.v[i]);
-        free(text);
-        text = t;
-    }
-    h_write_file(h_path("%s", script), text, 0755);
-
-    h_berthv(&r, NULL, (const char *const *)args.v);
+    storm_worker_script(&sr, (const char *const *)probe_args.v, probe_args.n);
+    struct h_result r;
+    h_berthv(&r, NULL, (const char *const *)sr.args.v);
     h_assert_status(&r, 0);
 
     h_assert_val(&r, "uid", "1001");
@@ -173,5 +203,92 @@ Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
     char *wrote = h_path("%s/probe-wrote", workdir);
     cr_assert_eq(stat(wrote, &st), 0, "the worker's write did not reach %s", wrote);
     cr_assert_eq(st.st_uid, STORM_UID);
+    h_assert_no_mounts_left();
+}
+
+static char *last_line(const char *text)
+{
+    _cleanup_free_ char *copy = xstrdup(text);
+    size_t n = strlen(copy);
+    while (n && (copy[n - 1] == '\n' || copy[n - 1] == ' '))
+        copy[--n] = '\0';
+    char *nl = strrchr(copy, '\n');
+    return xstrdup(nl ? nl + 1 : copy);
+}
+
+/* Storm's alive check (storm-interface.md §4.2): the last line of ps's output must be a prefix
+ * of the cidfile's id while the worker runs, and nothing when it does not. */
+static bool storm_sees_alive(const char *wid, const char *cid)
+{
+    _cleanup_free_ char *filter = xasprintf("--filter=name=%s", wid);
+    struct h_result r;
+    h_berth(&r, NULL, "ps", filter, "--quiet=true", NULL);
+    h_assert_status(&r, 0);
+    char *line = last_line(r.out);
+    bool alive = *line && str_has_prefix(cid, line);
+    free(line);
+    return alive;
+}
+
+static char *storm_wid(const struct storm_run *sr)
+{
+    for (size_t i = 0; i < sr->args.n; i++) {
+        if (str_has_prefix(sr->args.v[i], "--name="))
+            return sr->args.v[i] + strlen("--name=");
+    }
+    cr_assert_fail("no --name in Storm's argv");
+    return NULL;
+}
+
+Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
+{
+    struct storm_run sr;
+    storm_args(&sr, true);
+    cr_assert(sr.cidfile, "Storm's argv has a --cidfile");
+    const char *wid = storm_wid(&sr);
+    /* the JVM exits on SIGTERM; a bash pid 1 needs a trap for that */
+    h_write_file(h_path("%s", sr.script),
+                 "#!/bin/bash\ntrap 'exit 143' TERM\nsleep 600 &\nwait\n", 0755);
+    struct h_result r;
+    h_berthv(&r, NULL, (const char *const *)sr.args.v);
+    h_assert_status(&r, 0);
+    cr_assert_eq(r.out_len, 65, "run -d printed: %s", r.out);
+    char *cid = h_read_file(sr.cidfile);
+    cr_assert(cid && strlen(cid) == 64 && !strncmp(cid, r.out, 64), "cidfile: %s", cid);
+
+    cr_assert(storm_sees_alive(wid, cid), "ps does not show the running worker");
+    h_berth(&r, NULL, "inspect", "--format", "{{.State.Pid}}", wid, NULL);
+    h_assert_status(&r, 0);
+    int pid = atoi(r.out);
+    cr_assert_gt(pid, 0);
+    char *ns = xasprintf("/proc/%d/ns/mnt", pid);
+    char target[128] = "";
+    cr_assert_gt(readlink(ns, target, sizeof(target) - 1), 0);
+    cr_assert_str_neq(target, h_host_ns("mnt"), "the worker shares our mount namespace");
+
+    const char *wait_args[] = {"wait", wid, NULL};
+    struct h_proc waiter;
+    h_berth_start(&waiter, NULL, wait_args);
+    h_berth(&r, NULL, "stop", wid, NULL);
+    h_assert_status(&r, 0);
+    struct h_result w;
+    h_berth_finish(&waiter, &w);
+    h_assert_status(&w, 0);
+    cr_assert_str_eq(w.out, "143\n");
+    cr_assert_not(storm_sees_alive(wid, cid), "ps still shows the stopped worker");
+    h_assert_no_mounts_left();
+
+    h_berth(&r, NULL, "rm", wid, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+
+    /* relaunch under the same name once the cidfile is gone, then Storm's force kill */
+    unlink(sr.cidfile);
+    h_berthv(&r, NULL, (const char *const *)sr.args.v);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "rm", "--force", wid, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(h_state_entries("containers"), "");
     h_assert_no_mounts_left();
 }

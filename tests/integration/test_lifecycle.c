@@ -1,0 +1,393 @@
+/* Detached containers: run -d under a monitor, cidfile, wait from another process, stop, kill,
+ * rm, a worker that exits by itself, the name race, and crashes of berth's own processes —
+ * each checked through berth's commands and through the host (processes, mounts, state). */
+#include "harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+H_SUITE(lifecycle);
+
+/* once its container runs, the monitor is berth-monitor, with the name among its arguments */
+static const char *berth_bin(void)
+{
+    return "berth-monitor";
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* run -d NAME with the probe doing `args`; returns the 64-hex id printed. */
+static char *start_detached(const char *name, const char *const *probe_args)
+{
+    const char *args[24] = {"run", "-d", "--name", name, H_IMAGE, "/probe"};
+    size_t n = 6;
+    for (; probe_args && *probe_args; probe_args++)
+        args[n++] = *probe_args;
+    args[n] = NULL;
+    struct h_result r;
+    h_berthv(&r, NULL, args);
+    h_assert_status(&r, 0);
+    cr_assert_eq(r.out_len, 65, "run -d printed %zu bytes: %s", r.out_len, r.out);
+    cr_assert_eq(r.out[64], '\n');
+    cr_assert_eq(strspn(r.out, "0123456789abcdef"), 64, "not an id: %s", r.out);
+    r.out[64] = '\0';
+    return r.out;
+}
+
+static const char *const sleeper[] = {"sleep", "600", NULL};
+
+static char *state_file(const char *id)
+{
+    char *path = xasprintf("%s/containers/%s/state.json", h_runroot(), id);
+    char *text = h_read_file(path);
+    free(path);
+    return text;
+}
+
+/* A zombie is dead: who reaps it (pid 1 of this machine) is not ours to wait for. */
+static bool pid_alive(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    char *stat = h_read_file(path);
+    if (!stat)
+        return false;
+    char *close_paren = strrchr(stat, ')');
+    bool alive = close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z';
+    free(stat);
+    return alive;
+}
+
+static pid_t container_pid(const char *id)
+{
+    char *state = state_file(id);
+    cr_assert(state, "no state for %s", id);
+    char *p = strstr(state, "\"Pid\":");
+    cr_assert(p);
+    return (pid_t)atoi(p + 6);
+}
+
+Test(lifecycle, run_d_returns_the_id_and_the_container_runs)
+{
+    char *id = start_detached("w1", sleeper);
+    pid_t pid = container_pid(id);
+    cr_assert(pid > 0 && pid_alive(pid), "pid 1 of the container is not running");
+    char *state = state_file(id);
+    cr_assert(strstr(state, "\"Status\":\"running\""), "%s", state);
+    struct h_result r;
+    h_berth(&r, NULL, "rm", "-f", "w1", NULL);
+    h_assert_status(&r, 0);
+}
+
+Test(lifecycle, run_d_keeps_none_of_the_callers_descriptors)
+{
+    /* h_berth reads stdout and stderr to EOF, as Storm's supervisor does: if the monitor or
+     * the container kept either pipe, this would time out instead of returning */
+    struct h_opts o = {.timeout_s = 10};
+    int leak = open("/dev/null", O_RDONLY);
+    o.inherit_fd = leak;
+    double t0 = now_s();
+    struct h_result r;
+    h_berth(&r, &o, "run", "-d", "--name", "fds", H_IMAGE, "/probe", "sleep", "600", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_lt(now_s() - t0, 5.0, "run -d returned only after %.1f s", now_s() - t0);
+    pid_t monitor = h_find_process(berth_bin(), "fds", 5);
+    cr_assert(monitor > 0, "no monitor process found");
+    /* fds 0-2 of the monitor are /dev/null, and the fd berth inherited is gone */
+    for (int fd = 0; fd < 3; fd++) {
+        char link[64], target[256];
+        snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)monitor, fd);
+        ssize_t n = readlink(link, target, sizeof(target) - 1);
+        cr_assert_gt(n, 0);
+        target[n] = '\0';
+        cr_assert_str_eq(target, "/dev/null", "monitor fd %d is %s", fd, target);
+    }
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/%d/fd/3", (int)monitor);
+    char target[256] = "";
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    if (n > 0)
+        target[n] = '\0';
+    cr_assert(n < 0 || strcmp(target, "/dev/null") != 0, "the monitor kept the inherited fd 3");
+    h_berth(&r, NULL, "rm", "-f", "fds", NULL);
+    h_assert_status(&r, 0);
+}
+
+Test(lifecycle, cidfile_holds_the_full_id_without_newline)
+{
+    char *cid = h_path("container.cid");
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "c1", "--cidfile", cid, H_IMAGE, "/probe", "sleep",
+            "600", NULL);
+    h_assert_status(&r, 0);
+    char *text = h_read_file(cid);
+    cr_assert(text);
+    cr_assert_eq(strlen(text), 64, "cidfile: '%s'", text);
+    cr_assert_eq(strncmp(text, r.out, 64), 0);
+    h_berth(&r, NULL, "rm", "-f", "c1", NULL);
+    cr_assert(h_exists(cid), "rm must not remove the cidfile (docker does not)");
+}
+
+Test(lifecycle, existing_cidfile_is_refused_and_nothing_is_created)
+{
+    char *cid = h_path("container.cid");
+    h_write_file(cid, "old", 0644);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "c2", "--cidfile", cid, H_IMAGE, "/probe", "sleep",
+            "600", NULL);
+    h_assert_status(&r, 125);
+    cr_assert(strstr(r.err, "container ID file found"), "%s", r.err);
+    cr_assert_str_eq(h_read_file(cid), "old");
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+}
+
+Test(lifecycle, cidfile_in_a_missing_directory_leaves_nothing)
+{
+    char *cid = h_path("no/such/dir/container.cid");
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "c3", "--cidfile", cid, H_IMAGE, "/probe", "sleep",
+            "600", NULL);
+    cr_assert_neq(r.status, 0);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
+}
+
+Test(lifecycle, missing_command_is_reported_synchronously_with_127)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "nocmd", H_IMAGE, "/no/such/command", NULL);
+    h_assert_status(&r, 127);
+    cr_assert(strstr(r.err, "no such file or directory"), "%s", r.err);
+    /* docker keeps such a container, "created", until rm */
+    h_berth(&r, NULL, "rm", "nocmd", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+}
+
+Test(lifecycle, wait_from_another_process_blocks_for_the_whole_life)
+{
+    char *id = start_detached("waited", (const char *const[]){"sleep", "2", NULL});
+    const char *args[] = {"wait", "waited", NULL};
+    struct h_proc p;
+    double t0 = now_s();
+    h_berth_start(&p, NULL, args);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    cr_assert_geq(now_s() - t0, 1.5, "wait returned after %.2f s", now_s() - t0);
+    cr_assert_str_eq(r.out, "0\n");
+    /* an exited container answers at once */
+    t0 = now_s();
+    h_berth(&r, NULL, "wait", id, NULL);
+    cr_assert_str_eq(r.out, "0\n");
+    cr_assert_lt(now_s() - t0, 1.0);
+}
+
+Test(lifecycle, worker_that_exits_by_itself_keeps_its_state_until_rm)
+{
+    char *id = start_detached("self", (const char *const[]){"exit", "3", NULL});
+    struct h_result r;
+    h_berth(&r, NULL, "wait", "self", NULL);
+    cr_assert_str_eq(r.out, "3\n");
+    char *state = state_file(id);
+    cr_assert(strstr(state, "\"Status\":\"exited\"") && strstr(state, "\"ExitCode\":3"), "%s",
+              state);
+    h_assert_no_mounts_left();
+    h_berth(&r, NULL, "run", "-d", "--name", "self", H_IMAGE, "/probe", "exit", "0", NULL);
+    h_assert_status(&r, 125); /* the name stays taken until rm, as in docker */
+    h_berth(&r, NULL, "rm", "self", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "self\n");
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+}
+
+Test(lifecycle, stop_kills_a_pid_1_that_ignores_sigterm_after_the_timeout)
+{
+    start_detached("stubborn", sleeper);
+    struct h_result r;
+    double t0 = now_s();
+    h_berth(&r, NULL, "stop", "-t", "1", "stubborn", NULL);
+    double took = now_s() - t0;
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "stubborn\n");
+    cr_assert(took >= 0.9 && took < 8, "stop took %.2f s", took);
+    h_berth(&r, NULL, "wait", "stubborn", NULL);
+    cr_assert_str_eq(r.out, "137\n");
+    h_assert_no_mounts_left();
+}
+
+Test(lifecycle, stop_of_a_stopped_container_succeeds)
+{
+    start_detached("done", (const char *const[]){"exit", "0", NULL});
+    struct h_result r;
+    h_berth(&r, NULL, "wait", "done", NULL);
+    h_berth(&r, NULL, "stop", "done", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "done\n");
+}
+
+Test(lifecycle, kill_defaults_to_sigkill_and_refuses_a_stopped_container)
+{
+    start_detached("k1", sleeper);
+    struct h_result r;
+    h_berth(&r, NULL, "kill", "k1", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "k1\n");
+    h_berth(&r, NULL, "wait", "k1", NULL);
+    cr_assert_str_eq(r.out, "137\n");
+    h_berth(&r, NULL, "kill", "k1", NULL);
+    h_assert_status(&r, 1);
+    cr_assert(strstr(r.err, "is not running"), "%s", r.err);
+}
+
+Test(lifecycle, kill_with_a_signal_name_delivers_it_to_pid_1)
+{
+    /* busybox sh as pid 1 with a trap: SIGUSR1 makes it exit 42 */
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "trap", H_IMAGE, "/bin/sh", "-c",
+            "trap 'exit 42' USR1; while :; do sleep 0.1; done", NULL);
+    h_assert_status(&r, 0);
+    usleep(300 * 1000);
+    h_berth(&r, NULL, "kill", "-s", "SIGUSR1", "trap", NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "wait", "trap", NULL);
+    cr_assert_str_eq(r.out, "42\n");
+    h_berth(&r, NULL, "kill", "-s", "NOSUCHSIG", "trap", NULL);
+    h_assert_status(&r, 1);
+}
+
+Test(lifecycle, rm_refuses_a_running_container_and_force_removes_it)
+{
+    char *id = start_detached("busy", sleeper);
+    pid_t pid = container_pid(id);
+    struct h_result r;
+    h_berth(&r, NULL, "rm", "busy", NULL);
+    h_assert_status(&r, 1);
+    cr_assert(strstr(r.err, "cannot remove a running container"), "%s", r.err);
+    cr_assert(pid_alive(pid));
+    h_berth(&r, NULL, "rm", "--force", "busy", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "busy\n");
+    usleep(100 * 1000);
+    cr_assert_not(pid_alive(pid), "pid 1 survived rm -f");
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
+}
+
+Test(lifecycle, rm_force_ignores_unknown_names_and_plain_rm_does_not)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "rm", "-f", "never-was", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "");
+    h_berth(&r, NULL, "rm", "never-was", NULL);
+    h_assert_status(&r, 1);
+    cr_assert(strstr(r.err, "No such container: never-was"), "%s", r.err);
+}
+
+Test(lifecycle, containers_are_found_by_id_name_and_unique_prefix)
+{
+    char *id = start_detached("found", sleeper);
+    struct h_result r;
+    const char *refs[] = {id, "found", "/found"};
+    for (size_t i = 0; i < ARRAY_SIZE(refs); i++) {
+        h_berth(&r, NULL, "kill", "-s", "WINCH", refs[i], NULL);
+        h_assert_status(&r, 0);
+    }
+    char prefix[8];
+    snprintf(prefix, sizeof(prefix), "%.7s", id);
+    h_berth(&r, NULL, "kill", "-s", "WINCH", prefix, NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "rm", "-f", prefix, NULL);
+    h_assert_status(&r, 0);
+}
+
+Test(lifecycle, fifty_concurrent_runs_with_one_name_make_exactly_one_container)
+{
+    enum { N = 50 };
+    struct h_proc p[N];
+    const char *args[] = {"run", "-d", "--name", "raced", H_IMAGE, "/probe", "sleep", "600", NULL};
+    for (int i = 0; i < N; i++)
+        h_berth_start(&p[i], NULL, args);
+    int won = 0, conflicts = 0;
+    for (int i = 0; i < N; i++) {
+        struct h_result r;
+        h_berth_finish(&p[i], &r);
+        if (r.status == 0)
+            won++;
+        else if (r.status == 125 && strstr(r.err, "already in use"))
+            conflicts++;
+        else
+            cr_assert_fail("run %d: exit %d: %s", i, r.status, r.err);
+    }
+    cr_assert_eq(won, 1);
+    cr_assert_eq(conflicts, N - 1);
+    char *entries = h_state_entries("containers");
+    cr_assert(*entries && !strchr(entries, ' '), "containers: %s", entries);
+    struct h_result r;
+    h_berth(&r, NULL, "rm", "-f", "raced", NULL);
+    h_assert_status(&r, 0);
+}
+
+Test(lifecycle, a_killed_monitor_is_detected_and_rm_force_cleans_up)
+{
+    char *id = start_detached("orphan", sleeper);
+    pid_t pid = container_pid(id);
+    pid_t monitor = h_find_process(berth_bin(), "orphan", 5);
+    cr_assert(monitor > 0);
+    cr_assert_eq(kill(monitor, SIGKILL), 0);
+    usleep(300 * 1000);
+    cr_assert_not(pid_alive(pid), "the container outlived its monitor");
+    struct h_result r;
+    h_berth(&r, NULL, "wait", "orphan", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "137\n");
+    char *state = state_file(id);
+    cr_assert(strstr(state, "\"Status\":\"exited\""), "a dead monitor still reads %s", state);
+    h_assert_no_mounts_left();
+    h_berth(&r, NULL, "rm", "-f", "orphan", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+}
+
+Test(lifecycle, a_front_end_killed_mid_create_leaves_a_removable_container)
+{
+    /* BERTH_TEST_STALL=create stops the front end right after the state directory is
+     * written, so the test can kill it there deterministically */
+    const char *env[] = {"BERTH_TEST_STALL=create", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 20};
+    const char *args[] = {"run",    "-d",    "--name", "halfway", H_IMAGE,
+                          "/probe", "sleep", "600",    NULL};
+    struct h_proc p;
+    h_berth_start(&p, &o, args);
+    double deadline = now_s() + 10;
+    while (!*h_state_entries("containers") && now_s() < deadline)
+        usleep(20 * 1000);
+    usleep(200 * 1000);
+    cr_assert_eq(kill(p.pid, SIGKILL), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    cr_assert_eq(r.status, 128 + SIGKILL);
+    h_berth(&r, NULL, "wait", "halfway", NULL);
+    h_assert_status(&r, 0); /* not running: answers at once */
+    h_berth(&r, NULL, "rm", "-f", "halfway", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
+}
