@@ -33,18 +33,27 @@ echo "worker: done"
 SCRIPT
 chmod 755 "$W/storm-worker-script.sh"
 
-ARGS=(--root "$T/root" --runroot "$T/run" run --name="$WID" --user=1000:1000 --net=host --read-only
+B=("$BERTH" --root "$T/root" --runroot "$T/run")
+ARGS=(run --name="$WID" --user=1000:1000 -d --net=host --read-only
     -v /sys/fs/cgroup:/sys/fs/cgroup:ro -v "$H:$H:ro" -v "$S:$S:ro" -v "$W:$W" -v "$A:$A" -v "$U:$U"
     -v "$T/var/run/nscd:/var/run/nscd" -v "$S/stormdist/wc-1-1591895933/shared_by_topology:$S/stormdist/wc-1-1591895933/shared_by_topology"
     -v "$W/tmp:/tmp" -v "$T/etc/storm:/etc/storm:ro" -v "$T/data/shared:/data/shared"
-    --group-add 1000 --workdir="$W" --cap-drop=ALL --security-opt no-new-privileges
-    --rm berth/worker:latest bash "$W/storm-worker-script.sh")
-echo "demo: Storm's flag set; -d, --cidfile, --cgroup-parent, --cpus, --cpuset-* and seccomp"
-echo "demo: are left out until their issues land (berth refuses them rather than ignore them)."
+    --group-add 1000 --workdir="$W" --cidfile="$W/container.cid" --cap-drop=ALL
+    --security-opt no-new-privileges berth/worker:latest bash "$W/storm-worker-script.sh")
+echo "demo: Storm's flag set; --cgroup-parent, --cpus, --cpuset-* and seccomp are left out until"
+echo "demo: their issues land (berth refuses them rather than ignore them)."
 echo "demo: berth ${ARGS[*]}"
-echo
-rc=0
-"$BERTH" "${ARGS[@]}" || rc=$?
-echo
-echo "demo: exit status $rc; state left behind: $(ls "$T/run/containers" | wc -l) containers"
-"$BERTH" --root "$T/root" images
+"${B[@]}" "${ARGS[@]}"
+echo "demo: cidfile: $(cat "$W/container.cid")"
+echo "demo: berth ps --filter=name=$WID --quiet=true   (Storm's liveness check)"
+"${B[@]}" ps --filter=name="$WID" --quiet=true
+echo "demo: berth inspect --format '{{.State.Pid}}' $WID: $("${B[@]}" inspect --format '{{.State.Pid}}' "$WID")"
+echo "demo: berth wait $WID"
+"${B[@]}" wait "$WID"
+echo "demo: berth logs $WID"
+"${B[@]}" logs "$WID"
+"${B[@]}" ps -a
+echo "demo: berth rm $WID"
+"${B[@]}" rm "$WID"
+echo "demo: state left behind: $(ls "$T/run/containers" | wc -l) containers"
+"${B[@]}" images
