@@ -8,75 +8,34 @@
 #        BENCH_JSON=F   also copy hyperfine's JSON export to F
 set -euo pipefail
 
-die() { echo "bench: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[ $# -eq 1 ] || die "usage: $0 /abs/path/to/berth"
-BERTH=$1
-[ -x "$BERTH" ] || die "$BERTH is not an executable (run 'make build/berth')"
-[ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, overlay and crun need it)"
+bench_args "$@"
 RUNS=${RUNS:-100}
 WARMUP=${WARMUP:-5}
-IMAGE=berth/worker:latest
 
 # --- 1. tools --------------------------------------------------------------
-missing=()
-command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
-command -v crun >/dev/null 2>&1 || missing+=(crun)
-command -v python3 >/dev/null 2>&1 || missing+=(python3)
-command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+bench_install hyperfine crun python3 unshare:util-linux
 
 # --- 2. temp dir, cleanup, berth warm-up -----------------------------------
-TMP=$(mktemp -d /tmp/berth-bench.XXXXXX)
-ROOT=$TMP/root          # berth --root (image store)
-# Container state lives on tmpfs, as berth's /run/berth and crun's /run/crun do by default.
-STATE=$(mktemp -d /run/berth-bench.XXXXXX)
-RUNROOT=$STATE/runroot  # berth --runroot (container state)
-CRUN_STATE=$STATE/crun  # crun --root (container state), so /run/crun is untouched
+bench_dirs berth-bench
 BUNDLE=$TMP/bundle
-PROBE_ID=berth-bench-probe-$$
+ROOTFS=$BUNDLE/rootfs
 
 cleanup() {
-    local rc=$? m
-    # Nothing should be mounted in our namespace (berth and crun mount in their
-    # own), but never rm -rf through a mount: unmount anything under $TMP first.
-    awk -v p="$TMP" 'index($5, p) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
-        while read -r m; do
-            echo "bench: warning: stray mount $m, unmounting" >&2
-            umount -l "$m" || true
-        done
-    # A failed crun probe with the cgroupfs manager can leave empty cgroups behind.
-    rmdir /sys/fs/cgroup/"$PROBE_ID" /sys/fs/cgroup/*/"$PROBE_ID" 2>/dev/null || true
-    if awk -v p="$TMP" 'index($5, p) == 1 { f = 1 } END { exit !f }' /proc/self/mountinfo; then
-        echo "bench: warning: mounts remain under $TMP, not removing it" >&2
-    else
-        rm -rf --one-file-system "$TMP"
-    fi
-    rm -rf --one-file-system "$STATE"
+    local rc=$?
+    bench_remove_dirs
     exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "bench: berth warm-up (builds $IMAGE into $ROOT)"
-"$BERTH" --root "$ROOT" --runroot "$RUNROOT" run --rm "$IMAGE" true \
-    || die "berth warm-up run failed"
+bench_warm_image
 
 # --- 3. equivalent crun bundle ----------------------------------------------
-mapfile -t layers < <(find "$ROOT/layers" -mindepth 1 -maxdepth 1 -type d)
-[ ${#layers[@]} -eq 1 ] \
-    || die "expected exactly one unpacked layer under $ROOT/layers, found ${#layers[@]}"
-mkdir -p "$BUNDLE" "$CRUN_STATE"
-cp -a "${layers[0]}" "$BUNDLE/rootfs"
-ROOTFS=$BUNDLE/rootfs
-(cd "$BUNDLE" && crun spec)
-python3 - "$BUNDLE/config.json" <<'EOF'
+bench_bundle "$BUNDLE"
+python3 - "$BUNDLE/config.json" <<'PY'
 import json, sys
 path = sys.argv[1]
 with open(path) as f:
@@ -88,53 +47,10 @@ c["linux"]["namespaces"] = [{"type": t} for t in ("mount", "pid", "uts", "ipc", 
 c["linux"].pop("resources", None)   # no cgroup limits
 with open(path, "w") as f:
     json.dump(c, f, indent=2)
-EOF
+PY
 
-# Find a way crun can run on this host. crun 1.8 refuses hybrid cgroup hosts
-# (cgroup2 mounted at /sys/fs/cgroup/unified with a controller enabled) before
-# looking at the cgroup manager, so --cgroup-manager=disabled alone may not be
-# enough; the last resort hides that cgroup2 mount in a private mount namespace
-# and runs the whole hyperfine invocation (all three commands) inside it.
-HIDE_V2=0
-CRUN_MGR=()
-crun_probe() {   # crun_probe HIDE_V2 [crun global options...]
-    local hide=$1; shift
-    local cmd=(crun --root "$CRUN_STATE" "$@" run --bundle "$BUNDLE" "$PROBE_ID")
-    local ok=0
-    if [ "$hide" = 1 ]; then
-        unshare --mount --propagation private -- bash -c \
-            'mount -t tmpfs -o ro,size=4k berth-bench /sys/fs/cgroup/unified && exec "$@"' \
-            _ "${cmd[@]}" </dev/null >"$TMP/probe.out" 2>&1 || ok=$?
-    else
-        "${cmd[@]}" </dev/null >"$TMP/probe.out" 2>&1 || ok=$?
-    fi
-    rmdir /sys/fs/cgroup/"$PROBE_ID" /sys/fs/cgroup/*/"$PROBE_ID" 2>/dev/null || true
-    [ $ok -eq 0 ] && return 0
-    sed 's/^/bench:   crun: /' "$TMP/probe.out" >&2
-    return 1
-}
-if crun_probe 0; then
-    CRUN_MODE="default cgroup manager (cgroupfs)"
-else
-    echo "bench: crun failed, retrying with --cgroup-manager=disabled" >&2
-    if crun_probe 0 --cgroup-manager=disabled; then
-        CRUN_MGR=(--cgroup-manager=disabled)
-        CRUN_MODE="--cgroup-manager=disabled"
-    elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-        echo "bench: crun still failed; retrying with /sys/fs/cgroup/unified hidden" >&2
-        HIDE_V2=1
-        if crun_probe 1; then
-            CRUN_MODE="default cgroup manager (cgroupfs), /sys/fs/cgroup/unified hidden"
-        elif crun_probe 1 --cgroup-manager=disabled; then
-            CRUN_MGR=(--cgroup-manager=disabled)
-            CRUN_MODE="--cgroup-manager=disabled, /sys/fs/cgroup/unified hidden"
-        else
-            die "crun cannot run the bundle on this host (see messages above)"
-        fi
-    else
-        die "crun cannot run the bundle on this host (see messages above)"
-    fi
-fi
+# Find a way crun can run on this host (bench/lib.sh: crun 1.8 and hybrid cgroups).
+bench_crun_mode "$BUNDLE"
 
 # crun needs a unique container id per run: a tiny /bin/sh wrapper makes one from
 # its pid and execs crun (the pid is unique among live containers; state is gone
@@ -158,13 +74,9 @@ hf=(hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$JSON"
     -n "wrapper only" "$TMP/wrapper-only.sh")
 echo "bench: crun mode: $CRUN_MODE"
 echo "bench: $RUNS runs each after $WARMUP warm-up runs"
-if [ $HIDE_V2 = 1 ]; then
-    echo "bench: hyperfine runs in a private mount namespace with /sys/fs/cgroup/unified hidden"
-    unshare --mount --propagation private -- bash -c \
-        'mount -t tmpfs -o ro,size=4k berth-bench /sys/fs/cgroup/unified && exec "$@"' _ "${hf[@]}"
-else
-    "${hf[@]}"
-fi
+[ "$HIDE_V2" = 0 ] \
+    || echo "bench: hyperfine runs in a private mount namespace with /sys/fs/cgroup/unified hidden"
+bench_run "${hf[@]}"
 [ -z "${BENCH_JSON:-}" ] || cp "$JSON" "$BENCH_JSON"
 
 # --- 5. table --------------------------------------------------------------------

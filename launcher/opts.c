@@ -77,7 +77,8 @@ static const struct opt global_table[] = {
 static struct opt *merged_table(const struct opt *opts, size_t n, struct cli *cli, size_t *out_n)
 {
     struct opt *all = xcalloc(n + ARRAY_SIZE(global_table), sizeof(*all));
-    memcpy(all, opts, n * sizeof(*opts));
+    if (n) /* commands without options pass NULL */
+        memcpy(all, opts, n * sizeof(*opts));
     void *dests[] = {&cli->global.root, &cli->global.runroot, &cli->global.help};
     for (size_t i = 0; i < ARRAY_SIZE(global_table); i++) {
         all[n + i] = global_table[i];

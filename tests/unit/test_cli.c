@@ -129,3 +129,17 @@ Test(cli, parse_bool_follows_go)
     cr_assert_not(b);
     cr_assert_eq(parse_bool("yes", &b), -1);
 }
+
+Test(cli, a_command_without_options_parses_global_flags)
+{
+    /* main and commands like `version` pass no option table at all */
+    struct cli cli = {0};
+    struct strv args = {0};
+    struct berr err = {0};
+    char *argv[] = {"--root=/r", "run"};
+    cr_assert_eq(opts_parse(NULL, 0, &cli, 2, argv, false, &args, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(cli.global.root, "/r");
+    cr_assert_str_eq(args.v[0], "run");
+    free(cli.global.root);
+    strv_free(&args);
+}
