@@ -13,16 +13,10 @@
 
 static int wait_monitor_done(const struct runtime_paths *paths, const char *id, struct berr *err)
 {
-    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
-    if (root < 0)
+    _cleanup_(container_handle_close) struct container_handle h;
+    if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_SH, err) < 0)
         return -1;
-    _cleanup_close_ int dir = container_dir_open(root, id, err);
-    if (dir < 0)
-        return -1;
-    _cleanup_close_ int lock = lock_open(dir, err);
-    if (lock < 0 || lock_wait(lock, LOCK_SH, err) < 0)
-        return -1;
-    flock(lock, LOCK_UN);
+    flock(h.lock, LOCK_UN);
     return 0;
 }
 

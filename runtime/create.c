@@ -96,7 +96,7 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
     pick_hostname(c, spec);
-    if (config_write(c->dirfd, spec, &c->st, c->hostname, err) < 0 ||
+    if (config_write(c->dirfd, spec, &c->st, c->hostname, c->dir_path, err) < 0 ||
         state_write(c->dirfd, &c->st, err) < 0)
         return -1;
     return etc_files_write(c->dirfd, c->hostname, spec->net, err);
@@ -128,6 +128,20 @@ static int write_cidfile(const char *cidfile, const char *id, struct berr *err)
     return 0;
 }
 
+static void init_args_for(const struct container *c, const struct container_spec *spec,
+                          struct init_args *a)
+{
+    *a = (struct init_args){.spec = spec, .hostname = c->hostname, .stdio = {-1, -1, -1}};
+    a->mounts = (struct mounts_spec){
+        .layers = &spec->layers,
+        .scaffold_path = c->scaffold_path,
+        .readonly_root = spec->readonly_root,
+        .binds = spec->binds,
+        .nbinds = spec->nbinds,
+        .etc_path = c->dir_path,
+    };
+}
+
 /* BERTH_TEST_STALL=<point> stops berth there (SIGSTOP), so crash tests can kill it at a known
  * step. */
 static void test_stall(const char *point)
@@ -138,10 +152,13 @@ static void test_stall(const char *point)
 }
 
 int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
-                     struct container *c, struct berr *err)
+                     struct container *c, struct init_args *a, struct berr *err)
 {
     *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
-    if (check_cidfile_absent(spec->cidfile, err) < 0)
+    struct cap_set caps;
+    if (runtime_spec_validate(spec, err) < 0 ||
+        caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
+        check_cidfile_absent(spec->cidfile, err) < 0)
         return -1;
     c->runrootfd = runtime_open_root(paths->runroot, err);
     if (c->runrootfd < 0 || random_id(c->st.id, err) < 0)
@@ -159,6 +176,8 @@ int container_create(const struct runtime_paths *paths, const struct container_s
         container_destroy(c);
         return -1;
     }
+    init_args_for(c, spec, a);
+    a->caps = caps;
     test_stall("create");
     return 0;
 }
@@ -204,20 +223,6 @@ static int release_child(int sync_fd, struct berr *err)
     return -1;
 }
 
-void container_init_args(const struct container *c, const struct container_spec *spec,
-                         struct init_args *a)
-{
-    *a = (struct init_args){.spec = spec, .hostname = c->hostname, .stdio = {-1, -1, -1}};
-    a->mounts = (struct mounts_spec){
-        .layers = &spec->layers,
-        .scaffold_path = c->scaffold_path,
-        .readonly_root = spec->readonly_root,
-        .binds = spec->binds,
-        .nbinds = spec->nbinds,
-        .etc_path = c->dir_path,
-    };
-}
-
 int container_start(struct container *c, const struct init_args *a, struct berr *err)
 {
     int sv[2];
@@ -250,18 +255,12 @@ static int wait_pid1(struct container *c, struct berr *err)
 int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
                 struct berr *err)
 {
-    struct cap_set caps;
-    if (runtime_spec_validate(spec, err) < 0 ||
-        caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0)
-        return -1;
     struct init_args a;
     struct container c;
-    if (container_create(paths, spec, &c, err) < 0) {
+    if (container_create(paths, spec, &c, &a, err) < 0) {
         container_close(&c);
         return -1;
     }
-    container_init_args(&c, spec, &a);
-    a.caps = caps;
     int rc = container_start(&c, &a, err);
     if (rc == 0)
         rc = wait_pid1(&c, err);

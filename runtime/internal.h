@@ -60,7 +60,7 @@ void spec_command(const struct container_spec *spec, struct strv *argv);
 
 /* config.json: what docker inspect shows of the container's creation, written once. */
 int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
-                 const char *hostname, struct berr *err);
+                 const char *hostname, const char *dir_path, struct berr *err);
 /* The environment every process of the container starts from, as docker's Config.Env:
  * PATH (the image's or docker's default) first, then the image's and the user's variables. */
 void spec_base_env(const struct container_spec *spec, struct strv *env);
@@ -82,6 +82,14 @@ int log_writer_append(struct log_writer *w, enum log_stream stream, const char *
 void log_writer_close(struct log_writer *w); /* flushes partial lines, frees */
 
 /* ---- the store seen from any process (store.c) ---- */
+int state_root_open(const struct runtime_paths *paths, struct berr *err); /* never creates it */
+/* The state root, a container's directory and its lock, for any process that looks at it. */
+struct container_handle {
+    int root, dir, lock;
+};
+int container_handle_open(const struct runtime_paths *paths, const char *id,
+                          struct container_handle *h, struct berr *err);
+void container_handle_close(struct container_handle *h);
 int container_dir_open(int runrootfd, const char *id, struct berr *err);
 int lock_open(int dirfd, struct berr *err);
 /* A pidfd of pid 1, taken while the record says it runs and checked against the record again:
@@ -123,12 +131,11 @@ struct container {
     char hostname[256];
 };
 int runtime_open_root(const char *runroot, struct berr *err);
-/* Reserve the name, write the state directory (locked), make missing bind sources. On failure
- * nothing is left; c must still be closed. */
+/* Validate, reserve the name, write the state directory (locked), make missing bind sources,
+ * write the cidfile; *a is then ready for container_start. On failure nothing is left; c must
+ * still be closed. */
 int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
-                     struct container *c, struct berr *err);
-void container_init_args(const struct container *c, const struct container_spec *spec,
-                         struct init_args *a);
+                     struct container *c, struct init_args *a, struct berr *err);
 /* Clone, release, learn the start's outcome; on success st.pid is set and "running" recorded. */
 int container_start(struct container *c, const struct init_args *a, struct berr *err);
 /* Record the exit of pid (before reaping it), then reap. */

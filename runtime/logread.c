@@ -337,9 +337,11 @@ int runtime_logs(const struct runtime_paths *paths, const char *id, const struct
 {
     if (!is_id(id))
         return berr_set(err, BERR_NOT_FOUND, "No such container: %s", id);
-    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    _cleanup_close_ int root = state_root_open(paths, err);
     if (root < 0)
-        return -1;
+        return err->kind == BERR_NOT_FOUND
+                   ? berr_set(err, BERR_NOT_FOUND, "No such container: %s", id)
+                   : -1;
     _cleanup_close_ int dirfd = container_dir_open(root, id, err);
     if (dirfd < 0)
         return -1;

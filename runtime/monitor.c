@@ -187,18 +187,12 @@ static int start_monitor(struct container *c, const struct container_spec *spec,
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
                          char id_out[65], struct berr *err)
 {
-    struct cap_set caps;
-    if (runtime_spec_validate(spec, err) < 0 ||
-        caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0)
-        return -1;
     struct init_args a;
     struct container c;
-    if (container_create(paths, spec, &c, err) < 0) {
+    if (container_create(paths, spec, &c, &a, err) < 0) {
         container_close(&c);
         return -1;
     }
-    container_init_args(&c, spec, &a);
-    a.caps = caps;
     /* a failed start leaves the container "created" with its error, as docker does */
     int rc = start_monitor(&c, spec, &a, err);
     memcpy(id_out, c.st.id, 65);

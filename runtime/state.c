@@ -182,7 +182,7 @@ static void write_mounts(yajl_gen g, const struct container_spec *s)
 }
 
 int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
-                 const char *hostname, struct berr *err)
+                 const char *hostname, const char *dir_path, struct berr *err)
 {
     yajl_gen g = json_gen_new(false);
     yajl_gen_map_open(g);
@@ -201,6 +201,14 @@ int config_write(int dirfd, const struct container_spec *spec, const struct cont
     json_key_str(g, "Image", image_id);
     _cleanup_free_ char *name = xasprintf("/%s", st->name);
     json_key_str(g, "Name", name);
+    static const char *const files[][2] = {{"ResolvConfPath", "resolv.conf"},
+                                           {"HostnamePath", "hostname"},
+                                           {"HostsPath", "hosts"},
+                                           {"LogPath", LOG_FILE}};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        _cleanup_free_ char *path = xasprintf("%s/%s", dir_path, files[i][1]);
+        json_key_str(g, files[i][0], path);
+    }
     write_host_config(g, spec);
     write_mounts(g, spec);
     write_config_section(g, spec, hostname);

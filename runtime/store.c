@@ -16,6 +16,45 @@ static bool is_id(const char *s)
     return n == 64 && s[n] == '\0';
 }
 
+/* Readers never create the state root: a missing root holds no containers. */
+int state_root_open(const struct runtime_paths *paths, struct berr *err)
+{
+    int fd = open(paths->runroot, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return berr_set(err, BERR_NOT_FOUND, "no containers: %s does not exist", paths->runroot);
+    return fd < 0 ? berr_errno(err, "open state root %s", paths->runroot) : fd;
+}
+
+int container_handle_open(const struct runtime_paths *paths, const char *id,
+                          struct container_handle *h, struct berr *err)
+{
+    *h = (struct container_handle){.root = -1, .dir = -1, .lock = -1};
+    h->root = state_root_open(paths, err);
+    if (h->root < 0) {
+        if (err->kind == BERR_NOT_FOUND)
+            berr_set(err, BERR_NOT_FOUND, "No such container: %s", id);
+        return -1;
+    }
+    h->dir = container_dir_open(h->root, id, err);
+    if (h->dir >= 0)
+        h->lock = lock_open(h->dir, err);
+    if (h->lock < 0) {
+        container_handle_close(h);
+        return -1;
+    }
+    return 0;
+}
+
+void container_handle_close(struct container_handle *h)
+{
+    int *fds[] = {&h->lock, &h->dir, &h->root};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
+    }
+}
+
 int container_dir_open(int runrootfd, const char *id, struct berr *err)
 {
     _cleanup_free_ char *rel = xasprintf("containers/%s", id);
@@ -61,9 +100,9 @@ static bool container_exists(int runrootfd, const char *id)
 
 int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct berr *err)
 {
-    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    _cleanup_close_ int root = state_root_open(paths, err);
     if (root < 0)
-        return -1;
+        return err->kind == BERR_NOT_FOUND ? 0 : -1;
     _cleanup_closedir_ DIR *d = dir_from_fd(
         openat(root, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC), "containers", err);
     if (!d)
@@ -120,9 +159,11 @@ static int find_by_prefix(const struct runtime_paths *paths, const char *ref, ch
 int runtime_find(const struct runtime_paths *paths, const char *ref, char id_out[65],
                  struct berr *err)
 {
-    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
+    _cleanup_close_ int root = state_root_open(paths, err);
     if (root < 0)
-        return -1;
+        return err->kind == BERR_NOT_FOUND
+                   ? berr_set(err, BERR_NOT_FOUND, "No such container: %s", ref)
+                   : -1;
     if (is_id(ref) && container_exists(root, ref)) {
         memcpy(id_out, ref, 65);
         return 0;
@@ -155,15 +196,12 @@ int runtime_inspect(const struct runtime_paths *paths, const char *id, struct co
                     struct berr *err)
 {
     *out = (struct container_info){0};
-    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
-    if (root < 0)
+    _cleanup_(container_handle_close) struct container_handle h;
+    if (container_handle_open(paths, id, &h, err) < 0)
         return -1;
-    _cleanup_close_ int dir = container_dir_open(root, id, err);
-    if (dir < 0)
-        return -1;
-    _cleanup_close_ int lock = lock_open(dir, err);
+    int dir = h.dir, lock = h.lock;
     _cleanup_free_ char *text = NULL;
-    if (lock < 0 || read_file_at(dir, "config.json", 4 << 20, &text, NULL, err) < 0)
+    if (read_file_at(dir, "config.json", 4 << 20, &text, NULL, err) < 0)
         return berr_wrap(err, "container %.12s", id);
     struct container_state st = {0};
     char *error = NULL;
@@ -213,19 +251,13 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
                         id);
     if (running && runtime_kill(paths, id, SIGKILL, err) < 0 && err->kind != BERR_NOT_RUNNING)
         return -1;
-    _cleanup_close_ int root = runtime_open_root(paths->runroot, err);
-    if (root < 0)
-        return -1;
-    _cleanup_close_ int dir = container_dir_open(root, id, err);
-    if (dir < 0)
-        return -1;
+    _cleanup_(container_handle_close) struct container_handle h;
     /* the monitor records the exit and cleans up before it lets go of the lock */
-    _cleanup_close_ int lock = lock_open(dir, err);
-    if (lock < 0 || lock_wait(lock, LOCK_EX, err) < 0)
+    if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_EX, err) < 0)
         return -1;
     _cleanup_free_ char *rel = xasprintf("containers/%s", id);
-    if (remove_tree_at(root, rel, err) < 0)
+    if (remove_tree_at(h.root, rel, err) < 0)
         return berr_wrap(err, "remove container %.12s", id);
-    name_release(root, name, id);
+    name_release(h.root, name, id);
     return 0;
 }
