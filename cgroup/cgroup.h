@@ -1,6 +1,7 @@
-/* cgroup — the container's cgroups: find the hierarchies, (later) create <parent>/<id>, write
- * limits, attach a pid, read stats, remove. Knows nothing of namespaces, mounts or images. v1,
- * v2 and hybrid hosts behind one interface. */
+/* cgroup — the container's cgroups: find the hierarchies, create <parent>/<id>, write limits,
+ * attach a pid, read stats, remove. Knows nothing of namespaces, mounts or images. v1, v2 and
+ * hybrid hosts behind one interface: on a hybrid host (v1 controllers plus a cgroup2 mount,
+ * usually empty) the v1 controllers are used; a cgroup2 mount with controllers is a v2 host. */
 #ifndef BERTH_CGROUP_H
 #define BERTH_CGROUP_H
 
@@ -10,6 +11,7 @@ enum cgroup_layout { CGROUP_NONE, CGROUP_V1, CGROUP_V2, CGROUP_HYBRID };
 
 struct cgroup_mount {
     char *path;        /* mount point */
+    char *root;        /* the mount's root within the hierarchy (mountinfo field 4), "/" usually */
     char *controllers; /* "cpu", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
     bool v2;
 };
@@ -27,5 +29,58 @@ int cgroup_parse_mountinfo(const char *text, struct cgroup_hosts *out);
 int cgroup_detect(struct cgroup_hosts *out, struct berr *err);
 void cgroup_hosts_free(struct cgroup_hosts *h);
 const char *cgroup_layout_name(enum cgroup_layout l);
+
+/* ---- limits: docker's flags, parsed and checked as docker does (docker-semantics.md §3.10) */
+
+struct cgroup_limits {
+    long long nano_cpus;  /* --cpus × 1e9; 0 = none */
+    long long cpu_period; /* --cpu-period (µs); 0 = unset */
+    long long cpu_quota;  /* --cpu-quota (µs); 0 = unset, -1 = unlimited */
+    long long cpu_shares; /* --cpu-shares; 0 = unset */
+    char *cpuset_cpus;    /* --cpuset-cpus, NULL = unset */
+    char *cpuset_mems;    /* --cpuset-mems */
+    long long memory;     /* --memory (bytes); 0 = unset */
+    long long
+        memory_swap; /* --memory-swap (bytes); 0 = unset (docker: 2 × memory), -1 = unlimited */
+    long long pids_limit; /* --pids-limit; 0 = unset, -1 = unlimited */
+};
+
+void cgroup_limits_free(struct cgroup_limits *l);
+/* Each flag's value with docker's parsing and messages (BERR_USAGE): "--cpus=abc" →
+ * `invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number`, too many
+ * decimals → `value is too precise`; sizes like "512m", "1g" (docker's RAMInBytes). */
+int cgroup_parse_cpus(const char *s, long long *nano, struct berr *err);
+int cgroup_parse_bytes(const char *flag, const char *s, long long *bytes, struct berr *err);
+/* The checks dockerd makes on the whole set (conflicts, ranges against this host: CPU count,
+ * memory minimum 6 MiB, swap ≥ memory, cpuset within the parent's), BERR_USAGE with docker's
+ * text, e.g. "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available". */
+int cgroup_limits_check(const struct cgroup_limits *l, struct berr *err);
+
+/* ---- the container's cgroup set ---------------------------------------------------------- */
+
+struct cgroup_set; /* opaque: the <parent>/<id> directory in every hierarchy used */
+
+/* Make <parent>/<id> in every mounted v1 hierarchy (or in the v2 tree, enabling the needed
+ * controllers in the parents' cgroup.subtree_control), creating missing parents (v1 cpuset:
+ * new dirs get cpus/mems from their parent first), and write the limits. parent must be
+ * absolute and without ".." (checked: BERR_USAGE). On failure nothing is left behind. */
+int cgroup_create(const char *parent, const char *id, const struct cgroup_limits *limits,
+                  struct cgroup_set **out, struct berr *err);
+/* Put pid in every cgroup of the set (before the pid runs any code of its own). */
+int cgroup_attach(const struct cgroup_set *set, pid_t pid, struct berr *err);
+/* Remove <parent>/<id> everywhere (retrying while the kernel still reports it busy); the
+ * parents stay. Frees set. */
+int cgroup_destroy(struct cgroup_set *set, struct berr *err);
+/* Find the set of an existing container again (for the monitor, stats, rm -f cleanup). */
+int cgroup_open(const char *parent, const char *id, struct cgroup_set **out, struct berr *err);
+void cgroup_set_free(struct cgroup_set *set);
+
+struct cgroup_stats {
+    unsigned long long cpu_usage_ns; /* cumulative CPU time */
+    unsigned long long memory_usage; /* bytes, without page cache where the kernel says so */
+    unsigned long long memory_limit; /* bytes; 0 = none */
+    unsigned long long pids;
+};
+int cgroup_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err);
 
 #endif

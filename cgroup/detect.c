@@ -22,6 +22,7 @@ void cgroup_hosts_free(struct cgroup_hosts *h)
 {
     for (size_t i = 0; i < h->n; i++) {
         free(h->mounts[i].path);
+        free(h->mounts[i].root);
         free(h->mounts[i].controllers);
     }
     free(h->mounts);
@@ -74,10 +75,15 @@ static char *v1_controllers(const char *super_opts)
     return out;
 }
 
-static void add_mount(struct cgroup_hosts *h, char *path, char *controllers, bool v2)
+static void add_mount(struct cgroup_hosts *h, char *const fields[5], char *controllers, bool v2)
 {
     h->mounts = xrealloc(h->mounts, (h->n + 1) * sizeof(*h->mounts));
-    h->mounts[h->n++] = (struct cgroup_mount){path, controllers, v2};
+    h->mounts[h->n++] = (struct cgroup_mount){
+        .path = unescape(fields[4], strlen(fields[4])),
+        .root = unescape(fields[3], strlen(fields[3])),
+        .controllers = controllers,
+        .v2 = v2,
+    };
 }
 
 /* One mountinfo line: "id parent maj:min root mountpoint opts [optional...] - fstype src super" */
@@ -98,10 +104,9 @@ static void parse_line(char *line, struct cgroup_hosts *h)
     if (n < 5 || !fstype)
         return;
     if (!strcmp(fstype, "cgroup2"))
-        add_mount(h, unescape(fields[4], strlen(fields[4])), xstrdup(""), true);
+        add_mount(h, fields, xstrdup(""), true);
     else if (!strcmp(fstype, "cgroup"))
-        add_mount(h, unescape(fields[4], strlen(fields[4])), v1_controllers(super ? super : ""),
-                  false);
+        add_mount(h, fields, v1_controllers(super ? super : ""), false);
 }
 
 int cgroup_parse_mountinfo(const char *text, struct cgroup_hosts *out)
