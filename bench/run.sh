@@ -8,6 +8,7 @@
 #        BENCH_JSON=F   also copy hyperfine's JSON export to F
 set -euo pipefail
 
+# shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bench_args "$@"
