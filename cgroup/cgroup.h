@@ -71,7 +71,8 @@ int cgroup_attach(const struct cgroup_set *set, pid_t pid, struct berr *err);
 /* Remove <parent>/<id> everywhere (retrying while the kernel still reports it busy); the
  * parents stay. Frees set. */
 int cgroup_destroy(struct cgroup_set *set, struct berr *err);
-/* Find the set of an existing container again (for the monitor, stats, rm -f cleanup). */
+/* Find the set of an existing container again (for the monitor, stats, rm -f cleanup);
+ * BERR_NOT_FOUND when no hierarchy has its directory. */
 int cgroup_open(const char *parent, const char *id, struct cgroup_set **out, struct berr *err);
 void cgroup_set_free(struct cgroup_set *set);
 

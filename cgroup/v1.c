@@ -1,0 +1,170 @@
+/* cgroup v1: one directory per hierarchy, limits written in the controller files the way
+ * runc's fs driver writes them, docker's default device policy, and the v1 statistics. */
+#include "internal.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* A new cpuset directory starts with empty cpus and mems, and a task cannot join it (ENOSPC):
+ * fill each empty one on the way down from its parent, as runc's cpusetEnsureParent does. */
+static int cpuset_fill(struct cg_chain *c, const struct cg_path *p, size_t i, const char *file,
+                       struct berr *err)
+{
+    _cleanup_free_ char *here = cg_chain_path_at(c, p, i);
+    _cleanup_free_ char *above = cg_chain_path_at(c, p, i - 1);
+    _cleanup_free_ char *mine = NULL;
+    _cleanup_free_ char *theirs = NULL;
+    if (cg_read(c->fd[i], here, file, &mine, err) < 0)
+        return -1;
+    if (*mine)
+        return 0;
+    if (cg_read(c->fd[i - 1], above, file, &theirs, err) < 0)
+        return -1;
+    return cg_write(c->fd[i], here, file, theirs, err);
+}
+
+int v1_prepare(struct cg_chain *c, const struct cg_path *p, struct berr *err)
+{
+    if (!cg_has_controller(c->mount->controllers, "cpuset"))
+        return 0;
+    for (size_t i = 1; i <= c->n; i++) {
+        if (cpuset_fill(c, p, i, "cpuset.cpus", err) < 0 ||
+            cpuset_fill(c, p, i, "cpuset.mems", err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* period first, then quota; when the kernel refuses the period (the old quota over the new
+ * period exceeds the parent's), the period again after the quota, as crun does. */
+static int apply_cfs(int fd, const char *where, long long period, long long quota, struct berr *err)
+{
+    bool retry_period = false;
+    if (period > 0 && cg_write_ll(fd, where, "cpu.cfs_period_us", period, err) < 0) {
+        if (errno != EINVAL)
+            return -1;
+        retry_period = true;
+    }
+    if (quota != 0 && cg_write_ll(fd, where, "cpu.cfs_quota_us", quota, err) < 0)
+        return -1;
+    if (retry_period && cg_write_ll(fd, where, "cpu.cfs_period_us", period, err) < 0)
+        return -1;
+    return 0;
+}
+
+static int apply_cpu(int fd, const char *where, const struct cgroup_limits *l, struct berr *err)
+{
+    if (l->cpu_shares != 0 &&
+        cg_write_ll(fd, where, "cpu.shares", limits_cpu_shares(l->cpu_shares), err) < 0)
+        return -1;
+    if (l->nano_cpus > 0)
+        return apply_cfs(fd, where, LIMITS_CPUS_PERIOD, limits_cpus_quota(l->nano_cpus), err);
+    return apply_cfs(fd, where, l->cpu_period, l->cpu_quota < 0 ? -1 : l->cpu_quota, err);
+}
+
+static int apply_memory(int fd, const char *where, const struct cgroup_limits *l, struct berr *err)
+{
+    if (l->memory <= 0)
+        return 0;
+    if (cg_write_ll(fd, where, "memory.limit_in_bytes", l->memory, err) < 0)
+        return -1;
+    long long swap = limits_memory_swap(l);
+    if (swap == 0)
+        return 0;
+    if (cg_write_ll(fd, where, "memory.memsw.limit_in_bytes", swap < 0 ? -1 : swap, err) < 0) {
+        if (errno != ENOENT)
+            return -1;
+        /* docker: "Your kernel does not support swap limit capabilities ... Memory limited
+         * without swap." */
+        debugf("cgroup: no swap accounting in %s: memory limited without swap", where);
+    }
+    return 0;
+}
+
+/* docker's default device rules (runc's AllowedDevices and the fuse deny), in order. */
+static const char *const device_rules[][2] = {
+    {"devices.deny", "a"},
+    {"devices.allow", "c 1:5 rwm"},    /* /dev/zero */
+    {"devices.allow", "c 1:3 rwm"},    /* /dev/null */
+    {"devices.allow", "c 1:9 rwm"},    /* /dev/urandom */
+    {"devices.allow", "c 1:8 rwm"},    /* /dev/random */
+    {"devices.allow", "c 5:0 rwm"},    /* /dev/tty */
+    {"devices.allow", "c 5:1 rwm"},    /* /dev/console */
+    {"devices.allow", "c *:* m"},      /* mknod of any char device */
+    {"devices.allow", "b *:* m"},      /* and block device */
+    {"devices.allow", "c 136:* rwm"},  /* /dev/pts/N */
+    {"devices.allow", "c 5:2 rwm"},    /* /dev/ptmx */
+    {"devices.allow", "c 10:200 rwm"}, /* /dev/net/tun */
+    {"devices.deny", "c 10:229 rwm"},  /* /dev/fuse */
+};
+
+static int apply_devices(int fd, const char *where, struct berr *err)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(device_rules); i++) {
+        if (cg_write(fd, where, device_rules[i][0], device_rules[i][1], err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int v1_apply(int fd, const char *where, const char *controllers, const struct cgroup_limits *l,
+             struct berr *err)
+{
+    if (cg_has_controller(controllers, "cpuset")) {
+        if (l->cpuset_cpus && *l->cpuset_cpus &&
+            cg_write(fd, where, "cpuset.cpus", l->cpuset_cpus, err) < 0)
+            return -1;
+        if (l->cpuset_mems && *l->cpuset_mems &&
+            cg_write(fd, where, "cpuset.mems", l->cpuset_mems, err) < 0)
+            return -1;
+    }
+    if (cg_has_controller(controllers, "devices") && apply_devices(fd, where, err) < 0)
+        return -1;
+    if (cg_has_controller(controllers, "memory") && apply_memory(fd, where, l, err) < 0)
+        return -1;
+    if (cg_has_controller(controllers, "cpu") && apply_cpu(fd, where, l, err) < 0)
+        return -1;
+    if (cg_has_controller(controllers, "pids") && l->pids_limit != 0) {
+        if (l->pids_limit < 0 ? cg_write(fd, where, "pids.max", "max", err) < 0
+                              : cg_write_ll(fd, where, "pids.max", l->pids_limit, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const struct cgroup_dir *dir_with(const struct cgroup_set *set, const char *controller)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        if (cg_has_controller(set->dirs[i].controllers, controller))
+            return &set->dirs[i];
+    }
+    return NULL;
+}
+
+/* The kernel's "no limit" is the largest page-aligned value of a long (9223372036854771712);
+ * anything that large is no limit. */
+#define V1_UNLIMITED (1ULL << 62)
+
+int v1_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err)
+{
+    *out = (struct cgroup_stats){0};
+    const struct cgroup_dir *d = dir_with(set, "cpuacct");
+    if (d && cg_read_ull(d->fd, d->path, "cpuacct.usage", &out->cpu_usage_ns, err) < 0)
+        return -1;
+    d = dir_with(set, "memory");
+    if (d) {
+        unsigned long long usage, inactive, limit;
+        if (cg_read_ull(d->fd, d->path, "memory.usage_in_bytes", &usage, err) < 0 ||
+            cg_read_keyed(d->fd, d->path, "memory.stat", "total_inactive_file", &inactive, err) <
+                0 ||
+            cg_read_ull(d->fd, d->path, "memory.limit_in_bytes", &limit, err) < 0)
+            return -1;
+        /* docker's stats: usage without the inactive page cache */
+        out->memory_usage = inactive < usage ? usage - inactive : usage;
+        out->memory_limit = limit >= V1_UNLIMITED ? 0 : limit;
+    }
+    d = dir_with(set, "pids");
+    if (d && cg_read_ull(d->fd, d->path, "pids.current", &out->pids, err) < 0)
+        return -1;
+    return 0;
+}
