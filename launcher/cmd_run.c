@@ -4,10 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 
 struct run_flags {
     char *name, *user, *workdir, *hostname, *net, *entrypoint, *cidfile;
+    /* cgroup flags, parsed by cgroup/ with docker's rules */
+    char *cgroup_parent, *cpus, *cpu_period, *cpu_quota, *cpu_shares, *cpuset_cpus, *cpuset_mems,
+        *memory, *memory_swap, *pids_limit;
     bool rm, readonly, interactive, help, entrypoint_seen, detach;
     struct strv volumes, env, env_files, group_add, cap_add, cap_drop, security_opts;
 };
@@ -30,6 +34,23 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
         {"cap-add", 0, OPT_LIST, &f->cap_add, "Add Linux capabilities", NULL},
         {"cap-drop", 0, OPT_LIST, &f->cap_drop, "Drop Linux capabilities", NULL},
         {"cidfile", 0, OPT_STRING, &f->cidfile, "Write the container ID to the file", NULL},
+        {"cgroup-parent", 0, OPT_STRING, &f->cgroup_parent,
+         "Optional parent cgroup for the container (default /berth)", NULL},
+        {"cpus", 0, OPT_STRING, &f->cpus, "Number of CPUs", NULL},
+        {"cpu-period", 0, OPT_STRING, &f->cpu_period,
+         "Limit CPU CFS (Completely Fair Scheduler) period", NULL},
+        {"cpu-quota", 0, OPT_STRING, &f->cpu_quota,
+         "Limit CPU CFS (Completely Fair Scheduler) quota", NULL},
+        {"cpu-shares", 'c', OPT_STRING, &f->cpu_shares, "CPU shares (relative weight)", NULL},
+        {"cpuset-cpus", 0, OPT_STRING, &f->cpuset_cpus,
+         "CPUs in which to allow execution (0-3, 0,1)", NULL},
+        {"cpuset-mems", 0, OPT_STRING, &f->cpuset_mems,
+         "MEMs in which to allow execution (0-3, 0,1)", NULL},
+        {"memory", 'm', OPT_STRING, &f->memory, "Memory limit", NULL},
+        {"memory-swap", 0, OPT_STRING, &f->memory_swap,
+         "Swap limit equal to memory plus swap: '-1' to enable unlimited swap", NULL},
+        {"pids-limit", 0, OPT_STRING, &f->pids_limit,
+         "Tune container pids limit (set -1 for unlimited)", NULL},
         {"detach", 'd', OPT_BOOL, &f->detach, "Run container in background and print container ID",
          NULL},
         {"entrypoint", 0, OPT_STRING, &f->entrypoint,
@@ -52,16 +73,6 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
         {"volume", 'v', OPT_LIST, &f->volumes, "Bind mount a volume", NULL},
         {"workdir", 'w', OPT_STRING, &f->workdir, "Working directory inside the container", NULL},
         /* docker flags that later work brings; refused until then, never ignored */
-        UNSUPPORTED("cpus", 0),
-        UNSUPPORTED("cpuset-cpus", 0),
-        UNSUPPORTED("cpuset-mems", 0),
-        UNSUPPORTED("cgroup-parent", 0),
-        UNSUPPORTED("memory", 'm'),
-        UNSUPPORTED("memory-swap", 0),
-        UNSUPPORTED("cpu-shares", 'c'),
-        UNSUPPORTED("cpu-period", 0),
-        UNSUPPORTED("cpu-quota", 0),
-        UNSUPPORTED("pids-limit", 0),
         UNSUPPORTED("publish", 'p'),
         UNSUPPORTED_BOOL("privileged", 0),
         UNSUPPORTED("device", 0),
@@ -98,6 +109,11 @@ static void run_flags_free(struct run_flags *f)
 {
     free(f->name), free(f->user), free(f->workdir), free(f->hostname), free(f->net);
     free(f->entrypoint), free(f->cidfile);
+    char **cg[] = {&f->cgroup_parent, &f->cpus,        &f->cpu_period,  &f->cpu_quota,
+                   &f->cpu_shares,    &f->cpuset_cpus, &f->cpuset_mems, &f->memory,
+                   &f->memory_swap,   &f->pids_limit};
+    for (size_t i = 0; i < ARRAY_SIZE(cg); i++)
+        free(*cg[i]);
     struct strv *lists[] = {&f->volumes, &f->env,      &f->env_files,    &f->group_add,
                             &f->cap_add, &f->cap_drop, &f->security_opts};
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
@@ -151,6 +167,57 @@ static int parse_network(const char *net, enum net_mode *out, struct berr *err)
                     "network %s not found: berth has only the host and none networks", net);
 }
 
+/* An integer flag as pflag parses it: the whole word, in range. */
+static int int_flag(const char *flag, const char *s, long long min, long long *out,
+                    struct berr *err)
+{
+    if (!s)
+        return 0;
+    if (parse_long(s, min, LLONG_MAX, out) < 0)
+        return berr_set(err, BERR_USAGE, "invalid argument \"%s\" for \"%s\" flag: invalid syntax",
+                        s, flag);
+    return 0;
+}
+
+/* --memory-swap also takes -1 (unlimited) */
+static int swap_flag(const char *s, long long *out, struct berr *err)
+{
+    if (s && !strcmp(s, "-1")) {
+        *out = -1;
+        return 0;
+    }
+    return s ? cgroup_parse_bytes("--memory-swap", s, out, err) : 0;
+}
+
+/* docker joins a relative parent to its own cgroup; berth has none, so it starts at the root */
+static char *cgroup_parent_flag(const char *p)
+{
+    if (!p || !*p)
+        return NULL;
+    char *abs = p[0] == '/' ? xstrdup(p) : xasprintf("/%s", p);
+    size_t n = strlen(abs);
+    while (n > 1 && abs[n - 1] == '/')
+        abs[--n] = '\0';
+    return abs;
+}
+
+static int build_limits(const struct run_flags *f, struct container_spec *s, struct berr *err)
+{
+    struct cgroup_limits *l = &s->limits;
+    s->cgroup_parent = cgroup_parent_flag(f->cgroup_parent);
+    l->cpuset_cpus = f->cpuset_cpus ? xstrdup(f->cpuset_cpus) : NULL;
+    l->cpuset_mems = f->cpuset_mems ? xstrdup(f->cpuset_mems) : NULL;
+    if ((f->cpus && cgroup_parse_cpus(f->cpus, &l->nano_cpus, err) < 0) ||
+        int_flag("--cpu-period", f->cpu_period, 0, &l->cpu_period, err) < 0 ||
+        int_flag("--cpu-quota", f->cpu_quota, -1, &l->cpu_quota, err) < 0 ||
+        int_flag("--cpu-shares", f->cpu_shares, 0, &l->cpu_shares, err) < 0 ||
+        int_flag("--pids-limit", f->pids_limit, -1, &l->pids_limit, err) < 0 ||
+        (f->memory && cgroup_parse_bytes("-m, --memory", f->memory, &l->memory, err) < 0) ||
+        swap_flag(f->memory_swap, &l->memory_swap, err) < 0)
+        return -1;
+    return 0;
+}
+
 static int build_spec(struct run_flags *f, const struct strv *args, struct container_spec *s,
                       struct berr *err)
 {
@@ -184,6 +251,8 @@ static int build_spec(struct run_flags *f, const struct strv *args, struct conta
         apply_security_opts(&f->security_opts, s, err) < 0 ||
         normalize_caps(&f->cap_add, &s->cap_add, err) < 0 ||
         normalize_caps(&f->cap_drop, &s->cap_drop, err) < 0)
+        return -1;
+    if (build_limits(f, s, err) < 0)
         return -1;
     s->binds = xcalloc(f->volumes.n, sizeof(*s->binds));
     for (size_t i = 0; i < f->volumes.n; i++) {

@@ -93,6 +93,7 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     if (mounts_make_scaffold(scaffold, err) < 0)
         return -1;
     c->st.name = c->name;
+    c->cgroup_parent = spec->cgroup_parent ? spec->cgroup_parent : RUNTIME_CGROUP_PARENT;
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
     pick_hostname(c, spec);
@@ -223,19 +224,49 @@ static int release_child(int sync_fd, struct berr *err)
     return -1;
 }
 
-int container_start(struct container *c, const struct init_args *a, struct berr *err)
+static void drop_cgroups(struct container *c)
+{
+    struct berr cerr = {0};
+    if (c->cgroups && cgroup_destroy(c->cgroups, &cerr) < 0)
+        debugf("container %.12s: %s", c->st.id, cerr.msg);
+    c->cgroups = NULL;
+}
+
+/* The child waits on the sync socket until it is in every cgroup: nothing of the container's
+ * own runs outside its limits. */
+static int start_in_cgroups(struct container *c, const struct init_args *a, int *sync_fd,
+                            pid_t *pid, struct berr *err)
 {
     int sv[2];
+    if (cgroup_create(c->cgroup_parent, c->st.id, &a->spec->limits, &c->cgroups, err) < 0)
+        return berr_wrap(err, "container %.12s: cgroups", c->st.id);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return berr_errno(err, "socketpair");
-    pid_t pid = clone_container(a, sv[1]);
+    *pid = clone_container(a, sv[1]);
     int saved = errno;
     close(sv[1]);
-    _cleanup_close_ int sync_fd = sv[0];
-    if (pid < 0)
+    *sync_fd = sv[0];
+    if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
+    if (cgroup_attach(c->cgroups, *pid, err) < 0) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+        return berr_wrap(err, "container %.12s", c->st.id);
+    }
+    return 0;
+}
+
+int container_start(struct container *c, const struct init_args *a, struct berr *err)
+{
+    _cleanup_close_ int sync_fd = -1;
+    pid_t pid = -1;
+    if (start_in_cgroups(c, a, &sync_fd, &pid, err) < 0) {
+        drop_cgroups(c);
+        return -1;
+    }
     if (release_child(sync_fd, err) < 0) {
         waitpid(pid, NULL, 0);
+        drop_cgroups(c);
         return -1;
     }
     c->st.pid = pid;

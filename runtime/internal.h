@@ -129,6 +129,8 @@ struct container {
     char *dir_path;
     char *scaffold_path;
     char hostname[256];
+    const char *cgroup_parent;
+    struct cgroup_set *cgroups; /* from the start until the exit is recorded */
 };
 int runtime_open_root(const char *runroot, struct berr *err);
 /* Validate, reserve the name, write the state directory (locked), make missing bind sources,

@@ -83,6 +83,7 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                     c->name,
                     started,
                     remove ? "1" : "0",
+                    (char *)c->cgroup_parent,
                     NULL};
     const char *debug = getenv("BERTH_DEBUG");
     char debug_env[32];

@@ -48,6 +48,11 @@ int container_reap(struct container *c, pid_t pid, struct berr *err)
     c->st.pid = 0;
     container_record(c, STATUS_EXITED);
     waitpid(pid, NULL, 0);
+    /* an exited container keeps its state until rm, but not its cgroups (docker) */
+    struct berr cerr = {0};
+    if (c->cgroups && cgroup_destroy(c->cgroups, &cerr) < 0)
+        debugf("container %.12s: %s", c->st.id, cerr.msg);
+    c->cgroups = NULL;
     return 0;
 }
 
@@ -106,11 +111,11 @@ static int arg_fd(const char *s)
     return parse_long(s, 0, 1 << 20, &v) == 0 ? (int)v : -1;
 }
 
-/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD PID ID NAME STARTED RM: the fds are
- * inherited from the monitor that exec'd it (pid 1 is its child already). */
+/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD PID ID NAME STARTED RM CGROUP_PARENT: the
+ * fds are inherited from the monitor that exec'd it (pid 1 is its child already). */
 int runtime_monitor_main(int argc, char **argv)
 {
-    if (argc != 11)
+    if (argc != 12)
         return 2;
     struct container c = {
         .runrootfd = arg_fd(argv[1]), .dirfd = arg_fd(argv[2]), .lockfd = arg_fd(argv[3])};
@@ -125,8 +130,13 @@ int runtime_monitor_main(int argc, char **argv)
     c.st.pid = (pid_t)pid;
     c.st.status = STATUS_RUNNING;
     parse_rfc3339(argv[9], &c.st.started);
+    c.cgroup_parent = argv[11];
     const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd};
     close_fds_except(keep, ARRAY_SIZE(keep));
+    /* after the fds are closed: the set keeps directory fds of its own */
+    struct berr err = {0};
+    if (cgroup_open(c.cgroup_parent, c.st.id, &c.cgroups, &err) < 0)
+        debugf("container %.12s: %s", c.st.id, err.msg);
     monitor_after_start(&c, !strcmp(argv[10], "1"), out, err_fd);
     return 0;
 }

@@ -5,6 +5,7 @@
 #ifndef BERTH_RUNTIME_H
 #define BERTH_RUNTIME_H
 
+#include "cgroup/cgroup.h"
 #include "mounts/mounts.h"
 #include "util/util.h"
 
@@ -41,12 +42,16 @@ struct container_spec {
     bool remove_on_exit;
     bool interactive;
     bool no_new_privs;
-    char *cidfile; /* must not exist; gets the id (no newline) before the start */
+    char *cidfile;       /* must not exist; gets the id (no newline) before the start */
+    char *cgroup_parent; /* absolute; NULL → RUNTIME_CGROUP_PARENT */
+    struct cgroup_limits limits;
     struct strv cap_add;
     struct strv cap_drop;
     struct mount_bind *binds;
     size_t nbinds;
 };
+
+#define RUNTIME_CGROUP_PARENT "/berth"
 
 void runtime_spec_free(struct container_spec *spec);
 

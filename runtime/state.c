@@ -158,8 +158,18 @@ static void write_host_config(yajl_gen g, const struct container_spec *s)
     key_strv_or_null(g, "SecurityOpt", &secopt);
     strv_free(&secopt);
     json_key_bool(g, "ReadonlyRootfs", s->readonly_root);
-    json_key_str(g, "CgroupParent", "");
-    json_key_int(g, "NanoCpus", 0);
+    json_key_str(g, "CgroupParent", s->cgroup_parent ? s->cgroup_parent : RUNTIME_CGROUP_PARENT);
+    const struct cgroup_limits *l = &s->limits;
+    json_key_int(g, "NanoCpus", l->nano_cpus);
+    json_key_int(g, "CpuPeriod", l->cpu_period);
+    json_key_int(g, "CpuQuota", l->cpu_quota);
+    json_key_int(g, "CpuShares", l->cpu_shares);
+    json_key_str(g, "CpusetCpus", l->cpuset_cpus ? l->cpuset_cpus : "");
+    json_key_str(g, "CpusetMems", l->cpuset_mems ? l->cpuset_mems : "");
+    json_key_int(g, "Memory", l->memory);
+    /* docker records the swap it applies: twice the memory when only --memory was given */
+    json_key_int(g, "MemorySwap", l->memory_swap ? l->memory_swap : l->memory ? 2 * l->memory : 0);
+    json_key_int(g, "PidsLimit", l->pids_limit);
     json_key_int(g, "ShmSize", 67108864);
     yajl_gen_map_close(g);
 }

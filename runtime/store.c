@@ -243,6 +243,8 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
         return -1;
     bool running = info.running;
     _cleanup_free_ char *name = xstrdup(info.name);
+    const char *parent = json_get_str(json_get(info.config, "HostConfig"), "CgroupParent");
+    _cleanup_free_ char *cgroup_parent = xstrdup(parent ? parent : RUNTIME_CGROUP_PARENT);
     container_info_free(&info);
     if (running && !force)
         return berr_set(err, BERR_CONFLICT,
@@ -255,6 +257,10 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
     /* the monitor records the exit and cleans up before it lets go of the lock */
     if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_EX, err) < 0)
         return -1;
+    /* a monitor killed before its cleanup leaves the cgroups: rm -f takes them too */
+    struct cgroup_set *cg = NULL;
+    if (cgroup_open(cgroup_parent, id, &cg, err) == 0 && cgroup_destroy(cg, err) < 0)
+        return berr_wrap(err, "remove container %.12s", id);
     _cleanup_free_ char *rel = xasprintf("containers/%s", id);
     if (remove_tree_at(h.root, rel, err) < 0)
         return berr_wrap(err, "remove container %.12s", id);

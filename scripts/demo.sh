@@ -8,7 +8,7 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 T=$(mktemp -d /tmp/berth-demo.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap 'rm -rf "$T"; rmdir /sys/fs/cgroup/*/storm-demo-$$ 2>/dev/null || true' EXIT
 WID=8198e1f0-f323-4b9d-8625-e4fd640cd058
 S=$T/var/storm/supervisor
 W=$T/var/storm/workers/$WID
@@ -30,24 +30,32 @@ touch "$PWD/heartbeat" && echo "worker: wrote $PWD/heartbeat"
 touch /tmp/hsperfdata && echo "worker: /tmp is writable (the worker's own tmp)"
 touch /sys/fs/cgroup/cpu/x 2>/dev/null && echo "worker: cgroupfs writable!" || echo "worker: /sys/fs/cgroup is read-only, submounts included"
 echo "worker: done"
+sleep 1
 SCRIPT
 chmod 755 "$W/storm-worker-script.sh"
 
 B=("$BERTH" --root "$T/root" --runroot "$T/run")
+# Storm asks for --cpus=2.6; docker refuses more CPUs than the host has, so fit it
+NCPU=$(nproc)
+CPUS=$(awk -v n="$NCPU" 'BEGIN { print (n < 2.6 ? n : 2.6) }')
+CG=/storm-demo-$$
 ARGS=(run --name="$WID" --user=1000:1000 -d --net=host --read-only
     -v /sys/fs/cgroup:/sys/fs/cgroup:ro -v "$H:$H:ro" -v "$S:$S:ro" -v "$W:$W" -v "$A:$A" -v "$U:$U"
     -v "$T/var/run/nscd:/var/run/nscd" -v "$S/stormdist/wc-1-1591895933/shared_by_topology:$S/stormdist/wc-1-1591895933/shared_by_topology"
     -v "$W/tmp:/tmp" -v "$T/etc/storm:/etc/storm:ro" -v "$T/data/shared:/data/shared"
+    --cpuset-cpus="0-$((NCPU - 1))" --cpuset-mems=0 --cgroup-parent="$CG" --cpus="$CPUS"
     --group-add 1000 --workdir="$W" --cidfile="$W/container.cid" --cap-drop=ALL
     --security-opt no-new-privileges berth/worker:latest bash "$W/storm-worker-script.sh")
-echo "demo: Storm's flag set; --cgroup-parent, --cpus, --cpuset-* and seccomp are left out until"
-echo "demo: their issues land (berth refuses them rather than ignore them)."
+echo "demo: Storm's flag set (--cpus fitted to this host's $NCPU CPUs, a cgroup parent of the"
+echo "demo: demo's own); seccomp is left out until its issue lands (berth refuses it, never ignores it)."
 echo "demo: berth ${ARGS[*]}"
 "${B[@]}" "${ARGS[@]}"
 echo "demo: cidfile: $(cat "$W/container.cid")"
 echo "demo: berth ps --filter=name=$WID --quiet=true   (Storm's liveness check)"
 "${B[@]}" ps --filter=name="$WID" --quiet=true
 echo "demo: berth inspect --format '{{.State.Pid}}' $WID: $("${B[@]}" inspect --format '{{.State.Pid}}' "$WID")"
+ID=$(cat "$W/container.cid")
+echo "demo: what the supervisor reads: memory$CG/${ID:0:12}…/memory.usage_in_bytes = $(cat /sys/fs/cgroup/memory$CG/$ID/memory.usage_in_bytes 2>/dev/null || echo '(exited)')"
 echo "demo: berth wait $WID"
 "${B[@]}" wait "$WID"
 echo "demo: berth logs $WID"

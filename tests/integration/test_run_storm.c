@@ -1,7 +1,7 @@
 /* berth run with Storm's flag set: the argv Storm's worker-launcher hands to docker
  * (tests/fixtures/docker-run.sh.full.expected-docker-argv.txt), with the bind sources moved
- * under the test's temp dir and the flags that land with later issues left out (-d,
- * --cpuset-*, --cgroup-parent, --cpus, --cidfile, --security-opt seccomp=). The worker script
+ * under the test's temp dir, the cgroup flags fitted to this machine, and seccomp left out
+ * until it lands (and -d/--cidfile in the foreground variant). The worker script
  * execs the probe, copied into the worker dir, to report identity, binds and cwd. */
 #include "harness.h"
 
@@ -22,17 +22,43 @@ static char *fixture(const char *name)
     return text;
 }
 
-/* The flags later issues bring; -d and --cidfile stay in the detached variant. */
+/* -d and --cidfile stay in the detached variant only. */
 static bool dropped_flag(const char *w, bool detached)
 {
-    static const char *const prefixes[] = {
-        "--cpuset-cpus=", "--cpuset-mems=", "--cgroup-parent=", "--cpus="};
-    if (!detached && (strcmp(w, "-d") == 0 || str_has_prefix(w, "--cidfile=")))
-        return true;
-    for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
-        if (str_has_prefix(w, prefixes[i]))
-            return true;
-    return false;
+    return !detached && (strcmp(w, "-d") == 0 || str_has_prefix(w, "--cidfile="));
+}
+
+/* Storm's cgroup flags fitted to this machine: a parent of this test's own, --cpus within its
+ * CPUs (docker refuses 2.6 on a 2-CPU host), the cpuset within its online CPUs. */
+static char *storm_cgroup_parent(void)
+{
+    static char parent[64];
+    if (!parent[0])
+        snprintf(parent, sizeof(parent), "/storm-it-%d", (int)getpid());
+    return parent;
+}
+
+/* The parent dirs stay after the containers (docker leaves them too): the test removes them. */
+static void remove_storm_cgroup_parent(void)
+{
+    const char *ctrls[] = {"cpu",     "cpuacct", "cpuset", "memory", "devices",
+                           "freezer", "blkio",   "pids",   "systemd"};
+    for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+        char *p = xasprintf("/sys/fs/cgroup/%s%s", ctrls[i], storm_cgroup_parent());
+        rmdir(p);
+        free(p);
+    }
+}
+
+static char *fitted_cgroup_flag(const char *w)
+{
+    if (str_has_prefix(w, "--cgroup-parent="))
+        return xasprintf("--cgroup-parent=%s", storm_cgroup_parent());
+    if (str_has_prefix(w, "--cpus="))
+        return xstrdup("--cpus=1.5");
+    if (str_has_prefix(w, "--cpuset-cpus="))
+        return xasprintf("--cpuset-cpus=0-%ld", sysconf(_SC_NPROCESSORS_ONLN) - 1);
+    return NULL;
 }
 
 struct storm_bind {
@@ -80,6 +106,11 @@ static void storm_args(struct storm_run *sr, bool detached)
         }
         if (dropped_flag(w, detached))
             continue;
+        char *fitted = fitted_cgroup_flag(w);
+        if (fitted) {
+            strv_push_owned(&args, fitted);
+            continue;
+        }
         if (str_has_prefix(w, "--cidfile=")) {
             sr->cidfile = h_path("%s", w + strlen("--cidfile="));
             strv_push_owned(&args, xasprintf("--cidfile=%s", sr->cidfile));
@@ -204,6 +235,7 @@ Test(run, storm_worker_flag_set_runs_the_worker_as_storm_expects)
     cr_assert_eq(stat(wrote, &st), 0, "the worker's write did not reach %s", wrote);
     cr_assert_eq(st.st_uid, STORM_UID);
     h_assert_no_mounts_left();
+    remove_storm_cgroup_parent();
 }
 
 static char *last_line(const char *text)
@@ -247,8 +279,8 @@ Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
     cr_assert(sr.cidfile, "Storm's argv has a --cidfile");
     const char *wid = storm_wid(&sr);
     /* the JVM exits on SIGTERM; a bash pid 1 needs a trap for that */
-    h_write_file(h_path("%s", sr.script),
-                 "#!/bin/bash\ntrap 'exit 143' TERM\nsleep 600 &\nwait\n", 0755);
+    h_write_file(h_path("%s", sr.script), "#!/bin/bash\ntrap 'exit 143' TERM\nsleep 600 &\nwait\n",
+                 0755);
     struct h_result r;
     h_berthv(&r, NULL, (const char *const *)sr.args.v);
     h_assert_status(&r, 0);
@@ -266,6 +298,15 @@ Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
     cr_assert_gt(readlink(ns, target, sizeof(target) - 1), 0);
     cr_assert_str_neq(target, h_host_ns("mnt"), "the worker shares our mount namespace");
 
+    /* what the supervisor reads: <root>/memory/<parent>/<cid>/memory.usage_in_bytes, and the
+     * CPU limit of --cpus=1.5 */
+    char *usage = h_read_file(
+        xasprintf("/sys/fs/cgroup/memory/%s/%s/memory.usage_in_bytes", storm_cgroup_parent(), cid));
+    cr_assert(usage && atoll(usage) > 0, "memory.usage_in_bytes: %s", usage);
+    char *quota = h_read_file(
+        xasprintf("/sys/fs/cgroup/cpu/%s/%s/cpu.cfs_quota_us", storm_cgroup_parent(), cid));
+    cr_assert(quota && atoi(quota) == 150000, "cpu.cfs_quota_us: %s", quota);
+
     const char *wait_args[] = {"wait", wid, NULL};
     struct h_proc waiter;
     h_berth_start(&waiter, NULL, wait_args);
@@ -277,6 +318,8 @@ Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
     cr_assert_str_eq(w.out, "143\n");
     cr_assert_not(storm_sees_alive(wid, cid), "ps still shows the stopped worker");
     h_assert_no_mounts_left();
+    char *gone = xasprintf("/sys/fs/cgroup/cpu/%s/%s", storm_cgroup_parent(), cid);
+    cr_assert_not(h_exists(gone), "the exited worker kept its cgroup %s", gone);
 
     h_berth(&r, NULL, "rm", wid, NULL);
     h_assert_status(&r, 0);
@@ -291,4 +334,5 @@ Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
     h_assert_status(&r, 0);
     cr_assert_str_eq(h_state_entries("containers"), "");
     h_assert_no_mounts_left();
+    remove_storm_cgroup_parent();
 }
