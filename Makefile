@@ -39,7 +39,7 @@ INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_BIN := $(BUILD)/integration-tests
 PROBE_BIN := $(BUILD)/probe
 
-.PHONY: all deps check unit integration demo bench clean format layers
+.PHONY: all deps check unit integration demo bench clean format layers vmcheck
 all: $(BUILD)/berth $(BUILD)/berth-monitor
 
 deps:
@@ -99,6 +99,12 @@ demo: deps
 
 bench: all
 	./bench/run.sh $(abspath $(BUILD)/berth)
+	./bench/lifecycle.sh $(abspath $(BUILD)/berth)
+
+# the core and cgroup integration tests on a pure cgroup v2 kernel under qemu (scripts/vmcheck/)
+vmcheck: deps
+	$(MAKE) all $(PROBE_BIN) $(INTEG_BIN) $(UNIT_BIN)
+	./scripts/vmcheck/vmcheck.sh $(abspath $(BUILD))
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -38,9 +38,18 @@ static char *storm_cgroup_parent(void)
     return parent;
 }
 
+/* A pure cgroup v2 host (make vmcheck), where the files have other names. */
+static bool cgroup_v2(void)
+{
+    return h_exists("/sys/fs/cgroup/cgroup.controllers");
+}
+
 /* The parent dirs stay after the containers (docker leaves them too): the test removes them. */
 static void remove_storm_cgroup_parent(void)
 {
+    char *v2 = xasprintf("/sys/fs/cgroup%s", storm_cgroup_parent());
+    rmdir(v2);
+    free(v2);
     const char *ctrls[] = {"cpu",     "cpuacct", "cpuset", "memory", "devices",
                            "freezer", "blkio",   "pids",   "systemd"};
     for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
@@ -298,14 +307,19 @@ Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
     cr_assert_gt(readlink(ns, target, sizeof(target) - 1), 0);
     cr_assert_str_neq(target, h_host_ns("mnt"), "the worker shares our mount namespace");
 
-    /* what the supervisor reads: <root>/memory/<parent>/<cid>/memory.usage_in_bytes, and the
-     * CPU limit of --cpus=1.5 */
+    /* what the supervisor reads: <root>/memory/<parent>/<cid>/memory.usage_in_bytes (v1; its
+     * v2 twin is memory.current), and the CPU limit of --cpus=1.5 */
     char *usage = h_read_file(
-        xasprintf("/sys/fs/cgroup/memory/%s/%s/memory.usage_in_bytes", storm_cgroup_parent(), cid));
-    cr_assert(usage && atoll(usage) > 0, "memory.usage_in_bytes: %s", usage);
+        cgroup_v2() ? xasprintf("/sys/fs/cgroup%s/%s/memory.current", storm_cgroup_parent(), cid)
+                    : xasprintf("/sys/fs/cgroup/memory%s/%s/"
+                                "memory.usage_in_bytes",
+                                storm_cgroup_parent(), cid));
+    cr_assert(usage && atoll(usage) > 0, "memory usage: %s", usage);
     char *quota = h_read_file(
-        xasprintf("/sys/fs/cgroup/cpu/%s/%s/cpu.cfs_quota_us", storm_cgroup_parent(), cid));
-    cr_assert(quota && atoi(quota) == 150000, "cpu.cfs_quota_us: %s", quota);
+        cgroup_v2()
+            ? xasprintf("/sys/fs/cgroup%s/%s/cpu.max", storm_cgroup_parent(), cid)
+            : xasprintf("/sys/fs/cgroup/cpu%s/%s/cpu.cfs_quota_us", storm_cgroup_parent(), cid));
+    cr_assert(quota && atoi(quota) == 150000, "cpu quota: %s", quota);
 
     const char *wait_args[] = {"wait", wid, NULL};
     struct h_proc waiter;
@@ -318,7 +332,8 @@ Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
     cr_assert_str_eq(w.out, "143\n");
     cr_assert_not(storm_sees_alive(wid, cid), "ps still shows the stopped worker");
     h_assert_no_mounts_left();
-    char *gone = xasprintf("/sys/fs/cgroup/cpu/%s/%s", storm_cgroup_parent(), cid);
+    char *gone = xasprintf(cgroup_v2() ? "/sys/fs/cgroup%s/%s" : "/sys/fs/cgroup/cpu%s/%s",
+                           storm_cgroup_parent(), cid);
     cr_assert_not(h_exists(gone), "the exited worker kept its cgroup %s", gone);
 
     h_berth(&r, NULL, "rm", wid, NULL);
