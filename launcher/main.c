@@ -16,6 +16,7 @@ static const struct command commands[] = {
     {"stop", cmd_stop, "Stop one or more running containers"},
     {"kill", cmd_kill, "Kill one or more running containers"},
     {"rm", cmd_rm, "Remove one or more containers"},
+    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
     {"logs", cmd_logs, "Fetch the logs of a container"},
     {"exec", cmd_exec, "Execute a command in a running container"},
     {"images", cmd_images, "List images"},
