@@ -61,6 +61,46 @@ void image_free(struct image *img);
 int image_import(struct image_store *store, int fd, const char *ref, char id_out[65],
                  struct berr *err);
 
+struct image_load_opts {
+    /* called as layer bytes are read (and as a stream is spooled): bytes so far, and the
+     * total when known (0 otherwise); NULL for none */
+    void (*progress)(void *ctx, unsigned long long done, unsigned long long total);
+    void *ctx;
+};
+
+/* `berth load`: fd is a `docker save` tar (legacy or OCI flavour), an OCI layout tar, or an
+ * OCI layout directory (an O_DIRECTORY fd); the tar may be compressed. Every blob's size and
+ * digest and every layer's diff-id are checked before anything is registered; layers the store
+ * has are not unpacked again. *messages gets docker's lines, in order: "The image X already
+ * exists, renaming the old one with ID sha256:... to empty string", "Loaded image: name:tag",
+ * "Loaded image ID: sha256:...". */
+int image_load_archive(struct image_store *store, int fd, const struct image_load_opts *opts,
+                       struct strv *messages, struct berr *err);
+
+/* `berth tag SOURCE TARGET`: SOURCE found as image_resolve finds it, TARGET normalised. */
+int image_tag(struct image_store *store, const char *source, const char *target, struct berr *err);
+
+/* A container and the image it was made from, as the launcher read them from the state root
+ * (image/ knows nothing of containers). */
+struct image_user {
+    char image[65];     /* image id, hex */
+    char container[65]; /* container id */
+    bool running;
+};
+
+/* `berth rmi [-f] REF`: docker's rules — a tag is untagged; the image goes with its last tag
+ * or when named by id; refused (BERR_CONFLICT, docker's "conflict: ..." texts) while a
+ * container uses it (a stopped one only without force). Layers no image needs any more go.
+ * *messages gets "Untagged: x" / "Deleted: sha256:..." lines. */
+int image_remove(struct image_store *store, const char *ref, bool force,
+                 const struct image_user *users, size_t nusers, struct strv *messages,
+                 struct berr *err);
+
+/* `berth image prune [-a]`: untagged images (with all, every image) no container uses, then
+ * every layer and blob nothing refers to. *messages: "untagged: x", "deleted: sha256:...". */
+int image_prune(struct image_store *store, bool all, const struct image_user *users, size_t nusers,
+                struct strv *messages, unsigned long long *reclaimed, struct berr *err);
+
 /* Build berth/worker:latest from the host (busybox-static applets, /bin/bash and the libraries
  * it needs, /etc/passwd and /etc/group with root, nobody and worker 1000) if it is missing. */
 int image_ensure_default(struct image_store *store, struct berr *err);

@@ -55,17 +55,24 @@ static la_ssize_t stream_read(struct archive *inner, void *data, const void **bu
     return (la_ssize_t)n;
 }
 
-static int stream_open(struct layer_stream *s, int fd, struct archive **inner, struct berr *err)
+struct archive *image_outer_reader_new(void)
+{
+    struct archive *a = archive_read_new();
+    if (!a)
+        abort();
+    archive_read_support_filter_all(a);
+    archive_read_support_format_raw(a);
+    return a;
+}
+
+/* outer is opened already; from here on it belongs to s. */
+static int stream_open(struct layer_stream *s, struct archive *outer, struct archive **inner,
+                       struct berr *err)
 {
     *s = (struct layer_stream){0};
-    s->outer = archive_read_new();
-    if (!s->outer)
-        abort();
-    archive_read_support_filter_all(s->outer);
-    archive_read_support_format_raw(s->outer);
+    s->outer = outer;
     struct archive_entry *e;
-    if (archive_read_open_fd(s->outer, fd, 64 * 1024) != ARCHIVE_OK ||
-        !la_ok(archive_read_next_header(s->outer, &e)))
+    if (!la_ok(archive_read_next_header(s->outer, &e)))
         return berr_set(err, BERR_FAILED, "read input: %s", la_err(s->outer));
     s->hash = sha256_stream_new();
     *inner = archive_read_new();
@@ -113,19 +120,54 @@ static void stream_close(struct layer_stream *s)
     *s = (struct layer_stream){0};
 }
 
-/* Unpack fd into tmp/<name>, return the diff-id and size. */
-static int unpack_to_tmp(int tmpfd, const char *name, int fd, char hex[65],
-                         unsigned long long *size, struct berr *err)
+/* Only hash what outer decompresses: a layer the store has already. */
+static int hash_only(struct archive *outer, char hex[65], struct berr *err)
 {
-    if (mkdirat(tmpfd, name, 0755) < 0)
+    struct archive_entry *e;
+    if (!la_ok(archive_read_next_header(outer, &e))) {
+        berr_set(err, BERR_FAILED, "read input: %s", la_err(outer));
+        archive_read_free(outer);
+        return -1;
+    }
+    struct sha256_stream *h = sha256_stream_new();
+    int rc = 0;
+    for (;;) {
+        const void *b;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(outer, &b, &n, &off);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (!la_ok(r)) {
+            rc = berr_set(err, BERR_FAILED, "decompress: %s", la_err(outer));
+            break;
+        }
+        sha256_stream_update(h, b, n);
+    }
+    sha256_stream_final(h, hex);
+    archive_read_free(outer);
+    return rc;
+}
+
+int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, char hex[65],
+                              unsigned long long *size, struct berr *err)
+{
+    *size = 0;
+    if (tmpfd < 0)
+        return hash_only(outer, hex, err);
+    if (mkdirat(tmpfd, name, 0755) < 0) {
+        archive_read_free(outer);
         return berr_errno(err, "mkdir tmp/%s", name);
+    }
     _cleanup_close_ int layerfd =
         openat(tmpfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (layerfd < 0)
+    if (layerfd < 0) {
+        archive_read_free(outer);
         return berr_errno(err, "open tmp/%s", name);
+    }
     struct layer_stream s;
     struct archive *inner = NULL;
-    int rc = stream_open(&s, fd, &inner, err);
+    int rc = stream_open(&s, outer, &inner, err);
     if (rc == 0)
         rc = image_unpack_layer(inner, layerfd, &s, size, err);
     if (rc == 0)
@@ -134,6 +176,19 @@ static int unpack_to_tmp(int tmpfd, const char *name, int fd, char hex[65],
         archive_read_free(inner);
     stream_close(&s);
     return rc;
+}
+
+/* Unpack fd into tmp/<name>, return the diff-id and size. */
+static int unpack_to_tmp(int tmpfd, const char *name, int fd, char hex[65],
+                         unsigned long long *size, struct berr *err)
+{
+    struct archive *outer = image_outer_reader_new();
+    if (archive_read_open_fd(outer, fd, 64 * 1024) != ARCHIVE_OK) {
+        berr_set(err, BERR_FAILED, "read input: %s", la_err(outer));
+        archive_read_free(outer);
+        return -1;
+    }
+    return image_layer_unpack_to_tmp(tmpfd, name, outer, hex, size, err);
 }
 
 static char *make_config(const char *diff_hex, size_t *len)
@@ -196,8 +251,8 @@ static int write_size(int layersfd, const char *hex, unsigned long long size, st
 
 /* Publish tmp/<name> as layers/<hex>; an existing layer is shared and the copy discarded.
  * *created tells whether this call made it. */
-static int publish_layer(int tmpfd, const char *name, int layersfd, const char *hex,
-                         unsigned long long size, bool *created, struct berr *err)
+int image_publish_layer(int tmpfd, const char *name, int layersfd, const char *hex,
+                        unsigned long long size, bool *created, struct berr *err)
 {
     *created = false;
     if (renameat2(tmpfd, name, layersfd, hex, RENAME_NOREPLACE) < 0) {
@@ -211,7 +266,7 @@ static int publish_layer(int tmpfd, const char *name, int layersfd, const char *
     return 0;
 }
 
-static void unpublish_layer(int layersfd, const char *hex)
+void image_unpublish_layer(int layersfd, const char *hex)
 {
     struct berr ignored;
     char name[80];
@@ -276,16 +331,16 @@ int image_import_locked(struct image_store *store, int fd, const char *ref, char
         return -1;
     }
     bool created;
-    if (publish_layer(tmpfd, name, layersfd, hex, size, &created, err) < 0) {
+    if (image_publish_layer(tmpfd, name, layersfd, hex, size, &created, err) < 0) {
         struct berr ignored;
         remove_tree_at(tmpfd, name, &ignored);
         if (created)
-            unpublish_layer(layersfd, hex);
+            image_unpublish_layer(layersfd, hex);
         return -1;
     }
     if (register_image(store, hex, ref, id_out, err) < 0) {
         if (created)
-            unpublish_layer(layersfd, hex);
+            image_unpublish_layer(layersfd, hex);
         return -1;
     }
     return 0;

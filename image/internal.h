@@ -55,6 +55,8 @@ int image_layer_size(const struct image_store *store, const char *hex, unsigned 
 
 /* ---- resolve.c ---------------------------------------------------------------------------- */
 
+/* rootfs.diff_ids of a parsed config as bare hex, each checked (they become directory names). */
+int image_config_diff_ids(yajl_val doc, struct strv *out, struct berr *err);
 /* Load image <hex id> from its config blob; display_ref is stored in out->ref. */
 int image_load(const struct image_store *store, const char *id, const char *display_ref,
                struct image *out, struct berr *err);
@@ -76,6 +78,18 @@ struct layer_stream {
     char outer_err[512];
 };
 
+/* The layer that outer (filters set, raw format, opened, owned from here on) decompresses:
+ * unpacked into tmp/<name>, or, with tmpfd < 0, only hashed. hex gets the diff-id. */
+int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, char hex[65],
+                              unsigned long long *size, struct berr *err);
+/* A reader that only decompresses: every filter, the "raw" format. */
+struct archive *image_outer_reader_new(void);
+/* Publish tmp/<name> as layers/<hex> (an existing one is shared, the copy discarded);
+ * *created tells whether this call made it. unpublish undoes a created one. */
+int image_publish_layer(int tmpfd, const char *name, int layersfd, const char *hex,
+                        unsigned long long size, bool *created, struct berr *err);
+void image_unpublish_layer(int layersfd, const char *hex);
+
 /* Import with the writers' lock already held; ref is normalised or NULL (untagged). */
 int image_import_locked(struct image_store *store, int fd, const char *ref, char id_out[65],
                         struct berr *err);
@@ -86,6 +100,68 @@ int image_import_locked(struct image_store *store, int fd, const char *ref, char
  * overlay's format. *size gets the bytes of regular files. */
 int image_unpack_layer(struct archive *tar, int layerfd, const struct layer_stream *src,
                        unsigned long long *size, struct berr *err);
+
+/* ---- archive.c: the members of an archive being loaded ------------------------------------ */
+
+/* Where a member's bytes are: pread(fd, off .. off+size). fd is closed by blob_loc_close when
+ * owned (spooled members, files of a layout directory). */
+struct blob_loc {
+    int fd;
+    bool own_fd;
+    unsigned long long off, size;
+};
+void blob_loc_close(struct blob_loc *loc);
+
+struct image_src;
+/* An archive on fd: a directory (OCI layout), or a tar (maybe compressed). A seekable plain tar
+ * is indexed in place; anything else is spooled member by member into tmp/ under names of
+ * berth's own (a member's name is never used as a path). progress (may be NULL) sees the bytes
+ * spooled. */
+int image_src_open(int fd, int tmpfd,
+                   void (*progress)(void *, unsigned long long, unsigned long long), void *ctx,
+                   struct image_src **out, struct berr *err);
+void image_src_free(struct image_src *src);
+/* Find a regular member by its path in the archive; symlinks and hard links between members
+ * are followed inside the archive only. 0 when found, ENOENT-kind error otherwise. */
+int image_src_member(struct image_src *src, const char *path, struct blob_loc *loc,
+                     struct berr *err);
+bool image_src_has(struct image_src *src, const char *path);
+/* A small member read whole (capped at max bytes), with its sha256. */
+int image_src_read(struct image_src *src, const char *path, size_t max, char **text, size_t *len,
+                   char hex[65], struct berr *err);
+
+/* ---- manifest.c: what an archive says it holds ------------------------------------------- */
+
+/* Expected content of a blob: digest (bare hex, "" when the format gives none) and size
+ * (-1 when unknown). */
+struct blob_ref {
+    char *path; /* member path in the archive */
+    char hex[65];
+    long long size;
+};
+
+struct load_item {
+    struct blob_ref config;
+    struct blob_ref *layers; /* base first */
+    size_t nlayers;
+    struct strv tags; /* normalised references */
+};
+
+struct load_plan {
+    struct load_item *items;
+    size_t n;
+};
+void load_plan_free(struct load_plan *p);
+
+/* docker save's manifest.json (both layouts); OCI layout: oci-layout + index.json → manifests.
+ * Manifests and indexes are verified against their descriptors while planning. */
+int image_plan_docker(struct image_src *src, struct load_plan *plan, struct berr *err);
+int image_plan_oci(struct image_src *src, struct load_plan *plan, struct berr *err);
+/* "docker.io/library/x:y" → "x:y", then normalised; BERR_USAGE when invalid. */
+int image_familiar_ref(const char *ref, char **out, struct berr *err);
+/* Check len/hex against a blob_ref; the error names the blob. */
+int image_blob_check(const struct blob_ref *want, const char *what, unsigned long long len,
+                     const char *hex, struct berr *err);
 
 /* ---- elf.c -------------------------------------------------------------------------------- */
 

@@ -33,7 +33,7 @@ static char *nonempty_dup(const char *s)
 }
 
 /* rootfs.diff_ids as bare hex; each checked, since it becomes a directory name. */
-static int parse_diff_ids(yajl_val doc, struct strv *out, struct berr *err)
+int image_config_diff_ids(yajl_val doc, struct strv *out, struct berr *err)
 {
     yajl_val rootfs = json_get(doc, "rootfs");
     const char *type = json_get_str(rootfs, "type");
@@ -59,7 +59,7 @@ static int read_config(const struct image_store *store, const char *id, yajl_val
         return -1;
     if (json_parse(text, doc, err) < 0)
         return berr_wrap(err, "config sha256:%.12s", id);
-    if (parse_diff_ids(*doc, diff_ids, err) < 0) {
+    if (image_config_diff_ids(*doc, diff_ids, err) < 0) {
         yajl_tree_free(*doc);
         *doc = NULL;
         strv_free(diff_ids);

@@ -1,5 +1,10 @@
+/* berth import, images, tag, rmi and `image <sub>`: the image store's commands, with docker's
+ * texts and exit codes. rmi and prune learn which images containers use from the state root
+ * and pass that to image/ as plain data. */
 #include "image/image.h"
+#include "formatter.h"
 #include "launcher.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,10 +56,11 @@ int cmd_import(struct cli *cli, int argc, char **argv)
 
 int cmd_images(struct cli *cli, int argc, char **argv)
 {
-    bool quiet = false, no_trunc = false;
+    bool quiet = false, no_trunc = false, digests = false;
     const struct opt opts[] = {
         {"quiet", 'q', OPT_BOOL, &quiet, "Only show image IDs", NULL},
         {"no-trunc", 0, OPT_BOOL, &no_trunc, "Don't truncate output", NULL},
+        {"digests", 0, OPT_BOOL, &digests, "Show digests", NULL},
     };
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
@@ -71,8 +77,10 @@ int cmd_images(struct cli *cli, int argc, char **argv)
     image_store_close(&store);
     if (rc < 0)
         goto fail;
+    struct strbuf table = {0};
     if (!quiet)
-        printf("%-40s %-10s %-14s %-16s %s\n", "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
+        strbuf_printf(&table, "REPOSITORY\tTAG\t%sIMAGE ID\tCREATED\tSIZE\n",
+                      digests ? "DIGEST\t" : "");
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     for (size_t i = 0; i < n; i++) {
@@ -86,11 +94,206 @@ int cmd_images(struct cli *cli, int argc, char **argv)
         human_duration(difftime(now.tv_sec, rows[i].created.tv_sec), ago, sizeof(ago));
         snprintf(created, sizeof(created), "%s ago", ago);
         human_size((double)rows[i].size, size, sizeof(size));
-        printf("%-40s %-10s %-14s %-16s %s\n", rows[i].repository, rows[i].tag, id, created, size);
+        strbuf_printf(&table, "%s\t%s\t%s%s\t%s\t%s\n", rows[i].repository, rows[i].tag,
+                      digests ? "<none>\t" : "", id, created, size);
+    }
+    if (!quiet) {
+        struct strbuf out = {0};
+        fmt_tabwrite(&out, table.s ? table.s : "");
+        fputs(out.s ? out.s : "", stdout);
+        strbuf_free(&out);
+        strbuf_free(&table);
     }
     image_summaries_free(rows, n);
     return 0;
 fail:
     report_error(cli, &err);
+    return 1;
+}
+
+int cmd_tag(struct cli *cli, int argc, char **argv)
+{
+    struct berr err = {0};
+    _cleanup_strv_ struct strv args = {0};
+    int code;
+    if (!parse_command(cli, "berth tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+                       "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", NULL, 0, argc, argv,
+                       &args, &code))
+        return code;
+    if (args.n != 2) {
+        berr_set(&err, BERR_USAGE, "\"berth tag\" requires exactly 2 arguments.");
+        report_error(cli, &err);
+        return 1;
+    }
+    _cleanup_free_ char *norm = NULL;
+    if (image_normalize_ref(args.v[1], &norm, &err) < 0) {
+        fprintf(stderr, "Error parsing reference: \"%s\" is not a valid repository/tag: %s\n",
+                args.v[1], err.msg);
+        return 1;
+    }
+    struct image_store store;
+    if (image_store_open(cli_root(cli), &store, &err) < 0) {
+        report_error(cli, &err);
+        return 1;
+    }
+    int rc = image_tag(&store, args.v[0], args.v[1], &err);
+    image_store_close(&store);
+    if (rc < 0) {
+        report_daemon_error(&err);
+        return 1;
+    }
+    return 0;
+}
+
+/* Which image each container of the state root was made from. */
+static void image_users(struct cli *cli, struct image_user **out, size_t *n)
+{
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
+    *out = NULL;
+    *n = 0;
+    _cleanup_strv_ struct strv ids = {0};
+    struct berr err;
+    if (runtime_list(&paths, &ids, &err) < 0)
+        return; /* no state root: no containers */
+    *out = xcalloc(ids.n ? ids.n : 1, sizeof(**out));
+    for (size_t i = 0; i < ids.n; i++) {
+        struct container_info info;
+        if (runtime_inspect(&paths, ids.v[i], &info, &err) < 0)
+            continue;
+        const char *image = json_get_str(info.config, "Image");
+        if (image && str_has_prefix(image, "sha256:") && strlen(image) == 71) {
+            struct image_user *u = &(*out)[(*n)++];
+            snprintf(u->image, sizeof(u->image), "%s", image + 7);
+            snprintf(u->container, sizeof(u->container), "%s", info.id);
+            u->running = info.running;
+        }
+        container_info_free(&info);
+    }
+}
+
+static int rmi(struct cli *cli, const char *usage, int argc, char **argv)
+{
+    bool force = false, no_prune = false;
+    const struct opt opts[] = {
+        {"force", 'f', OPT_BOOL, &force, "Force removal of the image", NULL},
+        {"no-prune", 0, OPT_BOOL, &no_prune, "Do not delete untagged parents", NULL},
+    };
+    struct berr err = {0};
+    _cleanup_strv_ struct strv args = {0};
+    int code;
+    if (!parse_command(cli, usage, "Remove one or more images", opts, ARRAY_SIZE(opts), argc, argv,
+                       &args, &code))
+        return code;
+    if (args.n < 1) {
+        berr_set(&err, BERR_USAGE, "\"berth rmi\" requires at least 1 argument.");
+        report_error(cli, &err);
+        return 1;
+    }
+    struct image_store store;
+    if (image_store_open(cli_root(cli), &store, &err) < 0) {
+        report_error(cli, &err);
+        return 1;
+    }
+    struct image_user *users;
+    size_t nusers;
+    image_users(cli, &users, &nusers);
+    code = 0;
+    for (size_t i = 0; i < args.n; i++) {
+        _cleanup_strv_ struct strv msgs = {0};
+        int rc = image_remove(&store, args.v[i], force, users, nusers, &msgs, &err);
+        for (size_t j = 0; j < msgs.n; j++)
+            printf("%s\n", msgs.v[j]);
+        if (rc < 0) {
+            fflush(stdout);
+            report_daemon_error(&err);
+            code = 1;
+        }
+    }
+    free(users);
+    image_store_close(&store);
+    return code;
+}
+
+int cmd_rmi(struct cli *cli, int argc, char **argv)
+{
+    return rmi(cli, "berth rmi [OPTIONS] IMAGE [IMAGE...]", argc, argv);
+}
+
+static int prune(struct cli *cli, int argc, char **argv)
+{
+    bool all = false, force = false;
+    const struct opt opts[] = {
+        {"all", 'a', OPT_BOOL, &all, "Remove all unused images, not just dangling ones", NULL},
+        {"force", 'f', OPT_BOOL, &force, "Do not prompt for confirmation", NULL},
+    };
+    struct berr err = {0};
+    _cleanup_strv_ struct strv args = {0};
+    int code;
+    if (!parse_command(cli, "berth image prune [OPTIONS]", "Remove unused images", opts,
+                       ARRAY_SIZE(opts), argc, argv, &args, &code))
+        return code;
+    if (!force) {
+        printf("WARNING! This will remove all %s.\nAre you sure you want to continue? [y/N] ",
+               all ? "images without at least one container associated to them"
+                   : "dangling images");
+        fflush(stdout);
+        char answer[16] = "";
+        if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y'))
+            return 0;
+    }
+    struct image_store store;
+    if (image_store_open(cli_root(cli), &store, &err) < 0) {
+        report_error(cli, &err);
+        return 1;
+    }
+    struct image_user *users;
+    size_t nusers;
+    image_users(cli, &users, &nusers);
+    _cleanup_strv_ struct strv msgs = {0};
+    unsigned long long reclaimed = 0;
+    int rc = image_prune(&store, all, users, nusers, &msgs, &reclaimed, &err);
+    free(users);
+    image_store_close(&store);
+    if (msgs.n) {
+        printf("Deleted Images:\n");
+        for (size_t i = 0; i < msgs.n; i++)
+            printf("%s\n", msgs.v[i]);
+        printf("\n");
+    }
+    char size[32];
+    human_size((double)reclaimed, size, sizeof(size));
+    printf("Total reclaimed space: %s\n", size);
+    if (rc < 0) {
+        fflush(stdout);
+        report_daemon_error(&err);
+        return 1;
+    }
+    return 0;
+}
+
+/* `berth image COMMAND`: docker's management command names for the same operations. */
+int cmd_image(struct cli *cli, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(struct cli *, int, char **);
+    } subs[] = {{"ls", cmd_images},     {"list", cmd_images}, {"load", cmd_load},
+                {"import", cmd_import}, {"tag", cmd_tag},     {"rm", cmd_rmi},
+                {"remove", cmd_rmi},    {"prune", prune}};
+    if (argc < 1 || argv[0][0] == '-') {
+        fprintf(argc < 1 ? stderr : stdout,
+                "\nUsage:  berth image COMMAND\n\nManage images\n\nCommands:\n  import  "
+                "Import a tarball\n  load    Load an image from a tar archive or STDIN\n  ls      "
+                "List images\n  prune   Remove unused images\n  rm      Remove one or more "
+                "images\n  tag     Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n");
+        return argc < 1 ? 1 : 0;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {
+        if (strcmp(subs[i].name, argv[0]) == 0)
+            return subs[i].fn(cli, argc - 1, argv + 1);
+    }
+    fprintf(stderr, "berth: 'image %s' is not a berth command.\nSee 'berth image --help'\n",
+            argv[0]);
     return 1;
 }

@@ -1,0 +1,336 @@
+/* `load`: an archive's images into the store, all or nothing.
+ *
+ * 1. plan: what the archive holds (manifest.c), manifests checked against their descriptors;
+ * 2. verify: each config against its digest, each layer blob against its size and digest and
+ *    its uncompressed stream against the config's diff_id. A layer the store lacks is unpacked
+ *    into tmp/ while it is hashed; one it has is only hashed. Nothing is in layers/, blobs/
+ *    or refs.json yet, so any mismatch leaves the store as it was;
+ * 3. register: layers renamed into layers/, configs written, refs.json replaced once. */
+#include "image/internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CONFIG_MAX (16u << 20)
+#define READ_CHUNK (256u << 10)
+
+struct load {
+    struct image_store *store;
+    const struct image_load_opts *opts;
+    struct image_src *src;
+    int tmpfd, layersfd;
+    unsigned long long done, total; /* layer bytes, for progress */
+    /* per image of the plan */
+    struct strv ids, configs; /* config hex, config text */
+    /* layers verified in this load: diff hex, and the tmp/ name when unpacked ("" if not) */
+    struct strv diffs, tmpnames;
+    struct strv checked; /* "path diff" pairs already verified */
+};
+
+static bool contains(const struct strv *s, const char *v)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i], v) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* ---- reading a layer blob: size-capped, hashed, counted ---------------------------------- */
+
+struct blob_reader {
+    struct load *l;
+    struct blob_loc loc;
+    unsigned long long pos;
+    struct sha256_stream *hash;
+    int errnum;
+    char buf[READ_CHUNK];
+};
+
+/* The next chunk of the blob, hashed and counted: its length, 0 at the end, -1 (errnum set). */
+static ssize_t blob_pull(struct blob_reader *r)
+{
+    unsigned long long left = r->loc.size - r->pos;
+    size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
+    if (want == 0)
+        return 0;
+    ssize_t n;
+    do
+        n = pread(r->loc.fd, r->buf, want, (off_t)(r->loc.off + r->pos));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        r->errnum = n < 0 ? errno : EIO; /* EIO: the archive ends inside the blob */
+        return -1;
+    }
+    sha256_stream_update(r->hash, r->buf, (size_t)n);
+    r->pos += (unsigned long long)n;
+    r->l->done += (unsigned long long)n;
+    if (r->l->opts && r->l->opts->progress)
+        r->l->opts->progress(r->l->opts->ctx, r->l->done, r->l->total);
+    return n;
+}
+
+static la_ssize_t blob_read(struct archive *a, void *data, const void **buf)
+{
+    struct blob_reader *r = data;
+    ssize_t n = blob_pull(r);
+    if (n < 0) {
+        archive_set_error(a, r->errnum, "read blob: %s", strerror(r->errnum));
+        return -1;
+    }
+    *buf = r->buf;
+    return n;
+}
+
+/* The bytes the decompressor left (trailing junk) still belong to the blob's digest. */
+static int blob_drain(struct blob_reader *r, struct berr *err)
+{
+    ssize_t n;
+    while ((n = blob_pull(r)) > 0)
+        ;
+    return n < 0 ? berr_errnum(err, r->errnum, "read blob") : 0;
+}
+
+/* Verify layer i of an image (and unpack it unless the store or this load has it). */
+static int verify_layer(struct load *l, const struct blob_ref *want, const char *diff, size_t i,
+                        struct berr *err)
+{
+    _cleanup_free_ char *key = xasprintf("%s %s", want->path, diff);
+    if (contains(&l->checked, key))
+        return 0;
+    struct blob_reader *r = xcalloc(1, sizeof(*r));
+    r->l = l;
+    if (image_src_member(l->src, want->path, &r->loc, err) < 0) {
+        free(r);
+        return berr_wrap(err, "layer %zu", i);
+    }
+    bool have = contains(&l->diffs, diff);
+    struct stat st;
+    if (!have && fstatat(l->layersfd, diff, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+        have = true;
+    char name[65] = "";
+    if (!have && random_id(name, err) < 0) {
+        blob_loc_close(&r->loc);
+        free(r);
+        return -1;
+    }
+    r->hash = sha256_stream_new();
+    struct archive *outer = image_outer_reader_new();
+    char got[65], blob_hex[65];
+    unsigned long long size = 0;
+    int rc = 0;
+    if (archive_read_open(outer, r, NULL, blob_read, NULL) != ARCHIVE_OK) {
+        rc = berr_set(err, BERR_FAILED, "read: %s", la_err(outer));
+        archive_read_free(outer);
+    } else {
+        mode_t old_umask = umask(022);
+        rc = image_layer_unpack_to_tmp(have ? -1 : l->tmpfd, name, outer, got, &size, err);
+        umask(old_umask);
+    }
+    if (rc == 0)
+        rc = blob_drain(r, err);
+    sha256_stream_final(r->hash, blob_hex);
+    unsigned long long blob_size = r->pos;
+    blob_loc_close(&r->loc);
+    free(r);
+    if (rc == 0)
+        rc = image_blob_check(want, "layer", blob_size, blob_hex, err);
+    if (rc == 0 && strcmp(got, diff) != 0)
+        rc = berr_set(err, BERR_FAILED,
+                      "layer %s: invalid diffID: content is sha256:%s, the config says sha256:%s",
+                      want->path, got, diff);
+    if (rc < 0) {
+        struct berr ignored;
+        if (name[0])
+            remove_tree_at(l->tmpfd, name, &ignored);
+        return berr_wrap(err, "layer %zu", i);
+    }
+    strv_push(&l->checked, key);
+    if (!contains(&l->diffs, diff)) {
+        strv_push(&l->diffs, diff);
+        strv_push_owned(&l->tmpnames, name[0] ? xasprintf("%s %llu", name, size) : xstrdup(""));
+    }
+    return 0;
+}
+
+static int verify_item(struct load *l, const struct load_item *it, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    char hex[65];
+    if (image_src_read(l->src, it->config.path, CONFIG_MAX, &text, &len, hex, err) < 0)
+        return berr_wrap(err, "config");
+    if (image_blob_check(&it->config, "config", len, hex, err) < 0)
+        return -1;
+    yajl_val doc = NULL;
+    if (json_parse(text, &doc, err) < 0)
+        return berr_wrap(err, "config %s", it->config.path);
+    _cleanup_strv_ struct strv diffs = {0};
+    int rc = image_config_diff_ids(doc, &diffs, err);
+    const char *os = json_get_str(doc, "os");
+    if (rc == 0 && os && strcmp(os, "linux") != 0)
+        rc = berr_set(err, BERR_FAILED,
+                      "image operating system \"%s\" cannot be used on this "
+                      "platform",
+                      os);
+    yajl_tree_free(doc);
+    if (rc < 0)
+        return berr_wrap(err, "config %s", it->config.path);
+    if (diffs.n != it->nlayers)
+        return berr_set(err, BERR_FAILED,
+                        "invalid manifest, layers length mismatch: expected %zu, got %zu", diffs.n,
+                        it->nlayers);
+    for (size_t i = 0; i < it->nlayers; i++) {
+        if (verify_layer(l, &it->layers[i], diffs.v[i], i, err) < 0)
+            return berr_wrap(err, "image sha256:%.12s", hex);
+    }
+    strv_push(&l->ids, hex);
+    strv_push_owned(&l->configs, steal_ptr(&text));
+    /* configs are text; their length is their strlen unless they hold a NUL */
+    if (strlen(l->configs.v[l->configs.n - 1]) != len)
+        return berr_set(err, BERR_FAILED, "config %s: contains a NUL byte", it->config.path);
+    return 0;
+}
+
+/* ---- registering ------------------------------------------------------------------------- */
+
+static void remove_blob(struct load *l, const char *hex)
+{
+    struct berr ignored;
+    _cleanup_close_ int bfd = image_store_dir(l->store, "blobs/sha256", O_PATH, &ignored);
+    if (bfd >= 0)
+        unlinkat(bfd, hex, 0);
+}
+
+static int update_refs(struct load *l, const struct load_plan *plan, struct strv *messages,
+                       struct berr *err)
+{
+    struct refmap refs;
+    if (image_refs_load(l->store, &refs, err) < 0)
+        return -1;
+    struct strv out = {0};
+    for (size_t i = 0; i < plan->n; i++) {
+        const struct load_item *it = &plan->items[i];
+        if (it->tags.n == 0)
+            strv_push_owned(&out, xasprintf("Loaded image ID: sha256:%s", l->ids.v[i]));
+        for (size_t t = 0; t < it->tags.n; t++) {
+            const char *old = image_refs_get(&refs, it->tags.v[t]);
+            if (old && strcmp(old, l->ids.v[i]) != 0)
+                strv_push_owned(&out, xasprintf("The image %s already exists, renaming the old "
+                                                "one with ID sha256:%s to empty string",
+                                                it->tags.v[t], old));
+            image_refs_set(&refs, it->tags.v[t], l->ids.v[i]);
+            strv_push_owned(&out, xasprintf("Loaded image: %s", it->tags.v[t]));
+        }
+    }
+    int rc = image_refs_save(l->store, &refs, err);
+    image_refs_free(&refs);
+    for (size_t i = 0; rc == 0 && i < out.n; i++)
+        strv_push(messages, out.v[i]);
+    strv_free(&out);
+    return rc;
+}
+
+static int register_all(struct load *l, const struct load_plan *plan, struct strv *messages,
+                        struct berr *err)
+{
+    _cleanup_strv_ struct strv made_layers = {0}, made_blobs = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < l->diffs.n; i++) {
+        char name[65];
+        unsigned long long size;
+        if (sscanf(l->tmpnames.v[i], "%64s %llu", name, &size) != 2)
+            continue; /* the store had it */
+        bool created;
+        rc = image_publish_layer(l->tmpfd, name, l->layersfd, l->diffs.v[i], size, &created, err);
+        if (created)
+            strv_push(&made_layers, l->diffs.v[i]);
+    }
+    for (size_t i = 0; rc == 0 && i < l->ids.n; i++) {
+        bool created;
+        rc = image_blob_write(l->store, l->ids.v[i], l->configs.v[i], strlen(l->configs.v[i]),
+                              &created, err);
+        if (rc == 0 && created)
+            strv_push(&made_blobs, l->ids.v[i]);
+    }
+    if (rc == 0)
+        rc = update_refs(l, plan, messages, err);
+    if (rc < 0) {
+        for (size_t i = 0; i < made_blobs.n; i++)
+            remove_blob(l, made_blobs.v[i]);
+        for (size_t i = 0; i < made_layers.n; i++)
+            image_unpublish_layer(l->layersfd, made_layers.v[i]);
+    }
+    return rc;
+}
+
+static int load_locked(struct load *l, int fd, struct strv *messages, struct berr *err)
+{
+    void (*spool_progress)(void *, unsigned long long, unsigned long long) =
+        l->opts ? l->opts->progress : NULL;
+    if (image_src_open(fd, l->tmpfd, spool_progress, l->opts ? l->opts->ctx : NULL, &l->src, err) <
+        0)
+        return -1;
+    struct load_plan plan = {0};
+    int rc;
+    if (image_src_has(l->src, "manifest.json"))
+        rc = image_plan_docker(l->src, &plan, err);
+    else if (image_src_has(l->src, "oci-layout"))
+        rc = image_plan_oci(l->src, &plan, err);
+    else
+        rc = berr_set(err, BERR_FAILED, "invalid archive: does not contain a manifest.json");
+    if (rc == 0 && plan.n == 0)
+        rc = berr_set(err, BERR_FAILED, "invalid archive: it holds no image");
+    for (size_t i = 0; rc == 0 && i < plan.n; i++) {
+        for (size_t j = 0; j < plan.items[i].nlayers; j++) {
+            struct blob_loc loc;
+            if (image_src_member(l->src, plan.items[i].layers[j].path, &loc, err) < 0) {
+                rc = berr_wrap(err, "layer %zu", j);
+                break;
+            }
+            l->total += loc.size;
+            blob_loc_close(&loc);
+        }
+    }
+    for (size_t i = 0; rc == 0 && i < plan.n; i++)
+        rc = verify_item(l, &plan.items[i], err);
+    if (rc == 0)
+        rc = register_all(l, &plan, messages, err);
+    load_plan_free(&plan);
+    return rc;
+}
+
+int image_load_archive(struct image_store *store, int fd, const struct image_load_opts *opts,
+                       struct strv *messages, struct berr *err)
+{
+    _cleanup_close_ int lockfd = -1;
+    if (image_store_lock(store, &lockfd, err) < 0)
+        return berr_wrap(err, "load");
+    struct load l = {.store = store, .opts = opts, .tmpfd = -1, .layersfd = -1};
+    int rc = 0;
+    if ((l.tmpfd = image_store_dir(store, "tmp", O_PATH, err)) < 0 ||
+        (l.layersfd = image_store_dir(store, "layers", O_PATH, err)) < 0)
+        rc = -1;
+    if (rc == 0)
+        rc = load_locked(&l, fd, messages, err);
+    /* whatever is left in tmp/ (spool, layers not published) goes */
+    for (size_t i = 0; i < l.tmpnames.n; i++) {
+        char name[65];
+        struct berr ignored;
+        if (sscanf(l.tmpnames.v[i], "%64s", name) == 1)
+            remove_tree_at(l.tmpfd, name, &ignored);
+    }
+    image_src_free(l.src);
+    strv_free(&l.ids);
+    strv_free(&l.configs);
+    strv_free(&l.diffs);
+    strv_free(&l.tmpnames);
+    strv_free(&l.checked);
+    if (l.tmpfd >= 0)
+        close(l.tmpfd);
+    if (l.layersfd >= 0)
+        close(l.layersfd);
+    return rc < 0 ? berr_wrap(err, "load") : 0;
+}
