@@ -119,6 +119,35 @@ static void run_flags_free(struct run_flags *f)
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
         strv_free(lists[i]);
 }
+/* docker's CLI reads the profile itself, relative to its cwd; "builtin" names the default */
+static int seccomp_opt(const char *v, struct container_spec *spec, struct berr *err)
+{
+    free(spec->seccomp_path);
+    free(spec->seccomp_profile);
+    spec->seccomp_path = spec->seccomp_profile = NULL;
+    spec->seccomp_profile_len = 0;
+    if (!strcmp(v, "unconfined")) {
+        spec->seccomp = RUNTIME_SECCOMP_UNCONFINED;
+        return 0;
+    }
+    if (!strcmp(v, "builtin")) {
+        spec->seccomp = RUNTIME_SECCOMP_DEFAULT;
+        return 0;
+    }
+    spec->seccomp = RUNTIME_SECCOMP_PROFILE;
+    spec->seccomp_path = xstrdup(v);
+    if (read_file_at(AT_FDCWD, v, 16 << 20, &spec->seccomp_profile, &spec->seccomp_profile_len,
+                     err) < 0)
+        return berr_set(err, BERR_USAGE, "opening seccomp profile (%s) failed: %s", v,
+                        err->errnum ? strerror(err->errnum) : "larger than 16 MiB");
+    return 0;
+}
+
+static void print_warning(const char *msg)
+{
+    fprintf(stderr, "WARNING: %s\n", msg);
+}
+
 static int apply_security_opts(const struct strv *opts, struct container_spec *spec,
                                struct berr *err)
 {
@@ -135,8 +164,11 @@ static int apply_security_opts(const struct strv *opts, struct container_spec *s
             spec->no_new_privs = value;
             continue;
         }
-        if (str_has_prefix(o, "seccomp="))
-            return berr_set(err, BERR_USAGE, "--security-opt %s is not supported by berth yet", o);
+        if (str_has_prefix(o, "seccomp=") || str_has_prefix(o, "seccomp:")) {
+            if (seccomp_opt(o + strlen("seccomp="), spec, err) < 0)
+                return -1;
+            continue;
+        }
         return berr_set(err, BERR_USAGE, "invalid --security-opt: \"%s\"", o);
     }
     return 0;
@@ -314,6 +346,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
         code = 0;
         goto out;
     }
+    spec.warn = print_warning;
     if (build_spec(&f, &args, &spec, &err) < 0 || attach_image(cli, &spec, &err) < 0)
         goto fail;
     struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};

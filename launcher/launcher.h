@@ -88,5 +88,6 @@ int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
+int cmd_seccomp(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"rmi", cmd_rmi, "Remove one or more images"},
     {"image", cmd_image, "Manage images"},
     {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
+    {"seccomp", cmd_seccomp, "Check a seccomp profile: berth seccomp check FILE"},
     {"info", cmd_info, "Display system-wide information"},
     {"version", cmd_version, "Show the berth version information"},
 };

@@ -28,6 +28,11 @@ static bool has_bit(const struct cap_set *s, cap_value_t c)
     return s->bits[c / 32] & (1u << (c % 32));
 }
 
+uint64_t caps_mask(const struct cap_set *s)
+{
+    return (uint64_t)s->bits[0] | (uint64_t)s->bits[1] << 32;
+}
+
 int runtime_cap_normalize(const char *name, char **out, struct berr *err)
 {
     _cleanup_free_ char *up = xstrdup(name);
@@ -126,5 +131,26 @@ int caps_apply(const struct cap_set *keep, struct berr *err)
         return berr_errno(err, "clear ambient capabilities");
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
         return berr_errno(err, "clear keepcaps");
+    return 0;
+}
+
+int runtime_cap_bounding(const struct strv *add, const struct strv *drop, uint64_t *out,
+                         struct berr *err)
+{
+    _cleanup_strv_ struct strv a = {0}, d = {0};
+    const struct strv *in[2] = {add, drop};
+    struct strv *norm[2] = {&a, &d};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; in[k] && i < in[k]->n; i++) {
+            char *c = NULL;
+            if (runtime_cap_normalize(in[k]->v[i], &c, err) < 0)
+                return -1;
+            strv_push_owned(norm[k], c);
+        }
+    }
+    struct cap_set s;
+    if (caps_effective_set(&a, &d, &s, err) < 0)
+        return -1;
+    *out = caps_mask(&s);
     return 0;
 }

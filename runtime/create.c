@@ -21,6 +21,7 @@
 
 void container_close(struct container *c)
 {
+    seccomp_filter_free(&c->seccomp);
     free(c->name);
     free(c->dir_path);
     free(c->scaffold_path);
@@ -103,6 +104,33 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     return etc_files_write(c->dirfd, c->hostname, spec->net, err);
 }
 
+/* Compiled (or taken from the cache) here, in the caller, before anything is created: a bad
+ * profile is the caller's error and leaves nothing behind, and the child only loads it. */
+static int prepare_seccomp(const struct runtime_paths *paths, const struct container_spec *spec,
+                           const struct cap_set *caps, struct seccomp_filter *out, struct berr *err)
+{
+    if (spec->seccomp == RUNTIME_SECCOMP_UNCONFINED)
+        return 0;
+    struct seccomp_source src = {0};
+    if (spec->seccomp == RUNTIME_SECCOMP_PROFILE)
+        src = (struct seccomp_source){.name = spec->seccomp_path,
+                                      .text = spec->seccomp_profile ? spec->seccomp_profile : "",
+                                      .len = spec->seccomp_profile_len};
+    if (seccomp_filter_get(paths->root, &src, caps_mask(caps), out, err) < 0)
+        return -1;
+    if (out->warning && spec->warn)
+        spec->warn(out->warning);
+    return 0;
+}
+
+static int write_seccomp(const struct container *c, const struct container_spec *spec,
+                         struct berr *err)
+{
+    if (spec->seccomp == RUNTIME_SECCOMP_UNCONFINED)
+        return 0;
+    return seccomp_filter_write_at(c->dirfd, SECCOMP_FILE, &c->seccomp, err);
+}
+
 static int check_cidfile_absent(const char *cidfile, struct berr *err)
 {
     struct stat st;
@@ -159,7 +187,8 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     struct cap_set caps;
     if (runtime_spec_validate(spec, err) < 0 ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
-        check_cidfile_absent(spec->cidfile, err) < 0)
+        check_cidfile_absent(spec->cidfile, err) < 0 ||
+        prepare_seccomp(paths, spec, &caps, &c->seccomp, err) < 0)
         return -1;
     c->runrootfd = runtime_open_root(paths->runroot, err);
     if (c->runrootfd < 0 || random_id(c->st.id, err) < 0)
@@ -171,7 +200,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     }
     /* Only with the name ours: docker creates a missing -v source at start, so a name
      * conflict must not leave a new host directory behind. */
-    if (make_state_dir(c, paths, spec, err) < 0 ||
+    if (make_state_dir(c, paths, spec, err) < 0 || write_seccomp(c, spec, err) < 0 ||
         mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0 ||
         (spec->cidfile && write_cidfile(spec->cidfile, c->st.id, err) < 0)) {
         container_destroy(c);
@@ -179,6 +208,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     }
     init_args_for(c, spec, a);
     a->caps = caps;
+    a->seccomp = spec->seccomp == RUNTIME_SECCOMP_UNCONFINED ? NULL : &c->seccomp;
     test_stall("create");
     return 0;
 }

@@ -15,7 +15,7 @@
  *            berth its pid and exits.
  *   command  born inside the container's pid and mount namespaces, its root and cwd the
  *            container's root, no host fd but 0-2: user from the container's /etc files, cwd,
- *            fds, capabilities, no_new_privs, (seccomp), execve.
+ *            fds, capabilities, no_new_privs, the container's seccomp filter, execve.
  * Both children report failures on one SOCK_SEQPACKET|SOCK_CLOEXEC socket and never print;
  * EOF, once the joiner has exited and the command's execve closed its end, means the command
  * runs, so 126/127 come back before berth starts waiting. */
@@ -121,6 +121,7 @@ struct exec_plan {
     struct cap_set caps;
     bool no_new_privs;
     bool interactive;
+    struct seccomp_filter seccomp; /* the one pid 1 runs under; len 0 for none */
 };
 
 static void plan_free(struct exec_plan *p)
@@ -130,6 +131,7 @@ static void plan_free(struct exec_plan *p)
     strv_free(&p->group_add);
     free(p->user);
     free(p->workdir);
+    seccomp_filter_free(&p->seccomp);
     *p = (struct exec_plan){0};
 }
 
@@ -142,6 +144,36 @@ static bool go_true(const char *s)
             return true;
     }
     return false;
+}
+
+static bool has_security_opt(yajl_val host, const char *opt)
+{
+    _cleanup_strv_ struct strv opts = {0};
+    json_get_strv(host, "SecurityOpt", &opts);
+    for (size_t i = 0; i < opts.n; i++) {
+        if (!strcmp(opts.v[i], opt))
+            return true;
+    }
+    return false;
+}
+
+/* The filter create wrote into the container's directory: the same BPF as pid 1's, whatever
+ * became of the profile file or the cache since. Missing or damaged is an error, never an
+ * unconfined process. */
+static int plan_seccomp(const struct runtime_paths *paths, const char *id, yajl_val host,
+                        struct exec_plan *p, struct berr *err)
+{
+    if (has_security_opt(host, "seccomp=unconfined"))
+        return 0;
+    _cleanup_close_ int root = state_root_open(paths, err);
+    if (root < 0)
+        return -1;
+    _cleanup_close_ int dir = container_dir_open(root, id, err);
+    if (dir < 0)
+        return -1;
+    if (seccomp_filter_read_at(dir, SECCOMP_FILE, &p->seccomp, err) < 0)
+        return berr_wrap(err, "container %.12s", id);
+    return 0;
 }
 
 static bool wants_no_new_privs(yajl_val host)
@@ -412,8 +444,11 @@ static int enter_workdir(int rootfd, const char *wd, struct berr *err)
     return 0;
 }
 
+/* init.c's order: without no_new_privs the filter goes on while CAP_SYS_ADMIN is still held */
 static int drop_privileges(const struct exec_plan *p, const struct creds *c, struct berr *err)
 {
+    if (!p->no_new_privs && seccomp_filter_load(&p->seccomp, err) < 0)
+        return -1;
     if (caps_drop_bounding(&p->caps, err) < 0 || creds_apply(c, err) < 0 ||
         caps_apply(&p->caps, err) < 0)
         return -1;
@@ -446,8 +481,9 @@ static int command_start(const struct exec_plan *p, struct berr *err)
     if (drop_privileges(p, &c, err) < 0 || look_path(p->argv.v[0], &env, &exe, err) < 0)
         goto out;
     reset_signals();
-    /* seccomp (issue 6): the container's filter is loaded here, last, after no_new_privs and
-     * the capability drop, so that nothing above has to be allowed by the profile. */
+    /* last, after no_new_privs and the capability drop: nothing above has to pass the profile */
+    if (p->no_new_privs && seccomp_filter_load(&p->seccomp, err) < 0)
+        goto out;
     execve(exe, p->argv.v, env.v);
     exec_error(err, errno, p->argv.v[0]);
 out:
@@ -614,6 +650,7 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
     /* a re-execution (if any) comes back here with the same arguments and looks again */
     if ((pidfd = container_open_pid1(paths, id, &info, err)) < 0 ||
         plan_build(&info, spec, &plan, err) < 0 ||
+        plan_seccomp(paths, info.id, json_get(info.config, "HostConfig"), &plan, err) < 0 ||
         (plan_can_ptrace(&plan) && run_from_readonly_self(err) < 0) ||
         cgroup_join_open(id, info.pid, pidfd, &cgroups, err) < 0 ||
         (!spec->interactive && open_devnull(&devnull, err) < 0))

@@ -88,8 +88,13 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, stru
     return mounts_finalize(&a->mounts, err);
 }
 
+/* runc's order: without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so the filter
+ * goes on before the capabilities go (and the rest of the start must pass it); with
+ * no_new_privs it is the last thing before execve (load_seccomp_last). */
 static int drop_privileges(const struct init_args *a, const struct creds *c, struct berr *err)
 {
+    if (!a->spec->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
+        return -1;
     if (caps_drop_bounding(&a->caps, err) < 0 || creds_apply(c, err) < 0 ||
         caps_apply(&a->caps, err) < 0)
         return -1;
@@ -148,6 +153,8 @@ static int start(const struct init_args *a, struct berr *err)
         goto out;
     }
     reset_signals();
+    if (s->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
+        goto out;
     execve(exe, argv.v, env.v);
     exec_error(err, errno, argv.v[0]);
 out:

@@ -3,6 +3,7 @@
 #define BERTH_RUNTIME_INTERNAL_H
 
 #include "runtime.h"
+#include "seccomp/seccomp.h"
 
 #include <signal.h>
 #include <sys/capability.h>
@@ -15,6 +16,8 @@ struct cap_set {
 /* docker's TweakCapabilities over its default set. Names must be normalised already. */
 int caps_effective_set(const struct strv *add, const struct strv *drop, struct cap_set *out,
                        struct berr *err);
+/* bit n = capability n, as seccomp/ takes it */
+uint64_t caps_mask(const struct cap_set *s);
 /* bounding drop → keepcaps; then (after setresuid) capset + ambient clear. */
 int caps_drop_bounding(const struct cap_set *keep, struct berr *err);
 int caps_apply(const struct cap_set *keep, struct berr *err);
@@ -115,6 +118,7 @@ struct init_args {
     struct mounts_spec mounts;
     const char *hostname;
     struct cap_set caps;
+    const struct seccomp_filter *seccomp; /* NULL: unconfined */
     int stdio[3]; /* put on the child's 0-2 before it starts; -1 keeps ours */
     int sync_fd;
 };
@@ -130,8 +134,14 @@ struct container {
     char *scaffold_path;
     char hostname[256];
     const char *cgroup_parent;
-    struct cgroup_set *cgroups; /* from the start until the exit is recorded */
+    struct cgroup_set *cgroups;    /* from the start until the exit is recorded */
+    struct seccomp_filter seccomp; /* prepared before anything is created */
 };
+
+/* The container's filter in its state directory, for exec; only an unconfined container has
+ * none. */
+#define SECCOMP_FILE "seccomp.bpf"
+
 int runtime_open_root(const char *runroot, struct berr *err);
 /* Validate, reserve the name, write the state directory (locked), make missing bind sources,
  * write the cidfile; *a is then ready for container_start. On failure nothing is left; c must

@@ -9,6 +9,14 @@
 #include "mounts/mounts.h"
 #include "util/util.h"
 
+/* --security-opt seccomp=: berth's built-in default profile (no option, or "builtin"), no
+ * filter ("unconfined"), or a docker-format profile file, read by the front end. */
+enum runtime_seccomp {
+    RUNTIME_SECCOMP_DEFAULT = 0,
+    RUNTIME_SECCOMP_UNCONFINED,
+    RUNTIME_SECCOMP_PROFILE
+};
+
 /* berth has no bridge: a container gets its own network namespace with only lo (--net=none,
  * also the default) or shares the host's (--net=host). */
 enum net_mode { NET_NONE, NET_HOST };
@@ -49,6 +57,14 @@ struct container_spec {
     struct strv cap_drop;
     struct mount_bind *binds;
     size_t nbinds;
+    enum runtime_seccomp seccomp;
+    char *seccomp_path;    /* RUNTIME_SECCOMP_PROFILE: as given, for messages and inspect */
+    char *seccomp_profile; /* and its bytes as read */
+    size_t seccomp_profile_len;
+
+    /* Called with a line for the user before the container starts (a seccomp profile's
+     * skipped names); NULL drops them. */
+    void (*warn)(const char *msg);
 };
 
 #define RUNTIME_CGROUP_PARENT "/berth"
@@ -146,6 +162,12 @@ struct exec_spec {
  * exec's), capabilities, no_new_privs (and seccomp); *status as for run. */
 int runtime_exec(const struct runtime_paths *paths, const char *id, const struct exec_spec *spec,
                  int *status, struct berr *err);
+
+/* The container's bounding set as a bitmask (bit n = capability n), docker's
+ * TweakCapabilities over its default set; names as the user wrote them ("chown", "ALL"). What
+ * seccomp profiles are flattened against. */
+int runtime_cap_bounding(const struct strv *add, const struct strv *drop, uint64_t *out,
+                         struct berr *err);
 
 /* Capability name handling (docker's NormalizeLegacyCapabilities): "chown", "CAP_CHOWN" →
  * "CAP_CHOWN"; "ALL" stays "ALL". Unknown → BERR_USAGE `unknown capability: "CAP_X"`. */

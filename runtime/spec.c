@@ -28,6 +28,8 @@ void runtime_spec_free(struct container_spec *spec)
     for (size_t i = 0; i < spec->nbinds; i++)
         mount_bind_free(&spec->binds[i]);
     free(spec->binds);
+    free(spec->seccomp_path);
+    free(spec->seccomp_profile);
     *spec = (struct container_spec){0};
 }
 

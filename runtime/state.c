@@ -155,6 +155,10 @@ static void write_host_config(yajl_gen g, const struct container_spec *s)
     struct strv secopt = {0};
     if (s->no_new_privs)
         strv_push(&secopt, "no-new-privileges");
+    if (s->seccomp == RUNTIME_SECCOMP_UNCONFINED)
+        strv_push(&secopt, "seccomp=unconfined");
+    else if (s->seccomp == RUNTIME_SECCOMP_PROFILE)
+        strv_push_owned(&secopt, xasprintf("seccomp=%s", s->seccomp_path));
     key_strv_or_null(g, "SecurityOpt", &secopt);
     strv_free(&secopt);
     json_key_bool(g, "ReadonlyRootfs", s->readonly_root);

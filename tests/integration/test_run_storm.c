@@ -1,7 +1,8 @@
 /* berth run with Storm's flag set: the argv Storm's worker-launcher hands to docker
  * (tests/fixtures/docker-run.sh.full.expected-docker-argv.txt), with the bind sources moved
- * under the test's temp dir, the cgroup flags fitted to this machine, and seccomp left out
- * until it lands (and -d/--cidfile in the foreground variant). The worker script
+ * under the test's temp dir, the cgroup flags fitted to this machine, Storm's shipped seccomp
+ * profile (tests/fixtures/storm-seccomp.json.example) for /etc/storm/seccomp.json (and
+ * -d/--cidfile in the foreground variant). The worker script
  * execs the probe, copied into the worker dir, to report identity, binds and cwd. */
 #include "harness.h"
 
@@ -127,6 +128,14 @@ static void storm_args(struct storm_run *sr, bool detached)
         }
         if (strcmp(w, "--security-opt") == 0 && i + 1 < words.n &&
             str_has_prefix(words.v[i + 1], "seccomp=")) {
+            const char *dir = getenv("BERTH_IT_FIXTURES");
+            char *rel = xasprintf("%s/storm-seccomp.json.example", dir ? dir : "tests/fixtures");
+            char *abs = realpath(rel, NULL);
+            cr_assert(abs, "fixture %s: %s", rel, strerror(errno));
+            strv_push(&args, "--security-opt");
+            strv_push_owned(&args, xasprintf("seccomp=%s", abs));
+            free(abs);
+            free(rel);
             i++;
             continue;
         }

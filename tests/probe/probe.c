@@ -27,6 +27,10 @@
  *   args              argv=<every argument, space separated>; consumes the rest
  *   kill SIG          kill(getpid(), SIG); prints kill:SIG=survived if still alive
  *   segv              dies of a real SIGSEGV (which kills even a pid-namespace init)
+ *   syscall WHAT      syscall:WHAT=ok or the errno name; WHAT is clone3, clone (fork-like),
+ *                     clone_newns, unshare0 (flags 0), unshare_newns, thread (pthread_create),
+ *                     mount_missing (tmpfs on a missing dir: ENOENT unless a filter refuses
+ *                     first), personality:N, nr:N (raw syscall N, no arguments)
  *   sleep N           sleeps N seconds
  *   exit N            flushes and exits with N
  */
@@ -34,7 +38,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/sched.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,6 +426,62 @@ static void cmd_hostname(void)
         printf("hostname=%s\n", u.nodename);
 }
 
+/* A child that exits at once: its exit status is the call's success. */
+static long reap_clone(long pid)
+{
+    if (pid == 0)
+        _exit(0);
+    if (pid > 0)
+        waitpid((pid_t)pid, NULL, 0);
+    return pid < 0 ? -1 : 0;
+}
+
+static void *thread_main(void *arg)
+{
+    return arg;
+}
+
+static long try_syscall(const char *what)
+{
+    if (strcmp(what, "clone3") == 0) {
+        struct clone_args ca = {.exit_signal = SIGCHLD};
+        return reap_clone(syscall(SYS_clone3, &ca, sizeof(ca)));
+    }
+    if (strcmp(what, "clone") == 0)
+        return reap_clone(syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0));
+    if (strcmp(what, "clone_newns") == 0)
+        return reap_clone(syscall(SYS_clone, CLONE_NEWNS | SIGCHLD, 0, 0, 0, 0));
+    if (strcmp(what, "unshare0") == 0)
+        return unshare(0);
+    if (strcmp(what, "unshare_newns") == 0)
+        return unshare(CLONE_NEWNS);
+    if (strcmp(what, "mount_missing") == 0)
+        return mount("none", "/probe-missing-dir", "tmpfs", 0, NULL);
+    if (strcmp(what, "thread") == 0) {
+        pthread_t t;
+        int e = pthread_create(&t, NULL, thread_main, NULL);
+        if (e) {
+            errno = e;
+            return -1;
+        }
+        return pthread_join(t, NULL) ? -1 : 0;
+    }
+    if (strncmp(what, "personality:", 12) == 0)
+        return syscall(SYS_personality, strtoul(what + 12, NULL, 0));
+    if (strncmp(what, "nr:", 3) == 0)
+        return syscall(atol(what + 3), 0, 0, 0, 0, 0, 0);
+    errno = EINVAL;
+    return -1;
+}
+
+static void cmd_syscall(const char *what)
+{
+    fflush(stdout);
+    errno = 0;
+    long rc = try_syscall(what);
+    printf("syscall:%s=%s\n", what, rc < 0 ? errname(errno) : "ok");
+}
+
 static void crash(void)
 {
     fflush(stdout);
@@ -482,6 +548,8 @@ int main(int argc, char **argv)
             cmd_mkdir(arg);
         else if (strcmp(c, "statfs") == 0)
             cmd_statfs(arg);
+        else if (strcmp(c, "syscall") == 0)
+            cmd_syscall(arg);
         else if (strcmp(c, "sleep") == 0)
             sleep((unsigned)atoi(arg));
         else if (strcmp(c, "exit") == 0) {

@@ -1,0 +1,222 @@
+/* Compile once: the BPF for a (profile, caps, arch, kernel, libseccomp, berth) tuple lives in
+ * <data root>/seccomp/<sha256 of the tuple>.bpf, and later starts only read and check it.
+ * Loading is one seccomp(2) call. */
+#include "seccomp/seccomp.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+#define FILTER_MAGIC "BERTHBPF"
+#define FILTER_FORMAT 1u
+
+/* On disk, native byte order (the file never leaves this machine). sha256 covers everything
+ * after the header: the instructions, then warning_len bytes of warning. */
+struct filter_header {
+    char magic[8];
+    uint32_t format;
+    uint32_t flags;
+    uint32_t len; /* instructions */
+    uint32_t warning_len;
+    char sha256[64];
+};
+
+static void content_digest(const struct seccomp_filter *f, char out[65])
+{
+    struct sha256_stream *s = sha256_stream_new();
+    if (f->len)
+        sha256_stream_update(s, f->insns, f->len * sizeof(*f->insns));
+    if (f->warning)
+        sha256_stream_update(s, f->warning, strlen(f->warning));
+    sha256_stream_final(s, out);
+}
+
+int seccomp_filter_write_at(int dirfd, const char *name, const struct seccomp_filter *f,
+                            struct berr *err)
+{
+    size_t wlen = f->warning ? strlen(f->warning) : 0;
+    size_t ilen = f->len * sizeof(*f->insns);
+    struct filter_header h = {.format = FILTER_FORMAT,
+                              .flags = f->flags,
+                              .len = (uint32_t)f->len,
+                              .warning_len = (uint32_t)wlen};
+    memcpy(h.magic, FILTER_MAGIC, sizeof(h.magic));
+    char digest[65];
+    content_digest(f, digest);
+    memcpy(h.sha256, digest, sizeof(h.sha256));
+    size_t total = sizeof(h) + ilen + wlen;
+    _cleanup_free_ char *buf = xmalloc(total);
+    memcpy(buf, &h, sizeof(h));
+    if (ilen)
+        memcpy(buf + sizeof(h), f->insns, ilen);
+    if (wlen)
+        memcpy(buf + sizeof(h) + ilen, f->warning, wlen);
+    return write_file_atomic_at(dirfd, name, buf, total, 0600, err);
+}
+
+static int corrupt(struct berr *err, const char *name, const char *why)
+{
+    return berr_set(err, BERR_FAILED, "seccomp filter %s is damaged: %s", name, why);
+}
+
+int seccomp_filter_read_at(int dirfd, const char *name, struct seccomp_filter *out,
+                           struct berr *err)
+{
+    *out = (struct seccomp_filter){0};
+    _cleanup_free_ char *buf = NULL;
+    size_t total = 0;
+    size_t max = sizeof(struct filter_header) + BPF_MAXINSNS * sizeof(struct sock_filter) + 65536;
+    if (read_file_at(dirfd, name, max + 1, &buf, &total, err) < 0)
+        return -1;
+    struct filter_header h;
+    if (total < sizeof(h))
+        return corrupt(err, name, "shorter than its header");
+    memcpy(&h, buf, sizeof(h));
+    if (memcmp(h.magic, FILTER_MAGIC, sizeof(h.magic)) || h.format != FILTER_FORMAT)
+        return corrupt(err, name, "not a berth filter file of this format");
+    /* length 0: a profile that disables seccomp, recorded for exec */
+    if (h.len > BPF_MAXINSNS || h.warning_len > 65536 ||
+        total != sizeof(h) + h.len * sizeof(struct sock_filter) + h.warning_len)
+        return corrupt(err, name, "length does not match its header");
+    struct seccomp_filter f = {.len = h.len, .flags = h.flags};
+    f.insns = xmalloc(h.len ? h.len * sizeof(*f.insns) : 1);
+    if (h.len)
+        memcpy(f.insns, buf + sizeof(h), h.len * sizeof(*f.insns));
+    if (h.warning_len) {
+        f.warning = xmalloc(h.warning_len + 1);
+        memcpy(f.warning, buf + sizeof(h) + h.len * sizeof(*f.insns), h.warning_len);
+        f.warning[h.warning_len] = '\0';
+    }
+    char digest[65];
+    content_digest(&f, digest);
+    if (memcmp(digest, h.sha256, sizeof(h.sha256)) ||
+        (f.warning && strlen(f.warning) != h.warning_len)) {
+        seccomp_filter_free(&f);
+        return corrupt(err, name, "checksum mismatch");
+    }
+    *out = f;
+    return 0;
+}
+
+/* ---- the cache ------------------------------------------------------------------------------ */
+
+static void update_str(struct sha256_stream *s, const char *str)
+{
+    sha256_stream_update(s, str, strlen(str) + 1);
+}
+
+void seccomp_cache_name(const struct seccomp_source *src, uint64_t caps, char out[70])
+{
+    struct sha256_stream *s = sha256_stream_new();
+    const struct scmp_version *v = seccomp_version();
+    struct utsname u = {0};
+    uname(&u);
+    char buf[128];
+    update_str(s, "berth-seccomp-cache-1");
+    update_str(s, BERTH_VERSION);
+    snprintf(buf, sizeof(buf), "libseccomp %u.%u.%u arch %u caps %016llx", v->major, v->minor,
+             v->micro, seccomp_arch_native(), (unsigned long long)caps);
+    update_str(s, buf);
+    /* minKernel rules depend on the running kernel */
+    update_str(s, u.machine);
+    update_str(s, u.release);
+    const char *text = src->text ? src->text : seccomp_default_profile;
+    size_t len = src->text ? src->len : strlen(seccomp_default_profile);
+    snprintf(buf, sizeof(buf), "%s %zu", src->text ? "profile" : "builtin", len);
+    update_str(s, buf);
+    sha256_stream_update(s, text, len);
+    char hex[65];
+    sha256_stream_final(s, hex);
+    snprintf(out, 70, "%s.bpf", hex);
+}
+
+static int open_cache_dir(const char *data_root, struct berr *err)
+{
+    _cleanup_close_ int root = open(data_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0)
+        return berr_errno(err, "open data root %s", data_root);
+    if (mkdirat(root, "seccomp", 0700) < 0 && errno != EEXIST)
+        return berr_errno(err, "create %s/seccomp", data_root);
+    int fd = openat(root, "seccomp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return berr_errno(err, "open %s/seccomp", data_root);
+    return fd;
+}
+
+static int compile_source(const struct seccomp_source *src, uint64_t caps,
+                          struct seccomp_filter *out, struct berr *err)
+{
+    bool builtin = !src->text;
+    const char *text = builtin ? seccomp_default_profile : src->text;
+    size_t len = builtin ? strlen(seccomp_default_profile) : src->len;
+    const char *name = builtin ? "(built-in default)" : src->name ? src->name : "(unnamed)";
+    struct seccomp_target t = {.caps = caps};
+    struct seccomp_profile p;
+    if (seccomp_profile_load(name, text, len, &t, &p, err) < 0)
+        return -1;
+    int rc = seccomp_compile(&p, out, NULL, err);
+    seccomp_profile_free(&p);
+    if (rc < 0)
+        return berr_wrap(err, "seccomp profile %s", name);
+    if (builtin) {
+        /* the default names calls newer than this libseccomp on purpose: no warning */
+        free(out->warning);
+        out->warning = NULL;
+    } else if (out->warning) {
+        char *w = xasprintf("seccomp profile %s: %s", name, out->warning);
+        free(out->warning);
+        out->warning = w;
+    }
+    return 0;
+}
+
+int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                       struct seccomp_filter *out, struct berr *err)
+{
+    *out = (struct seccomp_filter){0};
+    char name[70];
+    seccomp_cache_name(src, caps, name);
+    struct berr cerr = {0};
+    _cleanup_close_ int dir = data_root ? open_cache_dir(data_root, &cerr) : -1;
+    if (dir >= 0) {
+        if (seccomp_filter_read_at(dir, name, out, &cerr) == 0) {
+            debugf("seccomp: cached filter %s", name);
+            return 0;
+        }
+        if (cerr.errnum != ENOENT)
+            debugf("seccomp: %s; rebuilding it", cerr.msg);
+    } else if (data_root) {
+        debugf("seccomp: no cache: %s", cerr.msg);
+    }
+    if (compile_source(src, caps, out, err) < 0)
+        return -1;
+    /* a profile that disables seccomp is cheap to parse again: nothing cached */
+    if (dir >= 0 && out->len > 0 && seccomp_filter_write_at(dir, name, out, &cerr) < 0)
+        debugf("seccomp: cache not written: %s", cerr.msg);
+    return 0;
+}
+
+/* ---- loading -------------------------------------------------------------------------------- */
+
+int seccomp_filter_load(const struct seccomp_filter *f, struct berr *err)
+{
+    if (!f || f->len == 0)
+        return 0;
+    struct sock_fprog prog = {.len = (unsigned short)f->len, .filter = f->insns};
+    unsigned flags = f->flags;
+    long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    if (rc < 0 && errno == EINVAL && (flags & SECCOMP_FILTER_FLAG_SPEC_ALLOW)) {
+        /* kernels before 4.17 lack the flag: load without it, as crun does */
+        flags &= ~(unsigned)SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+        rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+    }
+    if (rc < 0)
+        return berr_errno(err, "load the seccomp filter");
+    return 0;
+}
