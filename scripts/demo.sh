@@ -18,13 +18,15 @@ H=$T/usr/share/apache-storm-2.6.0
 mkdir -p "$S/stormdist/wc-1-1591895933/shared_by_topology" "$W/tmp" "$A" "$(dirname "$U")" "$H" \
     "$T/etc/storm" "$T/var/run/nscd" "$T/data/shared"
 echo worker >"$U"
+# Storm's seccomp profile as Storm ships it (leading '#' lines and all), where Storm puts it
+cp "$(dirname "$0")/../tests/fixtures/storm-seccomp.json.example" "$T/etc/storm/seccomp.json"
 chown -R 1000:1000 "$W" "$A"
 cat >"$W/storm-worker-script.sh" <<'SCRIPT'
 #!/bin/bash
 umask 0027
 echo "worker: pid $$, $(id)"
 echo "worker: hostname $(hostname), cwd $(pwd)"
-echo "worker: $(grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status | tr '\t\n' '  ')"
+echo "worker: $(grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp)' /proc/self/status | tr '\t\n' '  ')"
 touch /etc/x 2>/dev/null && echo "worker: / is writable" || echo "worker: / is read-only"
 touch "$PWD/heartbeat" && echo "worker: wrote $PWD/heartbeat"
 touch /tmp/hsperfdata && echo "worker: /tmp is writable (the worker's own tmp)"
@@ -45,9 +47,10 @@ ARGS=(run --name="$WID" --user=1000:1000 -d --net=host --read-only
     -v "$W/tmp:/tmp" -v "$T/etc/storm:/etc/storm:ro" -v "$T/data/shared:/data/shared"
     --cpuset-cpus="0-$((NCPU - 1))" --cpuset-mems=0 --cgroup-parent="$CG" --cpus="$CPUS"
     --group-add 1000 --workdir="$W" --cidfile="$W/container.cid" --cap-drop=ALL
-    --security-opt no-new-privileges berth/worker:latest bash "$W/storm-worker-script.sh")
-echo "demo: Storm's flag set (--cpus fitted to this host's $NCPU CPUs, a cgroup parent of the"
-echo "demo: demo's own); seccomp is left out until its issue lands (berth refuses it, never ignores it)."
+    --security-opt no-new-privileges --security-opt seccomp="$T/etc/storm/seccomp.json"
+    berth/worker:latest bash "$W/storm-worker-script.sh")
+echo "demo: Storm's flag set, --cpus fitted to this host's $NCPU CPUs, a cgroup parent of the"
+echo "demo: demo's own, Storm's own seccomp profile."
 echo "demo: berth ${ARGS[*]}"
 "${B[@]}" "${ARGS[@]}"
 echo "demo: cidfile: $(cat "$W/container.cid")"
