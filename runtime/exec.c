@@ -5,14 +5,14 @@
  * Three processes, so that the one the container can see never holds anything of the host:
  *   berth    finds the container and takes a pidfd of its pid 1 (checked against the state
  *            store again, so a recycled pid is never joined), works out the command's
- *            environment, user and capabilities from config.json, opens pid 1's cgroup.procs
- *            files, forks the joiner, and waits for the command itself: the command is its
- *            child, so its status needs no relay.
- *   joiner   outside the container's pid namespace, so invisible to it: writes itself into
- *            pid 1's cgroups (while the host's cgroupfs is still its view), closes every fd
- *            it does not need, joins MNT|PID|UTS|IPC|NET in one setns on the pidfd (Linux
- *            5.8), then clones the command's process as berth's child (CLONE_PARENT), tells
- *            berth its pid and exits.
+ *            environment, user and capabilities from config.json, forks the joiner, puts it
+ *            into the container's cgroups (cgroup/) before releasing it, and waits for the
+ *            command itself: the command is its child, so its status needs no relay.
+ *   joiner   outside the container's pid namespace, so invisible to it: closes every fd it
+ *            does not need, waits until berth has put it into the container's cgroups, joins
+ *            MNT|PID|UTS|IPC|NET in one setns on the pidfd (Linux 5.8), then clones the
+ *            command's process (which inherits the cgroups) as berth's child (CLONE_PARENT),
+ *            tells berth its pid and exits.
  *   command  born inside the container's pid and mount namespaces, its root and cwd the
  *            container's root, no host fd but 0-2: user from the container's /etc files, cwd,
  *            fds, capabilities, no_new_privs, the container's seccomp filter, execve.
@@ -277,144 +277,6 @@ static int open_devnull(int *out, struct berr *err)
     return 0;
 }
 
-/* ---- cgroups: the hierarchies where pid 1 sits elsewhere than berth ----------------------- */
-
-#define EXEC_CGROUPS_MAX 32
-
-struct cgroup_join {
-    int fd[EXEC_CGROUPS_MAX]; /* cgroup.procs, opened for writing */
-    char *path[EXEC_CGROUPS_MAX];
-    size_t n;
-};
-
-static void cgroup_join_close(struct cgroup_join *j)
-{
-    for (size_t i = 0; i < j->n; i++) {
-        close(j->fd[i]);
-        free(j->path[i]);
-    }
-    j->n = 0;
-}
-
-/* One line of /proc/<pid>/cgroup: "hierarchy-id:controllers:path" ("" controllers: cgroup2). */
-struct cgroup_line {
-    const char *controllers, *path;
-};
-
-static size_t parse_proc_cgroup(char *text, struct cgroup_line *out, size_t max)
-{
-    size_t n = 0;
-    char *save = NULL;
-    for (char *l = strtok_r(text, "\n", &save); l && n < max; l = strtok_r(NULL, "\n", &save)) {
-        char *c1 = strchr(l, ':');
-        char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-        if (!c2)
-            continue;
-        *c1 = *c2 = '\0';
-        out[n++] = (struct cgroup_line){c1 + 1, c2 + 1};
-    }
-    return n;
-}
-
-static bool has_token(const char *list, const char *tok, size_t len)
-{
-    for (const char *p = list; *p;) {
-        size_t n = strcspn(p, ",");
-        if (n == len && !strncmp(p, tok, len))
-            return true;
-        p += n + (p[n] == ',');
-    }
-    return false;
-}
-
-/* The v1 mount whose options hold every controller of the line (hierarchies never share a
- * controller, so that one is unique), or the cgroup2 mount for the "0::" line. */
-static const struct cgroup_mount *mount_of(const struct cgroup_hosts *h, const char *controllers)
-{
-    for (size_t i = 0; i < h->n; i++) {
-        const struct cgroup_mount *m = &h->mounts[i];
-        if (!*controllers) {
-            if (m->v2)
-                return m;
-            continue;
-        }
-        if (m->v2)
-            continue;
-        bool all = true;
-        for (const char *p = controllers; *p && all;) {
-            size_t n = strcspn(p, ",");
-            all = has_token(m->controllers, p, n);
-            p += n + (p[n] == ',');
-        }
-        if (all)
-            return m;
-    }
-    return NULL;
-}
-
-static const char *path_in(const struct cgroup_line *lines, size_t n, const char *controllers)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!strcmp(lines[i].controllers, controllers))
-            return lines[i].path;
-    }
-    return NULL;
-}
-
-static int open_procs(const struct cgroup_mount *m, const struct cgroup_line *l,
-                      struct cgroup_join *j, struct berr *err)
-{
-    if (j->n == EXEC_CGROUPS_MAX)
-        return berr_set(err, BERR_FAILED, "more than %d cgroup hierarchies", EXEC_CGROUPS_MAX);
-    /* the mount's root is taken to be the hierarchy's root, as cgroup_detect reports them */
-    _cleanup_close_ int dir = open(m->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0)
-        return berr_errno(err, "open %s", m->path);
-    _cleanup_free_ char *rel = xasprintf("%s/cgroup.procs", l->path);
-    int fd = open_in_root(dir, rel, O_WRONLY, 0);
-    if (fd < 0)
-        return berr_errno(err, "open %s%s/cgroup.procs", m->path, l->path);
-    j->path[j->n] = xasprintf("%s%s", m->path, l->path);
-    j->fd[j->n++] = fd;
-    return 0;
-}
-
-static int cgroup_join_open(const char *id, pid_t pid, int pidfd, struct cgroup_join *j,
-                            struct berr *err)
-{
-    char theirs_path[64];
-    snprintf(theirs_path, sizeof(theirs_path), "/proc/%d/cgroup", (int)pid);
-    _cleanup_free_ char *theirs = NULL, *ours = NULL;
-    if (read_file_at(AT_FDCWD, theirs_path, 1 << 20, &theirs, NULL, err) < 0 ||
-        read_file_at(AT_FDCWD, "/proc/self/cgroup", 1 << 20, &ours, NULL, err) < 0)
-        return berr_wrap(err, "cgroups of container %.12s", id);
-    /* alive after the read: what was read is pid 1's, not a successor's under the same pid */
-    if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
-        return errno == ESRCH ? not_running(id, err) : berr_errno(err, "signal pid %d", (int)pid);
-    struct cgroup_line t[EXEC_CGROUPS_MAX], o[EXEC_CGROUPS_MAX];
-    size_t nt = parse_proc_cgroup(theirs, t, EXEC_CGROUPS_MAX);
-    size_t no = parse_proc_cgroup(ours, o, EXEC_CGROUPS_MAX);
-    struct cgroup_hosts hosts = {0};
-    if (cgroup_detect(&hosts, err) < 0)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; i < nt && rc == 0; i++) {
-        const char *mine = path_in(o, no, t[i].controllers);
-        if (mine && !strcmp(mine, t[i].path))
-            continue;
-        const struct cgroup_mount *m = mount_of(&hosts, t[i].controllers);
-        if (!m)
-            rc = berr_set(err, BERR_FAILED, "cgroup %s:%s of container %.12s is not mounted here",
-                          t[i].controllers, t[i].path, id);
-        else
-            rc = open_procs(m, &t[i], j, err);
-    }
-    cgroup_hosts_free(&hosts);
-    if (rc < 0)
-        cgroup_join_close(j);
-    return rc;
-}
-
 /* ---- the command's process (in the container) --------------------------------------------- */
 
 /* The joiner's report of the process it started, told from a struct sync_msg by its size. */
@@ -503,30 +365,26 @@ static __attribute__((noreturn)) void command_main(const struct exec_plan *p, in
 struct joiner_args {
     const char *id;
     const struct exec_plan *plan;
-    struct cgroup_join *cgroups;
     int pidfd, devnull, sync_fd;
 };
 
-static int join_cgroups(struct cgroup_join *j, struct berr *err)
+/* berth sends one byte once the joiner is in every cgroup of the container. */
+static int wait_for_cgroups(int sync_fd, struct berr *err)
 {
-    for (size_t i = 0; i < j->n; i++) {
-        /* "0" is the writer itself; the command's process, forked later, inherits the place */
-        if (write_all(j->fd[i], "0", 1) < 0)
-            return berr_errno(err, "join cgroup %s", j->path[i]);
-    }
-    cgroup_join_close(j);
-    return 0;
+    char go;
+    ssize_t n;
+    do {
+        n = recv(sync_fd, &go, 1, 0);
+    } while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : berr_set(err, BERR_FAILED, "berth went away before the exec started");
 }
 
 static int joiner_run(const struct joiner_args *a, struct berr *err)
 {
-    int keep[3 + EXEC_CGROUPS_MAX] = {a->sync_fd, a->pidfd, a->devnull};
-    size_t nkeep = 3;
-    for (size_t i = 0; i < a->cgroups->n; i++)
-        keep[nkeep++] = a->cgroups->fd[i];
+    const int keep[] = {a->sync_fd, a->pidfd, a->devnull};
     /* whatever berth's caller left open must not reach the container */
-    close_fds_except(keep, nkeep);
-    if (join_cgroups(a->cgroups, err) < 0)
+    close_fds_except(keep, a->devnull >= 0 ? 3 : 2);
+    if (wait_for_cgroups(a->sync_fd, err) < 0)
         return -1;
     if (setns(a->pidfd, EXEC_NAMESPACES) < 0)
         return errno == ESRCH ? not_running(a->id, err)
@@ -605,7 +463,20 @@ static int read_outcome(int sync_fd, pid_t *cmd, struct berr *err)
     return 0;
 }
 
-static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
+/* The joiner goes into the container's cgroups before it does anything in the container,
+ * and so does the command it clones. */
+static int release_joiner(int sync_fd, pid_t joiner, const struct cgroup_set *cgroups,
+                          const char *id, struct berr *err)
+{
+    if (cgroup_attach(cgroups, joiner, err) < 0)
+        return berr_wrap(err, "exec in container %.12s", id);
+    if (send(sync_fd, "g", 1, MSG_NOSIGNAL) != 1)
+        return berr_errno(err, "release the exec's process");
+    return 0;
+}
+
+static int start_and_wait(struct joiner_args *a, const struct cgroup_set *cgroups, int *status,
+                          struct berr *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -618,10 +489,14 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
     }
     int saved = errno;
     close(sv[1]);
-    cgroup_join_close(a->cgroups); /* the joiner's to write */
     _cleanup_close_ int sync_fd = sv[0];
     if (joiner < 0)
         return berr_errnum(err, saved, "fork");
+    if (release_joiner(sync_fd, joiner, cgroups, a->id, err) < 0) {
+        kill(joiner, SIGKILL);
+        reap(joiner);
+        return -1;
+    }
     pid_t cmd = 0;
     int rc = read_outcome(sync_fd, &cmd, err);
     reap(joiner);
@@ -637,6 +512,16 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
     return 0;
 }
 
+/* The container's own cgroups, from the parent it was created under. */
+static int open_cgroups(const char *id, const struct container_info *info, struct cgroup_set **out,
+                        struct berr *err)
+{
+    const char *parent = json_get_str(json_get(info->config, "HostConfig"), "CgroupParent");
+    if (cgroup_open(parent && *parent ? parent : RUNTIME_CGROUP_PARENT, info->id, out, err) < 0)
+        return berr_wrap(err, "cgroups of container %.12s", id);
+    return 0;
+}
+
 int runtime_exec(const struct runtime_paths *paths, const char *id, const struct exec_spec *spec,
                  int *status, struct berr *err)
 {
@@ -644,7 +529,7 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
         return berr_set(err, BERR_USAGE, "no command specified");
     struct container_info info = {0};
     struct exec_plan plan = {0};
-    struct cgroup_join cgroups = {0};
+    struct cgroup_set *cgroups = NULL;
     _cleanup_close_ int pidfd = -1, devnull = -1;
     int rc = -1;
     /* a re-execution (if any) comes back here with the same arguments and looks again */
@@ -652,14 +537,14 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
         plan_build(&info, spec, &plan, err) < 0 ||
         plan_seccomp(paths, info.id, json_get(info.config, "HostConfig"), &plan, err) < 0 ||
         (plan_can_ptrace(&plan) && run_from_readonly_self(err) < 0) ||
-        cgroup_join_open(id, info.pid, pidfd, &cgroups, err) < 0 ||
+        open_cgroups(id, &info, &cgroups, err) < 0 ||
         (!spec->interactive && open_devnull(&devnull, err) < 0))
         goto out;
-    struct joiner_args a = {
-        .id = id, .plan = &plan, .cgroups = &cgroups, .pidfd = pidfd, .devnull = devnull};
-    rc = start_and_wait(&a, status, err);
+    struct joiner_args a = {.id = id, .plan = &plan, .pidfd = pidfd, .devnull = devnull};
+    rc = start_and_wait(&a, cgroups, status, err);
 out:
-    cgroup_join_close(&cgroups);
+    if (cgroups)
+        cgroup_set_free(cgroups);
     plan_free(&plan);
     container_info_free(&info);
     return rc;
