@@ -24,10 +24,8 @@ int mounts_make_scaffold(int scaffold_fd, struct berr *err)
     return 0;
 }
 
-/* The layers' common parent becomes the cwd so lowerdir= holds short relative names: a
- * page-sized option string then fits about sixty layers. */
-/* The layers' common parent becomes the cwd so lowerdir= holds short relative names: a
- * page-sized option then fits about sixty layers. */
+/* The layers' common parent becomes the cwd so lowerdir= holds short relative names (65 bytes
+ * a layer; see set_lowerdirs for how many fit). */
 static char *lowerdir_option(const struct strv *layers, char **layers_dir, struct berr *err)
 {
     if (layers->n == 0) {
@@ -70,6 +68,66 @@ static int fs_error(struct berr *err, int fsfd, const char *what)
     return berr_errnum(err, saved, "%s", what);
 }
 
+/* fsconfig takes string values of at most 256 bytes (the kernel's strndup_user limit), so
+ * "lowerdir" holds three layers at most; longer lists go one layer at a time through
+ * "lowerdir+" (Linux 6.8), top layer first as in the list. */
+static int set_lowerdirs(int fsfd, const char *lower)
+{
+    if (strlen(lower) < 256)
+        return (int)syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0);
+    _cleanup_free_ char *copy = xstrdup(lower);
+    for (char *l = copy, *next; l; l = next) {
+        next = strchr(l, ':');
+        if (next)
+            *next++ = '\0';
+        if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "lowerdir+", l, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Before Linux 6.8 there is no "lowerdir+": mount(2)'s option page takes about sixty layers
+ * of short relative names (the cwd is the layers' directory). */
+static int mount_overlay_legacy(const char *lower, const char *upper, const char *work, int target,
+                                struct berr *err)
+{
+    _cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    if (strlen(opts) >= 4096)
+        return berr_set(err, BERR_FAILED, "too many image layers for one overlay mount");
+    char path[FD_PATH_MAX];
+    fd_path(target, path);
+    if (mount("overlay", path, "overlay", MS_NODEV, opts) < 0)
+        return berr_errno(err, "mount overlay rootfs");
+    return 0;
+}
+
+static int attach_overlay(int fsfd, int target, struct berr *err)
+{
+    /* nodev: a device node shipped in an image must not open the host's device (no device
+     * cgroup guards it yet); /dev is a tmpfs of its own with only docker's nodes */
+    _cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
+    if (mnt < 0)
+        return fs_error(err, fsfd, "mount overlay rootfs");
+    if (syscall(SYS_move_mount, mnt, "", target, "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+        return berr_errno(err, "attach overlay rootfs");
+    return 0;
+}
+
+static int mount_overlay_fsapi(const char *lower, const char *upper, const char *work, int target,
+                               struct berr *err)
+{
+    _cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+    if (fsfd < 0)
+        return berr_errno(err, "overlayfs");
+    if (set_lowerdirs(fsfd, lower) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return fs_error(err, fsfd, "mount overlay rootfs");
+    return attach_overlay(fsfd, target, err);
+}
+
 static int mount_overlay(const struct mounts_spec *spec, int scaffold, int *rootfd,
                          struct berr *err)
 {
@@ -81,25 +139,14 @@ static int mount_overlay(const struct mounts_spec *spec, int scaffold, int *root
     _cleanup_free_ char *work = xasprintf("%s/work", spec->scaffold_path);
     if (chdir(layers_dir) < 0)
         return berr_errno(err, "chdir %s", layers_dir);
-    _cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
-    if (fsfd < 0)
-        return berr_errno(err, "overlayfs");
-    if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "lowerdir", lower, 0) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return fs_error(err, fsfd, "mount overlay rootfs");
-    /* nodev: a device node shipped in an image must not open the host's device (no device
-     * cgroup guards it yet); /dev is a tmpfs of its own with only docker's nodes */
-    _cleanup_close_ int mnt = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NODEV);
-    if (mnt < 0)
-        return fs_error(err, fsfd, "mount overlay rootfs");
     _cleanup_close_ int target = openat(scaffold, "rootfs", O_PATH | O_CLOEXEC);
     if (target < 0)
         return berr_errno(err, "open scaffold rootfs");
-    if (syscall(SYS_move_mount, mnt, "", target, "",
-                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        return berr_errno(err, "attach overlay rootfs");
+    /* A kernel without "lowerdir+" may take it and refuse only at CMD_CREATE (overlay
+     * parses options late before 6.5), so any failure with a long list retries the old way. */
+    if (mount_overlay_fsapi(lower, upper, work, target, err) < 0 &&
+        (strlen(lower) < 256 || mount_overlay_legacy(lower, upper, work, target, err) < 0))
+        return -1;
     *rootfd = openat(scaffold, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (*rootfd < 0)
         return berr_errno(err, "open rootfs");

@@ -187,7 +187,7 @@ printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1
 echo vmcheck >"$STAGE/etc/hostname"
 
 # what /init runs, decided here
-FILTER=${VMCHECK_FILTER:-@(run|lifecycle|cgroup*)/*}
+FILTER=${VMCHECK_FILTER:-+(@(run|lifecycle|cgroup*)/*|load/an_image_of_six_layers_runs)}
 {
     printf 'VMCHECK_FILTER=%q\n' "$FILTER"
     printf 'VMCHECK_UNIT=%q\n' "$UNIT"
