@@ -100,6 +100,7 @@ demo: deps
 bench: all
 	./bench/run.sh $(abspath $(BUILD)/berth)
 	./bench/lifecycle.sh $(abspath $(BUILD)/berth)
+	./bench/load.sh $(abspath $(BUILD)/berth)
 	./bench/seccomp.sh $(abspath $(BUILD)/berth)
 
 # the core and cgroup integration tests on a pure cgroup v2 kernel under qemu (scripts/vmcheck/)

@@ -8,6 +8,8 @@
  *   blobs/sha256/<hex>      image configs (and later manifests), content-addressed
  *   layers/<diff-id hex>/   one unpacked layer; published by rename, so a present dir is whole
  *   refs.json               {"name:tag": "<config hex>", ...}, replaced atomically
+ *   digests.json            {"<config hex>": "<manifest hex>", ...}, images loaded from OCI
+ *                           layouts (images --digests); written before refs.json
  *   tmp/                    unpack in progress (removed on start-up of the next writer)
  */
 #ifndef BERTH_IMAGE_H
@@ -111,6 +113,7 @@ struct image_summary {
     char id[65];
     struct timespec created;
     unsigned long long size; /* bytes of the unpacked layers */
+    char digest[72];         /* "sha256:<manifest hex>" when loaded from an OCI layout, else "" */
 };
 
 /* One row per (reference, image), newest first, as `docker images` lists them. */

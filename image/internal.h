@@ -45,6 +45,11 @@ struct refmap {
 };
 int image_refs_load(const struct image_store *store, struct refmap *m, struct berr *err);
 int image_refs_save(const struct image_store *store, const struct refmap *m, struct berr *err);
+/* digests.json: image id → hex of the manifest it was loaded from (images --digests). Kept
+ * apart from refs.json so that file keeps its format; an entry for an image no reference
+ * names is harmless. */
+int image_digests_load(const struct image_store *store, struct refmap *m, struct berr *err);
+int image_digests_save(const struct image_store *store, const struct refmap *m, struct berr *err);
 const char *image_refs_get(const struct refmap *m, const char *key);
 void image_refs_set(struct refmap *m, const char *key, const char *id);
 void image_refs_free(struct refmap *m);
@@ -145,6 +150,7 @@ struct load_item {
     struct blob_ref *layers; /* base first */
     size_t nlayers;
     struct strv tags; /* normalised references */
+    char digest[65];  /* hex of the manifest (OCI layouts), "" when the format has none */
 };
 
 struct load_plan {

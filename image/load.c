@@ -233,6 +233,26 @@ static int update_refs(struct load *l, const struct load_plan *plan, struct strv
     return rc;
 }
 
+/* Before refs.json: a digest recorded for an image that never got its reference is unused. */
+static int record_digests(struct load *l, const struct load_plan *plan, struct berr *err)
+{
+    bool any = false;
+    for (size_t i = 0; i < plan->n; i++)
+        any |= plan->items[i].digest[0] != '\0';
+    if (!any)
+        return 0;
+    struct refmap m;
+    if (image_digests_load(l->store, &m, err) < 0)
+        return -1;
+    for (size_t i = 0; i < plan->n; i++) {
+        if (plan->items[i].digest[0])
+            image_refs_set(&m, l->ids.v[i], plan->items[i].digest);
+    }
+    int rc = image_digests_save(l->store, &m, err);
+    image_refs_free(&m);
+    return rc;
+}
+
 static int register_all(struct load *l, const struct load_plan *plan, struct strv *messages,
                         struct berr *err)
 {
@@ -255,6 +275,8 @@ static int register_all(struct load *l, const struct load_plan *plan, struct str
         if (rc == 0 && created)
             strv_push(&made_blobs, l->ids.v[i]);
     }
+    if (rc == 0)
+        rc = record_digests(l, plan, err);
     if (rc == 0)
         rc = update_refs(l, plan, messages, err);
     if (rc < 0) {

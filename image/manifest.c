@@ -234,6 +234,7 @@ static int oci_manifest(struct image_src *src, const struct blob_ref *want, cons
     struct load_item *it = add_item(plan);
     if (name)
         strv_push(&it->tags, name);
+    memcpy(it->digest, want->hex, sizeof(it->digest));
     int rc = descriptor(json_get(doc, "config"), &it->config, err);
     yajl_val layers = json_get(doc, "layers");
     if (rc == 0 && !YAJL_IS_ARRAY(layers))

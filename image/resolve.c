@@ -295,6 +295,16 @@ int image_list(struct image_store *store, struct image_summary **out, size_t *n,
         image_summaries_free(rows, count);
         return -1;
     }
+    struct refmap digests;
+    struct berr ignored;
+    if (image_digests_load(store, &digests, &ignored) == 0) {
+        for (size_t i = 0; i < count; i++) {
+            const char *d = image_refs_get(&digests, rows[i].id);
+            if (d)
+                snprintf(rows[i].digest, sizeof(rows[i].digest), "sha256:%s", d);
+        }
+        image_refs_free(&digests);
+    }
     qsort(rows, count, sizeof(*rows), newest_first);
     *out = rows;
     *n = count;

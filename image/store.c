@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #define REFS_FILE "refs.json"
+#define DIGESTS_FILE "digests.json"
 #define REFS_MAX (64u << 20)
 #define BLOB_MAX (16u << 20)
 
@@ -129,18 +130,19 @@ int image_blob_write(const struct image_store *store, const char *hex, const cha
     return 0;
 }
 
-int image_refs_load(const struct image_store *store, struct refmap *m, struct berr *err)
+static int map_load(const struct image_store *store, const char *file, struct refmap *m,
+                    struct berr *err)
 {
     *m = (struct refmap){0};
     _cleanup_free_ char *text = NULL;
-    if (read_file_at(store->rootfd, REFS_FILE, REFS_MAX, &text, NULL, err) < 0)
+    if (read_file_at(store->rootfd, file, REFS_MAX, &text, NULL, err) < 0)
         return err->errnum == ENOENT ? 0 : berr_wrap(err, "%s", store->root);
     yajl_val doc = NULL;
     if (json_parse(text, &doc, err) < 0)
-        return berr_wrap(err, "%s/%s", store->root, REFS_FILE);
+        return berr_wrap(err, "%s/%s", store->root, file);
     if (!YAJL_IS_OBJECT(doc)) {
         yajl_tree_free(doc);
-        return berr_set(err, BERR_FAILED, "%s/%s: not a JSON object", store->root, REFS_FILE);
+        return berr_set(err, BERR_FAILED, "%s/%s: not a JSON object", store->root, file);
     }
     for (size_t i = 0; i < doc->u.object.len; i++) {
         yajl_val v = doc->u.object.values[i];
@@ -149,8 +151,7 @@ int image_refs_load(const struct image_store *store, struct refmap *m, struct be
             const char *key = doc->u.object.keys[i];
             yajl_tree_free(doc);
             image_refs_free(m);
-            return berr_set(err, BERR_FAILED, "%s/%s: %s: not an image id", store->root, REFS_FILE,
-                            key);
+            return berr_set(err, BERR_FAILED, "%s/%s: %s: not an image id", store->root, file, key);
         }
         strv_push(&m->keys, doc->u.object.keys[i]);
         strv_push(&m->ids, v->u.string);
@@ -159,7 +160,8 @@ int image_refs_load(const struct image_store *store, struct refmap *m, struct be
     return 0;
 }
 
-int image_refs_save(const struct image_store *store, const struct refmap *m, struct berr *err)
+static int map_save(const struct image_store *store, const char *file, const struct refmap *m,
+                    struct berr *err)
 {
     yajl_gen g = json_gen_new(true);
     yajl_gen_map_open(g);
@@ -169,9 +171,29 @@ int image_refs_save(const struct image_store *store, const struct refmap *m, str
     const unsigned char *buf;
     size_t len;
     yajl_gen_get_buf(g, &buf, &len);
-    int rc = write_file_atomic_at(store->rootfd, REFS_FILE, buf, len, 0600, err);
+    int rc = write_file_atomic_at(store->rootfd, file, buf, len, 0600, err);
     yajl_gen_free(g);
     return rc < 0 ? berr_wrap(err, "%s", store->root) : 0;
+}
+
+int image_refs_load(const struct image_store *store, struct refmap *m, struct berr *err)
+{
+    return map_load(store, REFS_FILE, m, err);
+}
+
+int image_refs_save(const struct image_store *store, const struct refmap *m, struct berr *err)
+{
+    return map_save(store, REFS_FILE, m, err);
+}
+
+int image_digests_load(const struct image_store *store, struct refmap *m, struct berr *err)
+{
+    return map_load(store, DIGESTS_FILE, m, err);
+}
+
+int image_digests_save(const struct image_store *store, const struct refmap *m, struct berr *err)
+{
+    return map_save(store, DIGESTS_FILE, m, err);
 }
 
 const char *image_refs_get(const struct refmap *m, const char *key)

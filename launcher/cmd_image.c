@@ -94,8 +94,9 @@ int cmd_images(struct cli *cli, int argc, char **argv)
         human_duration(difftime(now.tv_sec, rows[i].created.tv_sec), ago, sizeof(ago));
         snprintf(created, sizeof(created), "%s ago", ago);
         human_size((double)rows[i].size, size, sizeof(size));
-        strbuf_printf(&table, "%s\t%s\t%s%s\t%s\t%s\n", rows[i].repository, rows[i].tag,
-                      digests ? "<none>\t" : "", id, created, size);
+        const char *digest = rows[i].digest[0] ? rows[i].digest : "<none>";
+        strbuf_printf(&table, "%s\t%s\t%s%s%s\t%s\t%s\n", rows[i].repository, rows[i].tag,
+                      digests ? digest : "", digests ? "\t" : "", id, created, size);
     }
     if (!quiet) {
         struct strbuf out = {0};

@@ -490,3 +490,54 @@ Test(image_load, moving_a_tag_says_so_as_docker)
     fx_free(&b);
     free_layers(ls, 2);
 }
+
+/* images --digests: an OCI layout's manifest digest is recorded apart from refs.json (whose
+ * format stays {"ref": "<id>"}); a legacy docker archive has none. */
+Test(image_load, manifest_digest_is_recorded_for_oci_layouts_only)
+{
+    struct fx_layer ls[2];
+    two_layers(ls, ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_NONE);
+    struct fx oci = {0}, legacy = {0};
+    fx_image(&oci, FX_OCI, "it/oci:1", ls, 2, NULL);
+    fx_image(&legacy, FX_LEGACY, "it/legacy:1", ls, 1, NULL);
+    _cleanup_strv_ struct strv msgs = {0};
+    load_fx(&oci, ARCHIVE_FILTER_NONE, false, &msgs);
+    load_fx(&legacy, ARCHIVE_FILTER_NONE, false, &msgs);
+    /* the manifest is the blob index.json points to */
+    char *index = NULL;
+    for (size_t i = 0; i < oci.n; i++) {
+        if (!strcmp(oci.f[i].path, "index.json"))
+            index = oci.f[i].data;
+    }
+    cr_assert_not_null(index);
+    const char *d = strstr(index, "\"digest\":\"sha256:");
+    cr_assert_not_null(d, "%s", index);
+    char want[72];
+    snprintf(want, sizeof(want), "%.71s", d + strlen("\"digest\":\""));
+    struct image_summary *rows;
+    size_t n;
+    struct berr err = {0};
+    cr_assert_eq(image_list(&ts.s, &rows, &n, &err), 0, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(rows[i].repository, "it/oci"))
+            cr_expect_str_eq(rows[i].digest, want);
+        else
+            cr_expect_str_eq(rows[i].digest, "");
+    }
+    image_summaries_free(rows, n);
+    /* refs.json keeps its format */
+    char path[300];
+    snprintf(path, sizeof(path), "%s/refs.json", ts.root);
+    char *refs = NULL;
+    cr_assert_eq(read_file_at(AT_FDCWD, path, 1 << 20, &refs, NULL, &err), 0, "%s", err.msg);
+    yajl_val doc = NULL;
+    cr_assert_eq(json_parse(refs, &doc, &err), 0);
+    for (size_t i = 0; i < doc->u.object.len; i++)
+        cr_expect(YAJL_IS_STRING(doc->u.object.values[i]), "%s", refs);
+    yajl_tree_free(doc);
+    free(refs);
+    fx_free(&oci);
+    fx_free(&legacy);
+    free_layers(ls, 2);
+}
