@@ -369,24 +369,7 @@ static char *final_format(const struct ps_opts *o, bool *table)
     const char *f = o->format && *o->format ? o->format : "table";
     if (!strcmp(f, "table"))
         f = o->quiet ? "{{.ID}}" : DEFAULT_TABLE;
-    *table = str_has_prefix(f, "table");
-    if (*table)
-        f += strlen("table");
-    while (*f == ' ')
-        f++;
-    _cleanup_strbuf_ struct strbuf b = {0};
-    strbuf_add(&b, "", 0);
-    for (; *f; f++) {
-        if (f[0] == '\\' && (f[1] == 't' || f[1] == 'n')) {
-            strbuf_add(&b, f[1] == 't' ? "\t" : "\n", 1);
-            f++;
-        } else {
-            strbuf_add(&b, f, 1);
-        }
-    }
-    while (b.len && b.s[b.len - 1] == ' ')
-        b.s[--b.len] = '\0';
-    return steal_ptr(&b.s);
+    return fmt_template_text(f, table);
 }
 
 static bool wanted(const struct runtime_paths *paths, const struct filters *f, bool all,

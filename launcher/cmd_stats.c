@@ -104,24 +104,7 @@ char *stats_final_format(const char *format, bool *table)
         f = DEFAULT_TABLE;
     else if (!strcmp(f, "json"))
         f = "{{json .}}";
-    *table = str_has_prefix(f, "table");
-    if (*table)
-        f += strlen("table");
-    while (*f == ' ')
-        f++;
-    _cleanup_strbuf_ struct strbuf b = {0};
-    strbuf_add(&b, "", 0);
-    for (; *f; f++) {
-        if (f[0] == '\\' && (f[1] == 't' || f[1] == 'n')) {
-            strbuf_add(&b, f[1] == 't' ? "\t" : "\n", 1);
-            f++;
-        } else {
-            strbuf_add(&b, f, 1);
-        }
-    }
-    while (b.len && b.s[b.len - 1] == ' ')
-        b.s[--b.len] = '\0';
-    return steal_ptr(&b.s);
+    return fmt_template_text(f, table);
 }
 
 /* The fields docker's statsContext offers templates, in sorted order so that {{json .}} reads as

@@ -197,3 +197,27 @@ void fmt_tabwrite(struct strbuf *out, const char *text)
     free(w.lines);
     free(w.widths);
 }
+
+/* docker's Context.preFormat: a "table" prefix asks for a header and the tabwriter; literal
+ * "\\t" and "\\n" in the flag become tab and newline; trailing spaces go. */
+char *fmt_template_text(const char *f, bool *table)
+{
+    *table = str_has_prefix(f, "table");
+    if (*table)
+        f += strlen("table");
+    while (*f == ' ')
+        f++;
+    _cleanup_strbuf_ struct strbuf b = {0};
+    strbuf_add(&b, "", 0);
+    for (; *f; f++) {
+        if (f[0] == '\\' && (f[1] == 't' || f[1] == 'n')) {
+            strbuf_add(&b, f[1] == 't' ? "\t" : "\n", 1);
+            f++;
+        } else {
+            strbuf_add(&b, f, 1);
+        }
+    }
+    while (b.len && b.s[b.len - 1] == ' ')
+        b.s[--b.len] = '\0';
+    return steal_ptr(&b.s);
+}

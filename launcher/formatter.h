@@ -33,5 +33,8 @@ void fmt_go_time(time_t t, char *out, size_t len);
  * table formats: tab-terminated cells are padded to their column's widest cell plus 3 (at
  * least 10) within each block of lines that have that column; a line's last cell is not. */
 void fmt_tabwrite(struct strbuf *out, const char *text);
+/* The template text of a --format value (after the command's defaults), and whether it asked
+ * for a table. */
+char *fmt_template_text(const char *format, bool *table);
 
 #endif
