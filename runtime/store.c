@@ -103,8 +103,10 @@ int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct ber
     _cleanup_close_ int root = state_root_open(paths, err);
     if (root < 0)
         return err->kind == BERR_NOT_FOUND ? 0 : -1;
-    _cleanup_closedir_ DIR *d = dir_from_fd(
-        openat(root, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC), "containers", err);
+    int fd = openat(root, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) /* a state root no container was ever made in */
+        return 0;
+    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "containers", err);
     if (!d)
         return -1;
     struct dirent *de;

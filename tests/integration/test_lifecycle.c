@@ -391,3 +391,14 @@ Test(lifecycle, a_front_end_killed_mid_create_leaves_a_removable_container)
     cr_assert_str_eq(h_state_entries("names"), "");
     h_assert_no_mounts_left();
 }
+
+Test(lifecycle, ps_in_a_state_root_where_no_container_was_made_lists_none)
+{
+    h_mkdirs(h_runroot(), 0700); /* the root exists, its containers/ does not */
+    struct h_result r;
+    h_berth(&r, NULL, "ps", "-a", "-q", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "");
+    h_berth(&r, NULL, "rm", "-f", "nothing-here", NULL);
+    h_assert_status(&r, 0);
+}
