@@ -632,14 +632,19 @@ void h_assert_no_mounts_left(void)
     cr_assert(!m, "host mounts left that use the data root:\n%s", m);
 }
 
-static const char *first_difference(const char *a, const char *b)
+char *h_first_difference(const char *have, const char *want)
 {
-    size_t i = 0;
-    while (a[i] && a[i] == b[i])
-        i++;
-    while (i > 0 && a[i - 1] != '\n')
-        i--;
-    return a + i;
+    const char *a = have, *b = want;
+    while (*a && *a == *b) {
+        const char *na = strchr(a, '\n'), *nb = strchr(b, '\n');
+        if (!na || !nb || na - a != nb - b || strncmp(a, b, (size_t)(na - a)) != 0)
+            break;
+        a = na + 1;
+        b = nb + 1;
+    }
+    if (!*a && !*b)
+        return NULL;
+    return xasprintf("have: %.*s\nwant: %.*s", (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
 }
 
 void h_assert_nothing_left(const char *layers_before)
@@ -650,12 +655,9 @@ void h_assert_nothing_left(const char *layers_before)
     char *n = h_state_entries("names");
     cr_assert_str_empty(n, "names left under %s/names: %s", ctx.runroot, n);
     if (layers_before) {
-        char *now = h_layers_snapshot();
-        cr_assert_str_eq(now, layers_before,
-                         "the data root's layers/ changed; first difference at:\n%.400s\n"
-                         "before:\n%.400s",
-                         first_difference(now, layers_before),
-                         first_difference(layers_before, now));
+        _cleanup_free_ char *now = h_layers_snapshot();
+        _cleanup_free_ char *diff = h_first_difference(now, layers_before);
+        cr_assert(!diff, "the data root's layers/ changed; first difference:\n%s", diff);
     }
 }
 

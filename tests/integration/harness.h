@@ -134,6 +134,9 @@ pid_t h_find_process(const char *argv0, const char *token, int timeout_s);
 
 /* Recursive listing of dir (path, type, mode, owner, size, mtime) for before/after diffs. */
 char *h_tree_snapshot(const char *dir);
+/* "have: LINE\nwant: LINE" for the first line where two listings differ; NULL when equal
+ * (criterion cannot carry whole trees in a message). */
+char *h_first_difference(const char *have, const char *want);
 char *h_layers_snapshot(void);
 /* Names under <runroot>/<sub> (e.g. "containers"), space separated; "" when empty/missing. */
 char *h_state_entries(const char *sub);

@@ -351,21 +351,6 @@ static char *dir_entries(const char *dir)
     return out;
 }
 
-/* The first line where two snapshots differ (criterion cannot carry whole trees). */
-static char *first_difference(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        const char *na = strchr(a, '\n'), *nb = strchr(b, '\n');
-        if (!na || !nb || na - a != nb - b || strncmp(a, b, (size_t)(na - a)) != 0)
-            break;
-        a = na + 1;
-        b = nb + 1;
-    }
-    if (!*a && !*b)
-        return NULL;
-    return xasprintf("have: %.*s\nwant: %.*s", (int)strcspn(a, "\n"), a, (int)strcspn(b, "\n"), b);
-}
-
 /* Every layer dir of root is whole (same tree as ref_root's copy); refs.json parses and each
  * image it names has its config blob and every layer. Returns the number of references. */
 static size_t check_store(const char *root, const char *ref_root)
@@ -380,7 +365,7 @@ static size_t check_store(const char *root, const char *ref_root)
         _cleanup_free_ char *theirs = xasprintf("%s/layers/%s", ref_root, e->d_name);
         cr_assert(h_exists(theirs), "layer %s is not one of the archive's", e->d_name);
         _cleanup_free_ char *a = h_tree_snapshot(mine), *b = h_tree_snapshot(theirs);
-        _cleanup_free_ char *diff = first_difference(a, b);
+        _cleanup_free_ char *diff = h_first_difference(a, b);
         cr_assert(!diff, "layer %s is incomplete:\n%s", e->d_name, diff);
     }
     if (d)
