@@ -7,7 +7,7 @@ VERSION := 0.1.0
 DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev libyajl-dev \
             libarchive-dev libssl-dev libcriterion-dev busybox-static bash \
             libacl1-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev \
-            umoci skopeo
+            umoci skopeo debootstrap zstd
 
 CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
@@ -87,7 +87,8 @@ unit: $(UNIT_BIN) $(UNIT_SAN_BIN)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(UNIT_SAN_BIN) --jobs 2
 
 integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(INTEG_BIN)
-	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) $(INTEG_BIN) --jobs 1
+	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) BERTH_SRC=$(CURDIR) \
+		$(INTEG_BIN) --jobs 1
 
 check: deps
 	$(MAKE) all

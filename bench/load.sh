@@ -32,28 +32,20 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # --- 2. the rootfs -----------------------------------------------------------
-# The mirror apt already uses (first deb line of /etc/apt/sources.list*), nothing hard-coded.
-apt_mirror() {
-    local m
-    m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n1)
-    [ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-        | awk '{print $2}' | grep -v security | head -n1)
-    echo "$m"
-}
-
 if [ -n "${MINBASE:-}" ]; then
     ROOTFS=$MINBASE
     [ -d "$ROOTFS/usr" ] || die "MINBASE=$ROOTFS is not a rootfs"
 else
     ROOTFS=$TMP/minbase
-    MIRROR=$(apt_mirror)
-    [ -n "$MIRROR" ] || { echo "bench: no apt mirror found in /etc/apt/sources.list*; skipping"; exit 0; }
-    echo "bench: debootstrap --variant=minbase $SUITE from $MIRROR"
-    if ! debootstrap --variant=minbase "$SUITE" "$ROOTFS" "$MIRROR" >"$TMP/debootstrap.log" 2>&1; then
-        tail -n 5 "$TMP/debootstrap.log" | sed 's/^/bench:   /' >&2
-        echo "bench: debootstrap failed (mirror unreachable?); skipping the load benchmark"
+    echo "bench: debootstrap --variant=minbase $SUITE"
+    rc=0
+    "$(dirname "${BASH_SOURCE[0]}")/../scripts/minbase.sh" "$ROOTFS" "$SUITE" 2>"$TMP/minbase.err" || rc=$?
+    if [ $rc -eq 3 ]; then
+        sed 's/^/bench:   /' "$TMP/minbase.err" >&2
+        echo "bench: no minbase rootfs; skipping the load benchmark"
         exit 0
     fi
+    [ $rc -eq 0 ] || die "scripts/minbase.sh failed: $(cat "$TMP/minbase.err")"
 fi
 echo "bench: rootfs $(du -sh --apparent-size "$ROOTFS" | cut -f1) in $(find "$ROOTFS" | wc -l) entries"
 
