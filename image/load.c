@@ -29,15 +29,6 @@ struct load {
     struct strv checked; /* "path diff" pairs already verified */
 };
 
-static bool contains(const struct strv *s, const char *v)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i], v) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* ---- reading a layer blob: size-capped, hashed, counted ---------------------------------- */
 
 struct blob_reader {
@@ -98,7 +89,7 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
                         struct berr *err)
 {
     _cleanup_free_ char *key = xasprintf("%s %s", want->path, diff);
-    if (contains(&l->checked, key))
+    if (strv_contains(&l->checked, key))
         return 0;
     struct blob_reader *r = xcalloc(1, sizeof(*r));
     r->l = l;
@@ -106,7 +97,7 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
         free(r);
         return berr_wrap(err, "layer %zu", i);
     }
-    bool have = contains(&l->diffs, diff);
+    bool have = strv_contains(&l->diffs, diff);
     struct stat st;
     if (!have && fstatat(l->layersfd, diff, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
         have = true;
@@ -148,7 +139,7 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
         return berr_wrap(err, "layer %zu", i);
     }
     strv_push(&l->checked, key);
-    if (!contains(&l->diffs, diff)) {
+    if (!strv_contains(&l->diffs, diff)) {
         strv_push(&l->diffs, diff);
         strv_push_owned(&l->tmpnames, name[0] ? xasprintf("%s %llu", name, size) : xstrdup(""));
     }

@@ -249,15 +249,6 @@ static int newest_first(const void *a, const void *b)
     return c ? c : strcmp(x->tag, y->tag);
 }
 
-static bool contains(const struct strv *s, const char *v)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i], v) == 0)
-            return true;
-    }
-    return false;
-}
-
 int image_list(struct image_store *store, struct image_summary **out, size_t *n, struct berr *err)
 {
     *out = NULL;
@@ -280,7 +271,7 @@ int image_list(struct image_store *store, struct image_summary **out, size_t *n,
     }
     /* Configs no reference points to any more: an image re-tagged away, shown as <none>. */
     for (size_t i = 0; rc == 0 && i < all.n; i++) {
-        if (contains(&refs.ids, all.v[i]))
+        if (strv_contains(&refs.ids, all.v[i]))
             continue;
         struct image_summary row = {0};
         struct berr ignored;

@@ -77,6 +77,15 @@ void strv_push(struct strv *s, const char *str)
     strv_push_owned(s, xstrdup(str));
 }
 
+bool strv_contains(const struct strv *s, const char *str)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (strcmp(s->v[i], str) == 0)
+            return true;
+    }
+    return false;
+}
+
 void strv_free(struct strv *s)
 {
     for (size_t i = 0; i < s->n; i++)

@@ -88,6 +88,7 @@ struct strv {
 };
 void strv_push(struct strv *s, const char *str);
 void strv_push_owned(struct strv *s, char *str);
+bool strv_contains(const struct strv *s, const char *str);
 void strv_free(struct strv *s);
 void strv_freep(struct strv *s);
 /* Index of the first "KEY=..." entry whose key equals that of kv (up to '='), or -1. */
