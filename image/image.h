@@ -9,7 +9,8 @@
  *   layers/<diff-id hex>/   one unpacked layer; published by rename, so a present dir is whole
  *   refs.json               {"name:tag": "<config hex>", ...}, replaced atomically
  *   digests.json            {"<config hex>": "<manifest hex>", ...}, images loaded from OCI
- *                           layouts (images --digests); written before refs.json
+ *                           layouts (images --digests); written before refs.json, an
+ *                           entry dropped after it with the image's last tag or its config
  *   tmp/                    unpack in progress (removed on start-up of the next writer)
  */
 #ifndef BERTH_IMAGE_H

@@ -46,10 +46,12 @@ struct refmap {
 int image_refs_load(const struct image_store *store, struct refmap *m, struct berr *err);
 int image_refs_save(const struct image_store *store, const struct refmap *m, struct berr *err);
 /* digests.json: image id → hex of the manifest it was loaded from (images --digests). Kept
- * apart from refs.json so that file keeps its format; an entry for an image no reference
- * names is harmless. */
+ * apart from refs.json so that file keeps its format. */
 int image_digests_load(const struct image_store *store, struct refmap *m, struct berr *err);
 int image_digests_save(const struct image_store *store, const struct refmap *m, struct berr *err);
+/* Drop the entries of ids, and of every config blobs/ no longer holds; digests.json is
+ * rewritten (atomically) only when an entry goes. */
+int image_digests_forget(const struct image_store *store, const struct strv *ids, struct berr *err);
 const char *image_refs_get(const struct refmap *m, const char *key);
 void image_refs_set(struct refmap *m, const char *key, const char *id);
 void image_refs_free(struct refmap *m);

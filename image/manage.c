@@ -143,9 +143,12 @@ static int conflict(struct berr *err, const char *id, bool hard, const char *fmt
                     hard ? "cannot be forced" : "must be forced", why);
 }
 
+/* forget gets the id when the image loses its last tag or its config: docker drops a
+ * repository's digest references with its last tag, even when a running container keeps the
+ * image itself. */
 static int remove_locked(struct image_store *store, const char *ref, bool force,
                          const struct image_user *users, size_t nusers, struct refmap *refs,
-                         struct strv *messages, struct berr *err)
+                         struct strv *messages, struct strv *forget, struct berr *err)
 {
     struct image img;
     if (image_resolve(store, ref, &img, err) < 0) {
@@ -174,6 +177,8 @@ static int remove_locked(struct image_store *store, const char *ref, bool force,
                             ref, any->container, id);
         image_refs_set(refs, key, ""); /* dropped on save */
         strv_push_owned(messages, xasprintf("Untagged: %s", key));
+        if (tags.n == 1)
+            strv_push(forget, id);
         if (tags.n > 1 || running)
             return 0; /* still tagged, or kept (untagged) for its running container */
     } else {
@@ -189,6 +194,7 @@ static int remove_locked(struct image_store *store, const char *ref, bool force,
             image_refs_set(refs, tags.v[i], "");
             strv_push_owned(messages, xasprintf("Untagged: %s", tags.v[i]));
         }
+        strv_push(forget, id);
     }
     if (delete_config(store, id, err) < 0)
         return -1;
@@ -219,12 +225,17 @@ int image_remove(struct image_store *store, const char *ref, bool force,
     struct refmap refs;
     if (image_refs_load(store, &refs, err) < 0)
         return -1;
-    _cleanup_strv_ struct strv out = {0};
-    int rc = remove_locked(store, ref, force, users, nusers, &refs, &out, err);
-    /* refs first: a config without a ref is an untagged image, a ref without a config is not */
+    _cleanup_strv_ struct strv out = {0}, forget = {0};
+    int rc = remove_locked(store, ref, force, users, nusers, &refs, &out, &forget, err);
+    /* refs first: a config without a ref is an untagged image, a ref without a config is not.
+     * digests.json after them, as load writes it before them: a crash in between leaves a
+     * stale entry, never a tagged image without its digest; the entry of a deleted config is
+     * swept by the next removal. */
     if (rc == 0)
         rc = save_refs(store, &refs, err);
     image_refs_free(&refs);
+    if (rc == 0)
+        rc = image_digests_forget(store, &forget, err);
     if (rc == 0 && out.n && str_has_prefix(out.v[out.n - 1], "Deleted: "))
         rc = collect_layers(store, &out, "Deleted", NULL, err);
     for (size_t i = 0; i < out.n; i++)
@@ -249,6 +260,7 @@ int image_prune(struct image_store *store, bool all, const struct image_user *us
         return -1;
     }
     int rc = 0;
+    _cleanup_strv_ struct strv deleted = {0};
     struct dirent *de;
     while (rc == 0 && (de = readdir(d))) {
         if (!image_is_hex64(de->d_name) || user_of(de->d_name, false, users, nusers))
@@ -262,14 +274,18 @@ int image_prune(struct image_store *store, bool all, const struct image_user *us
                 refs.ids.v[i][0] = '\0';
             }
         }
-        if (unlinkat(dirfd(d), de->d_name, 0) < 0)
+        if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
             rc = berr_errno(err, "remove config sha256:%.12s", de->d_name);
-        else
+        } else {
             strv_push_owned(messages, xasprintf("deleted: sha256:%s", de->d_name));
+            strv_push(&deleted, de->d_name);
+        }
     }
     if (rc == 0)
         rc = save_refs(store, &refs, err);
     image_refs_free(&refs);
+    if (rc == 0)
+        rc = image_digests_forget(store, &deleted, err);
     if (rc == 0)
         rc = collect_layers(store, messages, "deleted", reclaimed, err);
     return rc;

@@ -196,6 +196,32 @@ int image_digests_save(const struct image_store *store, const struct refmap *m, 
     return map_save(store, DIGESTS_FILE, m, err);
 }
 
+int image_digests_forget(const struct image_store *store, const struct strv *ids, struct berr *err)
+{
+    struct refmap m;
+    if (image_digests_load(store, &m, err) < 0)
+        return -1;
+    _cleanup_close_ int bfd = image_store_dir(store, "blobs/sha256", O_PATH, err);
+    if (bfd < 0) {
+        image_refs_free(&m);
+        return -1;
+    }
+    struct refmap kept = {0};
+    for (size_t i = 0; i < m.keys.n; i++) {
+        struct stat st;
+        /* a config gone without its entry: a crash between a removal's steps, or a load that
+         * failed after recording its digests */
+        bool orphan = fstatat(bfd, m.keys.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+        if (!orphan && !strv_contains(ids, m.keys.v[i]))
+            image_refs_set(&kept, m.keys.v[i], m.ids.v[i]);
+    }
+    /* the common case (images never loaded from an OCI layout) writes nothing */
+    int rc = kept.keys.n == m.keys.n ? 0 : image_digests_save(store, &kept, err);
+    image_refs_free(&kept);
+    image_refs_free(&m);
+    return rc;
+}
+
 const char *image_refs_get(const struct refmap *m, const char *key)
 {
     for (size_t i = 0; i < m->keys.n; i++) {
