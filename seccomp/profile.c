@@ -2,14 +2,14 @@
  * it (moby/profiles seccomp_linux.go setupSeccomp): archMap picked for the native arch,
  * each rule kept or dropped by its excludes then its includes (arches, caps in the bounding
  * set, minKernel as major.minor), name/names merged, actions and operators mapped. */
-#include "seccomp/seccomp.h"
+#include "seccomp/internal.h"
 
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <yajl/yajl_parse.h>
+#include <yajl/yajl_tree.h>
 
 static const char *const cap_names[] = {
     "CAP_CHOWN",
@@ -99,99 +99,25 @@ static const char *scmp_arch_of(const char *go)
     return "";
 }
 
-/* ---- JSON syntax, with a position ---------------------------------------------------------- */
-
-/* Storm ships its profile with a licence in '#' lines above the JSON: blank those (and the
- * empty lines between them) so that offsets still count the file's own lines. */
-static char *blank_comment_lines(const char *text, size_t len)
-{
-    char *t = xmalloc(len + 1);
-    memcpy(t, text, len);
-    t[len] = '\0';
-    size_t i = 0;
-    while (i < len) {
-        size_t j = i;
-        while (j < len && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r'))
-            j++;
-        if (j < len && t[j] != '#' && t[j] != '\n')
-            break;
-        while (i < len && t[i] != '\n')
-            t[i++] = ' ';
-        i++;
-    }
-    return t;
-}
-
-static void line_col(const char *t, size_t off, size_t *line, size_t *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off && t[i]; i++) {
-        if (t[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else {
-            (*col)++;
-        }
-    }
-}
-
-/* yajl_tree gives no position, so the syntax is checked first by the streaming parser, whose
- * byte count at the error is the offset. Comments are refused, as Go's encoding/json does. */
-static int check_syntax(const char *name, const char *t, size_t len, struct berr *err)
-{
-    yajl_handle h = yajl_alloc(NULL, NULL, NULL);
-    if (!h)
-        return berr_set(err, BERR_FAILED, "yajl_alloc");
-    yajl_status st = yajl_parse(h, (const unsigned char *)t, len);
-    size_t off = yajl_get_bytes_consumed(h);
-    if (st == yajl_status_ok) {
-        st = yajl_complete_parse(h);
-        off = len;
-    }
-    int rc = 0;
-    if (st != yajl_status_ok) {
-        unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)t, len);
-        const char *m = (const char *)msg;
-        if (str_has_prefix(m, "parse error: "))
-            m += strlen("parse error: ");
-        if (strlen(t) < len && off > strlen(t))
-            off = strlen(t); /* a NUL byte stops the lexer there */
-        /* a lexical error stops just past the bad character; a parse error somewhere in the
-         * offending token: back to its start */
-        if (str_has_prefix(m, "lexical error") && off > 0)
-            off--;
-        else if (!strstr(m, "premature EOF") && off > 0 && off <= len &&
-                 strchr("[]{}:,", t[off - 1]))
-            off--;
-        else if (!strstr(m, "premature EOF"))
-            while (off > 0 && off <= len && !strchr(" \t\r\n[]{}:,", t[off - 1]))
-                off--;
-        size_t line, col;
-        line_col(t, off, &line, &col);
-        char *nl = strchr(m, '\n');
-        if (nl)
-            *nl = '\0';
-        rc = berr_set(err, BERR_USAGE, "seccomp profile %s: line %zu, column %zu: %s", name, line,
-                      col, m);
-        yajl_free_error(h, msg);
-    }
-    yajl_free(h);
-    return rc;
-}
-
 /* ---- values ------------------------------------------------------------------------------ */
 
 struct ctx {
     const char *name;
+    const char *text; /* the profile with its '#' lines blanked, valid JSON */
+    size_t len;
     const struct seccomp_target *t;
     int kmajor, kminor;
     struct berr *err;
 };
 
-static int bad(struct ctx *c, const char *path, const char *fmt, const char *what)
+/* A bad value, named by its JSON path ("" for the top level) and found again in the text for
+ * its line and column: a missing key points at the object that lacks it. */
+static int bad(struct ctx *c, const char *path, const char *why, const char *what)
 {
-    return berr_set(c->err, BERR_USAGE, "seccomp profile %s: %s: %s%s", c->name, path, fmt, what);
+    size_t line, col;
+    line_col(c->text, locate_value(c->text, c->len, path), &line, &col);
+    return berr_set(c->err, BERR_USAGE, "seccomp profile %s: line %zu, column %zu: %s%s%s%s",
+                    c->name, line, col, path, *path ? ": " : "", why, what);
 }
 
 static int get_strings(struct ctx *c, yajl_val v, const char *path, struct strv *out)
@@ -201,8 +127,10 @@ static int get_strings(struct ctx *c, yajl_val v, const char *path, struct strv 
     if (!YAJL_IS_ARRAY(v))
         return bad(c, path, "not an array of strings", "");
     for (size_t i = 0; i < v->u.array.len; i++) {
-        if (!YAJL_IS_STRING(v->u.array.values[i]))
-            return bad(c, path, "not an array of strings", "");
+        if (!YAJL_IS_STRING(v->u.array.values[i])) {
+            _cleanup_free_ char *p = xasprintf("%s[%zu]", path, i);
+            return bad(c, p, "not a string", "");
+        }
         strv_push(out, YAJL_GET_STRING(v->u.array.values[i]));
     }
     return 0;
@@ -309,7 +237,7 @@ static int parse_op(struct ctx *c, const char *path, const char *op, unsigned *o
             return 0;
         }
     }
-    return bad(c, path, "unknown operator ", op ? op : "(missing)");
+    return op ? bad(c, path, "unknown operator ", op) : bad(c, path, "missing", "");
 }
 
 void seccomp_action_name(uint32_t a, char *buf, size_t n)
@@ -389,7 +317,9 @@ static int parse_arches(struct ctx *c, yajl_val root, struct strv *out)
     if (list.n && has_map)
         return bad(c, "archMap", "'architectures' and 'archMap' were both specified", "");
     for (size_t i = 0; i < list.n; i++) {
-        if (arch_name(c, "architectures", list.v[i], out) < 0)
+        char p[48];
+        snprintf(p, sizeof(p), "architectures[%zu]", i);
+        if (arch_name(c, p, list.v[i], out) < 0)
             return -1;
     }
     if (!has_map)
@@ -401,16 +331,20 @@ static int parse_arches(struct ctx *c, yajl_val root, struct strv *out)
         yajl_val e = map->u.array.values[i];
         const char *a = NULL;
         _cleanup_strv_ struct strv subs = {0};
-        if (get_string(c, json_get(e, "architecture"), "archMap[].architecture", &a) < 0 ||
-            get_strings(c, json_get(e, "subArchitectures"), "archMap[].subArchitectures", &subs) <
-                0)
+        char arch[48], sub[64];
+        snprintf(arch, sizeof(arch), "archMap[%zu].architecture", i);
+        snprintf(sub, sizeof(sub), "archMap[%zu].subArchitectures", i);
+        if (get_string(c, json_get(e, "architecture"), arch, &a) < 0 ||
+            get_strings(c, json_get(e, "subArchitectures"), sub, &subs) < 0)
             return -1;
         if (!a || strcmp(a, native))
             continue;
-        if (arch_name(c, "archMap", a, out) < 0)
+        if (arch_name(c, arch, a, out) < 0)
             return -1;
         for (size_t j = 0; j < subs.n; j++) {
-            if (arch_name(c, "archMap", subs.v[j], out) < 0)
+            char p[96];
+            snprintf(p, sizeof(p), "%s[%zu]", sub, j);
+            if (arch_name(c, p, subs.v[j], out) < 0)
                 return -1;
         }
     }
@@ -438,8 +372,11 @@ static int parse_flags(struct ctx *c, yajl_val root, unsigned *out)
         size_t k = 0;
         while (k < ARRAY_SIZE(known) && strcmp(known[k].name, list.v[i]))
             k++;
-        if (k == ARRAY_SIZE(known))
-            return bad(c, "flags", "unknown flag ", list.v[i]);
+        if (k == ARRAY_SIZE(known)) {
+            char p[48];
+            snprintf(p, sizeof(p), "flags[%zu]", i);
+            return bad(c, p, "unknown flag ", list.v[i]);
+        }
         *out |= known[k].flag;
     }
     return 0;
@@ -499,9 +436,12 @@ static int rule_applies(struct ctx *c, yajl_val rule, const char *path, bool *ke
         _cleanup_strv_ struct strv arches = {0}, caps = {0};
         bool has_kernel, unknown;
         int maj = 0, min = 0;
-        if (get_strings(c, json_get(f, "arches"), p, &arches) < 0 ||
-            get_strings(c, json_get(f, "caps"), p, &caps) < 0 ||
-            parse_min_kernel(c, p, json_get(f, "minKernel"), &has_kernel, &maj, &min) < 0)
+        _cleanup_free_ char *pa = xasprintf("%s.arches", p);
+        _cleanup_free_ char *pc = xasprintf("%s.caps", p);
+        _cleanup_free_ char *pk = xasprintf("%s.minKernel", p);
+        if (get_strings(c, json_get(f, "arches"), pa, &arches) < 0 ||
+            get_strings(c, json_get(f, "caps"), pc, &caps) < 0 ||
+            parse_min_kernel(c, pk, json_get(f, "minKernel"), &has_kernel, &maj, &min) < 0)
             return -1;
         bool arch_in = in_list(&arches, c->t->arch);
         uint64_t want = caps_mask(&caps, &unknown);
@@ -541,8 +481,10 @@ static int parse_args(struct ctx *c, yajl_val v, const char *rule_path, struct s
         static const char *const keys[] = {"index", "value", "valueTwo", "op"};
         for (int k = 0; k < 4; k++)
             snprintf(p[k], sizeof(p[k]), "%s[%zu].%s", path, i, keys[k]);
-        if (!YAJL_IS_OBJECT(a))
-            return bad(c, path, "not an array of objects", "");
+        if (!YAJL_IS_OBJECT(a)) {
+            _cleanup_free_ char *elem = xasprintf("%s[%zu]", path, i);
+            return bad(c, elem, "not an object", "");
+        }
         struct seccomp_arg *x = &r->args[r->nargs++];
         uint64_t index;
         const char *op;
@@ -580,7 +522,7 @@ static int parse_rule(struct ctx *c, yajl_val v, size_t i, struct seccomp_profil
         parse_args(c, json_get(v, "args"), path, &r) < 0)
         goto fail;
     if (one && *one && r.names.n) {
-        bad(c, path, "use either 'name' or 'names', not both", "");
+        bad(c, p[1], "use either 'name' or 'names', not both", "");
         goto fail;
     }
     if (one && *one)
@@ -600,7 +542,7 @@ fail:
 static int flatten(struct ctx *c, yajl_val root, struct seccomp_profile *out)
 {
     if (!YAJL_IS_OBJECT(root))
-        return bad(c, "(top level)", "not a JSON object", "");
+        return bad(c, "", "the profile is not a JSON object", "");
     const char *def = NULL;
     yajl_val calls = json_get(root, "syscalls");
     if (get_string(c, json_get(root, "defaultAction"), "defaultAction", &def) < 0)
@@ -651,8 +593,10 @@ int seccomp_profile_load(const char *name, const char *text, size_t len,
         running_kernel(&c.kmajor, &c.kminor);
     }
     _cleanup_free_ char *blanked = blank_comment_lines(text, len);
-    if (check_syntax(name, blanked, len, err) < 0)
+    if (check_json_syntax(name, blanked, len, err) < 0)
         return -1;
+    c.text = blanked;
+    c.len = len;
     char ebuf[256] = "";
     yajl_val root = yajl_tree_parse(blanked, ebuf, sizeof(ebuf));
     if (!root)

@@ -56,8 +56,9 @@ struct seccomp_profile {
 
 /* Parse text (len bytes; leading lines starting with '#' are skipped, as in Storm's shipped
  * example) and flatten it against t. name is used in messages (the path). A malformed
- * profile is BERR_USAGE: "seccomp profile NAME: line L, column C: ..." for JSON syntax, the
- * JSON path ("syscalls[3].action") for a bad value. */
+ * profile is BERR_USAGE: "seccomp profile NAME: line L, column C: ..." for JSON syntax, and for
+ * a bad value its line, column and JSON path: "...: line 12, column 17: syscalls[3].action:
+ * unknown action SCMP_ACT_FOO" (a missing key: the line and column of the object lacking it). */
 int seccomp_profile_load(const char *name, const char *text, size_t len,
                          const struct seccomp_target *t, struct seccomp_profile *out,
                          struct berr *err);
@@ -116,7 +117,10 @@ struct seccomp_source {
 /* The filter for (profile bytes, caps, arch, kernel, libseccomp and berth versions): from
  * <data_root>/seccomp/<sha256>.bpf when present and intact, else flattened, compiled and
  * written there (a damaged file is replaced). A profile that disables seccomp gives
- * out->len 0. data_root NULL: no cache. A cache that cannot be written is not an error. */
+ * out->len 0. data_root NULL: no cache. A cache that cannot be written is not an error.
+ * A hit refreshes the entry's mtime (at most once a minute); a write removes the least
+ * recently used entries beyond SECCOMP_CACHE_MAX. */
+#define SECCOMP_CACHE_MAX 64
 int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
                        struct seccomp_filter *out, struct berr *err);
 /* The cache file name for these inputs ("<64 hex>.bpf"), as seccomp_filter_get uses it. */

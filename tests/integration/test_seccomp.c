@@ -339,7 +339,9 @@ Test(seccomp, bad_action_and_missing_file_are_refused)
                  "\"action\": \"SCMP_ACT_MAYBE\"}]}",
                  0644);
     _cleanup_free_ char *opt = xasprintf("seccomp=%s", path);
+    _cleanup_free_ char *where =
+        xasprintf("%s: line 1, column 80: syscalls[0].action: unknown action SCMP_ACT_MAYBE", path);
     free(path);
-    assert_refused("syscalls[0].action: unknown action SCMP_ACT_MAYBE", opt);
+    assert_refused(where, opt);
     assert_refused("opening seccomp profile", "seccomp=/nonexistent/profile.json");
 }

@@ -184,7 +184,7 @@ Test(seccomp_parse, syntax_errors_name_line_and_column)
 
 Test(seccomp_parse, bad_values_name_their_json_path)
 {
-    refused("[]", "(top level): not a JSON object");
+    refused("[]", "line 1, column 1: the profile is not a JSON object");
     refused("{\"defaultAction\": \"SCMP_ACT_NOPE\"}", "defaultAction: unknown action");
     refused("{\"defaultAction\": \"SCMP_ACT_NOTIFY\"}", "not supported");
     refused("{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"defaultErrnoRet\": 1}",
@@ -211,8 +211,92 @@ Test(seccomp_parse, bad_values_name_their_json_path)
     refused("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": \"read\", "
             "\"action\": \"SCMP_ACT_ALLOW\"}]}",
             "syscalls[0].names: not an array of strings");
+    refused("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": [\"read\", 3], "
+            "\"action\": \"SCMP_ACT_ALLOW\"}]}",
+            "syscalls[0].names[1]: not a string");
     refused("{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"flags\": [\"SECCOMP_FILTER_FLAG_NOPE\"]}",
             "unknown flag");
+}
+
+/* The whole message, so that line, column and path are asserted exactly. */
+static void refused_at(const char *text, const char *want)
+{
+    struct seccomp_target t = {.kernel_major = 6, .kernel_minor = 1};
+    struct seccomp_profile p;
+    struct berr err = {0};
+    cr_assert_eq(load(text, &t, &p, &err), -1, "accepted: %s", text);
+    cr_assert_eq(err.kind, BERR_USAGE);
+    cr_assert_str_eq(err.msg, want);
+}
+
+/* A profile laid out as people write them: one key or rule per line. */
+#define HEAD "{\n  \"defaultAction\": \"SCMP_ACT_ERRNO\",\n  \"syscalls\": [\n"
+
+Test(seccomp_parse, bad_values_name_their_line_and_column)
+{
+    /* unknown action: at the value's opening quote */
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+                    "    {\"names\": [\"write\"],\n"
+                    "     \"action\": \"SCMP_ACT_FOO\"}\n  ]\n}\n",
+               "seccomp profile p.json: line 6, column 16: syscalls[1].action: unknown action "
+               "SCMP_ACT_FOO");
+    /* wrong type: a number where a string belongs */
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": 7}\n  ]\n}\n",
+               "seccomp profile p.json: line 4, column 35: syscalls[0].action: not a string");
+    /* unknown operator, deep in args */
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\",\n"
+                    "     \"args\": [\n"
+                    "       {\"index\": 0, \"value\": 1, \"op\": \"SCMP_CMP_EQ\"},\n"
+                    "       {\"index\": 1, \"value\": 1, \"op\": \"SCMP_CMP_ABOUT\"}]}\n  ]\n}\n",
+               "seccomp profile p.json: line 7, column 39: syscalls[0].args[1].op: unknown "
+               "operator SCMP_CMP_ABOUT");
+    /* args that are not objects: at the element */
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"args\": [0]}\n"
+                    "  ]\n}\n",
+               "seccomp profile p.json: line 4, column 62: syscalls[0].args[0]: not an object");
+    /* bad arch, bad minKernel, errnoRet misuse */
+    refused_at("{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"architectures\": [\"SCMP_ARCH_X86\", "
+               "\"SCMP_ARCH_VAX\"]}",
+               "seccomp profile p.json: line 2, column 37: architectures[1]: unknown architecture "
+               "SCMP_ARCH_VAX");
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\",\n"
+                    "     \"includes\": {\"minKernel\": \"4.x\"}}\n  ]\n}\n",
+               "seccomp profile p.json: line 5, column 32: syscalls[0].includes.minKernel: invalid "
+               "kernel version, expected <kernel>.<major>: 4.x");
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\", \"errnoRet\": 1}\n"
+                    "  ]\n}\n",
+               "seccomp profile p.json: line 4, column 35: syscalls[0].action: errnoRet is only "
+               "valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not SCMP_ACT_ALLOW");
+    /* the top level */
+    refused_at("\n  [1]", "seccomp profile p.json: line 2, column 3: the profile is not a JSON "
+                          "object");
+}
+
+Test(seccomp_parse, missing_keys_point_at_the_object_lacking_them)
+{
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"},\n"
+                    "    {\"names\": [\"write\"]}\n  ]\n}\n",
+               "seccomp profile p.json: line 5, column 5: syscalls[1].action: missing");
+    refused_at("\n {\"syscalls\": [{\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\"}]}",
+               "seccomp profile p.json: line 2, column 2: defaultAction: missing");
+    refused_at(HEAD "    {\"names\": [\"read\"], \"action\": \"SCMP_ACT_ALLOW\",\n"
+                    "     \"args\": [{\"index\": 0, \"value\": 1}]}\n  ]\n}\n",
+               "seccomp profile p.json: line 5, column 15: syscalls[0].args[0].op: missing");
+}
+
+/* Storm's layout: a licence in '#' lines above the JSON, counted as lines. A key seen twice
+ * is read (and reported) at its first occurrence, as the tree parser reads it. */
+Test(seccomp_parse, bad_values_after_leading_hash_lines_count_those_lines)
+{
+    refused_at("# Licensed to the Apache Software Foundation\n#\n\n# remove this line\n" HEAD
+               "    {\"names\": [\"read\"],\n"
+               "     \"action\": \"SCMP_ACT_NOPE\", \"action\": \"SCMP_ACT_ALLOW\"}\n  ]\n}\n",
+               "seccomp profile p.json: line 9, column 16: syscalls[0].action: unknown action "
+               "SCMP_ACT_NOPE");
+    refused_at("# top\n  # indented\n{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"flags\": "
+               "[\"SECCOMP_FILTER_FLAG_LOG\", \"SECCOMP_FILTER_FLAG_X\"]}",
+               "seccomp profile p.json: line 3, column 74: flags[1]: unknown flag "
+               "SECCOMP_FILTER_FLAG_X");
 }
 
 Test(seccomp_parse, leading_hash_lines_are_skipped_and_counted)
