@@ -1,8 +1,14 @@
 /* Compile once: the BPF for a (profile, caps, arch, kernel, libseccomp, berth) tuple lives in
  * <data root>/seccomp/<sha256 of the tuple>.bpf, and later starts only read and check it.
- * Loading is one seccomp(2) call. */
+ * Loading is one seccomp(2) call. The cache keeps the SECCOMP_CACHE_MAX entries used last.
+ *
+ * Entries are written to a temporary name and renamed, and removed only by unlink: a start
+ * that opened one reads it whole even while another process evicts it, and a start that
+ * finds none compiles again. So concurrent starts never load a partial file, whatever the
+ * interleaving; the worst a race costs is one compile more. */
 #include "seccomp/seccomp.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -12,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 
 #define FILTER_MAGIC "BERTHBPF"
 #define FILTER_FORMAT 1u
@@ -65,15 +72,14 @@ static int corrupt(struct berr *err, const char *name, const char *why)
     return berr_set(err, BERR_FAILED, "seccomp filter %s is damaged: %s", name, why);
 }
 
-int seccomp_filter_read_at(int dirfd, const char *name, struct seccomp_filter *out,
-                           struct berr *err)
+static int read_filter_fd(int fd, const char *name, struct seccomp_filter *out, struct berr *err)
 {
     *out = (struct seccomp_filter){0};
     _cleanup_free_ char *buf = NULL;
     size_t total = 0;
     size_t max = sizeof(struct filter_header) + BPF_MAXINSNS * sizeof(struct sock_filter) + 65536;
-    if (read_file_at(dirfd, name, max + 1, &buf, &total, err) < 0)
-        return -1;
+    if (read_fd_all(fd, max + 1, &buf, &total, err) < 0)
+        return berr_wrap(err, "%s", name);
     struct filter_header h;
     if (total < sizeof(h))
         return corrupt(err, name, "shorter than its header");
@@ -102,6 +108,16 @@ int seccomp_filter_read_at(int dirfd, const char *name, struct seccomp_filter *o
     }
     *out = f;
     return 0;
+}
+
+int seccomp_filter_read_at(int dirfd, const char *name, struct seccomp_filter *out,
+                           struct berr *err)
+{
+    *out = (struct seccomp_filter){0};
+    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    if (fd < 0)
+        return berr_errno(err, "open %s", name);
+    return read_filter_fd(fd, name, out, err);
 }
 
 /* ---- the cache ------------------------------------------------------------------------------ */
@@ -176,6 +192,119 @@ static int compile_source(const struct seccomp_source *src, uint64_t caps,
     return 0;
 }
 
+/* ---- keeping the cache small ------------------------------------------------------------- */
+
+/* An entry's mtime is when a start last used it: the clock of the LRU eviction. Refreshed on
+ * the fd the hit has open, and only when a minute old, so that a host starting many
+ * containers a second does not write the inode at each start. */
+static void mark_used(int fd)
+{
+    struct stat st;
+    struct timespec now;
+    if (fstat(fd, &st) == 0 && clock_gettime(CLOCK_REALTIME, &now) == 0 &&
+        now.tv_sec - st.st_mtim.tv_sec < 60 && now.tv_sec >= st.st_mtim.tv_sec)
+        return;
+    (void)futimens(fd, NULL);
+}
+
+static int read_and_mark_used(int dir, const char *name, struct seccomp_filter *out,
+                              struct berr *err)
+{
+    _cleanup_close_ int fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    if (fd < 0)
+        return berr_errno(err, "open %s", name);
+    if (read_filter_fd(fd, name, out, err) < 0)
+        return -1;
+    mark_used(fd);
+    return 0;
+}
+
+struct cache_entry {
+    char name[70];
+    struct timespec mtime;
+};
+
+/* "<64 hex>.bpf": an entry; anything else in the folder is not the cache's to count. */
+static bool is_entry_name(const char *n)
+{
+    if (strlen(n) != 68 || strcmp(n + 64, ".bpf"))
+        return false;
+    for (int i = 0; i < 64; i++) {
+        if (!strchr("0123456789abcdef", n[i]))
+            return false;
+    }
+    return true;
+}
+
+/* write_file_atomic_at's ".<name>.tmp.<pid>" of a writer that died before its rename. An hour
+ * old: a live writer renames within milliseconds. */
+static bool is_stale_temp(const char *n, const struct stat *st, time_t now)
+{
+    return n[0] == '.' && strstr(n, ".bpf.tmp.") && now - st->st_mtim.tv_sec > 3600;
+}
+
+static int older_first(const void *a, const void *b)
+{
+    const struct cache_entry *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* The entries in dir, with their mtimes; stale temporary files removed on the way. */
+static size_t list_entries(int dir, struct cache_entry **out)
+{
+    *out = NULL;
+    struct berr err = {0};
+    /* dir is O_PATH: a stream needs the folder opened for reading */
+    _cleanup_closedir_ DIR *d =
+        dir_from_fd(openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), "seccomp cache", &err);
+    if (!d)
+        return 0;
+    time_t now = time(NULL);
+    size_t n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        struct stat st;
+        if (fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (is_stale_temp(e->d_name, &st, now))
+            (void)unlinkat(dir, e->d_name, 0);
+        if (!is_entry_name(e->d_name))
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 2 * SECCOMP_CACHE_MAX;
+            *out = xrealloc(*out, cap * sizeof(**out));
+        }
+        memcpy((*out)[n].name, e->d_name, 69); /* is_entry_name: 68 characters */
+        (*out)[n++].mtime = st.st_mtim;
+    }
+    return n;
+}
+
+/* Least recently used first, down to SECCOMP_CACHE_MAX, never the entry just written. Runs
+ * only after a compile, which costs far more than this scan. An entry another start touches
+ * meanwhile may still go: that start has it open already, the next one compiles again. */
+static void evict_beyond_limit(int dir, const char *keep)
+{
+    _cleanup_free_ struct cache_entry *all = NULL;
+    size_t n = list_entries(dir, &all);
+    if (n <= SECCOMP_CACHE_MAX)
+        return;
+    qsort(all, n, sizeof(*all), older_first);
+    for (size_t i = 0, excess = n - SECCOMP_CACHE_MAX; i < n && excess > 0; i++) {
+        if (!strcmp(all[i].name, keep))
+            continue;
+        if (unlinkat(dir, all[i].name, 0) < 0 && errno != ENOENT)
+            continue;
+        excess--;
+        debugf("seccomp: cache entry %s evicted", all[i].name);
+    }
+}
+
+/* ---- the filter for a start ----------------------------------------------------------------- */
+
 int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
                        struct seccomp_filter *out, struct berr *err)
 {
@@ -185,7 +314,7 @@ int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, 
     struct berr cerr = {0};
     _cleanup_close_ int dir = data_root ? open_cache_dir(data_root, &cerr) : -1;
     if (dir >= 0) {
-        if (seccomp_filter_read_at(dir, name, out, &cerr) == 0) {
+        if (read_and_mark_used(dir, name, out, &cerr) == 0) {
             debugf("seccomp: cached filter %s", name);
             return 0;
         }
@@ -197,8 +326,12 @@ int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, 
     if (compile_source(src, caps, out, err) < 0)
         return -1;
     /* a profile that disables seccomp is cheap to parse again: nothing cached */
-    if (dir >= 0 && out->len > 0 && seccomp_filter_write_at(dir, name, out, &cerr) < 0)
+    if (dir < 0 || out->len == 0)
+        return 0;
+    if (seccomp_filter_write_at(dir, name, out, &cerr) < 0)
         debugf("seccomp: cache not written: %s", cerr.msg);
+    else
+        evict_beyond_limit(dir, name);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "seccomp/seccomp.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static const char storm_like[] =
     "# licence\n"
@@ -258,5 +260,82 @@ Test(seccomp_cache, disabling_profile_gives_no_filter_and_no_cache)
     cr_assert_eq(f.len, 0);
     cr_assert_eq(seccomp_filter_load(&f, &err), 0, "length 0 loads nothing");
     seccomp_filter_free(&f);
+    remove_dir(root);
+}
+
+static size_t count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d, "%s: %s", dir, strerror(errno));
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+static void set_mtime(const char *path, time_t t)
+{
+    struct timespec ts[2] = {{.tv_sec = t}, {.tv_sec = t}};
+    cr_assert_eq(utimensat(AT_FDCWD, path, ts, 0), 0, "%s: %s", path, strerror(errno));
+}
+
+static char *entry_path(const char *root, const struct seccomp_source *src, uint64_t caps)
+{
+    char name[70];
+    seccomp_cache_name(src, caps, name);
+    return xasprintf("%s/seccomp/%s", root, name);
+}
+
+static void get_filter(const char *root, const struct seccomp_source *src, uint64_t caps)
+{
+    struct seccomp_filter f;
+    struct berr err = {0};
+    cr_assert_eq(seccomp_filter_get(root, src, caps, &f, &err), 0, "%s", err.msg);
+    seccomp_filter_free(&f);
+}
+
+/* Caps are part of the key: each value is an entry of its own. */
+Test(seccomp_cache, writes_evict_the_least_recently_used_beyond_the_limit)
+{
+    _cleanup_free_ char *root = temp_dir();
+    struct seccomp_source src = {.name = "t.json", .text = storm_like, .len = strlen(storm_like)};
+    for (uint64_t i = 0; i < SECCOMP_CACHE_MAX; i++)
+        get_filter(root, &src, i);
+    _cleanup_free_ char *dir = xasprintf("%s/seccomp", root);
+    cr_assert_eq(count_entries(dir), SECCOMP_CACHE_MAX, "nothing evicted up to the limit");
+    /* entry i last used i seconds after a day ago: 0 is the oldest ... */
+    time_t day_ago = time(NULL) - 86400;
+    for (uint64_t i = 0; i < SECCOMP_CACHE_MAX; i++) {
+        _cleanup_free_ char *p = entry_path(root, &src, i);
+        set_mtime(p, day_ago + (time_t)i);
+    }
+    /* ... until a start uses it: a hit marks it, the file stays the same */
+    _cleanup_free_ char *used = entry_path(root, &src, 0);
+    struct stat before, after;
+    cr_assert_eq(stat(used, &before), 0);
+    get_filter(root, &src, 0);
+    cr_assert_eq(stat(used, &after), 0);
+    cr_assert_eq(after.st_ino, before.st_ino, "a hit rewrote the entry");
+    cr_assert_gt(after.st_mtim.tv_sec, day_ago + SECCOMP_CACHE_MAX, "a hit did not mark it used");
+    /* a writer that died before its rename, long ago */
+    _cleanup_free_ char *stale = xasprintf("%s/.%064d.bpf.tmp.999999", dir, 0);
+    int fd = open(stale, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    cr_assert(fd >= 0);
+    close(fd);
+    set_mtime(stale, day_ago);
+
+    const uint64_t extra = 5;
+    for (uint64_t i = SECCOMP_CACHE_MAX; i < SECCOMP_CACHE_MAX + extra; i++)
+        get_filter(root, &src, i);
+    cr_assert_eq(count_entries(dir), SECCOMP_CACHE_MAX, "the cache grew past its limit");
+    cr_assert_eq(access(used, F_OK), 0, "the recently used entry was evicted");
+    for (uint64_t i = 1; i < SECCOMP_CACHE_MAX + extra; i++) {
+        _cleanup_free_ char *p = entry_path(root, &src, i);
+        bool want = i > extra;
+        cr_expect_eq(access(p, F_OK) == 0, want, "entry %llu: want %s", (unsigned long long)i,
+                     want ? "kept" : "evicted");
+    }
+    cr_assert_neq(access(stale, F_OK), 0, "a stale temporary file was left");
     remove_dir(root);
 }
