@@ -318,18 +318,6 @@ static int attach_image(struct cli *cli, struct container_spec *s, struct berr *
     return 0;
 }
 
-static int run_exit_code(const struct berr *err)
-{
-    switch (err->kind) {
-    case BERR_CMD_NOT_FOUND:
-        return 127;
-    case BERR_CMD_NOT_EXEC:
-        return 126;
-    default:
-        return 125;
-    }
-}
-
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
     struct run_flags f = {0};
@@ -365,7 +353,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     goto out;
 fail:
     report_error(cli, &err);
-    code = run_exit_code(&err);
+    code = runtime_start_exit_code(err.kind);
 out:
     runtime_spec_free(&spec);
     run_flags_free(&f);

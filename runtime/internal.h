@@ -162,12 +162,14 @@ void container_close(struct container *c);
 void monitor_after_start(struct container *c, bool remove_on_exit, int out, int err_fd);
 
 /* ---- starting and waiting for a process in a container (process.c) ---- */
-/* Send err over the sync socket and _exit: the child's way to fail. */
+/* Send err over the sync socket and _exit with docker's code for it (127, 126, else 125),
+ * which is all the parent learns when the send fails: the child's way to fail. */
 void sync_report_and_exit(int sync_fd, const struct berr *err) __attribute__((noreturn));
 const char *env_value(const struct strv *env, const char *key);
 /* docker's texts for what execve said: 126 (BERR_CMD_NOT_EXEC) or 127 (BERR_CMD_NOT_FOUND). */
 int exec_error(struct berr *err, int errnum, const char *cmd);
-/* Go's exec.LookPath over env's PATH, as runc does before it starts the process. */
+/* Go's exec.LookPath over env's PATH, as runc does before it starts the process; a name
+ * with a slash is checked as execve would (missing, a directory, not executable). */
 int look_path(const char *name, const struct strv *env, char **out, struct berr *err);
 /* Every handler back to SIG_DFL, nothing blocked: what execve should see. */
 void reset_signals(void);

@@ -20,11 +20,6 @@ struct start_report {
     struct sync_msg err;
 };
 
-static int report_error_code(enum berr_kind kind)
-{
-    return kind == BERR_CMD_NOT_FOUND ? 127 : kind == BERR_CMD_NOT_EXEC ? 126 : 125;
-}
-
 static void send_report(int fd, const struct start_report *r)
 {
     /* the caller may be gone (killed mid-run): nothing to do about it but go on */
@@ -98,7 +93,7 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
 
 static void record_start_failure(struct container *c, const struct berr *start_err)
 {
-    c->st.exit_code = report_error_code(start_err->kind);
+    c->st.exit_code = runtime_start_exit_code(start_err->kind);
     c->st.error = start_err->msg;
     container_record(c, STATUS_CREATED);
 }

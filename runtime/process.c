@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -11,13 +12,20 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+int runtime_start_exit_code(enum berr_kind kind)
+{
+    return kind == BERR_CMD_NOT_FOUND ? 127 : kind == BERR_CMD_NOT_EXEC ? 126 : 125;
+}
+
 void sync_report_and_exit(int sync_fd, const struct berr *err)
 {
     struct sync_msg m = {.errnum = err->errnum, .kind = (int32_t)err->kind};
     snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
-    /* nothing is left to tell if the parent is gone: _exit either way */
+    /* The send fails when the parent is gone, or when the seccomp profile, loaded just before
+     * execve, refuses it. Then the parent sees only EOF, as after a successful execve, and
+     * takes this exit status for the command's own: let it be docker's code for the failure. */
     (void)!send(sync_fd, &m, sizeof(m), MSG_NOSIGNAL);
-    _exit(127);
+    _exit(runtime_start_exit_code(err->kind));
 }
 
 const char *env_value(const struct strv *env, const char *key)
@@ -41,10 +49,28 @@ int exec_error(struct berr *err, int errnum, const char *cmd)
                     errnum == ENOENT ? "no such file or directory" : strerror(errnum));
 }
 
-/* Go's exec.LookPath, as runc does it before starting: a name with a slash is used as is. */
+/* What execve would say about name, asked before the seccomp filter goes on: after it,
+ * a profile may refuse the syscalls that carry the report (runc checks the same, with
+ * eaccess, for the same reason). Effective ids, as execve uses; noexec mounts give EACCES. */
+static int check_executable(const char *name, struct berr *err)
+{
+    struct stat st;
+    if (stat(name, &st) < 0)
+        return exec_error(err, errno, name);
+    if (S_ISDIR(st.st_mode))
+        return exec_error(err, EISDIR, name);
+    if (faccessat(AT_FDCWD, name, X_OK, AT_EACCESS) < 0)
+        return exec_error(err, errno, name);
+    return 0;
+}
+
+/* Go's exec.LookPath, as runc does it before starting: a name with a slash is used as is,
+ * once checked. */
 int look_path(const char *name, const struct strv *env, char **out, struct berr *err)
 {
     if (strchr(name, '/')) {
+        if (check_executable(name, err) < 0)
+            return -1;
         *out = xstrdup(name);
         return 0;
     }
@@ -54,7 +80,9 @@ int look_path(const char *name, const struct strv *env, char **out, struct berr 
     for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
         _cleanup_free_ char *cand = xasprintf("%s/%s", *d ? d : ".", name);
         struct stat st;
-        if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111)) {
+        /* Go's findExecutable: what execve would refuse is passed over */
+        if (stat(cand, &st) == 0 && !S_ISDIR(st.st_mode) &&
+            faccessat(AT_FDCWD, cand, X_OK, AT_EACCESS) == 0) {
             *out = steal_ptr(&cand);
             return 0;
         }

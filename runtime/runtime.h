@@ -88,6 +88,9 @@ struct runtime_paths {
  * command runs come back in err with kind BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC / others. */
 int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
                 struct berr *err);
+/* docker's exit status for a container that could not start: 127 (command not found),
+ * 126 (not executable), 125 (anything else). */
+int runtime_start_exit_code(enum berr_kind kind);
 
 /* ---- detached containers and the state store ---------------------------------------------
  * One directory per container under <runroot>/containers/<id>: config.json (written once at

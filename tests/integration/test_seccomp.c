@@ -345,3 +345,72 @@ Test(seccomp, bad_action_and_missing_file_are_refused)
     assert_refused(where, opt);
     assert_refused("opening seccomp profile", "seccomp=/nonexistent/profile.json");
 }
+
+/* ---- a failed execve under a profile that refuses the failure report ---------------------- */
+
+/* Everything but execve and exit_group fails with EPERM: once the filter is on (last, with
+ * no_new_privs), the init cannot send its report over the sync socket. */
+static char *exec_only_opt(void)
+{
+    char *path = h_path("exec-only.json");
+    h_write_file(path,
+                 "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [\n"
+                 " {\"names\": [\"execve\", \"exit_group\"], \"action\": \"SCMP_ACT_ALLOW\"}]}\n",
+                 0644);
+    char *opt = xasprintf("seccomp=%s", path);
+    free(path);
+    return opt;
+}
+
+static void run_exec_only(struct h_result *r, const char *opt, const char *const *extra,
+                          const char *cmd)
+{
+    const char *args[16] = {"run", "--rm", "--security-opt", "no-new-privileges", "--security-opt",
+                            opt};
+    size_t n = 6;
+    for (; extra && *extra; extra++)
+        args[n++] = *extra;
+    args[n++] = H_IMAGE;
+    args[n++] = cmd;
+    args[n] = NULL;
+    h_berthv(r, NULL, args);
+}
+
+Test(seccomp, failed_exec_under_a_profile_refusing_the_report_exits_as_docker_with_its_message)
+{
+    _cleanup_free_ char *opt = exec_only_opt();
+    static const struct {
+        const char *cmd;
+        int status;
+        const char *message;
+    } cases[] = {
+        {"nosuch", 127, "exec: \"nosuch\": executable file not found in $PATH"},
+        {"/no/such/binary", 127, "exec: \"/no/such/binary\": no such file or directory"},
+        {"/etc/passwd", 126, "exec: \"/etc/passwd\": permission denied"},
+        {"/etc", 126, "exec: \"/etc\": is a directory"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct h_result r;
+        run_exec_only(&r, opt, NULL, cases[i].cmd);
+        h_assert_status(&r, cases[i].status);
+        h_assert_err_mentions(&r, cases[i].message);
+        cr_assert_str_empty(r.out, "%s: stdout not empty: %s", cases[i].cmd, r.out);
+    }
+}
+
+/* A file that execve itself refuses (ENOEXEC) can only fail after the filter is on: the
+ * report is lost, the exit code is still docker's. */
+Test(seccomp, exec_format_error_under_a_profile_refusing_the_report_still_exits_126)
+{
+    _cleanup_free_ char *opt = exec_only_opt();
+    _cleanup_free_ char *garbage = h_path("garbage");
+    h_write_file(garbage, "neither ELF nor a script\n", 0755);
+    _cleanup_free_ char *vol = xasprintf("%s:/garbage:ro", garbage);
+    struct h_result r;
+    run_exec_only(&r, opt, FLAGS("-v", vol), "/garbage");
+    h_assert_status(&r, 126);
+    /* unfiltered, the message arrives */
+    h_berth(&r, NULL, "run", "--rm", "-v", vol, H_IMAGE, "/garbage", NULL);
+    h_assert_status(&r, 126);
+    h_assert_err_mentions(&r, "exec: \"/garbage\": exec format error");
+}
