@@ -43,7 +43,8 @@ static la_ssize_t stream_read(struct archive *inner, void *data, const void **bu
         }
         if (n == 0)
             continue;
-        sha256_stream_update(s->hash, b, n);
+        if (s->hash)
+            sha256_stream_update(s->hash, b, n);
         s->real_bytes += n;
         *buf = b;
         return (la_ssize_t)n;
@@ -65,16 +66,23 @@ struct archive *image_outer_reader_new(void)
     return a;
 }
 
+/* Known once outer has read its header: no filter but "none" decompresses anything. */
+static bool is_uncompressed(struct archive *outer)
+{
+    return archive_filter_count(outer) == 1 && archive_filter_code(outer, 0) == ARCHIVE_FILTER_NONE;
+}
+
 /* outer is opened already; from here on it belongs to s. */
-static int stream_open(struct layer_stream *s, struct archive *outer, struct archive **inner,
-                       struct berr *err)
+static int stream_open(struct layer_stream *s, struct archive *outer, bool raw_hashed,
+                       struct archive **inner, struct berr *err)
 {
     *s = (struct layer_stream){0};
     s->outer = outer;
     struct archive_entry *e;
     if (!la_ok(archive_read_next_header(s->outer, &e)))
         return berr_set(err, BERR_FAILED, "read input: %s", la_err(s->outer));
-    s->hash = sha256_stream_new();
+    if (!raw_hashed || !is_uncompressed(outer))
+        s->hash = sha256_stream_new();
     *inner = archive_read_new();
     if (!*inner)
         abort();
@@ -100,11 +108,14 @@ static int stream_finish(struct layer_stream *s, char hex[65], struct berr *err)
             break;
         if (!la_ok(r))
             return berr_set(err, BERR_FAILED, "decompress: %s", la_err(s->outer));
-        sha256_stream_update(s->hash, b, n);
+        if (s->hash)
+            sha256_stream_update(s->hash, b, n);
         s->real_bytes += n;
     }
     s->eof = true;
-    sha256_stream_final(s->hash, hex);
+    hex[0] = '\0';
+    if (s->hash)
+        sha256_stream_final(s->hash, hex);
     s->hash = NULL;
     return 0;
 }
@@ -121,13 +132,18 @@ static void stream_close(struct layer_stream *s)
 }
 
 /* Only hash what outer decompresses: a layer the store has already. */
-static int hash_only(struct archive *outer, char hex[65], struct berr *err)
+static int hash_only(struct archive *outer, bool raw_hashed, char hex[65], struct berr *err)
 {
     struct archive_entry *e;
     if (!la_ok(archive_read_next_header(outer, &e))) {
         berr_set(err, BERR_FAILED, "read input: %s", la_err(outer));
         archive_read_free(outer);
         return -1;
+    }
+    hex[0] = '\0';
+    if (raw_hashed && is_uncompressed(outer)) {
+        archive_read_free(outer);
+        return 0;
     }
     struct sha256_stream *h = sha256_stream_new();
     int rc = 0;
@@ -149,12 +165,12 @@ static int hash_only(struct archive *outer, char hex[65], struct berr *err)
     return rc;
 }
 
-int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, char hex[65],
-                              unsigned long long *size, struct berr *err)
+int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, bool raw_hashed,
+                              char hex[65], unsigned long long *size, struct berr *err)
 {
     *size = 0;
     if (tmpfd < 0)
-        return hash_only(outer, hex, err);
+        return hash_only(outer, raw_hashed, hex, err);
     if (mkdirat(tmpfd, name, 0755) < 0) {
         archive_read_free(outer);
         return berr_errno(err, "mkdir tmp/%s", name);
@@ -167,7 +183,7 @@ int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer
     }
     struct layer_stream s;
     struct archive *inner = NULL;
-    int rc = stream_open(&s, outer, &inner, err);
+    int rc = stream_open(&s, outer, raw_hashed, &inner, err);
     if (rc == 0)
         rc = image_unpack_layer(inner, layerfd, &s, size, err);
     if (rc == 0)
@@ -188,7 +204,7 @@ static int unpack_to_tmp(int tmpfd, const char *name, int fd, char hex[65],
         archive_read_free(outer);
         return -1;
     }
-    return image_layer_unpack_to_tmp(tmpfd, name, outer, hex, size, err);
+    return image_layer_unpack_to_tmp(tmpfd, name, outer, false, hex, size, err);
 }
 
 static char *make_config(const char *diff_hex, size_t *len)

@@ -78,7 +78,7 @@ int image_lookup_ref(const struct image_store *store, const char *key, char id[6
  * writer never closed them still read; unpack checks that no file's data lies in those zeros. */
 struct layer_stream {
     struct archive *outer;
-    struct sha256_stream *hash;
+    struct sha256_stream *hash;    /* NULL: the caller's digest of the raw bytes is the diff-id */
     unsigned long long real_bytes; /* decompressed bytes read so far */
     unsigned long long pad_left;   /* synthetic zeros still to give */
     bool eof;                      /* the real input has ended */
@@ -86,9 +86,11 @@ struct layer_stream {
 };
 
 /* The layer that outer (filters set, raw format, opened, owned from here on) decompresses:
- * unpacked into tmp/<name>, or, with tmpfd < 0, only hashed. hex gets the diff-id. */
-int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, char hex[65],
-                              unsigned long long *size, struct berr *err);
+ * unpacked into tmp/<name>, or, with tmpfd < 0, only hashed. hex gets the diff-id; when
+ * raw_hashed (the caller hashes the bytes outer reads) and the layer is not compressed, hex
+ * is "": the caller's digest is the diff-id, and the bytes are not hashed twice. */
+int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, bool raw_hashed,
+                              char hex[65], unsigned long long *size, struct berr *err);
 /* A reader that only decompresses: every filter, the "raw" format. */
 struct archive *image_outer_reader_new(void);
 /* Publish tmp/<name> as layers/<hex> (an existing one is shared, the copy discarded);

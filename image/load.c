@@ -117,12 +117,14 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
         archive_read_free(outer);
     } else {
         mode_t old_umask = umask(022);
-        rc = image_layer_unpack_to_tmp(have ? -1 : l->tmpfd, name, outer, got, &size, err);
+        rc = image_layer_unpack_to_tmp(have ? -1 : l->tmpfd, name, outer, true, got, &size, err);
         umask(old_umask);
     }
     if (rc == 0)
         rc = blob_drain(r, err);
     sha256_stream_final(r->hash, blob_hex);
+    if (rc == 0 && !got[0])
+        memcpy(got, blob_hex, sizeof(got)); /* not compressed: the blob is the layer's tar */
     unsigned long long blob_size = r->pos;
     blob_loc_close(&r->loc);
     free(r);
