@@ -35,9 +35,9 @@ struct blob_reader {
     struct load *l;
     struct blob_loc loc;
     unsigned long long pos;
-    struct sha256_stream *hash;
+    struct sha256_pipe *hash; /* hashed beside the unpacking */
     int errnum;
-    char buf[READ_CHUNK];
+    const char *buf; /* the chunk handed out last */
 };
 
 /* The next chunk of the blob, hashed and counted: its length, 0 at the end, -1 (errnum set). */
@@ -47,15 +47,17 @@ static ssize_t blob_pull(struct blob_reader *r)
     size_t want = left < READ_CHUNK ? (size_t)left : READ_CHUNK;
     if (want == 0)
         return 0;
+    char *buf = sha256_pipe_buffer(r->hash);
     ssize_t n;
     do
-        n = pread(r->loc.fd, r->buf, want, (off_t)(r->loc.off + r->pos));
+        n = pread(r->loc.fd, buf, want, (off_t)(r->loc.off + r->pos));
     while (n < 0 && errno == EINTR);
     if (n <= 0) {
         r->errnum = n < 0 ? errno : EIO; /* EIO: the archive ends inside the blob */
         return -1;
     }
-    sha256_stream_update(r->hash, r->buf, (size_t)n);
+    sha256_pipe_submit(r->hash, (size_t)n);
+    r->buf = buf;
     r->pos += (unsigned long long)n;
     r->l->done += (unsigned long long)n;
     if (r->l->opts && r->l->opts->progress)
@@ -107,7 +109,7 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
         free(r);
         return -1;
     }
-    r->hash = sha256_stream_new();
+    r->hash = sha256_pipe_new(READ_CHUNK);
     struct archive *outer = image_outer_reader_new();
     char got[65], blob_hex[65];
     unsigned long long size = 0;
@@ -122,7 +124,7 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
     }
     if (rc == 0)
         rc = blob_drain(r, err);
-    sha256_stream_final(r->hash, blob_hex);
+    sha256_pipe_final(r->hash, blob_hex);
     if (rc == 0 && !got[0])
         memcpy(got, blob_hex, sizeof(got)); /* not compressed: the blob is the layer's tar */
     unsigned long long blob_size = r->pos;

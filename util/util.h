@@ -160,6 +160,14 @@ struct sha256_stream;
 struct sha256_stream *sha256_stream_new(void);
 void sha256_stream_update(struct sha256_stream *s, const void *buf, size_t len);
 void sha256_stream_final(struct sha256_stream *s, char out[65]); /* frees s */
+/* A sha256 computed by a second thread over buffers the caller fills in order (hashpipe.c):
+ * take a buffer (of bufsize bytes), fill it, submit it; it stays unchanged until
+ * PIPE_SLOTS - 1 more have been taken. final waits for the hasher and frees p. */
+struct sha256_pipe;
+struct sha256_pipe *sha256_pipe_new(size_t bufsize);
+void *sha256_pipe_buffer(struct sha256_pipe *p);
+void sha256_pipe_submit(struct sha256_pipe *p, size_t len);
+void sha256_pipe_final(struct sha256_pipe *p, char out[65]);
 
 /* ---- time ------------------------------------------------------------------------------ */
 
