@@ -97,10 +97,16 @@ int open_parent_in_root(int rootfd, const char *path, bool create, int *parent_f
     _cleanup_free_ char *dir = strndup(path, (size_t)(slash - path));
     if (!dir)
         abort();
-    int fd = create ? mkdir_p_in_root(rootfd, *dir ? dir : "/", err)
-                    : open_in_root(rootfd, *dir ? dir : "/", O_PATH | O_DIRECTORY, 0);
+    /* One resolution in the common case (the parent exists: archives list it first); the
+     * walk that makes missing components only when it does not. */
+    const char *parent = *dir ? dir : "/";
+    int fd = open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, 0);
+    if (fd < 0 && errno == ENOENT && create)
+        fd = mkdir_p_in_root(rootfd, parent, err);
+    else if (fd < 0)
+        return berr_errno(err, "open %s", parent);
     if (fd < 0)
-        return create ? -1 : berr_errno(err, "open %s", *dir ? dir : "/");
+        return -1;
     *parent_fd = fd;
     *base = slash + 1;
     return 0;
