@@ -101,6 +101,17 @@ int v2_prepare(struct cg_chain *c, const struct cg_path *p, const struct cgroup_
 int v2_apply(int dirfd, const char *where, const struct cgroup_limits *l, struct berr *err);
 int v2_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err);
 
+/* ---- docker's default device policy (devices.c) ----------------------------------------- */
+
+/* v1: its rules, in order, into devices.deny / devices.allow of dirfd. */
+int cg_devices_v1(int dirfd, const char *where, struct berr *err);
+/* v2: the same rules as a BPF_PROG_TYPE_CGROUP_DEVICE program attached to dirfd's cgroup
+ * (BPF_F_ALLOW_MULTI: an ancestor's program still has its say). */
+int cg_devices_v2(int dirfd, const char *where, struct berr *err);
+/* The program's instructions (xcalloc'd), for tests; returns their count. */
+struct bpf_insn;
+size_t cg_devices_program(struct bpf_insn **out);
+
 /* ---- limits (limits.c) ------------------------------------------------------------------ */
 
 /* What dockerd's checks need to know of the host. */

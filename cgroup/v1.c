@@ -81,32 +81,6 @@ static int apply_memory(int fd, const char *where, const struct cgroup_limits *l
     return 0;
 }
 
-/* docker's default device rules (runc's AllowedDevices and the fuse deny), in order. */
-static const char *const device_rules[][2] = {
-    {"devices.deny", "a"},
-    {"devices.allow", "c 1:5 rwm"},    /* /dev/zero */
-    {"devices.allow", "c 1:3 rwm"},    /* /dev/null */
-    {"devices.allow", "c 1:9 rwm"},    /* /dev/urandom */
-    {"devices.allow", "c 1:8 rwm"},    /* /dev/random */
-    {"devices.allow", "c 5:0 rwm"},    /* /dev/tty */
-    {"devices.allow", "c 5:1 rwm"},    /* /dev/console */
-    {"devices.allow", "c *:* m"},      /* mknod of any char device */
-    {"devices.allow", "b *:* m"},      /* and block device */
-    {"devices.allow", "c 136:* rwm"},  /* /dev/pts/N */
-    {"devices.allow", "c 5:2 rwm"},    /* /dev/ptmx */
-    {"devices.allow", "c 10:200 rwm"}, /* /dev/net/tun */
-    {"devices.deny", "c 10:229 rwm"},  /* /dev/fuse */
-};
-
-static int apply_devices(int fd, const char *where, struct berr *err)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(device_rules); i++) {
-        if (cg_write(fd, where, device_rules[i][0], device_rules[i][1], err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 int v1_apply(int fd, const char *where, const char *controllers, const struct cgroup_limits *l,
              struct berr *err)
 {
@@ -118,7 +92,7 @@ int v1_apply(int fd, const char *where, const char *controllers, const struct cg
             cg_write(fd, where, "cpuset.mems", l->cpuset_mems, err) < 0)
             return -1;
     }
-    if (cg_has_controller(controllers, "devices") && apply_devices(fd, where, err) < 0)
+    if (cg_has_controller(controllers, "devices") && cg_devices_v1(fd, where, err) < 0)
         return -1;
     if (cg_has_controller(controllers, "memory") && apply_memory(fd, where, l, err) < 0)
         return -1;

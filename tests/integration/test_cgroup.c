@@ -297,6 +297,22 @@ Test(cgroup, default_parent_is_berth)
     cr_assert_not(h_exists(dir), "%s is left behind", dir);
 }
 
+/* docker's default device policy, seen from a container that holds CAP_MKNOD (docker's default
+ * capabilities): /dev is a tmpfs that cannot be nodev, so the cgroup (v1 devices, v2 an eBPF
+ * program) is what keeps a host disk's node unopenable; /dev/full is one of runc's allowed. */
+Test(cgroup, device_policy_refuses_a_host_disk_and_allows_dev_full)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "run", "--rm", H_IMAGE, "/bin/sh", "-c",
+            "echo x >/dev/full; mknod /dev/disk b 8 0 && echo made && head -c 1 /dev/disk; "
+            "mknod /dev/kmsg2 c 1 11 && cat /dev/kmsg2",
+            NULL);
+    cr_expect_str_eq(r.out, "made\n", "stderr: %s", r.err);
+    h_assert_err_mentions(&r, "write error: No space left on device");
+    h_assert_err_mentions(&r, "/dev/disk: Operation not permitted");
+    h_assert_err_mentions(&r, "/dev/kmsg2': Operation not permitted");
+}
+
 /* ---- what Storm reads ------------------------------------------------------------------- */
 
 Test(cgroup, storm_supervisor_reads_memory_usage_under_the_cidfile_id)

@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- which hierarchies --------------------------------------------------------------------- */
 
@@ -321,6 +324,81 @@ Test(cgroup_v2, unified_create_attach_stats_destroy, .fini = unified_fini)
     struct stat sb;
     cr_assert_neq(lstat(leaf, &sb), 0);
     cr_assert_eq(lstat(dir, &sb), 0, "the parent went too");
+}
+
+/* What the child of the device test found, one bit per expectation missed. */
+enum {
+    DEV_NULL_REFUSED = 1,
+    DEV_FULL_REFUSED = 2,
+    MKNOD_REFUSED = 4,
+    DISK_OPENED = 8,
+    FUSE_OPENED = 16,
+    KMSG_OPENED = 32,
+};
+
+static int open_errno(const char *path, int flags)
+{
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return errno;
+    close(fd);
+    return 0;
+}
+
+/* Run in the cgroup, as root with every capability: docker's default device policy. */
+static int device_checks(const char *dir)
+{
+    int missed = 0;
+    _cleanup_free_ char *disk = xasprintf("%s/loop0", dir), *fuse = xasprintf("%s/fuse", dir);
+    if (open_errno("/dev/null", O_RDWR))
+        missed |= DEV_NULL_REFUSED;
+    if (open_errno("/dev/full", O_WRONLY))
+        missed |= DEV_FULL_REFUSED;
+    if (mknod(disk, S_IFBLK | 0600, makedev(7, 0)) < 0 ||
+        mknod(fuse, S_IFCHR | 0600, makedev(10, 229)) < 0)
+        missed |= MKNOD_REFUSED;
+    if (open_errno(disk, O_RDONLY) != EPERM)
+        missed |= DISK_OPENED;
+    if (open_errno(fuse, O_RDWR) != EPERM)
+        missed |= FUSE_OPENED;
+    if (open_errno("/dev/kmsg", O_RDONLY) != EPERM)
+        missed |= KMSG_OPENED;
+    return missed;
+}
+
+Test(cgroup_v2, unified_device_policy_is_dockers, .fini = unified_fini)
+{
+    need_unified();
+    struct cgroup_set *set = NULL;
+    struct berr err = {0};
+    cr_assert_eq(cg_create_in(&unified, parent, ID, &(struct cgroup_limits){0}, &set, &err), 0,
+                 "%s", err.msg);
+    char dir[] = "/tmp/berth-devtest-XXXXXX"; /* not nodev: only the policy can refuse */
+    cr_assert_not_null(mkdtemp(dir));
+    int go[2];
+    cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
+    child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        char c;
+        close(go[1]);
+        _exit(read(go[0], &c, 1) == 1 ? device_checks(dir) : 127);
+    }
+    close(go[0]);
+    cr_assert_eq(cgroup_attach(set, child, &err), 0, "%s", err.msg);
+    cr_assert_eq(write(go[1], "g", 1), 1);
+    close(go[1]);
+    int status;
+    cr_assert_eq(waitpid(child, &status, 0), child);
+    child = -1;
+    _cleanup_free_ char *rm = xasprintf("rm -rf '%s'", dir);
+    cr_assert_eq(system(rm), 0);
+    cr_assert(WIFEXITED(status), "status %#x", status);
+    cr_expect_eq(WEXITSTATUS(status), 0,
+                 "missed (bits): %#x (1 /dev/null refused, 2 /dev/full refused, 4 mknod refused, "
+                 "8 a disk opened, 16 fuse opened, 32 /dev/kmsg opened)",
+                 WEXITSTATUS(status));
+    cr_assert_eq(cgroup_destroy(set, &err), 0, "%s", err.msg);
 }
 
 Test(cgroup_v2, a_controller_the_tree_lacks_fails_and_leaves_nothing, .fini = unified_fini)
