@@ -68,6 +68,14 @@ int cgroup_create(const char *parent, const char *id, const struct cgroup_limits
                   struct cgroup_set **out, struct berr *err);
 /* Put pid in every cgroup of the set (before the pid runs any code of its own). */
 int cgroup_attach(const struct cgroup_set *set, pid_t pid, struct berr *err);
+/* The calling thread joins every cgroup of the set: a new container process's first step,
+ * while it has a single thread. On v1 this is cheap where cgroup_attach waits out an RCU
+ * grace period (~10 ms); on v2 it costs the same as cgroup_attach, so a v2 process is best
+ * created in its cgroup by clone3(CLONE_INTO_CGROUP) with cgroup_clone_fd. */
+int cgroup_join_self(const struct cgroup_set *set, struct berr *err);
+/* On v2, the container's cgroup directory, for clone3's CLONE_INTO_CGROUP; -1 on v1. Owned
+ * by the set. */
+int cgroup_clone_fd(const struct cgroup_set *set);
 /* Remove <parent>/<id> everywhere (retrying while the kernel still reports it busy); the
  * parents stay. Frees set. */
 int cgroup_destroy(struct cgroup_set *set, struct berr *err);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -213,16 +214,36 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     return 0;
 }
 
-static pid_t clone_container(const struct init_args *a, int child_end)
+/* A fork-like clone3 (no new stack) straight into the v2 cgroup: nothing migrates, so
+ * nothing waits for the kernel's threadgroup lock. 0 when unsupported (kernel < 5.7, or v1). */
+static pid_t clone_into_cgroup(unsigned long flags, const struct cgroup_set *cgroups)
 {
-    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+    int cgfd = cgroups ? cgroup_clone_fd(cgroups) : -1;
+    if (cgfd < 0)
+        return -1;
+    struct clone_args ca = {
+        .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd};
+    return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static pid_t clone_container(const struct init_args *a, int child_end,
+                             const struct cgroup_set *cgroups)
+{
+    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (a->spec->net == NET_NONE)
         flags |= CLONE_NEWNET;
-    /* a fork-like clone (no new stack): the child continues here with a copy of our memory */
-    pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, NULL, NULL, 0);
+    pid_t pid = clone_into_cgroup(flags, cgroups);
+    bool in_cgroups = pid >= 0;
+    if (pid < 0) { /* the child joins them itself */
+        if (cgroups && cgroup_clone_fd(cgroups) >= 0)
+            debugf("clone3 into the container's cgroup: %s", strerror(errno));
+        pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+    }
     if (pid == 0) {
         struct init_args child = *a;
         child.sync_fd = child_end;
+        child.cgroups = cgroups;
+        child.in_cgroups = in_cgroups;
         for (int i = 0; i < 3; i++) {
             if (a->stdio[i] >= 0 && dup2(a->stdio[i], i) < 0)
                 _exit(127);
@@ -262,8 +283,8 @@ static void drop_cgroups(struct container *c)
     c->cgroups = NULL;
 }
 
-/* The child waits on the sync socket until it is in every cgroup: nothing of the container's
- * own runs outside its limits. */
+/* The child is in every cgroup before it runs anything of the container's own: created in
+ * it (v2), or joining them first thing (v1). */
 static int start_in_cgroups(struct container *c, const struct init_args *a, int *sync_fd,
                             pid_t *pid, struct berr *err)
 {
@@ -272,17 +293,12 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
         return berr_wrap(err, "container %.12s: cgroups", c->st.id);
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return berr_errno(err, "socketpair");
-    *pid = clone_container(a, sv[1]);
+    *pid = clone_container(a, sv[1], c->cgroups);
     int saved = errno;
     close(sv[1]);
     *sync_fd = sv[0];
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
-    if (cgroup_attach(c->cgroups, *pid, err) < 0) {
-        kill(*pid, SIGKILL);
-        waitpid(*pid, NULL, 0);
-        return berr_wrap(err, "container %.12s", c->st.id);
-    }
     return 0;
 }
 

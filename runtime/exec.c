@@ -5,11 +5,12 @@
  * Three processes, so that the one the container can see never holds anything of the host:
  *   berth    finds the container and takes a pidfd of its pid 1 (checked against the state
  *            store again, so a recycled pid is never joined), works out the command's
- *            environment, user and capabilities from config.json, forks the joiner, puts it
- *            into the container's cgroups (cgroup/) before releasing it, and waits for the
- *            command itself: the command is its child, so its status needs no relay.
- *   joiner   outside the container's pid namespace, so invisible to it: closes every fd it
- *            does not need, waits until berth has put it into the container's cgroups, joins
+ *            environment, user and capabilities from config.json, opens the container's
+ *            cgroups (cgroup/), forks the joiner and waits for the command itself: the
+ *            command is its child, so its status needs no relay.
+ *   joiner   outside the container's pid namespace, so invisible to it: joins the container's
+ *            cgroups first (cgroup_join_self: no grace period to wait out, as berth writing
+ *            its pid would), closes every fd it does not need, joins
  *            MNT|PID|UTS|IPC|NET in one setns on the pidfd (Linux 5.8), then clones the
  *            command's process (which inherits the cgroups) as berth's child (CLONE_PARENT),
  *            tells berth its pid and exits.
@@ -365,27 +366,18 @@ static __attribute__((noreturn)) void command_main(const struct exec_plan *p, in
 struct joiner_args {
     const char *id;
     const struct exec_plan *plan;
+    const struct cgroup_set *cgroups;
     int pidfd, devnull, sync_fd;
 };
 
-/* berth sends one byte once the joiner is in every cgroup of the container. */
-static int wait_for_cgroups(int sync_fd, struct berr *err)
-{
-    char go;
-    ssize_t n;
-    do {
-        n = recv(sync_fd, &go, 1, 0);
-    } while (n < 0 && errno == EINTR);
-    return n == 1 ? 0 : berr_set(err, BERR_FAILED, "berth went away before the exec started");
-}
-
 static int joiner_run(const struct joiner_args *a, struct berr *err)
 {
+    /* before anything else, and so is the command it clones */
+    if (cgroup_join_self(a->cgroups, err) < 0)
+        return berr_wrap(err, "exec in container %.12s", a->id);
     const int keep[] = {a->sync_fd, a->pidfd, a->devnull};
     /* whatever berth's caller left open must not reach the container */
     close_fds_except(keep, a->devnull >= 0 ? 3 : 2);
-    if (wait_for_cgroups(a->sync_fd, err) < 0)
-        return -1;
     if (setns(a->pidfd, EXEC_NAMESPACES) < 0)
         return errno == ESRCH ? not_running(a->id, err)
                               : berr_errno(err, "join the namespaces of container %.12s", a->id);
@@ -463,20 +455,7 @@ static int read_outcome(int sync_fd, pid_t *cmd, struct berr *err)
     return 0;
 }
 
-/* The joiner goes into the container's cgroups before it does anything in the container,
- * and so does the command it clones. */
-static int release_joiner(int sync_fd, pid_t joiner, const struct cgroup_set *cgroups,
-                          const char *id, struct berr *err)
-{
-    if (cgroup_attach(cgroups, joiner, err) < 0)
-        return berr_wrap(err, "exec in container %.12s", id);
-    if (send(sync_fd, "g", 1, MSG_NOSIGNAL) != 1)
-        return berr_errno(err, "release the exec's process");
-    return 0;
-}
-
-static int start_and_wait(struct joiner_args *a, const struct cgroup_set *cgroups, int *status,
-                          struct berr *err)
+static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
 {
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -492,11 +471,6 @@ static int start_and_wait(struct joiner_args *a, const struct cgroup_set *cgroup
     _cleanup_close_ int sync_fd = sv[0];
     if (joiner < 0)
         return berr_errnum(err, saved, "fork");
-    if (release_joiner(sync_fd, joiner, cgroups, a->id, err) < 0) {
-        kill(joiner, SIGKILL);
-        reap(joiner);
-        return -1;
-    }
     pid_t cmd = 0;
     int rc = read_outcome(sync_fd, &cmd, err);
     reap(joiner);
@@ -540,8 +514,9 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
         open_cgroups(id, &info, &cgroups, err) < 0 ||
         (!spec->interactive && open_devnull(&devnull, err) < 0))
         goto out;
-    struct joiner_args a = {.id = id, .plan = &plan, .pidfd = pidfd, .devnull = devnull};
-    rc = start_and_wait(&a, cgroups, status, err);
+    struct joiner_args a = {
+        .id = id, .plan = &plan, .cgroups = cgroups, .pidfd = pidfd, .devnull = devnull};
+    rc = start_and_wait(&a, status, err);
 out:
     if (cgroups)
         cgroup_set_free(cgroups);

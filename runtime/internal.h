@@ -121,6 +121,8 @@ struct init_args {
     const struct seccomp_filter *seccomp; /* NULL: unconfined */
     int stdio[3]; /* put on the child's 0-2 before it starts; -1 keeps ours */
     int sync_fd;
+    const struct cgroup_set *cgroups; /* the child joins them first thing; NULL: none */
+    bool in_cgroups;                  /* created in them already (CLONE_INTO_CGROUP) */
 };
 
 /* ---- creation, start, reaping (create.c), shared by run and run -d ---- */

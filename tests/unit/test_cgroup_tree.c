@@ -291,6 +291,39 @@ Test(cgroup_tree, attach_puts_the_pid_in_every_hierarchy)
     }
 }
 
+/* A new container process joins by itself: "0" into every hierarchy's tasks. */
+Test(cgroup_tree, join_self_puts_the_caller_in_every_hierarchy)
+{
+    need_root_v1();
+    struct cgroup_set *set = create_ok(parent, &(struct cgroup_limits){.cpuset_cpus = "0"});
+    int joined[2];
+    cr_assert_eq(pipe2(joined, O_CLOEXEC), 0);
+    child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        struct berr cerr = {0};
+        char ok = cgroup_join_self(set, &cerr) == 0 ? 'y' : 'n';
+        (void)!write(joined[1], &ok, 1);
+        pause();
+        _exit(0);
+    }
+    close(joined[1]);
+    char ok = 0;
+    cr_assert_eq(read(joined[0], &ok, 1), 1);
+    close(joined[0]);
+    cr_assert_eq(ok, 'y', "the child could not join");
+    for (size_t i = 0; i < hosts.n; i++) {
+        if (!hosts.mounts[i].v2)
+            cr_assert(procs_has(hosts.mounts[i].path, child), "pid %d not in %s%s/%s", (int)child,
+                      hosts.mounts[i].path, parent, ID);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    child = -1;
+    struct berr err = {0};
+    cr_assert_eq(cgroup_destroy(set, &err), 0, "%s", err.msg);
+}
+
 Test(cgroup_tree, destroy_waits_for_a_task_that_is_still_exiting)
 {
     need_root_v1();
