@@ -89,6 +89,7 @@ struct cgroup_stats {
     unsigned long long memory_usage; /* bytes, without page cache where the kernel says so */
     unsigned long long memory_limit; /* bytes; 0 = none */
     unsigned long long pids;
+    unsigned long long io_read, io_write; /* bytes read from and written to block devices */
 };
 int cgroup_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err);
 

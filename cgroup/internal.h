@@ -101,6 +101,11 @@ int v2_prepare(struct cg_chain *c, const struct cg_path *p, const struct cgroup_
 int v2_apply(int dirfd, const char *where, const struct cgroup_limits *l, struct berr *err);
 int v2_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err);
 
+/* Block I/O totals over every device: v1's blkio.throttle.io_service_bytes lines
+ * ("8:0 Read 4096"), v2's io.stat lines ("8:0 rbytes=4096 wbytes=0 ..."). */
+void cg_parse_blkio_v1(const char *text, unsigned long long *read, unsigned long long *write);
+void cg_parse_io_stat(const char *text, unsigned long long *read, unsigned long long *write);
+
 /* ---- docker's default device policy (devices.c) ----------------------------------------- */
 
 /* v1: its rules, in order, into devices.deny / devices.allow of dirfd. */

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 /* A new cpuset directory starts with empty cpus and mems, and a task cannot join it (ENOSPC):
  * fill each empty one on the way down from its parent, as runc's cpusetEnsureParent does. */
@@ -119,6 +120,39 @@ static const struct cgroup_dir *dir_with(const struct cgroup_set *set, const cha
  * anything that large is no limit. */
 #define V1_UNLIMITED (1ULL << 62)
 
+void cg_parse_blkio_v1(const char *text, unsigned long long *read, unsigned long long *write)
+{
+    *read = *write = 0;
+    for (const char *line = text; *line;
+         line += strcspn(line, "\n") + (line[strcspn(line, "\n")] != 0)) {
+        char dev[32], op[16];
+        unsigned long long v;
+        if (sscanf(line, "%31s %15s %llu", dev, op, &v) != 3)
+            continue; /* "Total N" */
+        if (!strcasecmp(op, "read"))
+            *read += v;
+        else if (!strcasecmp(op, "write"))
+            *write += v;
+    }
+}
+
+/* The throttle files count every request that reached a device, whatever its scheduler. */
+static int read_blkio(const struct cgroup_dir *d, struct cgroup_stats *out, struct berr *err)
+{
+    static const char *const files[] = {"blkio.throttle.io_service_bytes_recursive",
+                                        "blkio.throttle.io_service_bytes"};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+        _cleanup_free_ char *text = NULL;
+        if (cg_read(d->fd, d->path, files[i], &text, err) == 0) {
+            cg_parse_blkio_v1(text, &out->io_read, &out->io_write);
+            return 0;
+        }
+        if (errno != ENOENT)
+            return -1;
+    }
+    return 0;
+}
+
 int v1_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err)
 {
     *out = (struct cgroup_stats){0};
@@ -140,5 +174,6 @@ int v1_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr
     d = dir_with(set, "pids");
     if (d && cg_read_ull(d->fd, d->path, "pids.current", &out->pids, err) < 0)
         return -1;
-    return 0;
+    d = dir_with(set, "blkio");
+    return d ? read_blkio(d, out, err) : 0;
 }

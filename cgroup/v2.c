@@ -148,6 +148,21 @@ static int read_optional(const struct cgroup_dir *d, const char *name, unsigned 
     return 0;
 }
 
+void cg_parse_io_stat(const char *text, unsigned long long *read, unsigned long long *write)
+{
+    *read = *write = 0;
+    for (const char *s = text; *s;) {
+        size_t len = strcspn(s, " \n");
+        unsigned long long v;
+        if (sscanf(s, "rbytes=%llu", &v) == 1)
+            *read += v;
+        else if (sscanf(s, "wbytes=%llu", &v) == 1)
+            *write += v;
+        s += len;
+        s += strspn(s, " \n");
+    }
+}
+
 int v2_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err)
 {
     *out = (struct cgroup_stats){0};
@@ -170,5 +185,11 @@ int v2_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr
     } else if (strcmp(max, "max") != 0) {
         out->memory_limit = strtoull(max, NULL, 10);
     }
-    return read_optional(d, "pids.current", &out->pids, err);
+    if (read_optional(d, "pids.current", &out->pids, err) < 0)
+        return -1;
+    _cleanup_free_ char *io = NULL; /* absent without the io controller: nothing counted */
+    if (cg_read(d->fd, d->path, "io.stat", &io, err) < 0)
+        return errno == ENOENT ? 0 : -1;
+    cg_parse_io_stat(io, &out->io_read, &out->io_write);
+    return 0;
 }

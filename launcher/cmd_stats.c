@@ -108,11 +108,12 @@ char *stats_final_format(const char *format, bool *table)
 }
 
 /* The fields docker's statsContext offers templates, in sorted order so that {{json .}} reads as
- * docker's. NetIO and BlockIO are "0B / 0B": berth does not account network or block I/O yet
- * (no bridge, and blkio is not read), so it prints what docker shows for an idle container. */
+ * docker's. NetIO is "0B / 0B", as docker shows it for --net=none and --net=host, the only
+ * networks berth has; BlockIO is read / written, HumanSizeWithPrecision(n, 3) each. */
 int stats_row_object(const struct stats_row *row, bool trunc, yajl_val *out, struct berr *err)
 {
     char cpu[32] = "--", mem[64] = "-- / --", perc[32] = "--", pids[24] = "--", id[65];
+    char blkio[64] = "--", net[16] = "--";
     snprintf(id, sizeof(id), trunc ? "%.12s" : "%s", row->id);
     if (!row->invalid) {
         char usage[24], limit[24];
@@ -123,18 +124,22 @@ int stats_row_object(const struct stats_row *row, bool trunc, yajl_val *out, str
         snprintf(perc, sizeof(perc), "%.2f%%",
                  row->mem_limit ? (double)row->mem_usage / (double)row->mem_limit * 100.0 : 0.0);
         snprintf(pids, sizeof(pids), "%llu", row->pids);
+        char rd[24], wr[24];
+        human_size_precision((double)row->io_read, 3, rd, sizeof(rd));
+        human_size_precision((double)row->io_write, 3, wr, sizeof(wr));
+        snprintf(blkio, sizeof(blkio), "%s / %s", rd, wr);
+        snprintf(net, sizeof(net), "0B / 0B");
     }
-    const char *io = row->invalid ? "--" : "0B / 0B";
     yajl_gen g = json_gen_new(false);
     yajl_gen_map_open(g);
-    json_key_str(g, "BlockIO", io);
+    json_key_str(g, "BlockIO", blkio);
     json_key_str(g, "CPUPerc", cpu);
     json_key_str(g, "Container", row->container ? row->container : id);
     json_key_str(g, "ID", id);
     json_key_str(g, "MemPerc", perc);
     json_key_str(g, "MemUsage", mem);
     json_key_str(g, "Name", row->name && *row->name ? row->name : "--");
-    json_key_str(g, "NetIO", io);
+    json_key_str(g, "NetIO", net);
     json_key_str(g, "PIDs", pids);
     yajl_gen_map_close(g);
     const unsigned char *buf;
@@ -271,6 +276,8 @@ static void sample_container(const struct runtime_paths *paths, const struct hos
     row->mem_usage = cs.memory_usage;
     row->mem_limit = stats_effective_limit(cs.memory_limit, host->mem_total);
     row->pids = cs.pids;
+    row->io_read = cs.io_read;
+    row->io_write = cs.io_write;
     t->pre = now;
     t->have_pre = true;
 }

@@ -17,6 +17,7 @@ struct stats_row {
     bool invalid;          /* sampling failed: every measure prints "--", as docker */
     double cpu_percent;
     unsigned long long mem_usage, mem_limit, pids;
+    unsigned long long io_read, io_write; /* block I/O bytes */
 };
 
 double stats_cpu_percent(const struct stats_sample *pre, const struct stats_sample *cur,

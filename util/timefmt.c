@@ -58,7 +58,7 @@ void human_duration(double seconds, char *out, size_t outlen)
     }
 }
 
-void human_size(double bytes, char *out, size_t outlen)
+void human_size_precision(double bytes, int digits, char *out, size_t outlen)
 {
     static const char *units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
     size_t i = 0;
@@ -66,6 +66,10 @@ void human_size(double bytes, char *out, size_t outlen)
         bytes /= 1000;
         i++;
     }
-    /* go-units prints 4 significant digits with %.4g */
-    snprintf(out, outlen, "%.4g%s", bytes, units[i]);
+    snprintf(out, outlen, "%.*g%s", digits, bytes, units[i]);
+}
+
+void human_size(double bytes, char *out, size_t outlen)
+{
+    human_size_precision(bytes, 4, out, outlen); /* go-units' HumanSize */
 }

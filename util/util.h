@@ -178,6 +178,8 @@ int parse_rfc3339(const char *s, struct timespec *ts);
 void human_duration(double seconds, char *out, size_t outlen);
 /* "1.23MB", "45.6kB": docker's go-units HumanSize (decimal). */
 void human_size(double bytes, char *out, size_t outlen);
+/* go-units' HumanSizeWithPrecision: decimal units, %.*g with that many significant digits. */
+void human_size_precision(double bytes, int digits, char *out, size_t outlen);
 
 /* ---- JSON (yajl) ---------------------------------------------------------------------- */
 

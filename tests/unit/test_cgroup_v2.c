@@ -461,3 +461,27 @@ Test(cgroup_v2, a_set_whose_fds_were_closed_and_reused_finds_its_directories_aga
     close(a);
     close(b);
 }
+
+Test(cgroup_io, blkio_lines_are_summed_by_direction_over_devices)
+{
+    unsigned long long r, w;
+    cg_parse_blkio_v1("8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 12288\n8:0 Async 0\n"
+                      "8:0 Discard 0\n8:0 Total 12288\n8:16 Read 1\n8:16 Write 2\nTotal 12291\n",
+                      &r, &w);
+    cr_assert_eq(r, 4097);
+    cr_assert_eq(w, 8194);
+    cg_parse_blkio_v1("Total 0\n", &r, &w);
+    cr_assert_eq(r + w, 0);
+}
+
+Test(cgroup_io, io_stat_bytes_are_summed_over_devices)
+{
+    unsigned long long r, w;
+    cg_parse_io_stat("254:0 rbytes=1024 wbytes=4194304 rios=1 wios=4 dbytes=0 dios=0\n"
+                     "8:0 rbytes=10 wbytes=20 rios=1 wios=1 dbytes=0 dios=0\n",
+                     &r, &w);
+    cr_assert_eq(r, 1034);
+    cr_assert_eq(w, 4194324);
+    cg_parse_io_stat("", &r, &w);
+    cr_assert_eq(r + w, 0);
+}

@@ -157,6 +157,19 @@ Test(stats_format, table_template_gets_dockers_headers)
                  "3f2a9c1d0b7e   12.5MiB / 64MiB     0B / 0B   0B / 0B\n");
 }
 
+Test(stats_format, block_io_is_read_and_written_in_go_units_with_three_digits)
+{
+    struct stats_row io = busy;
+    io.io_read = 1234567;
+    io.io_write = 4194304;
+    assert_frame("{{.BlockIO}}|{{.NetIO}}", &io, 1, true, "1.23MB / 4.19MB|0B / 0B\n");
+    io.io_read = 999;
+    io.io_write = 1000;
+    assert_frame("{{.BlockIO}}", &io, 1, true, "999B / 1kB\n");
+    io.invalid = true;
+    assert_frame("{{.BlockIO}}|{{.NetIO}}", &io, 1, true, "--|--\n");
+}
+
 Test(stats_format, escaped_tab_and_newline_in_the_flag_become_real_ones)
 {
     assert_frame("{{.Name}}\\t{{.PIDs}}\\n", &busy, 1, true, "worker-1\t3\n\n");
