@@ -21,23 +21,35 @@ FIXTURE=$(dirname "$SELF")/../tests/fixtures/docker-run.sh.full.expected-docker-
 DOCKER=/usr/bin/docker   # Debian's docker.io client, whatever else is first on PATH
 STORM_UID=1001           # the fixture's --user=1001:1001
 
-# Storm's flags that berth does not support yet: left out for all three, and said so.
-unsupported_flag() {
-    case $1 in
-        --cpus=* | --cpuset-cpus=* | --cpuset-mems=* | --cgroup-parent=*) return 0 ;;
+PROFILE=$(cd "$(dirname "$SELF")/../tests/fixtures" && pwd)/storm-seccomp.json.example
+CG_PARENT=/storm-bench-$$   # not Storm's /storm: removed at the end
+NCPU=$(nproc)
+
+# fit_flag FLAG: Storm's flag as this host can take it (docker refuses more CPUs than there
+# are), recorded in FITTED when it changes.
+fit_flag() {
+    local f=$1 cpus
+    case $f in
+        --cpus=*)
+            cpus=$(awk -v n="$NCPU" -v w="${f#--cpus=}" 'BEGIN { print (w > n ? n : w) }')
+            f=--cpus=$cpus
+            ;;
+        --cpuset-cpus=*) f=--cpuset-cpus=0-$((NCPU - 1)) ;;
+        --cgroup-parent=*) f=--cgroup-parent=$CG_PARENT ;;
     esac
-    return 1
+    [ "$f" = "$1" ] || FITTED+=("$1 -> $f")
+    FLAG=$f
 }
 
 # storm_flags: Storm's flag set from the fixture, without --name and --cidfile (fresh per
-# run), the image and the command, and without the unsupported flags (DROPPED). The -v
-# sources move under $W (except /sys/fs/cgroup) and are made as Storm's supervisor leaves
-# them: writable ones owned by the worker's uid.
+# run), the image and the command; CPU and cgroup flags fitted to the host (FITTED), Storm's
+# seccomp profile from tests/fixtures. The -v sources move under $W (except /sys/fs/cgroup)
+# and are made as Storm's supervisor leaves them: writable ones owned by the worker's uid.
 storm_flags() {
     local words i w spec src dst mode
     mapfile -t words <"$FIXTURE"
     [ "${words[1]:-}" = run ] || die "$FIXTURE: not a docker run argv"
-    STORM=() DROPPED=()
+    STORM=() FITTED=()
     for ((i = 2; i < ${#words[@]}; i++)); do
         w=${words[i]}
         case $w in
@@ -45,7 +57,10 @@ storm_flags() {
             --security-opt)
                 i=$((i + 1))
                 if [[ ${words[i]} == seccomp=* ]]; then
-                    DROPPED+=("$w ${words[i]}")
+                    # docker refuses the licence's '#' lines ("invalid character '#'")
+                    grep -v '^[[:space:]]*#' "$PROFILE" >"$TMP/storm-seccomp.json"
+                    STORM+=("$w" "seccomp=$TMP/storm-seccomp.json")
+                    FITTED+=("${words[i]} -> Storm's example profile without its '#' lines")
                 else
                     STORM+=("$w" "${words[i]}")
                 fi
@@ -66,11 +81,8 @@ storm_flags() {
                 ;;
             storm/*) break ;;   # the image; the command follows
             *)
-                if unsupported_flag "$w"; then
-                    DROPPED+=("$w")
-                else
-                    STORM+=("$w")
-                fi
+                fit_flag "$w"
+                STORM+=("$FLAG")
                 ;;
         esac
     done
@@ -82,16 +94,18 @@ storm_flags() {
 crun_bundles() {
     bench_bundle "$TMP/bundle"
     mkdir -p "$B_SLEEP" "$B_TRUE"
+    python3 "$(dirname "$SELF")/seccomp-oci.py" "$PROFILE" >"$TMP/oci-seccomp.json"
     python3 - "$TMP/bundle/config.json" "$TMP/bundle/rootfs" "$B_SLEEP" "$B_TRUE" \
-        "${STORM[@]}" <<'PY'
+        "$TMP/oci-seccomp.json" "${STORM[@]}" <<'PY'
 import json, sys
-base, rootfs, b_sleep, b_true = sys.argv[1:5]
-flags = sys.argv[5:]
+base, rootfs, b_sleep, b_true, seccomp = sys.argv[1:6]
+flags = sys.argv[6:]
 c = json.load(open(base))
 p, lin = c["process"], c["linux"]
 p["terminal"] = False
 c["root"] = {"path": rootfs, "readonly": False}
-lin.pop("resources", None)        # no cgroup limits (none in the flag set berth runs)
+lin.pop("resources", None)        # crun runs without a cgroup manager here (see crun mode)
+lin["seccomp"] = json.load(open(seccomp))
 ns = ["pid", "network", "ipc", "uts", "mount"]
 mounts, gids = c["mounts"], []
 i = 0
@@ -126,6 +140,10 @@ while i < len(flags):
     elif f == "--security-opt" and flags[i + 1] == "no-new-privileges":
         i += 1
         p["noNewPrivileges"] = True
+    elif f == "--security-opt" and flags[i + 1].startswith("seccomp="):
+        i += 1                    # linux.seccomp above
+    elif f.split("=")[0] in ("--cpus", "--cpuset-cpus", "--cpuset-mems", "--cgroup-parent"):
+        pass                      # cgroups: none for crun on this host
     else:
         sys.exit(f"bench: no OCI equivalent for docker flag {f!r}: extend bench/lifecycle.sh")
     i += 1
@@ -498,10 +516,10 @@ stage() {
 # ---- main --------------------------------------------------------------------------------
 
 report() {
-    python3 - "$RES" "$CRUN_MODE" "$RUNS" "$WARMUP" "$MANY" "${DROPPED[@]}" <<'PY'
+    python3 - "$RES" "$CRUN_MODE" "$RUNS" "$WARMUP" "$MANY" "${FITTED[@]}" <<'PY'
 import os, statistics as st, sys
 res, crun_mode, runs, warmup, many = sys.argv[1:6]
-dropped = sys.argv[6:]
+fitted = sys.argv[6:]
 def load(name):
     p = os.path.join(res, name)
     return [int(x) / 1000 for x in open(p).read().split()] if os.path.exists(p) else None
@@ -512,8 +530,9 @@ rts = ["berth", "crun", "docker"]
 docker_why = text("docker-why")
 
 print(f"crun mode: {crun_mode}")
-print(f"left out for all three (berth does not support them yet): {' '.join(dropped)}")
-print("docker still applies its default seccomp profile (no seccomp= given); berth and crun none")
+print(f"Storm's flags, fitted to this host for all three: {'; '.join(fitted)}")
+print("berth and docker make the container's cgroups; crun runs without (its cgroup manager"
+      " cannot work on this hybrid host); all three load Storm's seccomp profile")
 if docker_why:
     print(f"no docker column: {docker_why}")
 print(f"{runs} timed runs per row after {warmup} warm-up runs")
@@ -614,7 +633,7 @@ main() {
     echo "bench: crun mode: $CRUN_MODE"
 
     declare -p BERTH TMP STATE ROOT RUNROOT CRUN_STATE CRUN_MGR CRUN_MODE HIDE_V2 RUNS WARMUP \
-        MANY W B_SLEEP B_TRUE LAYER STORM DROPPED DOCKER_WHY |
+        MANY W B_SLEEP B_TRUE LAYER STORM FITTED DOCKER_WHY PROFILE CG_PARENT NCPU |
         sed 's/^declare /declare -g /' >"$TMP/stage.sh"   # global where sourced in a function
     [ "$HIDE_V2" = 0 ] || echo "bench: the measuring runs in a private mount namespace" \
         "with /sys/fs/cgroup/unified hidden"
@@ -630,6 +649,7 @@ main() {
 
 main_cleanup() {
     local rc=$?
+    rmdir /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT" 2>/dev/null || true
     # the stage stops what it started; should it have been killed, try again where it ran
     [ ! -e "$TMP/stage.sh" ] || bench_run "$BASH" "$SELF" --stop "$TMP/stage.sh" || true
     bench_remove_dirs
