@@ -92,12 +92,16 @@ static int open_bind_target(int rootfd, const char *dest, bool is_dir, struct be
     int fd = open_in_root(rootfd, dest, O_PATH, 0);
     if (fd < 0 && errno != ENOENT)
         return berr_errno(err, "open %s", dest);
-    if (fd < 0 && is_dir)
-        return mkdir_p_in_root(rootfd, dest, err);
     if (fd < 0) {
+        /* made where the image's links point, inside the root, as docker does */
+        _cleanup_free_ char *where = follow_in_root(rootfd, dest, err);
+        if (!where)
+            return -1;
+        if (is_dir)
+            return mkdir_p_in_root(rootfd, where, err);
         _cleanup_close_ int parent = -1;
         const char *base = NULL;
-        if (open_parent_in_root(rootfd, dest, true, &parent, &base, err) < 0)
+        if (open_parent_in_root(rootfd, where, true, &parent, &base, err) < 0)
             return -1;
         _cleanup_close_ int dirfd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0)

@@ -81,8 +81,13 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, stru
     const char *user = a->spec->user ? a->spec->user : a->spec->image_user;
     if (creds_resolve(newroot, user, &a->spec->group_add, c, err) < 0)
         return -1;
-    /* docker creates a missing working directory (root-owned, 0755) */
-    _cleanup_close_ int wd = mkdir_p_in_root(newroot, workdir, err);
+    /* docker creates a missing working directory (root-owned, 0755), where the image's
+     * links point, inside the root */
+    _cleanup_close_ int wd = open_in_root(newroot, workdir, O_PATH | O_DIRECTORY, 0);
+    if (wd < 0) {
+        _cleanup_free_ char *where = follow_in_root(newroot, workdir, err);
+        wd = where ? mkdir_p_in_root(newroot, where, err) : -1;
+    }
     if (wd < 0)
         return berr_wrap(err, "working directory %s", workdir);
     return mounts_finalize(&a->mounts, err);

@@ -58,6 +58,89 @@ char *path_clean(const char *path)
     return out;
 }
 
+#define MAX_LINK_HOPS 40 /* the kernel's limit on symlinks in one lookup */
+
+/* The target of the symlink that prefix (of a path inside the root) names, joined with the
+ * rest of the path: an absolute target from the root, a relative one from the link's
+ * directory. path_clean keeps ".." from climbing above the root. */
+static char *splice_link(const char *prefix, const char *target, const char *rest)
+{
+    _cleanup_free_ char *joined = NULL;
+    if (target[0] == '/') {
+        joined = xasprintf("%s/%s", target, rest);
+    } else {
+        _cleanup_free_ char *dir = xstrdup(prefix);
+        *strrchr(dir, '/') = '\0';
+        joined = xasprintf("%s/%s/%s", dir, target, rest);
+    }
+    return path_clean(joined);
+}
+
+enum prefix_kind { PREFIX_OTHER, PREFIX_LINK, PREFIX_MISSING };
+
+/* What prefix (of a path inside the root) is; for a symlink, *out is the path to try next. */
+static int classify_prefix(int rootfd, const char *prefix, const char *rest, char **out,
+                           struct berr *err)
+{
+    _cleanup_close_ int fd = open_in_root(rootfd, prefix, O_PATH | O_NOFOLLOW, 0);
+    if (fd < 0)
+        return errno == ENOENT ? PREFIX_MISSING : berr_errno(err, "open %s", prefix);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return berr_errno(err, "stat %s", prefix);
+    if (!S_ISLNK(st.st_mode))
+        return PREFIX_OTHER;
+    char target[PATH_MAX];
+    ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+    if (n < 0)
+        return berr_errno(err, "readlink %s", prefix);
+    target[n] = '\0';
+    *out = splice_link(prefix, target, rest);
+    return PREFIX_LINK;
+}
+
+/* One pass from the root: the first symlink among the existing prefixes of *cur replaced.
+ * 1 when one was, 0 when none is left, -1 on error. */
+static int expand_first_link(int rootfd, char **cur, struct berr *err)
+{
+    char *p = *cur;
+    size_t len = strlen(p);
+    for (size_t i = 1; i <= len; i++) {
+        if (p[i] != '/' && p[i] != '\0')
+            continue;
+        char saved = p[i];
+        p[i] = '\0';
+        char *next = NULL;
+        int kind = classify_prefix(rootfd, p, saved ? p + i + 1 : "", &next, err);
+        p[i] = saved;
+        if (kind < 0)
+            return -1;
+        if (kind == PREFIX_MISSING)
+            return 0; /* so is everything below it */
+        if (kind == PREFIX_LINK) {
+            free(*cur);
+            *cur = next;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+char *follow_in_root(int rootfd, const char *path, struct berr *err)
+{
+    char *cur = path_clean(path);
+    for (int hops = 0;; hops++) {
+        int r = hops > MAX_LINK_HOPS ? berr_errnum(err, ELOOP, "resolve %s", path)
+                                     : expand_first_link(rootfd, &cur, err);
+        if (r == 0)
+            return cur;
+        if (r < 0) {
+            free(cur);
+            return NULL;
+        }
+    }
+}
+
 int mkdir_p_in_root(int rootfd, const char *path, struct berr *err)
 {
     _cleanup_free_ char *clean = path_clean(path);
