@@ -21,12 +21,14 @@
 #define HOST_ARCH "amd64"
 #endif
 
+#define HASH_CHUNK (256u << 10)
+
 static const char zeros[TAR_RECORD];
 
-static la_ssize_t stream_read(struct archive *inner, void *data, const void **buf)
+/* The next block outer decompresses into s->pending; s->eof at the end. -1 on error. */
+static int next_block(struct layer_stream *s)
 {
-    struct layer_stream *s = data;
-    while (!s->eof) {
+    while (s->pending_len == 0 && !s->eof) {
         const void *b;
         size_t n;
         la_int64_t off;
@@ -34,21 +36,46 @@ static la_ssize_t stream_read(struct archive *inner, void *data, const void **bu
         if (r == ARCHIVE_EOF) {
             s->eof = true;
             s->pad_left = (TAR_RECORD - s->real_bytes % TAR_RECORD) % TAR_RECORD;
-            break;
-        }
-        if (!la_ok(r)) {
+        } else if (!la_ok(r)) {
             snprintf(s->outer_err, sizeof(s->outer_err), "decompress: %s", la_err(s->outer));
-            archive_set_error(inner, EIO, "%s", s->outer_err);
             return -1;
+        } else {
+            s->pending = b;
+            s->pending_len = n;
         }
-        if (n == 0)
-            continue;
-        if (s->hash)
-            sha256_stream_update(s->hash, b, n);
-        s->real_bytes += n;
-        *buf = b;
-        return (la_ssize_t)n;
     }
+    return 0;
+}
+
+/* Up to one chunk of the pending block, counted, and hashed on the hash thread: the chunk is
+ * copied into the hasher's ring, which keeps it until the reader has moved on. */
+static size_t take(struct layer_stream *s, const void **buf)
+{
+    size_t n = s->pending_len;
+    if (!s->hash) {
+        *buf = s->pending;
+    } else {
+        n = n < HASH_CHUNK ? n : HASH_CHUNK;
+        char *copy = sha256_pipe_buffer(s->hash);
+        memcpy(copy, s->pending, n);
+        sha256_pipe_submit(s->hash, n);
+        *buf = copy;
+    }
+    s->pending += n;
+    s->pending_len -= n;
+    s->real_bytes += n;
+    return n;
+}
+
+static la_ssize_t stream_read(struct archive *inner, void *data, const void **buf)
+{
+    struct layer_stream *s = data;
+    if (next_block(s) < 0) {
+        archive_set_error(inner, EIO, "%s", s->outer_err);
+        return -1;
+    }
+    if (s->pending_len)
+        return (la_ssize_t)take(s, buf);
     /* Writers that never closed their tar stop without the final record's padding. */
     size_t n = s->pad_left;
     s->pad_left = 0;
@@ -72,9 +99,10 @@ static bool is_uncompressed(struct archive *outer)
     return archive_filter_count(outer) == 1 && archive_filter_code(outer, 0) == ARCHIVE_FILTER_NONE;
 }
 
-/* outer is opened already; from here on it belongs to s. */
-static int stream_open(struct layer_stream *s, struct archive *outer, bool raw_hashed,
-                       struct archive **inner, struct berr *err)
+/* outer is opened already; from here on it belongs to s. Without raw_hashed, or when
+ * compressed, s hashes what outer gives. */
+static int stream_start(struct layer_stream *s, struct archive *outer, bool raw_hashed,
+                        struct berr *err)
 {
     *s = (struct layer_stream){0};
     s->outer = outer;
@@ -82,7 +110,15 @@ static int stream_open(struct layer_stream *s, struct archive *outer, bool raw_h
     if (!la_ok(archive_read_next_header(s->outer, &e)))
         return berr_set(err, BERR_FAILED, "read input: %s", la_err(s->outer));
     if (!raw_hashed || !is_uncompressed(outer))
-        s->hash = sha256_stream_new();
+        s->hash = sha256_pipe_new(HASH_CHUNK);
+    return 0;
+}
+
+static int stream_open(struct layer_stream *s, struct archive *outer, bool raw_hashed,
+                       struct archive **inner, struct berr *err)
+{
+    if (stream_start(s, outer, raw_hashed, err) < 0)
+        return -1;
     *inner = archive_read_new();
     if (!*inner)
         abort();
@@ -99,23 +135,16 @@ static int stream_open(struct layer_stream *s, struct archive *outer, bool raw_h
 /* After the tar's end: the rest of the input (padding, junk) still belongs to the diff-id. */
 static int stream_finish(struct layer_stream *s, char hex[65], struct berr *err)
 {
-    while (!s->eof) {
-        const void *b;
-        size_t n;
-        la_int64_t off;
-        int r = archive_read_data_block(s->outer, &b, &n, &off);
-        if (r == ARCHIVE_EOF)
-            break;
-        if (!la_ok(r))
-            return berr_set(err, BERR_FAILED, "decompress: %s", la_err(s->outer));
-        if (s->hash)
-            sha256_stream_update(s->hash, b, n);
-        s->real_bytes += n;
+    const void *ignored;
+    while (!s->eof || s->pending_len) {
+        if (next_block(s) < 0)
+            return berr_set(err, BERR_FAILED, "%s", s->outer_err);
+        if (s->pending_len)
+            take(s, &ignored);
     }
-    s->eof = true;
     hex[0] = '\0';
     if (s->hash)
-        sha256_stream_final(s->hash, hex);
+        sha256_pipe_final(s->hash, hex);
     s->hash = NULL;
     return 0;
 }
@@ -124,7 +153,7 @@ static void stream_close(struct layer_stream *s)
 {
     if (s->hash) {
         char ignored[65];
-        sha256_stream_final(s->hash, ignored);
+        sha256_pipe_final(s->hash, ignored);
     }
     if (s->outer)
         archive_read_free(s->outer);
@@ -134,34 +163,11 @@ static void stream_close(struct layer_stream *s)
 /* Only hash what outer decompresses: a layer the store has already. */
 static int hash_only(struct archive *outer, bool raw_hashed, char hex[65], struct berr *err)
 {
-    struct archive_entry *e;
-    if (!la_ok(archive_read_next_header(outer, &e))) {
-        berr_set(err, BERR_FAILED, "read input: %s", la_err(outer));
-        archive_read_free(outer);
-        return -1;
-    }
-    hex[0] = '\0';
-    if (raw_hashed && is_uncompressed(outer)) {
-        archive_read_free(outer);
-        return 0;
-    }
-    struct sha256_stream *h = sha256_stream_new();
-    int rc = 0;
-    for (;;) {
-        const void *b;
-        size_t n;
-        la_int64_t off;
-        int r = archive_read_data_block(outer, &b, &n, &off);
-        if (r == ARCHIVE_EOF)
-            break;
-        if (!la_ok(r)) {
-            rc = berr_set(err, BERR_FAILED, "decompress: %s", la_err(outer));
-            break;
-        }
-        sha256_stream_update(h, b, n);
-    }
-    sha256_stream_final(h, hex);
-    archive_read_free(outer);
+    struct layer_stream s;
+    int rc = stream_start(&s, outer, raw_hashed, err);
+    if (rc == 0)
+        rc = stream_finish(&s, hex, err);
+    stream_close(&s);
     return rc;
 }
 

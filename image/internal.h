@@ -78,8 +78,10 @@ int image_lookup_ref(const struct image_store *store, const char *key, char id[6
  * writer never closed them still read; unpack checks that no file's data lies in those zeros. */
 struct layer_stream {
     struct archive *outer;
-    struct sha256_stream *hash;    /* NULL: the caller's digest of the raw bytes is the diff-id */
-    unsigned long long real_bytes; /* decompressed bytes read so far */
+    struct sha256_pipe *hash; /* NULL: the caller's digest of the raw bytes is the diff-id */
+    const char *pending;      /* what outer gave and the tar reader has not had yet */
+    size_t pending_len;
+    unsigned long long real_bytes; /* decompressed bytes given to the tar reader so far */
     unsigned long long pad_left;   /* synthetic zeros still to give */
     bool eof;                      /* the real input has ended */
     char outer_err[512];
