@@ -300,12 +300,15 @@ static long long now_ms(void)
  * says EBUSY until it is gone. One deadline for the whole set, not one per hierarchy. */
 static int rmdir_retrying(const struct cgroup_dir *d, const char *id, long long deadline)
 {
+    /* the last tasks of a pid namespace are usually gone within a millisecond: start short */
+    long wait_ns = 250 * 1000;
     for (;;) {
         if (unlinkat(d->parent_fd, id, AT_REMOVEDIR) == 0 || errno == ENOENT)
             return 0;
         if (errno != EBUSY || now_ms() >= deadline)
             return -1;
-        nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+        nanosleep(&(struct timespec){.tv_nsec = wait_ns}, NULL);
+        wait_ns = wait_ns < 8 * 1000 * 1000 ? wait_ns * 2 : wait_ns;
     }
 }
 
