@@ -73,6 +73,11 @@ int cgroup_attach(const struct cgroup_set *set, pid_t pid, struct berr *err);
  * grace period (~10 ms); on v2 it costs the same as cgroup_attach, so a v2 process is best
  * created in its cgroup by clone3(CLONE_INTO_CGROUP) with cgroup_clone_fd. */
 int cgroup_join_self(const struct cgroup_set *set, struct berr *err);
+/* A set of v1 hierarchies does not cover a hybrid host's cgroup2 one, where a container's
+ * pid 1 stays where it was born (its monitor's berth.monitors, or its caller's cgroup). The
+ * calling process joins pid's cgroup there, so that it shares every cgroup of pid (exec).
+ * Nothing to do on a v2 set or without a cgroup2 mount. Costs a grace period (cgroup.procs). */
+int cgroup_join_v2_of(const struct cgroup_set *set, pid_t pid, struct berr *err);
 /* On v2, the container's cgroup directory, for clone3's CLONE_INTO_CGROUP; -1 on v1. Owned
  * by the set. */
 int cgroup_clone_fd(const struct cgroup_set *set);
@@ -83,6 +88,18 @@ int cgroup_destroy(struct cgroup_set *set, struct berr *err);
  * BERR_NOT_FOUND when no hierarchy has its directory. */
 int cgroup_open(const char *parent, const char *id, struct cgroup_set **out, struct berr *err);
 void cgroup_set_free(struct cgroup_set *set);
+
+/* ---- where a run -d monitor lives (home.c) ----------------------------------------------
+ * <mount>/berth.monitors in the hierarchies that only track processes (v1 name=systemd, a
+ * cgroup2 mount), so that stopping the service that ran `berth run -d` leaves the monitor and
+ * its container running, as docker's containers outlive the supervisor. */
+struct cgroup_home;
+int cgroup_monitor_home(struct cgroup_home **out, struct berr *err);
+/* Its cgroup2 directory for clone3(CLONE_INTO_CGROUP); -1 without a cgroup2 mount. */
+int cgroup_home_clone_fd(const struct cgroup_home *h);
+/* The calling single-threaded process joins it; in_v2: created there already. */
+int cgroup_home_join(const struct cgroup_home *h, bool in_v2, struct berr *err);
+void cgroup_home_free(struct cgroup_home *h);
 
 struct cgroup_stats {
     unsigned long long cpu_usage_ns; /* cumulative CPU time */

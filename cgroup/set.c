@@ -284,6 +284,51 @@ int cgroup_join_self(const struct cgroup_set *set, struct berr *err)
     return 0;
 }
 
+/* pid's path in the cgroup2 hierarchy, from its /proc/<pid>/cgroup "0::" line. */
+static char *v2_path_of(pid_t pid, struct berr *err)
+{
+    char file[64];
+    snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+    _cleanup_free_ char *text = NULL;
+    if (read_file_at(AT_FDCWD, file, 1 << 16, &text, NULL, err) < 0)
+        return NULL;
+    for (char *line = text; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (!strncmp(line, "0::", 3))
+            return strndup(line + 3, len - 3);
+        line += len + (line[len] == '\n');
+    }
+    berr_set(err, BERR_FAILED, "%s: no cgroup2 line", file);
+    return NULL;
+}
+
+int cgroup_join_v2_of(const struct cgroup_set *set, pid_t pid, struct berr *err)
+{
+    if (set->v2)
+        return 0; /* the set is the cgroup2 hierarchy */
+    struct cgroup_hosts hosts;
+    if (cgroup_detect(&hosts, err) < 0)
+        return -1;
+    const struct cgroup_mount *m = NULL;
+    for (size_t i = 0; i < hosts.n && !m; i++)
+        m = hosts.mounts[i].v2 ? &hosts.mounts[i] : NULL;
+    int rc = 0;
+    _cleanup_free_ char *path = m ? v2_path_of(pid, err) : NULL;
+    if (m && !path)
+        rc = -1;
+    if (path) {
+        /* a path inside the hierarchy, resolved inside the mount whatever it says */
+        _cleanup_close_ int mnt = open(m->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int dir = mnt < 0 ? -1 : open_in_root(mnt, path, O_PATH | O_DIRECTORY, 0);
+        _cleanup_close_ int fd =
+            dir < 0 ? -1 : openat(dir, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 || write_all(fd, "0", 1) < 0)
+            rc = berr_errno(err, "join %s%s", m->path, path);
+    }
+    cgroup_hosts_free(&hosts);
+    return rc;
+}
+
 int cgroup_clone_fd(const struct cgroup_set *set)
 {
     return set->v2 && set->n == 1 ? set->dirs[0].fd : -1;

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -214,25 +213,13 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     return 0;
 }
 
-/* A fork-like clone3 (no new stack) straight into the v2 cgroup: nothing migrates, so
- * nothing waits for the kernel's threadgroup lock. 0 when unsupported (kernel < 5.7, or v1). */
-static pid_t clone_into_cgroup(unsigned long flags, const struct cgroup_set *cgroups)
-{
-    int cgfd = cgroups ? cgroup_clone_fd(cgroups) : -1;
-    if (cgfd < 0)
-        return -1;
-    struct clone_args ca = {
-        .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd};
-    return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-}
-
 static pid_t clone_container(const struct init_args *a, int child_end,
                              const struct cgroup_set *cgroups)
 {
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (a->spec->net == NET_NONE)
         flags |= CLONE_NEWNET;
-    pid_t pid = clone_into_cgroup(flags, cgroups);
+    pid_t pid = clone_into_cgroup(flags, cgroups ? cgroup_clone_fd(cgroups) : -1);
     bool in_cgroups = pid >= 0;
     if (pid < 0) { /* the child joins them itself */
         if (cgroups && cgroup_clone_fd(cgroups) >= 0)

@@ -367,13 +367,14 @@ struct joiner_args {
     const char *id;
     const struct exec_plan *plan;
     const struct cgroup_set *cgroups;
+    pid_t pid1;
     int pidfd, devnull, sync_fd;
 };
 
 static int joiner_run(const struct joiner_args *a, struct berr *err)
 {
     /* before anything else, and so is the command it clones */
-    if (cgroup_join_self(a->cgroups, err) < 0)
+    if (cgroup_join_self(a->cgroups, err) < 0 || cgroup_join_v2_of(a->cgroups, a->pid1, err) < 0)
         return berr_wrap(err, "exec in container %.12s", a->id);
     const int keep[] = {a->sync_fd, a->pidfd, a->devnull};
     /* whatever berth's caller left open must not reach the container */
@@ -514,8 +515,12 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
         open_cgroups(id, &info, &cgroups, err) < 0 ||
         (!spec->interactive && open_devnull(&devnull, err) < 0))
         goto out;
-    struct joiner_args a = {
-        .id = id, .plan = &plan, .cgroups = cgroups, .pidfd = pidfd, .devnull = devnull};
+    struct joiner_args a = {.id = id,
+                            .plan = &plan,
+                            .cgroups = cgroups,
+                            .pid1 = info.pid,
+                            .pidfd = pidfd,
+                            .devnull = devnull};
     rc = start_and_wait(&a, status, err);
 out:
     if (cgroups)

@@ -164,6 +164,10 @@ void container_close(struct container *c);
 void monitor_after_start(struct container *c, bool remove_on_exit, int out, int err_fd);
 
 /* ---- starting and waiting for a process in a container (process.c) ---- */
+/* A fork-like clone3 (no new stack) straight into the cgroup2 directory cgfd, with flags:
+ * nothing migrates, so nothing waits for the kernel's threadgroup lock. -1 (errno) when
+ * cgfd < 0 or the kernel cannot (before 5.7). */
+pid_t clone_into_cgroup(unsigned long flags, int cgfd);
 /* Send err over the sync socket and _exit with docker's code for it (127, 126, else 125),
  * which is all the parent learns when the send fails: the child's way to fail. */
 void sync_report_and_exit(int sync_fd, const struct berr *err) __attribute__((noreturn));

@@ -98,10 +98,21 @@ static void record_start_failure(struct container *c, const struct berr *start_e
     container_record(c, STATUS_CREATED);
 }
 
+/* Out of the caller's cgroup where a service manager would kill it with the caller (see
+ * cgroup/home.c); a monitor that cannot move on runs on where it is. */
+static void leave_callers_cgroups(const struct cgroup_home *home, bool in_v2)
+{
+    struct berr err = {0};
+    if (home && cgroup_home_join(home, in_v2, &err) < 0)
+        debugf("monitor: stays in the caller's cgroups: %s", err.msg);
+}
+
 static __attribute__((noreturn)) void monitor_main(struct container *c,
                                                    const struct container_spec *spec,
-                                                   struct init_args *a, int report_fd)
+                                                   struct init_args *a, int report_fd,
+                                                   const struct cgroup_home *home, bool in_v2)
 {
+    leave_callers_cgroups(home, in_v2);
     setsid();
     signal(SIGPIPE, SIG_IGN);
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -161,17 +172,32 @@ static int read_report(int fd, struct start_report *r, struct berr *err)
     return -1;
 }
 
+static struct cgroup_home *monitor_home(void)
+{
+    struct cgroup_home *home = NULL;
+    struct berr err = {0};
+    if (cgroup_monitor_home(&home, &err) < 0)
+        debugf("monitor: stays in the caller's cgroups: %s", err.msg);
+    return home;
+}
+
 static int start_monitor(struct container *c, const struct container_spec *spec,
                          struct init_args *a, struct berr *err)
 {
     int rp[2];
     if (pipe2(rp, O_CLOEXEC) < 0)
         return berr_errno(err, "pipe");
-    pid_t pid = fork();
+    struct cgroup_home *home = monitor_home();
+    /* born in its cgroup2 home when there is one: moving there later would cost a grace period */
+    pid_t pid = clone_into_cgroup(0, home ? cgroup_home_clone_fd(home) : -1);
+    bool in_v2 = pid >= 0;
+    if (pid < 0)
+        pid = fork();
     if (pid == 0) {
         close(rp[0]);
-        monitor_main(c, spec, a, rp[1]);
+        monitor_main(c, spec, a, rp[1], home, in_v2);
     }
+    cgroup_home_free(home);
     close(rp[1]);
     _cleanup_close_ int report = rp[0];
     if (pid < 0)

@@ -4,13 +4,26 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+
+pid_t clone_into_cgroup(unsigned long flags, int cgfd)
+{
+    if (cgfd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    struct clone_args ca = {
+        .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd};
+    return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
 
 int runtime_start_exit_code(enum berr_kind kind)
 {

@@ -111,6 +111,6 @@ left_processes() {
 left_processes >/tmp/vmcheck-left
 [ ! -s /tmp/vmcheck-left ] || { echo "vmcheck-init: processes left:"; cat /tmp/vmcheck-left; }
 find $CG -mindepth 1 -type d ! -path "$CG/init.scope" ! -path "$CG/vmcheck.scope" \
-    ! -path "$CG/berth" >/tmp/vmcheck-left
+    ! -path "$CG/berth" ! -path "$CG/berth.monitors" >/tmp/vmcheck-left
 [ ! -s /tmp/vmcheck-left ] || { echo "vmcheck-init: cgroups left:"; sed 's/^/    /' /tmp/vmcheck-left; }
 result $RC

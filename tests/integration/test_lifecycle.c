@@ -3,8 +3,12 @@
  * each checked through berth's commands and through the host (processes, mounts, state). */
 #include "harness.h"
 
+#include "cgroup/cgroup.h"
+
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -400,5 +404,84 @@ Test(lifecycle, ps_in_a_state_root_where_no_container_was_made_lists_none)
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "");
     h_berth(&r, NULL, "rm", "-f", "nothing-here", NULL);
+    h_assert_status(&r, 0);
+}
+
+/* ---- a stopped service ---------------------------------------------------------------------
+ * What systemd does to a service on stop: every process in the service's cgroup, in the
+ * hierarchies it tracks processes by (name=systemd, cgroup2), is killed. A container that
+ * `berth run -d` started from that service runs on, as docker's would: its monitor lives in
+ * berth.monitors there, not in the caller's cgroup. */
+
+static bool tracking(const struct cgroup_mount *m)
+{
+    return m->v2 || !strncmp(m->controllers, "name=", 5);
+}
+
+/* The fake service's cgroup in every tracking hierarchy; its cgroup.procs paths, NULL-ended. */
+static char **make_service_cgroups(const char *name)
+{
+    struct cgroup_hosts hosts;
+    struct berr err = {0};
+    cr_assert_eq(cgroup_detect(&hosts, &err), 0, "%s", err.msg);
+    char **procs = xcalloc(hosts.n + 1, sizeof(*procs));
+    size_t n = 0;
+    for (size_t i = 0; i < hosts.n; i++) {
+        if (!tracking(&hosts.mounts[i]))
+            continue;
+        char *dir = xasprintf("%s/%s", hosts.mounts[i].path, name);
+        cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s", dir);
+        procs[n++] = xasprintf("%s/cgroup.procs", dir);
+        free(dir);
+    }
+    cgroup_hosts_free(&hosts);
+    if (n == 0) {
+        free(procs);
+        h_skip("no name=systemd or cgroup2 hierarchy: nothing for a service manager to kill by");
+    }
+    return procs;
+}
+
+/* systemctl stop, as far as cgroups go: SIGKILL to whatever is in them, then rmdir. */
+static void stop_service(char **procs)
+{
+    for (size_t i = 0; procs[i]; i++) {
+        _cleanup_free_ char *pids = h_read_file(procs[i]);
+        for (char *p = pids; p && *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != 0))
+            kill(atoi(p), SIGKILL);
+    }
+    usleep(200000);
+    for (size_t i = 0; procs[i]; i++) {
+        *strrchr(procs[i], '/') = '\0';
+        cr_expect(rmdir(procs[i]) == 0, "%s: %s", procs[i], strerror(errno));
+        free(procs[i]);
+    }
+    free(procs);
+}
+
+Test(lifecycle, a_stopped_service_leaves_its_detached_container_running)
+{
+    _cleanup_free_ char *svc = xasprintf("berth-it-svc-%d", (int)getpid());
+    char **procs = make_service_cgroups(svc);
+    _cleanup_free_ char *join = xstrdup("");
+    for (size_t i = 0; procs[i]; i++) {
+        char *next = xasprintf("%secho $$ >'%s' && ", join, procs[i]);
+        free(join);
+        join = next;
+    }
+    _cleanup_free_ char *script =
+        xasprintf("%sexec \"$0\" --root '%s' --runroot '%s' run -d --name svc-kept " H_IMAGE
+                  " /probe sleep 600",
+                  join, h_data_root(), h_runroot());
+    const char *argv[] = {"/bin/sh", "-c", script, getenv("BERTH_IT_BERTH"), NULL};
+    struct h_result r;
+    h_execv(&r, NULL, argv);
+    h_assert_status(&r, 0);
+    stop_service(procs);
+    h_berth(&r, NULL, "inspect", "--format", "{{.State.Running}} {{.State.Status}}", "svc-kept",
+            NULL);
+    h_assert_status(&r, 0);
+    cr_expect_str_eq(r.out, "true running\n", "the container died with the service");
+    h_berth(&r, NULL, "rm", "-f", "svc-kept", NULL);
     h_assert_status(&r, 0);
 }

@@ -1,0 +1,123 @@
+/* Where a `run -d` monitor lives: <mount>/berth.monitors in every hierarchy that only tracks
+ * processes (a v1 hierarchy without controllers, such as name=systemd, and a cgroup2 mount).
+ * A service manager stops a service by killing its cgroup there; a monitor left in the cgroup
+ * of whatever ran `berth run -d` (Storm's supervisor) would die with it and take its container
+ * along, where docker's containers outlive the supervisor. Resource hierarchies are left
+ * alone, as docker leaves its shim in containerd's. */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HOME_DIR "berth.monitors"
+
+struct cgroup_home {
+    int v2_fd;   /* <cgroup2 mount>/berth.monitors, -1 without a cgroup2 mount */
+    int *v1_fds; /* the same in each v1 hierarchy without controllers */
+    size_t n_v1;
+};
+
+/* Named hierarchies only ("name=systemd"): no controller, nothing but tracking. */
+static bool tracks_only(const struct cgroup_mount *m)
+{
+    if (m->v2)
+        return true;
+    for (const char *s = m->controllers; *s;) {
+        size_t len = strcspn(s, ",");
+        if (strncmp(s, "name=", 5) != 0)
+            return false;
+        s += len + (s[len] == ',');
+    }
+    return *m->controllers != '\0';
+}
+
+static int open_home_dir(const struct cgroup_mount *m, struct berr *err)
+{
+    _cleanup_close_ int mnt = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (mnt < 0)
+        return berr_errno(err, "open %s", m->path);
+    if (mkdirat(mnt, HOME_DIR, 0755) < 0 && errno != EEXIST)
+        return berr_errno(err, "mkdir %s/%s", m->path, HOME_DIR);
+    int fd = openat(mnt, HOME_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return berr_errno(err, "open %s/%s", m->path, HOME_DIR);
+    return fd;
+}
+
+static int add_mount(struct cgroup_home *h, const struct cgroup_mount *m, struct berr *err)
+{
+    if (m->v2 && h->v2_fd >= 0)
+        return 0; /* the same hierarchy mounted twice */
+    int fd = open_home_dir(m, err);
+    if (fd < 0)
+        return -1;
+    if (m->v2) {
+        h->v2_fd = fd;
+        return 0;
+    }
+    h->v1_fds = xrealloc(h->v1_fds, (h->n_v1 + 1) * sizeof(*h->v1_fds));
+    h->v1_fds[h->n_v1++] = fd;
+    return 0;
+}
+
+int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
+{
+    *out = NULL;
+    struct cgroup_hosts hosts;
+    if (cgroup_detect(&hosts, err) < 0)
+        return -1;
+    struct cgroup_home *h = xcalloc(1, sizeof(*h));
+    h->v2_fd = -1;
+    int rc = 0;
+    for (size_t i = 0; i < hosts.n && rc == 0; i++) {
+        if (tracks_only(&hosts.mounts[i]))
+            rc = add_mount(h, &hosts.mounts[i], err);
+    }
+    cgroup_hosts_free(&hosts);
+    if (rc < 0) {
+        cgroup_home_free(h);
+        return -1;
+    }
+    *out = h;
+    return 0;
+}
+
+int cgroup_home_clone_fd(const struct cgroup_home *h)
+{
+    return h->v2_fd;
+}
+
+static int write_zero(int dirfd, const char *file, struct berr *err)
+{
+    _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || write_all(fd, "0", 1) < 0)
+        return berr_errno(err, "join %s/%s", HOME_DIR, file);
+    return 0;
+}
+
+int cgroup_home_join(const struct cgroup_home *h, bool in_v2, struct berr *err)
+{
+    /* v1 "tasks" and "0": moving oneself, one thread, waits out no grace period */
+    for (size_t i = 0; i < h->n_v1; i++) {
+        if (write_zero(h->v1_fds[i], "tasks", err) < 0)
+            return -1;
+    }
+    if (!in_v2 && h->v2_fd >= 0)
+        return write_zero(h->v2_fd, "cgroup.procs", err);
+    return 0;
+}
+
+void cgroup_home_free(struct cgroup_home *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n_v1; i++)
+        close(h->v1_fds[i]);
+    free(h->v1_fds);
+    if (h->v2_fd >= 0)
+        close(h->v2_fd);
+    free(h);
+}
