@@ -4,7 +4,10 @@
 # so an offline machine or one with a private mirror behaves as its apt does.
 #
 # Usage: scripts/minbase.sh DIR [SUITE]   (SUITE defaults to bookworm)
-# Exit:  0 built; 3 no mirror or debootstrap failed (the reason on stderr: callers skip);
+# Env:   MINBASE_TIMEOUT=S  give up on debootstrap after S seconds (default 600; it takes
+#                          about 45 s with a mirror that answers well)
+# Exit:  0 built; 3 no mirror, or debootstrap failed or timed out (the reason on stderr:
+#        callers skip);
 #        1 usage or other error.
 set -eu
 [ $# -ge 1 ] || { echo "usage: $0 DIR [SUITE]" >&2; exit 1; }
@@ -22,9 +25,37 @@ command -v debootstrap >/dev/null 2>&1 || { echo "debootstrap is not installed" 
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-if ! debootstrap --variant=minbase "$suite" "$dir" "$mirror" >"$log" 2>&1; then
+
+# What a failed or stopped debootstrap leaves: its mounts (proc, sys in the target), then the
+# tree, never across a mount.
+discard() {
+    awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+        while read -r m; do umount -l "$m" || true; done
+    rm -rf --one-file-system "$dir"
+}
+
+# In its own process group, so that a slow mirror's whole debootstrap (dpkg, chroot, wget)
+# can be stopped; a mirror that answers too slowly counts as one that does not answer.
+limit=${MINBASE_TIMEOUT:-600}
+setsid debootstrap --variant=minbase "$suite" "$dir" "$mirror" >"$log" 2>&1 &
+pid=$!
+waited=0
+while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt "$limit" ]; do
+    sleep 1
+    waited=$((waited + 1))
+done
+if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
+    wait "$pid" 2>/dev/null || true
+    echo "debootstrap --variant=minbase $suite from $mirror took over $limit s" >&2
+    discard
+    exit 3
+fi
+rc=0
+wait "$pid" || rc=$?
+if [ $rc -ne 0 ]; then
     echo "debootstrap --variant=minbase $suite from $mirror failed (mirror unreachable?):" >&2
     tail -n 3 "$log" >&2
-    rm -rf "$dir"
+    discard
     exit 3
 fi
