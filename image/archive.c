@@ -109,7 +109,7 @@ static int spool_data(struct image_src *src, struct archive *a, struct member *m
                       void (*progress)(void *, unsigned long long, unsigned long long), void *ctx,
                       unsigned long long *total, struct berr *err)
 {
-    m->spool = (long)(src->n - 1);
+    m->spool = (long)(m - src->m); /* its slot: a repeated name reuses its first one */
     char num[32];
     snprintf(num, sizeof(num), "%ld", m->spool);
     unlinkat(src->spoolfd, num, 0);

@@ -119,6 +119,26 @@ Test(image_load, gzip_compressed_docker_archive)
     format_case(FX_LEGACY, ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_GZIP, false);
 }
 
+/* A member written twice (tar -r) replaces the first, as tar -x would; in a spooled archive
+ * its data must not land on another member's spool file. */
+Test(image_load, a_repeated_member_in_a_compressed_archive_replaces_only_itself)
+{
+    struct fx_layer ls[2];
+    two_layers(ls, ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_NONE);
+    struct fx x = {0};
+    fx_image(&x, FX_LEGACY, REF, ls, 2, NULL);
+    /* the first member again, at the end: later members have spool files of their own */
+    fx_add(&x, x.f[0].path, x.f[0].data, x.f[0].len);
+    _cleanup_strv_ struct strv msgs = {0};
+    for (int piped = 0; piped < 2; piped++) {
+        load_fx(&x, ARCHIVE_FILTER_GZIP, piped, &msgs);
+        cr_assert_eq(msgs.n, (size_t)piped + 1);
+        check_two_layer_image(REF);
+    }
+    fx_free(&x);
+    free_layers(ls, 2);
+}
+
 Test(image_load, docker_oci_archive)
 {
     format_case(FX_DOCKER_OCI, ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_NONE,
