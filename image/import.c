@@ -254,13 +254,7 @@ static char *make_config(const char *diff_hex, size_t *len)
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
 
-    const unsigned char *buf;
-    yajl_gen_get_buf(g, &buf, len);
-    char *out = xmalloc(*len + 1);
-    memcpy(out, buf, *len);
-    out[*len] = '\0';
-    yajl_gen_free(g);
-    return out;
+    return json_gen_take(g, len);
 }
 
 static int write_size(int layersfd, const char *hex, unsigned long long size, struct berr *err)

@@ -168,11 +168,7 @@ static int map_save(const struct image_store *store, const char *file, const str
     for (size_t i = 0; i < m->keys.n; i++)
         json_key_str(g, m->keys.v[i], m->ids.v[i]);
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int rc = write_file_atomic_at(store->rootfd, file, buf, len, 0600, err);
-    yajl_gen_free(g);
+    int rc = json_gen_write_at(g, store->rootfd, file, err);
     return rc < 0 ? berr_wrap(err, "%s", store->root) : 0;
 }
 

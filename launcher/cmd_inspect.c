@@ -201,11 +201,7 @@ static int build_object(const struct container_info *info, yajl_val *out, struct
         }
     }
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int rc = json_parse((const char *)buf, out, err);
-    yajl_gen_free(g);
+    int rc = json_gen_parse(g, out, err);
     return rc < 0 ? berr_wrap(err, "container %.12s", info->id) : 0;
 }
 

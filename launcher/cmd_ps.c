@@ -322,11 +322,7 @@ static int row_object(const struct container_info *c, bool trunc, time_t now, ya
     json_key_str(g, "Networks", net ? net : "");
     json_key_str(g, "LocalVolumes", volumes_s);
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int rc = json_parse((const char *)buf, out, err);
-    yajl_gen_free(g);
+    int rc = json_gen_parse(g, out, err);
     return rc;
 }
 

@@ -142,11 +142,7 @@ int stats_row_object(const struct stats_row *row, bool trunc, yajl_val *out, str
     json_key_str(g, "NetIO", net);
     json_key_str(g, "PIDs", pids);
     yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int rc = json_parse((const char *)buf, out, err);
-    yajl_gen_free(g);
+    int rc = json_gen_parse(g, out, err);
     return rc;
 }
 

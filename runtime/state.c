@@ -25,16 +25,6 @@ static void key_time(yajl_gen g, const char *key, const struct timespec *ts)
     json_key_str(g, key, buf);
 }
 
-static int write_json(int dirfd, const char *name, yajl_gen g, struct berr *err)
-{
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    int rc = write_file_atomic_at(dirfd, name, buf, len, 0600, err);
-    yajl_gen_free(g);
-    return rc;
-}
-
 int state_write(int dirfd, const struct container_state *st, struct berr *err)
 {
     yajl_gen g = json_gen_new(false);
@@ -48,7 +38,7 @@ int state_write(int dirfd, const struct container_state *st, struct berr *err)
     key_time(g, "FinishedAt", &st->finished);
     json_key_bool(g, "OOMKilled", false);
     yajl_gen_map_close(g);
-    return write_json(dirfd, "state.json", g, err);
+    return json_gen_write_at(g, dirfd, "state.json", err);
 }
 
 static void read_time(yajl_val v, const char *key, struct timespec *ts)
@@ -227,5 +217,5 @@ int config_write(int dirfd, const struct container_spec *spec, const struct cont
     write_mounts(g, spec);
     write_config_section(g, spec, hostname);
     yajl_gen_map_close(g);
-    return write_json(dirfd, "config.json", g, err);
+    return json_gen_write_at(g, dirfd, "config.json", err);
 }

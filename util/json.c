@@ -55,6 +55,36 @@ yajl_gen json_gen_new(bool pretty)
     return g;
 }
 
+char *json_gen_take(yajl_gen g, size_t *len)
+{
+    const unsigned char *buf;
+    size_t n;
+    yajl_gen_get_buf(g, &buf, &n);
+    char *out = xmalloc(n + 1);
+    memcpy(out, buf, n);
+    out[n] = '\0';
+    yajl_gen_free(g);
+    if (len)
+        *len = n;
+    return out;
+}
+
+int json_gen_parse(yajl_gen g, yajl_val *out, struct berr *err)
+{
+    _cleanup_free_ char *text = json_gen_take(g, NULL);
+    return json_parse(text, out, err);
+}
+
+int json_gen_write_at(yajl_gen g, int dirfd, const char *name, struct berr *err)
+{
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    int rc = write_file_atomic_at(dirfd, name, buf, len, 0600, err);
+    yajl_gen_free(g);
+    return rc;
+}
+
 void json_str(yajl_gen g, const char *s)
 {
     if (s)

@@ -200,6 +200,11 @@ const char *json_get_str(yajl_val obj, const char *key);
 /* Appends the strings of an array member; other types are skipped. */
 void json_get_strv(yajl_val obj, const char *key, struct strv *out);
 yajl_gen json_gen_new(bool pretty);
+/* Ends with g (freed): its text as a NUL-terminated copy (*len without the NUL), parsed into
+ * *out, or written to dirfd/name atomically (0600). */
+char *json_gen_take(yajl_gen g, size_t *len);
+int json_gen_parse(yajl_gen g, yajl_val *out, struct berr *err);
+int json_gen_write_at(yajl_gen g, int dirfd, const char *name, struct berr *err);
 void json_str(yajl_gen g, const char *s); /* NULL writes JSON null */
 void json_key_str(yajl_gen g, const char *key, const char *val);
 void json_key_int(yajl_gen g, const char *key, long long val);
