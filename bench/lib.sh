@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034  # sets variables for its callers
-# Shared by bench/run.sh and bench/lifecycle.sh: source it, don't run it.
+# Shared by the bench/*.sh scripts: source it, don't run it.
 # Expects `set -euo pipefail` in the caller. Every message starts with "bench: ".
 
 IMAGE=berth/worker:latest
@@ -64,6 +64,22 @@ bench_remove_dirs() {
         rm -rf --one-file-system "$TMP"
     fi
     rm -rf --one-file-system "$STATE"
+}
+
+# bench_traps [CLEANUP]: on exit, CLEANUP (a function, if given) and then
+# bench_remove_dirs, keeping the exit status; INT and TERM exit with 130 and 143.
+bench_traps() {
+    BENCH_CLEANUP=${1:-}
+    trap bench_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+bench_exit() {
+    local rc=$?
+    [ -z "$BENCH_CLEANUP" ] || "$BENCH_CLEANUP"
+    bench_remove_dirs
+    exit $rc
 }
 
 bench_warm_image() {

@@ -621,9 +621,7 @@ main() {
 
     bench_dirs berth-lifecycle
     W=$TMP/storm B_SLEEP=$TMP/bundle-sleep B_TRUE=$TMP/bundle-true RES=$TMP/results
-    trap main_cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    bench_traps main_cleanup
 
     bench_warm_image
     LAYER=$(bench_layer)
@@ -648,12 +646,9 @@ main() {
 }
 
 main_cleanup() {
-    local rc=$?
-    rmdir /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT" 2>/dev/null || true
     # the stage stops what it started; should it have been killed, try again where it ran
     [ ! -e "$TMP/stage.sh" ] || bench_run "$BASH" "$SELF" --stop "$TMP/stage.sh" || true
-    bench_remove_dirs
-    exit $rc
+    rmdir /sys/fs/cgroup/*/"$CG_PARENT" /sys/fs/cgroup/"$CG_PARENT" 2>/dev/null || true
 }
 
 case ${1:-} in

@@ -22,15 +22,8 @@ REF=bench/minbase
 bench_install umoci debootstrap python3 sha256sum:coreutils mkfs.ext4:e2fsprogs
 
 bench_dirs berth-load
-cleanup() {
-    local rc=$?
-    if mountpoint -q "$TMP/fs" 2>/dev/null; then umount "$TMP/fs"; fi
-    bench_remove_dirs
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+unmount_fs() { if mountpoint -q "$TMP/fs" 2>/dev/null; then umount "$TMP/fs"; fi; }
+bench_traps unmount_fs
 
 # --- 2. the rootfs -----------------------------------------------------------
 if [ -n "${MINBASE:-}" ]; then

@@ -23,14 +23,7 @@ bench_dirs berth-bench
 BUNDLE=$TMP/bundle
 ROOTFS=$BUNDLE/rootfs
 
-cleanup() {
-    local rc=$?
-    bench_remove_dirs
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 bench_warm_image
 

@@ -33,14 +33,7 @@ BUNDLE=$TMP/bundle          # crun with Storm's profile
 BUNDLE_NS=$TMP/bundle-noseccomp
 SCDIR=$ROOT/seccomp         # berth's compiled-filter cache
 
-cleanup() {
-    local rc=$?
-    bench_remove_dirs
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+bench_traps
 
 bench_warm_image
 
