@@ -206,7 +206,7 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
     (*buf)[*len] = '\0';
 }
 
-static double now_s(void)
+double h_now_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -228,13 +228,13 @@ static void collect(struct h_proc *p, struct h_result *r)
         close(p->in_fd);
         p->in_fd = -1;
     }
-    double deadline = now_s() + p->timeout_s;
+    double deadline = h_now_s() + p->timeout_s;
     bool out_open = true, err_open = true, timed_out = false;
     char buf[65536];
     while (out_open || err_open) {
         struct pollfd pfd[2] = {{.fd = out_open ? p->out_fd : -1, .events = POLLIN},
                                 {.fd = err_open ? p->err_fd : -1, .events = POLLIN}};
-        double left = deadline - now_s();
+        double left = deadline - h_now_s();
         if (left <= 0) {
             timed_out = true;
             break;
@@ -263,7 +263,7 @@ static void collect(struct h_proc *p, struct h_result *r)
         pid_t w = waitpid(p->pid, &status, WNOHANG);
         if (w == p->pid)
             break;
-        if (now_s() > deadline)
+        if (h_now_s() > deadline)
             timed_out = true;
         else
             usleep(10000);
@@ -503,8 +503,8 @@ static bool cmdline_matches(pid_t pid, const char *argv0, const char *token)
 
 pid_t h_find_process(const char *argv0, const char *token, int timeout_s)
 {
-    double deadline = now_s() + timeout_s;
-    while (now_s() < deadline) {
+    double deadline = h_now_s() + timeout_s;
+    while (h_now_s() < deadline) {
         DIR *d = opendir("/proc");
         struct dirent *e;
         pid_t found = 0;
@@ -711,4 +711,31 @@ void h_remove_tree(const char *dir)
     struct berr err = {0};
     if (remove_tree_at(AT_FDCWD, dir, &err) < 0)
         fprintf(stderr, "harness: remove %s: %s\n", dir, err.msg);
+}
+
+char *h_run_detached(const char *name, const char *const *probe_args)
+{
+    const char *args[24] = {"run", "-d", "--name", name, H_IMAGE, "/probe"};
+    size_t n = 6;
+    for (; probe_args && *probe_args; probe_args++)
+        args[n++] = *probe_args;
+    args[n] = NULL;
+    struct h_result r;
+    h_berthv(&r, NULL, args);
+    h_assert_status(&r, 0);
+    cr_assert_eq(r.out_len, 65, "run -d printed %zu bytes: %s", r.out_len, r.out);
+    cr_assert_eq(r.out[64], '\n');
+    cr_assert_eq(strspn(r.out, "0123456789abcdef"), 64, "not an id: %s", r.out);
+    r.out[64] = '\0';
+    return r.out;
+}
+
+ssize_t h_buf_write(struct archive *a, void *data, const void *buf, size_t n)
+{
+    (void)a;
+    struct h_buf *w = data;
+    w->p = xrealloc(w->p, w->len + n);
+    memcpy(w->p + w->len, buf, n);
+    w->len += n;
+    return (ssize_t)n;
 }

@@ -91,6 +91,18 @@ struct h_proc {
 
 /* berth --root R --runroot S ARGS... (NULL-terminated). o may be NULL. */
 void h_berth(struct h_result *r, const struct h_opts *o, ...) __attribute__((sentinel));
+/* run -d --name NAME test/probe:latest /probe ARGS...; the 64-hex id it printed. */
+char *h_run_detached(const char *name, const char *const *probe_args);
+/* CLOCK_MONOTONIC in seconds. */
+double h_now_s(void);
+
+/* Bytes gathered in memory; h_buf_write is libarchive's write callback for one (data). */
+struct h_buf {
+    char *p;
+    size_t len;
+};
+struct archive;
+ssize_t h_buf_write(struct archive *a, void *data, const void *buf, size_t n);
 void h_berthv(struct h_result *r, const struct h_opts *o, const char *const *args);
 /* Start without waiting (for tests that act on the running container), then collect. */
 void h_berth_start(struct h_proc *p, const struct h_opts *o, const char *const *args);

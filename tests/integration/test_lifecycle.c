@@ -23,31 +23,6 @@ static const char *berth_bin(void)
     return "berth-monitor";
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* run -d NAME with the probe doing `args`; returns the 64-hex id printed. */
-static char *start_detached(const char *name, const char *const *probe_args)
-{
-    const char *args[24] = {"run", "-d", "--name", name, H_IMAGE, "/probe"};
-    size_t n = 6;
-    for (; probe_args && *probe_args; probe_args++)
-        args[n++] = *probe_args;
-    args[n] = NULL;
-    struct h_result r;
-    h_berthv(&r, NULL, args);
-    h_assert_status(&r, 0);
-    cr_assert_eq(r.out_len, 65, "run -d printed %zu bytes: %s", r.out_len, r.out);
-    cr_assert_eq(r.out[64], '\n');
-    cr_assert_eq(strspn(r.out, "0123456789abcdef"), 64, "not an id: %s", r.out);
-    r.out[64] = '\0';
-    return r.out;
-}
-
 static const char *const sleeper[] = {"sleep", "600", NULL};
 
 static char *state_file(const char *id)
@@ -83,7 +58,7 @@ static pid_t container_pid(const char *id)
 
 Test(lifecycle, run_d_returns_the_id_and_the_container_runs)
 {
-    char *id = start_detached("w1", sleeper);
+    char *id = h_run_detached("w1", sleeper);
     pid_t pid = container_pid(id);
     cr_assert(pid > 0 && pid_alive(pid), "pid 1 of the container is not running");
     char *state = state_file(id);
@@ -100,11 +75,11 @@ Test(lifecycle, run_d_keeps_none_of_the_callers_descriptors)
     struct h_opts o = {.timeout_s = 10};
     int leak = open("/dev/null", O_RDONLY);
     o.inherit_fd = leak;
-    double t0 = now_s();
+    double t0 = h_now_s();
     struct h_result r;
     h_berth(&r, &o, "run", "-d", "--name", "fds", H_IMAGE, "/probe", "sleep", "600", NULL);
     h_assert_status(&r, 0);
-    cr_assert_lt(now_s() - t0, 5.0, "run -d returned only after %.1f s", now_s() - t0);
+    cr_assert_lt(h_now_s() - t0, 5.0, "run -d returned only after %.1f s", h_now_s() - t0);
     pid_t monitor = h_find_process(berth_bin(), "fds", 5);
     cr_assert(monitor > 0, "no monitor process found");
     /* fds 0-2 of the monitor are /dev/null, and the fd berth inherited is gone */
@@ -182,26 +157,26 @@ Test(lifecycle, missing_command_is_reported_synchronously_with_127)
 
 Test(lifecycle, wait_from_another_process_blocks_for_the_whole_life)
 {
-    char *id = start_detached("waited", (const char *const[]){"sleep", "2", NULL});
+    char *id = h_run_detached("waited", (const char *const[]){"sleep", "2", NULL});
     const char *args[] = {"wait", "waited", NULL};
     struct h_proc p;
-    double t0 = now_s();
+    double t0 = h_now_s();
     h_berth_start(&p, NULL, args);
     struct h_result r;
     h_berth_finish(&p, &r);
     h_assert_status(&r, 0);
-    cr_assert_geq(now_s() - t0, 1.5, "wait returned after %.2f s", now_s() - t0);
+    cr_assert_geq(h_now_s() - t0, 1.5, "wait returned after %.2f s", h_now_s() - t0);
     cr_assert_str_eq(r.out, "0\n");
     /* an exited container answers at once */
-    t0 = now_s();
+    t0 = h_now_s();
     h_berth(&r, NULL, "wait", id, NULL);
     cr_assert_str_eq(r.out, "0\n");
-    cr_assert_lt(now_s() - t0, 1.0);
+    cr_assert_lt(h_now_s() - t0, 1.0);
 }
 
 Test(lifecycle, worker_that_exits_by_itself_keeps_its_state_until_rm)
 {
-    char *id = start_detached("self", (const char *const[]){"exit", "3", NULL});
+    char *id = h_run_detached("self", (const char *const[]){"exit", "3", NULL});
     struct h_result r;
     h_berth(&r, NULL, "wait", "self", NULL);
     cr_assert_str_eq(r.out, "3\n");
@@ -220,11 +195,11 @@ Test(lifecycle, worker_that_exits_by_itself_keeps_its_state_until_rm)
 
 Test(lifecycle, stop_kills_a_pid_1_that_ignores_sigterm_after_the_timeout)
 {
-    start_detached("stubborn", sleeper);
+    h_run_detached("stubborn", sleeper);
     struct h_result r;
-    double t0 = now_s();
+    double t0 = h_now_s();
     h_berth(&r, NULL, "stop", "-t", "1", "stubborn", NULL);
-    double took = now_s() - t0;
+    double took = h_now_s() - t0;
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "stubborn\n");
     cr_assert(took >= 0.9 && took < 8, "stop took %.2f s", took);
@@ -235,7 +210,7 @@ Test(lifecycle, stop_kills_a_pid_1_that_ignores_sigterm_after_the_timeout)
 
 Test(lifecycle, stop_of_a_stopped_container_succeeds)
 {
-    start_detached("done", (const char *const[]){"exit", "0", NULL});
+    h_run_detached("done", (const char *const[]){"exit", "0", NULL});
     struct h_result r;
     h_berth(&r, NULL, "wait", "done", NULL);
     h_berth(&r, NULL, "stop", "done", NULL);
@@ -245,7 +220,7 @@ Test(lifecycle, stop_of_a_stopped_container_succeeds)
 
 Test(lifecycle, kill_defaults_to_sigkill_and_refuses_a_stopped_container)
 {
-    start_detached("k1", sleeper);
+    h_run_detached("k1", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "kill", "k1", NULL);
     h_assert_status(&r, 0);
@@ -275,7 +250,7 @@ Test(lifecycle, kill_with_a_signal_name_delivers_it_to_pid_1)
 
 Test(lifecycle, rm_refuses_a_running_container_and_force_removes_it)
 {
-    char *id = start_detached("busy", sleeper);
+    char *id = h_run_detached("busy", sleeper);
     pid_t pid = container_pid(id);
     struct h_result r;
     h_berth(&r, NULL, "rm", "busy", NULL);
@@ -305,7 +280,7 @@ Test(lifecycle, rm_force_ignores_unknown_names_and_plain_rm_does_not)
 
 Test(lifecycle, containers_are_found_by_id_name_and_unique_prefix)
 {
-    char *id = start_detached("found", sleeper);
+    char *id = h_run_detached("found", sleeper);
     struct h_result r;
     const char *refs[] = {id, "found", "/found"};
     for (size_t i = 0; i < ARRAY_SIZE(refs); i++) {
@@ -349,7 +324,7 @@ Test(lifecycle, fifty_concurrent_runs_with_one_name_make_exactly_one_container)
 
 Test(lifecycle, a_killed_monitor_is_detected_and_rm_force_cleans_up)
 {
-    char *id = start_detached("orphan", sleeper);
+    char *id = h_run_detached("orphan", sleeper);
     pid_t pid = container_pid(id);
     pid_t monitor = h_find_process(berth_bin(), "orphan", 5);
     cr_assert(monitor > 0);
@@ -379,8 +354,8 @@ Test(lifecycle, a_front_end_killed_mid_create_leaves_a_removable_container)
                           "/probe", "sleep", "600",    NULL};
     struct h_proc p;
     h_berth_start(&p, &o, args);
-    double deadline = now_s() + 10;
-    while (!*h_state_entries("containers") && now_s() < deadline)
+    double deadline = h_now_s() + 10;
+    while (!*h_state_entries("containers") && h_now_s() < deadline)
         usleep(20 * 1000);
     usleep(200 * 1000);
     cr_assert_eq(kill(p.pid, SIGKILL), 0);

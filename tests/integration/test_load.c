@@ -26,29 +26,14 @@ static char *slurp(const char *path, size_t *len)
     return buf;
 }
 
-struct wbuf {
-    char *p;
-    size_t len;
-};
-
-static la_ssize_t wbuf_write(struct archive *a, void *data, const void *buf, size_t n)
-{
-    (void)a;
-    struct wbuf *w = data;
-    w->p = xrealloc(w->p, w->len + n);
-    memcpy(w->p + w->len, buf, n);
-    w->len += n;
-    return (la_ssize_t)n;
-}
-
 /* A tar of (name, content) pairs; content NULL → a directory. */
 static char *make_tar(const char *const (*files)[2], size_t n, size_t *len)
 {
-    struct wbuf w = {0};
+    struct h_buf w = {0};
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_set_bytes_in_last_block(a, 1);
-    cr_assert_eq(archive_write_open(a, &w, NULL, wbuf_write, NULL), ARCHIVE_OK);
+    cr_assert_eq(archive_write_open(a, &w, NULL, h_buf_write, NULL), ARCHIVE_OK);
     for (size_t i = 0; i < n; i++) {
         struct archive_entry *e = archive_entry_new();
         archive_entry_set_pathname(e, files[i][0]);
@@ -94,10 +79,10 @@ static char *save_archive(const char *ref, char **layers, size_t *lens, size_t n
     char *manifest =
         xasprintf("[{\"Config\":\"%s\",\"RepoTags\":[\"%s\"],\"Layers\":[%s]}]", cname, ref, paths);
     /* layers are binary-safe only through their own writer: write the outer tar by hand */
-    struct wbuf w = {0};
+    struct h_buf w = {0};
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
-    cr_assert_eq(archive_write_open(a, &w, NULL, wbuf_write, NULL), ARCHIVE_OK);
+    cr_assert_eq(archive_write_open(a, &w, NULL, h_buf_write, NULL), ARCHIVE_OK);
     for (size_t i = 0; i <= n + 1; i++) {
         const char *name = i < n ? names[i] : i == n ? cname : "manifest.json";
         const char *data = i < n ? layers[i] : i == n ? config : manifest;
@@ -280,10 +265,10 @@ Test(load, rmi_is_refused_while_a_container_uses_the_image)
  * file of big pseudo-random bytes (incompressible, never sparse). */
 static char *bulk_tar(const char *tag, size_t nfiles, size_t big, size_t *len)
 {
-    struct wbuf w = {0};
+    struct h_buf w = {0};
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
-    cr_assert_eq(archive_write_open(a, &w, NULL, wbuf_write, NULL), ARCHIVE_OK);
+    cr_assert_eq(archive_write_open(a, &w, NULL, h_buf_write, NULL), ARCHIVE_OK);
     size_t nent = nfiles + 2 + (big ? 1 : 0);
     for (size_t i = 0; i < nent; i++) {
         _cleanup_free_ char *name = NULL, *data = NULL;

@@ -21,21 +21,6 @@
 #define REF "it/tty:1"
 #define LOADED "Loaded image: " REF
 
-struct wbuf {
-    char *p;
-    size_t len;
-};
-
-static la_ssize_t wbuf_write(struct archive *a, void *data, const void *buf, size_t n)
-{
-    (void)a;
-    struct wbuf *w = data;
-    w->p = xrealloc(w->p, w->len + n);
-    memcpy(w->p + w->len, buf, n);
-    w->len += n;
-    return (la_ssize_t)n;
-}
-
 static void tar_add(struct archive *a, const char *name, const char *data, size_t len)
 {
     struct archive_entry *e = archive_entry_new();
@@ -48,13 +33,13 @@ static void tar_add(struct archive *a, const char *name, const char *data, size_
     archive_entry_free(e);
 }
 
-static struct archive *tar_writer(struct wbuf *w)
+static struct archive *tar_writer(struct h_buf *w)
 {
-    *w = (struct wbuf){0};
+    *w = (struct h_buf){0};
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
     archive_write_set_bytes_in_last_block(a, 1);
-    cr_assert_eq(archive_write_open(a, w, NULL, wbuf_write, NULL), ARCHIVE_OK);
+    cr_assert_eq(archive_write_open(a, w, NULL, h_buf_write, NULL), ARCHIVE_OK);
     return a;
 }
 
@@ -73,7 +58,7 @@ static char *big_layer(size_t *len)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         memcpy(data + i, &x, sizeof(x));
     }
-    struct wbuf w;
+    struct h_buf w;
     struct archive *a = tar_writer(&w);
     tar_add(a, "big", data, LAYER_BYTES);
     tar_close(a);
@@ -102,7 +87,7 @@ static char *tty_archive(bool bad_diff_id)
     _cleanup_free_ char *cname = xasprintf("%s.json", chex);
     _cleanup_free_ char *manifest = xasprintf(
         "[{\"Config\":\"%s\",\"RepoTags\":[\"" REF "\"],\"Layers\":[\"l/layer.tar\"]}]", cname);
-    struct wbuf w;
+    struct h_buf w;
     struct archive *a = tar_writer(&w);
     tar_add(a, "l/layer.tar", layer, llen);
     tar_add(a, cname, config, strlen(config));
@@ -127,26 +112,26 @@ struct tty_run {
 enum piped { PIPE_NONE, PIPE_STDOUT, PIPE_STDERR };
 
 /* false at the end (EOF, or EIO on a pty's master once the last slave fd is closed) */
-static bool drain(int fd, struct wbuf *into)
+static bool drain(int fd, struct h_buf *into)
 {
     char buf[4096];
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n <= 0)
         return n < 0 && errno == EINTR;
-    wbuf_write(NULL, into, buf, (size_t)n);
+    h_buf_write(NULL, into, buf, (size_t)n);
     return true;
 }
 
-static char *text_of(struct wbuf *w)
+static char *text_of(struct h_buf *w)
 {
-    wbuf_write(NULL, w, "", 1);
+    h_buf_write(NULL, w, "", 1);
     return w->p;
 }
 
 /* Read the terminal's master side and the pipe until both end. */
 static void collect(int master, int pfd, pid_t pid, struct tty_run *r)
 {
-    struct wbuf tty = {0}, pip = {0};
+    struct h_buf tty = {0}, pip = {0};
     struct pollfd fds[2] = {{.fd = master, .events = POLLIN}, {.fd = pfd, .events = POLLIN}};
     while (fds[0].fd >= 0 || fds[1].fd >= 0) {
         int n = poll(fds, 2, 60000);

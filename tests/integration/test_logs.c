@@ -38,13 +38,6 @@ static void wait_exit(const char *id)
     h_assert_status(&r, 0);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static off_t size_or_zero(const char *path)
 {
     struct stat st;
@@ -120,11 +113,11 @@ Test(logs, follow_prints_new_lines_and_returns_when_the_container_exits)
     char id[65];
     run_detached(id, H_IMAGE, "/bin/sh", "-c", "echo start; sleep 2; echo end; sleep 1; echo last",
                  NULL);
-    double t0 = now_s();
+    double t0 = h_now_s();
     struct h_result r;
     struct h_opts o = {.timeout_s = 60};
     h_berth(&r, &o, "logs", "-f", id, NULL);
-    double took = now_s() - t0;
+    double took = h_now_s() - t0;
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "start\nend\nlast\n");
     cr_assert_geq(took, 2.0, "logs -f returned after %.2f s, before the container exited", took);

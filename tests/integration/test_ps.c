@@ -22,30 +22,13 @@ static void ps_fini(void)
 
 TestSuite(ps, .init = h_suite_init, .fini = ps_fini, .timeout = 180);
 
-/* run -d --name NAME the probe with args; the 64-hex id. */
-static char *start(const char *name, const char *const *probe_args)
-{
-    const char *args[16] = {"run", "-d", "--name", name, H_IMAGE, "/probe"};
-    size_t n = 6;
-    for (; probe_args && *probe_args; probe_args++)
-        args[n++] = *probe_args;
-    args[n] = NULL;
-    struct h_result r;
-    h_berthv(&r, NULL, args);
-    h_assert_status(&r, 0);
-    cr_assert(r.out_len == 65 && strspn(r.out, "0123456789abcdef") == 64, "run -d printed: %s",
-              r.out);
-    r.out[64] = '\0';
-    return r.out;
-}
-
 static const char *const sleeper[] = {"sleep", "600", NULL};
 static const char *const quick[] = {"id", NULL};
 
 /* A container that has already exited (code 0), waited for with `berth wait`. */
 static char *start_exited(const char *name)
 {
-    char *id = start(name, quick);
+    char *id = h_run_detached(name, quick);
     struct h_result r;
     h_berth(&r, NULL, "wait", id, NULL);
     h_assert_status(&r, 0);
@@ -82,8 +65,8 @@ static void storm_ps(struct h_result *r, const char *wid)
 
 Test(ps, storm_check_prints_the_running_containers_short_id_last)
 {
-    char *id = start("w-6f1d2c-running", sleeper);
-    start("other-worker", sleeper);
+    char *id = h_run_detached("w-6f1d2c-running", sleeper);
+    h_run_detached("other-worker", sleeper);
     struct h_result r;
     storm_ps(&r, "w-6f1d2c-running");
     char *want = xasprintf("%.12s\n", id);
@@ -113,8 +96,8 @@ Test(ps, storm_check_prints_nothing_for_an_absent_container)
 
 Test(ps, name_filter_is_a_regexp_search_with_or_without_the_slash)
 {
-    char *id = start("storm-w1-abc", sleeper);
-    start("other", sleeper);
+    char *id = h_run_detached("storm-w1-abc", sleeper);
+    h_run_detached("other", sleeper);
     const char *filters[] = {"name=w1", "name=^storm-w1", "name=/storm-w1-abc", "name=abc$",
                              "name=s.orm"};
     char *want = xasprintf("%.12s\n", id);
@@ -129,7 +112,7 @@ Test(ps, name_filter_is_a_regexp_search_with_or_without_the_slash)
 
 Test(ps, only_running_containers_unless_all)
 {
-    char *running = start("up", sleeper);
+    char *running = h_run_detached("up", sleeper);
     char *exited = start_exited("down");
     struct h_result r;
     h_berth(&r, NULL, "ps", "-q", NULL);
@@ -147,7 +130,7 @@ Test(ps, only_running_containers_unless_all)
 
 Test(ps, status_filter_implies_all_and_is_exact)
 {
-    char *running = start("up", sleeper);
+    char *running = h_run_detached("up", sleeper);
     char *exited = start_exited("down");
     struct h_result r;
     h_berth(&r, NULL, "ps", "-q", "--filter", "status=exited", NULL);
@@ -167,7 +150,7 @@ Test(ps, status_filter_implies_all_and_is_exact)
 
 Test(ps, id_filter_matches_a_prefix)
 {
-    char *id = start("by-id", sleeper);
+    char *id = h_run_detached("by-id", sleeper);
     char *filter = xasprintf("id=%.6s", id);
     struct h_result r;
     h_berth(&r, NULL, "ps", "-q", "--no-trunc", "-f", filter, NULL);
@@ -179,7 +162,7 @@ Test(ps, id_filter_matches_a_prefix)
 
 Test(ps, table_is_dockers)
 {
-    char *id = start("tabled", sleeper);
+    char *id = h_run_detached("tabled", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "ps", NULL);
     h_assert_status(&r, 0);
@@ -207,7 +190,7 @@ Test(ps, table_is_dockers)
 
 Test(ps, format_renders_each_row)
 {
-    char *id = start("formatted", sleeper);
+    char *id = h_run_detached("formatted", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "ps", "--format", "{{.Names}}|{{.State}}|{{.ID}}", NULL);
     h_assert_status(&r, 0);
@@ -229,7 +212,7 @@ Test(ps, unknown_filter_key_is_refused)
 
 Test(ps, inspect_status_as_storm_passes_it_keeps_the_quotes)
 {
-    char *id = start("w-status", sleeper);
+    char *id = h_run_detached("w-status", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "inspect", "--format='{{.State.Status}}'", "w-status", NULL);
     h_assert_status(&r, 0);
@@ -239,7 +222,7 @@ Test(ps, inspect_status_as_storm_passes_it_keeps_the_quotes)
 
 Test(ps, inspect_pid_is_the_containers_host_pid)
 {
-    char *id = start("w-pid", sleeper);
+    char *id = h_run_detached("w-pid", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "inspect", "--format", "{{.State.Pid}}", "w-pid", NULL);
     h_assert_status(&r, 0);
@@ -257,7 +240,7 @@ Test(ps, inspect_pid_is_the_containers_host_pid)
 
 Test(ps, inspect_json_of_config_is_an_object)
 {
-    char *id = start("w-config", sleeper);
+    char *id = h_run_detached("w-config", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "inspect", "-f", "{{json .Config}}", id, NULL);
     h_assert_status(&r, 0);
@@ -273,7 +256,7 @@ Test(ps, inspect_json_of_config_is_an_object)
 
 Test(ps, inspect_prints_dockers_indented_array)
 {
-    char *id = start("w-json", sleeper);
+    char *id = h_run_detached("w-json", sleeper);
     char *exited = start_exited("w-done");
     struct h_result r;
     h_berth(&r, NULL, "inspect", "w-json", "w-done", NULL);
@@ -310,7 +293,7 @@ Test(ps, inspect_unknown_container_is_exit_1_and_an_empty_array)
 
 Test(ps, inspect_goes_on_past_an_unknown_name)
 {
-    char *id = start("w-known", sleeper);
+    char *id = h_run_detached("w-known", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "inspect", "-f", "{{.Name}}", "nope", "w-known", NULL);
     h_assert_status(&r, 1);
@@ -321,7 +304,7 @@ Test(ps, inspect_goes_on_past_an_unknown_name)
 
 Test(ps, inspect_bad_template_fails_before_any_output)
 {
-    char *id = start("w-tmpl", sleeper);
+    char *id = h_run_detached("w-tmpl", sleeper);
     struct h_result r;
     h_berth(&r, NULL, "inspect", "--format", "{{.State.Status}", "w-tmpl", NULL);
     h_assert_status(&r, 64); /* docker's StatusError for inspect template errors */

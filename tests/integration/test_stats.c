@@ -95,21 +95,14 @@ static size_t count_str(const char *s, const char *needle)
     return n;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 Test(stats, no_stream_reads_a_busy_containers_cgroup)
 {
     need_cgroups();
     start("stats-busy", true, busy_loop);
     struct h_result r;
-    double t0 = now_s();
+    double t0 = h_now_s();
     h_berth(&r, NULL, "stats", "--no-stream", "stats-busy", NULL);
-    double took = now_s() - t0;
+    double took = h_now_s() - t0;
     h_assert_status(&r, 0);
     /* docker's first frame compares with a sample about a second older */
     cr_assert(took >= 0.9 && took < 5, "stats --no-stream took %.2f s", took);
