@@ -20,20 +20,6 @@ struct cgroup_home {
     size_t n_v1;
 };
 
-/* Named hierarchies only ("name=systemd"): no controller, nothing but tracking. */
-static bool tracks_only(const struct cgroup_mount *m)
-{
-    if (m->v2)
-        return true;
-    for (const char *s = m->controllers; *s;) {
-        size_t len = strcspn(s, ",");
-        if (strncmp(s, "name=", 5) != 0)
-            return false;
-        s += len + (s[len] == ',');
-    }
-    return *m->controllers != '\0';
-}
-
 static int open_home_dir(const struct cgroup_mount *m, struct berr *err)
 {
     _cleanup_close_ int mnt = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -47,17 +33,11 @@ static int open_home_dir(const struct cgroup_mount *m, struct berr *err)
     return fd;
 }
 
-static int add_mount(struct cgroup_home *h, const struct cgroup_mount *m, struct berr *err)
+static int add_v1(struct cgroup_home *h, const struct cgroup_mount *m, struct berr *err)
 {
-    if (m->v2 && h->v2_fd >= 0)
-        return 0; /* the same hierarchy mounted twice */
     int fd = open_home_dir(m, err);
     if (fd < 0)
         return -1;
-    if (m->v2) {
-        h->v2_fd = fd;
-        return 0;
-    }
     h->v1_fds = xrealloc(h->v1_fds, (h->n_v1 + 1) * sizeof(*h->v1_fds));
     h->v1_fds[h->n_v1++] = fd;
     return 0;
@@ -70,11 +50,12 @@ int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
     if (cgroup_detect(&hosts, err) < 0)
         return -1;
     struct cgroup_home *h = xcalloc(1, sizeof(*h));
-    h->v2_fd = -1;
-    int rc = 0;
+    const struct cgroup_mount *v2 = cg_v2_mount(&hosts);
+    h->v2_fd = v2 ? open_home_dir(v2, err) : -1;
+    int rc = v2 && h->v2_fd < 0 ? -1 : 0;
     for (size_t i = 0; i < hosts.n && rc == 0; i++) {
-        if (tracks_only(&hosts.mounts[i]))
-            rc = add_mount(h, &hosts.mounts[i], err);
+        if (!hosts.mounts[i].v2 && cg_mount_tracks_only(&hosts.mounts[i]))
+            rc = add_v1(h, &hosts.mounts[i], err);
     }
     cgroup_hosts_free(&hosts);
     if (rc < 0) {
@@ -90,23 +71,15 @@ int cgroup_home_clone_fd(const struct cgroup_home *h)
     return h->v2_fd;
 }
 
-static int write_zero(int dirfd, const char *file, struct berr *err)
-{
-    _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || write_all(fd, "0", 1) < 0)
-        return berr_errno(err, "join %s/%s", HOME_DIR, file);
-    return 0;
-}
-
 int cgroup_home_join(const struct cgroup_home *h, bool in_v2, struct berr *err)
 {
     /* v1 "tasks" and "0": moving oneself, one thread, waits out no grace period */
     for (size_t i = 0; i < h->n_v1; i++) {
-        if (write_zero(h->v1_fds[i], "tasks", err) < 0)
+        if (cg_write(h->v1_fds[i], HOME_DIR, "tasks", "0", err) < 0)
             return -1;
     }
     if (!in_v2 && h->v2_fd >= 0)
-        return write_zero(h->v2_fd, "cgroup.procs", err);
+        return cg_write(h->v2_fd, HOME_DIR, "cgroup.procs", "0", err);
     return 0;
 }
 

@@ -87,6 +87,14 @@ int cg_read_keyed(int dirfd, const char *where, const char *name, const char *ke
                   unsigned long long *out, struct berr *err);
 /* A controller token in a comma list such as "cpu,cpuacct". */
 bool cg_has_controller(const char *controllers, const char *name);
+/* A hierarchy that only tracks processes: cgroup2, or v1 with named hierarchies alone
+ * ("name=systemd"). */
+bool cg_mount_tracks_only(const struct cgroup_mount *m);
+/* The cgroup2 mount, the one of its root when it is mounted twice; NULL when none is. */
+const struct cgroup_mount *cg_v2_mount(const struct cgroup_hosts *h);
+/* cpuset.cpus/mems and pids.max, written alike by both drivers when asked for. */
+int cg_apply_cpuset(int fd, const char *where, const struct cgroup_limits *l, struct berr *err);
+int cg_apply_pids(int fd, const char *where, const struct cgroup_limits *l, struct berr *err);
 
 /* ---- drivers (v1.c, v2.c) ---------------------------------------------------------------- */
 

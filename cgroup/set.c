@@ -259,10 +259,8 @@ int cgroup_attach(const struct cgroup_set *set, pid_t pid, struct berr *err)
     for (size_t i = 0; i < set->n; i++) {
         if (cg_dir_check(set, &set->dirs[i], err) < 0)
             return berr_wrap(err, "attach pid %d", (int)pid);
-        _cleanup_close_ int fd =
-            openat(set->dirs[i].fd, "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 || write_all(fd, buf, strlen(buf)) < 0)
-            return berr_errno(err, "attach pid %d to %s", (int)pid, set->dirs[i].path);
+        if (cg_write(set->dirs[i].fd, set->dirs[i].path, "cgroup.procs", buf, err) < 0)
+            return berr_wrap(err, "attach pid %d", (int)pid);
     }
     return 0;
 }
@@ -277,9 +275,8 @@ int cgroup_join_self(const struct cgroup_set *set, struct berr *err)
     for (size_t i = 0; i < set->n; i++) {
         if (cg_dir_check(set, &set->dirs[i], err) < 0)
             return berr_wrap(err, "join the container's cgroups");
-        _cleanup_close_ int fd = openat(set->dirs[i].fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0 || write_all(fd, "0", 1) < 0)
-            return berr_errno(err, "join %s", set->dirs[i].path);
+        if (cg_write(set->dirs[i].fd, set->dirs[i].path, file, "0", err) < 0)
+            return berr_wrap(err, "join the container's cgroups");
     }
     return 0;
 }
@@ -309,9 +306,7 @@ int cgroup_join_v2_of(const struct cgroup_set *set, pid_t pid, struct berr *err)
     struct cgroup_hosts hosts;
     if (cgroup_detect(&hosts, err) < 0)
         return -1;
-    const struct cgroup_mount *m = NULL;
-    for (size_t i = 0; i < hosts.n && !m; i++)
-        m = hosts.mounts[i].v2 ? &hosts.mounts[i] : NULL;
+    const struct cgroup_mount *m = cg_v2_mount(&hosts);
     int rc = 0;
     _cleanup_free_ char *path = m ? v2_path_of(pid, err) : NULL;
     if (m && !path)

@@ -85,25 +85,16 @@ static int apply_memory(int fd, const char *where, const struct cgroup_limits *l
 int v1_apply(int fd, const char *where, const char *controllers, const struct cgroup_limits *l,
              struct berr *err)
 {
-    if (cg_has_controller(controllers, "cpuset")) {
-        if (l->cpuset_cpus && *l->cpuset_cpus &&
-            cg_write(fd, where, "cpuset.cpus", l->cpuset_cpus, err) < 0)
-            return -1;
-        if (l->cpuset_mems && *l->cpuset_mems &&
-            cg_write(fd, where, "cpuset.mems", l->cpuset_mems, err) < 0)
-            return -1;
-    }
+    if (cg_has_controller(controllers, "cpuset") && cg_apply_cpuset(fd, where, l, err) < 0)
+        return -1;
     if (cg_has_controller(controllers, "devices") && cg_devices_v1(fd, where, err) < 0)
         return -1;
     if (cg_has_controller(controllers, "memory") && apply_memory(fd, where, l, err) < 0)
         return -1;
     if (cg_has_controller(controllers, "cpu") && apply_cpu(fd, where, l, err) < 0)
         return -1;
-    if (cg_has_controller(controllers, "pids") && l->pids_limit != 0) {
-        if (l->pids_limit < 0 ? cg_write(fd, where, "pids.max", "max", err) < 0
-                              : cg_write_ll(fd, where, "pids.max", l->pids_limit, err) < 0)
-            return -1;
-    }
+    if (cg_has_controller(controllers, "pids") && cg_apply_pids(fd, where, l, err) < 0)
+        return -1;
     return 0;
 }
 

@@ -122,20 +122,10 @@ static int apply_memory(int fd, const char *where, const struct cgroup_limits *l
 
 int v2_apply(int fd, const char *where, const struct cgroup_limits *l, struct berr *err)
 {
-    if (l->cpuset_cpus && *l->cpuset_cpus &&
-        cg_write(fd, where, "cpuset.cpus", l->cpuset_cpus, err) < 0)
+    if (cg_apply_cpuset(fd, where, l, err) < 0 || apply_cpu(fd, where, l, err) < 0 ||
+        apply_memory(fd, where, l, err) < 0)
         return -1;
-    if (l->cpuset_mems && *l->cpuset_mems &&
-        cg_write(fd, where, "cpuset.mems", l->cpuset_mems, err) < 0)
-        return -1;
-    if (apply_cpu(fd, where, l, err) < 0 || apply_memory(fd, where, l, err) < 0)
-        return -1;
-    if (l->pids_limit != 0) {
-        if (l->pids_limit < 0 ? cg_write(fd, where, "pids.max", "max", err) < 0
-                              : cg_write_ll(fd, where, "pids.max", l->pids_limit, err) < 0)
-            return -1;
-    }
-    return 0;
+    return cg_apply_pids(fd, where, l, err);
 }
 
 /* A file of a controller that is not enabled is absent: its figure is 0. */

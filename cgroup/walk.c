@@ -149,6 +149,27 @@ int cg_chain_open(const struct cgroup_mount *m, const struct cg_path *p, bool cr
     return 0;
 }
 
+/* ---- limits both drivers write the same way ---------------------------------------------- */
+
+int cg_apply_cpuset(int fd, const char *where, const struct cgroup_limits *l, struct berr *err)
+{
+    if (l->cpuset_cpus && *l->cpuset_cpus &&
+        cg_write(fd, where, "cpuset.cpus", l->cpuset_cpus, err) < 0)
+        return -1;
+    if (l->cpuset_mems && *l->cpuset_mems &&
+        cg_write(fd, where, "cpuset.mems", l->cpuset_mems, err) < 0)
+        return -1;
+    return 0;
+}
+
+int cg_apply_pids(int fd, const char *where, const struct cgroup_limits *l, struct berr *err)
+{
+    if (l->pids_limit == 0)
+        return 0;
+    return l->pids_limit < 0 ? cg_write(fd, where, "pids.max", "max", err)
+                             : cg_write_ll(fd, where, "pids.max", l->pids_limit, err);
+}
+
 /* ---- which hierarchies ------------------------------------------------------------------- */
 
 bool cg_has_controller(const char *controllers, const char *name)
@@ -163,19 +184,36 @@ bool cg_has_controller(const char *controllers, const char *name)
     return false;
 }
 
+bool cg_mount_tracks_only(const struct cgroup_mount *m)
+{
+    if (m->v2)
+        return true;
+    for (const char *s = m->controllers; *s;) {
+        size_t len = strcspn(s, ",");
+        if (len && !str_has_prefix(s, "name="))
+            return false;
+        s += len + (s[len] == ',');
+    }
+    return true;
+}
+
+const struct cgroup_mount *cg_v2_mount(const struct cgroup_hosts *h)
+{
+    const struct cgroup_mount *found = NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        const struct cgroup_mount *m = &h->mounts[i];
+        if (m->v2 && (!found || (strcmp(found->root, "/") != 0 && !strcmp(m->root, "/"))))
+            found = m;
+    }
+    return found;
+}
+
 /* Only named hierarchies (name=systemd) beside a cgroup2 mount: the controllers are in v2. */
 static bool has_real_v1_controller(const struct cgroup_hosts *h)
 {
     for (size_t i = 0; i < h->n; i++) {
-        const char *s = h->mounts[i].controllers;
-        if (h->mounts[i].v2)
-            continue;
-        while (*s) {
-            size_t len = strcspn(s, ",");
-            if (len && !str_has_prefix(s, "name="))
-                return true;
-            s += len + (s[len] == ',');
-        }
+        if (!cg_mount_tracks_only(&h->mounts[i]))
+            return true;
     }
     return false;
 }
