@@ -56,6 +56,10 @@ int cgroup_parse_bytes(const char *flag, const char *s, long long *bytes, struct
  * text, e.g. "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available". */
 int cgroup_limits_check(const struct cgroup_limits *l, struct berr *err);
 
+/* BERR_USAGE unless parent is a cgroup parent cgroup_create takes: absolute, no "..", each
+ * component shorter than 256 bytes. The same rule at validation as at creation. */
+int cgroup_parent_check(const char *parent, struct berr *err);
+
 /* ---- the container's cgroup set ---------------------------------------------------------- */
 
 struct cgroup_set; /* opaque: the <parent>/<id> directory in every hierarchy used */

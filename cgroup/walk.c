@@ -25,6 +25,15 @@ void cg_path_free(struct cg_path *p)
     *p = (struct cg_path){0};
 }
 
+int cgroup_parent_check(const char *parent, struct berr *err)
+{
+    struct cg_path p;
+    if (cg_path_parse(parent, "0", &p, err) < 0)
+        return -1;
+    cg_path_free(&p);
+    return 0;
+}
+
 int cg_path_parse(const char *parent, const char *id, struct cg_path *p, struct berr *err)
 {
     *p = (struct cg_path){0};

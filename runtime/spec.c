@@ -66,21 +66,6 @@ static bool hostname_valid(const char *h)
     return true;
 }
 
-static bool cgroup_parent_valid(const char *p)
-{
-    if (p[0] != '/')
-        return false;
-    for (const char *s = p; *s;) {
-        while (*s == '/')
-            s++;
-        size_t n = strcspn(s, "/");
-        if ((n == 1 && s[0] == '.') || (n == 2 && s[0] == '.' && s[1] == '.'))
-            return false;
-        s += n;
-    }
-    return true;
-}
-
 int runtime_spec_validate(const struct container_spec *spec, struct berr *err)
 {
     if (spec->name && !runtime_name_valid(spec->name))
@@ -97,11 +82,8 @@ int runtime_spec_validate(const struct container_spec *spec, struct berr *err)
     if (caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
         cgroup_limits_check(&spec->limits, err) < 0)
         return -1;
-    if (spec->cgroup_parent && !cgroup_parent_valid(spec->cgroup_parent))
-        return berr_set(err, BERR_USAGE,
-                        "invalid cgroup parent \"%s\": it must be an absolute path without . or "
-                        "..",
-                        spec->cgroup_parent);
+    if (spec->cgroup_parent && cgroup_parent_check(spec->cgroup_parent, err) < 0)
+        return -1;
     for (size_t i = 0; i < spec->env.n; i++) {
         const char *eq = strchr(spec->env.v[i], '=');
         if (!eq || eq == spec->env.v[i])

@@ -437,6 +437,21 @@ Test(cgroup, cpus_below_the_kernels_minimum_fail_and_leave_nothing)
     refused("--cpus=1.0E-4", v2 ? "cpu.max" : "cpu.cfs_quota_us");
 }
 
+/* refused before anything exists, by the rule the cgroup code creates with */
+Test(cgroup, a_cgroup_parent_component_too_long_for_the_kernel_is_refused_up_front)
+{
+    char longname[300];
+    memset(longname, 'p', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=/%s", longname);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", par, H_IMAGE, "/probe", "exit", "0", NULL);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "invalid cgroup parent");
+    cr_assert_str_empty(r.out);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+}
+
 Test(cgroup, memory_below_six_megabytes_is_refused)
 {
     refused("--memory=1m", "Minimum memory limit allowed is 6MB");
