@@ -146,22 +146,28 @@ int cmd_tag(struct cli *cli, int argc, char **argv)
     return 0;
 }
 
-/* Which image each container of the state root was made from. */
-static void image_users(struct cli *cli, struct image_user **out, size_t *n)
+/* Which image each container of the state root was made from. A container that cannot be
+ * read fails the call: removing images on a partial list could take one still in use. */
+static int image_users(struct cli *cli, struct image_user **out, size_t *n, struct berr *err)
 {
     struct runtime_paths paths;
     cli_paths(cli, &paths);
     *out = NULL;
     *n = 0;
     _cleanup_strv_ struct strv ids = {0};
-    struct berr err;
-    if (runtime_list(&paths, &ids, &err) < 0)
-        return; /* no state root: no containers */
+    if (runtime_list(&paths, &ids, err) < 0) /* a missing state root lists none */
+        return -1;
     *out = xcalloc(ids.n ? ids.n : 1, sizeof(**out));
     for (size_t i = 0; i < ids.n; i++) {
         struct container_info info;
-        if (runtime_inspect(&paths, ids.v[i], &info, &err) < 0)
-            continue;
+        if (runtime_inspect(&paths, ids.v[i], &info, err) < 0) {
+            if (err->kind == BERR_NOT_FOUND)
+                continue; /* removed meanwhile */
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return -1;
+        }
         const char *image = json_get_str(info.config, "Image");
         if (image && str_has_prefix(image, "sha256:") && strlen(image) == 71) {
             struct image_user *u = &(*out)[(*n)++];
@@ -171,6 +177,20 @@ static void image_users(struct cli *cli, struct image_user **out, size_t *n)
         }
         container_info_free(&info);
     }
+    return 0;
+}
+
+/* The image store and its users, for the commands that remove images. */
+static int open_store_and_users(struct cli *cli, struct image_store *store,
+                                struct image_user **users, size_t *n, struct berr *err)
+{
+    if (image_users(cli, users, n, err) < 0)
+        return -1;
+    if (image_store_open(cli_root(cli), store, err) < 0) {
+        free(*users);
+        return -1;
+    }
+    return 0;
 }
 
 static int rmi(struct cli *cli, const char *usage, int argc, char **argv)
@@ -192,13 +212,12 @@ static int rmi(struct cli *cli, const char *usage, int argc, char **argv)
         return 1;
     }
     struct image_store store;
-    if (image_store_open(cli_root(cli), &store, &err) < 0) {
+    struct image_user *users;
+    size_t nusers;
+    if (open_store_and_users(cli, &store, &users, &nusers, &err) < 0) {
         report_error(cli, &err);
         return 1;
     }
-    struct image_user *users;
-    size_t nusers;
-    image_users(cli, &users, &nusers);
     code = 0;
     for (size_t i = 0; i < args.n; i++) {
         _cleanup_strv_ struct strv msgs = {0};
@@ -244,13 +263,12 @@ static int prune(struct cli *cli, int argc, char **argv)
             return 0;
     }
     struct image_store store;
-    if (image_store_open(cli_root(cli), &store, &err) < 0) {
+    struct image_user *users;
+    size_t nusers;
+    if (open_store_and_users(cli, &store, &users, &nusers, &err) < 0) {
         report_error(cli, &err);
         return 1;
     }
-    struct image_user *users;
-    size_t nusers;
-    image_users(cli, &users, &nusers);
     _cleanup_strv_ struct strv msgs = {0};
     unsigned long long reclaimed = 0;
     int rc = image_prune(&store, all, users, nusers, &msgs, &reclaimed, &err);
