@@ -20,7 +20,7 @@ int image_tag(struct image_store *store, const char *source, const char *target,
     if (image_store_lock(store, &lockfd, err) < 0)
         return -1;
     struct image img;
-    if (image_resolve(store, source, &img, err) < 0) {
+    if (image_resolve_present(store, source, &img, err) < 0) {
         if (err->kind == BERR_NOT_FOUND)
             berr_set(err, BERR_NOT_FOUND, "No such image: %s", source);
         return -1;
@@ -151,7 +151,7 @@ static int remove_locked(struct image_store *store, const char *ref, bool force,
                          struct strv *messages, struct strv *forget, struct berr *err)
 {
     struct image img;
-    if (image_resolve(store, ref, &img, err) < 0) {
+    if (image_resolve_present(store, ref, &img, err) < 0) {
         if (err->kind == BERR_NOT_FOUND)
             berr_set(err, BERR_NOT_FOUND, "No such image: %s", ref);
         return -1;

@@ -170,7 +170,8 @@ static int resolve_id_prefix(struct image_store *store, const char *ref, const c
     return 0;
 }
 
-int image_resolve(struct image_store *store, const char *ref, struct image *out, struct berr *err)
+static int resolve(struct image_store *store, const char *ref, bool build_default,
+                   struct image *out, struct berr *err)
 {
     *out = (struct image){0};
     if (str_has_prefix(ref, "sha256:")) {
@@ -186,7 +187,7 @@ int image_resolve(struct image_store *store, const char *ref, struct image *out,
         return -1;
     char id[65];
     int found = image_lookup_ref(store, key, id, err);
-    if (found == 0 && strcmp(key, IMAGE_DEFAULT_REF) == 0) {
+    if (found == 0 && build_default && strcmp(key, IMAGE_DEFAULT_REF) == 0) {
         if (image_ensure_default(store, err) < 0)
             return -1;
         found = image_lookup_ref(store, key, id, err);
@@ -202,6 +203,17 @@ int image_resolve(struct image_store *store, const char *ref, struct image *out,
     if (image_load(store, id, key, out, err) < 0)
         return berr_wrap(err, "image %s", ref);
     return 0;
+}
+
+int image_resolve(struct image_store *store, const char *ref, struct image *out, struct berr *err)
+{
+    return resolve(store, ref, true, out, err);
+}
+
+int image_resolve_present(struct image_store *store, const char *ref, struct image *out,
+                          struct berr *err)
+{
+    return resolve(store, ref, false, out, err);
 }
 
 /* "host:5000/a/b:tag" → "host:5000/a/b" + "tag"; digest references have no tag to show. */

@@ -229,3 +229,16 @@ Test(image_manage, no_temporary_files_are_left_beside_digests_json)
         cr_expect_null(strstr(de->d_name, ".tmp"), "%s left behind", de->d_name);
     closedir(d);
 }
+
+/* Holding the store lock, tag and rmi must not build the default image (which takes the lock
+ * again): an absent default is "No such image", at once. */
+Test(image_manage, tag_and_rmi_of_an_absent_default_image_are_not_found, .timeout = 10)
+{
+    struct berr err = {0};
+    cr_assert_lt(image_tag(&ts.s, "berth/worker:latest", "x:1", &err), 0);
+    cr_expect_eq(err.kind, BERR_NOT_FOUND, "%s", err.msg);
+    _cleanup_strv_ struct strv msgs = {0};
+    err = (struct berr){0};
+    cr_assert_lt(image_remove(&ts.s, "berth/worker:latest", false, NULL, 0, &msgs, &err), 0);
+    cr_expect_eq(err.kind, BERR_NOT_FOUND, "%s", err.msg);
+}
