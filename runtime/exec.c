@@ -294,31 +294,16 @@ static __attribute__((noreturn)) void report_and_exit(int sync_fd, const struct 
     sync_report_and_exit(sync_fd, &e);
 }
 /* Resolved inside the container's root without magic links, so `-w /proc/self/fd/N` cannot
- * name a host directory (CVE-2024-21626; no such fd is open here anyway), and checked: a cwd
- * outside the root reads "(unreachable)...". Unlike run, a missing directory is an error. */
+ * name a host directory (CVE-2024-21626; no such fd is open here anyway). Unlike run, a
+ * missing directory is an error. */
 static int enter_workdir(int rootfd, const char *wd, struct berr *err)
 {
     _cleanup_close_ int fd = open_in_root(rootfd, wd, O_PATH | O_DIRECTORY, 0);
-    if (fd < 0 || fchdir(fd) < 0)
+    if (fd < 0)
         return berr_errno(err, "chdir to working directory %s", wd);
-    char cwd[4096];
-    if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
-        return berr_set(err, BERR_FAILED, "working directory %s is outside the container", wd);
-    return 0;
+    return enter_workdir_fd(fd, wd, err);
 }
 
-/* init.c's order: without no_new_privs the filter goes on while CAP_SYS_ADMIN is still held */
-static int drop_privileges(const struct exec_plan *p, const struct creds *c, struct berr *err)
-{
-    if (!p->no_new_privs && seccomp_filter_load(&p->seccomp, err) < 0)
-        return -1;
-    if (caps_drop_bounding(&p->caps, err) < 0 || creds_apply(c, err) < 0 ||
-        caps_apply(&p->caps, err) < 0)
-        return -1;
-    if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return berr_errno(err, "set no_new_privs");
-    return 0;
-}
 /* init.c's order from the user on; no setsid, as docker exec without -t. */
 static int command_start(const struct exec_plan *p, struct berr *err)
 {
@@ -341,7 +326,8 @@ static int command_start(const struct exec_plan *p, struct berr *err)
     /* only 0-2 may cross into the command; the sync socket closes itself at execve */
     if (mark_cloexec_from(3, err) < 0)
         goto out;
-    if (drop_privileges(p, &c, err) < 0 || look_path(p->argv.v[0], &env, &exe, err) < 0)
+    if (drop_privileges(&p->caps, &c, &p->seccomp, p->no_new_privs, err) < 0 ||
+        look_path(p->argv.v[0], &env, &exe, err) < 0)
         goto out;
     reset_signals();
     /* last, after no_new_privs and the capability drop: nothing above has to pass the profile */

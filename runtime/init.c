@@ -57,18 +57,10 @@ static int prepare_stdio(bool interactive, struct berr *err)
     return 0;
 }
 
-static int enter_workdir(const char *wd, struct berr *err)
-{
-    if (chdir(wd) < 0)
-        return berr_errno(err, "chdir to working directory %s", wd);
-    char cwd[4096];
-    /* a cwd outside the root reads "(unreachable)...": never start a process there */
-    if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
-        return berr_set(err, BERR_FAILED, "working directory %s is outside the container", wd);
-    return 0;
-}
+/* The root built and entered, the user resolved, and *wdfd the working directory, made if
+ * missing, resolved inside the root. */
 static int setup_filesystem(const struct init_args *a, const char *workdir, struct creds *c,
-                            struct berr *err)
+                            int *wdfd, struct berr *err)
 {
     _cleanup_close_ int rootfd = -1;
     if (mounts_build_rootfs(&a->mounts, &rootfd, err) < 0)
@@ -90,21 +82,9 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, stru
     }
     if (wd < 0)
         return berr_wrap(err, "working directory %s", workdir);
-    return mounts_finalize(&a->mounts, err);
-}
-
-/* runc's order: without no_new_privs, installing a filter needs CAP_SYS_ADMIN, so the filter
- * goes on before the capabilities go (and the rest of the start must pass it); with
- * no_new_privs it is the last thing before execve (load_seccomp_last). */
-static int drop_privileges(const struct init_args *a, const struct creds *c, struct berr *err)
-{
-    if (!a->spec->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
+    if (mounts_finalize(&a->mounts, err) < 0)
         return -1;
-    if (caps_drop_bounding(&a->caps, err) < 0 || creds_apply(c, err) < 0 ||
-        caps_apply(&a->caps, err) < 0)
-        return -1;
-    if (a->spec->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        return berr_errno(err, "set no_new_privs");
+    *wdfd = steal_fd(&wd);
     return 0;
 }
 
@@ -126,8 +106,9 @@ static int start(const struct init_args *a, struct berr *err)
     struct creds c = {0};
     _cleanup_strv_ struct strv env = {0}, argv = {0};
     _cleanup_free_ char *exe = NULL;
+    _cleanup_close_ int wd = -1;
     int rc = -1;
-    if (setup_filesystem(a, workdir, &c, err) < 0)
+    if (setup_filesystem(a, workdir, &c, &wd, err) < 0)
         goto out;
     build_env(a, &c, &env);
     spec_command(s, &argv);
@@ -139,7 +120,7 @@ static int start(const struct init_args *a, struct berr *err)
         berr_errno(err, "sethostname");
         goto out;
     }
-    if (prepare_stdio(s->interactive, err) < 0 || enter_workdir(workdir, err) < 0)
+    if (prepare_stdio(s->interactive, err) < 0 || enter_workdir_fd(wd, workdir, err) < 0)
         goto out;
     /* only 0-2 may cross into the container; the sync socket closes itself at execve */
     if (mark_cloexec_from(3, err) < 0)
@@ -148,7 +129,8 @@ static int start(const struct init_args *a, struct berr *err)
         berr_errno(err, "setsid");
         goto out;
     }
-    if (drop_privileges(a, &c, err) < 0 || look_path(argv.v[0], &env, &exe, err) < 0)
+    if (drop_privileges(&a->caps, &c, a->seccomp, s->no_new_privs, err) < 0 ||
+        look_path(argv.v[0], &env, &exe, err) < 0)
         goto out;
     /* The container dies with its parent (berth run, or run -d's monitor): a container that
      * nobody waits for would leave state that no longer tells the truth. setresuid clears

@@ -168,6 +168,15 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
  * nothing migrates, so nothing waits for the kernel's threadgroup lock. -1 (errno) when
  * cgfd < 0 or the kernel cannot (before 5.7). */
 pid_t clone_into_cgroup(unsigned long flags, int cgfd);
+/* fchdir to fd, the working directory wd resolved inside the container's root, checked: a
+ * cwd outside the root reads "(unreachable)...". */
+int enter_workdir_fd(int fd, const char *wd, struct berr *err);
+/* runc's order, for pid 1 and exec alike: without no_new_privs, installing a filter needs
+ * CAP_SYS_ADMIN, so the filter goes on before the capabilities go (and the rest of the start
+ * must pass it); with no_new_privs, no_new_privs is set here and the filter is the caller's
+ * last step before execve. */
+int drop_privileges(const struct cap_set *caps, const struct creds *c,
+                    const struct seccomp_filter *filter, bool no_new_privs, struct berr *err);
 /* Send err over the sync socket and _exit with docker's code for it (127, 126, else 125),
  * which is all the parent learns when the send fails: the child's way to fail. */
 void sync_report_and_exit(int sync_fd, const struct berr *err) __attribute__((noreturn));

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +24,29 @@ pid_t clone_into_cgroup(unsigned long flags, int cgfd)
     struct clone_args ca = {
         .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd};
     return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+int enter_workdir_fd(int fd, const char *wd, struct berr *err)
+{
+    if (fchdir(fd) < 0)
+        return berr_errno(err, "chdir to working directory %s", wd);
+    char cwd[4096];
+    /* a cwd outside the root reads "(unreachable)...": never start a process there */
+    if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/')
+        return berr_set(err, BERR_FAILED, "working directory %s is outside the container", wd);
+    return 0;
+}
+
+int drop_privileges(const struct cap_set *caps, const struct creds *c,
+                    const struct seccomp_filter *filter, bool no_new_privs, struct berr *err)
+{
+    if (!no_new_privs && seccomp_filter_load(filter, err) < 0)
+        return -1;
+    if (caps_drop_bounding(caps, err) < 0 || creds_apply(c, err) < 0 || caps_apply(caps, err) < 0)
+        return -1;
+    if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return berr_errno(err, "set no_new_privs");
+    return 0;
 }
 
 int runtime_start_exit_code(enum berr_kind kind)
