@@ -198,11 +198,16 @@ int container_create(const struct runtime_paths *paths, const struct container_s
         c->name = NULL; /* held by another container: not ours to release */
         return -1;
     }
-    /* Only with the name ours: docker creates a missing -v source at start, so a name
-     * conflict must not leave a new host directory behind. */
+    /* Only with the name and the cidfile ours: docker creates a missing -v source at start,
+     * so neither a name conflict nor an unwritable cidfile may leave a new host directory. */
     if (make_state_dir(c, paths, spec, err) < 0 || write_seccomp(c, spec, err) < 0 ||
-        mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0 ||
         (spec->cidfile && write_cidfile(spec->cidfile, c->st.id, err) < 0)) {
+        container_destroy(c);
+        return -1;
+    }
+    if (mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0) {
+        if (spec->cidfile)
+            unlink(spec->cidfile);
         container_destroy(c);
         return -1;
     }
@@ -232,8 +237,11 @@ static pid_t clone_container(const struct init_args *a, int child_end,
         child.cgroups = cgroups;
         child.in_cgroups = in_cgroups;
         for (int i = 0; i < 3; i++) {
-            if (a->stdio[i] >= 0 && dup2(a->stdio[i], i) < 0)
-                _exit(127);
+            if (a->stdio[i] >= 0 && dup2(a->stdio[i], i) < 0) {
+                struct berr e = {0};
+                berr_errno(&e, "stdio of the container");
+                sync_report_and_exit(child_end, &e);
+            }
         }
         init_container(&child);
     }

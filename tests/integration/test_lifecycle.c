@@ -134,12 +134,16 @@ Test(lifecycle, existing_cidfile_is_refused_and_nothing_is_created)
 Test(lifecycle, cidfile_in_a_missing_directory_leaves_nothing)
 {
     char *cid = h_path("no/such/dir/container.cid");
+    /* a missing -v source would be made at start: not for a container that never is */
+    _cleanup_free_ char *src = h_path("new-source");
+    _cleanup_free_ char *vol = xasprintf("%s:/data", src);
     struct h_result r;
-    h_berth(&r, NULL, "run", "-d", "--name", "c3", "--cidfile", cid, H_IMAGE, "/probe", "sleep",
-            "600", NULL);
+    h_berth(&r, NULL, "run", "-d", "--name", "c3", "--cidfile", cid, "-v", vol, H_IMAGE, "/probe",
+            "sleep", "600", NULL);
     cr_assert_neq(r.status, 0);
     cr_assert_str_eq(h_state_entries("containers"), "");
     cr_assert_str_eq(h_state_entries("names"), "");
+    cr_assert_not(h_exists(src), "%s was made for a container that was not", src);
     h_assert_no_mounts_left();
 }
 
