@@ -53,15 +53,6 @@ int runtime_cap_normalize(const char *name, char **out, struct berr *err)
     return 0;
 }
 
-static bool list_has_all(const struct strv *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        if (!strcmp(l->v[i], "ALL"))
-            return true;
-    }
-    return false;
-}
-
 static int apply_list(struct cap_set *s, const struct strv *l, bool add, struct berr *err)
 {
     for (size_t i = 0; i < l->n; i++) {
@@ -82,12 +73,12 @@ int caps_effective_set(const struct strv *add, const struct strv *drop, struct c
                        struct berr *err)
 {
     *out = (struct cap_set){0};
-    if (list_has_all(add)) {
+    if (strv_contains(add, "ALL")) {
         for (cap_value_t c = 0; c <= CAP_LAST_CAP; c++)
             set_bit(out, c);
         return apply_list(out, drop, false, err);
     }
-    if (list_has_all(drop))
+    if (strv_contains(drop, "ALL"))
         return apply_list(out, add, true, err);
     for (size_t i = 0; i < ARRAY_SIZE(default_caps); i++)
         set_bit(out, default_caps[i]);

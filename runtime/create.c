@@ -270,14 +270,6 @@ static int release_child(int sync_fd, struct berr *err)
     return -1;
 }
 
-static void drop_cgroups(struct container *c)
-{
-    struct berr cerr = {0};
-    if (c->cgroups && cgroup_destroy(c->cgroups, &cerr) < 0)
-        debugf("container %.12s: %s", c->st.id, cerr.msg);
-    c->cgroups = NULL;
-}
-
 /* The child is in every cgroup before it runs anything of the container's own: created in
  * it (v2), or joining them first thing (v1). */
 static int start_in_cgroups(struct container *c, const struct init_args *a, int *sync_fd,
@@ -302,12 +294,12 @@ int container_start(struct container *c, const struct init_args *a, struct berr 
     _cleanup_close_ int sync_fd = -1;
     pid_t pid = -1;
     if (start_in_cgroups(c, a, &sync_fd, &pid, err) < 0) {
-        drop_cgroups(c);
+        container_drop_cgroups(c);
         return -1;
     }
     if (release_child(sync_fd, err) < 0) {
         waitpid(pid, NULL, 0);
-        drop_cgroups(c);
+        container_drop_cgroups(c);
         return -1;
     }
     c->st.pid = pid;

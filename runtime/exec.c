@@ -151,11 +151,7 @@ static bool has_security_opt(yajl_val host, const char *opt)
 {
     _cleanup_strv_ struct strv opts = {0};
     json_get_strv(host, "SecurityOpt", &opts);
-    for (size_t i = 0; i < opts.n; i++) {
-        if (!strcmp(opts.v[i], opt))
-            return true;
-    }
-    return false;
+    return strv_contains(&opts, opt);
 }
 
 /* The filter create wrote into the container's directory: the same BPF as pid 1's, whatever

@@ -152,6 +152,8 @@ int container_create(const struct runtime_paths *paths, const struct container_s
                      struct container *c, struct init_args *a, struct berr *err);
 /* Clone, release, learn the start's outcome; on success st.pid is set and "running" recorded. */
 int container_start(struct container *c, const struct init_args *a, struct berr *err);
+/* Remove the container's cgroups, if it has any; a failure is only logged (debug). */
+void container_drop_cgroups(struct container *c);
 /* Record the exit of pid (before reaping it), then reap. */
 int container_reap(struct container *c, pid_t pid, struct berr *err);
 void container_record(struct container *c, enum container_status status);

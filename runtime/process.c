@@ -67,12 +67,8 @@ void sync_report_and_exit(int sync_fd, const struct berr *err)
 
 const char *env_value(const struct strv *env, const char *key)
 {
-    size_t k = strlen(key);
-    for (size_t i = 0; i < env->n; i++) {
-        if (!strncmp(env->v[i], key, k) && env->v[i][k] == '=')
-            return env->v[i] + k + 1;
-    }
-    return NULL;
+    ssize_t i = strv_find_env(env, key);
+    return i < 0 ? NULL : strchr(env->v[i], '=') + 1;
 }
 
 int exec_error(struct berr *err, int errnum, const char *cmd)

@@ -37,6 +37,14 @@ void container_record(struct container *c, enum container_status status)
 
 /* Record the exit before reaping pid 1: while its zombie exists the pid cannot be reused, so
  * whoever reads "running" with this pid may still signal it safely. */
+void container_drop_cgroups(struct container *c)
+{
+    struct berr cerr = {0};
+    if (c->cgroups && cgroup_destroy(c->cgroups, &cerr) < 0)
+        debugf("container %.12s: %s", c->st.id, cerr.msg);
+    c->cgroups = NULL;
+}
+
 int container_reap(struct container *c, pid_t pid, struct berr *err)
 {
     siginfo_t si = {0};
@@ -49,10 +57,7 @@ int container_reap(struct container *c, pid_t pid, struct berr *err)
     container_record(c, STATUS_EXITED);
     waitpid(pid, NULL, 0);
     /* an exited container keeps its state until rm, but not its cgroups (docker) */
-    struct berr cerr = {0};
-    if (c->cgroups && cgroup_destroy(c->cgroups, &cerr) < 0)
-        debugf("container %.12s: %s", c->st.id, cerr.msg);
-    c->cgroups = NULL;
+    container_drop_cgroups(c);
     return 0;
 }
 
