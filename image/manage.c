@@ -46,16 +46,9 @@ static const struct image_user *user_of(const char *id, bool running,
     return NULL;
 }
 
-static bool in(const struct strv *s, const char *v)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        if (strcmp(s->v[i], v) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The diff-ids every config in blobs/ lists; configs that do not parse list nothing. */
+/* The diff-ids every config in blobs/ lists; blobs that are not configs (manifests, damaged
+ * or oversized files) list nothing, but a blob that cannot be read fails the collection: a
+ * layer of an image whose config could not be read is not garbage. */
 static int needed_layers(struct image_store *store, struct strv *out, struct berr *err)
 {
     int fd = image_store_dir(store, "blobs/sha256", O_RDONLY, err);
@@ -71,13 +64,17 @@ static int needed_layers(struct image_store *store, struct strv *out, struct ber
         _cleanup_free_ char *text = NULL;
         struct berr ignored;
         yajl_val doc = NULL;
-        if (image_blob_read(store, de->d_name, &text, NULL, &ignored) < 0 ||
-            json_parse(text, &doc, &ignored) < 0)
+        if (image_blob_read(store, de->d_name, &text, NULL, err) < 0) {
+            if (err->errnum && err->errnum != ENOENT)
+                return -1;
+            continue;
+        }
+        if (json_parse(text, &doc, &ignored) < 0)
             continue;
         struct strv ids = {0};
         image_config_diff_ids(doc, &ids, &ignored);
         for (size_t i = 0; i < ids.n; i++) {
-            if (!in(out, ids.v[i]))
+            if (!strv_contains(out, ids.v[i]))
                 strv_push(out, ids.v[i]);
         }
         strv_free(&ids);
@@ -106,7 +103,7 @@ static int collect_layers(struct image_store *store, struct strv *messages, cons
         snprintf(hex, sizeof(hex), "%.64s", de->d_name);
         bool layer = image_is_hex64(de->d_name);
         bool size_file = !layer && image_is_hex64(hex) && !strcmp(de->d_name + 64, ".size");
-        if ((layer || size_file) && !in(&needed, hex) && !in(&doomed, hex))
+        if ((layer || size_file) && !strv_contains(&needed, hex) && !strv_contains(&doomed, hex))
             strv_push(&doomed, hex);
     }
     for (size_t i = 0; i < doomed.n; i++) {
@@ -166,7 +163,7 @@ static int remove_locked(struct image_store *store, const char *ref, bool force,
     }
     _cleanup_free_ char *key = NULL;
     struct berr ignored;
-    bool by_name = image_normalize_ref(ref, &key, &ignored) == 0 && in(&tags, key);
+    bool by_name = image_normalize_ref(ref, &key, &ignored) == 0 && strv_contains(&tags, key);
     const struct image_user *running = user_of(id, true, users, nusers);
     const struct image_user *any = user_of(id, false, users, nusers);
     if (by_name) {
@@ -265,7 +262,7 @@ int image_prune(struct image_store *store, bool all, const struct image_user *us
     while (rc == 0 && (de = readdir(d))) {
         if (!image_is_hex64(de->d_name) || user_of(de->d_name, false, users, nusers))
             continue;
-        bool tagged = in(&refs.ids, de->d_name);
+        bool tagged = strv_contains(&refs.ids, de->d_name);
         if (tagged && !all)
             continue;
         for (size_t i = 0; i < refs.keys.n; i++) {
