@@ -171,8 +171,8 @@ static int hash_only(struct archive *outer, bool raw_hashed, char hex[65], struc
     return rc;
 }
 
-int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, bool raw_hashed,
-                              char hex[65], unsigned long long *size, struct berr *err)
+static int unpack_into_tmp(int tmpfd, const char *name, struct archive *outer, bool raw_hashed,
+                           char hex[65], unsigned long long *size, struct berr *err)
 {
     *size = 0;
     if (tmpfd < 0)
@@ -197,6 +197,17 @@ int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer
     if (inner)
         archive_read_free(inner);
     stream_close(&s);
+    return rc;
+}
+
+int image_layer_unpack_to_tmp(int tmpfd, const char *name, struct archive *outer, bool raw_hashed,
+                              char hex[65], unsigned long long *size, struct berr *err)
+{
+    /* The layer root and the parents a tar leaves implied are made 0755 whatever the caller's
+     * umask: a worker-launcher started with umask 077 must not make them root-only. */
+    mode_t old_umask = umask(022);
+    int rc = unpack_into_tmp(tmpfd, name, outer, raw_hashed, hex, size, err);
+    umask(old_umask);
     return rc;
 }
 
@@ -336,11 +347,7 @@ int image_import_locked(struct image_store *store, int fd, const char *ref, char
     if (random_id(name, err) < 0)
         return -1;
     unsigned long long size = 0;
-    /* The layer root and the parents a tar leaves implied are made 0755 whatever the caller's
-     * umask: a worker-launcher started with umask 077 must not make them root-only. */
-    mode_t old_umask = umask(022);
     int rc = unpack_to_tmp(tmpfd, name, fd, hex, &size, err);
-    umask(old_umask);
     if (rc < 0) {
         struct berr ignored;
         remove_tree_at(tmpfd, name, &ignored);

@@ -118,9 +118,7 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
         rc = berr_set(err, BERR_FAILED, "read: %s", la_err(outer));
         archive_read_free(outer);
     } else {
-        mode_t old_umask = umask(022);
         rc = image_layer_unpack_to_tmp(have ? -1 : l->tmpfd, name, outer, true, got, &size, err);
-        umask(old_umask);
     }
     if (rc == 0)
         rc = blob_drain(r, err);
