@@ -103,17 +103,11 @@ static int open_bind_target(int rootfd, const char *dest, bool is_dir, struct be
         const char *base = NULL;
         if (open_parent_in_root(rootfd, where, true, &parent, &base, err) < 0)
             return -1;
-        _cleanup_close_ int dirfd = openat(parent, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dirfd < 0)
-            return berr_errno(err, "open parent of %s", dest);
-        _cleanup_close_ int f =
-            openat(dirfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        /* the new file itself is the mount target: no second lookup of dest */
+        int f = openat(parent, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (f < 0)
             return berr_errno(err, "create %s", dest);
-        fd = open_in_root(rootfd, dest, O_PATH, 0);
-        if (fd < 0)
-            return berr_errno(err, "open %s", dest);
-        return fd;
+        return f;
     }
     struct stat st;
     if (fstat(fd, &st) < 0) {
