@@ -170,9 +170,13 @@ static int open_cache_dir(const char *data_root, struct berr *err)
     _cleanup_close_ int root = open(data_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
         return berr_errno(err, "open data root %s", data_root);
-    if (mkdirat(root, "seccomp", 0700) < 0 && errno != EEXIST)
-        return berr_errno(err, "create %s/seccomp", data_root);
+    /* made on the first start only: every later one just opens it */
     int fd = openat(root, "seccomp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        if (mkdirat(root, "seccomp", 0700) < 0 && errno != EEXIST)
+            return berr_errno(err, "create %s/seccomp", data_root);
+        fd = openat(root, "seccomp", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
     if (fd < 0)
         return berr_errno(err, "open %s/seccomp", data_root);
     return fd;
