@@ -81,8 +81,11 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     c->dir_path = xasprintf("%s/%s", paths->runroot, rel);
     c->scaffold_path = xasprintf("%s/scaffold", c->dir_path);
     c->dirfd = openat(c->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (c->dirfd < 0)
-        return berr_errno(err, "open container directory");
+    if (c->dirfd < 0) {
+        berr_errno(err, "open container directory");
+        unlinkat(c->runrootfd, rel, AT_REMOVEDIR); /* container_destroy needs the fd */
+        return -1;
+    }
     c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
         return berr_errno(err, "lock container");
