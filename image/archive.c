@@ -44,20 +44,8 @@ void blob_loc_close(struct blob_loc *loc)
 /* "./a//b/" → "a/b"; NULL when the name would climb above the archive's root. */
 static char *clean_name(const char *name)
 {
-    long depth = 0;
-    for (const char *p = name; *p;) {
-        while (*p == '/')
-            p++;
-        const char *end = strchrnul(p, '/');
-        size_t n = (size_t)(end - p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (--depth < 0)
-                return NULL;
-        } else if (n && !(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p = end;
-    }
+    if (path_escapes(name))
+        return NULL;
     char *c = path_clean(name);
     memmove(c, c + 1, strlen(c));
     return c;
@@ -105,6 +93,20 @@ static struct member *add_member(struct image_src *src, char *name)
     return &src->m[src->n++];
 }
 
+struct spool_progress {
+    unsigned long long *total;
+    void (*progress)(void *, unsigned long long, unsigned long long);
+    void *ctx;
+};
+
+static void count_spooled(void *data, size_t n)
+{
+    struct spool_progress *sp = data;
+    *sp->total += n;
+    if (sp->progress)
+        sp->progress(sp->ctx, *sp->total, 0);
+}
+
 static int spool_data(struct image_src *src, struct archive *a, struct member *m,
                       void (*progress)(void *, unsigned long long, unsigned long long), void *ctx,
                       unsigned long long *total, struct berr *err)
@@ -117,29 +119,9 @@ static int spool_data(struct image_src *src, struct archive *a, struct member *m
         openat(src->spoolfd, num, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return berr_errno(err, "spool member %s", m->name);
-    for (;;) {
-        const void *buf;
-        size_t n;
-        la_int64_t off;
-        int r = archive_read_data_block(a, &buf, &n, &off);
-        if (r == ARCHIVE_EOF)
-            break;
-        if (!la_ok(r))
-            return berr_set(err, BERR_FAILED, "read member %s: %s", m->name, la_err(a));
-        if (off < 0 || (unsigned long long)off + n > m->size)
-            return berr_set(err, BERR_FAILED, "member %s: data beyond its size", m->name);
-        for (size_t done = 0; done < n;) {
-            ssize_t w = pwrite(fd, (const char *)buf + done, n - done, (off_t)off + (off_t)done);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return berr_errno(err, "spool member %s", m->name);
-            done += (size_t)w;
-        }
-        *total += n;
-        if (progress)
-            progress(ctx, *total, 0);
-    }
+    struct spool_progress sp = {.total = total, .progress = progress, .ctx = ctx};
+    if (image_copy_data(a, fd, m->size, count_spooled, &sp, err) < 0)
+        return berr_wrap(err, "spool member %s", m->name);
     if (ftruncate(fd, (off_t)m->size) < 0)
         return berr_errno(err, "spool member %s", m->name);
     return 0;

@@ -109,6 +109,10 @@ int image_import_locked(struct image_store *store, int fd, const char *ref, char
 
 /* Unpack every entry of tar into the directory layerfd (O_PATH), converting whiteouts to
  * overlay's format. *size gets the bytes of regular files. */
+/* The data of the entry a has just read, written into fd at its offsets (sparse files keep
+ * their holes), never past size; each (if any) is told every block's length. */
+int image_copy_data(struct archive *a, int fd, unsigned long long size,
+                    void (*each)(void *ctx, size_t n), void *ctx, struct berr *err);
 int image_unpack_layer(struct archive *tar, int layerfd, const struct layer_stream *src,
                        unsigned long long *size, struct berr *err);
 

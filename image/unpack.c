@@ -39,29 +39,6 @@ struct meta {
     struct timespec ts[2]; /* atime, mtime */
 };
 
-/* Would the lexical walk of name ever climb above the root? Leading "/" is ignored: absolute
- * names land inside the layer. */
-static bool escapes_root(const char *name)
-{
-    long depth = 0;
-    for (const char *p = name; *p;) {
-        while (*p == '/')
-            p++;
-        if (!*p)
-            break;
-        const char *end = strchrnul(p, '/');
-        size_t n = (size_t)(end - p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (--depth < 0)
-                return true;
-        } else if (!(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p = end;
-    }
-    return false;
-}
-
 static int entry_meta(struct archive_entry *e, struct meta *m, struct berr *err)
 {
     la_int64_t uid = archive_entry_uid(e), gid = archive_entry_gid(e);
@@ -198,6 +175,27 @@ static int pwrite_all(int fd, const char *p, size_t n, off_t off)
     return 0;
 }
 
+int image_copy_data(struct archive *a, int fd, unsigned long long size,
+                    void (*each)(void *ctx, size_t n), void *ctx, struct berr *err)
+{
+    for (;;) {
+        const void *buf;
+        size_t n;
+        la_int64_t off;
+        int r = archive_read_data_block(a, &buf, &n, &off);
+        if (r == ARCHIVE_EOF)
+            return 0;
+        if (!la_ok(r))
+            return berr_set(err, BERR_FAILED, "read data: %s", la_err(a));
+        if (off < 0 || (unsigned long long)off + n > size)
+            return berr_set(err, BERR_FAILED, "data beyond the declared size %llu", size);
+        if (pwrite_all(fd, buf, n, (off_t)off) < 0)
+            return berr_errno(err, "write");
+        if (each)
+            each(ctx, n);
+    }
+}
+
 static int make_file(struct unpacker *u, struct archive *a, struct archive_entry *e, int dirfd,
                      const char *base, const struct meta *m, unsigned long long data_start,
                      struct berr *err)
@@ -212,21 +210,8 @@ static int make_file(struct unpacker *u, struct archive *a, struct archive_entry
     la_int64_t size = archive_entry_size(e);
     if (size < 0)
         return berr_set(err, BERR_FAILED, "negative size");
-    for (;;) {
-        const void *buf;
-        size_t n;
-        la_int64_t off;
-        int r = archive_read_data_block(a, &buf, &n, &off);
-        if (r == ARCHIVE_EOF)
-            break;
-        if (!la_ok(r))
-            return berr_set(err, BERR_FAILED, "read data: %s", la_err(a));
-        if (off < 0 || (unsigned long long)off + n > (unsigned long long)size)
-            return berr_set(err, BERR_FAILED, "data beyond the declared size %lld",
-                            (long long)size);
-        if (pwrite_all(fd, buf, n, (off_t)off) < 0)
-            return berr_errno(err, "write");
-    }
+    if (image_copy_data(a, fd, (unsigned long long)size, NULL, NULL, err) < 0)
+        return -1;
     /* Data that ran into the zeros we add after the real input would be silently wrong. */
     if (archive_entry_sparse_count(e) == 0 && u->src && u->src->eof &&
         data_start + (unsigned long long)size > u->src->real_bytes)
@@ -311,7 +296,7 @@ static int make_special(struct archive_entry *e, int dirfd, const char *base, co
 static int make_hardlink(struct unpacker *u, const char *link, int dirfd, const char *base,
                          struct berr *err)
 {
-    if (escapes_root(link))
+    if (path_escapes(link))
         return berr_set(err, BERR_FAILED, "hard link target %s is outside the layer", link);
     _cleanup_free_ char *target = path_clean(link);
     if (strcmp(target, "/") == 0)
@@ -394,7 +379,7 @@ static int root_entry(struct unpacker *u, struct archive_entry *e, const struct 
 static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_entry *e,
                         const char *name, unsigned long long data_start, struct berr *err)
 {
-    if (escapes_root(name))
+    if (path_escapes(name))
         return berr_set(err, BERR_FAILED, "path is outside the layer");
     struct meta m;
     if (entry_meta(e, &m, err) < 0)

@@ -25,6 +25,25 @@ int open_in_root(int rootfd, const char *path, int flags, mode_t mode)
     }
 }
 
+bool path_escapes(const char *path)
+{
+    long depth = 0;
+    for (const char *p = path; *p;) {
+        while (*p == '/')
+            p++;
+        const char *end = strchrnul(p, '/');
+        size_t n = (size_t)(end - p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (--depth < 0)
+                return true;
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p = end;
+    }
+    return false;
+}
+
 char *path_clean(const char *path)
 {
     size_t len = strlen(path);

@@ -149,6 +149,9 @@ int open_parent_in_root(int rootfd, const char *path, bool create, int *parent_f
                         const char **base, struct berr *err);
 /* Lexically clean an absolute path: collapse "//", "." and ".." (".." at "/" stays "/"). */
 char *path_clean(const char *path);
+/* Would the lexical walk of path ever climb above where it starts? A leading "/" counts as
+ * the start: "/../x" and "a/../../x" escape, "a/../x" does not. */
+bool path_escapes(const char *path);
 /* path with every symlink among its existing components replaced by its target, each resolved
  * inside rootfd (absolute targets from the root, ".." never above it), so that what is missing
  * can be made where the image's links point: docker's FollowSymlinkInScope. Clean, absolute,
