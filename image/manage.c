@@ -142,10 +142,12 @@ static int conflict(struct berr *err, const char *id, bool hard, const char *fmt
 
 /* forget gets the id when the image loses its last tag or its config: docker drops a
  * repository's digest references with its last tag, even when a running container keeps the
- * image itself. */
+ * image itself. doomed gets it when its config is to go, which the caller does once refs.json
+ * no longer names it. */
 static int remove_locked(struct image_store *store, const char *ref, bool force,
                          const struct image_user *users, size_t nusers, struct refmap *refs,
-                         struct strv *messages, struct strv *forget, struct berr *err)
+                         struct strv *messages, struct strv *forget, struct strv *doomed,
+                         struct berr *err)
 {
     struct image img;
     if (image_resolve_present(store, ref, &img, err) < 0) {
@@ -193,9 +195,20 @@ static int remove_locked(struct image_store *store, const char *ref, bool force,
         }
         strv_push(forget, id);
     }
-    if (delete_config(store, id, err) < 0)
-        return -1;
-    strv_push_owned(messages, xasprintf("Deleted: sha256:%s", id));
+    strv_push(doomed, id);
+    return 0;
+}
+
+/* The configs of doomed, once refs.json no longer names them: a config without a ref is an
+ * untagged image, a ref without a config is broken. "<verb>: sha256:<id>" for each. */
+static int delete_configs(struct image_store *store, const struct strv *doomed, const char *verb,
+                          struct strv *messages, struct berr *err)
+{
+    for (size_t i = 0; i < doomed->n; i++) {
+        if (delete_config(store, doomed->v[i], err) < 0)
+            return -1;
+        strv_push_owned(messages, xasprintf("%s: sha256:%s", verb, doomed->v[i]));
+    }
     return 0;
 }
 
@@ -222,18 +235,20 @@ int image_remove(struct image_store *store, const char *ref, bool force,
     struct refmap refs;
     if (image_refs_load(store, &refs, err) < 0)
         return -1;
-    _cleanup_strv_ struct strv out = {0}, forget = {0};
-    int rc = remove_locked(store, ref, force, users, nusers, &refs, &out, &forget, err);
-    /* refs first: a config without a ref is an untagged image, a ref without a config is not.
-     * digests.json after them, as load writes it before them: a crash in between leaves a
-     * stale entry, never a tagged image without its digest; the entry of a deleted config is
-     * swept by the next removal. */
+    _cleanup_strv_ struct strv out = {0}, forget = {0}, doomed = {0};
+    int rc = remove_locked(store, ref, force, users, nusers, &refs, &out, &forget, &doomed, err);
+    /* refs first, then the config: a config without a ref is an untagged image, a ref without
+     * a config is not. digests.json after them, as load writes it before them: a crash in
+     * between leaves a stale entry, never a tagged image without its digest; the entry of a
+     * deleted config is swept by the next removal. */
     if (rc == 0)
         rc = save_refs(store, &refs, err);
     image_refs_free(&refs);
     if (rc == 0)
+        rc = delete_configs(store, &doomed, "Deleted", &out, err);
+    if (rc == 0)
         rc = image_digests_forget(store, &forget, err);
-    if (rc == 0 && out.n && str_has_prefix(out.v[out.n - 1], "Deleted: "))
+    if (rc == 0 && doomed.n)
         rc = collect_layers(store, &out, "Deleted", NULL, err);
     for (size_t i = 0; i < out.n; i++)
         strv_push(messages, out.v[i]);
@@ -259,7 +274,7 @@ int image_prune(struct image_store *store, bool all, const struct image_user *us
     int rc = 0;
     _cleanup_strv_ struct strv deleted = {0};
     struct dirent *de;
-    while (rc == 0 && (de = readdir(d))) {
+    while ((de = readdir(d))) {
         if (!image_is_hex64(de->d_name) || user_of(de->d_name, false, users, nusers))
             continue;
         bool tagged = strv_contains(&refs.ids, de->d_name);
@@ -271,16 +286,14 @@ int image_prune(struct image_store *store, bool all, const struct image_user *us
                 refs.ids.v[i][0] = '\0';
             }
         }
-        if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
-            rc = berr_errno(err, "remove config sha256:%.12s", de->d_name);
-        } else {
-            strv_push_owned(messages, xasprintf("deleted: sha256:%s", de->d_name));
-            strv_push(&deleted, de->d_name);
-        }
+        strv_push(&deleted, de->d_name);
     }
+    /* refs first, then the configs, as rmi */
     if (rc == 0)
         rc = save_refs(store, &refs, err);
     image_refs_free(&refs);
+    if (rc == 0)
+        rc = delete_configs(store, &deleted, "deleted", messages, err);
     if (rc == 0)
         rc = image_digests_forget(store, &deleted, err);
     if (rc == 0)
