@@ -56,10 +56,10 @@ int image_normalize_ref(const char *ref, char **out, struct berr *err);
  * The default image is built on first need. Unknown → BERR_NOT_FOUND with docker's text:
  * "Unable to find image 'X' locally". */
 int image_resolve(struct image_store *store, const char *ref, struct image *out, struct berr *err);
-/* The same without building the default image: for callers holding the store lock, which
- * building it would take again (flock on a second open of the lock file waits for ever). */
-int image_resolve_present(struct image_store *store, const char *ref, struct image *out,
-                          struct berr *err);
+/* Only the id ref names, the image not loaded (its layers may be missing), and the default
+ * image not built: for tag and rmi, which hold the store lock that building it would take
+ * again (flock on a second open of the lock file waits for ever). */
+int image_resolve_id(struct image_store *store, const char *ref, char id[65], struct berr *err);
 void image_free(struct image *img);
 
 /* `berth import`: read a plain rootfs tar (optionally gzip/zstd/xz compressed, detected from

@@ -19,8 +19,8 @@ int image_tag(struct image_store *store, const char *source, const char *target,
     _cleanup_close_ int lockfd = -1;
     if (image_store_lock(store, &lockfd, err) < 0)
         return -1;
-    struct image img;
-    if (image_resolve_present(store, source, &img, err) < 0) {
+    char id[65];
+    if (image_resolve_id(store, source, id, err) < 0) {
         if (err->kind == BERR_NOT_FOUND)
             berr_set(err, BERR_NOT_FOUND, "No such image: %s", source);
         return -1;
@@ -28,11 +28,10 @@ int image_tag(struct image_store *store, const char *source, const char *target,
     struct refmap refs;
     int rc = image_refs_load(store, &refs, err);
     if (rc == 0) {
-        image_refs_set(&refs, key, img.id);
+        image_refs_set(&refs, key, id);
         rc = image_refs_save(store, &refs, err);
         image_refs_free(&refs);
     }
-    image_free(&img);
     return rc;
 }
 
@@ -149,15 +148,12 @@ static int remove_locked(struct image_store *store, const char *ref, bool force,
                          struct strv *messages, struct strv *forget, struct strv *doomed,
                          struct berr *err)
 {
-    struct image img;
-    if (image_resolve_present(store, ref, &img, err) < 0) {
+    char id[65];
+    if (image_resolve_id(store, ref, id, err) < 0) {
         if (err->kind == BERR_NOT_FOUND)
             berr_set(err, BERR_NOT_FOUND, "No such image: %s", ref);
         return -1;
     }
-    char id[65];
-    memcpy(id, img.id, 65);
-    image_free(&img);
     _cleanup_strv_ struct strv tags = {0};
     for (size_t i = 0; i < refs->keys.n; i++) {
         if (strcmp(refs->ids.v[i], id) == 0)

@@ -154,8 +154,8 @@ static int not_found(struct berr *err, const char *ref)
     return berr_set(err, BERR_NOT_FOUND, "Unable to find image '%s' locally", ref);
 }
 
-static int resolve_id_prefix(struct image_store *store, const char *ref, const char *prefix,
-                             struct image *out, struct berr *err)
+static int id_by_prefix(const struct image_store *store, const char *ref, const char *prefix,
+                        char id[65], struct berr *err)
 {
     _cleanup_strv_ struct strv ids = {0};
     if (find_ids(store, prefix, &ids, err) < 0)
@@ -165,55 +165,59 @@ static int resolve_id_prefix(struct image_store *store, const char *ref, const c
     if (ids.n > 1)
         return berr_set(err, BERR_FAILED, "image id prefix %s is ambiguous: %zu images match",
                         prefix, ids.n);
-    if (image_load(store, ids.v[0], ref, out, err) < 0)
-        return berr_wrap(err, "image %s", ref);
+    memcpy(id, ids.v[0], 65);
     return 0;
 }
 
-static int resolve(struct image_store *store, const char *ref, bool build_default,
-                   struct image *out, struct berr *err)
+/* The id ref names; *key (NULL for an id) the normalised name it was found by. */
+static int resolve_id(struct image_store *store, const char *ref, bool build_default, char id[65],
+                      char **key, struct berr *err)
 {
-    *out = (struct image){0};
+    *key = NULL;
     if (str_has_prefix(ref, "sha256:")) {
         if (!is_hex_prefix(ref + 7))
             return berr_set(err, BERR_USAGE, "invalid reference format");
-        return resolve_id_prefix(store, ref, ref + 7, out, err);
+        return id_by_prefix(store, ref, ref + 7, id, err);
     }
     if (image_is_hex64(ref))
-        return resolve_id_prefix(store, ref, ref, out, err);
-
-    _cleanup_free_ char *key = NULL;
-    if (image_normalize_ref(ref, &key, err) < 0)
+        return id_by_prefix(store, ref, ref, id, err);
+    if (image_normalize_ref(ref, key, err) < 0)
         return -1;
-    char id[65];
-    int found = image_lookup_ref(store, key, id, err);
-    if (found == 0 && build_default && strcmp(key, IMAGE_DEFAULT_REF) == 0) {
+    int found = image_lookup_ref(store, *key, id, err);
+    if (found == 0 && build_default && strcmp(*key, IMAGE_DEFAULT_REF) == 0) {
         if (image_ensure_default(store, err) < 0)
             return -1;
-        found = image_lookup_ref(store, key, id, err);
+        found = image_lookup_ref(store, *key, id, err);
     }
     if (found < 0)
         return -1;
     if (found == 0) {
+        free(*key);
+        *key = NULL;
         /* as docker: a name that is not a tag may still be the start of an image id */
         if (is_hex_prefix(ref))
-            return resolve_id_prefix(store, ref, ref, out, err);
+            return id_by_prefix(store, ref, ref, id, err);
         return not_found(err, ref);
     }
-    if (image_load(store, id, key, out, err) < 0)
-        return berr_wrap(err, "image %s", ref);
     return 0;
 }
 
 int image_resolve(struct image_store *store, const char *ref, struct image *out, struct berr *err)
 {
-    return resolve(store, ref, true, out, err);
+    *out = (struct image){0};
+    char id[65];
+    _cleanup_free_ char *key = NULL;
+    if (resolve_id(store, ref, true, id, &key, err) < 0)
+        return -1;
+    if (image_load(store, id, key ? key : ref, out, err) < 0)
+        return berr_wrap(err, "image %s", ref);
+    return 0;
 }
 
-int image_resolve_present(struct image_store *store, const char *ref, struct image *out,
-                          struct berr *err)
+int image_resolve_id(struct image_store *store, const char *ref, char id[65], struct berr *err)
 {
-    return resolve(store, ref, false, out, err);
+    _cleanup_free_ char *key = NULL;
+    return resolve_id(store, ref, false, id, &key, err);
 }
 
 /* "host:5000/a/b:tag" → "host:5000/a/b" + "tag"; digest references have no tag to show. */

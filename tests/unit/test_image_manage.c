@@ -242,3 +242,24 @@ Test(image_manage, tag_and_rmi_of_an_absent_default_image_are_not_found, .timeou
     cr_assert_lt(image_remove(&ts.s, "berth/worker:latest", false, NULL, 0, &msgs, &err), 0);
     cr_expect_eq(err.kind, BERR_NOT_FOUND, "%s", err.msg);
 }
+
+/* An image whose layer directory is gone still has an id: rmi removes it (it needs no layer). */
+Test(image_manage, rmi_removes_an_image_whose_layer_is_missing)
+{
+    char id[65];
+    load_oci("it/broken:1", id);
+    _cleanup_free_ char *layers = xasprintf("%s/layers", ts.root);
+    struct berr err = {0};
+    DIR *d = opendir(layers);
+    cr_assert_not_null(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strlen(e->d_name) == 64)
+            cr_assert_eq(remove_tree_at(dirfd(d), e->d_name, &err), 0, "%s", err.msg);
+    }
+    closedir(d);
+    _cleanup_strv_ struct strv msgs = {0};
+    cr_assert_eq(image_remove(&ts.s, "it/broken:1", false, NULL, 0, &msgs, &err), 0, "%s", err.msg);
+    struct image img;
+    cr_assert_lt(image_resolve(&ts.s, "it/broken:1", &img, &err), 0);
+    cr_expect_eq(err.kind, BERR_NOT_FOUND, "%s", err.msg);
+}
