@@ -24,8 +24,12 @@ struct load {
     unsigned long long done, total; /* layer bytes, for progress */
     /* per image of the plan */
     struct strv ids, configs; /* config hex, config text */
-    /* layers verified in this load: diff hex, and the tmp/ name when unpacked ("" if not) */
-    struct strv diffs, tmpnames;
+    /* layers verified in this load: diff hex, and beside each where it was unpacked */
+    struct strv diffs;
+    struct unpacked {
+        char tmpname[65]; /* in tmp/; "" when the store had the layer */
+        unsigned long long size;
+    } * unpacked;
     struct strv checked; /* "path diff" pairs already verified */
 };
 
@@ -143,7 +147,10 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
     strv_push(&l->checked, key);
     if (!strv_contains(&l->diffs, diff)) {
         strv_push(&l->diffs, diff);
-        strv_push_owned(&l->tmpnames, name[0] ? xasprintf("%s %llu", name, size) : xstrdup(""));
+        l->unpacked = xrealloc(l->unpacked, l->diffs.n * sizeof(*l->unpacked));
+        struct unpacked *u = &l->unpacked[l->diffs.n - 1];
+        memcpy(u->tmpname, name, sizeof(u->tmpname));
+        u->size = size;
     }
     return 0;
 }
@@ -252,12 +259,12 @@ static int register_all(struct load *l, const struct load_plan *plan, struct str
     _cleanup_strv_ struct strv made_layers = {0}, made_blobs = {0};
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < l->diffs.n; i++) {
-        char name[65];
-        unsigned long long size;
-        if (sscanf(l->tmpnames.v[i], "%64s %llu", name, &size) != 2)
+        const struct unpacked *u = &l->unpacked[i];
+        if (!u->tmpname[0])
             continue; /* the store had it */
         bool created;
-        rc = image_publish_layer(l->tmpfd, name, l->layersfd, l->diffs.v[i], size, &created, err);
+        rc = image_publish_layer(l->tmpfd, u->tmpname, l->layersfd, l->diffs.v[i], u->size,
+                                 &created, err);
         if (created)
             strv_push(&made_layers, l->diffs.v[i]);
     }
@@ -331,17 +338,16 @@ int image_load_archive(struct image_store *store, int fd, const struct image_loa
     if (rc == 0)
         rc = load_locked(&l, fd, messages, err);
     /* whatever is left in tmp/ (spool, layers not published) goes */
-    for (size_t i = 0; i < l.tmpnames.n; i++) {
-        char name[65];
+    for (size_t i = 0; i < l.diffs.n; i++) {
         struct berr ignored;
-        if (sscanf(l.tmpnames.v[i], "%64s", name) == 1)
-            remove_tree_at(l.tmpfd, name, &ignored);
+        if (l.unpacked[i].tmpname[0])
+            remove_tree_at(l.tmpfd, l.unpacked[i].tmpname, &ignored);
     }
     image_src_free(l.src);
     strv_free(&l.ids);
     strv_free(&l.configs);
     strv_free(&l.diffs);
-    strv_free(&l.tmpnames);
+    free(l.unpacked);
     strv_free(&l.checked);
     if (l.tmpfd >= 0)
         close(l.tmpfd);
