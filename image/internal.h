@@ -26,6 +26,8 @@ bool image_is_hex64(const char *s);
 /* Open a directory of the store ("layers", "blobs/sha256", "tmp") with the given flags
  * (O_PATH or O_RDONLY, O_DIRECTORY|O_CLOEXEC|O_NOFOLLOW are added). */
 int image_store_dir(const struct image_store *store, const char *name, int flags, struct berr *err);
+/* The same as a stream, for listing it. */
+DIR *image_store_opendir(const struct image_store *store, const char *name, struct berr *err);
 
 /* Take the writers' lock (flock on <root>/lock) and remove what a dead writer left in tmp/.
  * The lock is released by closing *lockfd. */

@@ -50,10 +50,7 @@ static const struct image_user *user_of(const char *id, bool running,
  * layer of an image whose config could not be read is not garbage. */
 static int needed_layers(struct image_store *store, struct strv *out, struct berr *err)
 {
-    int fd = image_store_dir(store, "blobs/sha256", O_RDONLY, err);
-    if (fd < 0)
-        return -1;
-    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "blobs/sha256", err);
+    _cleanup_closedir_ DIR *d = image_store_opendir(store, "blobs/sha256", err);
     if (!d)
         return -1;
     struct dirent *de;
@@ -89,10 +86,7 @@ static int collect_layers(struct image_store *store, struct strv *messages, cons
     _cleanup_strv_ struct strv needed = {0};
     if (needed_layers(store, &needed, err) < 0)
         return -1;
-    int fd = image_store_dir(store, "layers", O_RDONLY, err);
-    if (fd < 0)
-        return -1;
-    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "layers", err);
+    _cleanup_closedir_ DIR *d = image_store_opendir(store, "layers", err);
     if (!d)
         return -1;
     _cleanup_strv_ struct strv doomed = {0};
@@ -261,8 +255,7 @@ int image_prune(struct image_store *store, bool all, const struct image_user *us
     struct refmap refs;
     if (image_refs_load(store, &refs, err) < 0)
         return -1;
-    int fd = image_store_dir(store, "blobs/sha256", O_RDONLY, err);
-    _cleanup_closedir_ DIR *d = fd < 0 ? NULL : dir_from_fd(fd, "blobs/sha256", err);
+    _cleanup_closedir_ DIR *d = image_store_opendir(store, "blobs/sha256", err);
     if (!d) {
         image_refs_free(&refs);
         return -1;

@@ -135,10 +135,7 @@ static bool is_hex_prefix(const char *s)
 static int find_ids(const struct image_store *store, const char *prefix, struct strv *out,
                     struct berr *err)
 {
-    int fd = image_store_dir(store, "blobs/sha256", O_RDONLY, err);
-    if (fd < 0)
-        return -1;
-    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "blobs/sha256", err);
+    _cleanup_closedir_ DIR *d = image_store_opendir(store, "blobs/sha256", err);
     if (!d)
         return -1;
     struct dirent *de;

@@ -58,12 +58,15 @@ int image_store_dir(const struct image_store *store, const char *name, int flags
     return fd;
 }
 
+DIR *image_store_opendir(const struct image_store *store, const char *name, struct berr *err)
+{
+    int fd = image_store_dir(store, name, O_RDONLY, err);
+    return fd < 0 ? NULL : dir_from_fd(fd, name, err);
+}
+
 static int clean_tmp(const struct image_store *store, struct berr *err)
 {
-    int fd = image_store_dir(store, "tmp", O_RDONLY, err);
-    if (fd < 0)
-        return -1;
-    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "tmp", err);
+    _cleanup_closedir_ DIR *d = image_store_opendir(store, "tmp", err);
     if (!d)
         return berr_wrap(err, "%s", store->root);
     struct dirent *de;
