@@ -83,8 +83,13 @@ static bool group_id(const struct table *groups, const char *key, long long *gid
     return numeric_id(key, gid);
 }
 
+/* docker's list holds each group once, in the order first given */
 static void push_gid(struct creds *c, long long gid)
 {
+    for (size_t i = 0; i < c->ngroups; i++) {
+        if (c->groups[i] == (gid_t)gid)
+            return;
+    }
     c->groups = xrealloc(c->groups, (c->ngroups + 1) * sizeof(gid_t));
     c->groups[c->ngroups++] = (gid_t)gid;
 }
@@ -147,7 +152,7 @@ static int resolve(const struct table *passwd, const struct table *groups, const
     if (group_part)
         c.gid = (gid_t)g;
     /* docker: [primary gid] + the user's /etc/group memberships (only when the group was not
-     * given) + --group-add, duplicates kept */
+     * given) + --group-add, each once */
     push_gid(&c, c.gid);
     if (!group_part && pw)
         add_member_groups(groups, pw[0], &c);

@@ -117,8 +117,19 @@ Test(creds, empty_home_becomes_slash_and_empty_user_is_root)
 
 Test(creds, group_add_takes_numbers_as_is_and_names_from_etc_group)
 {
-    struct creds c = resolve_ok("1000:1000", (const char *const[]){"1000", "5548", "extra", NULL});
-    assert_groups(&c, (gid_t[]){1000, 1000, 5548, 2000}, 4);
+    struct creds c = resolve_ok("1000:1000", (const char *const[]){"5548", "extra", NULL});
+    assert_groups(&c, (gid_t[]){1000, 5548, 2000}, 3);
+    creds_free(&c);
+}
+
+/* Storm passes the primary gid again in --group-add: docker lists each group once. */
+Test(creds, group_add_of_a_group_already_held_gives_it_once)
+{
+    struct creds c = resolve_ok("1000:1000", (const char *const[]){"1000", "5548", "5548", NULL});
+    assert_groups(&c, (gid_t[]){1000, 5548}, 2);
+    creds_free(&c);
+    c = resolve_ok("worker", (const char *const[]){"extra", "1000", NULL});
+    assert_groups(&c, (gid_t[]){1000, 2000}, 2);
     creds_free(&c);
 }
 
