@@ -136,6 +136,27 @@ void closedirp(DIR **d);
 /* Remove a directory tree below dirfd/name without following symlinks or crossing mounts. */
 int remove_tree_at(int dirfd, const char *name, struct berr *err);
 
+/* ---- acting for a caller (ident.c) ---------------------------------------------------- */
+
+/* A user berth acts for: a caller handed over by a setuid launcher. Files it names are opened
+ * with its file-system ids and groups (NULL: with berth's own). */
+struct ident {
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups; /* owned */
+    size_t ngroups;
+};
+void ident_free(struct ident *who);
+/* Take who's file-system ids and groups until ident_leave (NULL: nothing). The process must
+ * be root; between the two, only file-system calls made for who. */
+int ident_enter(const struct ident *who, struct berr *err);
+void ident_leave(const struct ident *who);
+/* open(2) (O_CLOEXEC added) and a whole small file, with who's rights. */
+int ident_open(const struct ident *who, const char *path, int flags, mode_t mode,
+               struct berr *err);
+int ident_read_file(const struct ident *who, const char *path, size_t max, char **out,
+                    size_t *len, struct berr *err);
+
 /* ---- in-root resolution ---------------------------------------------------------------- */
 
 /* openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: symlinks and ".." never leave rootfd. */
