@@ -1,0 +1,151 @@
+/* key=value files, the ownership rule that makes one trustworthy, and berth.conf. */
+#include "conf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void conf_free(struct conf *c)
+{
+    strv_free(&c->keys);
+    strv_free(&c->values);
+}
+
+const char *conf_get(const struct conf *c, const char *key)
+{
+    for (size_t i = c->keys.n; i-- > 0;) {
+        if (!strcmp(c->keys.v[i], key))
+            return c->values.v[i];
+    }
+    return NULL;
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        n--;
+    return strndup(s, n);
+}
+
+int conf_parse(const char *text, struct conf *out, struct berr *err)
+{
+    *out = (struct conf){0};
+    unsigned lineno = 0;
+    for (const char *line = text; *line;) {
+        const char *end = strchrnul(line, '\n');
+        lineno++;
+        _cleanup_free_ char *l = trimmed(line, (size_t)(end - line));
+        line = *end ? end + 1 : end;
+        if (!l)
+            abort();
+        if (*l == '\0' || *l == '#')
+            continue;
+        char *eq = strchr(l, '=');
+        if (!eq) {
+            conf_free(out);
+            return berr_set(err, BERR_USAGE, "line %u: not key=value: %s", lineno, l);
+        }
+        strv_push_owned(&out->keys, trimmed(l, (size_t)(eq - l)));
+        strv_push_owned(&out->values, trimmed(eq + 1, strlen(eq + 1)));
+    }
+    return 0;
+}
+
+static int check_owned_by_root(const char *path, struct berr *err)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return berr_errno(err, "stat %s", path);
+    if (st.st_uid != 0)
+        return berr_set(err, BERR_FAILED, "%s must be owned by root, but is owned by %u", path,
+                        (unsigned)st.st_uid);
+    if (st.st_mode & (S_IWGRP | S_IWOTH))
+        return berr_set(err, BERR_FAILED, "%s must not be group or world writable, but is %03o",
+                        path, (unsigned)(st.st_mode & 07777));
+    return 0;
+}
+
+int conf_check_trusted(const char *path, struct berr *err)
+{
+    _cleanup_free_ char *real = realpath(path, NULL);
+    if (!real)
+        return berr_errno(err, "resolve %s", path);
+    /* the file, then each directory up to (not including) "/" */
+    for (char *p = real; strcmp(p, "/") != 0; p = dirname(p)) {
+        if (check_owned_by_root(p, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+char *conf_berth_path(const char *exe)
+{
+    _cleanup_free_ char *copy = xstrdup(exe);
+    char *bindir = dirname(copy);
+    _cleanup_free_ char *bincopy = xstrdup(bindir);
+    const char *prefix = dirname(bincopy);
+    if (!strcmp(prefix, "/usr") || !strcmp(prefix, "/"))
+        return xstrdup("/etc/berth/" CONF_BERTH_FILE);
+    return xasprintf("%s/etc/berth/" CONF_BERTH_FILE, prefix);
+}
+
+void berth_conf_free(struct berth_conf *c)
+{
+    free(c->root);
+    free(c->runroot);
+    *c = (struct berth_conf){0};
+}
+
+static int take_path(const struct conf *c, const char *key, char **out, struct berr *err)
+{
+    const char *v = conf_get(c, key);
+    if (!v)
+        return 0;
+    if (v[0] != '/')
+        return berr_set(err, BERR_USAGE, "%s must be an absolute path: %s", key, v);
+    *out = xstrdup(v);
+    return 0;
+}
+
+static int read_trusted(const char *path, struct conf *out, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (conf_check_trusted(path, err) < 0 ||
+        read_file_at(AT_FDCWD, path, 64 << 10, &text, NULL, err) < 0)
+        return -1;
+    return conf_parse(text, out, err);
+}
+
+int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err)
+{
+    static const char *const known[] = {"root", "runroot"};
+    *out = (struct berth_conf){0};
+    _cleanup_free_ char *path = conf_berth_path(exe);
+    if (access(path, F_OK) < 0 && errno == ENOENT)
+        return 0;
+    struct conf c;
+    if (read_trusted(path, &c, err) < 0)
+        return berr_wrap(err, "%s", path);
+    for (size_t i = 0; i < c.keys.n; i++) {
+        bool ok = false;
+        for (size_t k = 0; k < ARRAY_SIZE(known); k++)
+            ok = ok || !strcmp(c.keys.v[i], known[k]);
+        if (!ok) {
+            berr_set(err, BERR_USAGE, "%s: unknown key %s", path, c.keys.v[i]);
+            conf_free(&c);
+            return -1;
+        }
+    }
+    int rc = take_path(&c, "root", &out->root, err) < 0 ||
+                     take_path(&c, "runroot", &out->runroot, err) < 0
+                 ? berr_wrap(err, "%s", path)
+                 : 0;
+    conf_free(&c);
+    if (rc < 0)
+        berth_conf_free(out);
+    return rc;
+}
