@@ -101,7 +101,8 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
     pick_hostname(c, spec);
-    if (config_write(c->dirfd, spec, &c->st, c->hostname, c->dir_path, err) < 0 ||
+    if (record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, err) < 0 ||
+        config_write(c->dirfd, spec, &c->st, c->hostname, c->dir_path, err) < 0 ||
         state_write(c->dirfd, &c->st, err) < 0)
         return -1;
     return etc_files_write(c->dirfd, c->hostname, spec->net, err);
@@ -134,27 +135,47 @@ static int write_seccomp(const struct container *c, const struct container_spec 
     return seccomp_filter_write_at(c->dirfd, SECCOMP_FILE, &c->seccomp, err);
 }
 
-static int check_cidfile_absent(const char *cidfile, struct berr *err)
+/* The cidfile is the caller's, as the docker client writes it: looked for, made (owner and
+ * group the caller's) and removed with the caller's rights, never root's. */
+static int check_cidfile_absent(const struct container_spec *spec, struct berr *err)
 {
+    if (!spec->cidfile)
+        return 0;
+    if (ident_enter(spec->caller, err) < 0)
+        return -1;
     struct stat st;
-    if (cidfile && stat(cidfile, &st) == 0)
+    int rc = stat(spec->cidfile, &st);
+    ident_leave(spec->caller);
+    if (rc == 0)
         return berr_set(err, BERR_CONFLICT,
                         "container ID file found, make sure the other container isn't running "
                         "or delete %s",
-                        cidfile);
+                        spec->cidfile);
     return 0;
 }
 
-/* The full id, no newline (docker's format; Storm reads the first line). */
-static int write_cidfile(const char *cidfile, const char *id, struct berr *err)
+static void remove_cidfile(const struct container_spec *spec)
 {
-    _cleanup_close_ int fd =
-        open(cidfile, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    struct berr ignored;
+    if (!spec->cidfile || ident_enter(spec->caller, &ignored) < 0)
+        return;
+    unlink(spec->cidfile);
+    ident_leave(spec->caller);
+}
+
+/* The full id, no newline (docker's format; Storm reads the first line). */
+static int write_cidfile(const struct container_spec *spec, const char *id, struct berr *err)
+{
+    if (!spec->cidfile)
+        return 0;
+    _cleanup_close_ int fd = ident_open(spec->caller, spec->cidfile,
+                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644, err);
     if (fd < 0)
-        return berr_errno(err, "failed to create the container ID file %s", cidfile);
+        return berr_set(err, BERR_FAILED, "failed to create the container ID file %s: %s",
+                        spec->cidfile, strerror(err->errnum));
     if (write_all(fd, id, 64) < 0) {
-        berr_errno(err, "failed to write the container ID to %s", cidfile);
-        unlink(cidfile);
+        berr_errno(err, "failed to write the container ID to %s", spec->cidfile);
+        remove_cidfile(spec);
         return -1;
     }
     return 0;
@@ -190,7 +211,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     struct cap_set caps;
     if (runtime_spec_validate(spec, err) < 0 ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
-        check_cidfile_absent(spec->cidfile, err) < 0 ||
+        check_cidfile_absent(spec, err) < 0 ||
         prepare_seccomp(paths, spec, &caps, &c->seccomp, err) < 0)
         return -1;
     c->runrootfd = runtime_open_root(paths->runroot, err);
@@ -204,13 +225,12 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     /* Only with the name and the cidfile ours: docker creates a missing -v source at start,
      * so neither a name conflict nor an unwritable cidfile may leave a new host directory. */
     if (make_state_dir(c, paths, spec, err) < 0 || write_seccomp(c, spec, err) < 0 ||
-        (spec->cidfile && write_cidfile(spec->cidfile, c->st.id, err) < 0)) {
+        write_cidfile(spec, c->st.id, err) < 0) {
         container_destroy(c);
         return -1;
     }
     if (mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0) {
-        if (spec->cidfile)
-            unlink(spec->cidfile);
+        remove_cidfile(spec);
         container_destroy(c);
         return -1;
     }

@@ -61,6 +61,14 @@ const char *state_status_name(enum container_status s);
 /* Entrypoint + Cmd as docker combines them (--entrypoint drops the image's Cmd). */
 void spec_command(const struct container_spec *spec, struct strv *argv);
 
+/* berth.json: berth's own facts of the container, written once at create: who made it
+ * (CreatorUid). */
+int record_write(int dirfd, uid_t creator, struct berr *err);
+/* Whether caller (NULL: root) may see the container in dirfd: only its creator may, and a
+ * container without berth.json (made by an older berth) is root's. Not visible, or not
+ * readable: false with err set (BERR_NOT_FOUND "No such container: <id>" when not visible). */
+bool record_visible(int dirfd, const struct ident *caller, const char *id, struct berr *err);
+
 /* config.json: what docker inspect shows of the container's creation, written once. */
 int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
                  const char *hostname, const char *dir_path, struct berr *err);

@@ -51,6 +51,9 @@ struct container_spec {
     bool interactive;
     bool no_new_privs;
     char *cidfile;       /* must not exist; gets the id (no newline) before the start */
+    /* Who asked, when not root: a user handed over by a setuid launcher. The cidfile is made
+     * as this user, and the container is recorded as its. NULL: root. */
+    const struct ident *caller;
     char *cgroup_parent; /* absolute; NULL → RUNTIME_CGROUP_PARENT */
     struct cgroup_limits limits;
     struct strv cap_add;
@@ -81,6 +84,9 @@ bool runtime_name_valid(const char *name);
 struct runtime_paths {
     const char *runroot; /* state root, e.g. /run/berth */
     const char *root;    /* data root, e.g. /var/lib/berth */
+    /* Who is looking: a user handed over by a setuid launcher finds, lists and acts on the
+     * containers it created only. NULL: root, who sees all. */
+    const struct ident *caller;
 };
 
 /* Run the container in the foreground: create, start, wait. *status is what `docker run`

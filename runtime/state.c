@@ -79,6 +79,55 @@ int state_read(int dirfd, struct container_state *st, char **error, struct berr 
     return 0;
 }
 
+#define RECORD_FILE "berth.json"
+
+int record_write(int dirfd, uid_t creator, struct berr *err)
+{
+    yajl_gen g = json_gen_new(false);
+    yajl_gen_map_open(g);
+    json_key_int(g, "CreatorUid", creator);
+    yajl_gen_map_close(g);
+    return json_gen_write_at(g, dirfd, RECORD_FILE, err);
+}
+
+static int record_creator(int dirfd, uid_t *creator, struct berr *err)
+{
+    *creator = 0;
+    _cleanup_free_ char *text = NULL;
+    struct berr read_err = {0};
+    if (read_file_at(dirfd, RECORD_FILE, 1 << 16, &text, NULL, &read_err) < 0) {
+        if (read_err.errnum == ENOENT)
+            return 0;
+        *err = read_err;
+        return -1;
+    }
+    yajl_val v;
+    if (json_parse(text, &v, err) < 0)
+        return berr_wrap(err, RECORD_FILE);
+    yajl_val n = json_get(v, "CreatorUid");
+    bool ok = YAJL_IS_INTEGER(n) && YAJL_GET_INTEGER(n) >= 0 &&
+              YAJL_GET_INTEGER(n) <= (long long)UINT32_MAX - 1;
+    if (ok)
+        *creator = (uid_t)YAJL_GET_INTEGER(n);
+    yajl_tree_free(v);
+    return ok ? 0 : berr_set(err, BERR_FAILED, RECORD_FILE ": no CreatorUid");
+}
+
+bool record_visible(int dirfd, const struct ident *caller, const char *id, struct berr *err)
+{
+    if (!caller)
+        return true;
+    uid_t creator;
+    if (record_creator(dirfd, &creator, err) < 0) {
+        berr_wrap(err, "container %.12s", id);
+        return false;
+    }
+    if (creator == caller->uid)
+        return true;
+    berr_set(err, BERR_NOT_FOUND, "No such container: %s", id);
+    return false;
+}
+
 void spec_base_env(const struct container_spec *spec, struct strv *env)
 {
     ssize_t p = strv_find_env(&spec->image_env, "PATH");

@@ -36,6 +36,8 @@ int container_handle_open(const struct runtime_paths *paths, const char *id,
         return -1;
     }
     h->dir = container_dir_open(h->root, id, err);
+    if (h->dir >= 0 && !record_visible(h->dir, paths->caller, id, err))
+        close(steal_fd(&h->dir));
     if (h->dir >= 0)
         h->lock = lock_open(h->dir, err);
     if (h->lock < 0) {
@@ -89,13 +91,17 @@ int lock_wait(int lockfd, int op, struct berr *err)
     return 0;
 }
 
-static bool container_exists(int runrootfd, const char *id)
+/* 1 when the container exists and the caller may see it, 0 when not, -1 on an error other
+ * than its absence (a permission error is never "No such container"). */
+static int container_exists(const struct runtime_paths *paths, int runrootfd, const char *id,
+                            struct berr *err)
 {
-    struct berr ignored;
-    int fd = container_dir_open(runrootfd, id, &ignored);
-    if (fd >= 0)
-        close(fd);
-    return fd >= 0;
+    _cleanup_close_ int fd = container_dir_open(runrootfd, id, err);
+    if (fd < 0)
+        return err->kind == BERR_NOT_FOUND ? 0 : -1;
+    if (record_visible(fd, paths->caller, id, err))
+        return 1;
+    return err->kind == BERR_NOT_FOUND ? 0 : -1;
 }
 
 int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct berr *err)
@@ -113,25 +119,37 @@ int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct ber
     while ((de = readdir(d))) {
         /* a directory without config.json is still being created */
         _cleanup_free_ char *cfg = xasprintf("%s/config.json", de->d_name);
-        if (is_id(de->d_name) && faccessat(dirfd(d), cfg, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        if (!is_id(de->d_name) || faccessat(dirfd(d), cfg, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        int seen = paths->caller ? container_exists(paths, root, de->d_name, err) : 1;
+        if (seen < 0)
+            return -1;
+        if (seen)
             strv_push(ids, de->d_name);
     }
     return 0;
 }
 
-static int find_by_name(int root, const char *ref, char id_out[65])
+/* 0 found, 1 no such name, -1 an error other than absence. */
+static int find_by_name(const struct runtime_paths *paths, int root, const char *ref,
+                        char id_out[65], struct berr *err)
 {
     const char *name = ref[0] == '/' ? ref + 1 : ref;
     if (!runtime_name_valid(name))
-        return -1;
+        return 1;
     _cleanup_free_ char *path = xasprintf("names/%s", name);
     char target[80];
     ssize_t n = readlinkat(root, path, target, sizeof(target) - 1);
+    if (n < 0 && errno != ENOENT && errno != EINVAL)
+        return berr_errno(err, "look up the name %s", name);
     if (n != 64)
-        return -1;
+        return 1;
     target[n] = '\0';
-    if (!is_id(target) || !container_exists(root, target))
-        return -1;
+    if (!is_id(target))
+        return 1;
+    int seen = container_exists(paths, root, target, err);
+    if (seen <= 0)
+        return seen < 0 ? -1 : 1;
     memcpy(id_out, target, 65);
     return 0;
 }
@@ -166,12 +184,16 @@ int runtime_find(const struct runtime_paths *paths, const char *ref, char id_out
         return err->kind == BERR_NOT_FOUND
                    ? berr_set(err, BERR_NOT_FOUND, "No such container: %s", ref)
                    : -1;
-    if (is_id(ref) && container_exists(root, ref)) {
+    int seen = is_id(ref) ? container_exists(paths, root, ref, err) : 0;
+    if (seen < 0)
+        return -1;
+    if (seen) {
         memcpy(id_out, ref, 65);
         return 0;
     }
-    if (find_by_name(root, ref, id_out) == 0)
-        return 0;
+    int rc = find_by_name(paths, root, ref, id_out, err);
+    if (rc <= 0)
+        return rc;
     return find_by_prefix(paths, ref, id_out, err);
 }
 
