@@ -6,14 +6,12 @@
 
 const char *cli_root(const struct cli *cli)
 {
-    const char *env = getenv("BERTH_ROOT");
-    return cli->global.root ? cli->global.root : env && *env ? env : "/var/lib/berth";
+    return cli->root;
 }
 
 const char *cli_runroot(const struct cli *cli)
 {
-    const char *env = getenv("BERTH_RUNROOT");
-    return cli->global.runroot ? cli->global.runroot : env && *env ? env : "/run/berth";
+    return cli->runroot;
 }
 
 void report_error(const struct cli *cli, const struct berr *err)
@@ -37,7 +35,7 @@ bool parse_command(struct cli *cli, const char *usage, const char *summary, cons
         *code = 0;
         return false;
     }
-    return true;
+    return cli_admit(cli, code);
 }
 
 void report_daemon_error(const struct berr *err)
@@ -47,25 +45,26 @@ void report_daemon_error(const struct berr *err)
 
 void cli_paths(const struct cli *cli, struct runtime_paths *out)
 {
-    *out = (struct runtime_paths){.runroot = cli_runroot(cli), .root = cli_root(cli)};
+    *out = (struct runtime_paths){
+        .runroot = cli_runroot(cli), .root = cli_root(cli), .caller = cli->caller};
 }
 
 /* -e K without a value takes K from berth's own environment, or drops it (docker's rule). */
-void cli_env_add(struct strv *env, const char *kv)
+void cli_env_add(const struct cli *cli, struct strv *env, const char *kv)
 {
     if (strchr(kv, '=')) {
         strv_push(env, kv);
         return;
     }
-    const char *v = getenv(kv);
+    const char *v = cli_getenv(cli, kv);
     if (v)
         strv_push_owned(env, xasprintf("%s=%s", kv, v));
 }
 
-int cli_env_file_read(const char *path, struct strv *env, struct berr *err)
+int cli_env_file_read(const struct cli *cli, const char *path, struct strv *env, struct berr *err)
 {
     _cleanup_free_ char *buf = NULL;
-    if (read_file_at(AT_FDCWD, path, 1 << 20, &buf, NULL, err) < 0)
+    if (ident_read_file(cli->caller, path, 1 << 20, &buf, NULL, err) < 0)
         return berr_wrap(err, "env file");
     char *save = NULL;
     for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -76,7 +75,7 @@ int cli_env_file_read(const char *path, struct strv *env, struct berr *err)
             continue;
         if (*line == '=')
             return berr_set(err, BERR_USAGE, "invalid environment variable: %s", line);
-        cli_env_add(env, line);
+        cli_env_add(cli, env, line);
     }
     return 0;
 }

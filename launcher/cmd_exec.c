@@ -23,8 +23,8 @@ static void exec_flags_free(struct exec_flags *f)
     strv_free(&f->env_files);
 }
 
-static int build_spec(struct exec_flags *f, const struct strv *args, struct exec_spec *s,
-                      struct berr *err)
+static int build_spec(const struct cli *cli, struct exec_flags *f, const struct strv *args,
+                      struct exec_spec *s, struct berr *err)
 {
     for (size_t i = 1; i < args->n; i++)
         strv_push(&s->cmd, args->v[i]);
@@ -32,11 +32,11 @@ static int build_spec(struct exec_flags *f, const struct strv *args, struct exec
     s->workdir = f->workdir && *f->workdir ? steal_ptr(&f->workdir) : NULL;
     s->interactive = f->interactive;
     for (size_t i = 0; i < f->env_files.n; i++) {
-        if (cli_env_file_read(f->env_files.v[i], &s->env, err) < 0)
+        if (cli_env_file_read(cli, f->env_files.v[i], &s->env, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < f->env.n; i++)
-        cli_env_add(&s->env, f->env.v[i]);
+        cli_env_add(cli, &s->env, f->env.v[i]);
     return 0;
 }
 
@@ -108,11 +108,14 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
         code = 1;
         goto out;
     }
+    if (!cli_admit(cli, &code))
+        goto out;
     struct runtime_paths paths;
     cli_paths(cli, &paths);
     char id[65];
     int status = 0;
-    if (build_spec(&f, &args, &spec, &err) < 0 || runtime_find(&paths, args.v[0], id, &err) < 0 ||
+    if (build_spec(cli, &f, &args, &spec, &err) < 0 ||
+        runtime_find(&paths, args.v[0], id, &err) < 0 ||
         runtime_exec(&paths, id, &spec, &status, &err) < 0) {
         report(cli, &err);
         code = exit_code(&err);

@@ -11,16 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-static int open_input(const char *path, struct berr *err)
+/* A file is opened as the caller: its rights, not berth's, decide what it may import. */
+static int open_input(const struct cli *cli, const char *path, struct berr *err)
 {
     if (!strcmp(path, "-")) {
         int fd = fcntl(0, F_DUPFD_CLOEXEC, 3);
         return fd < 0 ? berr_errno(err, "standard input") : fd;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return berr_errno(err, "open %s", path);
-    return fd;
+    return ident_open(cli->caller, path, O_RDONLY, 0, err);
 }
 
 int cmd_import(struct cli *cli, int argc, char **argv)
@@ -42,7 +40,7 @@ int cmd_import(struct cli *cli, int argc, char **argv)
         report_error(cli, &err);
         return 1;
     }
-    _cleanup_close_ int fd = open_input(args.v[0], &err);
+    _cleanup_close_ int fd = open_input(cli, args.v[0], &err);
     char id[65];
     int rc = fd < 0 ? -1 : image_import(&store, fd, args.n > 1 ? args.v[1] : NULL, id, &err);
     image_store_close(&store);
@@ -147,11 +145,13 @@ int cmd_tag(struct cli *cli, int argc, char **argv)
 }
 
 /* Which image each container of the state root was made from. A container that cannot be
- * read fails the call: removing images on a partial list could take one still in use. */
+ * read fails the call: removing images on a partial list could take one still in use. Every
+ * container counts, also those a handed-over caller cannot see. */
 static int image_users(struct cli *cli, struct image_user **out, size_t *n, struct berr *err)
 {
     struct runtime_paths paths;
     cli_paths(cli, &paths);
+    paths.caller = NULL;
     *out = NULL;
     *n = 0;
     _cleanup_strv_ struct strv ids = {0};

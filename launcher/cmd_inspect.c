@@ -284,7 +284,8 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
         return 64;
     }
 
-    struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
     _cleanup_strv_ struct strv errors = {0};
     _cleanup_strbuf_ struct strbuf out = {0};
     size_t found = 0;

@@ -142,9 +142,11 @@ int cmd_load(struct cli *cli, int argc, char **argv)
         fprintf(stderr, "requested load from stdin, but stdin is empty\n");
         goto out;
     }
-    fd = input ? open(input, O_RDONLY | O_CLOEXEC) : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+    fd = input ? ident_open(cli->caller, input, O_RDONLY, 0, &err)
+               : fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
     if (fd < 0) {
-        berr_errno(&err, "open %s", input ? input : "standard input");
+        if (!input)
+            berr_errno(&err, "open standard input");
         report_error(cli, &err);
         goto out;
     }

@@ -39,7 +39,8 @@ int cmd_logs(struct cli *cli, int argc, char **argv)
         report_error(cli, &err);
         return 1;
     }
-    const struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
     char id[65];
     if (runtime_find(&paths, args.v[0], id, &err) < 0) {
         /* docker looks the container up on the client side and says so in its own words */

@@ -488,7 +488,8 @@ int cmd_ps(struct cli *cli, int argc, char **argv)
         report_error(cli, &err);
         goto done;
     }
-    struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
     if (parse_filters(&o.filter, &filters, &err) < 0 ||
         render(&o, &paths, &filters, &out, &err) < 0) {
         if (err.kind == BERR_USAGE)

@@ -136,8 +136,8 @@ static int seccomp_opt(const char *v, struct container_spec *spec, struct berr *
     }
     spec->seccomp = RUNTIME_SECCOMP_PROFILE;
     spec->seccomp_path = xstrdup(v);
-    if (read_file_at(AT_FDCWD, v, 16 << 20, &spec->seccomp_profile, &spec->seccomp_profile_len,
-                     err) < 0)
+    if (ident_read_file(spec->caller, v, 16 << 20, &spec->seccomp_profile,
+                        &spec->seccomp_profile_len, err) < 0)
         return berr_set(err, BERR_USAGE, "opening seccomp profile (%s) failed: %s", v,
                         err->errnum ? strerror(err->errnum) : "larger than 16 MiB");
     return 0;
@@ -250,11 +250,12 @@ static int build_limits(const struct run_flags *f, struct container_spec *s, str
     return 0;
 }
 
-static int build_spec(struct run_flags *f, const struct strv *args, struct container_spec *s,
-                      struct berr *err)
+static int build_spec(const struct cli *cli, struct run_flags *f, const struct strv *args,
+                      struct container_spec *s, struct berr *err)
 {
     if (args->n == 0)
         return berr_set(err, BERR_USAGE, "\"berth run\" requires at least 1 argument.");
+    s->caller = cli->caller;
     s->image_ref = xstrdup(args->v[0]);
     for (size_t i = 1; i < args->n; i++)
         strv_push(&s->cmd, args->v[i]);
@@ -274,11 +275,11 @@ static int build_spec(struct run_flags *f, const struct strv *args, struct conta
     for (size_t i = 0; i < f->group_add.n; i++)
         strv_push(&s->group_add, f->group_add.v[i]);
     for (size_t i = 0; i < f->env_files.n; i++) {
-        if (cli_env_file_read(f->env_files.v[i], &s->env, err) < 0)
+        if (cli_env_file_read(cli, f->env_files.v[i], &s->env, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < f->env.n; i++)
-        cli_env_add(&s->env, f->env.v[i]);
+        cli_env_add(cli, &s->env, f->env.v[i]);
     if (parse_network(f->net, &s->net, err) < 0 ||
         apply_security_opts(&f->security_opts, s, err) < 0 ||
         normalize_caps(&f->cap_add, &s->cap_add, err) < 0 ||
@@ -334,10 +335,13 @@ int cmd_run(struct cli *cli, int argc, char **argv)
         code = 0;
         goto out;
     }
+    if (!cli_admit(cli, &code))
+        goto out;
     spec.warn = print_warning;
-    if (build_spec(&f, &args, &spec, &err) < 0 || attach_image(cli, &spec, &err) < 0)
+    if (build_spec(cli, &f, &args, &spec, &err) < 0 || attach_image(cli, &spec, &err) < 0)
         goto fail;
-    struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
     if (f.detach) {
         char id[65];
         if (runtime_run_detached(&paths, &spec, id, &err) < 0)

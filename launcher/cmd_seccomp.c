@@ -85,7 +85,7 @@ int cmd_seccomp(struct cli *cli, int argc, char **argv)
     code = 1;
     if (runtime_cap_bounding(&cap_add, &cap_drop, &caps, &err) < 0)
         goto fail;
-    if (read_file_at(AT_FDCWD, path, 16 << 20, &text, &len, &err) < 0) {
+    if (ident_read_file(cli->caller, path, 16 << 20, &text, &len, &err) < 0) {
         berr_wrap(&err, "opening seccomp profile failed");
         goto fail;
     }

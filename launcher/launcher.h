@@ -32,7 +32,25 @@ struct global_opts {
 struct cli {
     struct global_opts global;
     const char *command; /* "run", "images", ... */
+    bool needs_root;     /* the command works on the stores or runs containers */
+    bool root_caller;    /* run by root itself */
+    /* Set when a setuid launcher handed berth over (real uid 0, effective uid a user): the user
+     * berth acts for, and its environment (caller.c). */
+    struct ident *caller;
+    struct strv caller_env;
+    char *root, *runroot; /* the store paths in force, from cli_admit */
 };
+
+/* Before anything else: fds 0-2 open, and a caller handed over by a setuid launcher taken
+ * (root back, its ids kept, signals, umask, limits and environment reset). */
+int caller_take(struct cli *cli, struct berr *err);
+void caller_free(struct cli *cli);
+/* After a command's flags are parsed: whether it may go on (store flags from a handed-over
+ * caller and non-root callers of root's commands are refused, once, with docker's exit code
+ * in *code), with the store paths resolved. */
+bool cli_admit(struct cli *cli, int *code);
+/* The caller's environment variable (for -e NAME). */
+const char *cli_getenv(const struct cli *cli, const char *name);
 
 /* Parse argv[0..argc) (argv[0] is the first word after the command name). Flags stop at the
  * first positional word when interspersed is false (run, exec), or at "--". Positional words
@@ -46,7 +64,7 @@ int parse_bool(const char *s, bool *out);
 void print_usage(FILE *out, const char *usage, const char *summary, const struct opt *opts,
                  size_t nopts);
 
-/* Store paths with the flag > environment > default precedence. */
+/* Store paths in force (flag > environment > berth.conf > default for root). */
 const char *cli_root(const struct cli *cli);
 const char *cli_runroot(const struct cli *cli);
 
@@ -64,10 +82,11 @@ void cli_paths(const struct cli *cli, struct runtime_paths *out);
 /* Print "berth: <msg>" (and the --help hint for usage errors) once, on stderr. */
 void report_error(const struct cli *cli, const struct berr *err);
 
-/* -e K=V, or a bare K taken from berth's own environment (left out when unset): docker's rule. */
-void cli_env_add(struct strv *env, const char *kv);
-/* docker's --env-file: one K=V or K per line, blank lines and '#' comments skipped. */
-int cli_env_file_read(const char *path, struct strv *env, struct berr *err);
+/* -e K=V, or a bare K taken from the caller's environment (left out when unset): docker's rule. */
+void cli_env_add(const struct cli *cli, struct strv *env, const char *kv);
+/* docker's --env-file, read as the caller: one K=V or K per line, blank lines and '#' comments
+ * skipped. */
+int cli_env_file_read(const struct cli *cli, const char *path, struct strv *env, struct berr *err);
 
 /* One entry point per subcommand: return the process exit code. */
 int cmd_run(struct cli *cli, int argc, char **argv);

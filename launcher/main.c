@@ -6,28 +6,31 @@ struct command {
     const char *name;
     int (*fn)(struct cli *cli, int argc, char **argv);
     const char *summary;
+    bool rootless; /* touches neither store: works for any user */
 };
 
 static const struct command commands[] = {
-    {"run", cmd_run, "Create and run a new container from an image"},
-    {"ps", cmd_ps, "List containers"},
-    {"inspect", cmd_inspect, "Return low-level information on containers"},
-    {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes"},
-    {"stop", cmd_stop, "Stop one or more running containers"},
-    {"kill", cmd_kill, "Kill one or more running containers"},
-    {"rm", cmd_rm, "Remove one or more containers"},
-    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics"},
-    {"logs", cmd_logs, "Fetch the logs of a container"},
-    {"exec", cmd_exec, "Execute a command in a running container"},
-    {"images", cmd_images, "List images"},
-    {"load", cmd_load, "Load an image from a tar archive or STDIN"},
-    {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
-    {"rmi", cmd_rmi, "Remove one or more images"},
-    {"image", cmd_image, "Manage images"},
-    {"import", cmd_import, "Import the contents from a tarball to create a filesystem image"},
-    {"seccomp", cmd_seccomp, "Check a seccomp profile: berth seccomp check FILE"},
-    {"info", cmd_info, "Display system-wide information"},
-    {"version", cmd_version, "Show the berth version information"},
+    {"run", cmd_run, "Create and run a new container from an image", false},
+    {"ps", cmd_ps, "List containers", false},
+    {"inspect", cmd_inspect, "Return low-level information on containers", false},
+    {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes",
+     false},
+    {"stop", cmd_stop, "Stop one or more running containers", false},
+    {"kill", cmd_kill, "Kill one or more running containers", false},
+    {"rm", cmd_rm, "Remove one or more containers", false},
+    {"stats", cmd_stats, "Display a live stream of container(s) resource usage statistics", false},
+    {"logs", cmd_logs, "Fetch the logs of a container", false},
+    {"exec", cmd_exec, "Execute a command in a running container", false},
+    {"images", cmd_images, "List images", false},
+    {"load", cmd_load, "Load an image from a tar archive or STDIN", false},
+    {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", false},
+    {"rmi", cmd_rmi, "Remove one or more images", false},
+    {"image", cmd_image, "Manage images", false},
+    {"import", cmd_import, "Import the contents from a tarball to create a filesystem image",
+     false},
+    {"seccomp", cmd_seccomp, "Check a seccomp profile: berth seccomp check FILE", true},
+    {"info", cmd_info, "Display system-wide information", false},
+    {"version", cmd_version, "Show the berth version information", true},
 };
 
 static void print_main_usage(FILE *out)
@@ -49,6 +52,10 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
+    if (caller_take(&cli, &err) < 0) {
+        report_error(&cli, &err);
+        return 125;
+    }
     if (opts_parse(NULL, 0, &cli, argc - 1, argv + 1, false, &args, &err) < 0) {
         report_error(&cli, &err);
         return 125;
@@ -63,9 +70,11 @@ int main(int argc, char **argv)
         if (strcmp(commands[i].name, args.v[0]))
             continue;
         cli.command = commands[i].name;
+        cli.needs_root = !commands[i].rootless;
         int rc = commands[i].fn(&cli, argc - first - 1, argv + first + 1);
         free(cli.global.root);
         free(cli.global.runroot);
+        caller_free(&cli);
         return rc;
     }
     fprintf(stderr, "berth: '%s' is not a berth command.\nSee 'berth --help'\n", args.v[0]);

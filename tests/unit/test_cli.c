@@ -103,9 +103,12 @@ Test(cli, global_options_are_accepted_after_the_command)
     char *argv[] = {"--root", "/r", "--runroot=/s", "img"};
     cr_assert_eq(parse(&f, &cli, &args, &err, 4, argv), 0, "%s", err.msg);
     cr_assert_str_eq(cli.global.root, "/r");
+    int code = -1;
+    cr_assert(cli_admit(&cli, &code));
     cr_assert_str_eq(cli_runroot(&cli), "/s");
     free(cli.global.root);
     free(cli.global.runroot);
+    caller_free(&cli);
     strv_free(&args);
 }
 
