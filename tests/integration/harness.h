@@ -166,6 +166,8 @@ void h_assert_no_mounts_left(void);
 void h_detach_mounts_under(const char *dir);
 /* rm -rf that never follows symlinks (run h_detach_mounts_under first). */
 void h_remove_tree(const char *dir);
+/* After the run: Storm's launcher installation and the users test_storm_launcher.c made. */
+void h_storm_launcher_cleanup(void);
 
 /* ---- assertions with berth's output in the message ------------------------------------- */
 
