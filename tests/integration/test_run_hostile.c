@@ -151,3 +151,21 @@ Test(run, device_nodes_shipped_in_the_image_cannot_be_opened)
     h_assert_val(&r, "write:/hostdev", "EACCES");
     h_assert_val(&r, "write:/dev/null", "ok");
 }
+
+/* --read-only once remounted / with MS_RDONLY alone, which dropped the overlay's nodev */
+Test(run, device_nodes_shipped_in_the_image_cannot_be_opened_under_read_only)
+{
+    char *extra = h_path("extra");
+    h_mkdirs(extra, 0755);
+    cr_assert_eq(mknod(h_path("extra/hostdev"), S_IFCHR | 0666, makedev(1, 3)), 0);
+    struct h_opts o = {.root = h_path("root")};
+    h_import_variant(o.root, "devnode:latest", extra);
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "--read-only", "devnode:latest", "/probe", "write", "/hostdev",
+            "mount", "/", NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "write:/hostdev", "EACCES");
+    struct h_mount m;
+    cr_assert(h_get_mount(&r, "/", &m), "nothing on /");
+    cr_assert(h_has_word(m.opts, "ro") && h_has_word(m.opts, "nodev"), "/ mounted %s", m.opts);
+}
