@@ -25,13 +25,30 @@ bool image_is_hex64(const char *s)
     return i == 64;
 }
 
+/* Layers keep their images' setuid files, device nodes and file capabilities, which only a
+ * container may use: the overlay reaches its lower dirs with the mounter's credentials, so no
+ * other host user needs a way in. A store an older berth left 0711 is closed at its root,
+ * which covers everything beneath. */
+static int restrict_to_owner(int rootfd, const char *root, struct berr *err)
+{
+    struct stat st;
+    if (fstat(rootfd, &st) < 0)
+        return berr_errno(err, "stat %s", root);
+    if ((st.st_mode & 077) == 0 || geteuid() != 0)
+        return 0;
+    _cleanup_close_ int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || fchmod(fd, st.st_mode & 0700) < 0)
+        return berr_errno(err, "make %s accessible to its owner only", root);
+    return 0;
+}
+
 int image_store_open(const char *root, struct image_store *store, struct berr *err)
 {
     *store = (struct image_store){.rootfd = -1};
     static const struct store_dir layout[] = {
-        {"blobs", 0700}, {"blobs/sha256", 0700}, {"layers", 0711}, {"tmp", 0700}, {NULL, 0}};
-    _cleanup_close_ int fd = open_store_root(root, 0711, layout, err);
-    if (fd < 0)
+        {"blobs", 0700}, {"blobs/sha256", 0700}, {"layers", 0700}, {"tmp", 0700}, {NULL, 0}};
+    _cleanup_close_ int fd = open_store_root(root, 0700, layout, err);
+    if (fd < 0 || restrict_to_owner(fd, root, err) < 0)
         return berr_wrap(err, "image store");
     /* overlay's lowerdir= needs the layers' absolute path */
     _cleanup_free_ char *abs = realpath(root, NULL);

@@ -320,7 +320,11 @@ int mounts_finalize(const struct mounts_spec *spec, struct berr *err)
 {
     if (!spec->readonly_root)
         return 0;
-    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+    /* A remount would replace the root's per-mount flags with MS_RDONLY alone and drop the
+     * overlay's nodev; mount_setattr changes only the one attribute. Not recursive: /proc,
+     * /dev/shm and the binds keep their own modes, as under docker. */
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, AT_FDCWD, "/", 0, &attr, sizeof(attr)) < 0)
         return berr_errno(err, "make the root read-only");
     return 0;
 }

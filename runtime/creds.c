@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_ID 2147483647LL
 
@@ -31,11 +32,18 @@ static int table_load(int rootfd, const char *path, size_t min_fields, size_t la
                       struct table *t, struct berr *err)
 {
     *t = (struct table){0};
-    _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY, 0);
+    /* The image's file, opened as root before the drop: O_NONBLOCK so that a FIFO there
+     * cannot hold run or exec for ever, and then only a regular file is read. */
+    _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
     if (fd < 0 && errno == ENOENT)
         return 0;
     if (fd < 0)
         return berr_errno(err, "open %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        return berr_errno(err, "stat %s", path);
+    if (!S_ISREG(st.st_mode))
+        return berr_set(err, BERR_FAILED, "%s: not a regular file", path);
     if (read_fd_all(fd, 16 << 20, &t->buf, NULL, err) < 0)
         return berr_wrap(err, "%s", path);
     char *save = NULL;

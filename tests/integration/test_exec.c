@@ -215,6 +215,22 @@ Test(exec, unknown_user_exits_126)
     remove_container("nouser");
 }
 
+Test(exec, user_lookup_in_a_passwd_turned_fifo_fails_fast)
+{
+    start("fifo", NULL);
+    struct h_result r;
+    h_berth(&r, NULL, "exec", "fifo", "/bin/sh", "-c", "rm /etc/passwd && mkfifo /etc/passwd",
+            NULL);
+    h_assert_status(&r, 0);
+    struct h_opts o = {.timeout_s = 20};
+    double t0 = h_now_s();
+    exec_probe(&r, &o, "fifo", (const char *const[]){"-u", "worker", NULL}, STATUS_ID);
+    h_assert_status(&r, 126);
+    cr_assert(h_now_s() - t0 < 10, "exec took %.1f s", h_now_s() - t0);
+    h_assert_err_mentions(&r, "/etc/passwd");
+    remove_container("fifo");
+}
+
 /* ---- cwd, environment, fds, stdin --------------------------------------------------------- */
 
 Test(exec, cwd_is_the_containers_workdir_or_the_w_flag)

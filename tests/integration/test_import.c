@@ -4,7 +4,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 H_SUITE(import);
@@ -86,4 +91,122 @@ Test(import, imported_image_runs)
     h_berth(&r, &o, "run", "--rm", "it/runs", "/probe", "pid", NULL);
     h_assert_status(&r, 0);
     h_assert_val(&r, "pid", "1");
+}
+
+/* ---- the store is root's alone ------------------------------------------------------------ */
+
+/* The one layer directory of a store that holds one import. */
+static char *only_layer(const char *root)
+{
+    _cleanup_free_ char *layers = xasprintf("%s/layers", root);
+    DIR *d = opendir(layers);
+    cr_assert(d, "%s: %s", layers, strerror(errno));
+    char *found = NULL;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] != '.' && e->d_type == DT_DIR) {
+            cr_assert(!found, "more than one layer under %s", layers);
+            found = xasprintf("%s/%s", layers, e->d_name);
+        }
+    }
+    closedir(d);
+    cr_assert(found, "no layer under %s", layers);
+    return found;
+}
+
+static void report_step(const char *step, int ok_or_errno)
+{
+    printf("%s=%s\n", step, ok_or_errno ? strerrorname_np(ok_or_errno) : "ok");
+    fflush(stdout);
+}
+
+/* What uid and gid 65534 get from the store: "key=value" lines (list, stat, open, exec), and
+ * the probe's own lines should the setuid file run. */
+static void as_nobody(struct h_result *r, const char *root, const char *layer)
+{
+    _cleanup_free_ char *suid = xasprintf("%s/probe-suid", layer);
+    _cleanup_free_ char *dev = xasprintf("%s/hostdev", layer);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(p[1], 1);
+        if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+            setresuid(65534, 65534, 65534) < 0)
+            _exit(100);
+        DIR *d = opendir(root);
+        report_step("list", d ? 0 : errno);
+        struct stat st;
+        report_step("stat", stat(suid, &st) == 0 ? 0 : errno);
+        int fd = open(dev, O_RDWR | O_CLOEXEC);
+        report_step("open", fd >= 0 ? 0 : errno);
+        execl(suid, suid, "id", (char *)NULL);
+        report_step("exec", errno);
+        _exit(0);
+    }
+    close(p[1]);
+    _cleanup_free_ char *out = NULL;
+    size_t len = 0;
+    struct berr err;
+    cr_assert_eq(read_fd_all(p[0], 1 << 20, &out, &len, &err), 0);
+    close(p[0]);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x\n%s", status, out);
+    *r = (struct h_result){.out = xstrdup(out), .out_len = len, .err = xstrdup("")};
+}
+
+static void assert_store_unreachable(const char *root)
+{
+    _cleanup_free_ char *layer = only_layer(root);
+    struct h_result r;
+    as_nobody(&r, root, layer);
+    h_assert_val(&r, "list", "EACCES");
+    h_assert_val(&r, "stat", "EACCES");
+    h_assert_val(&r, "open", "EACCES");
+    h_assert_val(&r, "exec", "EACCES");
+    cr_assert(!h_get(&r, "euid"), "the layer's setuid file ran:\n%s", r.out);
+}
+
+/* An image with the test image's setuid-root /probe-suid and a 0666 char device 1:3, in a
+ * data root whose parents anyone may cross: only the store's own modes stand in the way. */
+static char *store_with_setuid_and_device(void)
+{
+    cr_assert_eq(chmod(h_tmp(), 0711), 0);
+    char *extra = h_path("extra");
+    h_mkdirs(extra, 0755);
+    cr_assert_eq(mknod(h_path("extra/hostdev"), S_IFCHR | 0666, makedev(1, 3)), 0);
+    cr_assert_eq(chmod(h_path("extra/hostdev"), 0666), 0); /* past the umask */
+    char *root = h_path("root");
+    h_import_variant(root, "suid-dev:latest", extra);
+    return root;
+}
+
+Test(import, layers_are_out_of_reach_of_other_host_users)
+{
+    _cleanup_free_ char *root = store_with_setuid_and_device();
+    assert_store_unreachable(root);
+    /* and the setuid file still works where it belongs, inside a container */
+    struct h_opts o = {.root = root};
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "--user", "1000:1000", "suid-dev:latest", "/probe-suid", "id",
+            NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "uid", "1000");
+    h_assert_val(&r, "euid", "0");
+}
+
+Test(import, a_store_left_open_by_an_older_berth_is_closed_when_opened)
+{
+    _cleanup_free_ char *root = store_with_setuid_and_device();
+    /* the modes older berth gave the store and the layer dirs */
+    _cleanup_free_ char *layers = xasprintf("%s/layers", root);
+    cr_assert_eq(chmod(root, 0711), 0);
+    cr_assert_eq(chmod(layers, 0711), 0);
+    struct h_opts o = {.root = root};
+    struct h_result r;
+    h_berth(&r, &o, "images", "-q", NULL);
+    h_assert_status(&r, 0);
+    assert_store_unreachable(root);
 }

@@ -151,3 +151,56 @@ Test(run, device_nodes_shipped_in_the_image_cannot_be_opened)
     h_assert_val(&r, "write:/hostdev", "EACCES");
     h_assert_val(&r, "write:/dev/null", "ok");
 }
+
+/* --read-only once remounted / with MS_RDONLY alone, which dropped the overlay's nodev */
+Test(run, device_nodes_shipped_in_the_image_cannot_be_opened_under_read_only)
+{
+    char *extra = h_path("extra");
+    h_mkdirs(extra, 0755);
+    cr_assert_eq(mknod(h_path("extra/hostdev"), S_IFCHR | 0666, makedev(1, 3)), 0);
+    struct h_opts o = {.root = h_path("root")};
+    h_import_variant(o.root, "devnode:latest", extra);
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "--read-only", "devnode:latest", "/probe", "write", "/hostdev",
+            "mount", "/", NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "write:/hostdev", "EACCES");
+    struct h_mount m;
+    cr_assert(h_get_mount(&r, "/", &m), "nothing on /");
+    cr_assert(h_has_word(m.opts, "ro") && h_has_word(m.opts, "nodev"), "/ mounted %s", m.opts);
+}
+
+/* An image whose /etc/<name> is a FIFO: read blocking, as root, it held run for ever. */
+static void assert_fifo_etc_file_refused(const char *name)
+{
+    char *extra = h_path("extra");
+    h_mkdirs(h_path("extra/etc"), 0755);
+    _cleanup_free_ char *fifo = h_path("extra/etc/%s", name);
+    cr_assert_eq(mkfifo(fifo, 0644), 0);
+    struct h_opts o = {.root = h_path("root"), .timeout_s = 20};
+    h_import_variant(o.root, "fifo:latest", extra);
+    _cleanup_free_ char *layers_dir = h_path("root/layers");
+    _cleanup_free_ char *layers = h_tree_snapshot(layers_dir);
+    struct h_result r;
+    double t0 = h_now_s();
+    h_berth(&r, &o, "run", "--rm", "fifo:latest", "/probe", "id", NULL);
+    h_assert_status(&r, 125);
+    cr_assert(h_now_s() - t0 < 10, "run took %.1f s", h_now_s() - t0);
+    _cleanup_free_ char *path = xasprintf("/etc/%s", name);
+    h_assert_err_mentions(&r, path);
+    cr_assert_str_empty(r.out, "stdout not empty: %s", r.out);
+    h_assert_nothing_left(NULL);
+    _cleanup_free_ char *now = h_tree_snapshot(layers_dir);
+    _cleanup_free_ char *diff = h_first_difference(now, layers);
+    cr_assert(!diff, "the image's layers changed; first difference:\n%s", diff);
+}
+
+Test(run, fifo_at_etc_passwd_fails_fast_naming_it)
+{
+    assert_fifo_etc_file_refused("passwd");
+}
+
+Test(run, fifo_at_etc_group_fails_fast_naming_it)
+{
+    assert_fifo_etc_file_refused("group");
+}
