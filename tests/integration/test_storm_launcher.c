@@ -821,3 +821,27 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
     h_assert_status(&in, 0);
     cr_assert_str_eq(in.out, "exited 143\n");
 }
+
+/* Storm reads a failed stop or rm that says "No such container" as a worker already gone:
+ * a record berth cannot read must be reported as what it is. */
+Test(storm_launcher, a_record_that_cannot_be_read_is_not_reported_as_absent)
+{
+    struct wl_call c = {0};
+    struct h_result r;
+    launch(&r, &c);
+    assert_wl(&r, 0);
+    _cleanup_free_ char *cid = read_cid();
+    assert_cid_is_dockers(cid);
+    _cleanup_free_ char *record = xasprintf("%s/containers/%s/berth.json", h_runroot(), cid);
+    h_write_file(record, "{\"CreatorUid\":", 0600);
+    const char *acts[] = {"storm-cmd/docker-stop.sh", "storm-cmd/docker-rm.sh",
+                          "storm-cmd/docker-wait.sh"};
+    for (size_t i = 0; i < ARRAY_SIZE(acts); i++) {
+        docker_cmd_fixture(&r, &c, acts[i]);
+        assert_wl(&r, 1);
+        cr_assert(strstr(r.out, "berth.json"), "%s does not name the record:\n%s", acts[i], r.out);
+        cr_assert_null(strstr(r.out, "No such"), "%s:\n%s", acts[i], r.out);
+    }
+    docker_cmd_fixture(&r, &c, "storm-cmd/docker-ps.sh");
+    cr_assert_neq(r.status, 0, "ps must fail, not list the worker as gone:\n%s", r.out);
+}
