@@ -558,3 +558,37 @@ Test(lifecycle, exit_is_recorded_while_an_outside_process_keeps_writing_the_outp
 {
     exit_is_recorded_while_outside_holds_the_output(true);
 }
+
+/* ---- deep trees in the upper dir ----------------------------------------------------------- */
+
+/* 10000 directories deep: more than berth's fds (1024) if it held one or two per level */
+Test(lifecycle, rm_removes_a_container_whose_upper_dir_is_ten_thousand_levels_deep)
+{
+    struct h_result r;
+    const struct h_opts slow = {.timeout_s = 120};
+    h_berth(&r, &slow, "run", "--name", "deep", H_IMAGE, "/probe", "deeptree", "10000", NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "deeptree:10000", "ok");
+    h_berth(&r, &slow, "rm", "deep", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "deep\n");
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
+}
+
+Test(lifecycle, run_d_rm_removes_a_container_whose_upper_dir_is_ten_thousand_levels_deep)
+{
+    struct h_result r;
+    const struct h_opts slow = {.timeout_s = 120};
+    h_berth(&r, &slow, "run", "-d", "--rm", "--name", "deeprm", H_IMAGE, "/probe", "deeptree",
+            "10000", NULL);
+    h_assert_status(&r, 0);
+    /* the monitor removes the container once it has recorded the exit */
+    double deadline = h_now_s() + 60;
+    while (h_now_s() < deadline && *h_state_entries("containers"))
+        usleep(100 * 1000);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
+}
