@@ -61,35 +61,73 @@ int container_reap(struct container *c, pid_t pid, struct berr *err)
     return 0;
 }
 
-/* Copy the container's stdout and stderr into the log until pid 1 is gone and both pipes
- * are closed (pid 1's death ends the whole pid namespace, so they close). */
-static void pump_output(int pidfd, int out, int err_fd, struct log_writer *log)
+/* Once pid 1 has exited, every other process of the container is gone too (the end of a pid
+ * namespace kills them all before its init can be reaped), so what is left of the output is
+ * already in the pipes. A writer that still holds a pipe is outside the container (an fd
+ * passed over a socket) and must not keep the exit from being recorded: the rest is read
+ * until the pipes are quiet for DRAIN_QUIET_MS, DRAIN_MAX_MS at most. */
+#define DRAIN_QUIET_MS 200
+#define DRAIN_MAX_MS 1000
+/* without a pidfd, how often to look whether pid 1 has exited */
+#define EXIT_POLL_MS 100
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool has_exited(pid_t pid)
+{
+    siginfo_t si = {0};
+    return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
+static void copy_chunk(int fd, enum log_stream stream, struct log_writer *log, int *slot)
+{
+    char buf[16384];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    if (n > 0) {
+        struct berr lerr = {0};
+        if (log && log_writer_append(log, stream, buf, (size_t)n, &lerr) < 0)
+            debugf("log: %s", lerr.msg);
+    } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        *slot = -1;
+    }
+}
+
+/* Copy the container's stdout and stderr into the log until both pipes are closed, or until
+ * they have been drained after pid 1's exit. */
+static void pump_output(pid_t pid, int pidfd, int out, int err_fd, struct log_writer *log)
 {
     struct pollfd p[3] = {{.fd = out, .events = POLLIN},
                           {.fd = err_fd, .events = POLLIN},
                           {.fd = pidfd, .events = POLLIN}};
-    char buf[16384];
-    while (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0) {
-        if (poll(p, 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
+    long long drain_end = -1; /* set when pid 1 has exited */
+    while (p[0].fd >= 0 || p[1].fd >= 0) {
+        int timeout = -1;
+        if (drain_end >= 0) {
+            long long left = drain_end - now_ms();
+            if (left <= 0)
+                break;
+            timeout = left < DRAIN_QUIET_MS ? (int)left : DRAIN_QUIET_MS;
+        } else if (p[2].fd < 0) {
+            timeout = EXIT_POLL_MS;
+        }
+        int ready = poll(p, 3, timeout);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready < 0 || (ready == 0 && drain_end >= 0))
+            break;
+        if (drain_end < 0 && (p[2].revents || (p[2].fd < 0 && has_exited(pid)))) {
+            drain_end = now_ms() + DRAIN_MAX_MS;
+            p[2].fd = -1;
         }
         for (int i = 0; i < 2; i++) {
-            if (p[i].fd < 0 || !p[i].revents)
-                continue;
-            ssize_t n = read(p[i].fd, buf, sizeof(buf));
-            if (n > 0) {
-                struct berr lerr = {0};
-                if (log && log_writer_append(log, i == 0 ? LOG_STDOUT : LOG_STDERR, buf, (size_t)n,
-                                             &lerr) < 0)
-                    debugf("log: %s", lerr.msg);
-            } else if (n == 0 || errno != EINTR) {
-                p[i].fd = -1;
-            }
+            if (p[i].fd >= 0 && p[i].revents)
+                copy_chunk(p[i].fd, i == 0 ? LOG_STDOUT : LOG_STDERR, log, &p[i].fd);
         }
-        if (p[2].revents)
-            p[2].fd = -1;
     }
 }
 
@@ -101,7 +139,12 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
         debugf("log: %s", err.msg);
     pid_t pid = c->st.pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    pump_output(pidfd, out, err_fd, log);
+    pump_output(pid, pidfd, out, err_fd, log);
+    /* a writer outside the container now gets EPIPE instead of filling a pipe no one reads */
+    close(out);
+    close(err_fd);
+    if (pidfd >= 0)
+        close(pidfd);
     if (container_reap(c, pid, &err) < 0)
         debugf("container %.12s: %s", c->st.id, err.msg);
     if (log)

@@ -593,6 +593,10 @@ int seccomp_profile_load(const char *name, const char *text, size_t len,
         running_kernel(&c.kmajor, &c.kminor);
     }
     _cleanup_free_ char *blanked = blank_comment_lines(text, len);
+    if (json_check_depth(blanked, len, err) < 0) {
+        err->kind = BERR_USAGE;
+        return berr_wrap(err, "seccomp profile %s", name);
+    }
     if (check_json_syntax(name, blanked, len, err) < 0)
         return -1;
     c.text = blanked;

@@ -121,29 +121,6 @@ int open_store_root(const char *path, mode_t mode, const struct store_dir *layou
     return fd;
 }
 
-static int remove_children(int dfd, dev_t dev, struct berr *err);
-
-static int remove_entry(int dirfd, const char *name, dev_t dev, struct berr *err)
-{
-    if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
-        return 0;
-    if (errno != EISDIR && errno != EPERM)
-        return berr_errno(err, "remove %s", name);
-    _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return berr_errno(err, "open %s", name);
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        return berr_errno(err, "stat %s", name);
-    if (st.st_dev != dev)
-        return berr_errnum(err, EBUSY, "remove %s: a mount is still there", name);
-    if (remove_children(fd, dev, err) < 0)
-        return berr_wrap(err, "%s", name);
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-        return berr_errno(err, "rmdir %s", name);
-    return 0;
-}
-
 int mark_cloexec_from(int lowfd, struct berr *err)
 {
     if (syscall(SYS_close_range, (unsigned)lowfd, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
@@ -246,27 +223,4 @@ void closedirp(DIR **d)
 {
     if (*d)
         closedir(*d);
-}
-
-static int remove_children(int dfd, dev_t dev, struct berr *err)
-{
-    _cleanup_closedir_ DIR *d = dir_dup(dfd, "directory", err);
-    if (!d)
-        return -1;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (remove_entry(dfd, de->d_name, dev, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-int remove_tree_at(int dirfd, const char *name, struct berr *err)
-{
-    struct stat st;
-    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return errno == ENOENT ? 0 : berr_errno(err, "stat %s", name);
-    return remove_entry(dirfd, name, st.st_dev, err);
 }

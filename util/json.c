@@ -2,8 +2,37 @@
 
 #include <string.h>
 
+int json_check_depth(const char *text, size_t len, struct berr *err)
+{
+    size_t depth = 0;
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_string) {
+            if (ch == '\\')
+                i++; /* an escaped quote does not end the string */
+            else if (ch == '"')
+                in_string = false;
+        } else if (ch == '"') {
+            in_string = true;
+        } else if (ch == '[' || ch == '{') {
+            if (++depth > JSON_MAX_DEPTH)
+                return berr_set(err, BERR_FAILED,
+                                "invalid JSON: the document nests too deeply (more than %d "
+                                "levels)",
+                                JSON_MAX_DEPTH);
+        } else if ((ch == ']' || ch == '}') && depth > 0) {
+            /* a stray closer is the parser's to report */
+            depth--;
+        }
+    }
+    return 0;
+}
+
 int json_parse(const char *text, yajl_val *out, struct berr *err)
 {
+    if (json_check_depth(text, strlen(text), err) < 0)
+        return -1;
     char ebuf[512] = "";
     yajl_val v = yajl_tree_parse(text, ebuf, sizeof(ebuf));
     if (!v) {

@@ -215,6 +215,13 @@ void human_size_precision(double bytes, int digits, char *out, size_t outlen);
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+/* yajl's tree parser, and yajl_tree_free, recurse once per level of nesting: a document of a
+ * few megabytes could nest deep enough to overflow the stack. Deeper documents are refused
+ * before parsing; nothing berth reads comes close to this. */
+#define JSON_MAX_DEPTH 1000
+/* Refuses text whose arrays and objects nest deeper than JSON_MAX_DEPTH (brackets inside
+ * strings do not count). A scan of the bytes, no parse: run it before any tree parse. */
+int json_check_depth(const char *text, size_t len, struct berr *err);
 /* Parse a document; on failure the message carries yajl's position text. */
 int json_parse(const char *text, yajl_val *out, struct berr *err);
 /* Member of an object (NULL when absent or when v is not an object). */

@@ -10,7 +10,10 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -463,4 +466,129 @@ Test(lifecycle, a_stopped_service_leaves_its_detached_container_running)
     cr_expect_str_eq(r.out, "true running\n", "the container died with the service");
     h_berth(&r, NULL, "rm", "-f", "svc-kept", NULL);
     h_assert_status(&r, 0);
+}
+
+/* ---- output pipes held from outside -------------------------------------------------------- */
+
+/* A host process that accepts one connection on <tmp>/sock/s, keeps the fds it is passed and,
+ * when chatty, writes a line into them every 20 ms: a container's output pipes held open by
+ * someone the pid namespace's end does not kill. Dies with the test. */
+static pid_t outside_holder(bool chatty)
+{
+    char *dir = h_path("sock");
+    h_mkdirs(dir, 0755);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s", dir);
+    free(dir);
+    int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    cr_assert_geq(ls, 0);
+    cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0, "bind: %s", strerror(errno));
+    cr_assert_eq(chmod(sa.sun_path, 0777), 0);
+    cr_assert_eq(listen(ls, 1), 0);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
+        int c = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+        char byte, cbuf[CMSG_SPACE(2 * sizeof(int))];
+        struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+        struct msghdr mh = {
+            .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+        if (c < 0 || recvmsg(c, &mh, 0) != 1)
+            _exit(1);
+        int held[2];
+        memcpy(held, CMSG_DATA(CMSG_FIRSTHDR(&mh)), sizeof(held));
+        for (;;) {
+            if (chatty && write(held[0], "from outside\n", 13) < 0)
+                pause(); /* the monitor let go of the pipe: hold on anyway */
+            usleep(20 * 1000);
+        }
+    }
+    close(ls);
+    return pid;
+}
+
+static void stop_holder(pid_t pid)
+{
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
+
+/* pid 1 passes its stdout and stderr to a host process and exits: wait, ps and rm must not
+ * depend on that process ever letting go */
+static void exit_is_recorded_while_outside_holds_the_output(bool chatty)
+{
+    pid_t holder = outside_holder(chatty);
+    char *vol = h_path("sock:/sock");
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "leaky", "-v", vol, H_IMAGE, "/probe", "sendfds",
+            "/sock/s", "exit", "7", NULL);
+    h_assert_status(&r, 0);
+    double t0 = h_now_s();
+    const struct h_opts quick = {.timeout_s = 15};
+    h_berth(&r, &quick, "wait", "leaky", NULL);
+    double took = h_now_s() - t0;
+    if (r.status != 0)
+        stop_holder(holder);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "7\n");
+    cr_assert_lt(took, 5.0, "wait took %.1f s", took);
+    h_berth(&r, &quick, "ps", "-a", NULL);
+    cr_assert(strstr(r.out, "Exited (7)"), "%s", r.out);
+    /* what pid 1 wrote before it left is in the log all the same */
+    h_berth(&r, &quick, "logs", "leaky", NULL);
+    cr_assert(strstr(r.out, "sendfds:/sock/s=ok"), "%s", r.out);
+    h_berth(&r, &quick, "rm", "leaky", NULL);
+    h_assert_status(&r, 0);
+    stop_holder(holder);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
+}
+
+Test(lifecycle, exit_is_recorded_while_a_silent_outside_process_holds_the_output)
+{
+    exit_is_recorded_while_outside_holds_the_output(false);
+}
+
+Test(lifecycle, exit_is_recorded_while_an_outside_process_keeps_writing_the_output)
+{
+    exit_is_recorded_while_outside_holds_the_output(true);
+}
+
+/* ---- deep trees in the upper dir ----------------------------------------------------------- */
+
+/* 10000 directories deep: more than berth's fds (1024) if it held one or two per level */
+Test(lifecycle, rm_removes_a_container_whose_upper_dir_is_ten_thousand_levels_deep)
+{
+    struct h_result r;
+    const struct h_opts slow = {.timeout_s = 120};
+    h_berth(&r, &slow, "run", "--name", "deep", H_IMAGE, "/probe", "deeptree", "10000", NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "deeptree:10000", "ok");
+    h_berth(&r, &slow, "rm", "deep", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "deep\n");
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
+}
+
+Test(lifecycle, run_d_rm_removes_a_container_whose_upper_dir_is_ten_thousand_levels_deep)
+{
+    struct h_result r;
+    const struct h_opts slow = {.timeout_s = 120};
+    h_berth(&r, &slow, "run", "-d", "--rm", "--name", "deeprm", H_IMAGE, "/probe", "deeptree",
+            "10000", NULL);
+    h_assert_status(&r, 0);
+    /* the monitor removes the container once it has recorded the exit */
+    double deadline = h_now_s() + 60;
+    while (h_now_s() < deadline && *h_state_entries("containers"))
+        usleep(100 * 1000);
+    cr_assert_str_eq(h_state_entries("containers"), "");
+    cr_assert_str_eq(h_state_entries("names"), "");
+    h_assert_no_mounts_left();
 }

@@ -31,6 +31,9 @@
  *                     clone_newns, unshare0 (flags 0), unshare_newns, thread (pthread_create),
  *                     mount_missing (tmpfs on a missing dir: ENOENT unless a filter refuses
  *                     first), personality:N, nr:N (raw syscall N, no arguments)
+ *   sendfds PATH      sendfds:PATH=ok  (connects to the unix socket PATH and passes it fds 1
+ *                     and 2 with SCM_RIGHTS: a holder outside keeps the output pipes open)
+ *   deeptree N        deeptree:N=ok  (/deeptree/d/d/... N directories deep, one fd at a time)
  *   sleep N           sleeps N seconds
  *   exit N            flushes and exits with N
  */
@@ -55,6 +58,7 @@
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -406,6 +410,56 @@ static void cmd_mkdir(const char *path)
     printf("mkdir:%s=ok\n", path);
 }
 
+static void cmd_sendfds(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (strlen(path) >= sizeof(sa.sun_path) || s < 0) {
+        printf("sendfds:%s=%s\n", path, s < 0 ? errname(errno) : "ENAMETOOLONG");
+        return;
+    }
+    strcpy(sa.sun_path, path);
+    int fds[2] = {1, 2};
+    char cbuf[CMSG_SPACE(sizeof(fds))] = {0};
+    char byte = 'x';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr mh = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || sendmsg(s, &mh, 0) != 1)
+        printf("sendfds:%s=%s\n", path, errname(errno));
+    else
+        printf("sendfds:%s=ok\n", path);
+    close(s);
+}
+
+static void cmd_deeptree(const char *arg)
+{
+    int n = atoi(arg);
+    int fd = -1;
+    if (mkdir("/deeptree", 0755) == 0)
+        fd = open("/deeptree", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (int i = 0; fd >= 0 && i < n; i++) {
+        int next = -1;
+        if (mkdirat(fd, "d", 0755) == 0)
+            next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int e = errno;
+        close(fd);
+        fd = next;
+        errno = e;
+    }
+    if (fd < 0) {
+        printf("deeptree:%s=%s\n", arg, errname(errno));
+        return;
+    }
+    close(fd);
+    printf("deeptree:%s=ok\n", arg);
+}
+
 static void cmd_statfs(const char *path)
 {
     struct statvfs sv;
@@ -550,6 +604,10 @@ int main(int argc, char **argv)
             cmd_statfs(arg);
         else if (strcmp(c, "syscall") == 0)
             cmd_syscall(arg);
+        else if (strcmp(c, "sendfds") == 0)
+            cmd_sendfds(arg);
+        else if (strcmp(c, "deeptree") == 0)
+            cmd_deeptree(arg);
         else if (strcmp(c, "sleep") == 0)
             sleep((unsigned)atoi(arg));
         else if (strcmp(c, "exit") == 0) {

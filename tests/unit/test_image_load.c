@@ -470,6 +470,20 @@ Test(image_load, archive_without_manifest_is_refused)
     fx_free(&x);
 }
 
+/* every manifest, index and config goes through util's parser: a few MiB of brackets must be
+ * refused, not recursed through */
+Test(image_load, deeply_nested_manifest_is_refused)
+{
+    size_t depth = 4u << 20;
+    _cleanup_free_ char *m = xmalloc(2 * depth);
+    memset(m, '[', depth);
+    memset(m + depth, ']', depth);
+    struct fx x = {0};
+    fx_add(&x, "manifest.json", m, 2 * depth);
+    load_fails(&x, "nests too deeply");
+    fx_free(&x);
+}
+
 Test(image_load, member_symlink_leading_outside_the_archive_is_refused)
 {
     struct fx_layer ls[2];

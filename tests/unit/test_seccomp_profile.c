@@ -182,6 +182,19 @@ Test(seccomp_parse, syntax_errors_name_line_and_column)
     refused("/* comment */ {}", "line 1, column 1");
 }
 
+/* 4 Mi levels fit in the 16 MiB a profile may have; yajl's tree recursed once per level */
+Test(seccomp_parse, deep_nesting_is_refused_without_a_crash)
+{
+    static const char head[] = "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"x\": ";
+    size_t depth = 4u << 20, n = strlen(head);
+    _cleanup_free_ char *text = xmalloc(n + 2 * depth + 2);
+    memcpy(text, head, n);
+    memset(text + n, '[', depth);
+    memset(text + n + depth, ']', depth);
+    strcpy(text + n + 2 * depth, "}");
+    refused(text, "nests too deeply");
+}
+
 Test(seccomp_parse, bad_values_name_their_json_path)
 {
     refused("[]", "line 1, column 1: the profile is not a JSON object");

@@ -1,0 +1,147 @@
+/* util/file.c: remove_tree_at on trees a container can leave in its upper dir — deeper than
+ * the fds a process may hold, wide at every level — never following a symlink and never
+ * crossing into a mount. Each test works under its own temp dir. */
+#include "util/util.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+static char tmp[] = "/tmp/berth-rmtree.XXXXXX";
+static int tmpfd = -1;
+
+static void setup(void)
+{
+    strcpy(tmp, "/tmp/berth-rmtree.XXXXXX");
+    cr_assert_not_null(mkdtemp(tmp));
+    tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cr_assert_geq(tmpfd, 0);
+}
+
+static void teardown(void)
+{
+    struct berr err = {0};
+    if (remove_tree_at(AT_FDCWD, tmp, &err) < 0)
+        cr_log_warn("leaves %s: %s", tmp, err.msg);
+    close(tmpfd);
+}
+
+TestSuite(util_remove_tree, .init = setup, .fini = teardown, .timeout = 120);
+
+static void make_file(int dfd, const char *name)
+{
+    int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    cr_assert_geq(fd, 0, "create %s: %s", name, strerror(errno));
+    close(fd);
+}
+
+/* top/d/d/.../d, depth directories below top, each holding a file (and every 100th level a
+ * second branch with a file in it); one fd at a time, as a container could make it */
+static void make_deep_tree(const char *top, int depth)
+{
+    cr_assert_eq(mkdirat(tmpfd, top, 0755), 0);
+    int fd = openat(tmpfd, top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (int i = 0; fd >= 0 && i < depth; i++) {
+        make_file(fd, "f");
+        if (i % 100 == 0) {
+            cr_assert_eq(mkdirat(fd, "side", 0755), 0);
+            int side = openat(fd, "side", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            cr_assert_geq(side, 0);
+            make_file(side, "g");
+            cr_assert_eq(symlinkat("/", side, "root-link"), 0);
+            close(side);
+        }
+        cr_assert_eq(mkdirat(fd, "d", 0755), 0, "level %d: %s", i, strerror(errno));
+        int next = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        close(fd);
+        fd = next;
+    }
+    cr_assert_geq(fd, 0);
+    close(fd);
+}
+
+static void lower_nofile(rlim_t n)
+{
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur > n)
+        rl.rlim_cur = n; /* the soft limit only: never above the hard one */
+    cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+}
+
+static bool exists_at(int dfd, const char *name)
+{
+    struct stat st;
+    return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+Test(util_remove_tree, ten_thousand_levels_with_64_fds)
+{
+    make_deep_tree("deep", 10000);
+    lower_nofile(64);
+    struct berr err = {0};
+    cr_assert_eq(remove_tree_at(tmpfd, "deep", &err), 0, "%s", err.msg);
+    cr_assert_not(exists_at(tmpfd, "deep"));
+}
+
+Test(util_remove_tree, symlinks_are_removed_not_followed)
+{
+    cr_assert_eq(mkdirat(tmpfd, "outside", 0755), 0);
+    int out = openat(tmpfd, "outside", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    make_file(out, "keep");
+    cr_assert_eq(mkdirat(tmpfd, "t", 0755), 0);
+    cr_assert_eq(mkdirat(tmpfd, "t/a", 0755), 0);
+    char *target = xasprintf("%s/outside", tmp);
+    cr_assert_eq(symlinkat(target, tmpfd, "t/a/link"), 0);
+    cr_assert_eq(symlinkat(target, tmpfd, "t/link"), 0);
+    free(target);
+    struct berr err = {0};
+    cr_assert_eq(remove_tree_at(tmpfd, "t", &err), 0, "%s", err.msg);
+    cr_assert_not(exists_at(tmpfd, "t"));
+    cr_assert(exists_at(out, "keep"), "removal went through a symlink");
+    close(out);
+}
+
+Test(util_remove_tree, a_plain_file_or_nothing_at_all)
+{
+    make_file(tmpfd, "file");
+    struct berr err = {0};
+    cr_assert_eq(remove_tree_at(tmpfd, "file", &err), 0, "%s", err.msg);
+    cr_assert_not(exists_at(tmpfd, "file"));
+    cr_assert_eq(remove_tree_at(tmpfd, "never-was", &err), 0, "%s", err.msg);
+}
+
+/* root only: in a mount namespace of this test's own process (criterion runs each test in a
+ * process of its own), a bind mount of the same filesystem inside the tree */
+Test(util_remove_tree, a_mount_inside_is_not_crossed)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to mount");
+    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    /* a path walk from an fd opened before stays among the old namespace's mounts */
+    close(tmpfd);
+    tmpfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cr_assert_geq(tmpfd, 0);
+    cr_assert_eq(mkdirat(tmpfd, "src", 0755), 0);
+    int src = openat(tmpfd, "src", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    make_file(src, "keep");
+    cr_assert_eq(mkdirat(tmpfd, "t", 0755), 0);
+    cr_assert_eq(mkdirat(tmpfd, "t/m", 0755), 0);
+    char *from = xasprintf("%s/src", tmp), *to = xasprintf("%s/t/m", tmp);
+    cr_assert_eq(mount(from, to, NULL, MS_BIND, NULL), 0, "bind: %s", strerror(errno));
+    struct berr err = {0};
+    cr_assert_eq(remove_tree_at(tmpfd, "t", &err), -1);
+    cr_expect_eq(err.errnum, EBUSY, "%s", err.msg);
+    cr_expect(strstr(err.msg, "a mount is still there"), "%s", err.msg);
+    cr_expect(exists_at(src, "keep"), "removal crossed into a bind mount");
+    cr_assert_eq(umount2(to, MNT_DETACH), 0);
+    free(from);
+    free(to);
+    close(src);
+}
