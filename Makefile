@@ -42,7 +42,7 @@ INTEG_BIN := $(BUILD)/integration-tests
 PROBE_BIN := $(BUILD)/probe
 
 .PHONY: all deps check unit integration demo bench clean format layers vmcheck
-all: $(BUILD)/berth $(BUILD)/berth-monitor
+all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
@@ -66,6 +66,11 @@ $(BUILD)/berth: $(LAUNCH_OBJ) $(BUILD)/libberth.a
 # costs little (see runtime/monitor.c). Installed beside berth.
 $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(BERTH_LIBS)
+
+# berth invoked by this name takes util-linux nsenter's argv (launcher/cmd_join.c), so that
+# Storm's worker-launcher can use it as nsenter.binary. Installed beside berth.
+$(BUILD)/berth-nsenter: $(BUILD)/berth
+	ln -sf berth $@
 
 $(UNIT_BIN): $(UNIT_SRC) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(UNIT_SRC) $(LAUNCH_LIB_OBJ) \
@@ -105,6 +110,7 @@ bench: all
 	./bench/lifecycle.sh $(abspath $(BUILD)/berth)
 	./bench/load.sh $(abspath $(BUILD)/berth)
 	./bench/seccomp.sh $(abspath $(BUILD)/berth)
+	./bench/join.sh $(abspath $(BUILD)/berth)
 
 # the core and cgroup integration tests on a pure cgroup v2 kernel under qemu (scripts/vmcheck/)
 vmcheck: deps

@@ -106,6 +106,9 @@ int cmd_rm(struct cli *cli, int argc, char **argv);
 int cmd_logs(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_exec(struct cli *cli, int argc, char **argv);
+int cmd_join(struct cli *cli, int argc, char **argv);
+/* berth invoked as nsenter or berth-nsenter: util-linux nsenter's argv */
+int cmd_nsenter(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_seccomp(struct cli *cli, int argc, char **argv);
 

@@ -50,7 +50,7 @@ struct container_spec {
     bool remove_on_exit;
     bool interactive;
     bool no_new_privs;
-    char *cidfile;       /* must not exist; gets the id (no newline) before the start */
+    char *cidfile; /* must not exist; gets the id (no newline) before the start */
     /* Who asked, when not root: a user handed over by a setuid launcher. The cidfile is made
      * as this user, and the container is recorded as its. NULL: root. */
     const struct ident *caller;
@@ -171,6 +171,30 @@ struct exec_spec {
  * exec's), capabilities, no_new_privs (and seccomp); *status as for run. */
 int runtime_exec(const struct runtime_paths *paths, const char *id, const struct exec_spec *spec,
                  int *status, struct berr *err);
+
+/* berth join, nsenter's way in: the namespaces asked for (CLONE_NEW* flags; 0: every one of
+ * the target's that is not already ours), the command forked into the target's pid namespace
+ * with only the ids asked for. No seccomp filter, no cgroup, no capability drop but what
+ * setuid implies: for profilers. */
+struct join_spec {
+    const char *container; /* a container id (its pid 1 is the target), or NULL */
+    pid_t target_pid;      /* without a container */
+    int namespaces;
+    bool set_uid, set_gid;
+    uid_t uid;
+    gid_t gid;
+    const char *user;          /* a name or uid looked up in the container's /etc/passwd, or NULL */
+    bool preserve_credentials; /* keep the supplementary groups when the ids change */
+    const char *workdir;       /* NULL: the root of the mount namespace entered */
+    struct strv argv;          /* the command, searched in PATH */
+    const char *program;       /* what to execute when not argv[0] (a login shell's "-sh") */
+};
+/* nsenter's name of a namespace kind ("mnt", "pid", ...) as its CLONE_NEW* flag; 0 if none. */
+int runtime_join_namespace_flag(const char *name);
+/* *status is the command's exit status (128+N when killed by signal N). A command that cannot
+ * be executed: BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC. */
+int runtime_join(const struct runtime_paths *paths, const struct join_spec *spec, int *status,
+                 struct berr *err);
 
 /* The container's bounding set as a bitmask (bit n = capability n), docker's
  * TweakCapabilities over its default set; names as the user wrote them ("chown", "ALL"). What

@@ -54,6 +54,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -460,6 +461,19 @@ static void cmd_deeptree(const char *arg)
     printf("deeptree:%s=ok\n", arg);
 }
 
+/* What a profiler's attach needs (jstack, strace): ptrace of another process of the
+ * container, here as PTRACE_SEIZE + detach. */
+static void cmd_ptrace(const char *arg)
+{
+    pid_t pid = (pid_t)atoi(arg);
+    if (syscall(SYS_ptrace, PTRACE_SEIZE, pid, 0, 0) < 0) {
+        printf("ptrace:%d=%s\n", (int)pid, strerror(errno));
+        return;
+    }
+    syscall(SYS_ptrace, PTRACE_DETACH, pid, 0, 0);
+    printf("ptrace:%d=ok\n", (int)pid);
+}
+
 static void cmd_statfs(const char *path)
 {
     struct statvfs sv;
@@ -608,6 +622,8 @@ int main(int argc, char **argv)
             cmd_sendfds(arg);
         else if (strcmp(c, "deeptree") == 0)
             cmd_deeptree(arg);
+        else if (strcmp(c, "ptrace") == 0)
+            cmd_ptrace(arg);
         else if (strcmp(c, "sleep") == 0)
             sleep((unsigned)atoi(arg));
         else if (strcmp(c, "exit") == 0) {
