@@ -146,6 +146,8 @@ static void ensure_installation(void)
         xasprintf("%.*s/berth-monitor", (int)(strrchr(berth, '/') - berth), berth);
     _cleanup_free_ char *bindir = xasprintf("%s/bin/", wl.base);
     run_ok((const char *const[]){"cp", berth, monitor, bindir, NULL});
+    _cleanup_free_ char *link = xasprintf("%s/bin/berth-nsenter", wl.base);
+    cr_assert_eq(symlink("berth", link), 0);
     cr_assert_eq(rename(built, wl.launcher), 0);
 }
 
@@ -268,15 +270,15 @@ static void write_worker_script(void)
     cr_assert_eq(chown(path, wl.sup_uid, wl.group), 0);
 }
 
-static void write_launcher_cfg(void)
+static void write_launcher_cfg(const char *nsenter)
 {
     _cleanup_free_ char *cfg = xasprintf("%s/conf/worker-launcher.cfg", wl.base);
     _cleanup_free_ char *profiler = storm_path("/usr/share/apache-storm-2.6.0/bin/flight.bash");
     _cleanup_free_ char *text =
         xasprintf("storm.worker-launcher.group=%s\nmin.user.id=1000\nbanned.users=bin\n"
                   "worker.profiler.script.path=%s\ndocker.binary=%s\n"
-                  "nsenter.binary=/usr/bin/nsenter\n",
-                  WL_GROUP, profiler, wl.berth);
+                  "nsenter.binary=%s\n",
+                  WL_GROUP, profiler, wl.berth, nsenter);
     h_write_file(cfg, text, 0644);
     _cleanup_free_ char *conf = xasprintf("%s/etc/berth/berth.conf", wl.base);
     _cleanup_free_ char *stores =
@@ -344,7 +346,7 @@ static void wl_init(void)
     ensure_installation();
     wl.parent = xasprintf("/storm-it-wl-%d", (int)getpid());
     lay_out_storm_dirs();
-    write_launcher_cfg();
+    write_launcher_cfg("/usr/bin/nsenter");
 }
 
 static void wl_fini(void)
@@ -586,6 +588,36 @@ static void assert_cid_is_dockers(const char *cid)
     cr_assert_eq(st.st_uid, wl.worker_uid, "the cidfile is the worker's, as docker's client");
 }
 
+/* profile-docker-container: the launcher asks docker.binary for the pid, then runs
+ * nsenter.binary into its mount and pid namespaces as the worker, the profiler line on stdin. */
+static void assert_profiler_runs_inside_as_the_worker(const struct wl_call *c)
+{
+    struct h_result r;
+    _cleanup_free_ char *line = fixture("storm-cmd/profile.sh.example");
+    _cleanup_free_ char *profile_line = moved(line);
+    _cleanup_free_ char *profile = xasprintf("%s/profile.sh", wl.artifacts);
+    h_write_file(profile, profile_line, 0644);
+    _cleanup_free_ char *out_path = xasprintf("%s/profile-jstack.out", wl.artifacts);
+    unlink(out_path);
+    int fd;
+    pid_t p = wl_spawn(c, (const char *const[]){"profile-docker-container", WID, profile, NULL},
+                       wl.artifacts, &fd);
+    wl_collect(p, fd, 60, &r);
+    assert_wl(&r, 0);
+    _cleanup_free_ char *prof = wait_for_file(out_path, 10);
+    cr_assert(prof, "the profiler wrote nothing; launcher said:\n%s", r.out);
+    char want[64];
+    snprintf(want, sizeof(want), "%u", wl.worker_uid);
+    _cleanup_free_ char *uid = fact(prof, "uid");
+    cr_assert_str_eq(uid, want);
+    _cleanup_free_ char *seen_pid1 = fact(prof, "pid1");
+    cr_assert(strstr(seen_pid1, "storm-worker-script.sh"),
+              "the profiler saw pid 1 \"%s\": not inside the container's pid namespace", seen_pid1);
+    struct stat st;
+    cr_assert_eq(stat(out_path, &st), 0);
+    cr_assert_eq(st.st_uid, wl.worker_uid);
+}
+
 Test(storm_launcher, storms_whole_sequence_runs_under_its_own_launcher)
 {
     struct wl_call c = {0};
@@ -615,27 +647,7 @@ Test(storm_launcher, storms_whole_sequence_runs_under_its_own_launcher)
     cr_assert(status && strstr(status, uid_line), "pid %d is not the worker", (int)pid1);
 
     /* profile-docker-container: berth's inspect for the pid, util-linux nsenter into it */
-    _cleanup_free_ char *line = fixture("storm-cmd/profile.sh.example");
-    _cleanup_free_ char *profile_line = moved(line);
-    _cleanup_free_ char *profile = xasprintf("%s/profile.sh", wl.artifacts);
-    h_write_file(profile, profile_line, 0644);
-    int fd;
-    pid_t p = wl_spawn(&c, (const char *const[]){"profile-docker-container", WID, profile, NULL},
-                       wl.artifacts, &fd);
-    wl_collect(p, fd, 60, &r);
-    assert_wl(&r, 0);
-    _cleanup_free_ char *out_path = xasprintf("%s/profile-jstack.out", wl.artifacts);
-    _cleanup_free_ char *prof = wait_for_file(out_path, 10);
-    cr_assert(prof, "the profiler wrote nothing; launcher said:\n%s", r.out);
-    char want[64];
-    snprintf(want, sizeof(want), "%u", wl.worker_uid);
-    cr_assert_str_eq(fact(prof, "uid"), want);
-    _cleanup_free_ char *seen_pid1 = fact(prof, "pid1");
-    cr_assert(strstr(seen_pid1, "storm-worker-script.sh"),
-              "the profiler saw pid 1 \"%s\": not inside the container's pid namespace", seen_pid1);
-    struct stat st;
-    cr_assert_eq(stat(out_path, &st), 0);
-    cr_assert_eq(st.st_uid, wl.worker_uid);
+    assert_profiler_runs_inside_as_the_worker(&c);
 
     /* wait blocks for the container's whole life, from another process */
     _cleanup_free_ char *wait_text = fixture("storm-cmd/docker-wait.sh");
@@ -844,4 +856,18 @@ Test(storm_launcher, a_record_that_cannot_be_read_is_not_reported_as_absent)
     }
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-ps.sh");
     cr_assert_neq(r.status, 0, "ps must fail, not list the worker as gone:\n%s", r.out);
+}
+
+/* berth's own nsenter (berth-nsenter beside berth) as Storm's nsenter.binary */
+Test(storm_launcher, berth_nsenter_serves_as_storms_nsenter_binary)
+{
+    _cleanup_free_ char *nsenter = xasprintf("%s/bin/berth-nsenter", wl.base);
+    write_launcher_cfg(nsenter);
+    struct wl_call c = {0};
+    struct h_result r;
+    launch(&r, &c);
+    assert_wl(&r, 0);
+    _cleanup_free_ char *cid = read_cid();
+    assert_worker_is_storms(cid);
+    assert_profiler_runs_inside_as_the_worker(&c);
 }
