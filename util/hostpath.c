@@ -3,8 +3,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #define MAX_LINK_HOPS 40 /* the kernel's limit on symlinks in one lookup */
 
@@ -135,6 +137,12 @@ int open_host_path(const char *path, uid_t link_owner, bool make_dirs, struct be
         return berr_set(err, BERR_USAGE, "%s: not an absolute path", path);
     if (strlen(path) >= PATH_MAX)
         return berr_errnum(err, ENAMETOOLONG, "resolve %s", path);
+    /* The common path has no link at all: one openat2 that refuses every symlink opens it,
+     * and only a path with a link (or a missing part) takes the walk. */
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+    long fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+    if (fd >= 0)
+        return (int)fd;
     struct walk w = {.cur = -1};
     snprintf(w.todo, sizeof(w.todo), "%s", path);
     if (walk_restart_at_root(&w, err) < 0)
