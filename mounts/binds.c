@@ -71,17 +71,24 @@ int mounts_parse_volume(const char *arg, struct mount_bind *out, struct berr *er
     return 0;
 }
 
+/* Bind sources may lie in directories a user owns (Storm binds the worker's own directory
+ * and <worker dir>/tmp): only root's symlinks are followed on the way, so a user cannot point
+ * root's bind, or the directory docker makes for a missing source, at another host path. */
+static int open_bind_source(const char *source, bool make_dirs, struct berr *err)
+{
+    int fd = open_host_path(source, 0, make_dirs, err);
+    if (fd < 0)
+        return berr_wrap(err, "bind source %s", source);
+    return fd;
+}
+
 int mounts_prepare_sources(const struct mount_bind *binds, size_t n, struct berr *err)
 {
     for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        if (stat(binds[i].source, &st) == 0)
-            continue;
-        if (errno != ENOENT)
-            return berr_errno(err, "bind mount %s", binds[i].source);
         /* docker's -v creates a missing source as a root-owned 0755 directory */
-        if (mkdir_p(binds[i].source, 0755, err) < 0)
-            return berr_wrap(err, "bind mount %s", binds[i].source);
+        _cleanup_close_ int fd = open_bind_source(binds[i].source, true, err);
+        if (fd < 0)
+            return -1;
     }
     return 0;
 }
@@ -141,8 +148,13 @@ int attach_tree(int treefd, int targetfd, bool readonly, struct berr *err)
 
 int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
 {
-    _cleanup_close_ int tree = (int)syscall(SYS_open_tree, AT_FDCWD, b->source,
-                                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    /* resolved again here, in the container's namespace, and mounted through the fd that
+     * was checked: a link swapped in since the host side looked is refused or never seen */
+    _cleanup_close_ int src = open_bind_source(b->source, false, err);
+    if (src < 0)
+        return -1;
+    _cleanup_close_ int tree = (int)syscall(
+        SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
     if (tree < 0)
         return berr_errno(err, "bind mount %s", b->source);
     struct stat st;

@@ -31,7 +31,8 @@ struct mounts_spec {
 };
 
 /* Host side, before the container exists: check each bind source (docker creates a missing
- * one as a 0755 directory). */
+ * one as a 0755 directory). Only root's symlinks are followed in a source, here and when it
+ * is mounted: a link owned by anyone else is refused. */
 int mounts_prepare_sources(const struct mount_bind *binds, size_t n, struct berr *err);
 
 /* Create the empty scaffold layout (upper/, work/, rootfs/) under scaffold_fd. */

@@ -179,6 +179,15 @@ bool path_escapes(const char *path);
  * malloc'd; NULL on error (ELOOP after 40 links). */
 char *follow_in_root(int rootfd, const char *path, struct berr *err);
 
+/* ---- host paths a user may have shaped (hostpath.c) ------------------------------------ */
+
+/* An O_PATH fd of an absolute host path, resolved one component at a time from "/"
+ * (openat with O_NOFOLLOW), following a symlink only when link_owner owns it: a link anyone
+ * else planted is an error naming it and its owner. With make_dirs, missing components are
+ * made (0755, mkdirat in the directory already resolved). The fd is what was checked, so
+ * nothing can be swapped in between the check and its use. ELOOP after 40 links. */
+int open_host_path(const char *path, uid_t link_owner, bool make_dirs, struct berr *err);
+
 /* ---- identifiers and hashing ----------------------------------------------------------- */
 
 /* 64 lowercase hex chars from getrandom, first 12 not all digits (docker's rule). */
