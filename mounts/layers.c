@@ -1,0 +1,204 @@
+/* A file of the container's root as its overlay will show it, read before the overlay exists:
+ * the image's /etc/passwd and /etc/group, so that a container's user is resolved when it is
+ * created, as docker's daemon does it, and its description holds numeric ids.
+ *
+ * The lookup follows overlayfs over berth's unpacked layers: the topmost layer holding a
+ * name wins; a 0:0 character device (a whiteout) hides the name in every lower layer; a
+ * directory hides lower non-directories and merges with lower directories unless it carries
+ * the opaque xattr; symlinks are followed in the merged view ('..' never above the root, 40
+ * links at most). Nothing is written; the per-container upper dir is empty at create. */
+#include "mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+
+#define MAX_LINKS 40
+#define OPAQUE_XATTR "trusted.overlay.opaque"
+
+/* One directory of the merged view: the layers' fds for it, topmost first, -1 where a layer
+ * contributes nothing. */
+struct merged_dir {
+    int *fd;
+    size_t n;
+};
+
+static void merged_close(struct merged_dir *d)
+{
+    for (size_t i = 0; d->fd && i < d->n; i++) {
+        if (d->fd[i] >= 0)
+            close(d->fd[i]);
+    }
+    free(d->fd);
+    d->fd = NULL;
+}
+
+static int merged_root(const struct strv *layers, struct merged_dir *d, struct berr *err)
+{
+    d->n = layers->n;
+    d->fd = xcalloc(d->n ? d->n : 1, sizeof(int));
+    for (size_t i = 0; i < d->n; i++) {
+        /* layers are listed bottom first */
+        const char *path = layers->v[d->n - 1 - i];
+        d->fd[i] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (d->fd[i] < 0) {
+            berr_errno(err, "open layer %s", path);
+            for (size_t j = 0; j < i; j++)
+                close(d->fd[j]);
+            free(d->fd);
+            d->fd = NULL;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static bool is_whiteout(const struct stat *st)
+{
+    return S_ISCHR(st->st_mode) && st->st_rdev == makedev(0, 0);
+}
+
+static bool is_opaque(int dirfd)
+{
+    char v[2] = {0};
+    _cleanup_free_ char *path = xasprintf("/proc/self/fd/%d", dirfd);
+    return getxattr(path, OPAQUE_XATTR, v, sizeof(v)) == 1 && v[0] == 'y';
+}
+
+/* The topmost layer holding name in d, its stat in *st; -1 when no layer does or a whiteout
+ * hides it. */
+static ssize_t top_entry(const struct merged_dir *d, const char *name, struct stat *st)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->fd[i] < 0 || fstatat(d->fd[i], name, st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        return is_whiteout(st) ? -1 : (ssize_t)i;
+    }
+    return -1;
+}
+
+/* d/name, a directory whose topmost instance is in layer top: it and the lower directories of
+ * that name, down to an opaque one or a layer where the name is not a directory. */
+static int merged_child(const struct merged_dir *d, size_t top, const char *name,
+                        struct merged_dir *out, struct berr *err)
+{
+    out->n = d->n;
+    out->fd = xcalloc(d->n, sizeof(int));
+    for (size_t i = 0; i < d->n; i++)
+        out->fd[i] = -1;
+    for (size_t i = top; i < d->n; i++) {
+        if (d->fd[i] < 0)
+            continue;
+        struct stat st;
+        if (fstatat(d->fd[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (!S_ISDIR(st.st_mode))
+            break; /* a whiteout or a file hides what lies below */
+        out->fd[i] = openat(d->fd[i], name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (out->fd[i] < 0) {
+            merged_close(out);
+            return berr_errno(err, "open %s", name);
+        }
+        if (is_opaque(out->fd[i]))
+            break;
+    }
+    return 0;
+}
+
+static char *link_target(const struct merged_dir *d, size_t layer, const char *name)
+{
+    char buf[4096];
+    ssize_t n = readlinkat(d->fd[layer], name, buf, sizeof(buf) - 1);
+    if (n < 0)
+        return NULL;
+    buf[n] = '\0';
+    return xstrdup(buf);
+}
+
+/* Split the next component off *rest (no leading slashes left behind). */
+static char *next_component(const char **rest)
+{
+    while (**rest == '/')
+        (*rest)++;
+    size_t n = strcspn(*rest, "/");
+    char *c = strndup(*rest, n);
+    *rest += n;
+    while (**rest == '/')
+        (*rest)++;
+    return c;
+}
+
+static int lookup(const struct strv *layers, const char *path, int links, int flags,
+                  struct berr *err);
+
+/* Start over at the root with what the link says, then what was left of the path, cleaned
+ * lexically (the part resolved so far holds no links, and '..' stops at the root). */
+static int follow(const struct strv *layers, const char *done, const char *target, const char *rest,
+                  int links, int flags, struct berr *err)
+{
+    if (links >= MAX_LINKS)
+        return berr_errnum(err, ELOOP, "too many levels of symbolic links");
+    _cleanup_free_ char *joined = target[0] == '/' ? xasprintf("%s/%s", target, rest)
+                                                   : xasprintf("%s/%s/%s", done, target, rest);
+    _cleanup_free_ char *clean = path_clean(joined);
+    return lookup(layers, clean, links + 1, flags, err);
+}
+
+static int lookup(const struct strv *layers, const char *path, int links, int flags,
+                  struct berr *err)
+{
+    struct merged_dir d = {0};
+    if (merged_root(layers, &d, err) < 0)
+        return -1;
+    _cleanup_free_ char *done = xstrdup("");
+    const char *rest = path;
+    int rc = -1;
+    for (;;) {
+        _cleanup_free_ char *name = next_component(&rest);
+        if (!*name) {
+            rc = berr_errnum(err, EISDIR, "%s is a directory", path);
+            break;
+        }
+        struct stat st;
+        ssize_t top = top_entry(&d, name, &st);
+        if (top < 0) {
+            rc = berr_errnum(err, ENOENT, "%s does not exist", path);
+            break;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            _cleanup_free_ char *target = link_target(&d, (size_t)top, name);
+            rc = target ? follow(layers, *done ? done : "/", target, rest, links, flags, err)
+                        : berr_errno(err, "read link %s", name);
+            break;
+        }
+        if (!*rest) { /* the last component: open it where it lives */
+            rc = openat(d.fd[top], name, flags | O_NOFOLLOW | O_CLOEXEC);
+            if (rc < 0)
+                berr_errno(err, "open %s", path);
+            break;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            rc = berr_errnum(err, ENOTDIR, "%s: a component is not a directory", path);
+            break;
+        }
+        struct merged_dir child;
+        if (merged_child(&d, (size_t)top, name, &child, err) < 0)
+            break;
+        merged_close(&d);
+        d = child;
+        char *longer = xasprintf("%s/%s", done, name);
+        free(done);
+        done = longer;
+    }
+    merged_close(&d);
+    return rc;
+}
+
+int mounts_open_in_layers(const struct strv *layers, const char *path, int flags, struct berr *err)
+{
+    _cleanup_free_ char *clean = path_clean(path);
+    return lookup(layers, clean, 0, flags, err);
+}
