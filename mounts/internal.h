@@ -18,6 +18,9 @@ const struct mount_bind **binds_by_depth(const struct mount_bind *binds, size_t 
 int mounts_mask_paths(int rootfd, struct berr *err);
 /* "/proc/self/fd/N" for mount(2) targets. */
 #define FD_PATH_MAX 32
-void fd_path(int fd, char out[FD_PATH_MAX]);
+static inline void fd_path(int fd, char out[FD_PATH_MAX])
+{
+    snprintf(out, FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
 
 #endif

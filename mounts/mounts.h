@@ -33,8 +33,7 @@ struct mounts_spec {
 /* The file at path (absolute, in the container) as the overlay of layers (bottom first) will
  * show it before anything is written, opened with flags: overlayfs's rules for whiteouts,
  * opaque directories and symlinks, read from the unpacked layers. */
-int mounts_open_in_layers(const struct strv *layers, const char *path, int flags,
-                          struct berr *err);
+int mounts_open_in_layers(const struct strv *layers, const char *path, int flags, struct berr *err);
 
 /* Host side, before the container exists: check each bind source (docker creates a missing
  * one as a 0755 directory). Only root's symlinks are followed in a source, here and when it

@@ -9,11 +9,6 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 
-void fd_path(int fd, char out[FD_PATH_MAX])
-{
-    snprintf(out, FD_PATH_MAX, "/proc/self/fd/%d", fd);
-}
-
 int mounts_make_scaffold(int scaffold_fd, struct berr *err)
 {
     static const char *const dirs[] = {"upper", "work", "rootfs"};

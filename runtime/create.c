@@ -1,4 +1,4 @@
-/* A container's life from the caller's side, in the order of architecture.md: reserve the
+/* A container's life from the caller's side, in the order of runtime.h: reserve the
  * name, write the state directory under its lock, clone into new namespaces, release the
  * child, learn whether its command started, wait for it, record the exit, clean up. The
  * foreground run does all of it in the caller's process; run -d hands the part from the

@@ -77,7 +77,7 @@ int config_write(int dirfd, const struct container_spec *spec, const struct cont
 void spec_base_env(const struct container_spec *spec, struct strv *env);
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* ---- the container log (log.c) ----
+/* ---- the container log (logwrite.c; logread.c reads it) ----
  * Written by the monitor from the container's stdout and stderr pipes, one record per line,
  * capped: past max_bytes the file is rotated once (log → log.1), so a chatty container keeps
  * at most twice that on disk. Partial lines wait for their newline up to LOG_LINE_MAX. */

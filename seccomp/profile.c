@@ -406,7 +406,7 @@ static bool kernel_at_least(const struct ctx *c, int maj, int min)
     return c->kmajor > maj || (c->kmajor == maj && c->kminor >= min);
 }
 
-static uint64_t caps_mask(const struct strv *l, bool *unknown)
+static uint64_t cap_names_mask(const struct strv *l, bool *unknown)
 {
     uint64_t m = 0;
     *unknown = false;
@@ -444,7 +444,7 @@ static int rule_applies(struct ctx *c, yajl_val rule, const char *path, bool *ke
             parse_min_kernel(c, pk, json_get(f, "minKernel"), &has_kernel, &maj, &min) < 0)
             return -1;
         bool arch_in = in_list(&arches, c->t->arch);
-        uint64_t want = caps_mask(&caps, &unknown);
+        uint64_t want = cap_names_mask(&caps, &unknown);
         if (w == 0) {
             if ((arches.n && arch_in) || (want & c->t->caps) ||
                 (has_kernel && kernel_at_least(c, maj, min)))

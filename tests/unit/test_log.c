@@ -1,4 +1,4 @@
-/* The container log (runtime/log.c): the monitor's writer (records, partial lines, rotation)
+/* The container log (runtime/logwrite.c, logread.c): the monitor's writer (records, partial lines, rotation)
  * and runtime_logs reading it back, against a container directory made by hand under a temp
  * runroot: <tmp>/containers/<id>/ with config.json, state.json (state_write) and lock. */
 #include "runtime/internal.h"
