@@ -335,7 +335,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
         goto out;
     }
     spec.warn = print_warning;
-    if (build_spec(&f, &args, &spec, &err) < 0 || attach_image(cli, &spec, &err) < 0)
+    /* first: the re-executed berth parses and reads everything again */
+    if (runtime_reexec_readonly(&err) < 0 || build_spec(&f, &args, &spec, &err) < 0 ||
+        attach_image(cli, &spec, &err) < 0)
         goto fail;
     struct runtime_paths paths = {.runroot = cli_runroot(cli), .root = cli_root(cli)};
     if (f.detach) {

@@ -19,7 +19,12 @@
  *            fds, capabilities, no_new_privs, the container's seccomp filter, execve.
  * Both children report failures on one SOCK_SEQPACKET|SOCK_CLOEXEC socket and never print;
  * EOF, once the joiner has exited and the command's execve closed its end, means the command
- * runs, so 126/127 come back before berth starts waiting. */
+ * runs, so 126/127 come back before berth starts waiting.
+ *
+ * The joiner makes itself non-dumpable first thing, and the command inherits it until its
+ * execve: until then /proc/<pid>/exe, mem, fd, root and cwd need CAP_SYS_PTRACE over it. And
+ * all three run from the read-only clone of berth's binary that runtime_reexec_readonly made
+ * (selfexe.c), which is also what a command resolving to /proc/self/exe executes. */
 #include "internal.h"
 
 #include "cgroup/cgroup.h"
@@ -29,17 +34,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-
-extern char **environ;
 
 /* pid 1's namespaces; the container has no user or cgroup namespace of its own. Joining its net
  * namespace is also right for --net=host: that one is the host's, and the setns a no-op. */
@@ -48,66 +49,6 @@ extern char **environ;
 static int not_running(const char *id, struct berr *err)
 {
     return berr_set(err, BERR_NOT_RUNNING, "Container %s is not running", id);
-}
-
-/* ---- never run berth inside a container from a writable binary --------------------------
- * The command's process runs berth's code between its birth in the container's pid namespace
- * and its execve, so its /proc/<pid>/exe is reachable from the container. A container process
- * that opens it (CVE-2019-5736: O_PATH while berth runs, reopened for writing once it exited)
- * could rewrite the host's berth. Two locks:
- *  - The joiner makes itself non-dumpable first thing, and the command inherits that: then
- *    /proc/<pid>/exe, /mem, /fd, /root and /cwd need CAP_SYS_PTRACE, which docker's default
- *    set lacks. execve resets it for the command, whose exe is then the container's binary.
- *  - A container given SYS_PTRACE (--cap-add SYS_PTRACE or ALL) gets past the first lock, so
- *    for such a container berth joins from a read-only mount of its own binary: a detached
- *    clone of its bind (open_tree), made read-only, and execveat of it with the same argv and
- *    environment. Writes through it fail with EROFS; it copies nothing but costs one more
- *    start of berth (~2 ms here), which is why containers whose bounding set lacks
- *    CAP_SYS_PTRACE (no process in them can ever hold it) are spared it. A binary that is on
- *    a read-only mount already is used as it is. */
-
-static int read_cmdline(struct strv *argv, struct berr *err)
-{
-    _cleanup_free_ char *buf = NULL;
-    size_t len = 0;
-    if (read_file_at(AT_FDCWD, "/proc/self/cmdline", 16 << 20, &buf, &len, err) < 0)
-        return -1;
-    for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
-        strv_push(argv, buf + i);
-    if (argv->n == 0)
-        return berr_set(err, BERR_FAILED, "/proc/self/cmdline is empty");
-    return 0;
-}
-
-static bool on_readonly_mount(int fd)
-{
-    struct statvfs sv;
-    return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
-}
-
-/* Returns only when berth already runs from a read-only mount, or on failure. */
-static int run_from_readonly_self(struct berr *err)
-{
-    _cleanup_close_ int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
-    if (self < 0)
-        return berr_errno(err, "open /proc/self/exe");
-    if (on_readonly_mount(self))
-        return 0;
-    _cleanup_close_ int clone =
-        (int)syscall(SYS_open_tree, self, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (clone < 0)
-        return berr_errno(err, "clone a mount of berth's binary");
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-    if (syscall(SYS_mount_setattr, clone, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-        return berr_errno(err, "make the mount of berth's binary read-only");
-    /* checked before the execve: the new berth must find itself read-only, or it would loop */
-    if (!on_readonly_mount(clone))
-        return berr_set(err, BERR_FAILED, "the mount of berth's binary is not read-only");
-    _cleanup_strv_ struct strv argv = {0};
-    if (read_cmdline(&argv, err) < 0)
-        return -1;
-    syscall(SYS_execveat, clone, "", argv.v, environ, AT_EMPTY_PATH);
-    return berr_errno(err, "re-execute berth from a read-only mount");
 }
 
 /* ---- the container ------------------------------------------------------------------------ */
@@ -252,12 +193,6 @@ static int plan_build(const struct container_info *info, const struct exec_spec 
     p->no_new_privs = wants_no_new_privs(host);
     p->interactive = spec->interactive;
     return 0;
-}
-
-/* Whether processes of the container may hold CAP_SYS_PTRACE (see the top of the file). */
-static bool plan_can_ptrace(const struct exec_plan *p)
-{
-    return p->caps.bits[CAP_SYS_PTRACE / 32] & (1u << (CAP_SYS_PTRACE % 32));
 }
 
 /* Host /dev/null for stdin without -i, opened here: the container's /dev/null is the
@@ -489,11 +424,13 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
     struct cgroup_set *cgroups = NULL;
     _cleanup_close_ int pidfd = -1, devnull = -1;
     int rc = -1;
-    /* a re-execution (if any) comes back here with the same arguments and looks again */
+    if (!self_is_readonly_clone())
+        return berr_set(err, BERR_FAILED,
+                        "berth runs from a writable binary, not from a read-only clone of it "
+                        "(runtime_reexec_readonly)");
     if ((pidfd = container_open_pid1(paths, id, &info, err)) < 0 ||
         plan_build(&info, spec, &plan, err) < 0 ||
         plan_seccomp(paths, info.id, json_get(info.config, "HostConfig"), &plan, err) < 0 ||
-        (plan_can_ptrace(&plan) && run_from_readonly_self(err) < 0) ||
         open_cgroups(id, &info, &cgroups, err) < 0 ||
         (!spec->interactive && open_devnull(&devnull, err) < 0))
         goto out;

@@ -195,6 +195,14 @@ void reset_signals(void);
 int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err);
 /* The command's status as docker reports it: its exit code, or 128+N when killed by N. */
 int siginfo_exit_status(const siginfo_t *si);
+/* ---- berth's own binary (selfexe.c) ---- */
+/* Whether berth runs from the private read-only clone runtime_reexec_readonly makes: what every
+ * process that enters a container must run from. */
+bool self_is_readonly_clone(void);
+/* O_PATH of the program name beside berth's installed binary (the clone has no path of its
+ * own), or -1. */
+int self_open_sibling(const char *name);
+
 /* Runs in the cloned child; returns only on failure, after reporting it on sync_fd. */
 void init_container(const struct init_args *a) __attribute__((noreturn));
 

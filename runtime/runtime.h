@@ -83,6 +83,12 @@ struct runtime_paths {
     const char *root;    /* data root, e.g. /var/lib/berth */
 };
 
+/* Re-execute berth, same argv (argv[0] its path) and environment, from a private read-only
+ * mount of its binary, unless it runs from one already: run and exec refuse to start a
+ * process in a container otherwise (CVE-2019-5736, see selfexe.c). Call it before anything
+ * is read or created, as the start is replayed; returns 0 only in the re-executed berth. */
+int runtime_reexec_readonly(struct berr *err);
+
 /* Run the container in the foreground: create, start, wait. *status is what `docker run`
  * exits with (the command's status, 128+N when killed by signal N). Errors before the
  * command runs come back in err with kind BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC / others. */
