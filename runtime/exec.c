@@ -6,7 +6,8 @@
  *   berth    finds the container and takes a pidfd of its pid 1 (checked against the state
  *            store again, so a recycled pid is never joined), works out the command's
  *            environment, user and capabilities from config.json, opens the container's
- *            cgroups (cgroup/), forks the joiner and waits for the command itself: the
+ *            cgroups (cgroup/), makes the pipes for the command's 0-2 (relay.c), forks the
+ *            joiner and waits for the command itself, copying its output and input: the
  *            command is its child, so its status needs no relay.
  *   joiner   outside the container's pid namespace, so invisible to it: joins the container's
  *            cgroups first (cgroup_join_self: no grace period to wait out, as berth writing
@@ -15,8 +16,9 @@
  *            command's process (which inherits the cgroups) as berth's child (CLONE_PARENT),
  *            tells berth its pid and exits.
  *   command  born inside the container's pid and mount namespaces, its root and cwd the
- *            container's root, no host fd but 0-2: user from the container's /etc files, cwd,
- *            fds, capabilities, no_new_privs, the container's seccomp filter, execve.
+ *            container's root, no host fd but 0-2 (berth's pipes, or /dev/null for stdin):
+ *            a session of its own, user from the container's /etc files, cwd, fds,
+ *            capabilities, no_new_privs, the container's seccomp filter, execve.
  * Both children report failures on one SOCK_SEQPACKET|SOCK_CLOEXEC socket and never print;
  * EOF, once the joiner has exited and the command's execve closed its end, means the command
  * runs, so 126/127 come back before berth starts waiting.
@@ -235,10 +237,14 @@ static int enter_workdir(int rootfd, const char *wd, struct berr *err)
     return enter_workdir_fd(fd, wd, err);
 }
 
-/* init.c's order from the user on; no setsid, as docker exec without -t. */
+/* init.c's order from the user on. A session of its own, as runc gives every process: the
+ * caller's terminal is no controlling terminal of the command's, which never gets its fds
+ * either (relay.c). */
 static int command_start(const struct exec_plan *p, struct berr *err)
 {
     umask(022);
+    if (setsid() < 0)
+        return berr_errno(err, "setsid");
     _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return berr_errno(err, "open the container's root");
@@ -285,7 +291,8 @@ struct joiner_args {
     const struct exec_plan *plan;
     const struct cgroup_set *cgroups;
     pid_t pid1;
-    int pidfd, devnull, sync_fd;
+    struct relay *stdio;
+    int pidfd, sync_fd;
 };
 
 static int joiner_run(const struct joiner_args *a, struct berr *err)
@@ -293,17 +300,17 @@ static int joiner_run(const struct joiner_args *a, struct berr *err)
     /* before anything else, and so is the command it clones */
     if (cgroup_join_self(a->cgroups, err) < 0 || cgroup_join_v2_of(a->cgroups, a->pid1, err) < 0)
         return berr_wrap(err, "exec in container %.12s", a->id);
-    const int keep[] = {a->sync_fd, a->pidfd, a->devnull};
-    /* whatever berth's caller left open must not reach the container */
-    close_fds_except(keep, a->devnull >= 0 ? 3 : 2);
+    const int keep[] = {a->sync_fd, a->pidfd, a->stdio->child[0], a->stdio->child[1],
+                        a->stdio->child[2]};
+    /* whatever berth's caller left open must not reach the container, its 0-2 included */
+    close_fds_except(keep, ARRAY_SIZE(keep));
+    if (relay_install_child_side(a->stdio) < 0)
+        return berr_errno(err, "stdio of the exec");
+    relay_close_child_side(a->stdio);
     if (setns(a->pidfd, EXEC_NAMESPACES) < 0)
         return errno == ESRCH ? not_running(a->id, err)
                               : berr_errno(err, "join the namespaces of container %.12s", a->id);
     close(a->pidfd);
-    if (!a->plan->interactive && dup2(a->devnull, 0) < 0)
-        return berr_errno(err, "stdin");
-    if (a->devnull >= 0)
-        close(a->devnull);
     /* fork-like clone: the child is born in the container's pid namespace as berth's child */
     pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid == 0)
@@ -386,6 +393,7 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
     }
     int saved = errno;
     close(sv[1]);
+    relay_close_child_side(a->stdio);
     _cleanup_close_ int sync_fd = sv[0];
     if (joiner < 0)
         return berr_errnum(err, saved, "fork");
@@ -398,7 +406,7 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
         return -1;
     }
     siginfo_t si;
-    if (wait_forwarding_signals(cmd, true, &si, err) < 0)
+    if (relay_wait(a->stdio, cmd, &si, err) < 0)
         return -1;
     *status = siginfo_exit_status(&si);
     return 0;
@@ -423,6 +431,7 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
     struct exec_plan plan = {0};
     struct cgroup_set *cgroups = NULL;
     _cleanup_close_ int pidfd = -1, devnull = -1;
+    struct relay stdio = {.child = {-1, -1, -1}, .in_w = -1, .out_r = -1, .err_r = -1};
     int rc = -1;
     if (!self_is_readonly_clone())
         return berr_set(err, BERR_FAILED,
@@ -432,16 +441,18 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
         plan_build(&info, spec, &plan, err) < 0 ||
         plan_seccomp(paths, info.id, json_get(info.config, "HostConfig"), &plan, err) < 0 ||
         open_cgroups(id, &info, &cgroups, err) < 0 ||
-        (!spec->interactive && open_devnull(&devnull, err) < 0))
+        (!spec->interactive && open_devnull(&devnull, err) < 0) ||
+        relay_open(&stdio, devnull, err) < 0)
         goto out;
     struct joiner_args a = {.id = id,
                             .plan = &plan,
                             .cgroups = cgroups,
                             .pid1 = info.pid,
-                            .pidfd = pidfd,
-                            .devnull = devnull};
+                            .stdio = &stdio,
+                            .pidfd = pidfd};
     rc = start_and_wait(&a, status, err);
 out:
+    relay_close(&stdio);
     if (cgroups)
         cgroup_set_free(cgroups);
     plan_free(&plan);
