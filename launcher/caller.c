@@ -10,6 +10,7 @@
  * root process. Anyone else who is not root is told, once, that berth needs root. */
 #include "conf/conf.h"
 #include "launcher.h"
+#include "runtime/runtime.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -142,14 +143,20 @@ const char *cli_getenv(const struct cli *cli, const char *name)
     return NULL;
 }
 
+/* The installed path, also in the berth re-executed from a read-only clone of its binary. */
 static char *self_exe(void)
 {
-    char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-    if (n <= 0)
-        return NULL;
-    buf[n] = '\0';
-    return xstrdup(buf);
+    _cleanup_free_ char *dir = runtime_install_dir();
+    return dir ? xasprintf("%s/berth", dir) : NULL;
+}
+
+int cli_reexec_readonly(const struct cli *cli, struct berr *err)
+{
+    if (!cli->caller)
+        return runtime_reexec_readonly(environ, NULL, err);
+    /* replayed as the launcher handed it over: the caller's environment and ids */
+    char *none[] = {NULL};
+    return runtime_reexec_readonly(cli->caller_env.n ? cli->caller_env.v : none, cli->caller, err);
 }
 
 /* flag > environment > berth.conf > default for root; berth.conf > default for anyone else,

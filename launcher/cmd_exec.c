@@ -114,7 +114,8 @@ int cmd_exec(struct cli *cli, int argc, char **argv)
     cli_paths(cli, &paths);
     char id[65];
     int status = 0;
-    if (build_spec(cli, &f, &args, &spec, &err) < 0 ||
+    /* first: the re-executed berth parses and reads everything again */
+    if (cli_reexec_readonly(cli, &err) < 0 || build_spec(cli, &f, &args, &spec, &err) < 0 ||
         runtime_find(&paths, args.v[0], id, &err) < 0 ||
         runtime_exec(&paths, id, &spec, &status, &err) < 0) {
         report(cli, &err);

@@ -166,6 +166,9 @@ static int join_main(struct cli *cli, bool nsenter, int argc, char **argv)
     }
     if (!cli_admit(cli, &code))
         goto out;
+    /* first: the re-executed berth parses and reads everything again */
+    if (cli_reexec_readonly(cli, &err) < 0)
+        goto fail;
     size_t first = 0;
     long long pid = 0;
     if (f.target && parse_long(f.target, 1, 4194304, &pid) < 0) {

@@ -338,7 +338,9 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     if (!cli_admit(cli, &code))
         goto out;
     spec.warn = print_warning;
-    if (build_spec(cli, &f, &args, &spec, &err) < 0 || attach_image(cli, &spec, &err) < 0)
+    /* first: the re-executed berth parses and reads everything again */
+    if (cli_reexec_readonly(cli, &err) < 0 || build_spec(cli, &f, &args, &spec, &err) < 0 ||
+        attach_image(cli, &spec, &err) < 0)
         goto fail;
     struct runtime_paths paths;
     cli_paths(cli, &paths);

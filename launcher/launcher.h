@@ -49,6 +49,9 @@ void caller_free(struct cli *cli);
  * caller and non-root callers of root's commands are refused, once, with docker's exit code
  * in *code), with the store paths resolved. */
 bool cli_admit(struct cli *cli, int *code);
+/* Before a command that enters a container reads anything: re-execute berth from a read-only
+ * clone of its binary (runtime_reexec_readonly), a handed-over caller replayed as it came. */
+int cli_reexec_readonly(const struct cli *cli, struct berr *err);
 /* The caller's environment variable (for -e NAME). */
 const char *cli_getenv(const struct cli *cli, const char *name);
 

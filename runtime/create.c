@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -247,12 +248,21 @@ static pid_t clone_container(const struct init_args *a, int child_end,
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (a->spec->net == NET_NONE)
         flags |= CLONE_NEWNET;
+    /* The child is berth in the container's namespaces until its execve: non-dumpable from
+     * birth, so /proc/1/exe, mem, fd, root need CAP_SYS_PTRACE over it. */
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     pid_t pid = clone_into_cgroup(flags, cgroups ? cgroup_clone_fd(cgroups) : -1);
     bool in_cgroups = pid >= 0;
     if (pid < 0) { /* the child joins them itself */
         if (cgroups && cgroup_clone_fd(cgroups) >= 0)
             debugf("clone3 into the container's cgroup: %s", strerror(errno));
         pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
+    }
+    if (pid != 0) {
+        int saved = errno;
+        prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+        errno = saved;
     }
     if (pid == 0) {
         struct init_args child = *a;
@@ -316,6 +326,11 @@ int container_start(struct container *c, const struct init_args *a, struct berr 
 {
     _cleanup_close_ int sync_fd = -1;
     pid_t pid = -1;
+    if (!self_is_readonly_clone())
+        return berr_set(err, BERR_FAILED,
+                        "container %.12s: berth runs from a writable binary, not from a "
+                        "read-only clone of it (runtime_reexec_readonly)",
+                        c->st.id);
     if (start_in_cgroups(c, a, &sync_fd, &pid, err) < 0) {
         container_drop_cgroups(c);
         return -1;

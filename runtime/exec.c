@@ -6,7 +6,8 @@
  *   berth    finds the container and takes a pidfd of its pid 1 (checked against the state
  *            store again, so a recycled pid is never joined), works out the command's
  *            environment, user and capabilities from config.json, opens the container's
- *            cgroups (cgroup/), forks the joiner and waits for the command itself: the
+ *            cgroups (cgroup/), makes the pipes for the command's 0-2 (relay.c), forks the
+ *            joiner and waits for the command itself, copying its output and input: the
  *            command is its child, so its status needs no relay.
  *   joiner   outside the container's pid namespace, so invisible to it: joins the container's
  *            cgroups first (cgroup_join_self: no grace period to wait out, as berth writing
@@ -15,11 +16,17 @@
  *            command's process (which inherits the cgroups) as berth's child (CLONE_PARENT),
  *            tells berth its pid and exits.
  *   command  born inside the container's pid and mount namespaces, its root and cwd the
- *            container's root, no host fd but 0-2: user from the container's /etc files, cwd,
- *            fds, capabilities, no_new_privs, the container's seccomp filter, execve.
+ *            container's root, no host fd but 0-2 (berth's pipes, or /dev/null for stdin):
+ *            a session of its own, user from the container's /etc files, cwd, fds,
+ *            capabilities, no_new_privs, the container's seccomp filter, execve.
  * Both children report failures on one SOCK_SEQPACKET|SOCK_CLOEXEC socket and never print;
  * EOF, once the joiner has exited and the command's execve closed its end, means the command
- * runs, so 126/127 come back before berth starts waiting. */
+ * runs, so 126/127 come back before berth starts waiting.
+ *
+ * The joiner makes itself non-dumpable first thing, and the command inherits it until its
+ * execve: until then /proc/<pid>/exe, mem, fd, root and cwd need CAP_SYS_PTRACE over it. And
+ * all three run from the read-only clone of berth's binary that runtime_reexec_readonly made
+ * (selfexe.c), which is also what a command resolving to /proc/self/exe executes. */
 #include "internal.h"
 
 #include "cgroup/cgroup.h"
@@ -29,17 +36,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
-
-extern char **environ;
 
 /* pid 1's namespaces; the container has no user or cgroup namespace of its own. Joining its net
  * namespace is also right for --net=host: that one is the host's, and the setns a no-op. */
@@ -48,66 +51,6 @@ extern char **environ;
 static int not_running(const char *id, struct berr *err)
 {
     return berr_set(err, BERR_NOT_RUNNING, "Container %s is not running", id);
-}
-
-/* ---- never run berth inside a container from a writable binary --------------------------
- * The command's process runs berth's code between its birth in the container's pid namespace
- * and its execve, so its /proc/<pid>/exe is reachable from the container. A container process
- * that opens it (CVE-2019-5736: O_PATH while berth runs, reopened for writing once it exited)
- * could rewrite the host's berth. Two locks:
- *  - The joiner makes itself non-dumpable first thing, and the command inherits that: then
- *    /proc/<pid>/exe, /mem, /fd, /root and /cwd need CAP_SYS_PTRACE, which docker's default
- *    set lacks. execve resets it for the command, whose exe is then the container's binary.
- *  - A container given SYS_PTRACE (--cap-add SYS_PTRACE or ALL) gets past the first lock, so
- *    for such a container berth joins from a read-only mount of its own binary: a detached
- *    clone of its bind (open_tree), made read-only, and execveat of it with the same argv and
- *    environment. Writes through it fail with EROFS; it copies nothing but costs one more
- *    start of berth (~2 ms here), which is why containers whose bounding set lacks
- *    CAP_SYS_PTRACE (no process in them can ever hold it) are spared it. A binary that is on
- *    a read-only mount already is used as it is. */
-
-static int read_cmdline(struct strv *argv, struct berr *err)
-{
-    _cleanup_free_ char *buf = NULL;
-    size_t len = 0;
-    if (read_file_at(AT_FDCWD, "/proc/self/cmdline", 16 << 20, &buf, &len, err) < 0)
-        return -1;
-    for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
-        strv_push(argv, buf + i);
-    if (argv->n == 0)
-        return berr_set(err, BERR_FAILED, "/proc/self/cmdline is empty");
-    return 0;
-}
-
-static bool on_readonly_mount(int fd)
-{
-    struct statvfs sv;
-    return fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY);
-}
-
-/* Returns only when berth already runs from a read-only mount, or on failure. */
-static int run_from_readonly_self(struct berr *err)
-{
-    _cleanup_close_ int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
-    if (self < 0)
-        return berr_errno(err, "open /proc/self/exe");
-    if (on_readonly_mount(self))
-        return 0;
-    _cleanup_close_ int clone =
-        (int)syscall(SYS_open_tree, self, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (clone < 0)
-        return berr_errno(err, "clone a mount of berth's binary");
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-    if (syscall(SYS_mount_setattr, clone, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-        return berr_errno(err, "make the mount of berth's binary read-only");
-    /* checked before the execve: the new berth must find itself read-only, or it would loop */
-    if (!on_readonly_mount(clone))
-        return berr_set(err, BERR_FAILED, "the mount of berth's binary is not read-only");
-    _cleanup_strv_ struct strv argv = {0};
-    if (read_cmdline(&argv, err) < 0)
-        return -1;
-    syscall(SYS_execveat, clone, "", argv.v, environ, AT_EMPTY_PATH);
-    return berr_errno(err, "re-execute berth from a read-only mount");
 }
 
 /* ---- the container ------------------------------------------------------------------------ */
@@ -254,12 +197,6 @@ static int plan_build(const struct container_info *info, const struct exec_spec 
     return 0;
 }
 
-/* Whether processes of the container may hold CAP_SYS_PTRACE (see the top of the file). */
-static bool plan_can_ptrace(const struct exec_plan *p)
-{
-    return p->caps.bits[CAP_SYS_PTRACE / 32] & (1u << (CAP_SYS_PTRACE % 32));
-}
-
 /* Host /dev/null for stdin without -i, opened here: the container's /dev/null is the
  * container's to replace (a FIFO would hang the start, a symlink lead elsewhere). */
 static int open_devnull(int *out, struct berr *err)
@@ -300,10 +237,14 @@ static int enter_workdir(int rootfd, const char *wd, struct berr *err)
     return enter_workdir_fd(fd, wd, err);
 }
 
-/* init.c's order from the user on; no setsid, as docker exec without -t. */
+/* init.c's order from the user on. A session of its own, as runc gives every process: the
+ * caller's terminal is no controlling terminal of the command's, which never gets its fds
+ * either (relay.c). */
 static int command_start(const struct exec_plan *p, struct berr *err)
 {
     umask(022);
+    if (setsid() < 0)
+        return berr_errno(err, "setsid");
     _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return berr_errno(err, "open the container's root");
@@ -350,7 +291,8 @@ struct joiner_args {
     const struct exec_plan *plan;
     const struct cgroup_set *cgroups;
     pid_t pid1;
-    int pidfd, devnull, sync_fd;
+    struct relay *stdio;
+    int pidfd, sync_fd;
 };
 
 static int joiner_run(const struct joiner_args *a, struct berr *err)
@@ -358,17 +300,17 @@ static int joiner_run(const struct joiner_args *a, struct berr *err)
     /* before anything else, and so is the command it clones */
     if (cgroup_join_self(a->cgroups, err) < 0 || cgroup_join_v2_of(a->cgroups, a->pid1, err) < 0)
         return berr_wrap(err, "exec in container %.12s", a->id);
-    const int keep[] = {a->sync_fd, a->pidfd, a->devnull};
-    /* whatever berth's caller left open must not reach the container */
-    close_fds_except(keep, a->devnull >= 0 ? 3 : 2);
+    const int keep[] = {a->sync_fd, a->pidfd, a->stdio->child[0], a->stdio->child[1],
+                        a->stdio->child[2]};
+    /* whatever berth's caller left open must not reach the container, its 0-2 included */
+    close_fds_except(keep, ARRAY_SIZE(keep));
+    if (relay_install_child_side(a->stdio) < 0)
+        return berr_errno(err, "stdio of the exec");
+    relay_close_child_side(a->stdio);
     if (setns(a->pidfd, EXEC_NAMESPACES) < 0)
         return errno == ESRCH ? not_running(a->id, err)
                               : berr_errno(err, "join the namespaces of container %.12s", a->id);
     close(a->pidfd);
-    if (!a->plan->interactive && dup2(a->devnull, 0) < 0)
-        return berr_errno(err, "stdin");
-    if (a->devnull >= 0)
-        close(a->devnull);
     /* fork-like clone: the child is born in the container's pid namespace as berth's child */
     pid_t pid = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid == 0)
@@ -451,6 +393,7 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
     }
     int saved = errno;
     close(sv[1]);
+    relay_close_child_side(a->stdio);
     _cleanup_close_ int sync_fd = sv[0];
     if (joiner < 0)
         return berr_errnum(err, saved, "fork");
@@ -463,7 +406,7 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
         return -1;
     }
     siginfo_t si;
-    if (wait_forwarding_signals(cmd, true, &si, err) < 0)
+    if (relay_wait(a->stdio, cmd, &si, err) < 0)
         return -1;
     *status = siginfo_exit_status(&si);
     return 0;
@@ -488,23 +431,28 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
     struct exec_plan plan = {0};
     struct cgroup_set *cgroups = NULL;
     _cleanup_close_ int pidfd = -1, devnull = -1;
+    struct relay stdio = {.child = {-1, -1, -1}, .in_w = -1, .out_r = -1, .err_r = -1};
     int rc = -1;
-    /* a re-execution (if any) comes back here with the same arguments and looks again */
+    if (!self_is_readonly_clone())
+        return berr_set(err, BERR_FAILED,
+                        "berth runs from a writable binary, not from a read-only clone of it "
+                        "(runtime_reexec_readonly)");
     if ((pidfd = container_open_pid1(paths, id, &info, err)) < 0 ||
         plan_build(&info, spec, &plan, err) < 0 ||
         plan_seccomp(paths, info.id, json_get(info.config, "HostConfig"), &plan, err) < 0 ||
-        (plan_can_ptrace(&plan) && run_from_readonly_self(err) < 0) ||
         open_cgroups(id, &info, &cgroups, err) < 0 ||
-        (!spec->interactive && open_devnull(&devnull, err) < 0))
+        (!spec->interactive && open_devnull(&devnull, err) < 0) ||
+        relay_open(&stdio, devnull, err) < 0)
         goto out;
     struct joiner_args a = {.id = id,
                             .plan = &plan,
                             .cgroups = cgroups,
                             .pid1 = info.pid,
-                            .pidfd = pidfd,
-                            .devnull = devnull};
+                            .stdio = &stdio,
+                            .pidfd = pidfd};
     rc = start_and_wait(&a, status, err);
 out:
+    relay_close(&stdio);
     if (cgroups)
         cgroup_set_free(cgroups);
     plan_free(&plan);

@@ -91,7 +91,6 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, stru
 static int start(const struct init_args *a, struct berr *err)
 {
     const struct container_spec *s = a->spec;
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (a->cgroups && !a->in_cgroups && cgroup_join_self(a->cgroups, err) < 0)
         return -1;
     umask(022);

@@ -201,8 +201,41 @@ void reset_signals(void);
 /* Wait until pid (a child) exited, forwarding SIGINT/TERM/HUP/QUIT/USR1/USR2 to it; reap or
  * leave it for the caller (WNOWAIT). */
 int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err);
+/* Its two halves, for a caller that waits on more than the signals: the forwarded signals and
+ * SIGCHLD blocked (*old gets the previous mask, for the caller to restore) and readable on the
+ * returned non-blocking signalfd; and what that fd holds, passed on to pid (SIGCHLD dropped). */
+int signals_to_forward_fd(sigset_t *old, struct berr *err);
+void signal_forward_pending(int sfd, pid_t pid);
 /* The command's status as docker reports it: its exit code, or 128+N when killed by N. */
 int siginfo_exit_status(const siginfo_t *si);
+/* ---- exec's stdio (relay.c): pipes between the command and berth's own 0-2 ---- */
+struct relay {
+    int child[3];           /* the command's 0-2, until handed to the joiner */
+    int in_w, out_r, err_r; /* berth's ends, non-blocking; in_w -1 when stdin is given */
+    bool in_open;           /* berth's stdin still copied to in_w */
+    char *buf, *in_buf;
+    size_t pending, done; /* bytes of in_buf read from stdin, and written on */
+};
+/* Pipes for the command's stdout and stderr, and for its stdin unless stdin_fd (>= 0, e.g.
+ * /dev/null) is given; relay_close frees them, also after a failure. */
+int relay_open(struct relay *r, int stdin_fd, struct berr *err);
+/* In the child: the command's ends onto 0-2 (-1, errno). */
+int relay_install_child_side(const struct relay *r);
+/* In berth, once the child has its copies. */
+void relay_close_child_side(struct relay *r);
+/* Copy between the pipes and berth's 0-2 until pid (a child) exits, forwarding signals as
+ * wait_forwarding_signals does; reaps it. */
+int relay_wait(struct relay *r, pid_t pid, siginfo_t *si, struct berr *err);
+void relay_close(struct relay *r);
+
+/* ---- berth's own binary (selfexe.c) ---- */
+/* Whether berth runs from the private read-only clone runtime_reexec_readonly makes: what every
+ * process that enters a container must run from. */
+bool self_is_readonly_clone(void);
+/* O_PATH of the program name beside berth's installed binary (the clone has no path of its
+ * own), or -1. */
+int self_open_sibling(const char *name);
+
 /* Runs in the cloned child; returns only on failure, after reporting it on sync_fd. */
 void init_container(const struct init_args *a) __attribute__((noreturn));
 

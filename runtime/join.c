@@ -191,6 +191,10 @@ static int wait_child(pid_t child, int report_fd, int *status, struct berr *err)
 int runtime_join(const struct runtime_paths *paths, const struct join_spec *s, int *status,
                  struct berr *err)
 {
+    if (!self_is_readonly_clone())
+        return berr_set(err, BERR_FAILED,
+                        "berth enters containers only from a read-only clone "
+                        "of its binary (runtime_reexec_readonly)");
     pid_t target = 0;
     _cleanup_close_ int pidfd = open_target(paths, s, &target, err);
     if (pidfd < 0)

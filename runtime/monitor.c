@@ -32,16 +32,7 @@ static void send_report(int fd, const struct start_report *r)
  * start-up dirtied. */
 static int open_monitor_program(void)
 {
-    char self[4096];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 32);
-    if (n <= 0)
-        return -1;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return -1;
-    strcpy(slash + 1, "berth-monitor");
-    int fd = open(self, O_PATH | O_CLOEXEC);
+    int fd = self_open_sibling("berth-monitor");
     struct stat st;
     if (fd >= 0 &&
         (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))) {

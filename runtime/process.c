@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -139,20 +140,38 @@ int siginfo_exit_status(const siginfo_t *si)
 }
 
 /* docker's sig-proxy: the signals a user sends berth go on to the container's process. */
-int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err)
+int signals_to_forward_fd(sigset_t *old, struct berr *err)
 {
     static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-    sigset_t set, old;
+    sigset_t set;
     sigemptyset(&set);
     for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
         sigaddset(&set, forwarded[i]);
     sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, &old);
-    _cleanup_close_ int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+    sigprocmask(SIG_BLOCK, &set, old);
+    int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
+        sigprocmask(SIG_SETMASK, old, NULL);
         return berr_errno(err, "signalfd");
     }
+    return sfd;
+}
+
+void signal_forward_pending(int sfd, pid_t pid)
+{
+    struct signalfd_siginfo ssi;
+    while (read(sfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi)) {
+        if (ssi.ssi_signo != SIGCHLD)
+            kill(pid, (int)ssi.ssi_signo);
+    }
+}
+
+int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err)
+{
+    sigset_t old;
+    _cleanup_close_ int sfd = signals_to_forward_fd(&old, err);
+    if (sfd < 0)
+        return -1;
     int rc = 0;
     for (;;) {
         *si = (siginfo_t){0};
@@ -164,9 +183,9 @@ int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *er
         }
         if (si->si_pid == pid)
             break;
-        struct signalfd_siginfo ssi;
-        if (read(sfd, &ssi, sizeof(ssi)) == (ssize_t)sizeof(ssi) && ssi.ssi_signo != SIGCHLD)
-            kill(pid, (int)ssi.ssi_signo);
+        struct pollfd p = {.fd = sfd, .events = POLLIN};
+        if (poll(&p, 1, -1) > 0)
+            signal_forward_pending(sfd, pid);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;

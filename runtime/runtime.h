@@ -89,6 +89,18 @@ struct runtime_paths {
     const struct ident *caller;
 };
 
+/* Re-execute berth, same argv (argv[0] its path), from a private read-only mount of its
+ * binary, unless it runs from one already: run, exec and join refuse to start a process in a
+ * container otherwise (CVE-2019-5736, see selfexe.c). Call it before anything is read or
+ * created, as the start is replayed; returns 0 only in the re-executed berth. envp is the
+ * environment to replay; handed_over, when set, the caller a setuid launcher handed berth
+ * (real uid 0, effective uid and groups the caller's) as the re-executed berth must find it
+ * again. */
+int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over, struct berr *err);
+/* The directory berth was installed in (berth-monitor, berth.conf live beside it), also in
+ * the re-executed berth whose binary has no path of its own; NULL when unknown. */
+char *runtime_install_dir(void);
+
 /* Run the container in the foreground: create, start, wait. *status is what `docker run`
  * exits with (the command's status, 128+N when killed by signal N). Errors before the
  * command runs come back in err with kind BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC / others. */

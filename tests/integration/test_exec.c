@@ -6,10 +6,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 H_SUITE(exec);
@@ -326,6 +331,78 @@ Test(exec, stdin_is_null_unless_i)
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "hello\n");
     remove_container("stdin");
+}
+
+/* berth exec ARGS... started as a shell's job would be: its session's leader, its stdout and
+ * stderr the session's controlling terminal (a pty, raw, so that a byte pushed into its input
+ * reads back at once). What the pty showed goes to *out; *injected gets what its input queue
+ * holds afterwards. */
+static int exec_on_a_terminal(const char *const *args, char **out, char **injected)
+{
+    int master, slave;
+    cr_assert(openpty(&master, &slave, NULL, NULL, NULL) == 0, "openpty: %s", strerror(errno));
+    struct termios t;
+    tcgetattr(slave, &t);
+    cfmakeraw(&t);
+    tcsetattr(slave, TCSANOW, &t);
+    const char *argv[32] = {getenv("BERTH_IT_BERTH"), "--root", h_data_root(), "--runroot",
+                            h_runroot()};
+    size_t n = 5;
+    for (; *args; args++)
+        argv[n++] = *args;
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDONLY);
+        if (setsid() < 0 || ioctl(slave, TIOCSCTTY, 0) < 0 || dup2(null, 0) < 0 ||
+            dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+            _exit(99);
+        closefrom(3);
+        execv(argv[0], (char *const *)argv);
+        _exit(98);
+    }
+    struct h_buf got = {0};
+    char buf[4096];
+    int status = -1;
+    for (double end = h_now_s() + 30; h_now_s() < end;) {
+        struct pollfd p = {.fd = master, .events = POLLIN};
+        if (poll(&p, 1, 50) > 0) {
+            ssize_t k = read(master, buf, sizeof(buf));
+            if (k > 0)
+                h_buf_write(NULL, &got, buf, (size_t)k);
+            continue;
+        }
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            break;
+    }
+    h_buf_write(NULL, &got, "", 1);
+    *out = got.p;
+    fcntl(slave, F_SETFL, O_NONBLOCK);
+    ssize_t k = read(slave, buf, sizeof(buf) - 1);
+    buf[k > 0 ? k : 0] = '\0';
+    *injected = xstrdup(buf);
+    close(slave);
+    close(master);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+Test(exec, command_never_gets_the_callers_session_or_terminal)
+{
+    start("tty", NULL);
+    struct h_result r = {.err = ""};
+    char *injected = NULL;
+    int status = exec_on_a_terminal(
+        (const char *const[]){"exec", "tty", "/probe", "tiocsti", "pid", NULL}, &r.out, &injected);
+    cr_assert_eq(status, 0, "berth exec exited %d:\n%s", status, r.out);
+    /* the output still arrives, through berth */
+    h_assert_val(&r, "pid", h_val(&r, "sid"));
+    for (int fd = 0; fd < 3; fd++) {
+        _cleanup_free_ char *key = xasprintf("tiocsti:%d", fd);
+        const char *v = h_val(&r, key);
+        cr_assert(strcmp(v, "ok") != 0 && strcmp(v, "(missing)") != 0, "%s=%s\n%s", key, v, r.out);
+    }
+    cr_assert_str_empty(injected, "pushed into the caller's terminal: \"%s\"", injected);
+    remove_container("tty");
 }
 
 /* ---- exit status and errors --------------------------------------------------------------- */

