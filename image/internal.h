@@ -62,13 +62,19 @@ void image_refs_free(struct refmap *m);
 int image_layer_size(const struct image_store *store, const char *hex, unsigned long long *size,
                      struct berr *err);
 
-/* ---- resolve.c ---------------------------------------------------------------------------- */
+/* ---- config.c ----------------------------------------------------------------------------- */
 
 /* rootfs.diff_ids of a parsed config as bare hex, each checked (they become directory names). */
 int image_config_diff_ids(yajl_val doc, struct strv *out, struct berr *err);
+/* Parse config blob <hex id>: the document, its diff-ids and creation time (zero if absent). */
+int image_read_config(const struct image_store *store, const char *id, yajl_val *doc,
+                      struct strv *diff_ids, struct timespec *created, struct berr *err);
 /* Load image <hex id> from its config blob; display_ref is stored in out->ref. */
 int image_load(const struct image_store *store, const char *id, const char *display_ref,
                struct image *out, struct berr *err);
+
+/* ---- store.c: refs ------------------------------------------------------------------------ */
+
 /* 1 and the image id when key (a normalised reference) is in refs.json, 0 when it is not. */
 int image_lookup_ref(const struct image_store *store, const char *key, char id[65],
                      struct berr *err);

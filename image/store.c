@@ -266,6 +266,19 @@ void image_refs_free(struct refmap *m)
     strv_free(&m->ids);
 }
 
+int image_lookup_ref(const struct image_store *store, const char *key, char id[65],
+                     struct berr *err)
+{
+    struct refmap refs;
+    if (image_refs_load(store, &refs, err) < 0)
+        return -1;
+    const char *v = image_refs_get(&refs, key);
+    if (v)
+        memcpy(id, v, 65);
+    image_refs_free(&refs);
+    return v ? 1 : 0;
+}
+
 static int count_tree(int dfd, unsigned long long *size, int depth, struct berr *err)
 {
     if (depth > 4096)

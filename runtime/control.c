@@ -1,4 +1,4 @@
-/* wait, stop and kill: from any process, through the state store and a pidfd of pid 1. */
+/* wait, stop, kill and rm: from any process, through the state store and a pidfd of pid 1. */
 #include "internal.h"
 
 #include <errno.h>
@@ -112,4 +112,36 @@ int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int
             return berr_set(err, BERR_FAILED, "container %.12s did not exit after SIGKILL", id);
     }
     return wait_monitor_done(paths, id, err);
+}
+
+int runtime_remove(const struct runtime_paths *paths, const char *id, bool force, struct berr *err)
+{
+    struct container_info info;
+    if (runtime_inspect(paths, id, &info, err) < 0)
+        return -1;
+    bool running = info.running;
+    _cleanup_free_ char *name = xstrdup(info.name);
+    const char *parent = json_get_str(json_get(info.config, "HostConfig"), "CgroupParent");
+    _cleanup_free_ char *cgroup_parent = xstrdup(parent ? parent : RUNTIME_CGROUP_PARENT);
+    container_info_free(&info);
+    if (running && !force)
+        return berr_set(err, BERR_CONFLICT,
+                        "You cannot remove a running container %s. Stop the container before "
+                        "attempting removal or force remove",
+                        id);
+    if (running && runtime_kill(paths, id, SIGKILL, err) < 0 && err->kind != BERR_NOT_RUNNING)
+        return -1;
+    _cleanup_(container_handle_close) struct container_handle h;
+    /* the monitor records the exit and cleans up before it lets go of the lock */
+    if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_EX, err) < 0)
+        return -1;
+    /* a monitor killed before its cleanup leaves the cgroups: rm -f takes them too */
+    struct cgroup_set *cg = NULL;
+    if (cgroup_open(cgroup_parent, id, &cg, err) == 0 && cgroup_destroy(cg, err) < 0)
+        return berr_wrap(err, "remove container %.12s", id);
+    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
+    if (remove_tree_at(h.root, rel, err) < 0)
+        return berr_wrap(err, "remove container %.12s", id);
+    name_release(h.root, name, id);
+    return 0;
 }

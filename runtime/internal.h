@@ -58,8 +58,6 @@ int state_write(int dirfd, const struct container_state *st, struct berr *err);
 /* Fills status, pid, exit_code, started, finished; *error gets a copy of Error. */
 int state_read(int dirfd, struct container_state *st, char **error, struct berr *err);
 const char *state_status_name(enum container_status s);
-/* Entrypoint + Cmd as docker combines them (--entrypoint drops the image's Cmd). */
-void spec_command(const struct container_spec *spec, struct strv *argv);
 
 /* berth.json: berth's own facts of the container, written once at create: who made it
  * (CreatorUid). */
@@ -72,6 +70,10 @@ bool record_visible(int dirfd, const struct ident *caller, const char *id, struc
 /* config.json: what docker inspect shows of the container's creation, written once. */
 int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
                  const char *hostname, const char *dir_path, struct berr *err);
+
+/* ---- what docker derives from the spec (spec.c) ---- */
+/* Entrypoint + Cmd as docker combines them (--entrypoint drops the image's Cmd). */
+void spec_command(const struct container_spec *spec, struct strv *argv);
 /* The environment every process of the container starts from, as docker's Config.Env:
  * PATH (the image's or docker's default) first, then the image's and the user's variables. */
 void spec_base_env(const struct container_spec *spec, struct strv *env);

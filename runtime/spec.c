@@ -1,3 +1,5 @@
+/* The spec of a container as `run` gives it: freed, checked as docker checks it, and what
+ * docker derives from it before anything runs (the command, the base environment). */
 #include "internal.h"
 
 #include <string.h>
@@ -90,4 +92,25 @@ int runtime_spec_validate(const struct container_spec *spec, struct berr *err)
             return berr_set(err, BERR_USAGE, "invalid environment variable: %s", spec->env.v[i]);
     }
     return 0;
+}
+
+void spec_base_env(const struct container_spec *spec, struct strv *env)
+{
+    ssize_t p = strv_find_env(&spec->image_env, "PATH");
+    strv_push(env, p >= 0 ? spec->image_env.v[p] : "PATH=" DEFAULT_PATH);
+    for (size_t i = 0; i < spec->image_env.n; i++)
+        strv_set_env(env, spec->image_env.v[i]);
+    for (size_t i = 0; i < spec->env.n; i++)
+        strv_set_env(env, spec->env.v[i]);
+}
+
+/* docker's Path and Args: the first word of Entrypoint+Cmd and the rest */
+void spec_command(const struct container_spec *s, struct strv *argv)
+{
+    const struct strv *ep = s->entrypoint_set ? &s->entrypoint : &s->image_entrypoint;
+    const struct strv *cmd = s->cmd.n ? &s->cmd : s->entrypoint_set ? NULL : &s->image_cmd;
+    for (size_t i = 0; i < ep->n; i++)
+        strv_push(argv, ep->v[i]);
+    for (size_t i = 0; cmd && i < cmd->n; i++)
+        strv_push(argv, cmd->v[i]);
 }

@@ -1,5 +1,5 @@
 /* The state store seen from any process: containers found by id, name or prefix, their records
- * read and corrected when their monitor is gone, removal. The per-container lock tells who is
+ * read and corrected when their monitor is gone. The per-container lock tells who is
  * alive: the monitor (or berth run) holds it LOCK_EX while the container may run. */
 #include "internal.h"
 
@@ -258,36 +258,4 @@ void container_info_free(struct container_info *info)
     if (info->config)
         yajl_tree_free(info->config);
     *info = (struct container_info){0};
-}
-
-int runtime_remove(const struct runtime_paths *paths, const char *id, bool force, struct berr *err)
-{
-    struct container_info info;
-    if (runtime_inspect(paths, id, &info, err) < 0)
-        return -1;
-    bool running = info.running;
-    _cleanup_free_ char *name = xstrdup(info.name);
-    const char *parent = json_get_str(json_get(info.config, "HostConfig"), "CgroupParent");
-    _cleanup_free_ char *cgroup_parent = xstrdup(parent ? parent : RUNTIME_CGROUP_PARENT);
-    container_info_free(&info);
-    if (running && !force)
-        return berr_set(err, BERR_CONFLICT,
-                        "You cannot remove a running container %s. Stop the container before "
-                        "attempting removal or force remove",
-                        id);
-    if (running && runtime_kill(paths, id, SIGKILL, err) < 0 && err->kind != BERR_NOT_RUNNING)
-        return -1;
-    _cleanup_(container_handle_close) struct container_handle h;
-    /* the monitor records the exit and cleans up before it lets go of the lock */
-    if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_EX, err) < 0)
-        return -1;
-    /* a monitor killed before its cleanup leaves the cgroups: rm -f takes them too */
-    struct cgroup_set *cg = NULL;
-    if (cgroup_open(cgroup_parent, id, &cg, err) == 0 && cgroup_destroy(cg, err) < 0)
-        return berr_wrap(err, "remove container %.12s", id);
-    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
-    if (remove_tree_at(h.root, rel, err) < 0)
-        return berr_wrap(err, "remove container %.12s", id);
-    name_release(h.root, name, id);
-    return 0;
 }
