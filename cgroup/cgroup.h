@@ -30,7 +30,7 @@ int cgroup_detect(struct cgroup_hosts *out, struct berr *err);
 void cgroup_hosts_free(struct cgroup_hosts *h);
 const char *cgroup_layout_name(enum cgroup_layout l);
 
-/* ---- limits: docker's flags, parsed and checked as docker does (docker-semantics.md §3.10) */
+/* ---- limits: docker's flags, parsed and checked as docker does */
 
 struct cgroup_limits {
     long long nano_cpus;  /* --cpus × 1e9; 0 = none */

@@ -1,5 +1,5 @@
 /* docker's parsing of the resource flags and dockerd's checks of the whole set, with their
- * messages (docker-semantics.md §3.10). Exact integer arithmetic on the decimal text: docker
+ * messages. Exact integer arithmetic on the decimal text: docker
  * parses --cpus as a big.Rat, so no floating point may round a value into or out of range. */
 #include "internal.h"
 

@@ -31,7 +31,7 @@ struct image_store {
 int image_store_open(const char *root, struct image_store *store, struct berr *err);
 void image_store_close(struct image_store *store);
 
-/* What the image's config says about running it (docker-semantics.md §1.5). */
+/* What the image's config says about running it. */
 struct image_config {
     struct strv env;
     struct strv entrypoint;

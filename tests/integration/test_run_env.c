@@ -1,5 +1,5 @@
 /* berth run: the environment (-e, --env-file, PATH/HOSTNAME/HOME) and the image config
- * (Env, Entrypoint, Cmd, WorkingDir, User) merged as docker does (docker-semantics.md §1.5). */
+ * (Env, Entrypoint, Cmd, WorkingDir, User) merged as docker does. */
 #include "harness.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* berth run: who the command runs as — --user, --group-add (docker-semantics.md §3.4),
+/* berth run: who the command runs as — --user, --group-add,
  * capabilities (--cap-drop/--cap-add, §3.11) and no-new-privileges.
  * test/probe:latest: worker 1000:1000, alice 1001:1001; extra 2000 (alice), shared 3000
  * (worker, alice). */

@@ -266,7 +266,7 @@ static char *last_line(const char *text)
     return xstrdup(nl ? nl + 1 : copy);
 }
 
-/* Storm's alive check (storm-interface.md §4.2): the last line of ps's output must be a prefix
+/* Storm's alive check (DockerManager.areAllProcessesDead): the last line of ps's output must be a prefix
  * of the cidfile's id while the worker runs, and nothing when it does not. */
 static bool storm_sees_alive(const char *wid, const char *cid)
 {
