@@ -97,6 +97,7 @@ integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(INTEG_BIN)
 		$(INTEG_BIN) --jobs 1
 
 check: deps
+	$(MAKE) layers
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
@@ -114,14 +115,16 @@ bench: all
 
 # the core and cgroup integration tests on a pure cgroup v2 kernel under qemu (scripts/vmcheck/)
 vmcheck: deps
+	$(MAKE) layers
 	$(MAKE) all $(PROBE_BIN) $(INTEG_BIN) $(UNIT_BIN)
 	./scripts/vmcheck/vmcheck.sh $(abspath $(BUILD))
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
+# includes downward, one header per module, no call cycles between a folder's files
 layers:
-	python3 ../shared/tools/layers.py .
+	python3 scripts/layers.py .
 
 clean:
 	rm -rf $(BUILD)
