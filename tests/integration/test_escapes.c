@@ -523,6 +523,52 @@ static char *use_private_berth(char **orig)
     return copy;
 }
 
+/* These two fail until init and exec run from a sealed or read-only copy of berth
+ * (architecture.md: "Every process that enters a container ... runs from a sealed or read-only
+ * copy of its binary").
+ *
+ * runc CVE-2019-5736, run: the container's pid 1 runs berth's code until its execve, so an
+ * image command `#!/proc/self/exe` makes the kernel run berth itself inside the container,
+ * with the image's loader: /proc/self/exe (and /proc/<pid>/exe) of that process must not give
+ * a writable handle on berth's binary. */
+Test(escapes, cve_2019_5736_run_init_binary_is_not_writable_from_inside)
+{
+    struct h_opts o = grab_image();
+    int lsock = grab_listen();
+    _cleanup_free_ char *orig = NULL;
+    _cleanup_free_ char *copy = use_private_berth(&orig);
+    _cleanup_free_ char *bind = xasprintf("%s:/grab", h_path("grab"));
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "-v", bind, "grab:latest", "/evil", NULL);
+    setenv("BERTH_IT_BERTH", orig, 1);
+    struct grab g;
+    grab_receive(lsock, &g);
+    close(lsock);
+    assert_handle_not_writable(&g, copy);
+}
+
+/* runc CVE-2019-5736, exec without SYS_PTRACE: the entering process is not dumpable, but the
+ * `#!/proc/self/exe` route needs no ptrace access. */
+Test(escapes, cve_2019_5736_exec_binary_is_not_writable_from_inside)
+{
+    struct h_opts o = grab_image();
+    int lsock = grab_listen();
+    _cleanup_free_ char *bind = xasprintf("%s:/grab", h_path("grab"));
+    struct h_result r;
+    run_ok(&r, &o,
+           (const char *[]){"run", "-d", "--name", "esc-grab", "-v", bind, "grab:latest", "/probe",
+                            "sleep", "60", NULL});
+    _cleanup_free_ char *orig = NULL;
+    _cleanup_free_ char *copy = use_private_berth(&orig);
+    h_berth(&r, &o, "exec", "esc-grab", "/evil", NULL);
+    setenv("BERTH_IT_BERTH", orig, 1);
+    struct grab g;
+    grab_receive(lsock, &g);
+    close(lsock);
+    run_ok(&r, &o, (const char *[]){"rm", "-f", "esc-grab", NULL});
+    assert_handle_not_writable(&g, copy);
+}
+
 /* runc CVE-2019-5736, exec into a container that may ptrace: berth joins from a read-only
  * mount of its binary. */
 Test(escapes, cve_2019_5736_exec_with_sys_ptrace_binary_is_not_writable_from_inside)
