@@ -40,6 +40,8 @@ UNIT_SAN_BIN := $(BUILD)/unit-tests-san
 INTEG_SRC := $(wildcard tests/integration/*.c)
 INTEG_BIN := $(BUILD)/integration-tests
 PROBE_BIN := $(BUILD)/probe
+# a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
+GRAB_BIN  := $(BUILD)/exe-grab
 
 .PHONY: all deps check unit integration demo bench clean format layers vmcheck
 all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter
@@ -84,6 +86,11 @@ $(PROBE_BIN): tests/probe/probe.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -o $@ $<
 
+$(GRAB_BIN): tests/probe/exe_grab.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -nostdlib -ffreestanding \
+		-fno-stack-protector -fno-pie -no-pie -o $@ $<
+
 $(INTEG_BIN): $(INTEG_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libberth.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(INTEG_SRC) $(BUILD)/libberth.a \
 		$(PKG_LIBS) -lcriterion
@@ -92,7 +99,7 @@ unit: $(UNIT_BIN) $(UNIT_SAN_BIN)
 	$(UNIT_BIN) --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(UNIT_SAN_BIN) --jobs 2
 
-integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(INTEG_BIN)
+integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(GRAB_BIN) $(INTEG_BIN)
 	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) BERTH_SRC=$(CURDIR) \
 		$(INTEG_BIN) --jobs 1
 
@@ -115,8 +122,7 @@ bench: all
 
 # the core and cgroup integration tests on a pure cgroup v2 kernel under qemu (scripts/vmcheck/)
 vmcheck: deps
-	$(MAKE) layers
-	$(MAKE) all $(PROBE_BIN) $(INTEG_BIN) $(UNIT_BIN)
+	$(MAKE) all $(PROBE_BIN) $(GRAB_BIN) $(INTEG_BIN) $(UNIT_BIN)
 	./scripts/vmcheck/vmcheck.sh $(abspath $(BUILD))
 
 format:

@@ -169,12 +169,17 @@ static const struct fs_mount default_mounts[] = {
  * somewhere else in the tree and the masks would miss them. */
 static int open_mount_point(int rootfd, const char *dest, struct berr *err)
 {
-    _cleanup_close_ int made = mkdir_p_in_root(rootfd, dest, err);
-    if (made < 0)
-        return -1;
     struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+    /* Looked at before anything is made: a dangling link would otherwise fail the mkdir with
+     * a bare ENOENT that does not say the image is at fault. */
     int fd = (int)syscall(SYS_openat2, rootfd, dest + 1, &how, sizeof(how));
+    if (fd < 0 && errno == ENOENT) {
+        _cleanup_close_ int made = mkdir_p_in_root(rootfd, dest, err);
+        if (made < 0)
+            return -1;
+        fd = (int)syscall(SYS_openat2, rootfd, dest + 1, &how, sizeof(how));
+    }
     if (fd < 0 && errno == ELOOP)
         return berr_set(err, BERR_FAILED, "image has a symlink on the path of %s", dest);
     if (fd < 0)

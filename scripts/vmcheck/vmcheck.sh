@@ -11,7 +11,7 @@
 #   VMCHECK_ACCEL=kvm|tcg    skip the KVM probe
 #   VMCHECK_TIMEOUT=SECONDS  whole-VM limit (default 1200 under TCG, 600 under KVM)
 #   VMCHECK_FILTER=PATTERN   criterion --filter for the integration tests
-#                            (default '@(run|lifecycle|cgroup*)/*')
+#                            (default: the run, lifecycle, cgroup* and escapes suites and one load test)
 #   VMCHECK_UNIT_FILTER=PAT  criterion --filter for the unit tests (default 'cgroup*/*'; the
 #                            unit tests go in only when they have such a suite)
 #   VMCHECK_CMD='sh code'    run this in the VM (cwd /opt/berth, BERTH and PROBE set) instead
@@ -32,7 +32,7 @@ die() {
     exit 1
 }
 
-for b in berth berth-monitor probe integration-tests unit-tests; do
+for b in berth berth-monitor probe exe-grab integration-tests unit-tests; do
     [ -x "$BUILD/$b" ] || die "$BUILD/$b missing (make builds it before this script)"
 done
 
@@ -96,7 +96,7 @@ put_libs() {
 }
 
 # berth and the tests, side by side as in build/ (berth finds berth-monitor beside itself)
-BINS="berth berth-monitor probe integration-tests"
+BINS="berth berth-monitor probe exe-grab integration-tests"
 UNIT=no
 UNIT_FILTER=${VMCHECK_UNIT_FILTER:-cgroup*/*}
 # the unit tests (and their ICU libraries) go in only when there is a cgroup suite to run
@@ -187,7 +187,7 @@ printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1
 echo vmcheck >"$STAGE/etc/hostname"
 
 # what /init runs, decided here
-FILTER=${VMCHECK_FILTER:-+(@(run|lifecycle|cgroup*)/*|load/an_image_of_six_layers_runs)}
+FILTER=${VMCHECK_FILTER:-+(@(run|lifecycle|cgroup*|escapes)/*|load/an_image_of_six_layers_runs)}
 {
     printf 'VMCHECK_FILTER=%q\n' "$FILTER"
     printf 'VMCHECK_UNIT=%q\n' "$UNIT"

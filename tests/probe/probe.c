@@ -8,6 +8,10 @@
  *
  *   status            CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Seccomp_filters
  *   fds               fds=<open fd numbers, space separated>
+ *   fdlinks           fdlink:N=<target of /proc/self/fd/N>, one line per open fd
+ *   session           sid=<getsid(0)> pgid=<getpgrp()>
+ *   tiocsti FD        tiocsti:FD=ok or the errno name (pushes one '#' into FD's input queue)
+ *   tiocsctty FD      tiocsctty:FD=ok or the errno name (take FD as controlling terminal)
  *   id                uid euid gid egid groups
  *   cwd pid hostname  cwd=  pid= ppid=  hostname=
  *   env               env=K=V, one line per variable, in order
@@ -143,6 +147,33 @@ static void cmd_fds(void)
     for (size_t i = 0; i < n; i++)
         printf("%s%d", i ? " " : "", fds[i]);
     printf("\n");
+}
+
+static void cmd_fdlinks(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) {
+        printf("fdlink=%s\n", errname(errno));
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || atoi(e->d_name) == dirfd(d))
+            continue;
+        char path[300], target[4096];
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+        ssize_t n = readlink(path, target, sizeof(target) - 1);
+        target[n < 0 ? 0 : n] = '\0';
+        printf("fdlink:%s=%s\n", e->d_name, n < 0 ? errname(errno) : target);
+    }
+    closedir(d);
+}
+
+static void cmd_tty_ioctl(const char *name, unsigned long req, const char *fdarg)
+{
+    char c = '#';
+    int rc = req == TIOCSTI ? ioctl(atoi(fdarg), TIOCSTI, &c) : ioctl(atoi(fdarg), req, 0);
+    printf("%s:%s=%s\n", name, fdarg, rc < 0 ? errname(errno) : "ok");
 }
 
 static void cmd_id(void)
@@ -743,6 +774,10 @@ int main(int argc, char **argv)
             cmd_status(), one = 0;
         else if (strcmp(c, "fds") == 0)
             cmd_fds(), one = 0;
+        else if (strcmp(c, "fdlinks") == 0)
+            cmd_fdlinks(), one = 0;
+        else if (strcmp(c, "session") == 0)
+            printf("sid=%d\npgid=%d\n", (int)getsid(0), (int)getpgrp()), one = 0;
         else if (strcmp(c, "id") == 0)
             cmd_id(), one = 0;
         else if (strcmp(c, "cwd") == 0)
@@ -792,6 +827,10 @@ int main(int argc, char **argv)
             cmd_mkdir(arg);
         else if (strcmp(c, "statfs") == 0)
             cmd_statfs(arg);
+        else if (strcmp(c, "tiocsti") == 0)
+            cmd_tty_ioctl("tiocsti", TIOCSTI, arg);
+        else if (strcmp(c, "tiocsctty") == 0)
+            cmd_tty_ioctl("tiocsctty", TIOCSCTTY, arg);
         else if (strcmp(c, "syscall") == 0)
             cmd_syscall(arg);
         else if (strcmp(c, "sendfds") == 0)
