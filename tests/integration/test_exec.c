@@ -391,8 +391,10 @@ Test(exec, command_never_gets_the_callers_session_or_terminal)
     start("tty", NULL);
     struct h_result r = {.err = ""};
     char *injected = NULL;
-    int status = exec_on_a_terminal(
-        (const char *const[]){"exec", "tty", "/probe", "tiocsti", "pid", NULL}, &r.out, &injected);
+    int status =
+        exec_on_a_terminal((const char *const[]){"exec", "tty", "/probe", "tiocsti", "0", "tiocsti",
+                                                 "1", "tiocsti", "2", "session", "pid", NULL},
+                           &r.out, &injected);
     cr_assert_eq(status, 0, "berth exec exited %d:\n%s", status, r.out);
     /* the output still arrives, through berth */
     h_assert_val(&r, "pid", h_val(&r, "sid"));

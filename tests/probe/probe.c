@@ -46,8 +46,6 @@
  *                     through /proc/self/fd/N (retrying 30 s while it is busy, ETXTBSY) and
  *                     overwrites its first 5 bytes: reopen-exe:SOCK=<open> <write>, each ok or
  *                     the errno name, "-" for a write not tried (the second half)
- *   tiocsti           TIOCSTI of one byte on fds 0-2: tiocsti:N=ok or the errno name, and
- *                     sid=<getsid(0)>
  *   sleep N           sleeps N seconds
  *   exit N            flushes and exits with N
  */
@@ -681,15 +679,6 @@ static void cmd_reopen_exe(const char *sock)
     close(fd);
 }
 
-static void cmd_tiocsti(void)
-{
-    for (int fd = 0; fd < 3; fd++) {
-        char c = '#';
-        printf("tiocsti:%d=%s\n", fd, ioctl(fd, TIOCSTI, &c) == 0 ? "ok" : errname(errno));
-    }
-    printf("sid=%d\n", (int)getsid(0));
-}
-
 static void cmd_hostname(void)
 {
     struct utsname u;
@@ -794,8 +783,6 @@ int main(int argc, char **argv)
             cmd_hostname(), one = 0;
         else if (strcmp(c, "pid") == 0)
             printf("pid=%d\nppid=%d\n", (int)getpid(), (int)getppid()), one = 0;
-        else if (strcmp(c, "tiocsti") == 0)
-            cmd_tiocsti(), one = 0;
         else if (strcmp(c, "segv") == 0)
             crash(), one = 0;
         else if (strcmp(c, "args") == 0) {
