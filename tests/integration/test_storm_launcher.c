@@ -596,6 +596,16 @@ static void assert_cid_is_dockers(const char *cid)
     cr_assert_eq(st.st_uid, wl.worker_uid, "the cidfile is the worker's, as docker's client");
 }
 
+/* launch-docker-container that must succeed: the cid it wrote, checked as docker's. */
+static char *launch_ok(const struct wl_call *c, struct h_result *r)
+{
+    launch(r, c);
+    assert_wl(r, 0);
+    char *cid = read_cid();
+    assert_cid_is_dockers(cid);
+    return cid;
+}
+
 /* profile-docker-container: the launcher asks docker.binary for the pid, then runs
  * nsenter.binary into its mount and pid namespaces as the worker, the profiler line on stdin. */
 static void assert_profiler_runs_inside_as_the_worker(const struct wl_call *c)
@@ -630,11 +640,8 @@ Test(storm_launcher, storms_whole_sequence_runs_under_its_own_launcher)
 {
     struct wl_call c = {0};
     struct h_result r;
-    launch(&r, &c);
-    assert_wl(&r, 0);
+    _cleanup_free_ char *cid = launch_ok(&c, &r);
     cr_assert(strstr(r.out, "command: ") && strstr(r.out, wl.berth), "%s", r.out);
-    _cleanup_free_ char *cid = read_cid();
-    assert_cid_is_dockers(cid);
     assert_worker_is_storms(cid);
 
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-ps.sh");
@@ -688,10 +695,7 @@ Test(storm_launcher, storms_whole_sequence_runs_under_its_own_launcher)
     /* relaunched and force-removed while running (Storm's forceKill) */
     _cleanup_free_ char *cidfile = xasprintf("%s/container.cid", wl.workdir);
     cr_assert_eq(unlink(cidfile), 0);
-    launch(&r, &c);
-    assert_wl(&r, 0);
-    _cleanup_free_ char *cid2 = read_cid();
-    assert_cid_is_dockers(cid2);
+    _cleanup_free_ char *cid2 = launch_ok(&c, &r);
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-force-rm.sh");
     assert_wl(&r, 0);
     cr_assert_not(container_known_to_root(cid2), "rm --force left the container");
@@ -705,10 +709,7 @@ Test(storm_launcher, a_worker_cannot_see_or_stop_another_workers_container)
 {
     struct wl_call c = {0};
     struct h_result r;
-    launch(&r, &c);
-    assert_wl(&r, 0);
-    _cleanup_free_ char *cid = read_cid();
-    assert_cid_is_dockers(cid);
+    _cleanup_free_ char *cid = launch_ok(&c, &r);
 
     struct wl_call other = {.user = WL_OTHER};
     docker_cmd_fixture(&r, &other, "storm-cmd/docker-ps.sh");
@@ -848,10 +849,7 @@ Test(storm_launcher, a_record_that_cannot_be_read_is_not_reported_as_absent)
 {
     struct wl_call c = {0};
     struct h_result r;
-    launch(&r, &c);
-    assert_wl(&r, 0);
-    _cleanup_free_ char *cid = read_cid();
-    assert_cid_is_dockers(cid);
+    _cleanup_free_ char *cid = launch_ok(&c, &r);
     _cleanup_free_ char *record = xasprintf("%s/containers/%s/berth.json", h_runroot(), cid);
     h_write_file(record, "{\"CreatorUid\":", 0600);
     const char *acts[] = {"storm-cmd/docker-stop.sh", "storm-cmd/docker-rm.sh",
@@ -873,9 +871,7 @@ Test(storm_launcher, berth_nsenter_serves_as_storms_nsenter_binary)
     write_launcher_cfg(nsenter);
     struct wl_call c = {0};
     struct h_result r;
-    launch(&r, &c);
-    assert_wl(&r, 0);
-    _cleanup_free_ char *cid = read_cid();
+    _cleanup_free_ char *cid = launch_ok(&c, &r);
     assert_worker_is_storms(cid);
     assert_profiler_runs_inside_as_the_worker(&c);
 }
