@@ -83,7 +83,11 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
     const char *debug = getenv("BERTH_DEBUG");
     char debug_env[32];
     snprintf(debug_env, sizeof(debug_env), "BERTH_DEBUG=%s", debug ? debug : "");
-    char *envp[] = {debug_env, NULL};
+    /* berth-monitor's stall points (runtime_test_stall) */
+    const char *stall = getenv("BERTH_TEST_STALL");
+    char stall_env[64];
+    snprintf(stall_env, sizeof(stall_env), "BERTH_TEST_STALL=%s", stall ? stall : "");
+    char *envp[] = {debug_env, stall_env, NULL};
     fexecve(prog, argv, envp);
     debugf("exec berth-monitor: %s: monitoring in place", strerror(errno));
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
