@@ -277,7 +277,12 @@ Test(faults, monitor_killed_after_the_cgroups_are_made)
     kill_at("cgroups", run_args(true, sleeper), &r);
     h_assert_status(&r, 125);
     h_assert_err_mentions(&r, "monitor died before the start");
-    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}}"), "created false");
+    /* the front end outlives its monitor and writes down why the start failed, as for any
+     * other failed start */
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}"),
+                     "created false 125");
+    _cleanup_free_ char *error = inspect("{{.State.Error}}");
+    cr_assert(strstr(error, "monitor died before the start"), "State.Error: \"%s\"", error);
     _cleanup_free_ char *st = ps_status();
     cr_assert_str_eq(st, "Created");
     _cleanup_free_ char *id = inspect("{{.Id}}");
