@@ -93,7 +93,10 @@ int runtime_kill(const struct runtime_paths *paths, const char *id, int sig, str
         return 0;
     if (!exited_within(pidfd, KILL_WAIT_MS))
         return berr_set(err, BERR_FAILED, "container %.12s did not exit after SIGKILL", id);
-    return wait_monitor_done(paths, id, err);
+    if (wait_monitor_done(paths, id, err) < 0)
+        return -1;
+    runtime_test_stall("killed"); /* rm -f: between the kill and the removal */
+    return 0;
 }
 
 int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int timeout_s,
@@ -104,6 +107,7 @@ int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int
         return err->kind == BERR_NOT_RUNNING ? 0 : -1;
     if (send_signal(pidfd, sig, err) < 0)
         return -1;
+    runtime_test_stall("stop");
     /* pid 1 ignores signals it has no handler for: SIGKILL after the grace period */
     if (!exited_within(pidfd, timeout_s < 0 ? -1 : timeout_s * 1000)) {
         if (send_signal(pidfd, SIGKILL, err) < 0)

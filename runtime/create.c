@@ -196,15 +196,6 @@ static void init_args_for(const struct container *c, const struct container_spec
     };
 }
 
-/* BERTH_TEST_STALL=<point> stops berth there (SIGSTOP), so crash tests can kill it at a known
- * step. */
-static void test_stall(const char *point)
-{
-    const char *v = getenv("BERTH_TEST_STALL");
-    if (v && !strcmp(v, point))
-        raise(SIGSTOP);
-}
-
 int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
                      struct container *c, struct init_args *a, struct berr *err)
 {
@@ -238,7 +229,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     init_args_for(c, spec, a);
     a->caps = caps;
     a->seccomp = spec->seccomp == RUNTIME_SECCOMP_UNCONFINED ? NULL : &c->seccomp;
-    test_stall("create");
+    runtime_test_stall("create");
     return 0;
 }
 
@@ -311,6 +302,7 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     int sv[2];
     if (cgroup_create(c->cgroup_parent, c->st.id, &a->spec->limits, &c->cgroups, err) < 0)
         return berr_wrap(err, "container %.12s: cgroups", c->st.id);
+    runtime_test_stall("cgroups");
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return berr_errno(err, "socketpair");
     *pid = clone_container(a, sv[1], c->cgroups);

@@ -128,6 +128,7 @@ static int start(const struct init_args *a, struct berr *err)
         berr_errno(err, "setsid");
         goto out;
     }
+    runtime_test_stall("init");
     if (drop_privileges(&a->caps, &c, a->seccomp, s->no_new_privs, err) < 0 ||
         look_path(argv.v[0], &env, &exe, err) < 0)
         goto out;

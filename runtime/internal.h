@@ -135,6 +135,12 @@ struct init_args {
     bool in_cgroups;                  /* created in them already (CLONE_INTO_CGROUP) */
 };
 
+/* ---- crash tests (stall.c) ---- */
+/* With BERTH_TEST_STALL=point, stop here until killed; a no-op otherwise (and always for a
+ * caller handed over by a setuid launcher, whose environment berth has cleared). Points: create,
+ * cgroups, init, exit, recorded, reaped, stop, killed. */
+void runtime_test_stall(const char *point);
+
 /* ---- creation, start, reaping (create.c), shared by run and run -d ---- */
 struct container {
     struct container_state st;

@@ -74,7 +74,11 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
     const char *debug = getenv("BERTH_DEBUG");
     char debug_env[32];
     snprintf(debug_env, sizeof(debug_env), "BERTH_DEBUG=%s", debug ? debug : "");
-    char *envp[] = {debug_env, NULL};
+    /* berth-monitor's stall points (runtime_test_stall) */
+    const char *stall = getenv("BERTH_TEST_STALL");
+    char stall_env[64];
+    snprintf(stall_env, sizeof(stall_env), "BERTH_TEST_STALL=%s", stall ? stall : "");
+    char *envp[] = {debug_env, stall_env, NULL};
     fexecve(prog, argv, envp);
     debugf("exec berth-monitor: %s: monitoring in place", strerror(errno));
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
@@ -146,13 +150,14 @@ static __attribute__((noreturn)) void monitor_main(struct container *c,
     _exit(0);
 }
 
-static int read_report(int fd, struct start_report *r, struct berr *err)
+static int read_report(int fd, struct start_report *r, bool *died, struct berr *err)
 {
     ssize_t n;
     do {
         n = read(fd, r, sizeof(*r));
     } while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof(*r))
+    *died = n != (ssize_t)sizeof(*r);
+    if (*died)
         return berr_set(err, BERR_FAILED, "the container's monitor died before the start");
     if (r->ok)
         return 0;
@@ -173,7 +178,7 @@ static struct cgroup_home *monitor_home(void)
 }
 
 static int start_monitor(struct container *c, const struct container_spec *spec,
-                         struct init_args *a, struct berr *err)
+                         struct init_args *a, bool *died, struct berr *err)
 {
     int rp[2];
     if (pipe2(rp, O_CLOEXEC) < 0)
@@ -194,7 +199,20 @@ static int start_monitor(struct container *c, const struct container_spec *spec,
     if (pid < 0)
         return berr_errno(err, "start the container's monitor");
     struct start_report r;
-    return read_report(report, &r, err);
+    return read_report(report, &r, died, err);
+}
+
+/* A monitor that died before its report may have recorded nothing of the start: the caller
+ * still holds the container's lock (the monitor shared it) and writes down why the start
+ * failed. A monitor that got as far as "running" is left to readers, who see it dead. */
+static void record_monitor_death(struct container *c, const struct berr *start_err)
+{
+    struct container_state now = {0};
+    _cleanup_free_ char *error = NULL;
+    struct berr rerr = {0};
+    if (state_read(c->dirfd, &now, &error, &rerr) < 0 || now.status != STATUS_CREATED)
+        return;
+    record_start_failure(c, start_err);
 }
 
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
@@ -207,7 +225,10 @@ int runtime_run_detached(const struct runtime_paths *paths, struct container_spe
         return -1;
     }
     /* a failed start leaves the container "created" with its error, as docker does */
-    int rc = start_monitor(&c, spec, &a, err);
+    bool died = false;
+    int rc = start_monitor(&c, spec, &a, &died, err);
+    if (rc < 0 && died)
+        record_monitor_death(&c, err);
     memcpy(id_out, c.st.id, 65);
     container_close(&c);
     return rc;

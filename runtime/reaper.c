@@ -55,6 +55,7 @@ int container_reap(struct container *c, pid_t pid, struct berr *err)
     c->st.exit_code = siginfo_exit_status(&si);
     c->st.pid = 0;
     container_record(c, STATUS_EXITED);
+    runtime_test_stall("recorded");
     waitpid(pid, NULL, 0);
     /* an exited container keeps its state until rm, but not its cgroups (docker) */
     container_drop_cgroups(c);
@@ -145,10 +146,12 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
     close(err_fd);
     if (pidfd >= 0)
         close(pidfd);
+    runtime_test_stall("exit");
     if (container_reap(c, pid, &err) < 0)
         debugf("container %.12s: %s", c->st.id, err.msg);
     if (log)
         log_writer_close(log);
+    runtime_test_stall("reaped");
     if (remove_on_exit)
         container_destroy(c);
 }

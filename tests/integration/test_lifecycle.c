@@ -5,6 +5,7 @@
 
 #include "cgroup/cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -302,31 +303,97 @@ Test(lifecycle, containers_are_found_by_id_name_and_unique_prefix)
     h_assert_status(&r, 0);
 }
 
+/* Every cgroup directory under parent, in every hierarchy, space separated. */
+static char *cgroups_under(const char *parent)
+{
+    struct cgroup_hosts hosts;
+    struct berr err = {0};
+    cr_assert_eq(cgroup_detect(&hosts, &err), 0, "%s", err.msg);
+    char *out = xstrdup("");
+    for (size_t i = 0; i < hosts.n; i++) {
+        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d))) {
+            if (de->d_type != DT_DIR || de->d_name[0] == '.')
+                continue;
+            char *next = xasprintf("%s%s/%s ", out, dir, de->d_name);
+            free(out);
+            out = next;
+        }
+        if (d)
+            closedir(d);
+    }
+    cgroup_hosts_free(&hosts);
+    return out;
+}
+
+static void remove_cgroup_parent(const char *parent)
+{
+    struct cgroup_hosts hosts;
+    struct berr err = {0};
+    if (cgroup_detect(&hosts, &err) < 0)
+        return;
+    for (size_t i = 0; i < hosts.n; i++) {
+        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
+        rmdir(dir);
+    }
+    cgroup_hosts_free(&hosts);
+}
+
+/* The losers leave nothing: no state directory, no name, no cgroup, no temp file, no mount;
+ * the one container is the winner's, under its name. */
 Test(lifecycle, fifty_concurrent_runs_with_one_name_make_exactly_one_container)
 {
     enum { N = 50 };
+    _cleanup_free_ char *parent = xasprintf("/berth-it-race-%d", (int)getpid());
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s", parent);
     struct h_proc p[N];
-    const char *args[] = {"run", "-d", "--name", "raced", H_IMAGE, "/probe", "sleep", "600", NULL};
+    const char *args[] = {"run",   "-d",     "--name", "raced", par,
+                          H_IMAGE, "/probe", "sleep",  "600",   NULL};
     for (int i = 0; i < N; i++)
         h_berth_start(&p[i], NULL, args);
     int won = 0, conflicts = 0;
+    char winner[65] = "";
     for (int i = 0; i < N; i++) {
         struct h_result r;
         h_berth_finish(&p[i], &r);
-        if (r.status == 0)
+        if (r.status == 0) {
             won++;
-        else if (r.status == 125 && strstr(r.err, "already in use"))
+            snprintf(winner, sizeof(winner), "%.64s", r.out);
+        } else if (r.status == 125 && strstr(r.err, "already in use")) {
             conflicts++;
-        else
+        } else {
             cr_assert_fail("run %d: exit %d: %s", i, r.status, r.err);
+        }
     }
     cr_assert_eq(won, 1);
     cr_assert_eq(conflicts, N - 1);
-    char *entries = h_state_entries("containers");
-    cr_assert(*entries && !strchr(entries, ' '), "containers: %s", entries);
+    cr_assert_str_eq(h_state_entries("containers"), winner);
+    cr_assert_str_eq(h_state_entries("names"), "raced");
+    _cleanup_free_ char *names_raced = xasprintf("%s/names/raced", h_runroot());
+    char target[80] = "";
+    cr_assert_eq(readlink(names_raced, target, sizeof(target) - 1), 64);
+    cr_assert_str_eq(target, winner);
+    _cleanup_free_ char *cgroups = cgroups_under(parent);
+    for (char *c = cgroups, *end; *c; c = end + 1) {
+        end = strchr(c, ' ');
+        *end = '\0';
+        cr_assert(strstr(c, winner), "a loser's cgroup: %s", c);
+    }
+    _cleanup_free_ char *tmp = xasprintf("%s/tmp", h_data_root());
+    _cleanup_free_ char *tmp_snap = h_tree_snapshot(tmp);
+    cr_assert_str_empty(tmp_snap, "left in the data root's tmp/: %s", tmp_snap);
     struct h_result r;
+    h_berth(&r, NULL, "inspect", "--format", "{{.Name}} {{.State.Status}}", "raced", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "/raced running\n");
     h_berth(&r, NULL, "rm", "-f", "raced", NULL);
     h_assert_status(&r, 0);
+    h_assert_nothing_left(NULL);
+    _cleanup_free_ char *left = cgroups_under(parent);
+    remove_cgroup_parent(parent);
+    cr_assert_str_empty(left, "cgroups left: %s", left);
 }
 
 Test(lifecycle, a_killed_monitor_is_detected_and_rm_force_cleans_up)

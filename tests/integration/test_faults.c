@@ -1,0 +1,663 @@
+/* Faults: berth's own processes killed with SIGKILL at chosen steps of create, start, exit,
+ * stop and rm (BERTH_TEST_STALL=<point> stops the process there, see runtime/stall.c), and
+ * steps that fail on their own (a cgroup that cannot be made or limited, a bind that cannot be
+ * mounted, a data root that fills up during load). After each, ps and inspect tell what
+ * happened, and rm -f leaves nothing: no mount under the test's temp dir or the data root, no
+ * cgroup under the test's parent /berth-faults-<pid>, no state entry, nothing in the data
+ * root's tmp/. */
+#include "harness.h"
+
+#include "cgroup/cgroup.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+static struct cgroup_hosts hosts;
+static bool v2;
+static char parent[64]; /* "/berth-faults-<pid>" */
+static char token[64];  /* this test's container name: unique on the machine */
+
+static void remove_cgroup_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_DIR || de->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+        remove_cgroup_tree(sub);
+    }
+    closedir(d);
+    for (int tries = 0; rmdir(dir) < 0 && errno == EBUSY && tries < 200; tries++)
+        usleep(10000);
+}
+
+static void faults_init(void)
+{
+    h_suite_init();
+    snprintf(parent, sizeof(parent), "/berth-faults-%d", (int)getpid());
+    snprintf(token, sizeof(token), "faults-%d", (int)getpid());
+    struct berr err = {0};
+    cr_assert_eq(cgroup_detect(&hosts, &err), 0, "%s", err.msg);
+    bool v1 = false;
+    for (size_t i = 0; i < hosts.n; i++)
+        v1 |= !hosts.mounts[i].v2 && strncmp(hosts.mounts[i].controllers, "name=", 5) != 0;
+    v2 = !v1;
+}
+
+static void faults_fini(void)
+{
+    h_suite_fini();
+    for (size_t i = 0; i < hosts.n; i++) {
+        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
+        remove_cgroup_tree(dir);
+    }
+    cgroup_hosts_free(&hosts);
+}
+
+TestSuite(faults, .init = faults_init, .fini = faults_fini, .timeout = 180);
+
+/* ---- finding what is left ------------------------------------------------------------------ */
+
+static void list_dirs(const char *dir, const char *rel, char **out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type != DT_DIR || de->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
+        _cleanup_free_ char *subrel = xasprintf("%s/%s", rel, de->d_name);
+        char *next = xasprintf("%s%s ", *out, subrel);
+        free(*out);
+        *out = next;
+        list_dirs(sub, subrel, out);
+    }
+    closedir(d);
+}
+
+/* Every cgroup directory below the test's parent, in every hierarchy; "" when none. */
+static char *cgroups_left(void)
+{
+    char *out = xstrdup("");
+    for (size_t i = 0; i < hosts.n; i++) {
+        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
+        list_dirs(dir, dir, &out);
+    }
+    return out;
+}
+
+static bool has_cgroup_of(const char *id)
+{
+    _cleanup_free_ char *left = cgroups_left();
+    return strstr(left, id) != NULL;
+}
+
+/* Entries of the data root's tmp/, space separated; "" when none. */
+static char *data_tmp_left(const char *root)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/tmp", root ? root : h_data_root());
+    char *out = xstrdup("");
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *next = xasprintf("%s%s ", out, de->d_name);
+        free(out);
+        out = next;
+    }
+    if (d)
+        closedir(d);
+    return out;
+}
+
+static void assert_nothing_left(void)
+{
+    h_assert_nothing_left(NULL); /* mounts, containers/ (scaffolds with them), names/ */
+    _cleanup_free_ char *cg = cgroups_left();
+    cr_assert_str_empty(cg, "cgroups left under %s: %s", parent, cg);
+    _cleanup_free_ char *tmp = data_tmp_left(NULL);
+    cr_assert_str_empty(tmp, "left in the data root's tmp/: %s", tmp);
+}
+
+static void rm_force_leaves_nothing(void)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "rm", "-f", token, NULL);
+    h_assert_status(&r, 0);
+    assert_nothing_left();
+}
+
+/* ---- stalling and killing ------------------------------------------------------------------ */
+
+static bool has_arg(pid_t pid, const char *arg)
+{
+    char path[64], buf[8192];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    for (char *a = buf; a < buf + n; a += strlen(a) + 1)
+        if (strcmp(a, arg) == 0)
+            return true;
+    return false;
+}
+
+/* The process stalled at point (comm "stall-<point>") that works on this test's container. */
+static pid_t find_stalled(const char *point)
+{
+    char comm_want[16];
+    snprintf(comm_want, sizeof(comm_want), "stall-%s", point);
+    double deadline = h_now_s() + 20;
+    while (h_now_s() < deadline) {
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        pid_t found = 0;
+        while (d && (e = readdir(d)) && !found) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end || pid <= 0)
+                continue;
+            _cleanup_free_ char *cpath = xasprintf("/proc/%ld/comm", pid);
+            _cleanup_free_ char *comm = h_read_file(cpath);
+            if (comm && strcspn(comm, "\n") == strlen(comm_want) &&
+                !strncmp(comm, comm_want, strlen(comm_want)) && has_arg((pid_t)pid, token))
+                found = (pid_t)pid;
+        }
+        if (d)
+            closedir(d);
+        if (found)
+            return found;
+        usleep(20000);
+    }
+    cr_assert_fail("no process stalled at %s for %s", point, token);
+    return 0;
+}
+
+/* Start berth with args under BERTH_TEST_STALL=point, SIGKILL the process that stalls there,
+ * and collect the front end. */
+static void kill_at(const char *point, const char *const *args, struct h_result *r)
+{
+    _cleanup_free_ char *stall = xasprintf("BERTH_TEST_STALL=%s", point);
+    const char *env[] = {stall, NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    struct h_proc p;
+    h_berth_start(&p, &o, args);
+    pid_t victim = find_stalled(point);
+    cr_assert_eq(kill(victim, SIGKILL), 0);
+    h_berth_finish(&p, r);
+}
+
+static char *inspect(const char *format)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "inspect", "--format", format, token, NULL);
+    h_assert_status(&r, 0);
+    r.out[strcspn(r.out, "\n")] = '\0';
+    return r.out;
+}
+
+static char *ps_status(void)
+{
+    struct h_result r;
+    _cleanup_free_ char *filter = xasprintf("name=%s", token);
+    h_berth(&r, NULL, "ps", "-a", "--filter", filter, "--format", "{{.Status}}", NULL);
+    h_assert_status(&r, 0);
+    r.out[strcspn(r.out, "\n")] = '\0';
+    return r.out;
+}
+
+/* [run, -d,] --name <token> --cgroup-parent=<parent> test/probe /probe ARGS...: NULL-ended, in a
+ * static array (one per test process). */
+static const char **run_args(bool detached, const char *const *probe_args)
+{
+    static const char *args[24];
+    static char par[96];
+    snprintf(par, sizeof(par), "--cgroup-parent=%s", parent);
+    size_t n = 0;
+    args[n++] = "run";
+    if (detached)
+        args[n++] = "-d";
+    args[n++] = "--name";
+    args[n++] = token;
+    args[n++] = par;
+    args[n++] = H_IMAGE;
+    args[n++] = "/probe";
+    for (; *probe_args && n < ARRAY_SIZE(args) - 1; probe_args++)
+        args[n++] = *probe_args;
+    args[n] = NULL;
+    return args;
+}
+
+static const char *const sleeper[] = {"sleep", "600", NULL};
+static const char *const exit3[] = {"exit", "3", NULL};
+
+/* ---- berth's processes killed ---------------------------------------------------------------
+ * Points: create (front end, state directory written), cgroups (monitor, cgroups made, nothing
+ * cloned), init (the container's init, root built, before its exec), exit (berth-monitor, pid 1
+ * gone, nothing recorded), recorded (exit recorded, cgroups still there), reaped (all done but
+ * --rm's removal), stop (berth stop, signal sent), killed (rm -f, container killed, not yet
+ * removed). */
+
+Test(faults, front_end_killed_after_the_state_dir_is_written)
+{
+    struct h_result r;
+    kill_at("create", run_args(true, sleeper), &r);
+    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}}"), "created false");
+    _cleanup_free_ char *st = ps_status();
+    cr_assert_str_eq(st, "Created");
+    rm_force_leaves_nothing();
+}
+
+Test(faults, monitor_killed_after_the_cgroups_are_made)
+{
+    struct h_result r;
+    kill_at("cgroups", run_args(true, sleeper), &r);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "monitor died before the start");
+    /* the front end outlives its monitor and writes down why the start failed, as for any
+     * other failed start */
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}"),
+                     "created false 125");
+    _cleanup_free_ char *error = inspect("{{.State.Error}}");
+    cr_assert(strstr(error, "monitor died before the start"), "State.Error: \"%s\"", error);
+    _cleanup_free_ char *st = ps_status();
+    cr_assert_str_eq(st, "Created");
+    _cleanup_free_ char *id = inspect("{{.Id}}");
+    cr_assert(has_cgroup_of(id), "the stall point is past cgroup creation: no cgroup of %s", id);
+    rm_force_leaves_nothing();
+}
+
+Test(faults, container_init_killed_before_its_exec)
+{
+    struct h_result r;
+    kill_at("init", run_args(true, sleeper), &r);
+    /* its end is the sync socket's EOF, which is how a successful exec looks: the start is
+     * reported, and the exit is the SIGKILL's */
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "137\n");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
+    _cleanup_free_ char *st = ps_status();
+    cr_assert(!strncmp(st, "Exited (137)", 12), "ps: %s", st);
+    _cleanup_free_ char *cg = cgroups_left();
+    cr_assert_str_empty(cg, "an exited container keeps no cgroup: %s", cg);
+    rm_force_leaves_nothing();
+}
+
+Test(faults, foreground_run_whose_init_is_killed_before_its_exec_exits_137)
+{
+    struct h_result r;
+    kill_at("init", run_args(false, sleeper), &r);
+    h_assert_status(&r, 137);
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
+    rm_force_leaves_nothing();
+}
+
+Test(faults, foreground_run_killed_after_the_cgroups_are_made)
+{
+    struct h_result r;
+    kill_at("cgroups", run_args(false, sleeper), &r);
+    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}}"), "created false");
+    rm_force_leaves_nothing();
+}
+
+/* The command exited 3, but nobody wrote it down: the monitor's death is what inspect tells */
+Test(faults, monitor_killed_before_recording_the_exit)
+{
+    struct h_result r;
+    kill_at("exit", run_args(true, exit3), &r);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "137\n");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}"),
+                     "exited 137 berth monitor exited unexpectedly");
+    _cleanup_free_ char *id = inspect("{{.Id}}");
+    cr_assert(has_cgroup_of(id), "the monitor died before removing the cgroups of %s", id);
+    rm_force_leaves_nothing();
+}
+
+Test(faults, monitor_killed_after_recording_the_exit)
+{
+    struct h_result r;
+    kill_at("recorded", run_args(true, exit3), &r);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "3\n");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}"),
+                     "exited 3 ");
+    _cleanup_free_ char *st = ps_status();
+    cr_assert(!strncmp(st, "Exited (3)", 10), "ps: %s", st);
+    _cleanup_free_ char *id = inspect("{{.Id}}");
+    cr_assert(has_cgroup_of(id), "the monitor died before removing the cgroups of %s", id);
+    rm_force_leaves_nothing();
+}
+
+Test(faults, monitor_of_a_run_rm_killed_before_the_removal)
+{
+    const char **args = run_args(true, exit3);
+    /* run -d --rm: "--rm" goes in front of the name */
+    const char *with_rm[24] = {"run", "-d", "--rm"};
+    size_t n = 3;
+    for (const char **a = args + 2; *a; a++)
+        with_rm[n++] = *a;
+    with_rm[n] = NULL;
+    struct h_result r;
+    kill_at("reaped", with_rm, &r);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "3\n");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "exited 3");
+    _cleanup_free_ char *cg = cgroups_left();
+    cr_assert_str_empty(cg, "an exited container keeps no cgroup: %s", cg);
+    rm_force_leaves_nothing();
+}
+
+/* pid 1 without a handler ignores SIGTERM: the stop that died before its SIGKILL left it up */
+Test(faults, stop_killed_after_its_signal)
+{
+    struct h_result r;
+    h_berthv(&r, NULL, run_args(true, sleeper));
+    h_assert_status(&r, 0);
+    const char *stop[] = {"stop", "-t", "1", token, NULL};
+    kill_at("stop", stop, &r);
+    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}}"), "running true");
+    _cleanup_free_ char *st = ps_status();
+    cr_assert(!strncmp(st, "Up ", 3), "ps: %s", st);
+    rm_force_leaves_nothing();
+}
+
+Test(faults, rm_killed_between_the_kill_and_the_removal)
+{
+    struct h_result r;
+    h_berthv(&r, NULL, run_args(true, sleeper));
+    h_assert_status(&r, 0);
+    const char *rm[] = {"rm", "-f", token, NULL};
+    kill_at("killed", rm, &r);
+    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
+    _cleanup_free_ char *cg = cgroups_left();
+    cr_assert_str_empty(cg, "an exited container keeps no cgroup: %s", cg);
+    /* the name still leads to the container: a new one cannot take it yet */
+    h_berthv(&r, NULL, run_args(true, sleeper));
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "already in use");
+    rm_force_leaves_nothing();
+}
+
+/* ---- steps that fail by themselves ----------------------------------------------------------- */
+
+static bool has_controller(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, name, n) && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* A cgroup parent whose last component is a file in one hierarchy: the hierarchies before it
+ * got their directories already, and must lose them again. */
+Test(faults, a_cgroup_that_cannot_be_made_leaves_no_cgroup)
+{
+    const char *file = v2 ? "cgroup.procs" : "memory.limit_in_bytes";
+    if (!v2) {
+        bool memory = false;
+        for (size_t i = 0; i < hosts.n; i++)
+            memory |= !hosts.mounts[i].v2 && has_controller(hosts.mounts[i].controllers, "memory");
+        if (!memory)
+            h_skip("no v1 memory hierarchy to hold memory.limit_in_bytes");
+    }
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s/%s", parent, file);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", token, par, H_IMAGE, "/probe", "sleep", "600", NULL);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "Not a directory");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "created 125");
+    _cleanup_free_ char *error = inspect("{{.State.Error}}");
+    cr_assert(strstr(error, file), "State.Error: %s", error);
+    _cleanup_free_ char *cg = cgroups_left();
+    cr_assert_str_empty(cg, "a failed create left cgroups: %s", cg);
+    rm_force_leaves_nothing();
+}
+
+/* v1: a child's CFS quota may not exceed its parent's; the write fails after every directory
+ * is made */
+Test(faults, a_limit_the_kernel_refuses_leaves_no_cgroup)
+{
+    if (v2)
+        h_skip("v2 takes a child's cpu.max above its parent's; the refusal is v1's");
+    const char *cpu = NULL;
+    for (size_t i = 0; i < hosts.n; i++)
+        if (!hosts.mounts[i].v2 && has_controller(hosts.mounts[i].controllers, "cpu"))
+            cpu = hosts.mounts[i].path;
+    if (!cpu)
+        h_skip("no v1 cpu hierarchy");
+    _cleanup_free_ char *dir = xasprintf("%s%s", cpu, parent);
+    cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s", dir);
+    _cleanup_free_ char *quota = xasprintf("%s/cpu.cfs_quota_us", dir);
+    h_write_file(quota, "50000", 0644);
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s", parent);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", token, par, "--cpus=1", H_IMAGE, "/probe", "sleep",
+            "600", NULL);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "cpu.cfs_quota_us");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "created 125");
+    _cleanup_free_ char *cg = cgroups_left();
+    cr_assert_str_empty(cg, "a failed create left cgroups: %s", cg);
+    rm_force_leaves_nothing();
+}
+
+/* A directory bound over /etc/passwd: the mount fails in the container's init, after the
+ * overlay and the default mounts are made in its namespace. */
+Test(faults, a_bind_that_cannot_be_mounted_leaves_nothing)
+{
+    _cleanup_free_ char *src = h_path("srcdir");
+    h_mkdirs(src, 0755);
+    _cleanup_free_ char *vol = xasprintf("%s:/etc/passwd", src);
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s", parent);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", token, par, "-v", vol, H_IMAGE, "/probe", "sleep",
+            "600", NULL);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "/etc/passwd");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "created 125");
+    _cleanup_free_ char *cg = cgroups_left();
+    cr_assert_str_empty(cg, "a failed start left cgroups: %s", cg);
+    h_assert_no_mounts_left();
+    rm_force_leaves_nothing();
+    /* the foreground run removes what it made itself */
+    h_berth(&r, NULL, "run", "--name", token, par, "-v", vol, H_IMAGE, "/probe", "true", NULL);
+    h_assert_status(&r, 125);
+    assert_nothing_left();
+}
+
+/* A source under /proc that does not exist cannot be made, as docker makes missing sources */
+Test(faults, a_bind_source_under_proc_that_cannot_be_made_leaves_nothing)
+{
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s", parent);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", token, par, "-v", "/proc/self/fd/987654:/x", H_IMAGE,
+            "/probe", "sleep", "600", NULL);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "/proc/self/fd/987654");
+    h_berth(&r, NULL, "ps", "-a", "-q", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_empty(r.out, "a refused run is listed: %s", r.out);
+    assert_nothing_left();
+}
+
+/* ---- a full data root during load ------------------------------------------------------------ */
+
+/* A docker-save archive of one image whose only layer holds `size` random bytes. */
+static char *random_image_archive(size_t size)
+{
+    char *data = xmalloc(size);
+    for (size_t off = 0; off < size;) {
+        ssize_t n = getrandom(data + off, size - off, 0);
+        cr_assert_gt(n, 0);
+        off += (size_t)n;
+    }
+    struct h_buf layer = {0}, outer = {0};
+    struct archive *a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    cr_assert_eq(archive_write_open(a, &layer, NULL, h_buf_write, NULL), ARCHIVE_OK);
+    struct archive_entry *e = archive_entry_new();
+    archive_entry_set_pathname(e, "noise");
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, (la_int64_t)size);
+    cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK);
+    cr_assert_eq(archive_write_data(a, data, size), (la_ssize_t)size);
+    archive_entry_free(e);
+    archive_write_close(a);
+    archive_write_free(a);
+    free(data);
+    char diff[65], chex[65];
+    sha256_hex(layer.p, layer.len, diff);
+    _cleanup_free_ char *config =
+        xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
+                  "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"sha256:%s\"]}}",
+                  diff);
+    sha256_hex(config, strlen(config), chex);
+    _cleanup_free_ char *cname = xasprintf("%s.json", chex);
+    _cleanup_free_ char *manifest = xasprintf(
+        "[{\"Config\":\"%s\",\"RepoTags\":[\"it/full:latest\"],\"Layers\":[\"l/layer.tar\"]}]",
+        cname);
+    const char *names[] = {"l/layer.tar", cname, "manifest.json"};
+    const char *datas[] = {layer.p, config, manifest};
+    size_t lens[] = {layer.len, strlen(config), strlen(manifest)};
+    a = archive_write_new();
+    archive_write_set_format_pax_restricted(a);
+    cr_assert_eq(archive_write_open(a, &outer, NULL, h_buf_write, NULL), ARCHIVE_OK);
+    for (size_t i = 0; i < 3; i++) {
+        e = archive_entry_new();
+        archive_entry_set_pathname(e, names[i]);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)lens[i]);
+        cr_assert_eq(archive_write_header(a, e), ARCHIVE_OK);
+        cr_assert_eq(archive_write_data(a, datas[i], lens[i]), (la_ssize_t)lens[i]);
+        archive_entry_free(e);
+    }
+    archive_write_close(a);
+    archive_write_free(a);
+    free(layer.p);
+    char *path = h_path("full.tar");
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write_all(fd, outer.p, outer.len), 0);
+    close(fd);
+    free(outer.p);
+    return path;
+}
+
+/* A 1 MiB tmpfs as the data root, in a mount namespace of this test process alone (berth
+ * inherits it; the host never sees the mount). */
+static char *small_data_root(void)
+{
+    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    char *root = h_path("small");
+    h_mkdirs(root, 0700);
+    cr_assert_eq(mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700"), 0,
+                 "mount tmpfs: %s", strerror(errno));
+    return root;
+}
+
+/* h_tree_snapshot's lines without their last field, the mtime */
+static void without_mtimes(char *snap)
+{
+    char *w = snap;
+    for (char *line = snap; *line;) {
+        char *end = line + strcspn(line, "\n");
+        char *last = end;
+        while (last > line && last[-1] != ' ')
+            last--;
+        size_t keep = (size_t)(last - line);
+        memmove(w, line, keep);
+        w += keep;
+        *w++ = '\n';
+        line = *end ? end + 1 : end;
+    }
+    *w = '\0';
+}
+
+static void load_into_full_root(bool from_stdin)
+{
+    _cleanup_free_ char *archive = random_image_archive(3u << 20);
+    _cleanup_free_ char *root = small_data_root();
+    struct h_opts o = {.root = root, .timeout_s = 60};
+    struct h_result r;
+    /* the store's layout and its lock file, made by the first load that gets the lock */
+    o.input = "not an archive";
+    h_berth(&r, &o, "load", NULL);
+    h_assert_err_mentions(&r, "Unrecognized archive format");
+    o.input = NULL;
+    _cleanup_free_ char *before = h_tree_snapshot(root);
+    struct statvfs sv0, sv1;
+    cr_assert_eq(statvfs(root, &sv0), 0);
+    if (from_stdin) {
+        o.input_file = archive;
+        h_berth(&r, &o, "load", NULL);
+    } else {
+        h_berth(&r, &o, "load", "-i", archive, NULL);
+    }
+    cr_assert_neq(r.status, 0, "a 3 MiB layer loaded into a 1 MiB data root\n%s", r.out);
+    h_assert_err_mentions(&r, "No space left on device");
+    _cleanup_free_ char *tmp = data_tmp_left(root);
+    cr_assert_str_empty(tmp, "left in tmp/: %s", tmp);
+    cr_assert_eq(statvfs(root, &sv1), 0);
+    cr_assert_eq(sv1.f_bfree, sv0.f_bfree, "blocks free: %lu before, %lu after",
+                 (unsigned long)sv0.f_bfree, (unsigned long)sv1.f_bfree);
+    cr_assert_eq(sv1.f_ffree, sv0.f_ffree, "inodes free: %lu before, %lu after",
+                 (unsigned long)sv0.f_ffree, (unsigned long)sv1.f_ffree);
+    h_berth(&r, &o, "images", "-q", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_empty(r.out, "an image was registered: %s", r.out);
+    /* the same entries, names, modes and sizes; directory mtimes moved with the attempt */
+    _cleanup_free_ char *after = h_tree_snapshot(root);
+    without_mtimes(before);
+    without_mtimes(after);
+    _cleanup_free_ char *diff = h_first_difference(after, before);
+    cr_assert(!diff, "the data root changed; first difference:\n%s", diff);
+}
+
+Test(faults, load_from_a_file_into_a_full_data_root_leaves_nothing)
+{
+    load_into_full_root(false);
+}
+
+Test(faults, load_from_stdin_into_a_full_data_root_leaves_nothing)
+{
+    load_into_full_root(true);
+}
