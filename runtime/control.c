@@ -143,9 +143,5 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
     struct cgroup_set *cg = NULL;
     if (cgroup_open(cgroup_parent, id, &cg, err) == 0 && cgroup_destroy(cg, err) < 0)
         return berr_wrap(err, "remove container %.12s", id);
-    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
-    if (remove_tree_at(h.root, rel, err) < 0)
-        return berr_wrap(err, "remove container %.12s", id);
-    name_release(h.root, name, id);
-    return 0;
+    return container_dir_remove(h.root, id, name, err);
 }

@@ -110,6 +110,11 @@ int lock_open(int dirfd, struct berr *err);
  * Not running → BERR_NOT_RUNNING. info (optional) gets the record. */
 int container_open_pid1(const struct runtime_paths *paths, const char *id,
                         struct container_info *info, struct berr *err);
+/* Remove containers/<id> and release its name (when still the container's). The directory is
+ * first renamed out of sight (containers/.removed-<id>) and the name released, so a removal
+ * that fails or is killed midway leaves no half container that readers trip over or that
+ * holds its name, only a leftover that the next removal sweeps. */
+int container_dir_remove(int runrootfd, const char *id, const char *name, struct berr *err);
 /* Whether a monitor (or berth run) holds the container's lock. */
 bool monitor_alive(int lockfd);
 /* flock(op), retried on EINTR. */

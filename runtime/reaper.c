@@ -13,14 +13,11 @@
 
 void container_destroy(struct container *c)
 {
-    if (c->dirfd >= 0) {
-        struct berr rm_err = {0};
-        _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
-        /* best effort: the caller is already reporting the error that brought us here */
-        if (remove_tree_at(c->runrootfd, rel, &rm_err) < 0)
-            debugf("remove %s: %s", rel, rm_err.msg);
-    }
-    if (c->name)
+    struct berr rm_err = {0};
+    /* best effort: the caller is already reporting the error that brought us here */
+    if (c->dirfd >= 0 && container_dir_remove(c->runrootfd, c->st.id, c->name, &rm_err) < 0)
+        debugf("remove container %.12s: %s", c->st.id, rm_err.msg);
+    else if (c->dirfd < 0 && c->name)
         name_release(c->runrootfd, c->name, c->st.id);
 }
 

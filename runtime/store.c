@@ -259,3 +259,37 @@ void container_info_free(struct container_info *info)
         yajl_tree_free(info->config);
     *info = (struct container_info){0};
 }
+
+#define REMOVED_PREFIX ".removed-"
+
+/* Leftovers of removals that failed or were killed after the rename: nobody lists them. */
+static void sweep_removed(int runrootfd)
+{
+    int fd = openat(runrootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct berr ignored = {0};
+    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "containers", &ignored);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!str_has_prefix(de->d_name, REMOVED_PREFIX))
+            continue;
+        _cleanup_free_ char *rel = xasprintf("containers/%s", de->d_name);
+        if (remove_tree_at(runrootfd, rel, &ignored) < 0)
+            debugf("sweep %s: %s", rel, ignored.msg);
+    }
+}
+
+int container_dir_remove(int runrootfd, const char *id, const char *name, struct berr *err)
+{
+    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
+    _cleanup_free_ char *gone = xasprintf("containers/" REMOVED_PREFIX "%s", id);
+    if (renameat(runrootfd, rel, runrootfd, gone) < 0 && errno != ENOENT)
+        return berr_errno(err, "remove container %.12s", id);
+    if (name)
+        name_release(runrootfd, name, id);
+    if (remove_tree_at(runrootfd, gone, err) < 0)
+        return berr_wrap(err, "container %.12s removed, but not all of its state", id);
+    sweep_removed(runrootfd);
+    return 0;
+}

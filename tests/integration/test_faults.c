@@ -14,9 +14,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -660,4 +662,48 @@ Test(faults, load_from_a_file_into_a_full_data_root_leaves_nothing)
 Test(faults, load_from_stdin_into_a_full_data_root_leaves_nothing)
 {
     load_into_full_root(true);
+}
+
+/* ---- a removal that cannot finish ------------------------------------------------------------ */
+
+static int set_immutable(const char *path, bool on)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    int flags = 0;
+    int rc = ioctl(fd, FS_IOC_GETFLAGS, &flags);
+    if (rc == 0) {
+        flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+        rc = ioctl(fd, FS_IOC_SETFLAGS, &flags);
+    }
+    close(fd);
+    return rc;
+}
+
+/* A file of the state directory berth cannot delete (immutable): rm says so, yet the
+ * container is gone from every listing and its name is free; the leftover goes with the next
+ * removal once it can. */
+Test(faults, a_removal_that_cannot_finish_frees_the_name_and_is_swept_later)
+{
+    struct h_result r;
+    h_berthv(&r, NULL, run_args(true, sleeper));
+    h_assert_status(&r, 0);
+    char id[65];
+    snprintf(id, sizeof(id), "%.64s", r.out);
+    _cleanup_free_ char *hosts = xasprintf("%s/containers/%s/hosts", h_runroot(), id);
+    if (set_immutable(hosts, true) < 0)
+        h_skip("the state root's file system has no immutable flag: %s", strerror(errno));
+    h_berth(&r, NULL, "rm", "-f", token, NULL);
+    cr_assert_neq(r.status, 0, "rm must say that it could not delete everything");
+    h_assert_err_mentions(&r, "removed, but not all of its state");
+    h_berth(&r, NULL, "ps", "-aq", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_empty(r.out, "a half-removed container is listed: %s", r.out);
+    _cleanup_free_ char *moved = xasprintf("%s/containers/.removed-%s/hosts", h_runroot(), id);
+    cr_assert_eq(set_immutable(moved, false), 0, "%s", strerror(errno));
+    /* the name is free again, and this container's removal sweeps the leftover */
+    h_berthv(&r, NULL, run_args(true, sleeper));
+    h_assert_status(&r, 0);
+    rm_force_leaves_nothing();
 }
