@@ -954,7 +954,8 @@ Test(escapes, etc_files_that_are_fifos_in_the_image_are_covered_without_blocking
 
 Test(escapes, etc_files_linked_to_host_paths_are_bound_inside)
 {
-    cr_assert(h_exists("/etc/os-release"), "precondition: the host has no /etc/os-release");
+    if (!h_exists("/etc/os-release"))
+        h_skip("the host has no /etc/os-release to link the image's /etc/hostname to");
     char *outside = outside_dir();
     extra_symlink("etc/hostname", "/etc/os-release");
     _cleanup_free_ char *abs = xasprintf("%s/hosts", outside);
