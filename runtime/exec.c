@@ -5,7 +5,7 @@
  * Three processes, so that the one the container can see never holds anything of the host:
  *   berth    finds the container and takes a pidfd of its pid 1 (checked against the state
  *            store again, so a recycled pid is never joined), works out the command's
- *            environment, user and capabilities from config.json, opens the container's
+ *            environment, user and capabilities from berth.json, opens the container's
  *            cgroups (cgroup/), makes the pipes for the command's 0-2 (relay.c), forks the
  *            joiner and waits for the command itself, copying its output and input: the
  *            command is its child, so its status needs no relay.
@@ -55,7 +55,7 @@ static int not_running(const char *id, struct berr *err)
 
 /* ---- the container ------------------------------------------------------------------------ */
 
-/* What the command gets, worked out by berth from config.json and exec's flags. */
+/* What the command gets, worked out by berth from berth.json and exec's flags. */
 struct exec_plan {
     struct strv argv;
     struct strv env; /* all but HOME, which comes from the user's passwd entry */
