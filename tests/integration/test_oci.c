@@ -155,3 +155,28 @@ Test(oci, crun_runs_the_stored_config_as_berth_ran_it)
     h_assert_val(&twin, "uid", "1000");
     h_assert_val(&twin, "Seccomp", "2");
 }
+
+/* exec takes the user, capabilities and no_new_privs from config.json: docker's view in
+ * berth.json is for inspect only, and changing it changes nothing of how exec runs. */
+Test(oci, exec_runs_as_config_json_says_not_as_berth_json)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "src", "--user", "1000:1000", "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges", H_IMAGE, "/probe", "sleep", "30", NULL);
+    h_assert_status(&r, 0);
+    r.out[strcspn(r.out, "\n")] = '\0';
+    _cleanup_free_ char *record = xasprintf("%s/containers/%s/berth.json", h_runroot(), r.out);
+    _cleanup_free_ char *text = h_read_file(record);
+    cr_assert(text);
+    _cleanup_free_ char *creator = xstrdup("{\"CreatorUid\":0,\"Docker\":{\"Name\":\"/src\","
+                                           "\"Config\":{\"User\":\"0\"},\"HostConfig\":{}}}");
+    h_write_file(record, creator, 0600);
+    struct h_result e;
+    h_berth(&e, NULL, "exec", "src", "/probe", "id", "status", NULL);
+    h_assert_status(&e, 0);
+    h_assert_val(&e, "uid", "1000");
+    h_assert_val(&e, "CapEff", "0000000000000000");
+    h_assert_val(&e, "NoNewPrivs", "1");
+    h_berth(&r, NULL, "rm", "-f", "src", NULL);
+    h_assert_status(&r, 0);
+}
