@@ -56,6 +56,31 @@ int cgroup_parse_bytes(const char *flag, const char *s, long long *bytes, struct
  * text, e.g. "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available". */
 int cgroup_limits_check(const struct cgroup_limits *l, struct berr *err);
 
+/* The values cgroup_create writes for l, by OCI runtime-spec's names (linux.resources): 0 where
+ * nothing is written, -1 for "unlimited". --cpus wins over --cpu-period/--cpu-quota; the swap
+ * limit is memory plus swap, docker's 2 × memory when only --memory is given. */
+struct cgroup_resources {
+    long long cpu_shares, cpu_quota, cpu_period;
+    long long memory_limit, memory_swap;
+    long long pids_limit;
+};
+void cgroup_limits_resolve(const struct cgroup_limits *l, struct cgroup_resources *out);
+
+/* docker's device policy, in order (later rules win): what v1 writes into devices.allow and
+ * devices.deny, and what the v2 BPF program enforces. */
+#define CGROUP_DEV_ANY (-1)
+#define CGROUP_DEV_MKNOD 1u
+#define CGROUP_DEV_READ 2u
+#define CGROUP_DEV_WRITE 4u
+struct cgroup_dev_rule {
+    bool allow;
+    char type;        /* 'a' (all), 'b', 'c' */
+    int major, minor; /* CGROUP_DEV_ANY: any */
+    unsigned access;  /* CGROUP_DEV_* bits */
+};
+extern const struct cgroup_dev_rule cgroup_dev_rules[];
+extern const size_t cgroup_ndev_rules;
+
 /* BERR_USAGE unless parent is a cgroup parent cgroup_create takes: absolute, no "..", each
  * component shorter than 256 bytes. The same rule at validation as at creation. */
 int cgroup_parent_check(const char *parent, struct berr *err);

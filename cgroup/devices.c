@@ -12,20 +12,18 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define ANY (-1)
+#define ANY CGROUP_DEV_ANY
 #define ACC_ALL (BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE)
-
-struct dev_rule {
-    bool allow;
-    char type; /* 'a' (all), 'b', 'c' */
-    int major, minor;
-    unsigned access; /* BPF_DEVCG_ACC_* bits */
-};
+/* the table's access bits are the kernel's, so the program tests them as they are */
+_Static_assert(CGROUP_DEV_MKNOD == (unsigned)BPF_DEVCG_ACC_MKNOD &&
+                   CGROUP_DEV_READ == (unsigned)BPF_DEVCG_ACC_READ &&
+                   CGROUP_DEV_WRITE == (unsigned)BPF_DEVCG_ACC_WRITE,
+               "device access bits");
 
 /* dockerd's rules (deny all, the basic nodes, deny fuse), then the ones runc appends
  * (AllowedDevices: mknod of any node, /dev/full, pts, ptmx, tun), in order; those both
  * lists allow are listed once. Later rules win, as with runc's eBPF emulation of v1. */
-static const struct dev_rule rules[] = {
+const struct cgroup_dev_rule cgroup_dev_rules[] = {
     {false, 'a', ANY, ANY, ACC_ALL},
     {true, 'c', 1, 5, ACC_ALL},     /* /dev/zero */
     {true, 'c', 1, 3, ACC_ALL},     /* /dev/null */
@@ -41,6 +39,7 @@ static const struct dev_rule rules[] = {
     {true, 'c', 5, 2, ACC_ALL},     /* /dev/ptmx */
     {true, 'c', 10, 200, ACC_ALL},  /* /dev/net/tun */
 };
+const size_t cgroup_ndev_rules = ARRAY_SIZE(cgroup_dev_rules);
 
 /* ---- v1 ------------------------------------------------------------------------------------ */
 
@@ -53,7 +52,7 @@ static void format_number(char *out, size_t len, int n)
 }
 
 /* "c 1:5 rwm", or "a" for every device */
-static void format_v1_rule(const struct dev_rule *r, char *out, size_t len)
+static void format_v1_rule(const struct cgroup_dev_rule *r, char *out, size_t len)
 {
     if (r->type == 'a') {
         snprintf(out, len, "a");
@@ -75,11 +74,11 @@ static void format_v1_rule(const struct dev_rule *r, char *out, size_t len)
 
 int cg_devices_v1(int dirfd, const char *where, struct berr *err)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+    for (size_t i = 0; i < cgroup_ndev_rules; i++) {
         char line[64];
-        format_v1_rule(&rules[i], line, sizeof(line));
-        if (cg_write(dirfd, where, rules[i].allow ? "devices.allow" : "devices.deny", line, err) <
-            0)
+        format_v1_rule(&cgroup_dev_rules[i], line, sizeof(line));
+        if (cg_write(dirfd, where, cgroup_dev_rules[i].allow ? "devices.allow" : "devices.deny",
+                     line, err) < 0)
             return -1;
     }
     return 0;
@@ -112,7 +111,7 @@ static size_t emit_prologue(struct bpf_insn *p)
     return n;
 }
 
-static bool matches_everything(const struct dev_rule *r)
+static bool matches_everything(const struct cgroup_dev_rule *r)
 {
     return r->type == 'a' && r->major == ANY && r->minor == ANY && r->access == ACC_ALL;
 }
@@ -120,7 +119,7 @@ static bool matches_everything(const struct dev_rule *r)
 /* One rule: every test that fails jumps past the block; the end returns the verdict. A
  * request matches when its type and numbers do and every access bit it asks is the rule's.
  * Returns the instructions written into p. */
-static size_t emit_rule(const struct dev_rule *r, struct bpf_insn *p)
+static size_t emit_rule(const struct cgroup_dev_rule *r, struct bpf_insn *p)
 {
     struct bpf_insn tests[6];
     size_t t = 0;
@@ -149,13 +148,13 @@ static size_t emit_rule(const struct dev_rule *r, struct bpf_insn *p)
 size_t cg_devices_program(struct bpf_insn **out)
 {
     /* a prologue, at most 8 instructions per rule, a default */
-    struct bpf_insn *p = xcalloc(8 + 8 * ARRAY_SIZE(rules), sizeof(*p));
+    struct bpf_insn *p = xcalloc(8 + 8 * cgroup_ndev_rules, sizeof(*p));
     size_t n = emit_prologue(p);
     bool ended = false;
     /* the last matching rule decides: test them from the last */
-    for (size_t i = ARRAY_SIZE(rules); i > 0 && !ended; i--) {
-        n += emit_rule(&rules[i - 1], p + n);
-        ended = matches_everything(&rules[i - 1]); /* nothing after it is reachable */
+    for (size_t i = cgroup_ndev_rules; i > 0 && !ended; i--) {
+        n += emit_rule(&cgroup_dev_rules[i - 1], p + n);
+        ended = matches_everything(&cgroup_dev_rules[i - 1]); /* nothing after it is reachable */
     }
     if (!ended) {
         p[n++] = MOV_IMM(0, 0);

@@ -37,6 +37,27 @@ long long limits_cpu_shares(long long shares)
     return shares > 262144 ? 262144 : shares;
 }
 
+/* as v1.c and v2.c write them */
+void cgroup_limits_resolve(const struct cgroup_limits *l, struct cgroup_resources *out)
+{
+    *out = (struct cgroup_resources){0};
+    if (l->cpu_shares != 0)
+        out->cpu_shares = limits_cpu_shares(l->cpu_shares);
+    if (l->nano_cpus > 0) {
+        out->cpu_quota = limits_cpus_quota(l->nano_cpus);
+        out->cpu_period = LIMITS_CPUS_PERIOD;
+    } else {
+        out->cpu_quota = l->cpu_quota < 0 ? -1 : l->cpu_quota;
+        out->cpu_period = l->cpu_period;
+    }
+    if (l->memory > 0) {
+        out->memory_limit = l->memory;
+        long long swap = limits_memory_swap(l);
+        out->memory_swap = swap < 0 ? -1 : swap;
+    }
+    out->pids_limit = l->pids_limit < 0 ? -1 : l->pids_limit;
+}
+
 /* ---- --cpus: big.Rat.SetString, times 1e9 ------------------------------------------------ */
 
 enum rat_result { RAT_OK, RAT_SYNTAX, RAT_TOO_PRECISE };

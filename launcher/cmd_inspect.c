@@ -7,31 +7,6 @@
 #include <string.h>
 
 /* Copy a parsed JSON value into a generator. */
-static void gen_value(yajl_gen g, yajl_val v)
-{
-    if (!v || YAJL_IS_NULL(v)) {
-        yajl_gen_null(g);
-    } else if (YAJL_IS_STRING(v)) {
-        json_str(g, v->u.string);
-    } else if (YAJL_IS_NUMBER(v)) {
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, YAJL_IS_TRUE(v));
-    } else if (YAJL_IS_OBJECT(v)) {
-        yajl_gen_map_open(g);
-        for (size_t i = 0; i < v->u.object.len; i++) {
-            json_str(g, v->u.object.keys[i]);
-            gen_value(g, v->u.object.values[i]);
-        }
-        yajl_gen_map_close(g);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            gen_value(g, v->u.array.values[i]);
-        yajl_gen_array_close(g);
-    }
-}
-
 /* Go's RFC3339Nano: trailing zeros of the fraction dropped; the zero time when unset. */
 static void docker_time(const struct timespec *ts, char out[40])
 {
@@ -179,7 +154,7 @@ static int build_object(const struct container_info *info, yajl_val *out, struct
             continue;
         json_str(g, key);
         if (have)
-            gen_value(g, have);
+            json_gen_value(g, have);
         else if (fields[i].src == KNOWN_STRING)
             json_str(g, fields[i].value);
         else if (fields[i].src == KNOWN_INT)
@@ -197,7 +172,7 @@ static int build_object(const struct container_info *info, yajl_val *out, struct
             if (known_key(key))
                 continue;
             json_str(g, key);
-            gen_value(g, info->config->u.object.values[i]);
+            json_gen_value(g, info->config->u.object.values[i]);
         }
     }
     yajl_gen_map_close(g);

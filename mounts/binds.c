@@ -191,8 +191,7 @@ static size_t depth(const char *path)
     return d;
 }
 
-/* docker mounts shallower destinations first so a deeper bind lands on top of its parent */
-const struct mount_bind **binds_by_depth(const struct mount_bind *binds, size_t n)
+const struct mount_bind **mounts_binds_by_depth(const struct mount_bind *binds, size_t n)
 {
     const struct mount_bind **order = xcalloc(n + 1, sizeof(*order));
     for (size_t i = 0; i < n; i++) {

@@ -12,8 +12,6 @@ int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err);
 /* Bind srcdir/name (a file we made) onto dest inside rootfd. */
 int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
                  struct berr *err);
-/* Pointers to binds, shallowest destination first, stable; NULL-terminated, caller frees. */
-const struct mount_bind **binds_by_depth(const struct mount_bind *binds, size_t n);
 /* docker's masked paths (hidden) and read-only paths under /proc and /sys. */
 int mounts_mask_paths(int rootfd, struct berr *err);
 /* "/proc/self/fd/N" for mount(2) targets. */

@@ -10,7 +10,7 @@
 #include <sys/sysmacros.h>
 
 /* docker's MaskedPaths (moby daemon/pkg/oci/defaults.go, v29) */
-static const char *const masked_paths[] = {
+const char *const mounts_masked_paths[] = {
     "/proc/acpi",
     "/proc/asound",
     "/proc/interrupts",
@@ -25,9 +25,12 @@ static const char *const masked_paths[] = {
     "/sys/firmware",
 };
 
-static const char *const readonly_paths[] = {
+const size_t mounts_nmasked_paths = ARRAY_SIZE(mounts_masked_paths);
+
+const char *const mounts_readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
+const size_t mounts_nreadonly_paths = ARRAY_SIZE(mounts_readonly_paths);
 
 /* Masking binds the container's /dev/null: make sure it is the real device and not a file an
  * image or a bind could have put there. */
@@ -106,14 +109,14 @@ int mounts_mask_paths(int rootfd, struct berr *err)
     _cleanup_close_ int devnull = open_dev_null(rootfd, err);
     if (devnull < 0)
         return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(masked_paths); i++) {
-        if (mask_one(rootfd, devnull, masked_paths[i], err) < 0)
+    for (size_t i = 0; i < mounts_nmasked_paths; i++) {
+        if (mask_one(rootfd, devnull, mounts_masked_paths[i], err) < 0)
             return -1;
     }
     if (mask_thermal_throttle(rootfd, devnull, err) < 0)
         return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(readonly_paths); i++) {
-        if (readonly_one(rootfd, readonly_paths[i], err) < 0)
+    for (size_t i = 0; i < mounts_nreadonly_paths; i++) {
+        if (readonly_one(rootfd, mounts_readonly_paths[i], err) < 0)
             return -1;
     }
     return 0;

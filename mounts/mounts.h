@@ -15,6 +15,29 @@ struct mount_bind {
     bool readonly;
 };
 
+/* docker mounts shallower destinations first so a deeper bind lands on top of its parent: the
+ * binds in that order (stable), NULL-terminated; the caller frees the array. */
+const struct mount_bind **mounts_binds_by_depth(const struct mount_bind *binds, size_t n);
+
+/* docker's default mounts (daemon/pkg/oci/defaults.go), in mount order, as berth makes them
+ * in every container (a -v bind on the same destination replaces one). */
+struct mounts_fs {
+    const char *dest, *fstype, *source;
+    unsigned long flags; /* MS_* */
+    const char *data;    /* comma-separated, or NULL */
+};
+extern const struct mounts_fs mounts_default_fs[];
+extern const size_t mounts_ndefault_fs;
+/* The state directory's files bound onto /etc/<name> (read-only with a read-only root). */
+extern const char *const mounts_etc_files[];
+extern const size_t mounts_netc_files;
+/* docker's masked paths (hidden: an empty read-only tmpfs on a directory, /dev/null on a file)
+ * and read-only paths, under /proc and /sys. */
+extern const char *const mounts_masked_paths[];
+extern const size_t mounts_nmasked_paths;
+extern const char *const mounts_readonly_paths[];
+extern const size_t mounts_nreadonly_paths;
+
 /* Parse docker's `-v SRC:DST[:MODE]` (bind mounts only: SRC must be absolute). */
 int mounts_parse_volume(const char *arg, struct mount_bind *out, struct berr *err);
 void mount_bind_free(struct mount_bind *b);

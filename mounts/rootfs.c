@@ -148,14 +148,7 @@ static int mount_overlay(const struct mounts_spec *spec, int scaffold, int *root
     return 0;
 }
 
-struct fs_mount {
-    const char *dest, *fstype, *source;
-    unsigned long flags;
-    const char *data;
-};
-
-/* docker's default mounts (daemon/pkg/oci/defaults.go), in mount order */
-static const struct fs_mount default_mounts[] = {
+const struct mounts_fs mounts_default_fs[] = {
     {"/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL},
     {"/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
     {"/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -164,6 +157,10 @@ static const struct fs_mount default_mounts[] = {
     {"/dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL},
     {"/sys", "sysfs", "sysfs", MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, NULL},
 };
+const size_t mounts_ndefault_fs = ARRAY_SIZE(mounts_default_fs);
+
+const char *const mounts_etc_files[] = {"hostname", "hosts", "resolv.conf"};
+const size_t mounts_netc_files = ARRAY_SIZE(mounts_etc_files);
 
 /* An image may not turn /proc, /dev or /sys into symlinks: the kernel filesystems would land
  * somewhere else in the tree and the masks would miss them. */
@@ -198,8 +195,8 @@ static bool has_user_bind(const struct mounts_spec *spec, const char *dest)
 
 static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
-        const struct fs_mount *m = &default_mounts[i];
+    for (size_t i = 0; i < mounts_ndefault_fs; i++) {
+        const struct mounts_fs *m = &mounts_default_fs[i];
         /* a user mount on the same destination replaces the default (docker's withMounts) */
         if (has_user_bind(spec, m->dest))
             continue;
@@ -266,18 +263,18 @@ static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *
     _cleanup_close_ int etc = open(spec->etc_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (etc < 0)
         return berr_errno(err, "open %s", spec->etc_path);
-    _cleanup_free_ const struct mount_bind **order = binds_by_depth(spec->binds, spec->nbinds);
+    _cleanup_free_ const struct mount_bind **order =
+        mounts_binds_by_depth(spec->binds, spec->nbinds);
     for (size_t i = 0; i < spec->nbinds; i++) {
         if (bind_host_path(rootfd, order[i], err) < 0)
             return -1;
     }
-    static const char *const etc_files[] = {"hostname", "hosts", "resolv.conf"};
-    for (size_t i = 0; i < ARRAY_SIZE(etc_files); i++) {
+    for (size_t i = 0; i < mounts_netc_files; i++) {
         char dest[64];
-        snprintf(dest, sizeof(dest), "/etc/%s", etc_files[i]);
+        snprintf(dest, sizeof(dest), "/etc/%s", mounts_etc_files[i]);
         if (has_user_bind(spec, dest))
             continue;
-        if (bind_file_at(rootfd, etc, etc_files[i], dest, spec->readonly_root, err) < 0)
+        if (bind_file_at(rootfd, etc, mounts_etc_files[i], dest, spec->readonly_root, err) < 0)
             return berr_wrap(err, "mount %s", dest);
     }
     return 0;

@@ -23,6 +23,9 @@
 void container_close(struct container *c)
 {
     seccomp_filter_free(&c->seccomp);
+    if (c->seccomp_oci)
+        yajl_tree_free(c->seccomp_oci);
+    creds_free(&c->creds);
     free(c->name);
     free(c->dir_path);
     free(c->scaffold_path);
@@ -73,8 +76,22 @@ static void pick_hostname(struct container *c, const struct container_spec *spec
 
 /* The lock is taken before anything else is written: a reader that finds the directory and
  * a free lock knows that nobody is creating or running this container. */
+/* config.json: the container's description in OCI's form. */
+static int write_oci(const struct container *c, const struct container_spec *spec,
+                     const struct cap_set *caps, struct berr *err)
+{
+    const struct oci_facts f = {.id = c->st.id,
+                                .hostname = c->hostname,
+                                .dir_path = c->dir_path,
+                                .creds = &c->creds,
+                                .caps = caps,
+                                .seccomp_oci = c->seccomp_oci};
+    return json_gen_write_at(oci_gen(spec, &f), c->dirfd, OCI_FILE, err);
+}
+
 static int make_state_dir(struct container *c, const struct runtime_paths *paths,
-                          const struct container_spec *spec, struct berr *err)
+                          const struct container_spec *spec, const struct cap_set *caps,
+                          struct berr *err)
 {
     _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
     if (mkdirat(c->runrootfd, rel, 0700) < 0)
@@ -102,17 +119,20 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
     pick_hostname(c, spec);
-    if (record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, err) < 0 ||
-        config_write(c->dirfd, spec, &c->st, c->hostname, c->dir_path, err) < 0 ||
-        state_write(c->dirfd, &c->st, err) < 0)
+    if (write_oci(c, spec, caps, err) < 0 || state_write(c->dirfd, &c->st, err) < 0 ||
+        record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, spec, &c->st, c->hostname,
+                     c->dir_path, err) < 0)
         return -1;
     return etc_files_write(c->dirfd, c->hostname, spec->net, err);
 }
 
 /* Compiled (or taken from the cache) here, in the caller, before anything is created: a bad
- * profile is the caller's error and leaves nothing behind, and the child only loads it. */
+ * profile is the caller's error and leaves nothing behind, and the child only loads it. The
+ * filter loaded is the cached BPF; the OCI form beside it is for the container's description
+ * (config.json). */
 static int prepare_seccomp(const struct runtime_paths *paths, const struct container_spec *spec,
-                           const struct cap_set *caps, struct seccomp_filter *out, struct berr *err)
+                           const struct cap_set *caps, struct seccomp_filter *out, yajl_val *oci,
+                           struct berr *err)
 {
     if (spec->seccomp == RUNTIME_SECCOMP_UNCONFINED)
         return 0;
@@ -121,11 +141,20 @@ static int prepare_seccomp(const struct runtime_paths *paths, const struct conta
         src = (struct seccomp_source){.name = spec->seccomp_path,
                                       .text = spec->seccomp_profile ? spec->seccomp_profile : "",
                                       .len = spec->seccomp_profile_len};
-    if (seccomp_filter_get(paths->root, &src, caps_mask(caps), out, err) < 0)
+    if (seccomp_filter_get(paths->root, &src, caps_mask(caps), out, err) < 0 ||
+        seccomp_oci_get(paths->root, &src, caps_mask(caps), oci, err) < 0)
         return -1;
     if (out->warning && spec->warn)
         spec->warn(out->warning);
     return 0;
+}
+
+/* docker's daemon resolves the user at create, from the image's /etc/passwd and /etc/group
+ * (never from a bind mounted over them): the description holds numeric ids. */
+static int resolve_user(const struct container_spec *spec, struct creds *out, struct berr *err)
+{
+    const char *user = spec->user ? spec->user : spec->image_user;
+    return creds_resolve_layers(&spec->layers, user, &spec->group_add, out, err);
 }
 
 static int write_seccomp(const struct container *c, const struct container_spec *spec,
@@ -204,7 +233,8 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     if (runtime_spec_validate(spec, err) < 0 ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
         check_cidfile_absent(spec, err) < 0 ||
-        prepare_seccomp(paths, spec, &caps, &c->seccomp, err) < 0)
+        prepare_seccomp(paths, spec, &caps, &c->seccomp, &c->seccomp_oci, err) < 0 ||
+        resolve_user(spec, &c->creds, err) < 0)
         return -1;
     c->runrootfd = runtime_open_root(paths->runroot, err);
     if (c->runrootfd < 0 || random_id(c->st.id, err) < 0)
@@ -216,7 +246,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     }
     /* Only with the name and the cidfile ours: docker creates a missing -v source at start,
      * so neither a name conflict nor an unwritable cidfile may leave a new host directory. */
-    if (make_state_dir(c, paths, spec, err) < 0 || write_seccomp(c, spec, err) < 0 ||
+    if (make_state_dir(c, paths, spec, &caps, err) < 0 || write_seccomp(c, spec, err) < 0 ||
         write_cidfile(spec, c->st.id, err) < 0) {
         container_destroy(c);
         return -1;
@@ -228,6 +258,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     }
     init_args_for(c, spec, a);
     a->caps = caps;
+    a->creds = &c->creds;
     a->seccomp = spec->seccomp == RUNTIME_SECCOMP_UNCONFINED ? NULL : &c->seccomp;
     runtime_test_stall("create");
     return 0;

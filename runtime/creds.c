@@ -26,19 +26,61 @@ static bool numeric_id(const char *s, long long *out)
     return parse_long(s, 0, MAX_ID, out) == 0;
 }
 
+/* Where the image's /etc files are read from: the container's root (fd), or its image layers
+ * before there is a root. */
+struct etc_source {
+    int rootfd;
+    const struct strv *layers;
+};
+
+/* The image's file, opened as root before the drop: O_NONBLOCK so that a FIFO there cannot
+ * hold run or exec for ever, and then only a regular file is read. -1 with errno ENOENT when
+ * missing. */
+static int open_etc_file(const struct etc_source *src, const char *path, struct berr *err)
+{
+    const int flags = O_RDONLY | O_NOCTTY | O_NONBLOCK;
+    if (!src->layers) {
+        int fd = open_in_root(src->rootfd, path, flags, 0);
+        if (fd < 0 && errno != ENOENT)
+            berr_errno(err, "open %s", path);
+        return fd;
+    }
+    /* the layers live on the host's filesystem, not on the container's nodev overlay: a device
+     * node an image put there is never opened, only looked at */
+    struct berr e = {0};
+    _cleanup_close_ int path_fd = mounts_open_in_layers(src->layers, path, O_PATH, &e);
+    if (path_fd < 0) {
+        *err = e;
+        errno = e.errnum;
+        return -1;
+    }
+    struct stat st;
+    if (fstat(path_fd, &st) < 0)
+        return berr_errno(err, "stat %s", path);
+    if (!S_ISREG(st.st_mode)) {
+        berr_set(err, BERR_FAILED, "%s: not a regular file", path);
+        errno = EINVAL;
+        return -1;
+    }
+    char proc[40];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+    int fd = open(proc, flags | O_CLOEXEC);
+    if (fd < 0)
+        berr_errno(err, "open %s", path);
+    return fd;
+}
+
 /* Rows with fewer than min_fields fields or a non-numeric id in fields 2..last_id are skipped,
  * as moby/sys/user does. A missing file is an empty table. */
-static int table_load(int rootfd, const char *path, size_t min_fields, size_t last_id,
-                      struct table *t, struct berr *err)
+static int table_load(const struct etc_source *src, const char *path, size_t min_fields,
+                      size_t last_id, struct table *t, struct berr *err)
 {
     *t = (struct table){0};
-    /* The image's file, opened as root before the drop: O_NONBLOCK so that a FIFO there
-     * cannot hold run or exec for ever, and then only a regular file is read. */
-    _cleanup_close_ int fd = open_in_root(rootfd, path, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0);
+    _cleanup_close_ int fd = open_etc_file(src, path, err);
     if (fd < 0 && errno == ENOENT)
         return 0;
     if (fd < 0)
-        return berr_errno(err, "open %s", path);
+        return -1;
     struct stat st;
     if (fstat(fd, &st) < 0)
         return berr_errno(err, "stat %s", path);
@@ -173,13 +215,13 @@ static int resolve(const struct table *passwd, const struct table *groups, const
     return 0;
 }
 
-int creds_resolve(int rootfd, const char *user, const struct strv *group_add, struct creds *out,
-                  struct berr *err)
+static int resolve_from(const struct etc_source *src, const char *user,
+                        const struct strv *group_add, struct creds *out, struct berr *err)
 {
     struct table passwd, groups;
-    if (table_load(rootfd, "/etc/passwd", 7, 3, &passwd, err) < 0)
+    if (table_load(src, "/etc/passwd", 7, 3, &passwd, err) < 0)
         return -1;
-    if (table_load(rootfd, "/etc/group", 3, 2, &groups, err) < 0) {
+    if (table_load(src, "/etc/group", 3, 2, &groups, err) < 0) {
         table_free(&passwd);
         return -1;
     }
@@ -187,6 +229,20 @@ int creds_resolve(int rootfd, const char *user, const struct strv *group_add, st
     table_free(&passwd);
     table_free(&groups);
     return rc;
+}
+
+int creds_resolve(int rootfd, const char *user, const struct strv *group_add, struct creds *out,
+                  struct berr *err)
+{
+    const struct etc_source src = {.rootfd = rootfd};
+    return resolve_from(&src, user, group_add, out, err);
+}
+
+int creds_resolve_layers(const struct strv *layers, const char *user, const struct strv *group_add,
+                         struct creds *out, struct berr *err)
+{
+    const struct etc_source src = {.rootfd = -1, .layers = layers};
+    return resolve_from(&src, user, group_add, out, err);
 }
 
 void creds_free(struct creds *c)

@@ -58,8 +58,9 @@ static int not_running(const char *id, struct berr *err)
 /* What the command gets, worked out by berth from config.json and exec's flags. */
 struct exec_plan {
     struct strv argv;
-    struct strv env; /* all but HOME, which comes from the user's passwd entry */
-    char *user;
+    struct strv env;    /* all but a HOME from the user's passwd entry */
+    char *user;         /* exec's -u, resolved in the container; NULL: creds */
+    struct creds creds; /* the container's user, as create resolved it */
     struct strv group_add;
     char *workdir;
     struct cap_set caps;
@@ -74,87 +75,84 @@ static void plan_free(struct exec_plan *p)
     strv_free(&p->env);
     strv_free(&p->group_add);
     free(p->user);
+    creds_free(&p->creds);
     free(p->workdir);
     seccomp_filter_free(&p->seccomp);
     *p = (struct exec_plan){0};
 }
 
-/* Go's strconv.ParseBool, true side: what docker accepts in no-new-privileges=<bool>. */
-static bool go_true(const char *s)
-{
-    static const char *const yes[] = {"1", "t", "T", "TRUE", "true", "True"};
-    for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
-        if (!strcmp(s, yes[i]))
-            return true;
-    }
-    return false;
-}
-
-static bool has_security_opt(yajl_val host, const char *opt)
-{
-    _cleanup_strv_ struct strv opts = {0};
-    json_get_strv(host, "SecurityOpt", &opts);
-    return strv_contains(&opts, opt);
-}
-
 /* The filter create wrote into the container's directory: the same BPF as pid 1's, whatever
  * became of the profile file or the cache since. Missing or damaged is an error, never an
  * unconfined process. */
-static int plan_seccomp(const struct runtime_paths *paths, const char *id, yajl_val host,
-                        struct exec_plan *p, struct berr *err)
+static int plan_seccomp(int dir, const char *id, yajl_val oci, struct exec_plan *p,
+                        struct berr *err)
 {
-    if (has_security_opt(host, "seccomp=unconfined"))
+    const char *file = json_get_str(json_get(oci, "annotations"), OCI_ANN_SECCOMP);
+    if (!file)
         return 0;
-    _cleanup_close_ int root = state_root_open(paths, err);
-    if (root < 0)
-        return -1;
-    _cleanup_close_ int dir = container_dir_open(root, id, err);
-    if (dir < 0)
-        return -1;
-    if (seccomp_filter_read_at(dir, SECCOMP_FILE, &p->seccomp, err) < 0)
+    if (seccomp_filter_read_at(dir, file, &p->seccomp, err) < 0)
         return berr_wrap(err, "container %.12s", id);
     return 0;
 }
 
-static bool wants_no_new_privs(yajl_val host)
+static int oci_caps(yajl_val process, struct cap_set *out, struct berr *err)
 {
-    _cleanup_strv_ struct strv opts = {0};
-    json_get_strv(host, "SecurityOpt", &opts);
-    bool on = false;
-    for (size_t i = 0; i < opts.n; i++) {
-        const char *o = opts.v[i];
-        if (!strcmp(o, "no-new-privileges"))
-            on = true;
-        else if (str_has_prefix(o, "no-new-privileges=") || str_has_prefix(o, "no-new-privileges:"))
-            on = go_true(o + strlen("no-new-privileges="));
+    *out = (struct cap_set){0};
+    _cleanup_strv_ struct strv names = {0};
+    json_get_strv(json_get(process, "capabilities"), "bounding", &names);
+    for (size_t i = 0; i < names.n; i++) {
+        cap_value_t v;
+        if (cap_from_name(names.v[i], &v) < 0 || v > CAP_LAST_CAP)
+            return berr_set(err, BERR_FAILED, "config.json: unknown capability %s", names.v[i]);
+        out->bits[v / 32] |= 1u << (v % 32);
     }
-    return on;
+    return 0;
 }
 
-static int normalized_caps(yajl_val host, const char *key, struct strv *out, struct berr *err)
+static bool json_id(yajl_val v, unsigned *out)
 {
-    _cleanup_strv_ struct strv raw = {0};
-    json_get_strv(host, key, &raw);
-    for (size_t i = 0; i < raw.n; i++) {
-        char *c = NULL;
-        if (runtime_cap_normalize(raw.v[i], &c, err) < 0)
-            return berr_wrap(err, "HostConfig.%s", key);
-        strv_push_owned(out, c);
+    if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 || YAJL_GET_INTEGER(v) > UINT32_MAX - 1)
+        return false;
+    *out = (unsigned)YAJL_GET_INTEGER(v);
+    return true;
+}
+
+/* process.user as create resolved it; home from process.env. */
+static int oci_creds(yajl_val process, const char *home, struct creds *c, struct berr *err)
+{
+    yajl_val user = json_get(process, "user");
+    unsigned uid, gid;
+    if (!json_id(json_get(user, "uid"), &uid) || !json_id(json_get(user, "gid"), &gid))
+        return berr_set(err, BERR_FAILED, "config.json: process.user has no uid or gid");
+    *c = (struct creds){.uid = uid, .gid = gid, .home = xstrdup(home ? home : "/")};
+    yajl_val groups = json_get(user, "additionalGids");
+    for (size_t i = 0; YAJL_IS_ARRAY(groups) && i < groups->u.array.len; i++) {
+        unsigned g;
+        if (!json_id(groups->u.array.values[i], &g))
+            return berr_set(err, BERR_FAILED, "config.json: bad additionalGids");
+        c->groups = xrealloc(c->groups, (c->ngroups + 1) * sizeof(gid_t));
+        c->groups[c->ngroups++] = g;
     }
     return 0;
 }
 
 /* docker's exec environment: PATH and HOSTNAME, replaced or extended by the container's
- * Config.Env, then by exec's -e (daemon/exec.go, CreateDaemonEnvironment). */
-static int plan_env(yajl_val cfg, const struct strv *extra, struct strv *env, struct berr *err)
+ * environment, then by exec's -e (daemon/exec.go, CreateDaemonEnvironment); pid 1's HOME
+ * only when the image or -e gave it, else the user's (the command's, with -u). *home gets
+ * the HOME create took from the container user's passwd entry. */
+static int plan_env(yajl_val process, bool home_from_passwd, const struct strv *extra,
+                    struct strv *env, char **home, struct berr *err)
 {
-    strv_push(env, "PATH=" DEFAULT_PATH);
-    const char *hostname = json_get_str(cfg, "Hostname");
-    strv_push_owned(env, xasprintf("HOSTNAME=%s", hostname ? hostname : ""));
     _cleanup_strv_ struct strv base = {0};
-    json_get_strv(cfg, "Env", &base);
-    for (size_t i = 0; i < base.n; i++)
+    json_get_strv(process, "env", &base);
+    for (size_t i = 0; i < base.n; i++) {
+        if (home_from_passwd && str_has_prefix(base.v[i], "HOME=")) {
+            free(*home);
+            *home = xstrdup(base.v[i] + strlen("HOME="));
+            continue;
+        }
         strv_set_env(env, base.v[i]);
+    }
     for (size_t i = 0; i < extra->n; i++) {
         const char *eq = strchr(extra->v[i], '=');
         if (!eq || eq == extra->v[i])
@@ -164,18 +162,28 @@ static int plan_env(yajl_val cfg, const struct strv *extra, struct strv *env, st
     return 0;
 }
 
-static int plan_build(const struct container_info *info, const struct exec_spec *spec,
-                      struct exec_plan *p, struct berr *err)
+static int plan_build(yajl_val oci, const struct exec_spec *spec, struct exec_plan *p,
+                      struct berr *err)
 {
-    yajl_val cfg = json_get(info->config, "Config");
-    yajl_val host = json_get(info->config, "HostConfig");
+    yajl_val process = json_get(oci, "process");
+    yajl_val ann = json_get(oci, "annotations");
+    const char *home_src = json_get_str(ann, OCI_ANN_HOME);
     for (size_t i = 0; i < spec->cmd.n; i++)
         strv_push(&p->argv, spec->cmd.v[i]);
-    if (plan_env(cfg, &spec->env, &p->env, err) < 0)
+    _cleanup_free_ char *home = NULL;
+    if (plan_env(process, home_src && !strcmp(home_src, "passwd"), &spec->env, &p->env, &home,
+                 err) < 0)
         return -1;
-    const char *user = spec->user && *spec->user ? spec->user : json_get_str(cfg, "User");
-    p->user = xstrdup(user ? user : "");
-    json_get_strv(host, "GroupAdd", &p->group_add);
+    if (spec->user && *spec->user) {
+        p->user = xstrdup(spec->user);
+        const char *groups = json_get_str(ann, OCI_ANN_GROUP_ADD);
+        _cleanup_free_ char *copy = xstrdup(groups ? groups : "");
+        char *save = NULL;
+        for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save))
+            strv_push(&p->group_add, g);
+    } else if (oci_creds(process, home, &p->creds, err) < 0) {
+        return -1;
+    }
     if (spec->workdir && *spec->workdir) {
         if (spec->workdir[0] != '/')
             return berr_set(err, BERR_CMD_NOT_EXEC,
@@ -183,18 +191,41 @@ static int plan_build(const struct container_info *info, const struct exec_spec 
                             spec->workdir);
         p->workdir = xstrdup(spec->workdir);
     } else {
-        /* as init.c takes it: cleaned, a relative image WorkingDir taken from / */
-        const char *wd = json_get_str(cfg, "WorkingDir");
-        p->workdir = path_clean(wd && *wd ? wd : "/");
+        const char *wd = json_get_str(process, "cwd");
+        p->workdir = xstrdup(wd && *wd ? wd : "/");
     }
-    _cleanup_strv_ struct strv add = {0}, drop = {0};
-    if (normalized_caps(host, "CapAdd", &add, err) < 0 ||
-        normalized_caps(host, "CapDrop", &drop, err) < 0 ||
-        caps_effective_set(&add, &drop, &p->caps, err) < 0)
+    if (oci_caps(process, &p->caps, err) < 0)
         return -1;
-    p->no_new_privs = wants_no_new_privs(host);
+    p->no_new_privs = YAJL_IS_TRUE(json_get(process, "noNewPrivileges"));
     p->interactive = spec->interactive;
     return 0;
+}
+
+/* config.json, the container's description, and the plan from it. */
+static int plan_from_config(const struct runtime_paths *paths, const char *id,
+                            const struct exec_spec *spec, struct exec_plan *p, char **cg_parent,
+                            struct berr *err)
+{
+    _cleanup_close_ int root = state_root_open(paths, err);
+    if (root < 0)
+        return -1;
+    _cleanup_close_ int dir = container_dir_open(root, id, err);
+    if (dir < 0)
+        return -1;
+    _cleanup_free_ char *text = NULL;
+    yajl_val oci = NULL;
+    if (read_file_at(dir, OCI_FILE, 16 << 20, &text, NULL, err) < 0 ||
+        json_parse(text, &oci, err) < 0)
+        return berr_wrap(err, "container %.12s: " OCI_FILE, id);
+    int rc = plan_build(oci, spec, p, err);
+    if (rc == 0)
+        rc = plan_seccomp(dir, id, oci, p, err);
+    /* cgroupsPath is <parent>/<id> */
+    const char *cg = json_get_str(json_get(oci, "linux"), "cgroupsPath");
+    const char *slash = cg ? strrchr(cg, '/') : NULL;
+    *cg_parent = slash && slash != cg ? strndup(cg, (size_t)(slash - cg)) : xstrdup("/");
+    yajl_tree_free(oci);
+    return rc;
 }
 
 /* Host /dev/null for stdin without -i, opened here: the container's /dev/null is the
@@ -248,22 +279,26 @@ static int command_start(const struct exec_plan *p, struct berr *err)
     _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
         return berr_errno(err, "open the container's root");
-    struct creds c = {0};
+    struct creds resolved = {0};
+    const struct creds *c = &p->creds;
     _cleanup_strv_ struct strv env = {0};
     _cleanup_free_ char *exe = NULL;
     int rc = -1;
-    if (creds_resolve(rootfd, p->user, &p->group_add, &c, err) < 0)
-        goto out;
+    if (p->user) {
+        if (creds_resolve(rootfd, p->user, &p->group_add, &resolved, err) < 0)
+            goto out;
+        c = &resolved;
+    }
     for (size_t i = 0; i < p->env.n; i++)
         strv_push(&env, p->env.v[i]);
     if (strv_find_env(&env, "HOME") < 0)
-        strv_push_owned(&env, xasprintf("HOME=%s", c.home));
+        strv_push_owned(&env, xasprintf("HOME=%s", c->home));
     if (enter_workdir(rootfd, p->workdir, err) < 0)
         goto out;
     /* only 0-2 may cross into the command; the sync socket closes itself at execve */
     if (mark_cloexec_from(3, err) < 0)
         goto out;
-    if (drop_privileges(&p->caps, &c, &p->seccomp, p->no_new_privs, err) < 0 ||
+    if (drop_privileges(&p->caps, c, &p->seccomp, p->no_new_privs, err) < 0 ||
         look_path(p->argv.v[0], &env, &exe, err) < 0)
         goto out;
     reset_signals();
@@ -273,7 +308,7 @@ static int command_start(const struct exec_plan *p, struct berr *err)
     execve(exe, p->argv.v, env.v);
     exec_error(err, errno, p->argv.v[0]);
 out:
-    creds_free(&c);
+    creds_free(&resolved);
     return rc;
 }
 
@@ -412,16 +447,6 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
     return 0;
 }
 
-/* The container's own cgroups, from the parent it was created under. */
-static int open_cgroups(const char *id, const struct container_info *info, struct cgroup_set **out,
-                        struct berr *err)
-{
-    const char *parent = json_get_str(json_get(info->config, "HostConfig"), "CgroupParent");
-    if (cgroup_open(parent && *parent ? parent : RUNTIME_CGROUP_PARENT, info->id, out, err) < 0)
-        return berr_wrap(err, "cgroups of container %.12s", id);
-    return 0;
-}
-
 int runtime_exec(const struct runtime_paths *paths, const char *id, const struct exec_spec *spec,
                  int *status, struct berr *err)
 {
@@ -430,6 +455,7 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
     struct container_info info = {0};
     struct exec_plan plan = {0};
     struct cgroup_set *cgroups = NULL;
+    _cleanup_free_ char *cg_parent = NULL;
     _cleanup_close_ int pidfd = -1, devnull = -1;
     struct relay stdio = {.child = {-1, -1, -1}, .in_w = -1, .out_r = -1, .err_r = -1};
     int rc = -1;
@@ -438,10 +464,13 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
                         "berth runs from a writable binary, not from a read-only clone of it "
                         "(runtime_reexec_readonly)");
     if ((pidfd = container_open_pid1(paths, id, &info, err)) < 0 ||
-        plan_build(&info, spec, &plan, err) < 0 ||
-        plan_seccomp(paths, info.id, json_get(info.config, "HostConfig"), &plan, err) < 0 ||
-        open_cgroups(id, &info, &cgroups, err) < 0 ||
-        (!spec->interactive && open_devnull(&devnull, err) < 0) ||
+        plan_from_config(paths, info.id, spec, &plan, &cg_parent, err) < 0)
+        goto out;
+    if (cgroup_open(cg_parent, info.id, &cgroups, err) < 0) {
+        berr_wrap(err, "cgroups of container %.12s", id);
+        goto out;
+    }
+    if ((!spec->interactive && open_devnull(&devnull, err) < 0) ||
         relay_open(&stdio, devnull, err) < 0)
         goto out;
     struct joiner_args a = {.id = id,

@@ -23,19 +23,6 @@ static int wait_for_parent(int sync_fd, struct berr *err)
     return 0;
 }
 
-/* docker's order: PATH, HOSTNAME, the image's and the user's variables, HOME when missing. */
-static void build_env(const struct init_args *a, const struct creds *c, struct strv *env)
-{
-    struct strv base = {0};
-    spec_base_env(a->spec, &base);
-    strv_push(env, base.v[0]);
-    strv_push_owned(env, xasprintf("HOSTNAME=%s", a->hostname));
-    for (size_t i = 1; i < base.n; i++)
-        strv_set_env(env, base.v[i]);
-    strv_free(&base);
-    if (strv_find_env(env, "HOME") < 0)
-        strv_push_owned(env, xasprintf("HOME=%s", c->home));
-}
 static bool parent_gone(int sync_fd)
 {
     struct pollfd p = {.fd = sync_fd, .events = POLLIN};
@@ -57,10 +44,10 @@ static int prepare_stdio(bool interactive, struct berr *err)
     return 0;
 }
 
-/* The root built and entered, the user resolved, and *wdfd the working directory, made if
- * missing, resolved inside the root. */
-static int setup_filesystem(const struct init_args *a, const char *workdir, struct creds *c,
-                            int *wdfd, struct berr *err)
+/* The root built and entered, and *wdfd the working directory, made if missing, resolved
+ * inside the root. */
+static int setup_filesystem(const struct init_args *a, const char *workdir, int *wdfd,
+                            struct berr *err)
 {
     _cleanup_close_ int rootfd = -1;
     if (mounts_build_rootfs(&a->mounts, &rootfd, err) < 0)
@@ -70,9 +57,6 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, stru
     _cleanup_close_ int newroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (newroot < 0)
         return berr_errno(err, "open /");
-    const char *user = a->spec->user ? a->spec->user : a->spec->image_user;
-    if (creds_resolve(newroot, user, &a->spec->group_add, c, err) < 0)
-        return -1;
     /* docker creates a missing working directory (root-owned, 0755), where the image's
      * links point, inside the root */
     _cleanup_close_ int wd = open_in_root(newroot, workdir, O_PATH | O_DIRECTORY, 0);
@@ -98,57 +82,41 @@ static int start(const struct init_args *a, struct berr *err)
         return -1;
     if (s->net == NET_NONE && net_loopback_up(err) < 0)
         return -1;
-    /* cleaned as docker does; a relative image WorkingDir is taken from / */
-    _cleanup_free_ char *workdir = path_clean(s->workdir         ? s->workdir
-                                              : s->image_workdir ? s->image_workdir
-                                                                 : "/");
-    struct creds c = {0};
+    _cleanup_free_ char *workdir = spec_workdir(s);
     _cleanup_strv_ struct strv env = {0}, argv = {0};
     _cleanup_free_ char *exe = NULL;
     _cleanup_close_ int wd = -1;
-    int rc = -1;
-    if (setup_filesystem(a, workdir, &c, &wd, err) < 0)
-        goto out;
-    build_env(a, &c, &env);
+    if (setup_filesystem(a, workdir, &wd, err) < 0)
+        return -1;
+    spec_process_env(s, a->hostname, a->creds->home, &env);
     spec_command(s, &argv);
-    if (argv.n == 0) {
-        berr_set(err, BERR_USAGE, "no command specified");
-        goto out;
-    }
-    if (sethostname(a->hostname, strlen(a->hostname)) < 0) {
-        berr_errno(err, "sethostname");
-        goto out;
-    }
+    if (argv.n == 0)
+        return berr_set(err, BERR_USAGE, "no command specified");
+    if (sethostname(a->hostname, strlen(a->hostname)) < 0)
+        return berr_errno(err, "sethostname");
     if (prepare_stdio(s->interactive, err) < 0 || enter_workdir_fd(wd, workdir, err) < 0)
-        goto out;
+        return -1;
     /* only 0-2 may cross into the container; the sync socket closes itself at execve */
     if (mark_cloexec_from(3, err) < 0)
-        goto out;
-    if (setsid() < 0) {
-        berr_errno(err, "setsid");
-        goto out;
-    }
+        return -1;
+    if (setsid() < 0)
+        return berr_errno(err, "setsid");
     runtime_test_stall("init");
-    if (drop_privileges(&a->caps, &c, a->seccomp, s->no_new_privs, err) < 0 ||
+    if (drop_privileges(&a->caps, a->creds, a->seccomp, s->no_new_privs, err) < 0 ||
         look_path(argv.v[0], &env, &exe, err) < 0)
-        goto out;
+        return -1;
     /* The container dies with its parent (berth run, or run -d's monitor): a container that
      * nobody waits for would leave state that no longer tells the truth. setresuid clears
      * the setting, hence here; a parent that died before it is seen as the sync socket's
      * hang-up. */
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    if (parent_gone(a->sync_fd)) {
-        berr_set(err, BERR_FAILED, "parent went away before the start");
-        goto out;
-    }
+    if (parent_gone(a->sync_fd))
+        return berr_set(err, BERR_FAILED, "parent went away before the start");
     reset_signals();
     if (s->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
-        goto out;
+        return -1;
     execve(exe, argv.v, env.v);
-    exec_error(err, errno, argv.v[0]);
-out:
-    creds_free(&c);
-    return rc;
+    return exec_error(err, errno, argv.v[0]);
 }
 
 void init_container(const struct init_args *a)

@@ -34,6 +34,10 @@ struct creds {
  * container's /etc/passwd and /etc/group, opened inside rootfd. */
 int creds_resolve(int rootfd, const char *user, const struct strv *group_add, struct creds *out,
                   struct berr *err);
+/* The same from the image's files as the overlay of its layers (bottom first) shows them
+ * before the container exists: how docker's daemon resolves a container's user at create. */
+int creds_resolve_layers(const struct strv *layers, const char *user, const struct strv *group_add,
+                         struct creds *out, struct berr *err);
 void creds_free(struct creds *c);
 int creds_apply(const struct creds *c, struct berr *err);
 
@@ -59,17 +63,19 @@ int state_write(int dirfd, const struct container_state *st, struct berr *err);
 int state_read(int dirfd, struct container_state *st, char **error, struct berr *err);
 const char *state_status_name(enum container_status s);
 
-/* berth.json: berth's own facts of the container, written once at create: who made it
- * (CreatorUid). */
-int record_write(int dirfd, uid_t creator, struct berr *err);
+/* berth.json: berth's own facts of the container, written once at create, in one write: who
+ * made it (CreatorUid) and, under "Docker", what docker inspect shows of its creation (Id,
+ * Name, Created, Path, Args, Image, Config, HostConfig, Mounts). Written after config.json: a
+ * directory with berth.json holds a complete container. */
+#define RECORD_FILE "berth.json"
+int record_write(int dirfd, uid_t creator, const struct container_spec *spec,
+                 const struct container_state *st, const char *hostname, const char *dir_path,
+                 struct berr *err);
+int record_read(int dirfd, yajl_val *out, struct berr *err);
 /* Whether caller (NULL: root) may see the container in dirfd: only its creator may, and a
  * container without berth.json (made by an older berth) is root's. Not visible, or not
  * readable: false with err set (BERR_NOT_FOUND "No such container: <id>" when not visible). */
 bool record_visible(int dirfd, const struct ident *caller, const char *id, struct berr *err);
-
-/* config.json: what docker inspect shows of the container's creation, written once. */
-int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
-                 const char *hostname, const char *dir_path, struct berr *err);
 
 /* ---- what docker derives from the spec (spec.c) ---- */
 /* Entrypoint + Cmd as docker combines them (--entrypoint drops the image's Cmd). */
@@ -78,6 +84,38 @@ void spec_command(const struct container_spec *spec, struct strv *argv);
  * PATH (the image's or docker's default) first, then the image's and the user's variables. */
 void spec_base_env(const struct container_spec *spec, struct strv *env);
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* pid 1's environment, docker's order: PATH, HOSTNAME, the image's and the user's variables,
+ * HOME (the user's passwd entry's) when none of them set it. */
+void spec_process_env(const struct container_spec *spec, const char *hostname, const char *home,
+                      struct strv *env);
+/* The working directory, cleaned as docker does; a relative image WorkingDir is taken from /. */
+char *spec_workdir(const struct container_spec *spec);
+
+/* ---- the OCI runtime spec (oci.c): the container's description, config.json ---- */
+#define OCI_VERSION "1.0.2"
+#define OCI_FILE "config.json"
+/* What OCI has no field for. */
+#define OCI_ANN_LAYERS "io.berth.layers"  /* the image's layer dirs, bottom first, ':' between */
+#define OCI_ANN_UPPER "io.berth.upperdir" /* the overlay's upper and work dirs */
+#define OCI_ANN_WORK "io.berth.workdir"
+#define OCI_ANN_SECCOMP "io.berth.seccomp" /* the compiled filter's file in the state dir */
+/* "passwd" when process.env's HOME came from the user's passwd entry (exec -u takes the other
+ * user's), and --group-add as given, ',' between (exec -u resolves them as docker does). */
+#define OCI_ANN_HOME "io.berth.home"
+#define OCI_ANN_GROUP_ADD "io.berth.group-add"
+/* What create worked out for the description. */
+struct oci_facts {
+    const char *id;
+    const char *hostname;
+    const char *dir_path;      /* the state directory */
+    const struct creds *creds; /* resolved from the image's files */
+    const struct cap_set *caps;
+    yajl_val seccomp_oci; /* linux.seccomp; NULL: unconfined */
+};
+/* The description as JSON; oci_build parses it into a tree. */
+yajl_gen oci_gen(const struct container_spec *spec, const struct oci_facts *f);
+int oci_build(const struct container_spec *spec, const struct oci_facts *f, yajl_val *out,
+              struct berr *err);
 
 /* ---- the container log (logwrite.c; logread.c reads it) ----
  * Written by the monitor from the container's stdout and stderr pipes, one record per line,
@@ -133,6 +171,7 @@ struct init_args {
     struct mounts_spec mounts;
     const char *hostname;
     struct cap_set caps;
+    const struct creds *creds;            /* resolved at create from the image's files */
     const struct seccomp_filter *seccomp; /* NULL: unconfined */
     int stdio[3]; /* put on the child's 0-2 before it starts; -1 keeps ours */
     int sync_fd;
@@ -159,6 +198,8 @@ struct container {
     const char *cgroup_parent;
     struct cgroup_set *cgroups;    /* from the start until the exit is recorded */
     struct seccomp_filter seccomp; /* prepared before anything is created */
+    yajl_val seccomp_oci;          /* its profile in OCI's form; NULL: unconfined */
+    struct creds creds;            /* the user, from the image's /etc files */
 };
 
 /* The container's filter in its state directory, for exec; only an unconfined container has

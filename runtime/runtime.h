@@ -111,11 +111,12 @@ int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, 
 int runtime_start_exit_code(enum berr_kind kind);
 
 /* ---- detached containers and the state store ---------------------------------------------
- * One directory per container under <runroot>/containers/<id>: config.json (written once at
- * create: Id, Name, Created, Path, Args, Image, ImageID, Config, HostConfig, Mounts, as
- * docker inspect names them), state.json (Status, Running, Pid, ExitCode, Error, StartedAt,
- * FinishedAt, OOMKilled; replaced atomically), lock (flock held by the container's monitor
- * for as long as the container may run: a free lock means no monitor), log. */
+ * One directory per container under <runroot>/containers/<id>: config.json (the OCI
+ * runtime spec, the container's one description, written once at create), berth.json (written
+ * once at create: the creator's uid and, as docker inspect names them, Id, Name, Created, Path,
+ * Args, Image, Config, HostConfig, Mounts), state.json (Status, Running, Pid, ExitCode, Error,
+ * StartedAt, FinishedAt, OOMKilled; replaced atomically), lock (flock held by the container's
+ * monitor for as long as the container may run: a free lock means no monitor), log. */
 
 /* `run -d`: create, start under a monitor detached from the caller (own session, none of the
  * caller's fds), and return once the command runs (126/127 are still reported here). */
@@ -142,7 +143,8 @@ struct container_info {
     int exit_code;
     char *error;                                /* "" when none */
     struct timespec created, started, finished; /* tv_sec 0 when not yet */
-    yajl_val config;                            /* config.json as written at create (owned) */
+    yajl_val config; /* docker inspect's view of the creation, as written at create */
+    yajl_val record; /* berth.json, which holds config (owned) */
 };
 int runtime_inspect(const struct runtime_paths *paths, const char *id, struct container_info *out,
                     struct berr *err);

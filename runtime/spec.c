@@ -114,3 +114,22 @@ void spec_command(const struct container_spec *s, struct strv *argv)
     for (size_t i = 0; cmd && i < cmd->n; i++)
         strv_push(argv, cmd->v[i]);
 }
+
+void spec_process_env(const struct container_spec *spec, const char *hostname, const char *home,
+                      struct strv *env)
+{
+    struct strv base = {0};
+    spec_base_env(spec, &base);
+    strv_push(env, base.v[0]);
+    strv_push_owned(env, xasprintf("HOSTNAME=%s", hostname));
+    for (size_t i = 1; i < base.n; i++)
+        strv_set_env(env, base.v[i]);
+    strv_free(&base);
+    if (strv_find_env(env, "HOME") < 0)
+        strv_push_owned(env, xasprintf("HOME=%s", home ? home : "/"));
+}
+
+char *spec_workdir(const struct container_spec *s)
+{
+    return path_clean(s->workdir ? s->workdir : s->image_workdir ? s->image_workdir : "/");
+}

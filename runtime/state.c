@@ -1,5 +1,6 @@
-/* The container's two records: config.json, written once at create with what docker inspect
- * shows of the creation, and state.json, replaced atomically at every change of state. */
+/* The container's berth records: berth.json, written once at create with who made it and what
+ * docker inspect shows of the creation, and state.json, replaced atomically at every change of
+ * state. How to run the container is not here: that is config.json (oci.c). */
 #include "internal.h"
 
 #include <errno.h>
@@ -79,23 +80,12 @@ int state_read(int dirfd, struct container_state *st, char **error, struct berr 
     return 0;
 }
 
-#define RECORD_FILE "berth.json"
-
-int record_write(int dirfd, uid_t creator, struct berr *err)
-{
-    yajl_gen g = json_gen_new(false);
-    yajl_gen_map_open(g);
-    json_key_int(g, "CreatorUid", creator);
-    yajl_gen_map_close(g);
-    return json_gen_write_at(g, dirfd, RECORD_FILE, err);
-}
-
 static int record_creator(int dirfd, uid_t *creator, struct berr *err)
 {
     *creator = 0;
     _cleanup_free_ char *text = NULL;
     struct berr read_err = {0};
-    if (read_file_at(dirfd, RECORD_FILE, 1 << 16, &text, NULL, &read_err) < 0) {
+    if (read_file_at(dirfd, RECORD_FILE, 4 << 20, &text, NULL, &read_err) < 0) {
         if (read_err.errnum == ENOENT)
             return 0;
         *err = read_err;
@@ -213,10 +203,11 @@ static void write_mounts(yajl_gen g, const struct container_spec *s)
     yajl_gen_array_close(g);
 }
 
-int config_write(int dirfd, const struct container_spec *spec, const struct container_state *st,
-                 const char *hostname, const char *dir_path, struct berr *err)
+static void write_docker(yajl_gen g, const struct container_spec *spec,
+                         const struct container_state *st, const char *hostname,
+                         const char *dir_path)
 {
-    yajl_gen g = json_gen_new(false);
+    json_str(g, "Docker");
     yajl_gen_map_open(g);
     json_key_str(g, "Id", st->id);
     key_time(g, "Created", &st->created);
@@ -245,5 +236,26 @@ int config_write(int dirfd, const struct container_spec *spec, const struct cont
     write_mounts(g, spec);
     write_config_section(g, spec, hostname);
     yajl_gen_map_close(g);
-    return json_gen_write_at(g, dirfd, "config.json", err);
+}
+
+int record_write(int dirfd, uid_t creator, const struct container_spec *spec,
+                 const struct container_state *st, const char *hostname, const char *dir_path,
+                 struct berr *err)
+{
+    yajl_gen g = json_gen_new(false);
+    yajl_gen_map_open(g);
+    json_key_int(g, "CreatorUid", creator);
+    write_docker(g, spec, st, hostname, dir_path);
+    yajl_gen_map_close(g);
+    return json_gen_write_at(g, dirfd, RECORD_FILE, err);
+}
+
+int record_read(int dirfd, yajl_val *out, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (read_file_at(dirfd, RECORD_FILE, 4 << 20, &text, NULL, err) < 0)
+        return -1;
+    if (json_parse(text, out, err) < 0)
+        return berr_wrap(err, RECORD_FILE);
+    return 0;
 }

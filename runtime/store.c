@@ -117,8 +117,8 @@ int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct ber
         return -1;
     struct dirent *de;
     while ((de = readdir(d))) {
-        /* a directory without config.json is still being created */
-        _cleanup_free_ char *cfg = xasprintf("%s/config.json", de->d_name);
+        /* a directory without berth.json is still being created */
+        _cleanup_free_ char *cfg = xasprintf("%s/" RECORD_FILE, de->d_name);
         if (!is_id(de->d_name) || faccessat(dirfd(d), cfg, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         int seen = paths->caller ? container_exists(paths, root, de->d_name, err) : 1;
@@ -224,15 +224,13 @@ int runtime_inspect(const struct runtime_paths *paths, const char *id, struct co
     if (container_handle_open(paths, id, &h, err) < 0)
         return -1;
     int dir = h.dir, lock = h.lock;
-    _cleanup_free_ char *text = NULL;
-    if (read_file_at(dir, "config.json", 4 << 20, &text, NULL, err) < 0)
-        return berr_wrap(err, "container %.12s", id);
     struct container_state st = {0};
     char *error = NULL;
-    if (json_parse(text, &out->config, err) < 0 || state_read(dir, &st, &error, err) < 0) {
+    if (record_read(dir, &out->record, err) < 0 || state_read(dir, &st, &error, err) < 0) {
         container_info_free(out);
         return berr_wrap(err, "container %.12s", id);
     }
+    out->config = json_get(out->record, "Docker");
     if (st.status != STATUS_EXITED && !monitor_alive(lock))
         correct_dead_monitor(dir, lock, &st, &error);
     memcpy(out->id, id, 65);
@@ -255,8 +253,8 @@ void container_info_free(struct container_info *info)
 {
     free(info->name);
     free(info->error);
-    if (info->config)
-        yajl_tree_free(info->config);
+    if (info->record)
+        yajl_tree_free(info->record);
     *info = (struct container_info){0};
 }
 

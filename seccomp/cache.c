@@ -182,16 +182,28 @@ static int open_cache_dir(const char *data_root, struct berr *err)
     return fd;
 }
 
-static int compile_source(const struct seccomp_source *src, uint64_t caps,
-                          struct seccomp_filter *out, struct berr *err)
+static const char *source_name(const struct seccomp_source *src)
+{
+    return !src->text ? "(built-in default)" : src->name ? src->name : "(unnamed)";
+}
+
+static int load_source(const struct seccomp_source *src, uint64_t caps, struct seccomp_profile *out,
+                       struct berr *err)
 {
     bool builtin = !src->text;
     const char *text = builtin ? seccomp_default_profile : src->text;
     size_t len = builtin ? strlen(seccomp_default_profile) : src->len;
-    const char *name = builtin ? "(built-in default)" : src->name ? src->name : "(unnamed)";
     struct seccomp_target t = {.caps = caps};
+    return seccomp_profile_load(source_name(src), text, len, &t, out, err);
+}
+
+static int compile_source(const struct seccomp_source *src, uint64_t caps,
+                          struct seccomp_filter *out, struct berr *err)
+{
+    bool builtin = !src->text;
+    const char *name = source_name(src);
     struct seccomp_profile p;
-    if (seccomp_profile_load(name, text, len, &t, &p, err) < 0)
+    if (load_source(src, caps, &p, err) < 0)
         return -1;
     int rc = seccomp_compile(&p, out, NULL, err);
     seccomp_profile_free(&p);
@@ -207,6 +219,12 @@ static int compile_source(const struct seccomp_source *src, uint64_t caps,
         out->warning = w;
     }
     return 0;
+}
+
+/* The OCI form of an entry's profile (seccomp_oci_get) lives beside it, and goes with it. */
+static void oci_cache_name(const char bpf_name[70], char out[80])
+{
+    snprintf(out, 80, "%.64s.oci.json", bpf_name);
 }
 
 /* ---- keeping the cache small ------------------------------------------------------------- */
@@ -257,7 +275,8 @@ static bool is_entry_name(const char *n)
  * old: a live writer renames within milliseconds. */
 static bool is_stale_temp(const char *n, const struct stat *st, time_t now)
 {
-    return n[0] == '.' && strstr(n, ".bpf.tmp.") && now - st->st_mtim.tv_sec > 3600;
+    return n[0] == '.' && (strstr(n, ".bpf.tmp.") || strstr(n, ".oci.json.tmp.")) &&
+           now - st->st_mtim.tv_sec > 3600;
 }
 
 static int older_first(const void *a, const void *b)
@@ -315,6 +334,9 @@ static void evict_beyond_limit(int dir, const char *keep)
             continue;
         if (unlinkat(dir, all[i].name, 0) < 0 && errno != ENOENT)
             continue;
+        char oci[80];
+        oci_cache_name(all[i].name, oci);
+        (void)unlinkat(dir, oci, 0);
         excess--;
         debugf("seccomp: cache entry %s evicted", all[i].name);
     }
@@ -352,6 +374,68 @@ int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, 
         debugf("seccomp: cache not written: %s", cerr.msg);
     else
         evict_beyond_limit(dir, name);
+    return 0;
+}
+
+/* Flattening a profile costs a start about 0.2 ms (the built-in one, measured with perf stat
+ * on `berth run --rm`), more than reading what the last start made of it: the OCI form is
+ * cached beside the filter, under the same key, "<key>.oci.json". */
+static int read_cached_oci(int dir, const char *name, yajl_val *out, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    if (read_file_at(dir, name, 16 << 20, &text, NULL, err) < 0)
+        return -1;
+    return json_parse(text, out, err);
+}
+
+static int make_oci(const struct seccomp_source *src, uint64_t caps, char **text, struct berr *err)
+{
+    *text = NULL;
+    struct seccomp_profile p;
+    if (load_source(src, caps, &p, err) < 0)
+        return -1;
+    int rc = 0;
+    if (!p.disabled) {
+        yajl_gen g = json_gen_new(false);
+        rc = seccomp_profile_gen_oci(&p, g, err);
+        if (rc == 0)
+            *text = json_gen_take(g, NULL);
+        else
+            yajl_gen_free(g);
+    }
+    seccomp_profile_free(&p);
+    return rc < 0 ? berr_wrap(err, "seccomp profile %s", source_name(src)) : 0;
+}
+
+int seccomp_oci_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                    yajl_val *out, struct berr *err)
+{
+    *out = NULL;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char bpf[70], name[80];
+    seccomp_cache_name(src, caps, bpf);
+    oci_cache_name(bpf, name);
+    struct berr cerr = {0};
+    _cleanup_close_ int dir = data_root ? open_cache_dir(data_root, &cerr) : -1;
+    if (dir >= 0) {
+        if (read_cached_oci(dir, name, out, &cerr) == 0) {
+            debugf("seccomp: cached OCI form %s read in %lld us", name, elapsed_us(&t0));
+            return 0;
+        }
+        if (cerr.errnum != ENOENT)
+            debugf("seccomp: %s; rebuilding it", cerr.msg);
+    }
+    _cleanup_free_ char *text = NULL;
+    if (make_oci(src, caps, &text, err) < 0)
+        return -1;
+    if (!text) /* a profile that disables seccomp */
+        return 0;
+    if (json_parse(text, out, err) < 0)
+        return berr_wrap(err, "seccomp profile %s: OCI form", source_name(src));
+    debugf("seccomp: OCI form made in %lld us", elapsed_us(&t0));
+    if (dir >= 0 && write_file_atomic_at(dir, name, text, strlen(text), 0600, &cerr) < 0)
+        debugf("seccomp: OCI form not cached: %s", cerr.msg);
     return 0;
 }
 

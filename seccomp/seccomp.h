@@ -126,6 +126,16 @@ int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, 
 /* The cache file name for these inputs ("<64 hex>.bpf"), as seccomp_filter_get uses it. */
 void seccomp_cache_name(const struct seccomp_source *src, uint64_t caps, char out[70]);
 
+/* The flattened profile as OCI runtime-spec's linux.seccomp object, generated into g: the
+ * names, actions (errnoRet for SCMP_ACT_ERRNO) and argument tests that seccomp_compile turns
+ * into BPF. An action or operator OCI has no name for is BERR_FAILED. */
+int seccomp_profile_gen_oci(const struct seccomp_profile *p, yajl_gen g, struct berr *err);
+/* The same for the profile seccomp_filter_get compiles for these inputs, parsed (*out, NULL
+ * when the profile disables seccomp; yajl_tree_free it). Cached beside the filter, under the
+ * same key, and evicted with it; data_root NULL: no cache. */
+int seccomp_oci_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                    yajl_val *out, struct berr *err);
+
 /* seccomp(SECCOMP_SET_MODE_FILTER). No allocation: safe in a cloned child just before
  * execve. Needs no_new_privs or CAP_SYS_ADMIN. A filter of length 0 loads nothing. */
 int seccomp_filter_load(const struct seccomp_filter *f, struct berr *err);

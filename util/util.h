@@ -152,10 +152,9 @@ void ident_free(struct ident *who);
 int ident_enter(const struct ident *who, struct berr *err);
 void ident_leave(const struct ident *who);
 /* open(2) (O_CLOEXEC added) and a whole small file, with who's rights. */
-int ident_open(const struct ident *who, const char *path, int flags, mode_t mode,
-               struct berr *err);
-int ident_read_file(const struct ident *who, const char *path, size_t max, char **out,
-                    size_t *len, struct berr *err);
+int ident_open(const struct ident *who, const char *path, int flags, mode_t mode, struct berr *err);
+int ident_read_file(const struct ident *who, const char *path, size_t max, char **out, size_t *len,
+                    struct berr *err);
 
 /* ---- in-root resolution ---------------------------------------------------------------- */
 
@@ -250,6 +249,7 @@ void json_key_str(yajl_gen g, const char *key, const char *val);
 void json_key_int(yajl_gen g, const char *key, long long val);
 void json_key_bool(yajl_gen g, const char *key, bool val);
 void json_key_strv(yajl_gen g, const char *key, const struct strv *val); /* NULL → null */
+void json_gen_value(yajl_gen g, yajl_val v); /* a parsed tree, as it is; NULL → null */
 
 /* ---- debug ----------------------------------------------------------------------------- */
 

@@ -456,7 +456,7 @@ Test(run, state_records_a_leading_slash_name_once)
     h_assert_status(&r, 0);
     char *id = h_state_entries("containers");
     cr_assert(*id && !strchr(id, ' '), "want one state entry, have '%s'", id);
-    char *path = xasprintf("%s/containers/%s/config.json", h_runroot(), id);
+    char *path = xasprintf("%s/containers/%s/berth.json", h_runroot(), id);
     char *state = h_read_file(path);
     cr_assert(state && strstr(state, "\"Name\":\"/slashed\""), "state: %s", state);
 }

@@ -1,6 +1,6 @@
-/* The container log (runtime/logwrite.c, logread.c): the monitor's writer (records, partial lines, rotation)
- * and runtime_logs reading it back, against a container directory made by hand under a temp
- * runroot: <tmp>/containers/<id>/ with config.json, state.json (state_write) and lock. */
+/* The container log (runtime/logwrite.c, logread.c): the monitor's writer (records, partial lines,
+ * rotation) and runtime_logs reading it back, against a container directory made by hand under a
+ * temp runroot: <tmp>/containers/<id>/ with berth.json, state.json (state_write) and lock. */
 #include "runtime/internal.h"
 
 #include <criterion/criterion.h>
@@ -43,7 +43,7 @@ static void setup(void)
     cr_assert_eq(mkdir(path, 0700), 0);
     dirfd_ = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     cr_assert_geq(dirfd_, 0);
-    write_at("config.json", "{\"Id\":\"" ID "\",\"Name\":\"/x\"}");
+    write_at("berth.json", "{\"CreatorUid\":0,\"Docker\":{\"Id\":\"" ID "\",\"Name\":\"/x\"}}");
     write_at("lock", "");
     set_status(STATUS_EXITED);
     paths = (struct runtime_paths){.runroot = tmp, .root = tmp};

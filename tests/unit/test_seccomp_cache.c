@@ -339,3 +339,41 @@ Test(seccomp_cache, writes_evict_the_least_recently_used_beyond_the_limit)
     cr_assert_neq(access(stale, F_OK), 0, "a stale temporary file was left");
     remove_dir(root);
 }
+
+/* The OCI form (linux.seccomp) is made once per cache key, kept beside the filter, read back
+ * as made, and rebuilt when the file no longer parses. */
+Test(seccomp_cache, oci_form_is_cached_beside_the_filter)
+{
+    _cleanup_free_ char *root = temp_dir();
+    struct seccomp_source src = {.name = "t.json", .text = storm_like, .len = strlen(storm_like)};
+    struct berr err = {0};
+    yajl_val first = NULL, again = NULL;
+    cr_assert_eq(seccomp_oci_get(root, &src, 0, &first, &err), 0, "%s", err.msg);
+    cr_assert(first);
+    cr_assert_str_eq(json_get_str(first, "defaultAction"), "SCMP_ACT_ERRNO");
+    char name[70];
+    seccomp_cache_name(&src, 0, name);
+    _cleanup_free_ char *path = xasprintf("%s/seccomp/%.64s.oci.json", root, name);
+    struct stat a, b;
+    cr_assert_eq(stat(path, &a), 0, "no cached OCI form %s", path);
+
+    cr_assert_eq(seccomp_oci_get(root, &src, 0, &again, &err), 0, "%s", err.msg);
+    cr_assert_eq(stat(path, &b), 0);
+    cr_assert_eq(a.st_ino, b.st_ino, "rewritten on a hit");
+    yajl_val calls = json_get(again, "syscalls");
+    cr_assert(calls && YAJL_IS_ARRAY(calls));
+    cr_assert_eq(calls->u.array.len, json_get(first, "syscalls")->u.array.len);
+    yajl_tree_free(again);
+
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("{\"defaultAction\":", f);
+    fclose(f);
+    cr_assert_eq(seccomp_oci_get(root, &src, 0, &again, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(json_get_str(again, "defaultAction"), "SCMP_ACT_ERRNO");
+    cr_assert_eq(stat(path, &b), 0);
+    cr_assert_neq(a.st_ino, b.st_ino, "damaged OCI form not replaced");
+    yajl_tree_free(again);
+    yajl_tree_free(first);
+    remove_dir(root);
+}
