@@ -120,8 +120,7 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     c->st.status = STATUS_CREATED;
     pick_hostname(c, spec);
     if (write_oci(c, spec, caps, err) < 0 || state_write(c->dirfd, &c->st, err) < 0 ||
-        record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, spec, &c->st, c->hostname,
-                     c->dir_path, err) < 0)
+        record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, spec, &c->st, err) < 0)
         return -1;
     return etc_files_write(c->dirfd, c->hostname, spec->net, err);
 }

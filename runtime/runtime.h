@@ -143,12 +143,17 @@ struct container_info {
     int exit_code;
     char *error;                                /* "" when none */
     struct timespec created, started, finished; /* tv_sec 0 when not yet */
-    yajl_val config; /* docker inspect's view of the creation, as written at create */
-    yajl_val record; /* berth.json, which holds config (owned) */
+    yajl_val config; /* docker inspect's object, rendered from config.json and berth.json (owned) */
 };
 int runtime_inspect(const struct runtime_paths *paths, const char *id, struct container_info *out,
                     struct berr *err);
 void container_info_free(struct container_info *info);
+/* Every container the caller may see, inspected, in no order. One removed meanwhile is left
+ * out; one that cannot be read is left out with "<id>: <why>" added to *unreadable, or, with
+ * unreadable NULL, fails the call (a caller that must not act on a partial list). */
+int runtime_inspect_all(const struct runtime_paths *paths, struct container_info **out, size_t *n,
+                        struct strv *unreadable, struct berr *err);
+void container_infos_free(struct container_info *v, size_t n);
 
 /* Block until the container is not running (also when another process started it); its exit
  * code then. */

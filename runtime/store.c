@@ -216,6 +216,24 @@ static void correct_dead_monitor(int dirfd, int lockfd, struct container_state *
     flock(lockfd, LOCK_UN);
 }
 
+/* docker's view of the container in dirfd, from its description and its record */
+static int read_view(int dirfd, const char *id, yajl_val *out, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    yajl_val oci = NULL, record = NULL;
+    int rc = -1;
+    if (read_file_at(dirfd, OCI_FILE, 4 << 20, &text, NULL, err) < 0 ||
+        json_parse(text, &oci, err) < 0 || record_read(dirfd, &record, err) < 0)
+        goto out;
+    rc = docker_view(id, oci, record, out, err);
+out:
+    if (oci)
+        yajl_tree_free(oci);
+    if (record)
+        yajl_tree_free(record);
+    return rc;
+}
+
 int runtime_inspect(const struct runtime_paths *paths, const char *id, struct container_info *out,
                     struct berr *err)
 {
