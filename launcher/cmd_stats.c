@@ -300,18 +300,18 @@ static int created_cmp(const void *a, const void *b)
 static int refresh_all(const struct runtime_paths *paths, bool all, struct tracked **v, size_t *n,
                        struct berr *err)
 {
-    _cleanup_strv_ struct strv ids = {0};
-    if (runtime_list(paths, &ids, err) < 0)
+    /* a container that cannot be read is not followed; ps names it */
+    _cleanup_strv_ struct strv unreadable = {0};
+    struct container_info *infos;
+    size_t all_n;
+    if (runtime_inspect_all(paths, &infos, &all_n, &unreadable, err) < 0)
         return -1;
-    struct container_info *infos = xcalloc(ids.n ? ids.n : 1, sizeof(*infos));
     size_t k = 0;
-    for (size_t i = 0; i < ids.n; i++) {
-        struct berr e = {0};
-        if (runtime_inspect(paths, ids.v[i], &infos[k], &e) == 0 && (all || infos[k].running)) {
-            k++;
-            continue;
-        }
-        container_info_free(&infos[k]);
+    for (size_t i = 0; i < all_n; i++) {
+        if (all || infos[i].running)
+            infos[k++] = infos[i];
+        else
+            container_info_free(&infos[i]);
     }
     qsort(infos, k, sizeof(*infos), created_cmp);
     struct tracked *next = xcalloc(k ? k : 1, sizeof(*next));
