@@ -229,7 +229,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
 {
     *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
     struct cap_set caps;
-    if (runtime_spec_validate(spec, err) < 0 ||
+    if ((!spec->validated && spec_check(spec, err) < 0) ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
         check_cidfile_absent(spec, err) < 0 ||
         prepare_seccomp(paths, spec, &caps, &c->seccomp, &c->seccomp_oci, err) < 0 ||

@@ -83,6 +83,8 @@ bool record_visible(int dirfd, const struct ident *caller, const char *id, struc
 int docker_view(const char *id, yajl_val oci, yajl_val record, yajl_val *out, struct berr *err);
 
 /* ---- what docker derives from the spec (spec.c) ---- */
+/* runtime_spec_validate's checks, for a spec no front end validated. */
+int spec_check(const struct container_spec *spec, struct berr *err);
 /* Entrypoint + Cmd as docker combines them (--entrypoint drops the image's Cmd). */
 void spec_command(const struct container_spec *spec, struct strv *argv);
 /* The environment every process of the container starts from, as docker's Config.Env:

@@ -68,6 +68,7 @@ struct container_spec {
     /* Called with a line for the user before the container starts (a seccomp profile's
      * skipped names); NULL drops them. */
     void (*warn)(const char *msg);
+    bool validated; /* set by runtime_spec_validate */
 };
 
 #define RUNTIME_CGROUP_PARENT "/berth"
@@ -75,8 +76,9 @@ struct container_spec {
 void runtime_spec_free(struct container_spec *spec);
 
 /* Docker's checks that need no image: name regex, workdir absolute, capability names,
- * mount destinations. BERR_USAGE on bad input. */
-int runtime_spec_validate(const struct container_spec *spec, struct berr *err);
+ * mount destinations. BERR_USAGE on bad input. Once passed, spec->validated says so, and
+ * create does not check again (a front end validates early, for docker's order of errors). */
+int runtime_spec_validate(struct container_spec *spec, struct berr *err);
 
 /* docker's name rule: ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$ after one optional leading '/'. */
 bool runtime_name_valid(const char *name);
