@@ -46,7 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char hex[65];
     unsigned long long bytes = 0;
     /* owns outer from here on */
-    image_layer_unpack_to_tmp(tmpfd, "layer", outer, false, hex, &bytes, &err);
+    int rc = image_layer_unpack_to_tmp(tmpfd, "layer", outer, false, hex, &bytes, &err);
+    /* to see how far a seed gets */
+    if (getenv("BERTH_FUZZ_VERBOSE"))
+        fprintf(stderr, "unpack: %s\n", rc == 0 ? "unpacked" : err.msg);
 
     expect_only(topfd, "tmp");
     expect_only(tmpfd, "layer");
