@@ -19,9 +19,12 @@ failed=0
 for t in "$@"; do
     mkdir -p "$build/corpus/$t"
     log=$build/$t.log
+    # git keeps no empty directory: a target may have no committed corpus yet
+    committed=$here/corpus/$t
+    [ -d "$committed" ] || committed=
     if "$build/fuzz_$t" -max_total_time="$secs" -timeout=25 -print_final_stats=1 \
         -artifact_prefix="$build/crash-$t-" \
-        "$build/corpus/$t" "$here/corpus/$t" "$build/seed/$t" >"$log" 2>&1; then
+        "$build/corpus/$t" ${committed:+"$committed"} "$build/seed/$t" >"$log" 2>&1; then
         passed=$((passed + 1))
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         cov=$(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed -n 's/.*\(cov: [0-9]*\).*/\1/p')
