@@ -429,14 +429,16 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     };
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
+    /* declared before the first goto done, which would leave them to be cleaned up unset */
+    _cleanup_free_ char *text = NULL;
+    _cleanup_tmpl_ struct tmpl *t = NULL;
     int code = 1;
     if (!parse_command(cli, "berth stats [OPTIONS] [CONTAINER...]",
                        "Display a live stream of container(s) resource usage statistics", opts,
                        ARRAY_SIZE(opts), argc, argv, &args, &code))
         goto done;
     bool table;
-    _cleanup_free_ char *text = stats_final_format(o.format, &table);
-    _cleanup_tmpl_ struct tmpl *t = NULL;
+    text = stats_final_format(o.format, &table);
     if (tmpl_parse(text, &t, &err) < 0) {
         fprintf(stderr, "Template parsing error: %s\n", err.msg);
         code = 1;
