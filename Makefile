@@ -89,8 +89,8 @@ $(PROBE_BIN): tests/probe/probe.c
 
 $(GRAB_BIN): tests/probe/exe_grab.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -nostdlib -ffreestanding \
-		-fno-stack-protector -fno-pie -no-pie -o $@ $<
+	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static-pie -fPIE -nostdlib \
+		-ffreestanding -fno-stack-protector -o $@ $<
 
 $(INTEG_BIN): $(INTEG_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libberth.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(INTEG_SRC) $(BUILD)/libberth.a \
