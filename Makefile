@@ -44,8 +44,8 @@ PROBE_BIN := $(BUILD)/probe
 # a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
-.PHONY: all deps check unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
-all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter
+.PHONY: all install deps check unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
+all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
@@ -69,6 +69,36 @@ $(BUILD)/berth: $(LAUNCH_OBJ) $(BUILD)/libberth.a
 # costs little (see runtime/monitor.c). Installed beside berth.
 $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(BERTH_LIBS)
+
+# berth's worker-launcher (launcher/worker-launcher/): the cfg directory is compiled in, as
+# Storm's is; WL_BUILD puts a build for another cfg directory elsewhere (the tests make one).
+WL_CONF_DIR ?= /etc/storm
+WL_BUILD    ?= $(BUILD)/wl
+WL_SRC      := $(wildcard launcher/worker-launcher/*.c)
+WL_OBJ       = $(WL_SRC:%.c=$(WL_BUILD)/%.o)
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+LAUNCHER_GROUP ?= storm
+
+$(WL_BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard launcher/worker-launcher/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DWL_CONF_DIR='"$(WL_CONF_DIR)"' $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(WL_BUILD)/worker-launcher: $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
+
+$(BUILD)/worker-launcher: $(WL_BUILD)/worker-launcher
+	cp $< $@
+
+# berth, its monitor and nsenter link, and the worker-launcher root:LAUNCHER_GROUP 6550 as
+# Storm's docs ask (the group must exist); the cfg goes to WL_CONF_DIR, berth.conf (if any)
+# to PREFIX/etc/berth (/etc/berth for PREFIX /usr).
+install: $(BUILD)/berth $(BUILD)/berth-monitor $(WL_BUILD)/worker-launcher
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/berth $(BUILD)/berth-monitor $(DESTDIR)$(PREFIX)/bin/
+	ln -sf berth $(DESTDIR)$(PREFIX)/bin/berth-nsenter
+	install -m 6550 -o root -g $(LAUNCHER_GROUP) $(WL_BUILD)/worker-launcher \
+		$(DESTDIR)$(PREFIX)/bin/worker-launcher
 
 # berth invoked by this name takes util-linux nsenter's argv (launcher/cmd_join.c), so that
 # Storm's worker-launcher can use it as nsenter.binary. Installed beside berth.

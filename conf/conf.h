@@ -26,6 +26,9 @@ int conf_check_trusted(const char *path, struct berr *err);
  * under /usr, else <prefix>/etc/berth/berth.conf where <prefix>/bin holds the binary, so that
  * an installation under /opt/berth or /usr/local carries its own. */
 #define CONF_BERTH_FILE "berth.conf"
+/* the stores when berth.conf names none */
+#define CONF_DEFAULT_ROOT "/var/lib/berth"
+#define CONF_DEFAULT_RUNROOT "/run/berth"
 struct berth_conf {
     char *root;    /* data root, absolute; NULL: the default */
     char *runroot; /* state root, absolute; NULL: the default */
@@ -35,5 +38,32 @@ char *conf_berth_path(const char *exe);
  * unknown key or a relative path is an error. */
 int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err);
 void berth_conf_free(struct berth_conf *c);
+
+/* ---- worker-launcher.cfg (wlcfg.c) ------------------------------------------------------
+ * Storm's worker-launcher reads it with its own rules, kept here so that a cfg written for it
+ * means the same to berth's: only a trailing '\n' is cut (no trimming, '\r' stays), a line
+ * starting with '#' is a comment, leading '=' are skipped, the value ends at the next '=', a
+ * value starting with '#' drops the entry, the first of two equal keys wins, and a key without
+ * a value (or no entry at all) makes the whole file invalid. */
+#define CONF_WL_FILE "worker-launcher.cfg"
+int conf_wl_parse(const char *text, struct conf *out, struct berr *err);
+/* min.user.id (default 1000); a value that is not a number is an error */
+int conf_wl_min_uid(const struct conf *c, long long *out, struct berr *err);
+/* user is in banned.users (a comma list; "bin" when the key is absent) */
+bool conf_wl_banned(const struct conf *c, const char *user);
+
+/* What berth's worker-launcher lets a command file ask for beyond Storm's fixed rules:
+ * docker.allowed.mounts, prefixes a bind source must lie under, and docker.allowed.images,
+ * the images a container may run; each a comma list, "*" for any, absent for any. */
+struct wl_policy {
+    bool any_mount, any_image;
+    struct strv mounts, images;
+};
+int conf_wl_policy(const struct conf *c, struct wl_policy *out, struct berr *err);
+void wl_policy_free(struct wl_policy *p);
+/* path (absolute, clean, resolved) is one of the prefixes or below one */
+bool conf_wl_mount_allowed(const struct wl_policy *p, const char *path);
+/* ref as written, or with ":latest" added when it has no tag, is one of the images */
+bool conf_wl_image_allowed(const struct wl_policy *p, const char *ref);
 
 #endif

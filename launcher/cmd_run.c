@@ -296,7 +296,7 @@ static int build_spec(const struct cli *cli, struct run_flags *f, const struct s
     return runtime_spec_validate(s, err);
 }
 
-static int attach_image(struct cli *cli, struct container_spec *s, struct berr *err)
+int run_attach_image(struct cli *cli, struct container_spec *s, struct berr *err)
 {
     struct image_store store;
     if (image_store_open(cli_root(cli), &store, err) < 0)
@@ -355,7 +355,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     spec.warn = print_warning;
     /* first: the re-executed berth parses and reads everything again */
     if (cli_reexec_readonly(cli, &err) < 0 || build_spec(cli, &f, &args, &spec, &err) < 0 ||
-        attach_image(cli, &spec, &err) < 0)
+        run_attach_image(cli, &spec, &err) < 0)
         goto fail;
     struct runtime_paths paths;
     cli_paths(cli, &paths);

@@ -1,0 +1,63 @@
+/* profile-docker-container <wid> <cmdfile>: Storm's profiling through berth's join, no
+ * nsenter binary. The shell enters the container's mount and pid namespaces as the <user>
+ * (its uid and primary gid, no other groups) and reads `umask 0027; <profiler> <line>` on its
+ * stdin, as upstream feeds nsenter's shell; the profiler path is resolved in the container.
+ * Exit 0 once the shell was started, whatever it did, as upstream. */
+#include "launcher/worker-launcher/wl.h"
+#include "runtime/runtime.h"
+
+#include <sched.h>
+#include <string.h>
+
+int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdfile)
+{
+    const char *profiler = conf_get(&wl->cfg, "worker.profiler.script.path");
+    if (!profiler) {
+        fprintf(stderr, "ATTENTION: worker.profiler.script.path is not set in the "
+                        "configuration\n");
+        return WL_FAILED;
+    }
+    struct runtime_paths paths = {.runroot = wl->runroot, .root = wl->root, .caller = &wl->user};
+    struct berr err = {0};
+    char id[65];
+    struct container_info info = {0};
+    printf("Inspecting docker container...\n");
+    if (runtime_find(&paths, wid, id, &err) < 0 || runtime_inspect(&paths, id, &info, &err) < 0 ||
+        info.pid <= 0) {
+        fprintf(stderr, "%s\n", err.msg[0] ? err.msg : "the container is not running");
+        container_info_free(&info);
+        return WL_UNABLE_TO_EXECUTE_CONTAINER_SCRIPT;
+    }
+    printf("The pid of the container is %d.\n", (int)info.pid);
+    container_info_free(&info);
+    _cleanup_free_ char *line = NULL;
+    int rc = wl_read_first_line(&wl->launcher, cmdfile, &line);
+    if (rc)
+        return rc;
+    _cleanup_free_ char *script = xasprintf("umask 0027; %s %s\nexit\n", profiler, line);
+    int p[2];
+    if (pipe(p) < 0 || (size_t)write(p[1], script, strlen(script)) != strlen(script)) {
+        fprintf(stderr, "Could not hand the profiler command over: %m\n");
+        return WL_FAILED;
+    }
+    close(p[1]);
+    if (dup2(p[0], 0) < 0)
+        return WL_FAILED;
+    close(p[0]);
+    struct join_spec s = {.container = id,
+                          .namespaces = CLONE_NEWNS | CLONE_NEWPID,
+                          .set_uid = true,
+                          .set_gid = true,
+                          .uid = wl->user.uid,
+                          .gid = wl->user.gid,
+                          .program = "/bin/sh"};
+    strv_push(&s.argv, "sh");
+    printf("command is join %.12s --mount --pid --setuid %u --setgid %u /bin/sh\n", id,
+           (unsigned)wl->user.uid, (unsigned)wl->user.gid);
+    fflush(stdout);
+    int status = 0;
+    if (runtime_join(&paths, &s, &status, &err) < 0)
+        fprintf(stderr, "%s\n", err.msg);
+    strv_free(&s.argv);
+    return 0;
+}

@@ -1,0 +1,63 @@
+/* berth's worker-launcher: Storm's setuid launcher protocol over berth's library. Private to
+ * this folder; the threat model is at the top of main.c. */
+#ifndef BERTH_WL_H
+#define BERTH_WL_H
+
+#include "conf/conf.h"
+#include "util/util.h"
+
+#include <sys/types.h>
+
+/* Storm's exit codes (worker-launcher.h, storm-interface.md §3.4) */
+enum wl_exit {
+    WL_INVALID_ARGUMENT_NUMBER = 1,
+    WL_INVALID_USER_NAME = 2,
+    WL_INVALID_COMMAND_PROVIDED = 3,
+    WL_SETUID_OPER_FAILED = 6,
+    WL_UNABLE_TO_EXECUTE_CONTAINER_SCRIPT = 7,
+    WL_UNABLE_TO_SIGNAL_CONTAINER = 8,
+    WL_INVALID_CONTAINER_PID = 9,
+    WL_UNABLE_TO_BUILD_PATH = 21,
+    WL_INVALID_CONTAINER_EXEC_PERMISSIONS = 22,
+    WL_INVALID_CONFIG_FILE = 24,
+    WL_SETSID_OPER_FAILED = 25,
+    WL_ERROR_OPENING_FILE = 30,
+    WL_ERROR_READING_FILE = 31,
+    WL_ERROR_SANITIZING_DOCKER_COMMAND = 39,
+    WL_FAILED = 255,
+};
+
+/* Everything a mode needs, settled by main before dispatch. */
+struct wl {
+    struct conf cfg;
+    struct wl_policy policy;
+    /* the supervisor that ran us: its real uid, the launcher group, its groups; command files
+     * and scripts are read with these rights */
+    struct ident launcher;
+    /* the <user> of argv: uid, primary gid, its groups; containers run as it */
+    struct ident user;
+    const char *user_name;
+    char *root, *runroot; /* berth's stores (berth.conf beside the binary, else the defaults) */
+};
+
+/* docker.c: run-docker-cmd, and launch-docker-container (launch_workdir set: `run` only, and
+ * the workdir's permissions set up once the command passed the policy) */
+int wl_run_docker_cmd(struct wl *wl, const char *cmdfile, const char *launch_workdir);
+/* the first line of a file read with who's rights: 30 when it cannot be opened, 31 when
+ * empty; *line without its '\n' */
+int wl_read_first_line(const struct ident *who, const char *path, char **line);
+
+/* policy.c: what the privileged binary allows a command file */
+struct container_spec;
+int wl_policy_check(const struct wl *wl, struct container_spec *spec, struct berr *err);
+
+/* profile.c */
+int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdfile);
+
+/* generic.c: code-dir, artifacts-dir, blob, rmr, worker, profiler, signal */
+int wl_setup_dir(const struct wl *wl, const char *path, bool user_writable, bool setgid);
+int wl_rmr(const struct wl *wl, const char *path);
+int wl_worker(const struct wl *wl, const char *workdir, const char *script, bool setup);
+int wl_signal(const struct wl *wl, const char *pid, const char *sig);
+
+#endif
