@@ -159,7 +159,7 @@ static void paths_of(const struct wl *wl, struct runtime_paths *p)
     *p = (struct runtime_paths){.runroot = wl->runroot, .root = wl->root, .caller = &wl->user};
 }
 
-static int run(struct wl *wl, const struct docker_cmd *c, const char *launch_workdir)
+static int run(struct wl *wl, const struct docker_cmd *c, bool launch)
 {
     struct berr err = {0};
     struct cli cli = {.command = "run", .needs_root = true, .caller = &wl->user};
@@ -172,17 +172,19 @@ static int run(struct wl *wl, const struct docker_cmd *c, const char *launch_wor
     struct container_spec spec = {0};
     bool detach = false;
     int code = WL_ERROR_SANITIZING_DOCKER_COMMAND;
-    if (strv_contains(&c->names, "device"))
+    for (size_t i = 0; i + 1 < c->opts.n; i++) {
+        if (!strcmp(c->opts.v[i], "-v") && wl_has_dotdot(c->opts.v[i + 1]))
+            berr_set(&err, BERR_USAGE, "bind %s has a \"..\"", c->opts.v[i + 1]);
+    }
+    if (err.msg[0])
+        ;
+    else if (strv_contains(&c->names, "device"))
         berr_set(&err, BERR_USAGE, "--device is not allowed");
     else if (run_spec_from_argv(&cli, (int)argv.n, argv.v, &spec, &detach, &err) == 0 &&
              wl_policy_check(wl, &spec, &err) == 0) {
-        code = launch_workdir ? 0 : 125;
-        if (launch_workdir) {
-            _cleanup_free_ char *tmp = xasprintf("%s/tmp", launch_workdir);
-            code = wl_setup_dir(wl, launch_workdir, true, true);
-            if (!code)
-                code = wl_setup_dir(wl, tmp, true, false);
-        }
+        code = launch ? 0 : WL_ERROR_SANITIZING_DOCKER_COMMAND;
+        if (!launch)
+            fprintf(stderr, "docker command refused: run only through launch-docker-container\n");
         struct runtime_paths paths;
         paths_of(wl, &paths);
         char id[65];
@@ -291,7 +293,7 @@ fail:
     return 1;
 }
 
-int wl_run_docker_cmd(struct wl *wl, const char *cmdfile, const char *launch_workdir)
+int wl_run_docker_cmd(struct wl *wl, const char *cmdfile, bool launch)
 {
     _cleanup_free_ char *line = NULL;
     int rc = wl_read_first_line(&wl->launcher, cmdfile, &line);
@@ -315,11 +317,11 @@ int wl_run_docker_cmd(struct wl *wl, const char *cmdfile, const char *launch_wor
     bool per_container = false;
     for (size_t i = 0; i < ARRAY_SIZE(one_each); i++)
         per_container = per_container || !strcmp(c.sub, one_each[i]);
-    if (launch_workdir && strcmp(c.sub, "run")) {
+    if (launch && strcmp(c.sub, "run")) {
         fprintf(stderr, "docker command refused: launch-docker-container runs `run` only\n");
         rc = WL_ERROR_SANITIZING_DOCKER_COMMAND;
     } else if (!strcmp(c.sub, "run")) {
-        rc = run(wl, &c, launch_workdir);
+        rc = run(wl, &c, launch);
     } else if (!strcmp(c.sub, "ps")) {
         rc = c.args.n ? WL_ERROR_SANITIZING_DOCKER_COMMAND : ps(wl, &c);
     } else if (per_container && c.args.n) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <fts.h>
 #include <grp.h>
 #include <libgen.h>
@@ -50,33 +51,51 @@ int wl_setup_dir(const struct wl *wl, const char *path, bool user_writable, bool
     return rc;
 }
 
-static int remove_as(const struct ident *who, const char *path, struct berr *err)
+/* the entries of the directory at path, with who's rights */
+static int empty_as(const struct ident *who, const char *path, struct berr *err)
+{
+    if (ident_enter(who, err) < 0)
+        return -1;
+    int rc = 0;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_closedir_ DIR *d = fd < 0 ? NULL : dir_from_fd(fd, path, err);
+    if (fd < 0)
+        rc = errno == ENOTDIR || errno == ELOOP ? 0 : berr_errno(err, "open %s", path);
+    for (struct dirent *e; d && !rc && (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            rc = remove_tree_at(dirfd(d), e->d_name, err);
+    }
+    if (fd >= 0 && !d)
+        rc = -1;
+    ident_leave(who);
+    return rc;
+}
+
+static int unlink_as(const struct ident *who, const char *path, struct berr *err)
 {
     _cleanup_free_ char *copy = xstrdup(path), *copy2 = xstrdup(path);
     const char *dir = dirname(copy), *base = basename(copy2);
     if (ident_enter(who, err) < 0)
         return -1;
-    int rc = 0;
-    _cleanup_close_ int dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (dirfd < 0)
-        rc = berr_errno(err, "open %s", dir);
-    else
-        rc = remove_tree_at(dirfd, base, err);
+    _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rc = dfd < 0 ? berr_errno(err, "open %s", dir) : remove_tree_at(dfd, base, err);
     ident_leave(who);
     return rc;
 }
 
-/* the tree as the user; what the user may not remove (the top, in the launcher's dir) as the
- * launcher; a missing path is done */
+/* the tree as the user; the top, which lies in the launcher's directory, as the user or else
+ * as the launcher; a missing path is done */
 int wl_rmr(const struct wl *wl, const char *path)
 {
     struct stat st;
     if (lstat(path, &st) < 0 && errno == ENOENT)
         return 0;
     struct berr err = {0}, as_launcher = {0};
-    if (remove_as(&wl->user, path, &err) == 0 || remove_as(&wl->launcher, path, &as_launcher) == 0)
+    if (empty_as(&wl->user, path, &err) == 0 && (unlink_as(&wl->user, path, &err) == 0 ||
+                                                 unlink_as(&wl->launcher, path, &as_launcher) == 0))
         return 0;
-    fprintf(stderr, "Couldn't delete %s: %s\n", path, err.msg);
+    fprintf(stderr, "Couldn't delete %s: %s%s%s\n", path, err.msg, as_launcher.msg[0] ? "; " : "",
+            as_launcher.msg);
     return WL_FAILED;
 }
 
@@ -114,6 +133,7 @@ int wl_worker(const struct wl *wl, const char *workdir, const char *script, bool
         fprintf(stderr, "Can't write %s: %s\n", dest, fd < 0 ? err.msg : strerror(errno));
         return WL_FAILED;
     }
+    close(steal_fd(&fd)); /* an open writer makes the exec fail with ETXTBSY */
     if (setsid() < 0) {
         fprintf(stderr, "Can't start a new session: %s\n", strerror(errno));
         return WL_SETSID_OPER_FAILED;
@@ -142,7 +162,7 @@ int wl_signal(const struct wl *wl, const char *pid_s, const char *sig_s)
     int rc = become_user(wl);
     if (rc)
         return rc;
-    if (pid <= 0) {
+    if (pid <= 1) { /* -1 as a group would be every process the user may signal */
         fprintf(stderr, "Invalid pid %lld\n", pid);
         return WL_INVALID_CONTAINER_PID;
     }

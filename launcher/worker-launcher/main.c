@@ -97,7 +97,8 @@ static int take_groups(struct ident *who)
     return 0;
 }
 
-/* the cfg: found by realpath, root's all the way up, read with the launcher's rights */
+/* the cfg: found by realpath, root's all the way up, read with the launcher's rights (when
+ * not setuid, the process has no others, and check_binary refuses it next) */
 static int read_cfg(struct wl *wl)
 {
     struct berr err = {0};
@@ -109,7 +110,8 @@ static int read_cfg(struct wl *wl)
     }
     _cleanup_free_ char *text = NULL;
     if (conf_check_trusted(real, &err) < 0 ||
-        ident_read_file(&wl->launcher, real, 1 << 20, &text, NULL, &err) < 0 ||
+        ident_read_file(geteuid() == 0 ? &wl->launcher : NULL, real, 1 << 20, &text, NULL, &err) <
+            0 ||
         conf_wl_parse(text, &wl->cfg, &err) < 0 ||
         conf_wl_policy(&wl->cfg, &wl->policy, &err) < 0) {
         fprintf(stderr, "Invalid configuration file %s: %s\n", real, err.msg);
@@ -261,7 +263,13 @@ static int dispatch(struct wl *wl, const struct mode *m, char **argv)
     if (!strcmp(n, "profile-docker-container"))
         return wl_profile_docker_container(wl, argv[3], argv[4]);
     bool launch = !strcmp(n, "launch-docker-container");
-    return wl_run_docker_cmd(wl, argv[4], launch ? argv[3] : NULL);
+    if (launch) { /* as upstream, before the command file is read */
+        int rc = wl_setup_dir(wl, argv[3], true, true);
+        _cleanup_free_ char *tmp = xasprintf("%s/tmp", argv[3]);
+        if (rc || (rc = wl_setup_dir(wl, tmp, true, false)))
+            return rc;
+    }
+    return wl_run_docker_cmd(wl, argv[4], launch);
 }
 
 static void wl_free(struct wl *wl)
@@ -282,7 +290,8 @@ int main(int argc, char **argv)
         return WL_INVALID_ARGUMENT_NUMBER;
     }
     const struct mode *m = checksetup ? NULL : find_mode(argv[2]);
-    if (m && m->container && argc == m->argc) {
+    /* not root: not setuid, and check_binary says so */
+    if (m && m->container && argc == m->argc && geteuid() == 0) {
         struct berr err = {0};
         if (runtime_reexec_readonly(fixed_env, NULL, &err) < 0) {
             fprintf(stderr, "%s\n", err.msg);

@@ -53,7 +53,7 @@ static int check_groups(const struct wl *wl, const struct strv *groups, struct b
     return 0;
 }
 
-static bool has_dotdot(const char *path)
+bool wl_has_dotdot(const char *path)
 {
     for (const char *p = path; (p = strstr(p, "..")); p += 2) {
         if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
@@ -68,7 +68,7 @@ static int check_binds(const struct wl *wl, struct container_spec *spec, struct 
 {
     for (size_t i = 0; i < spec->nbinds; i++) {
         struct mount_bind *b = &spec->binds[i];
-        if (has_dotdot(b->source))
+        if (wl_has_dotdot(b->source))
             return berr_set(err, BERR_USAGE, "bind source %s has a \"..\"", b->source);
         if (ident_enter(&wl->user, err) < 0)
             return -1;

@@ -40,9 +40,8 @@ struct wl {
     char *root, *runroot; /* berth's stores (berth.conf beside the binary, else the defaults) */
 };
 
-/* docker.c: run-docker-cmd, and launch-docker-container (launch_workdir set: `run` only, and
- * the workdir's permissions set up once the command passed the policy) */
-int wl_run_docker_cmd(struct wl *wl, const char *cmdfile, const char *launch_workdir);
+/* docker.c: run-docker-cmd, and launch-docker-container (launch: `run` only) */
+int wl_run_docker_cmd(struct wl *wl, const char *cmdfile, bool launch);
 /* the first line of a file read with who's rights: 30 when it cannot be opened, 31 when
  * empty; *line without its '\n' */
 int wl_read_first_line(const struct ident *who, const char *path, char **line);
@@ -50,6 +49,8 @@ int wl_read_first_line(const struct ident *who, const char *path, char **line);
 /* policy.c: what the privileged binary allows a command file */
 struct container_spec;
 int wl_policy_check(const struct wl *wl, struct container_spec *spec, struct berr *err);
+/* a ".." component: refused in a bind source as written (the spec holds it cleaned) */
+bool wl_has_dotdot(const char *path);
 
 /* profile.c */
 int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdfile);

@@ -168,6 +168,9 @@ void h_detach_mounts_under(const char *dir);
 void h_remove_tree(const char *dir);
 /* After the run: Storm's launcher installation and the users test_storm_launcher.c made. */
 void h_storm_launcher_cleanup(void);
+/* After the run: berth's worker-launcher installation and the users test_worker_launcher.c
+ * made. */
+void h_worker_launcher_cleanup(void);
 
 /* ---- assertions with berth's output in the message ------------------------------------- */
 

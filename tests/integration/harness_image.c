@@ -422,6 +422,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
     if (!dir || getenv("BERTH_IT_KEEP"))
         return;
     h_storm_launcher_cleanup();
+    h_worker_launcher_cleanup();
     h_detach_mounts_under(dir);
     h_remove_tree(dir);
 }
