@@ -83,10 +83,10 @@ int conf_wl_policy(const struct conf *c, struct wl_policy *out, struct berr *err
         const char *p = out->mounts.v[k];
         _cleanup_free_ char *clean = p[0] == '/' ? path_clean(p) : NULL;
         if (!clean || strcmp(clean, p) || !strcmp(p, "/")) {
+            berr_set(err, BERR_USAGE,
+                     "docker.allowed.mounts: %s is not a clean absolute path other than /", p);
             wl_policy_free(out);
-            return berr_set(err, BERR_USAGE,
-                            "docker.allowed.mounts: %s is not a clean absolute path other than /",
-                            p);
+            return -1;
         }
     }
     return 0;

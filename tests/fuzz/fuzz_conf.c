@@ -18,5 +18,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     conf_get(&c, "root");
     conf_get(&c, "runroot");
     conf_free(&c);
+    /* worker-launcher.cfg's rules, and its policy keys */
+    if (conf_wl_parse(text, &c, &err) < 0)
+        return 0;
+    struct wl_policy p;
+    long long min;
+    conf_wl_min_uid(&c, &min, &err);
+    conf_wl_banned(&c, "bin");
+    if (conf_wl_policy(&c, &p, &err) == 0) {
+        conf_wl_mount_allowed(&p, "/var/storm/workers");
+        conf_wl_image_allowed(&p, "storm/rhel7");
+        wl_policy_free(&p);
+    }
+    conf_free(&c);
     return 0;
 }
