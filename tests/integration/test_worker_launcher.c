@@ -152,7 +152,8 @@ static void wl_init(void)
 static void wl_fini(void)
 {
     h_suite_fini();
-    const char *ctrls[] = {"cpu", "cpuacct", "cpuset", "memory", "pids", "systemd", ""};
+    const char *ctrls[] = {"cpu",     "cpuacct", "cpuset", "memory",  "devices",
+                           "freezer", "blkio",   "pids",   "systemd", ""};
     for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
         _cleanup_free_ char *p = xasprintf("/sys/fs/cgroup/%s%s", ctrls[i], g.parent);
         rmdir(p);
@@ -508,11 +509,20 @@ Test(worker_launcher, escalation_attempts)
     _cleanup_free_ char *pre = xasprintf("LD_PRELOAD=%s", so);
     _cleanup_free_ char *script = h_path("/envscript.sh");
     _cleanup_free_ char *envout = xasprintf("%s/env.out", g.workdir);
-    _cleanup_free_ char *body = xasprintf("#!/bin/sh\n{ id -u; env; } > %s\n", envout);
+    /* and a root-only file open on a free fd (not close-on-exec), which the worker must not
+     * inherit */
+    int opened = open(secret, O_RDONLY);
+    int leak = fcntl(opened, F_DUPFD, 200);
+    cr_assert(opened >= 0 && leak >= 200);
+    close(opened);
+    _cleanup_free_ char *body =
+        xasprintf("#!/bin/sh\n{ id -u; env; [ ! -e /proc/self/fd/%d ] || echo LEAKED-FD; } > %s\n",
+                  leak, envout);
     h_write_file(script, body, 0644);
     const char *env[] = {pre, "BERTH_DEBUG=1", "BERTH_RUNROOT=/nonexistent", "LD_LIBRARY_PATH=/x",
                          NULL};
     wl_call(&r, G_WORKER, (const char *const[]){"worker", g.workdir, script, NULL}, env);
+    close(leak);
     assert_wl(&r, 0);
     cr_assert(!h_exists(mark), "LD_PRELOAD was honoured");
     _cleanup_free_ char *seen = h_read_file(envout);
@@ -520,7 +530,7 @@ Test(worker_launcher, escalation_attempts)
     _cleanup_free_ char *uid = xasprintf("%u\n", g.worker_uid);
     cr_assert(str_has_prefix(seen, uid), "the worker ran as:\n%s", seen);
     cr_assert(!strstr(seen, "LD_PRELOAD") && !strstr(seen, "BERTH_") &&
-                  !strstr(seen, "LD_LIBRARY_PATH"),
+                  !strstr(seen, "LD_LIBRARY_PATH") && !strstr(seen, "LEAKED-FD"),
               "the caller's environment reached the worker:\n%s", seen);
     _cleanup_free_ char *copy = xasprintf("%s/launch_container.sh", g.workdir);
     struct stat st;
