@@ -14,7 +14,10 @@
 #include <sys/stat.h>
 
 /* lchown to <user>:<launcher group>; user r(+w)(+x as it was), group rw(x), others nothing;
- * dirs also g+x (and g+s); symlinks left alone, any other file type fails the call */
+ * dirs also g+x (and g+s); symlinks left alone, any other file type fails the call. Beyond
+ * upstream, which chowns whatever path it is given: only what the supervisor or the <user>
+ * owns already is handed over (a path owned by anyone else is refused, such an entry below it
+ * left as it is), so the launcher group cannot take /etc this way. */
 int wl_setup_dir(const struct wl *wl, const char *path, bool user_writable, bool setgid)
 {
     struct stat st;
@@ -35,6 +38,15 @@ int wl_setup_dir(const struct wl *wl, const char *path, bool user_writable, bool
             continue;
         if (!dir && e->fts_info != FTS_F) {
             fprintf(stderr, "Unexpected file type or error at %s\n", e->fts_path);
+            rc = WL_FAILED;
+            break;
+        }
+        uid_t owner = e->fts_statp->st_uid;
+        if (owner != wl->launcher.uid && owner != wl->user.uid) {
+            if (e->fts_level > 0) /* e.g. a mount point berth made in a bound /tmp */
+                continue;
+            fprintf(stderr, "%s is owned by uid %u, neither the launcher's nor %s's\n", e->fts_path,
+                    (unsigned)owner, wl->user_name);
             rc = WL_FAILED;
             break;
         }

@@ -147,6 +147,9 @@ static void wl_init(void)
                  0755);
     _cleanup_free_ char *script = xasprintf("%s/worker.sh", g.workdir);
     h_write_file(script, "#!/bin/bash\ntrap 'exit 143' TERM\nsleep 600 & wait\n", 0755);
+    /* the supervisor's files, as Storm writes them */
+    cr_assert_eq(chown(prof, g.sup_uid, g.group), 0);
+    cr_assert_eq(chown(script, g.sup_uid, g.group), 0);
 }
 
 static void wl_fini(void)
@@ -554,6 +557,8 @@ Test(worker_launcher, generic_modes)
     _cleanup_free_ char *file = h_path("/sup/code/f");
     h_mkdirs(code, 0755);
     h_write_file(file, "x", 0755);
+    cr_assert_eq(chown(code, g.sup_uid, g.group), 0);
+    cr_assert_eq(chown(file, g.sup_uid, g.group), 0);
     wl_call(&r, G_WORKER, (const char *const[]){"code-dir", code, NULL}, NULL);
     assert_wl(&r, 0);
     struct stat st;
@@ -566,6 +571,27 @@ Test(worker_launcher, generic_modes)
     assert_wl(&r, 0);
     cr_assert_eq(stat(code, &st), 0);
     cr_assert_eq(st.st_mode & 07777, 02770);
+    /* what neither the supervisor nor the worker owns is not handed over */
+    _cleanup_free_ char *roots = h_path("/roots");
+    _cleanup_free_ char *rootfile = h_path("/roots/f");
+    h_mkdirs(roots, 0755);
+    h_write_file(rootfile, "x", 0600);
+    wl_call(&r, G_WORKER, (const char *const[]){"artifacts-dir", roots, NULL}, NULL);
+    assert_wl(&r, 255);
+    cr_assert(strstr(r.out, "owned by uid 0"), "%s", r.out);
+    cr_assert_eq(stat(roots, &st), 0);
+    cr_assert(st.st_uid == 0 && (st.st_mode & 07777) == 0755, "root's dir was changed");
+    _cleanup_free_ char *supf = h_path("/sup/mine");
+    h_mkdirs(supf, 0755);
+    cr_assert_eq(chown(supf, g.sup_uid, g.group), 0);
+    _cleanup_free_ char *inside = h_path("/sup/mine/rootfile");
+    h_write_file(inside, "x", 0600);
+    wl_call(&r, G_WORKER, (const char *const[]){"blob", supf, NULL}, NULL);
+    assert_wl(&r, 0);
+    cr_assert_eq(stat(inside, &st), 0);
+    cr_assert(st.st_uid == 0 && (st.st_mode & 07777) == 0600, "root's file inside was handed over");
+    cr_assert_eq(stat(supf, &st), 0);
+    cr_assert_eq(st.st_uid, g.worker_uid);
     _cleanup_free_ char *missing = h_path("/nope");
     wl_call(&r, G_WORKER, (const char *const[]){"blob", missing, NULL}, NULL);
     assert_wl(&r, 21);
