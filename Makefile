@@ -44,7 +44,7 @@ PROBE_BIN := $(BUILD)/probe
 # a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
-.PHONY: all install deps check unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
+.PHONY: all install deps check FORCE unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
 all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
 
 deps:
@@ -83,6 +83,13 @@ LAUNCHER_GROUP ?= storm
 $(WL_BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard launcher/worker-launcher/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DWL_CONF_DIR='"$(WL_CONF_DIR)"' $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+# main.o holds the cfg dir: rebuilt when WL_CONF_DIR changes
+$(WL_BUILD)/conf-dir.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(WL_CONF_DIR)' | cmp -s - $@ || echo '$(WL_CONF_DIR)' > $@
+$(WL_BUILD)/launcher/worker-launcher/main.o: $(WL_BUILD)/conf-dir.stamp
+FORCE:
 
 $(WL_BUILD)/worker-launcher: $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
