@@ -707,3 +707,42 @@ Test(faults, a_removal_that_cannot_finish_frees_the_name_and_is_swept_later)
     h_assert_status(&r, 0);
     rm_force_leaves_nothing();
 }
+
+/* config.json with s replaced by with (once; it must be there). */
+static void rewrite_config(const char *path, const char *s, const char *with)
+{
+    _cleanup_free_ char *text = h_read_file(path);
+    cr_assert(text, "no %s", path);
+    char *at = strstr(text, s);
+    cr_assert(at, "%s has no %s", path, s);
+    _cleanup_free_ char *out = xasprintf("%.*s%s%s", (int)(at - text), text, with, at + strlen(s));
+    h_write_file(path, out, 0600);
+}
+
+/* The start takes the container from config.json, read back once create has written it: what
+ * the file says when berth goes on from the create step (its environment, its hostname) is what
+ * the container gets, through run -d's monitor, whatever create had worked out in memory. */
+Test(faults, the_start_runs_what_config_json_says)
+{
+    const char *env[] = {"BERTH_TEST_STALL=create", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    struct h_proc p;
+    h_berth_start(&p, &o, run_args(true, (const char *const[]){"hostname", "env", NULL}));
+    pid_t stalled = find_stalled("create");
+    _cleanup_free_ char *id = inspect("{{.Id}}");
+    _cleanup_free_ char *cfg = xasprintf("%s/containers/%s/config.json", h_runroot(), id);
+    _cleanup_free_ char *host = xasprintf("\"hostname\":\"%.12s\"", id);
+    rewrite_config(cfg, host, "\"hostname\":\"from-config-json\"");
+    rewrite_config(cfg, "\"env\":[", "\"env\":[\"BERTH_MARKER=from-config-json\",");
+    cr_assert_eq(kill(stalled, SIGCONT), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "logs", token, NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "hostname", "from-config-json");
+    cr_assert(strstr(r.out, "env=BERTH_MARKER=from-config-json\n"), "no marker in:\n%s", r.out);
+    rm_force_leaves_nothing();
+}
