@@ -159,6 +159,8 @@ void oci_config_free(struct oci_config *c);
 /* "/a/b/<name>" → "/a/b" and "<name>" ("/" for a top-level one); BERR_FAILED when not absolute
  * or without a name. */
 int oci_cgroups_path_split(const char *path, char **parent, char **name, struct berr *err);
+/* Only linux.cgroupsPath of config.json in dirfd, split so. */
+int oci_cgroups_read_at(int dirfd, char **parent, char **name, struct berr *err);
 
 /* ---- the container log (logwrite.c; logread.c reads it) ----
  * Written by the monitor from the container's stdout and stderr pipes, one record per line,

@@ -481,6 +481,19 @@ int oci_config_read_at(int dirfd, const char *dir_path, struct oci_config *out, 
     return rc;
 }
 
+int oci_cgroups_read_at(int dirfd, char **parent, char **name, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    yajl_val doc = NULL;
+    if (read_file_at(dirfd, OCI_FILE, 16 << 20, &text, NULL, err) < 0 ||
+        json_parse(text, &doc, err) < 0)
+        return berr_wrap(err, OCI_FILE);
+    int rc = oci_cgroups_path_split(json_get_str(json_get(doc, "linux"), "cgroupsPath"), parent,
+                                    name, err);
+    yajl_tree_free(doc);
+    return rc;
+}
+
 void oci_config_free(struct oci_config *c)
 {
     strv_free(&c->args);
