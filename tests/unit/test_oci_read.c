@@ -150,9 +150,9 @@ Test(oci_read, binds_replace_defaults_and_etc_files)
 {
     struct container_spec s;
     storm_spec(&s);
+    mount_bind_free(&s.binds[0]);
+    mount_bind_free(&s.binds[1]);
     s.binds[0] = (struct mount_bind){xstrdup("/host/shm"), xstrdup("/dev/shm"), false};
-    free(s.binds[1].source);
-    free(s.binds[1].dest);
     s.binds[1] = (struct mount_bind){xstrdup("/host/hosts"), xstrdup("/etc/hosts"), true};
     struct cap_set caps;
     _cleanup_free_ char *text = gen_text(&s, &caps);
