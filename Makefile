@@ -8,7 +8,7 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             libarchive-dev libssl-dev libcriterion-dev busybox-static bash \
             libacl1-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev \
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
-            crun
+            crun clang libclang-rt-dev
 
 CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
@@ -44,7 +44,7 @@ PROBE_BIN := $(BUILD)/probe
 # a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
-.PHONY: all deps check unit integration demo bench clean format layers vmcheck
+.PHONY: all deps check unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
 all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter
 
 deps:
@@ -89,12 +89,41 @@ $(PROBE_BIN): tests/probe/probe.c
 
 $(GRAB_BIN): tests/probe/exe_grab.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static -nostdlib -ffreestanding \
-		-fno-stack-protector -fno-pie -no-pie -o $@ $<
+	$(CC) -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -static-pie -fPIE -nostdlib \
+		-ffreestanding -fno-stack-protector -o $@ $<
 
 $(INTEG_BIN): $(INTEG_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libberth.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(INTEG_SRC) $(BUILD)/libberth.a \
 		$(PKG_LIBS) -lcriterion
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), one per parser of outside input, over berth's sources
+# built with clang's fuzzer, address and undefined sanitizers (libclang-rt-dev has the runtime).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := run seccomp load unpack template conf
+FUZZ_SAN     := address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_OBJ     := $(filter-out $(BUILD)/fuzz/launcher/main.o,$(LIB_SRC:%.c=$(BUILD)/fuzz/%.o) \
+                  $(LAUNCH_SRC:%.c=$(BUILD)/fuzz/%.o)) $(BUILD)/fuzz/tests/fuzz/fuzz_tmp.o
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+# made by pattern rules only: without this make deletes them after each link
+.SECONDARY: $(FUZZ_OBJ) $(FUZZ_TARGETS:%=$(BUILD)/fuzz/tests/fuzz/fuzz_%.o)
+
+$(BUILD)/fuzz/%.o: %.c $(wildcard */*.h) $(wildcard tests/fuzz/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(CFLAGS) -O1 -fsanitize=fuzzer-no-link,$(FUZZ_SAN) $(PKG_CFLAGS) \
+		-c -o $@ $<
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	$(FUZZ_CC) $(CFLAGS) -O1 -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $^ $(PKG_LIBS)
+
+# every target for FUZZ_SECONDS on its corpus (tests/fuzz/corpus/, seeds made by seed.sh, and
+# what earlier runs found in build/fuzz/corpus/); a crash leaves build/fuzz/crash-<target>-*
+fuzz: $(FUZZ_BIN)
+	./tests/fuzz/run.sh $(abspath $(BUILD)/fuzz) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# the same, a few seconds each: part of make check
+fuzz-smoke: $(FUZZ_BIN)
+	./tests/fuzz/run.sh $(abspath $(BUILD)/fuzz) 5 $(FUZZ_TARGETS)
 
 unit: $(UNIT_BIN) $(UNIT_SAN_BIN)
 	$(UNIT_BIN) --jobs 2
@@ -108,6 +137,7 @@ check: deps
 	$(MAKE) layers
 	$(MAKE) all
 	$(MAKE) unit
+	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 
 demo: deps

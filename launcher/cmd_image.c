@@ -154,29 +154,21 @@ static int image_users(struct cli *cli, struct image_user **out, size_t *n, stru
     paths.caller = NULL;
     *out = NULL;
     *n = 0;
-    _cleanup_strv_ struct strv ids = {0};
-    if (runtime_list(&paths, &ids, err) < 0) /* a missing state root lists none */
+    struct container_info *infos;
+    size_t count;
+    if (runtime_inspect_all(&paths, &infos, &count, NULL, err) < 0)
         return -1;
-    *out = xcalloc(ids.n ? ids.n : 1, sizeof(**out));
-    for (size_t i = 0; i < ids.n; i++) {
-        struct container_info info;
-        if (runtime_inspect(&paths, ids.v[i], &info, err) < 0) {
-            if (err->kind == BERR_NOT_FOUND)
-                continue; /* removed meanwhile */
-            free(*out);
-            *out = NULL;
-            *n = 0;
-            return -1;
-        }
-        const char *image = json_get_str(info.config, "Image");
+    *out = xcalloc(count ? count : 1, sizeof(**out));
+    for (size_t i = 0; i < count; i++) {
+        const char *image = json_get_str(infos[i].config, "Image");
         if (image && str_has_prefix(image, "sha256:") && strlen(image) == 71) {
             struct image_user *u = &(*out)[(*n)++];
             snprintf(u->image, sizeof(u->image), "%s", image + 7);
-            snprintf(u->container, sizeof(u->container), "%s", info.id);
-            u->running = info.running;
+            snprintf(u->container, sizeof(u->container), "%s", infos[i].id);
+            u->running = infos[i].running;
         }
-        container_info_free(&info);
     }
+    container_infos_free(infos, count);
     return 0;
 }
 

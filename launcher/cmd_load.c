@@ -127,6 +127,10 @@ int cmd_load(struct cli *cli, int argc, char **argv)
     };
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
+    /* declared before the first goto out: a cleanup variable jumped over is cleaned up all the
+     * same, from whatever its stack slot held */
+    _cleanup_close_ int fd = -1;
+    _cleanup_strv_ struct strv messages = {0};
     int code;
     if (!parse_command(cli, "berth load [OPTIONS]", "Load an image from a tar archive or STDIN",
                        opts, ARRAY_SIZE(opts), argc, argv, &args, &code))
@@ -137,7 +141,6 @@ int cmd_load(struct cli *cli, int argc, char **argv)
         report_error(cli, &err);
         goto out;
     }
-    _cleanup_close_ int fd = -1;
     if (!input && isatty(STDIN_FILENO)) {
         fprintf(stderr, "requested load from stdin, but stdin is empty\n");
         goto out;
@@ -155,7 +158,6 @@ int cmd_load(struct cli *cli, int argc, char **argv)
     if (!quiet && isatty(STDOUT_FILENO))
         lo = (struct image_load_opts){.progress = on_progress, .ctx = &bar};
     struct image_store store;
-    _cleanup_strv_ struct strv messages = {0};
     int rc = image_store_open(cli_root(cli), &store, &err);
     if (rc == 0) {
         rc = image_load_archive(&store, fd, &lo, &messages, &err);

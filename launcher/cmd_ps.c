@@ -205,33 +205,13 @@ static int row_cmp(const void *a, const void *b)
 static int load_rows(const struct runtime_paths *paths, struct container_info **out, size_t *n,
                      struct berr *err)
 {
-    _cleanup_strv_ struct strv ids = {0};
-    if (runtime_list(paths, &ids, err) < 0)
+    _cleanup_strv_ struct strv unreadable = {0};
+    if (runtime_inspect_all(paths, out, n, &unreadable, err) < 0)
         return -1;
-    struct container_info *rows = xcalloc(ids.n ? ids.n : 1, sizeof(*rows));
-    size_t k = 0;
-    for (size_t i = 0; i < ids.n; i++) {
-        struct berr e = {0};
-        if (runtime_inspect(paths, ids.v[i], &rows[k], &e) == 0) {
-            k++;
-            continue;
-        }
-        if (e.kind != BERR_NOT_FOUND)
-            fprintf(stderr, "berth: warning: container %.12s skipped: %s\n", ids.v[i], e.msg);
-        container_info_free(&rows[k]);
-        rows[k] = (struct container_info){0};
-    }
-    qsort(rows, k, sizeof(*rows), row_cmp);
-    *out = rows;
-    *n = k;
+    for (size_t i = 0; i < unreadable.n; i++)
+        fprintf(stderr, "berth: warning: container skipped: %s\n", unreadable.v[i]);
+    qsort(*out, *n, sizeof(**out), row_cmp);
     return 0;
-}
-
-static void rows_free(struct container_info *rows, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        container_info_free(&rows[i]);
-    free(rows);
 }
 
 /* ---- one row as docker's ps template fields ------------------------------------------- */
@@ -450,7 +430,7 @@ static int render(const struct ps_opts *o, const struct runtime_paths *paths,
         yajl_tree_free(obj);
         shown++;
     }
-    rows_free(rows, n);
+    container_infos_free(rows, n);
     if (rc < 0)
         return -1;
     if (table)

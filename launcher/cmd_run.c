@@ -319,6 +319,21 @@ static int attach_image(struct cli *cli, struct container_spec *s, struct berr *
     return 0;
 }
 
+int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_spec *spec,
+                       bool *detach, struct berr *err)
+{
+    struct run_flags f = {0};
+    size_t n = 0;
+    _cleanup_free_ struct opt *table = run_table(&f, &n);
+    _cleanup_strv_ struct strv args = {0};
+    int rc = opts_parse(table, n, cli, argc, argv, false, &args, err);
+    if (rc == 0)
+        rc = build_spec(cli, &f, &args, spec, err);
+    *detach = f.detach;
+    run_flags_free(&f);
+    return rc;
+}
+
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
     struct run_flags f = {0};

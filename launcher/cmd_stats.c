@@ -298,18 +298,18 @@ static int created_cmp(const void *a, const void *b)
 static int refresh_all(const struct runtime_paths *paths, bool all, struct tracked **v, size_t *n,
                        struct berr *err)
 {
-    _cleanup_strv_ struct strv ids = {0};
-    if (runtime_list(paths, &ids, err) < 0)
+    /* a container that cannot be read is not followed; ps names it */
+    _cleanup_strv_ struct strv unreadable = {0};
+    struct container_info *infos;
+    size_t all_n;
+    if (runtime_inspect_all(paths, &infos, &all_n, &unreadable, err) < 0)
         return -1;
-    struct container_info *infos = xcalloc(ids.n ? ids.n : 1, sizeof(*infos));
     size_t k = 0;
-    for (size_t i = 0; i < ids.n; i++) {
-        struct berr e = {0};
-        if (runtime_inspect(paths, ids.v[i], &infos[k], &e) == 0 && (all || infos[k].running)) {
-            k++;
-            continue;
-        }
-        container_info_free(&infos[k]);
+    for (size_t i = 0; i < all_n; i++) {
+        if (all || infos[i].running)
+            infos[k++] = infos[i];
+        else
+            container_info_free(&infos[i]);
     }
     qsort(infos, k, sizeof(*infos), created_cmp);
     struct tracked *next = xcalloc(k ? k : 1, sizeof(*next));
@@ -427,14 +427,16 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     };
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
+    /* declared before the first goto done, which would leave them to be cleaned up unset */
+    _cleanup_free_ char *text = NULL;
+    _cleanup_tmpl_ struct tmpl *t = NULL;
     int code = 1;
     if (!parse_command(cli, "berth stats [OPTIONS] [CONTAINER...]",
                        "Display a live stream of container(s) resource usage statistics", opts,
                        ARRAY_SIZE(opts), argc, argv, &args, &code))
         goto done;
     bool table;
-    _cleanup_free_ char *text = stats_final_format(o.format, &table);
-    _cleanup_tmpl_ struct tmpl *t = NULL;
+    text = stats_final_format(o.format, &table);
     if (tmpl_parse(text, &t, &err) < 0) {
         fprintf(stderr, "Template parsing error: %s\n", err.msg);
         code = 1;

@@ -91,6 +91,15 @@ void cli_env_add(const struct cli *cli, struct strv *env, const char *kv);
  * skipped. */
 int cli_env_file_read(const struct cli *cli, const char *path, struct strv *env, struct berr *err);
 
+/* `berth run`'s command line up to a validated spec, as cmd_run reads it (run's flag table,
+ * the spec built and checked by runtime_spec_validate) but without --help and cli_admit, and
+ * touching nothing on the host but the files the flags name (--env-file, a seccomp profile):
+ * no image store, no container. *detach gets -d. For the fuzz target and tests; spec is the
+ * caller's to free (runtime_spec_free) whatever the outcome. */
+struct container_spec;
+int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_spec *spec,
+                       bool *detach, struct berr *err);
+
 /* One entry point per subcommand: return the process exit code. */
 int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);

@@ -216,11 +216,20 @@ static int fn_truncate(const struct value *args, struct strbuf *out, const char 
     return 0;
 }
 
+/* berth runs as root for whoever may run ps or inspect: a template must not make it spend
+ * gigabytes. Table columns need a few dozen spaces; Go's strings.Repeat has no limit. */
+#define PAD_MAX 65536 /* as in the message below */
+#define OUTPUT_MAX (16u << 20)
+
 static int fn_pad(const struct value *args, struct strbuf *out, const char **fail)
 {
     long long before, after;
     if (value_int(&args[1], &before, fail) < 0 || value_int(&args[2], &after, fail) < 0)
         return -1;
+    if (before > PAD_MAX || after > PAD_MAX) {
+        *fail = "width more than 65536";
+        return -1;
+    }
     for (long long i = 0; i < before; i++)
         strbuf_add(out, " ", 1);
     print_value(out, &args[0]);
@@ -702,6 +711,7 @@ static int execute(const struct tmpl *t, yajl_val dot, bool header, struct strbu
                    struct berr *err)
 {
     struct exec x = {.t = t, .dot = dot, .header = header, .err = err};
+    size_t start = out->len; /* ps renders every row into one buffer */
     for (size_t i = 0; i < t->n; i++) {
         const struct node *nd = &t->nodes[i];
         if (nd->text) {
@@ -722,6 +732,8 @@ static int execute(const struct tmpl *t, yajl_val dot, bool header, struct strbu
         }
         print_value(out, &v);
         value_free(&v);
+        if (out->len - start > OUTPUT_MAX)
+            return berr_set(err, BERR_FAILED, "template: output larger than 16 MiB");
     }
     return 0;
 }

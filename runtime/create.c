@@ -118,8 +118,7 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     c->st.status = STATUS_CREATED;
     pick_hostname(c, spec);
     if (write_oci(c, spec, caps, err) < 0 || state_write(c->dirfd, &c->st, err) < 0 ||
-        record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, spec, &c->st, c->hostname,
-                     c->dir_path, err) < 0)
+        record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, spec, &c->st, err) < 0)
         return -1;
     return etc_files_write(c->dirfd, c->hostname, spec->net, err);
 }
@@ -214,7 +213,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
 {
     *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
     struct cap_set caps;
-    if (runtime_spec_validate(spec, err) < 0 ||
+    if ((!spec->validated && spec_check(spec, err) < 0) ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
         check_cidfile_absent(spec, err) < 0 ||
         prepare_seccomp(paths, spec, &caps, &c->seccomp, &c->seccomp_oci, err) < 0 ||

@@ -63,21 +63,28 @@ int state_write(int dirfd, const struct container_state *st, struct berr *err);
 int state_read(int dirfd, struct container_state *st, char **error, struct berr *err);
 const char *state_status_name(enum container_status s);
 
-/* berth.json: berth's own facts of the container, written once at create, in one write: who
- * made it (CreatorUid) and, under "Docker", what docker inspect shows of its creation (Id,
- * Name, Created, Path, Args, Image, Config, HostConfig, Mounts). Written after config.json: a
+/* berth.json: what docker alone knows of the container, written once at create, in one
+ * write: who made it (CreatorUid), its Name, Created, ImageID, the flags as given (HostConfig:
+ * Binds, AutoRemove, CapAdd, CapDrop, GroupAdd, SecurityOpt and the resource flags) and
+ * docker's Config (User, OpenStdin, Env, Cmd, Image, WorkingDir, Entrypoint). Everything
+ * else inspect shows is rendered from config.json (docker.c). Written after config.json: a
  * directory with berth.json holds a complete container. */
 #define RECORD_FILE "berth.json"
 int record_write(int dirfd, uid_t creator, const struct container_spec *spec,
-                 const struct container_state *st, const char *hostname, const char *dir_path,
-                 struct berr *err);
+                 const struct container_state *st, struct berr *err);
 int record_read(int dirfd, yajl_val *out, struct berr *err);
 /* Whether caller (NULL: root) may see the container in dirfd: only its creator may, and a
  * container without berth.json (made by an older berth) is root's. Not visible, or not
  * readable: false with err set (BERR_NOT_FOUND "No such container: <id>" when not visible). */
 bool record_visible(int dirfd, const struct ident *caller, const char *id, struct berr *err);
 
+/* docker inspect's object for container id, from its description (config.json) and record
+ * (berth.json). */
+int docker_view(const char *id, yajl_val oci, yajl_val record, yajl_val *out, struct berr *err);
+
 /* ---- what docker derives from the spec (spec.c) ---- */
+/* runtime_spec_validate's checks, for a spec no front end validated. */
+int spec_check(const struct container_spec *spec, struct berr *err);
 /* Entrypoint + Cmd as docker combines them (--entrypoint drops the image's Cmd). */
 void spec_command(const struct container_spec *spec, struct strv *argv);
 /* The environment every process of the container starts from, as docker's Config.Env:

@@ -68,6 +68,7 @@ struct container_spec {
     /* Called with a line for the user before the container starts (a seccomp profile's
      * skipped names); NULL drops them. */
     void (*warn)(const char *msg);
+    bool validated; /* set by runtime_spec_validate */
 };
 
 #define RUNTIME_CGROUP_PARENT "/berth"
@@ -75,8 +76,9 @@ struct container_spec {
 void runtime_spec_free(struct container_spec *spec);
 
 /* Docker's checks that need no image: name regex, workdir absolute, capability names,
- * mount destinations. BERR_USAGE on bad input. */
-int runtime_spec_validate(const struct container_spec *spec, struct berr *err);
+ * mount destinations. BERR_USAGE on bad input. Once passed, spec->validated says so, and
+ * create does not check again (a front end validates early, for docker's order of errors). */
+int runtime_spec_validate(struct container_spec *spec, struct berr *err);
 
 /* docker's name rule: ^[a-zA-Z0-9][a-zA-Z0-9_.-]+$ after one optional leading '/'. */
 bool runtime_name_valid(const char *name);
@@ -143,12 +145,17 @@ struct container_info {
     int exit_code;
     char *error;                                /* "" when none */
     struct timespec created, started, finished; /* tv_sec 0 when not yet */
-    yajl_val config; /* docker inspect's view of the creation, as written at create */
-    yajl_val record; /* berth.json, which holds config (owned) */
+    yajl_val config; /* docker inspect's object, rendered from config.json and berth.json (owned) */
 };
 int runtime_inspect(const struct runtime_paths *paths, const char *id, struct container_info *out,
                     struct berr *err);
 void container_info_free(struct container_info *info);
+/* Every container the caller may see, inspected, in no order. One removed meanwhile is left
+ * out; one that cannot be read is left out with "<id>: <why>" added to *unreadable, or, with
+ * unreadable NULL, fails the call (a caller that must not act on a partial list). */
+int runtime_inspect_all(const struct runtime_paths *paths, struct container_info **out, size_t *n,
+                        struct strv *unreadable, struct berr *err);
+void container_infos_free(struct container_info *v, size_t n);
 
 /* Block until the container is not running (also when another process started it); its exit
  * code then. */

@@ -68,7 +68,7 @@ static bool hostname_valid(const char *h)
     return true;
 }
 
-int runtime_spec_validate(const struct container_spec *spec, struct berr *err)
+int spec_check(const struct container_spec *spec, struct berr *err)
 {
     if (spec->name && !runtime_name_valid(spec->name))
         return berr_set(err, BERR_USAGE,
@@ -91,6 +91,14 @@ int runtime_spec_validate(const struct container_spec *spec, struct berr *err)
         if (!eq || eq == spec->env.v[i])
             return berr_set(err, BERR_USAGE, "invalid environment variable: %s", spec->env.v[i]);
     }
+    return 0;
+}
+
+int runtime_spec_validate(struct container_spec *spec, struct berr *err)
+{
+    if (spec_check(spec, err) < 0)
+        return -1;
+    spec->validated = true;
     return 0;
 }
 

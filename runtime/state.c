@@ -123,11 +123,12 @@ static void key_strv_or_null(yajl_gen g, const char *key, const struct strv *v)
     json_key_strv(g, key, v->n ? v : NULL);
 }
 
-static void write_config_section(yajl_gen g, const struct container_spec *s, const char *hostname)
+/* docker's Config as docker derives it from the flags and the image (the hostname is the
+ * description's, added when rendered). */
+static void write_config_section(yajl_gen g, const struct container_spec *s)
 {
     json_str(g, "Config");
     yajl_gen_map_open(g);
-    json_key_str(g, "Hostname", hostname);
     json_key_str(g, "User", s->user ? s->user : s->image_user ? s->image_user : "");
     json_key_bool(g, "AttachStdin", false);
     json_key_bool(g, "OpenStdin", s->interactive);
@@ -145,7 +146,8 @@ static void write_config_section(yajl_gen g, const struct container_spec *s, con
     yajl_gen_map_close(g);
 }
 
-static void write_host_config(yajl_gen g, const struct container_spec *s)
+/* The flags as given, which the description's resolved values cannot tell back. */
+static void write_given_flags(yajl_gen g, const struct container_spec *s)
 {
     json_str(g, "HostConfig");
     yajl_gen_map_open(g);
@@ -155,7 +157,6 @@ static void write_host_config(yajl_gen g, const struct container_spec *s)
                                           s->binds[i].readonly ? ":ro" : ""));
     key_strv_or_null(g, "Binds", &binds);
     strv_free(&binds);
-    json_key_str(g, "NetworkMode", s->net == NET_HOST ? "host" : "none");
     json_key_bool(g, "AutoRemove", s->remove_on_exit);
     key_strv_or_null(g, "CapAdd", &s->cap_add);
     key_strv_or_null(g, "CapDrop", &s->cap_drop);
@@ -169,8 +170,6 @@ static void write_host_config(yajl_gen g, const struct container_spec *s)
         strv_push_owned(&secopt, xasprintf("seccomp=%s", s->seccomp_path));
     key_strv_or_null(g, "SecurityOpt", &secopt);
     strv_free(&secopt);
-    json_key_bool(g, "ReadonlyRootfs", s->readonly_root);
-    json_key_str(g, "CgroupParent", s->cgroup_parent ? s->cgroup_parent : RUNTIME_CGROUP_PARENT);
     const struct cgroup_limits *l = &s->limits;
     json_key_int(g, "NanoCpus", l->nano_cpus);
     json_key_int(g, "CpuPeriod", l->cpu_period);
@@ -182,70 +181,20 @@ static void write_host_config(yajl_gen g, const struct container_spec *s)
     /* docker records the swap it applies: twice the memory when only --memory was given */
     json_key_int(g, "MemorySwap", l->memory_swap ? l->memory_swap : l->memory ? 2 * l->memory : 0);
     json_key_int(g, "PidsLimit", l->pids_limit);
-    json_key_int(g, "ShmSize", 67108864);
-    yajl_gen_map_close(g);
-}
-
-static void write_mounts(yajl_gen g, const struct container_spec *s)
-{
-    json_str(g, "Mounts");
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < s->nbinds; i++) {
-        yajl_gen_map_open(g);
-        json_key_str(g, "Type", "bind");
-        json_key_str(g, "Source", s->binds[i].source);
-        json_key_str(g, "Destination", s->binds[i].dest);
-        json_key_str(g, "Mode", s->binds[i].readonly ? "ro" : "");
-        json_key_bool(g, "RW", !s->binds[i].readonly);
-        json_key_str(g, "Propagation", "rprivate");
-        yajl_gen_map_close(g);
-    }
-    yajl_gen_array_close(g);
-}
-
-static void write_docker(yajl_gen g, const struct container_spec *spec,
-                         const struct container_state *st, const char *hostname,
-                         const char *dir_path)
-{
-    json_str(g, "Docker");
-    yajl_gen_map_open(g);
-    json_key_str(g, "Id", st->id);
-    key_time(g, "Created", &st->created);
-    struct strv argv = {0};
-    spec_command(spec, &argv);
-    json_key_str(g, "Path", argv.n ? argv.v[0] : "");
-    json_str(g, "Args");
-    yajl_gen_array_open(g);
-    for (size_t i = 1; i < argv.n; i++)
-        json_str(g, argv.v[i]);
-    yajl_gen_array_close(g);
-    strv_free(&argv);
-    _cleanup_free_ char *image_id = xasprintf("sha256:%s", spec->image_id);
-    json_key_str(g, "Image", image_id);
-    _cleanup_free_ char *name = xasprintf("/%s", st->name);
-    json_key_str(g, "Name", name);
-    static const char *const files[][2] = {{"ResolvConfPath", "resolv.conf"},
-                                           {"HostnamePath", "hostname"},
-                                           {"HostsPath", "hosts"},
-                                           {"LogPath", LOG_FILE}};
-    for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-        _cleanup_free_ char *path = xasprintf("%s/%s", dir_path, files[i][1]);
-        json_key_str(g, files[i][0], path);
-    }
-    write_host_config(g, spec);
-    write_mounts(g, spec);
-    write_config_section(g, spec, hostname);
     yajl_gen_map_close(g);
 }
 
 int record_write(int dirfd, uid_t creator, const struct container_spec *spec,
-                 const struct container_state *st, const char *hostname, const char *dir_path,
-                 struct berr *err)
+                 const struct container_state *st, struct berr *err)
 {
     yajl_gen g = json_gen_new(false);
     yajl_gen_map_open(g);
     json_key_int(g, "CreatorUid", creator);
-    write_docker(g, spec, st, hostname, dir_path);
+    json_key_str(g, "Name", st->name);
+    key_time(g, "Created", &st->created);
+    json_key_str(g, "ImageID", spec->image_id);
+    write_given_flags(g, spec);
+    write_config_section(g, spec);
     yajl_gen_map_close(g);
     return json_gen_write_at(g, dirfd, RECORD_FILE, err);
 }

@@ -216,6 +216,24 @@ static void correct_dead_monitor(int dirfd, int lockfd, struct container_state *
     flock(lockfd, LOCK_UN);
 }
 
+/* docker's view of the container in dirfd, from its description and its record */
+static int read_view(int dirfd, const char *id, yajl_val *out, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    yajl_val oci = NULL, record = NULL;
+    int rc = -1;
+    if (read_file_at(dirfd, OCI_FILE, 4 << 20, &text, NULL, err) < 0 ||
+        json_parse(text, &oci, err) < 0 || record_read(dirfd, &record, err) < 0)
+        goto out;
+    rc = docker_view(id, oci, record, out, err);
+out:
+    if (oci)
+        yajl_tree_free(oci);
+    if (record)
+        yajl_tree_free(record);
+    return rc;
+}
+
 int runtime_inspect(const struct runtime_paths *paths, const char *id, struct container_info *out,
                     struct berr *err)
 {
@@ -226,11 +244,10 @@ int runtime_inspect(const struct runtime_paths *paths, const char *id, struct co
     int dir = h.dir, lock = h.lock;
     struct container_state st = {0};
     char *error = NULL;
-    if (record_read(dir, &out->record, err) < 0 || state_read(dir, &st, &error, err) < 0) {
+    if (read_view(dir, id, &out->config, err) < 0 || state_read(dir, &st, &error, err) < 0) {
         container_info_free(out);
         return berr_wrap(err, "container %.12s", id);
     }
-    out->config = json_get(out->record, "Docker");
     if (st.status != STATUS_EXITED && !monitor_alive(lock))
         correct_dead_monitor(dir, lock, &st, &error);
     memcpy(out->id, id, 65);
@@ -253,9 +270,46 @@ void container_info_free(struct container_info *info)
 {
     free(info->name);
     free(info->error);
-    if (info->record)
-        yajl_tree_free(info->record);
+    if (info->config)
+        yajl_tree_free(info->config);
     *info = (struct container_info){0};
+}
+
+int runtime_inspect_all(const struct runtime_paths *paths, struct container_info **out, size_t *n,
+                        struct strv *unreadable, struct berr *err)
+{
+    *out = NULL;
+    *n = 0;
+    _cleanup_strv_ struct strv ids = {0};
+    if (runtime_list(paths, &ids, err) < 0)
+        return -1;
+    struct container_info *v = xcalloc(ids.n ? ids.n : 1, sizeof(*v));
+    size_t k = 0;
+    for (size_t i = 0; i < ids.n; i++) {
+        struct berr e = {0};
+        if (runtime_inspect(paths, ids.v[i], &v[k], &e) == 0) {
+            k++;
+            continue;
+        }
+        if (e.kind == BERR_NOT_FOUND)
+            continue;
+        if (!unreadable) {
+            container_infos_free(v, k);
+            *err = e;
+            return -1;
+        }
+        strv_push_owned(unreadable, xasprintf("%.12s: %s", ids.v[i], e.msg));
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+void container_infos_free(struct container_info *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        container_info_free(&v[i]);
+    free(v);
 }
 
 #define REMOVED_PREFIX ".removed-"

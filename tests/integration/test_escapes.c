@@ -451,11 +451,14 @@ static int grab_listen(void)
     return s;
 }
 
-static void grab_receive(int lsock, struct grab *g)
+/* r: what berth said, for the message when exe-grab never ran */
+static void grab_receive(int lsock, struct grab *g, const struct h_result *r)
 {
     struct pollfd p = {.fd = lsock, .events = POLLIN};
     cr_assert_eq(poll(&p, 1, 10000), 1,
-                 "exe-grab never connected: it did not run as berth's loader");
+                 "exe-grab never connected: it did not run as berth's loader (berth exited %d)\n"
+                 "--- stderr:\n%s\n--- stdout:\n%s",
+                 r->status, r->err, r->out);
     int c = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
     cr_assert_geq(c, 0);
     union {
@@ -523,9 +526,8 @@ static char *use_private_berth(char **orig)
     return copy;
 }
 
-/* These two fail until init and exec run from a sealed or read-only copy of berth
- * (architecture.md: "Every process that enters a container ... runs from a sealed or read-only
- * copy of its binary").
+/* Contained since run, exec and join execute from a read-only clone of berth's binary
+ * (runtime/selfexe.c).
  *
  * runc CVE-2019-5736, run: the container's pid 1 runs berth's code until its execve, so an
  * image command `#!/proc/self/exe` makes the kernel run berth itself inside the container,
@@ -542,8 +544,40 @@ Test(escapes, cve_2019_5736_run_init_binary_is_not_writable_from_inside)
     h_berth(&r, &o, "run", "--rm", "-v", bind, "grab:latest", "/evil", NULL);
     setenv("BERTH_IT_BERTH", orig, 1);
     struct grab g;
-    grab_receive(lsock, &g);
+    grab_receive(lsock, &g, &r);
     close(lsock);
+    assert_handle_not_writable(&g, copy);
+}
+
+/* A container running the grab image (run_flags added to `run -d`), then berth entering it to
+ * run /evil (`enter` names the container at ENTER_NAME): the handle exe-grab takes on the
+ * entering berth's binary must not be writable. */
+#define ENTER_NAME "esc-grab"
+static void grab_through_entering(const char *const *run_flags, const char *const *enter)
+{
+    struct h_opts o = grab_image();
+    int lsock = grab_listen();
+    _cleanup_free_ char *bind = xasprintf("%s:/grab", h_path("grab"));
+    struct strv args = {0};
+    const char *head[] = {"run", "-d", "--name", ENTER_NAME, "-v", bind};
+    for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+        strv_push(&args, head[i]);
+    for (; run_flags && *run_flags; run_flags++)
+        strv_push(&args, *run_flags);
+    const char *tail[] = {"grab:latest", "/probe", "sleep", "60"};
+    for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
+        strv_push(&args, tail[i]);
+    struct h_result r;
+    run_ok(&r, &o, (const char **)args.v);
+    strv_free(&args);
+    _cleanup_free_ char *orig = NULL;
+    _cleanup_free_ char *copy = use_private_berth(&orig);
+    h_berthv(&r, &o, enter);
+    setenv("BERTH_IT_BERTH", orig, 1);
+    struct grab g;
+    grab_receive(lsock, &g, &r);
+    close(lsock);
+    run_ok(&r, &o, (const char *[]){"rm", "-f", ENTER_NAME, NULL});
     assert_handle_not_writable(&g, copy);
 }
 
@@ -551,44 +585,21 @@ Test(escapes, cve_2019_5736_run_init_binary_is_not_writable_from_inside)
  * `#!/proc/self/exe` route needs no ptrace access. */
 Test(escapes, cve_2019_5736_exec_binary_is_not_writable_from_inside)
 {
-    struct h_opts o = grab_image();
-    int lsock = grab_listen();
-    _cleanup_free_ char *bind = xasprintf("%s:/grab", h_path("grab"));
-    struct h_result r;
-    run_ok(&r, &o,
-           (const char *[]){"run", "-d", "--name", "esc-grab", "-v", bind, "grab:latest", "/probe",
-                            "sleep", "60", NULL});
-    _cleanup_free_ char *orig = NULL;
-    _cleanup_free_ char *copy = use_private_berth(&orig);
-    h_berth(&r, &o, "exec", "esc-grab", "/evil", NULL);
-    setenv("BERTH_IT_BERTH", orig, 1);
-    struct grab g;
-    grab_receive(lsock, &g);
-    close(lsock);
-    run_ok(&r, &o, (const char *[]){"rm", "-f", "esc-grab", NULL});
-    assert_handle_not_writable(&g, copy);
+    grab_through_entering(NULL, (const char *const[]){"exec", ENTER_NAME, "/evil", NULL});
 }
 
-/* runc CVE-2019-5736, exec into a container that may ptrace: berth joins from a read-only
- * mount of its binary. */
+/* runc CVE-2019-5736, exec into a container that may ptrace. */
 Test(escapes, cve_2019_5736_exec_with_sys_ptrace_binary_is_not_writable_from_inside)
 {
-    struct h_opts o = grab_image();
-    int lsock = grab_listen();
-    _cleanup_free_ char *bind = xasprintf("%s:/grab", h_path("grab"));
-    struct h_result r;
-    run_ok(&r, &o,
-           (const char *[]){"run", "-d", "--name", "esc-grabp", "--cap-add", "SYS_PTRACE", "-v",
-                            bind, "grab:latest", "/probe", "sleep", "60", NULL});
-    _cleanup_free_ char *orig = NULL;
-    _cleanup_free_ char *copy = use_private_berth(&orig);
-    h_berth(&r, &o, "exec", "esc-grabp", "/evil", NULL);
-    setenv("BERTH_IT_BERTH", orig, 1);
-    struct grab g;
-    grab_receive(lsock, &g);
-    close(lsock);
-    run_ok(&r, &o, (const char *[]){"rm", "-f", "esc-grabp", NULL});
-    assert_handle_not_writable(&g, copy);
+    grab_through_entering((const char *const[]){"--cap-add", "SYS_PTRACE", NULL},
+                          (const char *const[]){"exec", ENTER_NAME, "/evil", NULL});
+}
+
+/* runc CVE-2019-5736, join: the joined process keeps every capability and no filter, so only
+ * the read-only binary stands between it and berth's. */
+Test(escapes, cve_2019_5736_join_binary_is_not_writable_from_inside)
+{
+    grab_through_entering(NULL, (const char *const[]){"join", ENTER_NAME, "/evil", NULL});
 }
 
 /* ---- setuid binaries ---------------------------------------------------------------------- */

@@ -458,7 +458,10 @@ Test(run, state_records_a_leading_slash_name_once)
     cr_assert(*id && !strchr(id, ' '), "want one state entry, have '%s'", id);
     char *path = xasprintf("%s/containers/%s/berth.json", h_runroot(), id);
     char *state = h_read_file(path);
-    cr_assert(state && strstr(state, "\"Name\":\"/slashed\""), "state: %s", state);
+    cr_assert(state && strstr(state, "\"Name\":\"slashed\""), "record: %s", state);
+    h_berth(&r, NULL, "inspect", "--format", "{{.Name}}", id, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "/slashed\n");
 }
 
 Test(run, stdin_is_passed_with_interactive)

@@ -205,3 +205,30 @@ Test(template, json_strings_escape_as_go)
     cr_assert_str_eq(got, "[\"q\\\"b\\\\n\\n\\u0001<&>\\u2028\"]");
     free(got);
 }
+
+/* Found by fuzz_template (its input is tests/fuzz/corpus/template/pad-777mb): one pad of
+ * 777777777 spaces took berth, root, 36 s and gigabytes. Table columns need a few dozen. */
+Test(template, pad_refuses_a_width_no_table_needs, .timeout = 10)
+{
+    char *got = render("{{pad .Name 777777777 0}}");
+    cr_assert(strstr(got, "ERR:template: :1:2: executing \"\" at <pad>: error calling pad: "), "%s",
+              got);
+    cr_assert(strstr(got, "65536"), "%s", got);
+    free(got);
+    got = render("{{pad .Name 65536 65536}}");
+    cr_assert_eq(strlen(got), 65536 + strlen("/w1") + 65536, "%.60s", got);
+    free(got);
+}
+
+/* Many pads within the limit still add up: one execution's output stops at 16 MiB. */
+Test(template, output_stops_at_16_mib)
+{
+    struct strbuf text = {0};
+    for (int i = 0; i < 130; i++)
+        strbuf_puts(&text, "{{pad .Name 65000 65000}}");
+    char *got = render(text.s);
+    cr_assert(str_has_prefix(got, "ERR:template: "), "%.60s", got);
+    cr_assert(strstr(got, "output larger than 16 MiB"), "%.200s", got);
+    free(got);
+    strbuf_free(&text);
+}
