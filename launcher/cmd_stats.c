@@ -251,14 +251,12 @@ static void sample_container(const struct runtime_paths *paths, const struct hos
         t->have_pre = false;
         return;
     }
-    const char *parent = json_get_str(json_get(info.config, "HostConfig"), "CgroupParent");
-    _cleanup_free_ char *cg_parent = xstrdup(parent && *parent ? parent : RUNTIME_CGROUP_PARENT);
     container_info_free(&info);
 
     struct cgroup_set *cg = NULL;
     struct cgroup_stats cs = {0};
     struct stats_sample now = {0};
-    if (cgroup_open(cg_parent, t->id, &cg, &err) < 0 || cgroup_stats(cg, &cs, &err) < 0 ||
+    if (runtime_container_cgroups(paths, t->id, &cg, &err) < 0 || cgroup_stats(cg, &cs, &err) < 0 ||
         host_system_ns(&now.system_ns, &err) < 0) {
         debugf("stats %.12s: %s\n", t->id, err.msg);
         cgroup_set_free(cg);

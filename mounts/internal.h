@@ -12,8 +12,8 @@ int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err);
 /* Bind srcdir/name (a file we made) onto dest inside rootfd. */
 int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
                  struct berr *err);
-/* docker's masked paths (hidden) and read-only paths under /proc and /sys. */
-int mounts_mask_paths(int rootfd, struct berr *err);
+/* The spec's masked (hidden) and read-only paths. */
+int mounts_mask_paths(int rootfd, const struct mounts_spec *spec, struct berr *err);
 /* "/proc/self/fd/N" for mount(2) targets. */
 #define FD_PATH_MAX 32
 static inline void fd_path(int fd, char out[FD_PATH_MAX])

@@ -83,40 +83,37 @@ static int readonly_one(int rootfd, const char *path, struct berr *err)
     return 0;
 }
 
-/* Newer docker also masks each cpu's thermal_throttle directory. */
-static int mask_thermal_throttle(int rootfd, int devnull, struct berr *err)
+/* Newer docker also masks each CPU's thermal_throttle directory; listed at create from the
+ * host's sysfs, which is what the container's /sys shows of the CPUs. */
+void mounts_masked_paths_here(struct strv *out)
 {
-    int cpus = open_in_root(rootfd, "/sys/devices/system/cpu", O_RDONLY | O_DIRECTORY, 0);
-    if (cpus < 0)
-        return 0;
-    _cleanup_closedir_ DIR *d = dir_from_fd(cpus, "/sys/devices/system/cpu", err);
-    if (!d)
-        return -1;
+    for (size_t i = 0; i < mounts_nmasked_paths; i++)
+        strv_push(out, mounts_masked_paths[i]);
+    DIR *d = opendir("/sys/devices/system/cpu");
     struct dirent *de;
-    int rc = 0;
-    while (rc == 0 && (de = readdir(d))) {
+    while (d && (de = readdir(d))) {
         if (strncmp(de->d_name, "cpu", 3) || de->d_name[3] < '0' || de->d_name[3] > '9')
             continue;
         char path[300];
         snprintf(path, sizeof(path), "/sys/devices/system/cpu/%s/thermal_throttle", de->d_name);
-        rc = mask_one(rootfd, devnull, path, err);
+        if (access(path, F_OK) == 0)
+            strv_push(out, path);
     }
-    return rc;
+    if (d)
+        closedir(d);
 }
 
-int mounts_mask_paths(int rootfd, struct berr *err)
+int mounts_mask_paths(int rootfd, const struct mounts_spec *spec, struct berr *err)
 {
     _cleanup_close_ int devnull = open_dev_null(rootfd, err);
     if (devnull < 0)
         return -1;
-    for (size_t i = 0; i < mounts_nmasked_paths; i++) {
-        if (mask_one(rootfd, devnull, mounts_masked_paths[i], err) < 0)
+    for (size_t i = 0; spec->masked && i < spec->masked->n; i++) {
+        if (mask_one(rootfd, devnull, spec->masked->v[i], err) < 0)
             return -1;
     }
-    if (mask_thermal_throttle(rootfd, devnull, err) < 0)
-        return -1;
-    for (size_t i = 0; i < mounts_nreadonly_paths; i++) {
-        if (readonly_one(rootfd, mounts_readonly_paths[i], err) < 0)
+    for (size_t i = 0; spec->readonly && i < spec->readonly->n; i++) {
+        if (readonly_one(rootfd, spec->readonly->v[i], err) < 0)
             return -1;
     }
     return 0;

@@ -37,6 +37,9 @@ extern const char *const mounts_masked_paths[];
 extern const size_t mounts_nmasked_paths;
 extern const char *const mounts_readonly_paths[];
 extern const size_t mounts_nreadonly_paths;
+/* The masked paths for a container on this host: docker's list, then each CPU's
+ * thermal_throttle directory that this host's sysfs has (newer docker masks them too). */
+void mounts_masked_paths_here(struct strv *out);
 
 /* Parse docker's `-v SRC:DST[:MODE]` (bind mounts only: SRC must be absolute). */
 int mounts_parse_volume(const char *arg, struct mount_bind *out, struct berr *err);
@@ -46,11 +49,14 @@ struct mounts_spec {
     const struct strv *layers; /* unpacked layer dirs, bottom first */
     /* Paths, not fds: an fd opened before the clone points into the host's mount namespace,
      * where nothing of the container may be mounted. */
-    const char *scaffold_path; /* per-container dir: upper/, work/, rootfs/ live here */
+    const char *rootfs_path; /* where the overlay is mounted (the scaffold's rootfs/) */
+    const char *upper_path, *work_path;
     bool readonly_root;
     const struct mount_bind *binds;
     size_t nbinds;
-    const char *etc_path; /* dir holding hostname, hosts, resolv.conf to bind in /etc */
+    const char *etc_path;        /* dir holding hostname, hosts, resolv.conf to bind in /etc */
+    const struct strv *masked;   /* hidden paths */
+    const struct strv *readonly; /* read-only paths */
 };
 
 /* The file at path (absolute, in the container) as the overlay of layers (bottom first) will

@@ -123,26 +123,25 @@ static int mount_overlay_fsapi(const char *lower, const char *upper, const char 
     return attach_overlay(fsfd, target, err);
 }
 
-static int mount_overlay(const struct mounts_spec *spec, int scaffold, int *rootfd,
-                         struct berr *err)
+static int mount_overlay(const struct mounts_spec *spec, int *rootfd, struct berr *err)
 {
     _cleanup_free_ char *layers_dir = NULL;
     _cleanup_free_ char *lower = lowerdir_option(spec->layers, &layers_dir, err);
     if (!lower)
         return -1;
-    _cleanup_free_ char *upper = xasprintf("%s/upper", spec->scaffold_path);
-    _cleanup_free_ char *work = xasprintf("%s/work", spec->scaffold_path);
+    const char *upper = spec->upper_path, *work = spec->work_path;
     if (chdir(layers_dir) < 0)
         return berr_errno(err, "chdir %s", layers_dir);
-    _cleanup_close_ int target = openat(scaffold, "rootfs", O_PATH | O_CLOEXEC);
+    _cleanup_close_ int target = open(spec->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (target < 0)
-        return berr_errno(err, "open scaffold rootfs");
+        return berr_errno(err, "open %s", spec->rootfs_path);
     /* A kernel without "lowerdir+" may take it and refuse only at CMD_CREATE (overlay
      * parses options late before 6.5), so any failure with a long list retries the old way. */
     if (mount_overlay_fsapi(lower, upper, work, target, err) < 0 &&
         (strlen(lower) < 256 || mount_overlay_legacy(lower, upper, work, target, err) < 0))
         return -1;
-    *rootfd = openat(scaffold, "rootfs", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    /* the path again: the fd above is of the directory under the overlay */
+    *rootfd = open(spec->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (*rootfd < 0)
         return berr_errno(err, "open rootfs");
     return 0;
@@ -285,14 +284,11 @@ int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd_out, struct 
     /* Nothing done in this namespace may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return berr_errno(err, "make / private");
-    _cleanup_close_ int scaffold = open(spec->scaffold_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (scaffold < 0)
-        return berr_errno(err, "open %s", spec->scaffold_path);
     _cleanup_close_ int rootfd = -1;
-    if (mount_overlay(spec, scaffold, &rootfd, err) < 0)
+    if (mount_overlay(spec, &rootfd, err) < 0)
         return -1;
     if (mount_defaults(spec, rootfd, err) < 0 || populate_dev(spec, rootfd, err) < 0 ||
-        mount_binds(spec, rootfd, err) < 0 || mounts_mask_paths(rootfd, err) < 0)
+        mount_binds(spec, rootfd, err) < 0 || mounts_mask_paths(rootfd, spec, err) < 0)
         return -1;
     *rootfd_out = steal_fd(&rootfd);
     return 0;

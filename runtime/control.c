@@ -118,6 +118,18 @@ int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int
     return wait_monitor_done(paths, id, err);
 }
 
+int runtime_container_cgroups(const struct runtime_paths *paths, const char *id,
+                              struct cgroup_set **out, struct berr *err)
+{
+    _cleanup_(container_handle_close) struct container_handle h;
+    if (container_handle_open(paths, id, &h, err) < 0)
+        return -1;
+    _cleanup_free_ char *parent = NULL, *name = NULL;
+    if (oci_cgroups_read_at(h.dir, &parent, &name, err) < 0)
+        return berr_wrap(err, "container %.12s", id);
+    return cgroup_open(parent, name, out, err);
+}
+
 int runtime_remove(const struct runtime_paths *paths, const char *id, bool force, struct berr *err)
 {
     struct container_info info;
@@ -125,8 +137,6 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
         return -1;
     bool running = info.running;
     _cleanup_free_ char *name = xstrdup(info.name);
-    const char *parent = json_get_str(json_get(info.config, "HostConfig"), "CgroupParent");
-    _cleanup_free_ char *cgroup_parent = xstrdup(parent ? parent : RUNTIME_CGROUP_PARENT);
     container_info_free(&info);
     if (running && !force)
         return berr_set(err, BERR_CONFLICT,
@@ -141,7 +151,10 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
         return -1;
     /* a monitor killed before its cleanup leaves the cgroups: rm -f takes them too */
     struct cgroup_set *cg = NULL;
-    if (cgroup_open(cgroup_parent, id, &cg, err) == 0 && cgroup_destroy(cg, err) < 0)
+    struct berr cg_err = {0};
+    if (runtime_container_cgroups(paths, id, &cg, &cg_err) < 0)
+        debugf("remove container %.12s: no cgroups: %s", id, cg_err.msg);
+    else if (cgroup_destroy(cg, err) < 0)
         return berr_wrap(err, "remove container %.12s", id);
     return container_dir_remove(h.root, id, name, err);
 }

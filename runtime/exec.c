@@ -84,74 +84,26 @@ static void plan_free(struct exec_plan *p)
 /* The filter create wrote into the container's directory: the same BPF as pid 1's, whatever
  * became of the profile file or the cache since. Missing or damaged is an error, never an
  * unconfined process. */
-static int plan_seccomp(int dir, const char *id, yajl_val oci, struct exec_plan *p,
+static int plan_seccomp(int dir, const char *id, const struct oci_config *cfg, struct exec_plan *p,
                         struct berr *err)
 {
-    const char *file = json_get_str(json_get(oci, "annotations"), OCI_ANN_SECCOMP);
-    if (!file)
+    if (!cfg->seccomp_file)
         return 0;
-    if (seccomp_filter_read_at(dir, file, &p->seccomp, err) < 0)
+    if (seccomp_filter_read_at(dir, cfg->seccomp_file, &p->seccomp, err) < 0)
         return berr_wrap(err, "container %.12s", id);
-    return 0;
-}
-
-static int oci_caps(yajl_val process, struct cap_set *out, struct berr *err)
-{
-    *out = (struct cap_set){0};
-    _cleanup_strv_ struct strv names = {0};
-    json_get_strv(json_get(process, "capabilities"), "bounding", &names);
-    for (size_t i = 0; i < names.n; i++) {
-        cap_value_t v;
-        if (cap_from_name(names.v[i], &v) < 0 || v > CAP_LAST_CAP)
-            return berr_set(err, BERR_FAILED, "config.json: unknown capability %s", names.v[i]);
-        out->bits[v / 32] |= 1u << (v % 32);
-    }
-    return 0;
-}
-
-static bool json_id(yajl_val v, unsigned *out)
-{
-    if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 || YAJL_GET_INTEGER(v) > UINT32_MAX - 1)
-        return false;
-    *out = (unsigned)YAJL_GET_INTEGER(v);
-    return true;
-}
-
-/* process.user as create resolved it; home from process.env. */
-static int oci_creds(yajl_val process, const char *home, struct creds *c, struct berr *err)
-{
-    yajl_val user = json_get(process, "user");
-    unsigned uid, gid;
-    if (!json_id(json_get(user, "uid"), &uid) || !json_id(json_get(user, "gid"), &gid))
-        return berr_set(err, BERR_FAILED, "config.json: process.user has no uid or gid");
-    *c = (struct creds){.uid = uid, .gid = gid, .home = xstrdup(home ? home : "/")};
-    yajl_val groups = json_get(user, "additionalGids");
-    for (size_t i = 0; YAJL_IS_ARRAY(groups) && i < groups->u.array.len; i++) {
-        unsigned g;
-        if (!json_id(groups->u.array.values[i], &g))
-            return berr_set(err, BERR_FAILED, "config.json: bad additionalGids");
-        c->groups = xrealloc(c->groups, (c->ngroups + 1) * sizeof(gid_t));
-        c->groups[c->ngroups++] = g;
-    }
     return 0;
 }
 
 /* docker's exec environment: PATH and HOSTNAME, replaced or extended by the container's
  * environment, then by exec's -e (daemon/exec.go, CreateDaemonEnvironment); pid 1's HOME
- * only when the image or -e gave it, else the user's (the command's, with -u). *home gets
- * the HOME create took from the container user's passwd entry. */
-static int plan_env(yajl_val process, bool home_from_passwd, const struct strv *extra,
-                    struct strv *env, char **home, struct berr *err)
+ * only when the image or -e gave it, else the user's (the command's, with -u). */
+static int plan_env(const struct oci_config *cfg, const struct strv *extra, struct strv *env,
+                    struct berr *err)
 {
-    _cleanup_strv_ struct strv base = {0};
-    json_get_strv(process, "env", &base);
-    for (size_t i = 0; i < base.n; i++) {
-        if (home_from_passwd && str_has_prefix(base.v[i], "HOME=")) {
-            free(*home);
-            *home = xstrdup(base.v[i] + strlen("HOME="));
+    for (size_t i = 0; i < cfg->env.n; i++) {
+        if (cfg->home_from_passwd && str_has_prefix(cfg->env.v[i], "HOME="))
             continue;
-        }
-        strv_set_env(env, base.v[i]);
+        strv_set_env(env, cfg->env.v[i]);
     }
     for (size_t i = 0; i < extra->n; i++) {
         const char *eq = strchr(extra->v[i], '=');
@@ -162,27 +114,27 @@ static int plan_env(yajl_val process, bool home_from_passwd, const struct strv *
     return 0;
 }
 
-static int plan_build(yajl_val oci, const struct exec_spec *spec, struct exec_plan *p,
-                      struct berr *err)
+static void creds_copy(const struct creds *from, struct creds *to)
 {
-    yajl_val process = json_get(oci, "process");
-    yajl_val ann = json_get(oci, "annotations");
-    const char *home_src = json_get_str(ann, OCI_ANN_HOME);
+    *to = (struct creds){.uid = from->uid, .gid = from->gid, .home = xstrdup(from->home)};
+    to->groups = xcalloc(from->ngroups + 1, sizeof(gid_t));
+    memcpy(to->groups, from->groups, from->ngroups * sizeof(gid_t));
+    to->ngroups = from->ngroups;
+}
+
+static int plan_build(const struct oci_config *cfg, const struct exec_spec *spec,
+                      struct exec_plan *p, struct berr *err)
+{
     for (size_t i = 0; i < spec->cmd.n; i++)
         strv_push(&p->argv, spec->cmd.v[i]);
-    _cleanup_free_ char *home = NULL;
-    if (plan_env(process, home_src && !strcmp(home_src, "passwd"), &spec->env, &p->env, &home,
-                 err) < 0)
+    if (plan_env(cfg, &spec->env, &p->env, err) < 0)
         return -1;
     if (spec->user && *spec->user) {
         p->user = xstrdup(spec->user);
-        const char *groups = json_get_str(ann, OCI_ANN_GROUP_ADD);
-        _cleanup_free_ char *copy = xstrdup(groups ? groups : "");
-        char *save = NULL;
-        for (char *g = strtok_r(copy, ",", &save); g; g = strtok_r(NULL, ",", &save))
-            strv_push(&p->group_add, g);
-    } else if (oci_creds(process, home, &p->creds, err) < 0) {
-        return -1;
+        for (size_t i = 0; i < cfg->group_add.n; i++)
+            strv_push(&p->group_add, cfg->group_add.v[i]);
+    } else {
+        creds_copy(&cfg->creds, &p->creds);
     }
     if (spec->workdir && *spec->workdir) {
         if (spec->workdir[0] != '/')
@@ -191,12 +143,10 @@ static int plan_build(yajl_val oci, const struct exec_spec *spec, struct exec_pl
                             spec->workdir);
         p->workdir = xstrdup(spec->workdir);
     } else {
-        const char *wd = json_get_str(process, "cwd");
-        p->workdir = xstrdup(wd && *wd ? wd : "/");
+        p->workdir = xstrdup(cfg->cwd);
     }
-    if (oci_caps(process, &p->caps, err) < 0)
-        return -1;
-    p->no_new_privs = YAJL_IS_TRUE(json_get(process, "noNewPrivileges"));
+    p->caps = cfg->caps;
+    p->no_new_privs = cfg->no_new_privs;
     p->interactive = spec->interactive;
     return 0;
 }
@@ -204,7 +154,7 @@ static int plan_build(yajl_val oci, const struct exec_spec *spec, struct exec_pl
 /* config.json, the container's description, and the plan from it. */
 static int plan_from_config(const struct runtime_paths *paths, const char *id,
                             const struct exec_spec *spec, struct exec_plan *p, char **cg_parent,
-                            struct berr *err)
+                            char **cg_name, struct berr *err)
 {
     _cleanup_close_ int root = state_root_open(paths, err);
     if (root < 0)
@@ -212,19 +162,16 @@ static int plan_from_config(const struct runtime_paths *paths, const char *id,
     _cleanup_close_ int dir = container_dir_open(root, id, err);
     if (dir < 0)
         return -1;
-    _cleanup_free_ char *text = NULL;
-    yajl_val oci = NULL;
-    if (read_file_at(dir, OCI_FILE, 16 << 20, &text, NULL, err) < 0 ||
-        json_parse(text, &oci, err) < 0)
-        return berr_wrap(err, "container %.12s: " OCI_FILE, id);
-    int rc = plan_build(oci, spec, p, err);
+    _cleanup_free_ char *dir_path = xasprintf("%s/containers/%s", paths->runroot, id);
+    struct oci_config cfg;
+    if (oci_config_read_at(dir, dir_path, &cfg, err) < 0)
+        return berr_wrap(err, "container %.12s", id);
+    int rc = plan_build(&cfg, spec, p, err);
     if (rc == 0)
-        rc = plan_seccomp(dir, id, oci, p, err);
-    /* cgroupsPath is <parent>/<id> */
-    const char *cg = json_get_str(json_get(oci, "linux"), "cgroupsPath");
-    const char *slash = cg ? strrchr(cg, '/') : NULL;
-    *cg_parent = slash && slash != cg ? strndup(cg, (size_t)(slash - cg)) : xstrdup("/");
-    yajl_tree_free(oci);
+        rc = plan_seccomp(dir, id, &cfg, p, err);
+    *cg_parent = steal_ptr(&cfg.cgroup_parent);
+    *cg_name = steal_ptr(&cfg.cgroup_name);
+    oci_config_free(&cfg);
     return rc;
 }
 
@@ -455,7 +402,7 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
     struct container_info info = {0};
     struct exec_plan plan = {0};
     struct cgroup_set *cgroups = NULL;
-    _cleanup_free_ char *cg_parent = NULL;
+    _cleanup_free_ char *cg_parent = NULL, *cg_name = NULL;
     _cleanup_close_ int pidfd = -1, devnull = -1;
     struct relay stdio = {.child = {-1, -1, -1}, .in_w = -1, .out_r = -1, .err_r = -1};
     int rc = -1;
@@ -464,9 +411,9 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
                         "berth runs from a writable binary, not from a read-only clone of it "
                         "(runtime_reexec_readonly)");
     if ((pidfd = container_open_pid1(paths, id, &info, err)) < 0 ||
-        plan_from_config(paths, info.id, spec, &plan, &cg_parent, err) < 0)
+        plan_from_config(paths, info.id, spec, &plan, &cg_parent, &cg_name, err) < 0)
         goto out;
-    if (cgroup_open(cg_parent, info.id, &cgroups, err) < 0) {
+    if (cgroup_open(cg_parent, cg_name, &cgroups, err) < 0) {
         berr_wrap(err, "cgroups of container %.12s", id);
         goto out;
     }

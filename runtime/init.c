@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -74,27 +75,23 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, int 
 
 static int start(const struct init_args *a, struct berr *err)
 {
-    const struct container_spec *s = a->spec;
+    const struct oci_config *cfg = a->config;
     if (a->cgroups && !a->in_cgroups && cgroup_join_self(a->cgroups, err) < 0)
         return -1;
     umask(022);
     if (wait_for_parent(a->sync_fd, err) < 0)
         return -1;
-    if (s->net == NET_NONE && net_loopback_up(err) < 0)
+    if ((cfg->namespaces & CLONE_NEWNET) && net_loopback_up(err) < 0)
         return -1;
-    _cleanup_free_ char *workdir = spec_workdir(s);
-    _cleanup_strv_ struct strv env = {0}, argv = {0};
     _cleanup_free_ char *exe = NULL;
     _cleanup_close_ int wd = -1;
-    if (setup_filesystem(a, workdir, &wd, err) < 0)
+    if (setup_filesystem(a, cfg->cwd, &wd, err) < 0)
         return -1;
-    spec_process_env(s, a->hostname, a->creds->home, &env);
-    spec_command(s, &argv);
-    if (argv.n == 0)
+    if (cfg->args.n == 0)
         return berr_set(err, BERR_USAGE, "no command specified");
-    if (sethostname(a->hostname, strlen(a->hostname)) < 0)
+    if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
         return berr_errno(err, "sethostname");
-    if (prepare_stdio(s->interactive, err) < 0 || enter_workdir_fd(wd, workdir, err) < 0)
+    if (prepare_stdio(a->interactive, err) < 0 || enter_workdir_fd(wd, cfg->cwd, err) < 0)
         return -1;
     /* only 0-2 may cross into the container; the sync socket closes itself at execve */
     if (mark_cloexec_from(3, err) < 0)
@@ -102,8 +99,8 @@ static int start(const struct init_args *a, struct berr *err)
     if (setsid() < 0)
         return berr_errno(err, "setsid");
     runtime_test_stall("init");
-    if (drop_privileges(&a->caps, a->creds, a->seccomp, s->no_new_privs, err) < 0 ||
-        look_path(argv.v[0], &env, &exe, err) < 0)
+    if (drop_privileges(&cfg->caps, &cfg->creds, a->seccomp, cfg->no_new_privs, err) < 0 ||
+        look_path(cfg->args.v[0], &cfg->env, &exe, err) < 0)
         return -1;
     /* The container dies with its parent (berth run, or run -d's monitor): a container that
      * nobody waits for would leave state that no longer tells the truth. setresuid clears
@@ -113,10 +110,10 @@ static int start(const struct init_args *a, struct berr *err)
     if (parent_gone(a->sync_fd))
         return berr_set(err, BERR_FAILED, "parent went away before the start");
     reset_signals();
-    if (s->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
+    if (cfg->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
         return -1;
-    execve(exe, argv.v, env.v);
-    return exec_error(err, errno, argv.v[0]);
+    execve(exe, cfg->args.v, cfg->env.v);
+    return exec_error(err, errno, cfg->args.v[0]);
 }
 
 void init_container(const struct init_args *a)

@@ -123,6 +123,51 @@ struct oci_facts {
 yajl_gen oci_gen(const struct container_spec *spec, const struct oci_facts *f);
 int oci_build(const struct container_spec *spec, const struct oci_facts *f, yajl_val *out,
               struct berr *err);
+/* The options a default mount of mounts/ is listed with, and whether linux.resources.devices
+ * is exactly cgroup/'s device policy: what ociread.c checks a description against. */
+void oci_default_mount_options(const struct mounts_fs *m, struct strv *out);
+bool oci_devices_are_berths(yajl_val devices);
+
+/* ---- the description read back (ociread.c): what the runtime starts a container from ----
+ * Parsed once from the tree (config.json as written), checked against what berth can do:
+ * anything the runtime would not apply exactly as listed (a mount type mounts/ does not make,
+ * a resource cgroup/ does not write, rlimits, a user namespace) is refused, never ignored. */
+struct oci_config {
+    struct strv args, env;
+    char *cwd;
+    struct creds creds;  /* process.user; home is process.env's HOME ("/" without) */
+    struct cap_set caps; /* bounding = effective = permitted; inheritable, ambient empty */
+    bool no_new_privs;
+    char *root_path;
+    bool root_readonly;
+    char *hostname; /* NULL: none set */
+    int namespaces; /* CLONE_NEW* flags: mount, pid, uts, ipc always, network when listed */
+    /* mounts: docker's defaults (not kept: mounts/ makes them, checked to be what is listed),
+     * the binds, and the /etc files (binds from etc_dir, read-only with the root) */
+    struct mount_bind *binds;
+    size_t nbinds;
+    char *etc_dir;
+    struct strv masked, readonly;
+    struct cgroup_limits limits;       /* linux.resources, as cgroup_create takes them */
+    char *cgroup_parent, *cgroup_name; /* linux.cgroupsPath, split at its last '/' */
+    /* annotations */
+    struct strv layers;
+    char *upper, *work;
+    char *seccomp_file; /* in the state directory; NULL: unconfined */
+    bool home_from_passwd;
+    struct strv group_add;
+};
+/* dir_path: the container's state directory, where berth's /etc files come from. */
+int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *out,
+                         struct berr *err);
+/* config.json in dirfd (the state directory at dir_path), read and parsed. */
+int oci_config_read_at(int dirfd, const char *dir_path, struct oci_config *out, struct berr *err);
+void oci_config_free(struct oci_config *c);
+/* "/a/b/<name>" → "/a/b" and "<name>" ("/" for a top-level one); BERR_FAILED when not absolute
+ * or without a name. */
+int oci_cgroups_path_split(const char *path, char **parent, char **name, struct berr *err);
+/* Only linux.cgroupsPath of config.json in dirfd, split so. */
+int oci_cgroups_read_at(int dirfd, char **parent, char **name, struct berr *err);
 
 /* ---- the container log (logwrite.c; logread.c reads it) ----
  * Written by the monitor from the container's stdout and stderr pipes, one record per line,
@@ -173,13 +218,12 @@ void name_release(int runrootfd, const char *name, const char *id);
 char *name_random(void);
 
 /* ---- the container's side (init.c) ---- */
+/* What the child starts from: the container's description, and how berth was invoked. */
 struct init_args {
-    const struct container_spec *spec;
-    struct mounts_spec mounts;
-    const char *hostname;
-    struct cap_set caps;
-    const struct creds *creds;            /* resolved at create from the image's files */
-    const struct seccomp_filter *seccomp; /* NULL: unconfined */
+    const struct oci_config *config;
+    struct mounts_spec mounts;            /* config's root, mounts and paths, for mounts/ */
+    const struct seccomp_filter *seccomp; /* the file the description names; NULL: unconfined */
+    bool interactive;                     /* stdin kept (docker -i); else /dev/null */
     int stdio[3]; /* put on the child's 0-2 before it starts; -1 keeps ours */
     int sync_fd;
     const struct cgroup_set *cgroups; /* the child joins them first thing; NULL: none */
@@ -200,13 +244,14 @@ struct container {
     int dirfd;  /* containers/<id> */
     int lockfd; /* its lock, held LOCK_EX while the container may run */
     char *dir_path;
-    char *scaffold_path;
     char hostname[256];
-    const char *cgroup_parent;
     struct cgroup_set *cgroups;    /* from the start until the exit is recorded */
-    struct seccomp_filter seccomp; /* prepared before anything is created */
+    struct seccomp_filter seccomp; /* compiled at create; read back from its file at the start */
     yajl_val seccomp_oci;          /* its profile in OCI's form; NULL: unconfined */
     struct creds creds;            /* the user, from the image's /etc files */
+    /* From the start on: config.json as read back, and its linux.cgroupsPath. */
+    struct oci_config config;
+    const char *cgroup_parent, *cgroup_name;
 };
 
 /* The container's filter in its state directory, for exec; only an unconfined container has
@@ -214,13 +259,14 @@ struct container {
 #define SECCOMP_FILE "seccomp.bpf"
 
 int runtime_open_root(const char *runroot, struct berr *err);
-/* Validate, reserve the name, write the state directory (locked), make missing bind sources,
- * write the cidfile; *a is then ready for container_start. On failure nothing is left; c must
- * still be closed. */
+/* Validate, reserve the name, write the state directory (locked) with config.json, make missing
+ * bind sources, write the cidfile; *a gets how the container is to be started (stdio), for
+ * container_start. On failure nothing is left; c must still be closed. */
 int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
                      struct container *c, struct init_args *a, struct berr *err);
-/* Clone, release, learn the start's outcome; on success st.pid is set and "running" recorded. */
-int container_start(struct container *c, const struct init_args *a, struct berr *err);
+/* Read config.json back, which is all the start takes of the container, then clone, release,
+ * learn the start's outcome; on success st.pid is set and "running" recorded. */
+int container_start(struct container *c, struct init_args *a, struct berr *err);
 /* Remove the container's cgroups, if it has any; a failure is only logged (debug). */
 void container_drop_cgroups(struct container *c);
 /* Record the exit of pid (before reaping it), then reap. */

@@ -70,6 +70,7 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                     started,
                     remove ? "1" : "0",
                     (char *)c->cgroup_parent,
+                    (char *)c->cgroup_name,
                     NULL};
     const char *debug = getenv("BERTH_DEBUG");
     char debug_env[32];
@@ -102,8 +103,7 @@ static void leave_callers_cgroups(const struct cgroup_home *home, bool in_v2)
         debugf("monitor: stays in the caller's cgroups: %s", err.msg);
 }
 
-static __attribute__((noreturn)) void monitor_main(struct container *c,
-                                                   const struct container_spec *spec,
+static __attribute__((noreturn)) void monitor_main(struct container *c, bool remove_on_exit,
                                                    struct init_args *a, int report_fd,
                                                    const struct cgroup_home *home, bool in_v2)
 {
@@ -134,7 +134,7 @@ static __attribute__((noreturn)) void monitor_main(struct container *c,
         r.err.kind = (int32_t)err.kind;
         snprintf(r.err.msg, sizeof(r.err.msg), "%s", err.msg);
         send_report(report_fd, &r);
-        if (spec->remove_on_exit)
+        if (remove_on_exit)
             container_destroy(c);
         _exit(0);
     }
@@ -145,8 +145,8 @@ static __attribute__((noreturn)) void monitor_main(struct container *c,
     r.pid = c->st.pid;
     send_report(report_fd, &r);
     close(report_fd);
-    exec_monitor_program(c, spec->remove_on_exit, out[0], errp[0]);
-    monitor_after_start(c, spec->remove_on_exit, out[0], errp[0]);
+    exec_monitor_program(c, remove_on_exit, out[0], errp[0]);
+    monitor_after_start(c, remove_on_exit, out[0], errp[0]);
     _exit(0);
 }
 
@@ -177,8 +177,8 @@ static struct cgroup_home *monitor_home(void)
     return home;
 }
 
-static int start_monitor(struct container *c, const struct container_spec *spec,
-                         struct init_args *a, bool *died, struct berr *err)
+static int start_monitor(struct container *c, bool remove_on_exit, struct init_args *a, bool *died,
+                         struct berr *err)
 {
     int rp[2];
     if (pipe2(rp, O_CLOEXEC) < 0)
@@ -191,7 +191,7 @@ static int start_monitor(struct container *c, const struct container_spec *spec,
         pid = fork();
     if (pid == 0) {
         close(rp[0]);
-        monitor_main(c, spec, a, rp[1], home, in_v2);
+        monitor_main(c, remove_on_exit, a, rp[1], home, in_v2);
     }
     cgroup_home_free(home);
     close(rp[1]);
@@ -226,7 +226,7 @@ int runtime_run_detached(const struct runtime_paths *paths, struct container_spe
     }
     /* a failed start leaves the container "created" with its error, as docker does */
     bool died = false;
-    int rc = start_monitor(&c, spec, &a, &died, err);
+    int rc = start_monitor(&c, spec->remove_on_exit, &a, &died, err);
     if (rc < 0 && died)
         record_monitor_death(&c, err);
     memcpy(id_out, c.st.id, 65);

@@ -70,6 +70,8 @@ static void gen_process(yajl_gen g, const struct container_spec *s, const struct
     json_key_str(g, "cwd", cwd);
     gen_caps(g, f->caps);
     json_key_bool(g, "noNewPrivileges", s->no_new_privs);
+    /* no process.rlimits: berth sets none, the container keeps its caller's (as docker without
+     * --ulimit keeps dockerd's), and ociread.c refuses a description that asks for some */
     yajl_gen_map_close(g);
 }
 
@@ -82,7 +84,7 @@ static bool has_bind_on(const struct container_spec *s, const char *dest)
     return false;
 }
 
-static void gen_default_mount(yajl_gen g, const struct mounts_fs *m)
+void oci_default_mount_options(const struct mounts_fs *m, struct strv *out)
 {
     static const struct {
         unsigned long flag;
@@ -92,23 +94,27 @@ static void gen_default_mount(yajl_gen g, const struct mounts_fs *m)
                  {MS_NODEV, "nodev"},
                  {MS_STRICTATIME, "strictatime"},
                  {MS_RDONLY, "ro"}};
-    yajl_gen_map_open(g);
-    json_key_str(g, "destination", m->dest);
-    json_key_str(g, "type", m->fstype);
-    json_key_str(g, "source", m->source);
-    json_str(g, "options");
-    yajl_gen_array_open(g);
     for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
         if (m->flags & flags[i].flag)
-            json_str(g, flags[i].name);
+            strv_push(out, flags[i].name);
     }
     if (m->data) {
         _cleanup_free_ char *data = xstrdup(m->data);
         char *save = NULL;
         for (char *o = strtok_r(data, ",", &save); o; o = strtok_r(NULL, ",", &save))
-            json_str(g, o);
+            strv_push(out, o);
     }
-    yajl_gen_array_close(g);
+}
+
+static void gen_default_mount(yajl_gen g, const struct mounts_fs *m)
+{
+    yajl_gen_map_open(g);
+    json_key_str(g, "destination", m->dest);
+    json_key_str(g, "type", m->fstype);
+    json_key_str(g, "source", m->source);
+    _cleanup_strv_ struct strv opts = {0};
+    oci_default_mount_options(m, &opts);
+    gen_strv(g, "options", &opts);
     yajl_gen_map_close(g);
 }
 
@@ -187,6 +193,18 @@ static void gen_annotations(yajl_gen g, const struct container_spec *s, const st
     yajl_gen_map_close(g);
 }
 
+static void dev_access(const struct cgroup_dev_rule *r, char access[4])
+{
+    size_t n = 0;
+    if (r->access & CGROUP_DEV_READ)
+        access[n++] = 'r';
+    if (r->access & CGROUP_DEV_WRITE)
+        access[n++] = 'w';
+    if (r->access & CGROUP_DEV_MKNOD)
+        access[n++] = 'm';
+    access[n] = '\0';
+}
+
 static void gen_device_rules(yajl_gen g)
 {
     json_str(g, "devices");
@@ -202,18 +220,40 @@ static void gen_device_rules(yajl_gen g)
         if (r->minor != CGROUP_DEV_ANY)
             json_key_int(g, "minor", r->minor);
         char access[4];
-        size_t n = 0;
-        if (r->access & CGROUP_DEV_READ)
-            access[n++] = 'r';
-        if (r->access & CGROUP_DEV_WRITE)
-            access[n++] = 'w';
-        if (r->access & CGROUP_DEV_MKNOD)
-            access[n++] = 'm';
-        access[n] = '\0';
+        dev_access(r, access);
         json_key_str(g, "access", access);
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
+}
+
+static bool dev_number_is(yajl_val v, int want)
+{
+    if (want == CGROUP_DEV_ANY)
+        return v == NULL;
+    return v && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) == want;
+}
+
+bool oci_devices_are_berths(yajl_val devices)
+{
+    if (!YAJL_IS_ARRAY(devices) || devices->u.array.len != cgroup_ndev_rules)
+        return false;
+    for (size_t i = 0; i < cgroup_ndev_rules; i++) {
+        const struct cgroup_dev_rule *r = &cgroup_dev_rules[i];
+        yajl_val d = devices->u.array.values[i];
+        const char *type = json_get_str(d, "type"), *access = json_get_str(d, "access");
+        char want_access[4];
+        dev_access(r, want_access);
+        size_t keys = 3 + (r->major != CGROUP_DEV_ANY) + (r->minor != CGROUP_DEV_ANY);
+        if (!YAJL_IS_OBJECT(d) || d->u.object.len != keys ||
+            (r->allow ? !YAJL_IS_TRUE(json_get(d, "allow"))
+                      : !YAJL_IS_FALSE(json_get(d, "allow"))) ||
+            !type || type[0] != r->type || type[1] || !access || strcmp(access, want_access) ||
+            !dev_number_is(json_get(d, "major"), r->major) ||
+            !dev_number_is(json_get(d, "minor"), r->minor))
+            return false;
+    }
+    return true;
 }
 
 static void gen_resources(yajl_gen g, const struct cgroup_limits *l)
@@ -271,11 +311,9 @@ static void gen_linux(yajl_gen g, const struct container_spec *s, const struct o
         yajl_gen_map_close(g);
     }
     yajl_gen_array_close(g);
-    json_str(g, "maskedPaths");
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < mounts_nmasked_paths; i++)
-        json_str(g, mounts_masked_paths[i]);
-    yajl_gen_array_close(g);
+    _cleanup_strv_ struct strv masked = {0};
+    mounts_masked_paths_here(&masked);
+    gen_strv(g, "maskedPaths", &masked);
     json_str(g, "readonlyPaths");
     yajl_gen_array_open(g);
     for (size_t i = 0; i < mounts_nreadonly_paths; i++)

@@ -159,11 +159,12 @@ static int arg_fd(const char *s)
     return parse_long(s, 0, 1 << 20, &v) == 0 ? (int)v : -1;
 }
 
-/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD PID ID NAME STARTED RM CGROUP_PARENT: the
- * fds are inherited from the monitor that exec'd it (pid 1 is its child already). */
+/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD PID ID NAME STARTED RM CGROUP_PARENT
+ * CGROUP_NAME (config.json's cgroupsPath, as the start read it): the fds are inherited from the
+ * monitor that exec'd it (pid 1 is its child already). */
 int runtime_monitor_main(int argc, char **argv)
 {
-    if (argc != 12)
+    if (argc != 13)
         return 2;
     struct container c = {
         .runrootfd = arg_fd(argv[1]), .dirfd = arg_fd(argv[2]), .lockfd = arg_fd(argv[3])};
@@ -179,11 +180,12 @@ int runtime_monitor_main(int argc, char **argv)
     c.st.status = STATUS_RUNNING;
     parse_rfc3339(argv[9], &c.st.started);
     c.cgroup_parent = argv[11];
+    c.cgroup_name = argv[12];
     const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd};
     close_fds_except(keep, ARRAY_SIZE(keep));
     /* after the fds are closed: the set keeps directory fds of its own */
     struct berr err = {0};
-    if (cgroup_open(c.cgroup_parent, c.st.id, &c.cgroups, &err) < 0)
+    if (cgroup_open(c.cgroup_parent, c.cgroup_name, &c.cgroups, &err) < 0)
         debugf("container %.12s: %s", c.st.id, err.msg);
     monitor_after_start(&c, !strcmp(argv[10], "1"), out, err_fd);
     return 0;

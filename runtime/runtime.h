@@ -168,6 +168,10 @@ int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int
 /* Deliver sig to pid 1; for SIGKILL also wait (≤ 10 s) until it exited. Not running →
  * BERR_FAILED "container <id> is not running". */
 int runtime_kill(const struct runtime_paths *paths, const char *id, int sig, struct berr *err);
+/* The container's cgroups, found from linux.cgroupsPath of its config.json (for stats and rm;
+ * free with cgroup_set_free). None (not made yet, or gone with the exit): BERR_NOT_FOUND. */
+int runtime_container_cgroups(const struct runtime_paths *paths, const char *id,
+                              struct cgroup_set **out, struct berr *err);
 /* Remove state, log and name. Running: BERR_CONFLICT unless force (then SIGKILL + wait). */
 int runtime_remove(const struct runtime_paths *paths, const char *id, bool force, struct berr *err);
 

@@ -166,6 +166,20 @@ void h_assert_no_mounts_left(void);
 void h_detach_mounts_under(const char *dir);
 /* rm -rf that never follows symlinks (run h_detach_mounts_under first). */
 void h_remove_tree(const char *dir);
+/* ---- a cgroup parent of the test's own (harness_cgroup.c) ------------------------------ */
+
+struct cgroup_hosts;
+/* "/<prefix>-<pid>" in every hierarchy of the host (made by berth when a container uses it);
+ * fini removes what is below it and it. */
+void h_cgroup_parent_init(const char *prefix);
+void h_cgroup_parent_fini(void);
+const char *h_cgroup_parent(void);
+const struct cgroup_hosts *h_cgroup_hosts(void);
+/* Every directory below the parent, in every hierarchy, space separated; "" when none. */
+char *h_cgroups_left(void);
+/* pid's command line has an argument equal to arg (containing it, with substring). */
+bool h_cmdline_has(pid_t pid, const char *arg, bool substring);
+
 /* After the run: Storm's launcher installation and the users test_storm_launcher.c made. */
 void h_storm_launcher_cleanup(void);
 /* After the run: berth's worker-launcher installation and the users test_worker_launcher.c

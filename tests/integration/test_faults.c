@@ -25,88 +25,37 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-static struct cgroup_hosts hosts;
+static const struct cgroup_hosts *hosts;
 static bool v2;
 static char parent[64]; /* "/berth-faults-<pid>" */
 static char token[64];  /* this test's container name: unique on the machine */
 
-static void remove_cgroup_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
-        remove_cgroup_tree(sub);
-    }
-    closedir(d);
-    for (int tries = 0; rmdir(dir) < 0 && errno == EBUSY && tries < 200; tries++)
-        usleep(10000);
-}
-
 static void faults_init(void)
 {
     h_suite_init();
-    snprintf(parent, sizeof(parent), "/berth-faults-%d", (int)getpid());
+    h_cgroup_parent_init("berth-faults");
+    snprintf(parent, sizeof(parent), "%s", h_cgroup_parent());
     snprintf(token, sizeof(token), "faults-%d", (int)getpid());
-    struct berr err = {0};
-    cr_assert_eq(cgroup_detect(&hosts, &err), 0, "%s", err.msg);
+    hosts = h_cgroup_hosts();
     bool v1 = false;
-    for (size_t i = 0; i < hosts.n; i++)
-        v1 |= !hosts.mounts[i].v2 && strncmp(hosts.mounts[i].controllers, "name=", 5) != 0;
+    for (size_t i = 0; i < hosts->n; i++)
+        v1 |= !hosts->mounts[i].v2 && strncmp(hosts->mounts[i].controllers, "name=", 5) != 0;
     v2 = !v1;
 }
 
 static void faults_fini(void)
 {
     h_suite_fini();
-    for (size_t i = 0; i < hosts.n; i++) {
-        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
-        remove_cgroup_tree(dir);
-    }
-    cgroup_hosts_free(&hosts);
+    h_cgroup_parent_fini();
 }
 
 TestSuite(faults, .init = faults_init, .fini = faults_fini, .timeout = 180);
 
 /* ---- finding what is left ------------------------------------------------------------------ */
 
-static void list_dirs(const char *dir, const char *rel, char **out)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
-        _cleanup_free_ char *subrel = xasprintf("%s/%s", rel, de->d_name);
-        char *next = xasprintf("%s%s ", *out, subrel);
-        free(*out);
-        *out = next;
-        list_dirs(sub, subrel, out);
-    }
-    closedir(d);
-}
-
-/* Every cgroup directory below the test's parent, in every hierarchy; "" when none. */
-static char *cgroups_left(void)
-{
-    char *out = xstrdup("");
-    for (size_t i = 0; i < hosts.n; i++) {
-        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
-        list_dirs(dir, dir, &out);
-    }
-    return out;
-}
-
 static bool has_cgroup_of(const char *id)
 {
-    _cleanup_free_ char *left = cgroups_left();
+    _cleanup_free_ char *left = h_cgroups_left();
     return strstr(left, id) != NULL;
 }
 
@@ -132,7 +81,7 @@ static char *data_tmp_left(const char *root)
 static void assert_nothing_left(void)
 {
     h_assert_nothing_left(NULL); /* mounts, containers/ (scaffolds with them), names/ */
-    _cleanup_free_ char *cg = cgroups_left();
+    _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "cgroups left under %s: %s", parent, cg);
     _cleanup_free_ char *tmp = data_tmp_left(NULL);
     cr_assert_str_empty(tmp, "left in the data root's tmp/: %s", tmp);
@@ -147,24 +96,6 @@ static void rm_force_leaves_nothing(void)
 }
 
 /* ---- stalling and killing ------------------------------------------------------------------ */
-
-static bool has_arg(pid_t pid, const char *arg)
-{
-    char path[64], buf[8192];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    for (char *a = buf; a < buf + n; a += strlen(a) + 1)
-        if (strcmp(a, arg) == 0)
-            return true;
-    return false;
-}
 
 /* The process stalled at point (comm "stall-<point>") that works on this test's container. */
 static pid_t find_stalled(const char *point)
@@ -184,7 +115,8 @@ static pid_t find_stalled(const char *point)
             _cleanup_free_ char *cpath = xasprintf("/proc/%ld/comm", pid);
             _cleanup_free_ char *comm = h_read_file(cpath);
             if (comm && strcspn(comm, "\n") == strlen(comm_want) &&
-                !strncmp(comm, comm_want, strlen(comm_want)) && has_arg((pid_t)pid, token))
+                !strncmp(comm, comm_want, strlen(comm_want)) &&
+                h_cmdline_has((pid_t)pid, token, false))
                 found = (pid_t)pid;
         }
         if (d)
@@ -305,7 +237,7 @@ Test(faults, container_init_killed_before_its_exec)
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
     _cleanup_free_ char *st = ps_status();
     cr_assert(!strncmp(st, "Exited (137)", 12), "ps: %s", st);
-    _cleanup_free_ char *cg = cgroups_left();
+    _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "an exited container keeps no cgroup: %s", cg);
     rm_force_leaves_nothing();
 }
@@ -377,7 +309,7 @@ Test(faults, monitor_of_a_run_rm_killed_before_the_removal)
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "3\n");
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "exited 3");
-    _cleanup_free_ char *cg = cgroups_left();
+    _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "an exited container keeps no cgroup: %s", cg);
     rm_force_leaves_nothing();
 }
@@ -406,7 +338,7 @@ Test(faults, rm_killed_between_the_kill_and_the_removal)
     kill_at("killed", rm, &r);
     cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "exited 137");
-    _cleanup_free_ char *cg = cgroups_left();
+    _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "an exited container keeps no cgroup: %s", cg);
     /* the name still leads to the container: a new one cannot take it yet */
     h_berthv(&r, NULL, run_args(true, sleeper));
@@ -433,8 +365,9 @@ Test(faults, a_cgroup_that_cannot_be_made_leaves_no_cgroup)
     const char *file = v2 ? "cgroup.procs" : "memory.limit_in_bytes";
     if (!v2) {
         bool memory = false;
-        for (size_t i = 0; i < hosts.n; i++)
-            memory |= !hosts.mounts[i].v2 && has_controller(hosts.mounts[i].controllers, "memory");
+        for (size_t i = 0; i < hosts->n; i++)
+            memory |=
+                !hosts->mounts[i].v2 && has_controller(hosts->mounts[i].controllers, "memory");
         if (!memory)
             h_skip("no v1 memory hierarchy to hold memory.limit_in_bytes");
     }
@@ -446,7 +379,7 @@ Test(faults, a_cgroup_that_cannot_be_made_leaves_no_cgroup)
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "created 125");
     _cleanup_free_ char *error = inspect("{{.State.Error}}");
     cr_assert(strstr(error, file), "State.Error: %s", error);
-    _cleanup_free_ char *cg = cgroups_left();
+    _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "a failed create left cgroups: %s", cg);
     rm_force_leaves_nothing();
 }
@@ -458,9 +391,9 @@ Test(faults, a_limit_the_kernel_refuses_leaves_no_cgroup)
     if (v2)
         h_skip("v2 takes a child's cpu.max above its parent's; the refusal is v1's");
     const char *cpu = NULL;
-    for (size_t i = 0; i < hosts.n; i++)
-        if (!hosts.mounts[i].v2 && has_controller(hosts.mounts[i].controllers, "cpu"))
-            cpu = hosts.mounts[i].path;
+    for (size_t i = 0; i < hosts->n; i++)
+        if (!hosts->mounts[i].v2 && has_controller(hosts->mounts[i].controllers, "cpu"))
+            cpu = hosts->mounts[i].path;
     if (!cpu)
         h_skip("no v1 cpu hierarchy");
     _cleanup_free_ char *dir = xasprintf("%s%s", cpu, parent);
@@ -474,7 +407,7 @@ Test(faults, a_limit_the_kernel_refuses_leaves_no_cgroup)
     h_assert_status(&r, 125);
     h_assert_err_mentions(&r, "cpu.cfs_quota_us");
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "created 125");
-    _cleanup_free_ char *cg = cgroups_left();
+    _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "a failed create left cgroups: %s", cg);
     rm_force_leaves_nothing();
 }
@@ -493,7 +426,7 @@ Test(faults, a_bind_that_cannot_be_mounted_leaves_nothing)
     h_assert_status(&r, 125);
     h_assert_err_mentions(&r, "/etc/passwd");
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "created 125");
-    _cleanup_free_ char *cg = cgroups_left();
+    _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "a failed start left cgroups: %s", cg);
     h_assert_no_mounts_left();
     rm_force_leaves_nothing();
@@ -705,5 +638,44 @@ Test(faults, a_removal_that_cannot_finish_frees_the_name_and_is_swept_later)
     /* the name is free again, and this container's removal sweeps the leftover */
     h_berthv(&r, NULL, run_args(true, sleeper));
     h_assert_status(&r, 0);
+    rm_force_leaves_nothing();
+}
+
+/* config.json with s replaced by with (once; it must be there). */
+static void rewrite_config(const char *path, const char *s, const char *with)
+{
+    _cleanup_free_ char *text = h_read_file(path);
+    cr_assert(text, "no %s", path);
+    char *at = strstr(text, s);
+    cr_assert(at, "%s has no %s", path, s);
+    _cleanup_free_ char *out = xasprintf("%.*s%s%s", (int)(at - text), text, with, at + strlen(s));
+    h_write_file(path, out, 0600);
+}
+
+/* The start takes the container from config.json, read back once create has written it: what
+ * the file says when berth goes on from the create step (its environment, its hostname) is what
+ * the container gets, through run -d's monitor, whatever create had worked out in memory. */
+Test(faults, the_start_runs_what_config_json_says)
+{
+    const char *env[] = {"BERTH_TEST_STALL=create", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    struct h_proc p;
+    h_berth_start(&p, &o, run_args(true, (const char *const[]){"hostname", "env", NULL}));
+    pid_t stalled = find_stalled("create");
+    _cleanup_free_ char *id = inspect("{{.Id}}");
+    _cleanup_free_ char *cfg = xasprintf("%s/containers/%s/config.json", h_runroot(), id);
+    _cleanup_free_ char *host = xasprintf("\"hostname\":\"%.12s\"", id);
+    rewrite_config(cfg, host, "\"hostname\":\"from-config-json\"");
+    rewrite_config(cfg, "\"env\":[", "\"env\":[\"BERTH_MARKER=from-config-json\",");
+    cr_assert_eq(kill(stalled, SIGCONT), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "logs", token, NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "hostname", "from-config-json");
+    cr_assert(strstr(r.out, "env=BERTH_MARKER=from-config-json\n"), "no marker in:\n%s", r.out);
     rm_force_leaves_nothing();
 }

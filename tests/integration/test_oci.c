@@ -5,6 +5,9 @@
  * (make deps). */
 #include "harness.h"
 
+#include "cgroup/cgroup.h"
+
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -179,4 +182,56 @@ Test(oci, exec_runs_as_config_json_says_not_as_berth_json)
     h_assert_val(&e, "NoNewPrivs", "1");
     h_berth(&r, NULL, "rm", "-f", "src", NULL);
     h_assert_status(&r, 0);
+}
+
+/* stats and rm find a container's cgroups from linux.cgroupsPath in config.json: docker's
+ * view in berth.json (where --cgroup-parent shows as HostConfig.CgroupParent) is for inspect
+ * only, and losing it loses nothing. */
+Test(oci, stats_and_rm_find_the_cgroups_by_config_json)
+{
+    _cleanup_free_ char *parent = xasprintf("/berth-oci-%d", (int)getpid());
+    _cleanup_free_ char *flag = xasprintf("--cgroup-parent=%s", parent);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", "cg", flag, "--pids-limit", "50", H_IMAGE, "/probe",
+            "sleep", "30", NULL);
+    h_assert_status(&r, 0);
+    char id[65];
+    snprintf(id, sizeof(id), "%.64s", r.out);
+    _cleanup_free_ char *record = xasprintf("%s/containers/%s/berth.json", h_runroot(), id);
+    h_write_file(record,
+                 "{\"CreatorUid\":0,\"Docker\":{\"Name\":\"/cg\",\"Config\":{},\"HostConfig\":{}}}",
+                 0600);
+    h_berth(&r, NULL, "stats", "--no-stream", "--format", "{{.PIDs}}", "cg", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "1\n", "stats found no cgroup: %s", r.out);
+    struct cgroup_set *cg = NULL;
+    struct berr err = {0};
+    cr_assert_eq(cgroup_open(parent, id, &cg, &err), 0, "%s", err.msg);
+    cgroup_set_free(cg);
+    /* a monitor killed before its cleanup leaves the cgroups to rm -f (pid 1 dies with it) */
+    h_berth(&r, NULL, "inspect", "--format", "{{.State.Pid}}", "cg", NULL);
+    h_assert_status(&r, 0);
+    pid_t pid1 = (pid_t)atoi(r.out);
+    _cleanup_free_ char *status_path = xasprintf("/proc/%d/status", (int)pid1);
+    _cleanup_free_ char *status = h_read_file(status_path);
+    cr_assert(status && strstr(status, "PPid:"), "no %s", status_path);
+    pid_t monitor = (pid_t)atoi(strstr(status, "PPid:") + strlen("PPid:"));
+    cr_assert_gt(monitor, 1);
+    cr_assert_eq(kill(monitor, SIGKILL), 0);
+    for (double end = h_now_s() + 10; kill(pid1, 0) == 0 && h_now_s() < end;)
+        usleep(10000);
+    cr_assert_neq(kill(pid1, 0), 0, "pid 1 outlived its monitor");
+    cr_assert_eq(cgroup_open(parent, id, &cg, &err), 0, "the monitor cleaned up: %s", err.msg);
+    cgroup_set_free(cg);
+    h_berth(&r, NULL, "rm", "-f", "cg", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_neq(cgroup_open(parent, id, &cg, &err), 0, "rm -f left the cgroups of %s", id);
+    cr_assert_eq(err.kind, BERR_NOT_FOUND, "%s", err.msg);
+    struct cgroup_hosts hosts;
+    cr_assert_eq(cgroup_detect(&hosts, &err), 0, "%s", err.msg);
+    for (size_t i = 0; i < hosts.n; i++) {
+        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
+        rmdir(dir);
+    }
+    cgroup_hosts_free(&hosts);
 }

@@ -21,77 +21,22 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-static struct cgroup_hosts hosts;
-static char parent[64]; /* "/berth-soak-<pid>" */
-
-static void remove_cgroup_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
-        remove_cgroup_tree(sub);
-    }
-    closedir(d);
-    for (int tries = 0; rmdir(dir) < 0 && errno == EBUSY && tries < 200; tries++)
-        usleep(10000);
-}
-
 static void soak_init(void)
 {
     h_suite_init();
-    snprintf(parent, sizeof(parent), "/berth-soak-%d", (int)getpid());
-    struct berr err = {0};
-    cr_assert_eq(cgroup_detect(&hosts, &err), 0, "%s", err.msg);
+    h_cgroup_parent_init("berth-soak");
 }
 
 static void soak_fini(void)
 {
     h_suite_fini();
-    for (size_t i = 0; i < hosts.n; i++) {
-        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
-        remove_cgroup_tree(dir);
-    }
-    cgroup_hosts_free(&hosts);
+    h_cgroup_parent_fini();
 }
 
 /* 1000 lifecycles take 75 s here; a slower machine gets room */
 TestSuite(soak, .init = soak_init, .fini = soak_fini, .timeout = 3600);
 
 /* ---- what the host looks like ---------------------------------------------------------------- */
-
-static void list_dirs(const char *dir, const char *rel, char **out)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
-        _cleanup_free_ char *subrel = xasprintf("%s/%s", rel, de->d_name);
-        char *next = xasprintf("%s%s\n", *out, subrel);
-        free(*out);
-        *out = next;
-        list_dirs(sub, subrel, out);
-    }
-    closedir(d);
-}
-
-static char *cgroups_under_parent(void)
-{
-    char *out = xstrdup("");
-    for (size_t i = 0; i < hosts.n; i++) {
-        _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
-        list_dirs(dir, dir, &out);
-    }
-    return out;
-}
 
 /* mountinfo without the mount ids (field 1 and 2), which only say in what order mounts came */
 static char *mount_table(void)
@@ -113,24 +58,6 @@ static char *mount_table(void)
     return out;
 }
 
-static bool cmdline_mentions(pid_t pid, const char *needle)
-{
-    char path[64], buf[8192];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    for (char *a = buf; a < buf + n; a += strlen(a) + 1)
-        if (strstr(a, needle))
-            return true;
-    return false;
-}
-
 /* berth and berth-monitor processes of this test (their arguments name its runroot or its
  * containers), each with its open fds; "" when none runs. */
 static char *berth_processes(const char *token)
@@ -143,7 +70,8 @@ static char *berth_processes(const char *token)
         long pid = strtol(e->d_name, &end, 10);
         if (*end || pid <= 0 || pid == getpid())
             continue;
-        if (!cmdline_mentions((pid_t)pid, h_runroot()) && !cmdline_mentions((pid_t)pid, token))
+        if (!h_cmdline_has((pid_t)pid, h_runroot(), true) &&
+            !h_cmdline_has((pid_t)pid, token, true))
             continue;
         _cleanup_free_ char *fddir = xasprintf("/proc/%ld/fd", pid);
         DIR *fdd = opendir(fddir);
@@ -201,7 +129,7 @@ struct host_view {
 static void look(struct host_view *v)
 {
     v->mounts = mount_table();
-    v->cgroups = cgroups_under_parent();
+    v->cgroups = h_cgroups_left();
     v->state = h_tree_snapshot(h_runroot());
     without_mtimes(v->state);
     /* the seccomp cache's entries carry their last use in their mtime (seccomp/cache.c) */
@@ -260,7 +188,7 @@ static void lifecycle(int i, const char *token)
 {
     char name[96], par[96], script[32], want[128];
     snprintf(name, sizeof(name), "%s-%d", token, i);
-    snprintf(par, sizeof(par), "--cgroup-parent=%s", parent);
+    snprintf(par, sizeof(par), "--cgroup-parent=%s", h_cgroup_parent());
     snprintf(script, sizeof(script), "exit %d", i % 7);
     int kind = i % 5;
     const char *run_exit[] = {"run",           "-d", "--name", name,   par,

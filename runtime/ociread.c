@@ -1,0 +1,520 @@
+/* The container's description read back: config.json parsed once into struct oci_config, which
+ * is all that create's start, the monitor and exec take from it. The reader is strict: what
+ * berth cannot apply exactly as the description lists it is an error naming the field, so a
+ * container never runs with less (or other) than its config.json says. */
+#include "internal.h"
+
+#include <sched.h>
+#include <string.h>
+
+static int bad(struct berr *err, const char *what)
+{
+    return berr_set(err, BERR_FAILED, OCI_FILE ": %s", what);
+}
+
+/* Each key of obj one of allowed (NULL-terminated). */
+static int only_keys(yajl_val obj, const char *const *allowed, const char *where, struct berr *err)
+{
+    if (!obj)
+        return 0;
+    if (!YAJL_IS_OBJECT(obj))
+        return berr_set(err, BERR_FAILED, OCI_FILE ": %s is not an object", where);
+    for (size_t i = 0; i < obj->u.object.len; i++) {
+        const char *k = obj->u.object.keys[i];
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, k))
+            a++;
+        if (!*a)
+            return berr_set(err, BERR_FAILED, OCI_FILE ": %s.%s: berth does not apply it", where,
+                            k);
+    }
+    return 0;
+}
+
+static bool json_id(yajl_val v, unsigned *out)
+{
+    if (!YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 || YAJL_GET_INTEGER(v) > UINT32_MAX - 1)
+        return false;
+    *out = (unsigned)YAJL_GET_INTEGER(v);
+    return true;
+}
+
+static bool json_ll(yajl_val obj, const char *key, long long *out)
+{
+    yajl_val v = json_get(obj, key);
+    if (!v)
+        return true;
+    if (!YAJL_IS_INTEGER(v))
+        return false;
+    *out = YAJL_GET_INTEGER(v);
+    return true;
+}
+
+static int read_user(yajl_val user, struct creds *c, struct berr *err)
+{
+    static const char *const keys[] = {"uid", "gid", "additionalGids", NULL};
+    if (only_keys(user, keys, "process.user", err) < 0)
+        return -1;
+    unsigned uid, gid;
+    if (!json_id(json_get(user, "uid"), &uid) || !json_id(json_get(user, "gid"), &gid))
+        return bad(err, "process.user has no uid or gid");
+    c->uid = uid;
+    c->gid = gid;
+    yajl_val groups = json_get(user, "additionalGids");
+    for (size_t i = 0; YAJL_IS_ARRAY(groups) && i < groups->u.array.len; i++) {
+        unsigned g;
+        if (!json_id(groups->u.array.values[i], &g))
+            return bad(err, "bad process.user.additionalGids");
+        c->groups = xrealloc(c->groups, (c->ngroups + 1) * sizeof(gid_t));
+        c->groups[c->ngroups++] = g;
+    }
+    return 0;
+}
+
+static int cap_list(yajl_val caps, const char *set, struct cap_set *out, struct berr *err)
+{
+    *out = (struct cap_set){0};
+    yajl_val v = json_get(caps, set);
+    for (size_t i = 0; YAJL_IS_ARRAY(v) && i < v->u.array.len; i++) {
+        yajl_val name = v->u.array.values[i];
+        cap_value_t c;
+        if (!YAJL_IS_STRING(name) || cap_from_name(name->u.string, &c) < 0 || c > CAP_LAST_CAP)
+            return berr_set(err, BERR_FAILED, OCI_FILE ": process.capabilities.%s: unknown %s", set,
+                            YAJL_IS_STRING(name) ? name->u.string : "entry");
+        out->bits[c / 32] |= 1u << (c % 32);
+    }
+    return 0;
+}
+
+/* caps.c keeps one set as bounding, effective and permitted, and clears the other two
+ * (CVE-2022-24769): a description with other sets is one berth cannot run. */
+static int read_caps(yajl_val caps, struct cap_set *out, struct berr *err)
+{
+    static const char *const keys[] = {"bounding",    "effective", "permitted",
+                                       "inheritable", "ambient",   NULL};
+    if (only_keys(caps, keys, "process.capabilities", err) < 0 ||
+        cap_list(caps, "bounding", out, err) < 0)
+        return -1;
+    static const struct {
+        const char *name;
+        bool same; /* as bounding; else empty */
+    } sets[] = {
+        {"effective", true}, {"permitted", true}, {"inheritable", false}, {"ambient", false}};
+    for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
+        struct cap_set s;
+        if (cap_list(caps, sets[i].name, &s, err) < 0)
+            return -1;
+        struct cap_set want = sets[i].same ? *out : (struct cap_set){0};
+        if (memcmp(&s, &want, sizeof(s)))
+            return berr_set(err, BERR_FAILED,
+                            OCI_FILE ": process.capabilities.%s: berth applies %s", sets[i].name,
+                            sets[i].same ? "the bounding set" : "none");
+    }
+    return 0;
+}
+
+static int read_process(yajl_val p, struct oci_config *c, struct berr *err)
+{
+    static const char *const keys[] = {
+        "terminal", "user", "args", "env", "cwd", "capabilities", "noNewPrivileges", NULL};
+    /* no "rlimits": berth sets none (see oci.c) */
+    if (!YAJL_IS_OBJECT(p))
+        return bad(err, "no process");
+    if (only_keys(p, keys, "process", err) < 0)
+        return -1;
+    if (YAJL_IS_TRUE(json_get(p, "terminal")))
+        return bad(err, "process.terminal: berth gives no terminal");
+    json_get_strv(p, "args", &c->args);
+    json_get_strv(p, "env", &c->env);
+    const char *cwd = json_get_str(p, "cwd");
+    if (!cwd || cwd[0] != '/')
+        return bad(err, "process.cwd is not an absolute path");
+    c->cwd = xstrdup(cwd);
+    if (read_user(json_get(p, "user"), &c->creds, err) < 0 ||
+        read_caps(json_get(p, "capabilities"), &c->caps, err) < 0)
+        return -1;
+    ssize_t home = strv_find_env(&c->env, "HOME=");
+    c->creds.home = xstrdup(home >= 0 ? c->env.v[home] + strlen("HOME=") : "/");
+    c->no_new_privs = YAJL_IS_TRUE(json_get(p, "noNewPrivileges"));
+    return 0;
+}
+
+static int read_root(yajl_val root, struct oci_config *c, struct berr *err)
+{
+    static const char *const keys[] = {"path", "readonly", NULL};
+    if (only_keys(root, keys, "root", err) < 0)
+        return -1;
+    const char *path = json_get_str(root, "path");
+    if (!path || path[0] != '/')
+        return bad(err, "root.path is not an absolute path");
+    c->root_path = xstrdup(path);
+    c->root_readonly = YAJL_IS_TRUE(json_get(root, "readonly"));
+    return 0;
+}
+
+/* ---- mounts ---------------------------------------------------------------------------- */
+
+struct mount_entry {
+    const char *dest, *type, *source;
+    struct strv options;
+};
+
+static int read_mount(yajl_val m, struct mount_entry *e, struct berr *err)
+{
+    static const char *const keys[] = {"destination", "type", "source", "options", NULL};
+    if (only_keys(m, keys, "mounts[]", err) < 0)
+        return -1;
+    e->dest = json_get_str(m, "destination");
+    e->type = json_get_str(m, "type");
+    e->source = json_get_str(m, "source");
+    if (!e->dest || e->dest[0] != '/' || !e->type || !e->source)
+        return bad(err, "a mount without an absolute destination, a type or a source");
+    json_get_strv(m, "options", &e->options);
+    return 0;
+}
+
+static bool strv_equal(const struct strv *a, const struct strv *b)
+{
+    if (a->n != b->n)
+        return false;
+    for (size_t i = 0; i < a->n; i++) {
+        if (strcmp(a->v[i], b->v[i]))
+            return false;
+    }
+    return true;
+}
+
+/* A bind as mounts/ makes one: recursive, private, read-only or not. */
+static int bind_readonly(const struct mount_entry *e, bool *ro, struct berr *err)
+{
+    const struct strv *o = &e->options;
+    *ro = o->n == 3 && !strcmp(o->v[2], "ro");
+    if ((o->n == 2 || *ro) && !strcmp(o->v[0], "rbind") && !strcmp(o->v[1], "rprivate"))
+        return 0;
+    return berr_set(err, BERR_FAILED,
+                    OCI_FILE ": mount %s: berth binds with \"rbind\", \"rprivate\" and "
+                             "optionally \"ro\", no other options",
+                    e->dest);
+}
+
+/* One of berth's /etc files: a bind of <dir_path>/<name> on /etc/<name>. */
+static ssize_t etc_file_index(const struct mount_entry *e, const char *dir_path)
+{
+    size_t dl = dir_path ? strlen(dir_path) : 0;
+    if (!dir_path || strncmp(e->source, dir_path, dl) || e->source[dl] != '/' ||
+        !str_has_prefix(e->dest, "/etc/"))
+        return -1;
+    for (size_t i = 0; i < mounts_netc_files; i++) {
+        if (!strcmp(e->source + dl + 1, mounts_etc_files[i]) &&
+            !strcmp(e->dest + strlen("/etc/"), mounts_etc_files[i]))
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+static bool bound_on(const struct oci_config *c, const char *dest)
+{
+    for (size_t i = 0; i < c->nbinds; i++) {
+        if (!strcmp(c->binds[i].dest, dest))
+            return true;
+    }
+    return false;
+}
+
+/* The binds first: which defaults and /etc files they replace decides what else must be
+ * listed. */
+static int read_binds(struct mount_entry *e, size_t n, const char *dir_path, struct oci_config *c,
+                      struct berr *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool ro;
+        if (strcmp(e[i].type, "bind") || etc_file_index(&e[i], dir_path) >= 0)
+            continue;
+        if (e[i].source[0] != '/' || !strcmp(e[i].dest, "/"))
+            return berr_set(err, BERR_FAILED, OCI_FILE ": mount %s: bad bind", e[i].dest);
+        if (bind_readonly(&e[i], &ro, err) < 0)
+            return -1;
+        c->binds = xrealloc(c->binds, (c->nbinds + 1) * sizeof(*c->binds));
+        c->binds[c->nbinds++] = (struct mount_bind){
+            .source = xstrdup(e[i].source), .dest = path_clean(e[i].dest), .readonly = ro};
+    }
+    /* mounts/ mounts them shallowest first: listed in another order, they would not be
+     * mounted as listed */
+    _cleanup_free_ const struct mount_bind **order = mounts_binds_by_depth(c->binds, c->nbinds);
+    for (size_t i = 0; i < c->nbinds; i++) {
+        if (order[i] != &c->binds[i])
+            return berr_set(err, BERR_FAILED,
+                            OCI_FILE ": mount %s: binds must be listed shallowest first",
+                            c->binds[i].dest);
+    }
+    return 0;
+}
+
+/* docker's defaults as mounts/ makes them, in its order, except where a bind replaces one;
+ * and each of the /etc files once, unless a bind replaces it. */
+static int check_generated(struct mount_entry *e, size_t n, const char *dir_path,
+                           struct oci_config *c, struct berr *err)
+{
+    size_t next = 0;
+    bool etc_seen[8] = {0};
+    for (size_t i = 0; i < n; i++) {
+        ssize_t etc = strcmp(e[i].type, "bind") ? -1 : etc_file_index(&e[i], dir_path);
+        if (etc >= 0) {
+            bool ro;
+            if (etc_seen[etc] || bound_on(c, e[i].dest))
+                return berr_set(err, BERR_FAILED, OCI_FILE ": mount %s: listed twice", e[i].dest);
+            if (bind_readonly(&e[i], &ro, err) < 0)
+                return -1;
+            if (ro != c->root_readonly)
+                return berr_set(err, BERR_FAILED,
+                                OCI_FILE ": mount %s: read-only exactly when the root is",
+                                e[i].dest);
+            etc_seen[etc] = true;
+            continue;
+        }
+        if (!strcmp(e[i].type, "bind"))
+            continue;
+        while (next < mounts_ndefault_fs && bound_on(c, mounts_default_fs[next].dest))
+            next++;
+        const struct mounts_fs *want = next < mounts_ndefault_fs ? &mounts_default_fs[next] : NULL;
+        _cleanup_strv_ struct strv opts = {0};
+        if (want)
+            oci_default_mount_options(want, &opts);
+        if (!want || strcmp(e[i].dest, want->dest) || strcmp(e[i].type, want->fstype) ||
+            strcmp(e[i].source, want->source) || !strv_equal(&e[i].options, &opts))
+            return berr_set(err, BERR_FAILED,
+                            OCI_FILE ": mount %s (%s): berth mounts docker's defaults as it "
+                                     "lists them, in its order, and binds",
+                            e[i].dest, e[i].type);
+        next++;
+    }
+    while (next < mounts_ndefault_fs && bound_on(c, mounts_default_fs[next].dest))
+        next++;
+    if (next < mounts_ndefault_fs)
+        return berr_set(err, BERR_FAILED, OCI_FILE ": no mount on %s: berth always makes it",
+                        mounts_default_fs[next].dest);
+    for (size_t i = 0; i < mounts_netc_files; i++) {
+        _cleanup_free_ char *dest = xasprintf("/etc/%s", mounts_etc_files[i]);
+        if (!etc_seen[i] && !bound_on(c, dest))
+            return berr_set(err, BERR_FAILED, OCI_FILE ": no mount on %s: berth always makes it",
+                            dest);
+    }
+    c->etc_dir = xstrdup(dir_path ? dir_path : "/");
+    return 0;
+}
+
+static int read_mounts(yajl_val mounts, const char *dir_path, struct oci_config *c,
+                       struct berr *err)
+{
+    size_t n = YAJL_IS_ARRAY(mounts) ? mounts->u.array.len : 0;
+    struct mount_entry *e = xcalloc(n + 1, sizeof(*e));
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = read_mount(mounts->u.array.values[i], &e[i], err);
+    if (rc == 0)
+        rc = read_binds(e, n, dir_path, c, err);
+    if (rc == 0)
+        rc = check_generated(e, n, dir_path, c, err);
+    for (size_t i = 0; i < n; i++)
+        strv_free(&e[i].options);
+    free(e);
+    return rc;
+}
+
+/* ---- linux ------------------------------------------------------------------------------ */
+
+static int read_namespaces(yajl_val list, int *out, struct berr *err)
+{
+    static const struct {
+        const char *type;
+        int flag;
+    } kinds[] = {{"mount", CLONE_NEWNS},
+                 {"pid", CLONE_NEWPID},
+                 {"uts", CLONE_NEWUTS},
+                 {"ipc", CLONE_NEWIPC},
+                 {"network", CLONE_NEWNET}};
+    *out = 0;
+    for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
+        yajl_val ns = list->u.array.values[i];
+        const char *type = json_get_str(ns, "type");
+        size_t k = 0;
+        while (type && k < ARRAY_SIZE(kinds) && strcmp(type, kinds[k].type))
+            k++;
+        if (!type || k == ARRAY_SIZE(kinds) || json_get(ns, "path"))
+            return berr_set(err, BERR_FAILED,
+                            OCI_FILE ": linux.namespaces: %s%s: berth makes new mount, pid, "
+                                     "uts, ipc and network namespaces only",
+                            type ? type : "?", json_get(ns, "path") ? " with a path" : "");
+        *out |= kinds[k].flag;
+    }
+    /* pid 1, its private mounts and its own hostname are what the rest of berth stands on */
+    const int always = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    if ((*out & always) != always)
+        return bad(err, "linux.namespaces: berth needs mount, pid, uts and ipc");
+    return 0;
+}
+
+static int read_resources(yajl_val r, struct cgroup_limits *l, struct berr *err)
+{
+    static const char *const keys[] = {"devices", "cpu", "memory", "pids", NULL};
+    static const char *const cpu_keys[] = {"shares", "quota", "period", "cpus", "mems", NULL};
+    static const char *const mem_keys[] = {"limit", "swap", NULL};
+    static const char *const pids_keys[] = {"limit", NULL};
+    yajl_val cpu = json_get(r, "cpu"), mem = json_get(r, "memory"), pids = json_get(r, "pids");
+    if (only_keys(r, keys, "linux.resources", err) < 0 ||
+        only_keys(cpu, cpu_keys, "linux.resources.cpu", err) < 0 ||
+        only_keys(mem, mem_keys, "linux.resources.memory", err) < 0 ||
+        only_keys(pids, pids_keys, "linux.resources.pids", err) < 0)
+        return -1;
+    /* cgroup/ always writes its device policy */
+    if (!oci_devices_are_berths(json_get(r, "devices")))
+        return bad(err, "linux.resources.devices: berth applies docker's device rules only");
+    /* the resolved values, which cgroup_limits_resolve leaves as they are */
+    if (!json_ll(cpu, "shares", &l->cpu_shares) || !json_ll(cpu, "quota", &l->cpu_quota) ||
+        !json_ll(cpu, "period", &l->cpu_period) || !json_ll(mem, "limit", &l->memory) ||
+        !json_ll(mem, "swap", &l->memory_swap) || !json_ll(pids, "limit", &l->pids_limit))
+        return bad(err, "linux.resources: a value is not an integer");
+    const char *cpus = json_get_str(cpu, "cpus"), *mems = json_get_str(cpu, "mems");
+    l->cpuset_cpus = cpus ? xstrdup(cpus) : NULL;
+    l->cpuset_mems = mems ? xstrdup(mems) : NULL;
+    if (l->memory_swap && l->memory <= 0)
+        return bad(err, "linux.resources.memory: swap without a limit");
+    return 0;
+}
+
+int oci_cgroups_path_split(const char *path, char **parent, char **name, struct berr *err)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!path || path[0] != '/' || !slash[1])
+        return berr_set(err, BERR_FAILED, OCI_FILE ": linux.cgroupsPath %s: not /<parent>/<name>",
+                        path ? path : "(none)");
+    *parent = slash == path ? xstrdup("/") : strndup(path, (size_t)(slash - path));
+    *name = xstrdup(slash + 1);
+    return 0;
+}
+
+static int read_linux(yajl_val lx, struct oci_config *c, struct berr *err)
+{
+    static const char *const keys[] = {
+        "namespaces", "maskedPaths", "readonlyPaths", "resources", "cgroupsPath", "seccomp", NULL};
+    if (!YAJL_IS_OBJECT(lx))
+        return bad(err, "no linux");
+    if (only_keys(lx, keys, "linux", err) < 0 ||
+        read_namespaces(json_get(lx, "namespaces"), &c->namespaces, err) < 0 ||
+        read_resources(json_get(lx, "resources"), &c->limits, err) < 0 ||
+        oci_cgroups_path_split(json_get_str(lx, "cgroupsPath"), &c->cgroup_parent, &c->cgroup_name,
+                               err) < 0 ||
+        cgroup_parent_check(c->cgroup_parent, err) < 0)
+        return -1;
+    json_get_strv(lx, "maskedPaths", &c->masked);
+    json_get_strv(lx, "readonlyPaths", &c->readonly);
+    for (size_t i = 0; i < c->masked.n + c->readonly.n; i++) {
+        const char *p = i < c->masked.n ? c->masked.v[i] : c->readonly.v[i - c->masked.n];
+        if (p[0] != '/')
+            return berr_set(err, BERR_FAILED, OCI_FILE ": linux: %s is not an absolute path", p);
+    }
+    return 0;
+}
+
+/* The compiled filter is loaded, never the profile: a description with a profile but no filter
+ * file would run unconfined. */
+static int read_annotations(yajl_val doc, struct oci_config *c, struct berr *err)
+{
+    yajl_val ann = json_get(doc, "annotations");
+    const char *layers = json_get_str(ann, OCI_ANN_LAYERS);
+    const char *upper = json_get_str(ann, OCI_ANN_UPPER), *work = json_get_str(ann, OCI_ANN_WORK);
+    if (!layers || !*layers || !upper || !work)
+        return bad(err, "annotations: no " OCI_ANN_LAYERS ", " OCI_ANN_UPPER " or " OCI_ANN_WORK);
+    _cleanup_free_ char *copy = xstrdup(layers);
+    char *save = NULL;
+    for (char *l = strtok_r(copy, ":", &save); l; l = strtok_r(NULL, ":", &save))
+        strv_push(&c->layers, l);
+    c->upper = xstrdup(upper);
+    c->work = xstrdup(work);
+    const char *seccomp = json_get_str(ann, OCI_ANN_SECCOMP);
+    if (seccomp && (!*seccomp || strchr(seccomp, '/') || seccomp[0] == '.'))
+        return bad(err, "annotations: " OCI_ANN_SECCOMP " is not a file of the state directory");
+    if (!seccomp && json_get(json_get(doc, "linux"), "seccomp"))
+        return bad(err, "linux.seccomp without a compiled filter (" OCI_ANN_SECCOMP ")");
+    c->seccomp_file = seccomp ? xstrdup(seccomp) : NULL;
+    const char *home = json_get_str(ann, OCI_ANN_HOME);
+    c->home_from_passwd = home && !strcmp(home, "passwd");
+    const char *groups = json_get_str(ann, OCI_ANN_GROUP_ADD);
+    _cleanup_free_ char *gcopy = xstrdup(groups ? groups : "");
+    for (char *g = strtok_r(gcopy, ",", &save); g; g = strtok_r(NULL, ",", &save))
+        strv_push(&c->group_add, g);
+    return 0;
+}
+
+int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *out,
+                         struct berr *err)
+{
+    static const char *const keys[] = {"ociVersion", "process", "root",        "hostname",
+                                       "mounts",     "linux",   "annotations", NULL};
+    *out = (struct oci_config){0};
+    const char *version = json_get_str(doc, "ociVersion");
+    if (!version || strncmp(version, "1.", 2))
+        return bad(err, "ociVersion is not 1.x");
+    const char *hostname = json_get_str(doc, "hostname");
+    if (only_keys(doc, keys, "(top)", err) < 0 ||
+        read_process(json_get(doc, "process"), out, err) < 0 ||
+        read_root(json_get(doc, "root"), out, err) < 0 ||
+        read_linux(json_get(doc, "linux"), out, err) < 0 ||
+        read_mounts(json_get(doc, "mounts"), dir_path, out, err) < 0 ||
+        read_annotations(doc, out, err) < 0) {
+        oci_config_free(out);
+        return -1;
+    }
+    out->hostname = hostname && *hostname ? xstrdup(hostname) : NULL;
+    return 0;
+}
+
+int oci_config_read_at(int dirfd, const char *dir_path, struct oci_config *out, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    yajl_val doc = NULL;
+    if (read_file_at(dirfd, OCI_FILE, 16 << 20, &text, NULL, err) < 0 ||
+        json_parse(text, &doc, err) < 0)
+        return berr_wrap(err, OCI_FILE);
+    int rc = oci_config_from_tree(doc, dir_path, out, err);
+    yajl_tree_free(doc);
+    return rc;
+}
+
+int oci_cgroups_read_at(int dirfd, char **parent, char **name, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    yajl_val doc = NULL;
+    if (read_file_at(dirfd, OCI_FILE, 16 << 20, &text, NULL, err) < 0 ||
+        json_parse(text, &doc, err) < 0)
+        return berr_wrap(err, OCI_FILE);
+    int rc = oci_cgroups_path_split(json_get_str(json_get(doc, "linux"), "cgroupsPath"), parent,
+                                    name, err);
+    yajl_tree_free(doc);
+    return rc;
+}
+
+void oci_config_free(struct oci_config *c)
+{
+    strv_free(&c->args);
+    strv_free(&c->env);
+    free(c->cwd);
+    creds_free(&c->creds);
+    free(c->root_path);
+    free(c->hostname);
+    for (size_t i = 0; i < c->nbinds; i++)
+        mount_bind_free(&c->binds[i]);
+    free(c->binds);
+    free(c->etc_dir);
+    strv_free(&c->masked);
+    strv_free(&c->readonly);
+    cgroup_limits_free(&c->limits);
+    free(c->cgroup_parent);
+    free(c->cgroup_name);
+    strv_free(&c->layers);
+    free(c->upper);
+    free(c->work);
+    free(c->seccomp_file);
+    strv_free(&c->group_add);
+    *c = (struct oci_config){0};
+}
