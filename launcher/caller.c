@@ -172,11 +172,11 @@ static int resolve_store_paths(struct cli *cli, struct berr *err)
     const char *root = cli->global.root        ? cli->global.root
                        : env_root && *env_root ? env_root
                        : conf.root             ? conf.root
-                                               : "/var/lib/berth";
+                                               : CONF_DEFAULT_ROOT;
     const char *runroot = cli->global.runroot           ? cli->global.runroot
                           : env_runroot && *env_runroot ? env_runroot
                           : conf.runroot                ? conf.runroot
-                                                        : "/run/berth";
+                                                        : CONF_DEFAULT_RUNROOT;
     cli->root = xstrdup(root);
     cli->runroot = xstrdup(runroot);
     berth_conf_free(&conf);
