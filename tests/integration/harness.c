@@ -739,3 +739,49 @@ ssize_t h_buf_write(struct archive *a, void *data, const void *buf, size_t n)
     w->len += n;
     return (ssize_t)n;
 }
+
+void h_collect(pid_t pid, int fd, int timeout_s, struct h_result *r)
+{
+    *r = (struct h_result){.err = xstrdup("")};
+    size_t cap = 4096, len = 0;
+    char *buf = xmalloc(cap);
+    double deadline = h_now_s() + timeout_s;
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int left = (int)((deadline - h_now_s()) * 1000);
+        if (left <= 0 || poll(&pfd, 1, left) <= 0)
+            break;
+        if (len + 1024 > cap)
+            buf = xrealloc(buf, cap *= 2);
+        ssize_t n = read(fd, buf + len, cap - len - 1);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    close(fd);
+    int st = 0;
+    if (h_now_s() >= deadline) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        r->status = -1;
+    } else {
+        waitpid(pid, &st, 0);
+        r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    }
+    r->out = buf;
+    r->out_len = len;
+}
+
+char *h_last_line(const char *out)
+{
+    char *copy = xstrdup(out);
+    size_t n = strlen(copy);
+    while (n && strchr(" \n\t\r", copy[n - 1]))
+        copy[--n] = '\0';
+    char *nl = strrchr(copy, '\n');
+    char *line = xstrdup(nl ? nl + 1 : copy);
+    free(copy);
+    return line;
+}

@@ -107,6 +107,12 @@ void h_berthv(struct h_result *r, const struct h_opts *o, const char *const *arg
 /* Start without waiting (for tests that act on the running container), then collect. */
 void h_berth_start(struct h_proc *p, const struct h_opts *o, const char *const *args);
 void h_berth_finish(struct h_proc *p, struct h_result *r);
+/* Read fd (a child's merged stdout and stderr) to its end, at most timeout_s, then reap pid:
+ * r->out holds the text, r->err "", r->status the exit status (-1 after a timeout, when the
+ * child's process group is killed). */
+void h_collect(pid_t pid, int fd, int timeout_s, struct h_result *r);
+/* The last line of out, blanks trimmed (Storm reads ps's answer so). */
+char *h_last_line(const char *out);
 /* Any program, same capture (tar, mount helpers). */
 void h_execv(struct h_result *r, const struct h_opts *o, const char *const *argv);
 

@@ -96,8 +96,8 @@ Test(join, setuid_and_setgid_drop_groups_and_capabilities_as_nsenter)
 {
     free(start("jn", NULL));
     struct h_result r;
-    h_berth(&r, NULL, "join", "--setuid", "1000", "--setgid", "1000", "jn", "/probe", "id", "status",
-            NULL);
+    h_berth(&r, NULL, "join", "--setuid", "1000", "--setgid", "1000", "jn", "/probe", "id",
+            "status", NULL);
     h_assert_status(&r, 0);
     h_assert_val(&r, "uid", "1000");
     h_assert_val(&r, "gid", "1000");

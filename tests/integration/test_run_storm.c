@@ -266,8 +266,8 @@ static char *last_line(const char *text)
     return xstrdup(nl ? nl + 1 : copy);
 }
 
-/* Storm's alive check (DockerManager.areAllProcessesDead): the last line of ps's output must be a prefix
- * of the cidfile's id while the worker runs, and nothing when it does not. */
+/* Storm's alive check (DockerManager.areAllProcessesDead): the last line of ps's output must be a
+ * prefix of the cidfile's id while the worker runs, and nothing when it does not. */
 static bool storm_sees_alive(const char *wid, const char *cid)
 {
     _cleanup_free_ char *filter = xasprintf("--filter=name=%s", wid);

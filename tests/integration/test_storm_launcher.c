@@ -438,44 +438,11 @@ static pid_t wl_spawn(const struct wl_call *c, const char *const *args, const ch
     return pid;
 }
 
-static void wl_collect(pid_t pid, int fd, int timeout_s, struct h_result *r)
-{
-    *r = (struct h_result){.err = xstrdup("")};
-    size_t cap = 4096, len = 0;
-    char *buf = xmalloc(cap);
-    double deadline = h_now_s() + timeout_s;
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int left = (int)((deadline - h_now_s()) * 1000);
-        if (left <= 0 || poll(&pfd, 1, left) <= 0)
-            break;
-        if (len + 1024 > cap)
-            buf = xrealloc(buf, cap *= 2);
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    close(fd);
-    int st = 0;
-    if (h_now_s() >= deadline) {
-        kill(-pid, SIGKILL);
-        waitpid(pid, &st, 0);
-        r->status = -1;
-    } else {
-        waitpid(pid, &st, 0);
-        r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    }
-    r->out = buf;
-    r->out_len = len;
-}
-
 static void wl_run(struct h_result *r, const struct wl_call *c, const char *const *args)
 {
     int fd;
     pid_t pid = wl_spawn(c, args, c->direct || c->handoff ? "/" : wl.workdir, &fd);
-    wl_collect(pid, fd, 60, r);
+    h_collect(pid, fd, 60, r);
 }
 
 /* run-docker-cmd <workdir> <file> with the command file Storm writes for text. */
@@ -507,20 +474,6 @@ static void launch(struct h_result *r, const struct wl_call *c)
 #define assert_wl(r, want)                                                                         \
     cr_assert_eq((r)->status, (want), "worker-launcher exited %d, want %d; its output:\n%s",       \
                  (r)->status, (want), (r)->out)
-
-/* Storm's liveness rule (DockerManager.areAllProcessesDead): the last line of the merged
- * output, trimmed, is a prefix of the cid. */
-static char *last_line(const char *out)
-{
-    char *copy = xstrdup(out);
-    size_t n = strlen(copy);
-    while (n && strchr(" \n\t\r", copy[n - 1]))
-        copy[--n] = '\0';
-    char *nl = strrchr(copy, '\n');
-    char *line = xstrdup(nl ? nl + 1 : copy);
-    free(copy);
-    return line;
-}
 
 static char *read_cid(void)
 {
@@ -620,7 +573,7 @@ static void assert_profiler_runs_inside_as_the_worker(const struct wl_call *c)
     int fd;
     pid_t p = wl_spawn(c, (const char *const[]){"profile-docker-container", WID, profile, NULL},
                        wl.artifacts, &fd);
-    wl_collect(p, fd, 60, &r);
+    h_collect(p, fd, 60, &r);
     assert_wl(&r, 0);
     _cleanup_free_ char *prof = wait_for_file(out_path, 10);
     cr_assert(prof, "the profiler wrote nothing; launcher said:\n%s", r.out);
@@ -646,13 +599,13 @@ Test(storm_launcher, storms_whole_sequence_runs_under_its_own_launcher)
 
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-ps.sh");
     assert_wl(&r, 0);
-    _cleanup_free_ char *alive = last_line(r.out);
+    _cleanup_free_ char *alive = h_last_line(r.out);
     cr_assert(*alive && str_has_prefix(cid, alive), "ps's last line \"%s\" is no prefix of %s",
               alive, cid);
 
     docker_cmd(&r, &c, "docker-inspect", "inspect --format={{.State.Pid}} " WID);
     assert_wl(&r, 0);
-    _cleanup_free_ char *pid_text = last_line(r.out);
+    _cleanup_free_ char *pid_text = h_last_line(r.out);
     pid_t pid1 = (pid_t)atoi(pid_text);
     cr_assert(pid1 > 0, "inspect printed \"%s\"", r.out);
     _cleanup_free_ char *status_path = xasprintf("/proc/%d/status", (int)pid1);
@@ -678,14 +631,14 @@ Test(storm_launcher, storms_whole_sequence_runs_under_its_own_launcher)
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-stop.sh");
     assert_wl(&r, 0);
     struct h_result w;
-    wl_collect(waiter, wait_fd, 30, &w);
+    h_collect(waiter, wait_fd, 30, &w);
     assert_wl(&w, 0);
-    _cleanup_free_ char *code = last_line(w.out);
+    _cleanup_free_ char *code = h_last_line(w.out);
     cr_assert_str_eq(code, "143", "wait's output:\n%s", w.out);
 
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-ps.sh");
     assert_wl(&r, 0);
-    _cleanup_free_ char *dead = last_line(r.out);
+    _cleanup_free_ char *dead = h_last_line(r.out);
     cr_assert_not(str_has_prefix(cid, dead), "a stopped worker reads as alive: %s", r.out);
 
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-rm.sh");
@@ -714,7 +667,7 @@ Test(storm_launcher, a_worker_cannot_see_or_stop_another_workers_container)
     struct wl_call other = {.user = WL_OTHER};
     docker_cmd_fixture(&r, &other, "storm-cmd/docker-ps.sh");
     assert_wl(&r, 0);
-    _cleanup_free_ char *last = last_line(r.out);
+    _cleanup_free_ char *last = h_last_line(r.out);
     cr_assert_not(str_has_prefix(cid, last), "another worker lists it:\n%s", r.out);
     const char *acts[] = {"storm-cmd/docker-stop.sh", "storm-cmd/docker-rm.sh"};
     for (size_t i = 0; i < ARRAY_SIZE(acts); i++) {
@@ -730,7 +683,7 @@ Test(storm_launcher, a_worker_cannot_see_or_stop_another_workers_container)
     struct h_result mine;
     docker_cmd(&mine, &c, "docker-inspect", "inspect --format={{.State.Status}} " WID);
     assert_wl(&mine, 0);
-    _cleanup_free_ char *state = last_line(mine.out);
+    _cleanup_free_ char *state = h_last_line(mine.out);
     cr_assert_str_eq(state, "running", "the other worker's calls touched it");
 }
 

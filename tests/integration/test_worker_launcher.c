@@ -202,41 +202,12 @@ static pid_t spawn(const char *user, const char *const *args, const char *const 
     return pid;
 }
 
-static void collect(pid_t pid, int fd, struct h_result *r)
-{
-    *r = (struct h_result){.err = xstrdup("")};
-    size_t cap = 4096, len = 0;
-    char *buf = xmalloc(cap);
-    double deadline = h_now_s() + 60;
-    for (;;) {
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int left = (int)((deadline - h_now_s()) * 1000);
-        if (left <= 0 || poll(&pfd, 1, left) <= 0)
-            break;
-        if (len + 1024 > cap)
-            buf = xrealloc(buf, cap *= 2);
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
-    close(fd);
-    int st = 0;
-    if (h_now_s() >= deadline)
-        kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    r->out = buf;
-    r->out_len = len;
-}
-
 static void wl_call(struct h_result *r, const char *user, const char *const *args,
                     const char *const *env)
 {
     int fd;
     pid_t pid = spawn(user, args, env, &fd);
-    collect(pid, fd, r);
+    h_collect(pid, fd, 60, r);
 }
 
 /* a command file as the supervisor writes it (no newline) */
@@ -287,24 +258,12 @@ static void launch(struct h_result *r, const char *text)
             NULL);
 }
 
-static char *last_line(const char *out)
-{
-    char *copy = xstrdup(out);
-    size_t n = strlen(copy);
-    while (n && strchr(" \n\t\r", copy[n - 1]))
-        copy[--n] = '\0';
-    char *nl = strrchr(copy, '\n');
-    char *line = xstrdup(nl ? nl + 1 : copy);
-    free(copy);
-    return line;
-}
-
 static bool alive(const char *cid)
 {
     struct h_result r;
     docker_cmd(&r, "docker-ps", "ps --filter=name=" G_NAME " --quiet=true");
     assert_wl(&r, 0);
-    _cleanup_free_ char *last = last_line(r.out);
+    _cleanup_free_ char *last = h_last_line(r.out);
     return *last && str_has_prefix(cid, last);
 }
 
@@ -367,9 +326,9 @@ Test(worker_launcher, fixture_sequence_end_to_end)
     docker_cmd(&r, "docker-stop", "stop " G_NAME);
     assert_wl(&r, 0);
     struct h_result w;
-    collect(waiter, wfd, &w);
+    h_collect(waiter, wfd, 60, &w);
     assert_wl(&w, 0);
-    _cleanup_free_ char *wl_last = last_line(w.out);
+    _cleanup_free_ char *wl_last = h_last_line(w.out);
     cr_assert_str_eq(wl_last, "143", "wait prints the exit code:\n%s", w.out);
     cr_assert(!alive(cid), "a stopped container reads as alive");
     docker_cmd(&r, "docker-rm", "rm " G_NAME);
