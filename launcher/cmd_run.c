@@ -345,6 +345,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     int code = 125;
     if (opts_parse(table, n, cli, argc, argv, false, &args, &err) < 0)
         goto fail;
+    trace_phase("args");
     if (cli->global.help) {
         print_usage(stdout, run_usage, run_summary, table, n);
         code = 0;
@@ -352,11 +353,18 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     }
     if (!cli_admit(cli, &code))
         goto out;
+    trace_phase("admit");
     spec.warn = print_warning;
     /* first: the re-executed berth parses and reads everything again */
-    if (cli_reexec_readonly(cli, &err) < 0 || build_spec(cli, &f, &args, &spec, &err) < 0 ||
-        run_attach_image(cli, &spec, &err) < 0)
+    if (cli_reexec_readonly(cli, &err) < 0)
         goto fail;
+    trace_phase("reexec-check");
+    if (build_spec(cli, &f, &args, &spec, &err) < 0)
+        goto fail;
+    trace_phase("spec");
+    if (run_attach_image(cli, &spec, &err) < 0)
+        goto fail;
+    trace_phase("image");
     struct runtime_paths paths;
     cli_paths(cli, &paths);
     if (f.detach) {
@@ -364,12 +372,16 @@ int cmd_run(struct cli *cli, int argc, char **argv)
         if (runtime_run_detached(&paths, &spec, id, &err) < 0)
             goto fail;
         printf("%s\n", id);
+        if (trace_enabled()) /* the id out of stdio's buffer: what the caller waits for */
+            fflush(stdout);
+        trace_phase("handback");
         code = 0;
         goto out;
     }
     int status = 0;
     if (runtime_run(&paths, &spec, &status, &err) < 0)
         goto fail;
+    trace_phase("handback");
     code = status;
     goto out;
 fail:

@@ -1,4 +1,5 @@
 #include "launcher.h"
+#include "runtime/runtime.h"
 
 #include <string.h>
 
@@ -65,6 +66,10 @@ int main(int argc, char **argv)
         report_error(&cli, &err);
         return 125;
     }
+    /* after caller_take: a handed-over caller's environment is gone, BERTH_TRACE with it */
+    if (trace_begin("front") && runtime_is_readonly_clone())
+        trace_role("front-ro");
+    trace_phase("caller");
     if (invoked_as_nsenter(argv[0])) {
         cli.command = "nsenter";
         cli.needs_root = true;

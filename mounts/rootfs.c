@@ -285,11 +285,19 @@ int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd_out, struct 
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return berr_errno(err, "make / private");
     _cleanup_close_ int rootfd = -1;
+    trace_phase("private-root");
     if (mount_overlay(spec, &rootfd, err) < 0)
         return -1;
-    if (mount_defaults(spec, rootfd, err) < 0 || populate_dev(spec, rootfd, err) < 0 ||
-        mount_binds(spec, rootfd, err) < 0 || mounts_mask_paths(rootfd, spec, err) < 0)
+    trace_phase("rootfs-overlay");
+    if (mount_defaults(spec, rootfd, err) < 0 || populate_dev(spec, rootfd, err) < 0)
         return -1;
+    trace_phase("default-mounts");
+    if (mount_binds(spec, rootfd, err) < 0)
+        return -1;
+    trace_phase("binds");
+    if (mounts_mask_paths(rootfd, spec, err) < 0)
+        return -1;
+    trace_phase("masks");
     *rootfd_out = steal_fd(&rootfd);
     return 0;
 }

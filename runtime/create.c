@@ -96,6 +96,7 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
     if (mkdirat(c->runrootfd, rel, 0700) < 0)
         return berr_errno(err, "create container directory");
+    trace_phase("state-mkdir");
     c->dir_path = xasprintf("%s/%s", paths->runroot, rel);
     c->dirfd = openat(c->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (c->dirfd < 0) {
@@ -106,6 +107,7 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
         return berr_errno(err, "lock container");
+    trace_phase("state-lock");
     if (mkdirat(c->dirfd, "scaffold", 0700) < 0)
         return berr_errno(err, "create scaffold");
     _cleanup_close_ int scaffold = openat(c->dirfd, "scaffold", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -113,14 +115,23 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
         return berr_errno(err, "open scaffold");
     if (mounts_make_scaffold(scaffold, err) < 0)
         return -1;
+    trace_phase("scaffold");
     c->st.name = c->name;
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
     pick_hostname(c, spec);
-    if (write_oci(c, spec, caps, err) < 0 || state_write(c->dirfd, &c->st, err) < 0 ||
-        record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, spec, &c->st, err) < 0)
+    if (write_oci(c, spec, caps, err) < 0)
         return -1;
-    return etc_files_write(c->dirfd, c->hostname, spec->net, err);
+    trace_phase("config.json");
+    if (state_write(c->dirfd, &c->st, err) < 0)
+        return -1;
+    trace_phase("state.json");
+    if (record_write(c->dirfd, spec->caller ? spec->caller->uid : 0, spec, &c->st, err) < 0)
+        return -1;
+    trace_phase("berth.json");
+    int rc = etc_files_write(c->dirfd, c->hostname, spec->net, err);
+    trace_phase("etc-files");
+    return rc;
 }
 
 /* Compiled (or taken from the cache) here, in the caller, before anything is created: a bad
@@ -159,7 +170,9 @@ static int write_seccomp(const struct container *c, const struct container_spec 
 {
     if (spec->seccomp == RUNTIME_SECCOMP_UNCONFINED)
         return 0;
-    return seccomp_filter_write_at(c->dirfd, SECCOMP_FILE, &c->seccomp, err);
+    int rc = seccomp_filter_write_at(c->dirfd, SECCOMP_FILE, &c->seccomp, err);
+    trace_phase("seccomp.bpf");
+    return rc;
 }
 
 /* The cidfile is the caller's, as the docker client writes it: looked for, made (owner and
@@ -215,18 +228,25 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     struct cap_set caps;
     if ((!spec->validated && spec_check(spec, err) < 0) ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
-        check_cidfile_absent(spec, err) < 0 ||
-        prepare_seccomp(paths, spec, &caps, &c->seccomp, &c->seccomp_oci, err) < 0 ||
-        resolve_user(spec, &c->creds, err) < 0)
+        check_cidfile_absent(spec, err) < 0)
         return -1;
+    trace_phase("caps-cidfile");
+    if (prepare_seccomp(paths, spec, &caps, &c->seccomp, &c->seccomp_oci, err) < 0)
+        return -1;
+    trace_phase("seccomp-cache");
+    if (resolve_user(spec, &c->creds, err) < 0)
+        return -1;
+    trace_phase("user");
     c->runrootfd = runtime_open_root(paths->runroot, err);
     if (c->runrootfd < 0 || random_id(c->st.id, err) < 0)
         return -1;
+    trace_phase("state-root");
     if (reserve_name(c, spec->name, err) < 0) {
         free(c->name);
         c->name = NULL; /* held by another container: not ours to release */
         return -1;
     }
+    trace_phase("name");
     /* Only with the name and the cidfile ours: docker creates a missing -v source at start,
      * so neither a name conflict nor an unwritable cidfile may leave a new host directory. */
     if (make_state_dir(c, paths, spec, &caps, err) < 0 || write_seccomp(c, spec, err) < 0 ||
@@ -234,12 +254,14 @@ int container_create(const struct runtime_paths *paths, const struct container_s
         container_destroy(c);
         return -1;
     }
+    trace_phase("cidfile");
     if (mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0) {
         remove_cidfile(spec);
         container_destroy(c);
         return -1;
     }
     /* the start reads the filter back from its file, as it reads config.json */
+    trace_phase("bind-sources");
     seccomp_filter_free(&c->seccomp);
     *a = (struct init_args){.interactive = spec->interactive, .stdio = {-1, -1, -1}};
     runtime_test_stall("create");
@@ -267,6 +289,7 @@ static pid_t clone_container(const struct init_args *a, int child_end,
         errno = saved;
     }
     if (pid == 0) {
+        trace_child("init");
         struct init_args child = *a;
         child.sync_fd = child_end;
         child.cgroups = cgroups;
@@ -313,11 +336,13 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     int sv[2];
     if (cgroup_create(c->cgroup_parent, c->cgroup_name, &c->config.limits, &c->cgroups, err) < 0)
         return berr_wrap(err, "container %.12s: cgroups", c->st.id);
+    trace_phase("cgroups");
     runtime_test_stall("cgroups");
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return berr_errno(err, "socketpair");
     *pid = clone_container(a, sv[1], c->cgroups);
     int saved = errno;
+    trace_phase("clone");
     close(sv[1]);
     *sync_fd = sv[0];
     if (*pid < 0)
@@ -365,8 +390,10 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
                         "container %.12s: berth runs from a writable binary, not from a "
                         "read-only clone of it (runtime_reexec_readonly)",
                         c->st.id);
+    trace_phase("ro-check");
     if (load_description(c, a, err) < 0)
         return -1;
+    trace_phase("load-description");
     if (start_in_cgroups(c, a, &sync_fd, &pid, err) < 0) {
         container_drop_cgroups(c);
         return -1;
@@ -376,8 +403,10 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
         container_drop_cgroups(c);
         return -1;
     }
+    trace_phase("child-execve"); /* EOF on the sync socket: the init's execve succeeded */
     c->st.pid = pid;
     container_record(c, STATUS_RUNNING);
+    trace_phase("state-running");
     return 0;
 }
 
@@ -387,7 +416,10 @@ static int wait_pid1(struct container *c, struct berr *err)
     siginfo_t si;
     if (wait_forwarding_signals(c->st.pid, false, &si, err) < 0)
         return -1;
-    return container_reap(c, c->st.pid, err);
+    trace_phase("container-exit");
+    int rc = container_reap(c, c->st.pid, err);
+    trace_phase("reap");
+    return rc;
 }
 
 int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
@@ -404,8 +436,10 @@ int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, 
         rc = wait_pid1(&c, err);
     if (rc == 0)
         *status = c.st.exit_code;
-    if (rc < 0 || spec->remove_on_exit)
+    if (rc < 0 || spec->remove_on_exit) {
         container_destroy(&c);
+        trace_phase("destroy");
+    }
     container_close(&c);
     return rc;
 }

@@ -55,6 +55,7 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, int 
         return -1;
     if (mounts_enter_root(rootfd, err) < 0)
         return -1;
+    trace_phase("pivot_root");
     _cleanup_close_ int newroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (newroot < 0)
         return berr_errno(err, "open /");
@@ -67,8 +68,10 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, int 
     }
     if (wd < 0)
         return berr_wrap(err, "working directory %s", workdir);
+    trace_phase("workdir");
     if (mounts_finalize(&a->mounts, err) < 0)
         return -1;
+    trace_phase("readonly-root");
     *wdfd = steal_fd(&wd);
     return 0;
 }
@@ -79,10 +82,13 @@ static int start(const struct init_args *a, struct berr *err)
     if (a->cgroups && !a->in_cgroups && cgroup_join_self(a->cgroups, err) < 0)
         return -1;
     umask(022);
+    trace_phase("cgroup-join");
     if (wait_for_parent(a->sync_fd, err) < 0)
         return -1;
+    trace_phase("released");
     if ((cfg->namespaces & CLONE_NEWNET) && net_loopback_up(err) < 0)
         return -1;
+    trace_phase("loopback");
     _cleanup_free_ char *exe = NULL;
     _cleanup_close_ int wd = -1;
     if (setup_filesystem(a, cfg->cwd, &wd, err) < 0)
@@ -98,10 +104,14 @@ static int start(const struct init_args *a, struct berr *err)
         return -1;
     if (setsid() < 0)
         return berr_errno(err, "setsid");
+    trace_phase("hostname-stdio-fds");
     runtime_test_stall("init");
-    if (drop_privileges(&cfg->caps, &cfg->creds, a->seccomp, cfg->no_new_privs, err) < 0 ||
-        look_path(cfg->args.v[0], &cfg->env, &exe, err) < 0)
+    if (drop_privileges(&cfg->caps, &cfg->creds, a->seccomp, cfg->no_new_privs, err) < 0)
         return -1;
+    trace_phase("creds-caps");
+    if (look_path(cfg->args.v[0], &cfg->env, &exe, err) < 0)
+        return -1;
+    trace_phase("look-path");
     /* The container dies with its parent (berth run, or run -d's monitor): a container that
      * nobody waits for would leave state that no longer tells the truth. setresuid clears
      * the setting, hence here; a parent that died before it is seen as the sync socket's
@@ -110,8 +120,11 @@ static int start(const struct init_args *a, struct berr *err)
     if (parent_gone(a->sync_fd))
         return berr_set(err, BERR_FAILED, "parent went away before the start");
     reset_signals();
+    trace_phase("pdeathsig-signals");
     if (cfg->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
         return -1;
+    /* the last line before execve; the parent's child-execve says when it succeeded */
+    trace_phase("seccomp-load");
     execve(exe, cfg->args.v, cfg->env.v);
     return exec_error(err, errno, cfg->args.v[0]);
 }

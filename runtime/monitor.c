@@ -79,11 +79,22 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
     const char *stall = getenv("BERTH_TEST_STALL");
     char stall_env[64];
     snprintf(stall_env, sizeof(stall_env), "BERTH_TEST_STALL=%s", stall ? stall : "");
-    char *envp[] = {debug_env, stall_env, NULL};
+    /* the trace fd crosses the exec like the five above, named in the environment: berth-monitor
+     * traces up to its loop and closes it, so that it does not hold the caller's stderr */
+    char trace_env[32] = "BERTH_TRACE=", trace_fd_env[32] = "BERTH_TRACE_FD=";
+    if (trace_enabled()) {
+        fcntl(trace_fd(), F_SETFD, 0);
+        snprintf(trace_env, sizeof(trace_env), "BERTH_TRACE=1");
+        snprintf(trace_fd_env, sizeof(trace_fd_env), "BERTH_TRACE_FD=%d", trace_fd());
+    }
+    char *envp[] = {debug_env, stall_env, trace_env, trace_fd_env, NULL};
+    trace_phase("exec-berth-monitor");
     fexecve(prog, argv, envp);
     debugf("exec berth-monitor: %s: monitoring in place", strerror(errno));
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    if (trace_enabled())
+        fcntl(trace_fd(), F_SETFD, FD_CLOEXEC);
     close(prog);
 }
 
@@ -107,7 +118,9 @@ static __attribute__((noreturn)) void monitor_main(struct container *c, bool rem
                                                    struct init_args *a, int report_fd,
                                                    const struct cgroup_home *home, bool in_v2)
 {
+    trace_child("monitor");
     leave_callers_cgroups(home, in_v2);
+    trace_phase("leave-cgroups");
     setsid();
     signal(SIGPIPE, SIG_IGN);
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -119,9 +132,10 @@ static __attribute__((noreturn)) void monitor_main(struct container *c, bool rem
     for (int i = 0; i < 3; i++)
         dup2(devnull, i);
     const int keep[] = {c->runrootfd, c->dirfd, c->lockfd, report_fd, devnull,
-                        out[0],       out[1],   errp[0],   errp[1]};
+                        out[0],       out[1],   errp[0],   errp[1],   trace_fd()};
     close_fds_except(keep, ARRAY_SIZE(keep));
     (void)!chdir("/");
+    trace_phase("detach");
 
     a->stdio[0] = devnull;
     a->stdio[1] = out[1];
@@ -145,7 +159,9 @@ static __attribute__((noreturn)) void monitor_main(struct container *c, bool rem
     r.pid = c->st.pid;
     send_report(report_fd, &r);
     close(report_fd);
+    trace_phase("report");
     exec_monitor_program(c, remove_on_exit, out[0], errp[0]);
+    trace_end(); /* monitoring in place: the caller's stderr is not the monitor's to keep */
     monitor_after_start(c, remove_on_exit, out[0], errp[0]);
     _exit(0);
 }
@@ -184,6 +200,7 @@ static int start_monitor(struct container *c, bool remove_on_exit, struct init_a
     if (pipe2(rp, O_CLOEXEC) < 0)
         return berr_errno(err, "pipe");
     struct cgroup_home *home = monitor_home();
+    trace_phase("monitor-home");
     /* born in its cgroup2 home when there is one: moving there later would cost a grace period */
     pid_t pid = clone_into_cgroup(0, home ? cgroup_home_clone_fd(home) : -1);
     bool in_v2 = pid >= 0;
@@ -193,13 +210,16 @@ static int start_monitor(struct container *c, bool remove_on_exit, struct init_a
         close(rp[0]);
         monitor_main(c, remove_on_exit, a, rp[1], home, in_v2);
     }
+    trace_phase("monitor-clone");
     cgroup_home_free(home);
     close(rp[1]);
     _cleanup_close_ int report = rp[0];
     if (pid < 0)
         return berr_errno(err, "start the container's monitor");
     struct start_report r;
-    return read_report(report, &r, died, err);
+    int rc = read_report(report, &r, died, err);
+    trace_phase("monitor-report");
+    return rc;
 }
 
 /* A monitor that died before its report may have recorded nothing of the start: the caller

@@ -166,6 +166,11 @@ int runtime_monitor_main(int argc, char **argv)
 {
     if (argc != 13)
         return 2;
+    const char *tfd = getenv("BERTH_TRACE_FD");
+    long long n_tfd = -1;
+    if (tfd && parse_long(tfd, 3, INT32_MAX, &n_tfd) == 0)
+        trace_begin_fd("berth-monitor", (int)n_tfd);
+    trace_phase("exec");
     struct container c = {
         .runrootfd = arg_fd(argv[1]), .dirfd = arg_fd(argv[2]), .lockfd = arg_fd(argv[3])};
     int out = arg_fd(argv[4]), err_fd = arg_fd(argv[5]);
@@ -181,12 +186,14 @@ int runtime_monitor_main(int argc, char **argv)
     parse_rfc3339(argv[9], &c.st.started);
     c.cgroup_parent = argv[11];
     c.cgroup_name = argv[12];
-    const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd};
+    const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd, trace_fd()};
     close_fds_except(keep, ARRAY_SIZE(keep));
     /* after the fds are closed: the set keeps directory fds of its own */
     struct berr err = {0};
     if (cgroup_open(c.cgroup_parent, c.cgroup_name, &c.cgroups, &err) < 0)
         debugf("container %.12s: %s", c.st.id, err.msg);
+    trace_phase("ready");
+    trace_end();
     monitor_after_start(&c, !strcmp(argv[10], "1"), out, err_fd);
     return 0;
 }

@@ -102,6 +102,8 @@ int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over,
 /* The directory berth was installed in (berth-monitor, berth.conf live beside it), also in
  * the re-executed berth whose binary has no path of its own; NULL when unknown. */
 char *runtime_install_dir(void);
+/* Whether this berth already runs from such a clone (BERTH_TRACE names the process by it). */
+bool runtime_is_readonly_clone(void);
 
 /* Run the container in the foreground: create, start, wait. *status is what `docker run`
  * exits with (the command's status, 128+N when killed by signal N). Errors before the

@@ -44,6 +44,11 @@ bool self_is_readonly_clone(void)
            (sv.f_flag & ST_RDONLY) && is_detached_file("/proc/self/exe");
 }
 
+bool runtime_is_readonly_clone(void)
+{
+    return self_is_readonly_clone();
+}
+
 static int read_cmdline(struct strv *argv, struct berr *err)
 {
     _cleanup_free_ char *buf = NULL;
@@ -123,6 +128,7 @@ int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over,
     argv.v[0] = argv0;
     if (handed_over && hand_over_again(handed_over, err) < 0)
         return -1;
+    trace_phase("reexec");
     syscall(SYS_execveat, clone, "", argv.v, envp, AT_EMPTY_PATH);
     return berr_errno(err, "re-execute berth from a read-only mount");
 }

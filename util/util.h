@@ -256,4 +256,21 @@ void json_gen_value(yajl_gen g, yajl_val v); /* a parsed tree, as it is; NULL â†
 bool debug_enabled(void);
 void debugf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* ---- trace (BERTH_TRACE=1, util/trace.c) ------------------------------------------------ */
+
+/* One line per phase on a copy of stderr: "berth-trace <pid> <role> <phase> <us since the
+ * previous phase> <us since the process started> <CLOCK_MONOTONIC us>". trace_begin reads
+ * BERTH_TRACE, once per process, after the environment of a handed-over caller is rebuilt;
+ * everything else is a no-op unless it returned true. */
+bool trace_begin(const char *role);
+bool trace_begin_fd(const char *role, int fd); /* berth-monitor: the trace fd handed over */
+bool trace_enabled(void);
+int trace_fd(void); /* -1 when off */
+void trace_role(const char *role);
+void trace_child(const char *role); /* in a cloned child: its own role, pid and start */
+void trace_phase(const char *phase);
+void trace_end(void); /* closes the trace fd: a detached process must not hold the caller's */
+size_t trace_format(char *buf, size_t cap, pid_t pid, const char *role, const char *phase,
+                    uint64_t delta_us, uint64_t since_start_us, uint64_t mono_us);
+
 #endif

@@ -1,0 +1,161 @@
+/* BERTH_TRACE=1: every process of a start writes its phases to stderr, one line each, in the
+ * order of the start path, with numbers that add up; stdout and the container's log stay as
+ * they are, and without the variable nothing is written. */
+#include "harness.h"
+
+#include <stdint.h>
+#include <string.h>
+
+H_SUITE(trace);
+
+static const char *const trace_env[] = {"BERTH_TRACE=1", NULL};
+
+static const char *const front[] = {"caller", "args", "admit", "reexec", NULL};
+/* the re-executed front end up to the clone, then what each run does after it */
+#define FRONT_RO_CREATE                                                                            \
+    "caller", "args", "admit", "reexec-check", "spec", "image", "caps-cidfile", "seccomp-cache",   \
+        "user", "state-root", "name", "state-mkdir", "state-lock", "scaffold", "config.json",      \
+        "state.json", "berth.json", "etc-files", "seccomp.bpf", "cidfile", "bind-sources"
+#define START "ro-check", "load-description", "cgroups", "clone", "child-execve", "state-running"
+static const char *const front_ro_fg[] = {
+    FRONT_RO_CREATE, START, "container-exit", "reap", "destroy", "handback", NULL};
+static const char *const front_ro_detached[] = {FRONT_RO_CREATE,  "monitor-home", "monitor-clone",
+                                                "monitor-report", "handback",     NULL};
+static const char *const monitor[] = {"leave-cgroups",      "detach", START, "report",
+                                      "exec-berth-monitor", NULL};
+static const char *const init[] = {"cgroup-join",
+                                   "released",
+                                   "loopback",
+                                   "private-root",
+                                   "rootfs-overlay",
+                                   "default-mounts",
+                                   "binds",
+                                   "masks",
+                                   "pivot_root",
+                                   "workdir",
+                                   "readonly-root",
+                                   "hostname-stdio-fds",
+                                   "creds-caps",
+                                   "look-path",
+                                   "pdeathsig-signals",
+                                   "seccomp-load",
+                                   NULL};
+static const char *const berth_monitor[] = {"exec", "ready", NULL};
+
+static bool all_digits(const char *s)
+{
+    return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+/* The phases stderr holds for role, in order, after checking every trace line's form: seven
+ * fields, numbers where numbers go, each role's deltas adding up to its time since start and
+ * its monotonic stamps never going back. Lines that are not trace lines are returned in
+ * *other. */
+static char *phases_of(const char *err, const char *role, char **other)
+{
+    _cleanup_free_ char *copy = xstrdup(err);
+    char *phases = xstrdup(""), *rest = xstrdup("");
+    uint64_t sum = 0, last_mono = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "berth-trace ", 12) != 0) {
+            char *r = xasprintf("%s%s\n", rest, line);
+            free(rest), rest = r;
+            continue;
+        }
+        char *f[8] = {0}, *fsave = NULL;
+        _cleanup_free_ char *fields = xstrdup(line);
+        size_t n = 0;
+        for (char *w = strtok_r(fields, " ", &fsave); w && n < 8; w = strtok_r(NULL, " ", &fsave))
+            f[n++] = w;
+        cr_assert_eq(n, 7, "not 7 fields: %s", line);
+        cr_assert(all_digits(f[1]) && all_digits(f[4]) && all_digits(f[5]) && all_digits(f[6]),
+                  "not numbers: %s", line);
+        if (strcmp(f[2], role) != 0)
+            continue;
+        uint64_t delta = strtoull(f[4], NULL, 10), since = strtoull(f[5], NULL, 10),
+                 mono = strtoull(f[6], NULL, 10);
+        sum += delta;
+        cr_assert_eq(sum, since, "%s: deltas add up to %llu, not %llu", line,
+                     (unsigned long long)sum, (unsigned long long)since);
+        cr_assert_geq(mono, last_mono, "%s: the clock went back", line);
+        last_mono = mono;
+        char *p = xasprintf("%s%s%s", phases, *phases ? " " : "", f[3]);
+        free(phases), phases = p;
+    }
+    if (other)
+        *other = rest;
+    else
+        free(rest);
+    return phases;
+}
+
+static void assert_phases(const char *err, const char *role, const char *const *want)
+{
+    _cleanup_free_ char *have = phases_of(err, role, NULL);
+    _cleanup_free_ char *expected = xstrdup("");
+    for (; *want; want++) {
+        char *e = xasprintf("%s%s%s", expected, *expected ? " " : "", *want);
+        free(expected), expected = e;
+    }
+    cr_assert_str_eq(have, expected, "%s phases:\n have %s\n want %s\nstderr:\n%s", role, have,
+                     expected, err);
+}
+
+Test(trace, foreground_run_traces_front_end_and_init_on_stderr_only)
+{
+    struct h_result r;
+    struct h_opts o = {.env = trace_env};
+    h_berth(&r, &o, "run", "--rm", H_IMAGE, "/bin/sh", "-c", "echo out", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "out\n");
+    assert_phases(r.err, "front", front);
+    assert_phases(r.err, "front-ro", front_ro_fg);
+    assert_phases(r.err, "init", init);
+    char *other = NULL;
+    free(phases_of(r.err, "none", &other));
+    cr_assert_str_eq(other, "", "stderr holds more than trace lines: %s", other);
+    free(other);
+}
+
+Test(trace, nothing_is_written_without_the_variable)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "run", "--rm", H_IMAGE, "/bin/sh", "-c", "echo out", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "out\n");
+    cr_assert_str_eq(r.err, "");
+    const char *const zero[] = {"BERTH_TRACE=0", NULL};
+    struct h_opts o = {.env = zero};
+    h_berth(&r, &o, "run", "--rm", H_IMAGE, "/bin/sh", "-c", "echo out", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.err, "");
+}
+
+Test(trace, detached_run_traces_monitor_init_and_berth_monitor_not_the_log)
+{
+    struct h_result r;
+    struct h_opts o = {.env = trace_env};
+    h_berth(&r, &o, "run", "-d", "--name", "traced", H_IMAGE, "/bin/sh", "-c", "echo out", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_eq(r.out_len, 65, "stdout is not the id alone: %s", r.out);
+    cr_assert_eq(strspn(r.out, "0123456789abcdef"), 64, "not an id: %s", r.out);
+    assert_phases(r.err, "front", front);
+    assert_phases(r.err, "front-ro", front_ro_detached);
+    assert_phases(r.err, "monitor", monitor);
+    assert_phases(r.err, "init", init);
+    assert_phases(r.err, "berth-monitor", berth_monitor);
+    char *other = NULL;
+    free(phases_of(r.err, "none", &other));
+    cr_assert_str_eq(other, "", "stderr holds more than trace lines: %s", other);
+    free(other);
+    /* the container's own output is all its log holds */
+    h_berth(&r, NULL, "wait", "traced", NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, NULL, "logs", "traced", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "out\n");
+    cr_assert_str_eq(r.err, "");
+    h_berth(&r, NULL, "rm", "traced", NULL);
+    h_assert_status(&r, 0);
+}
