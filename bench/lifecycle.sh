@@ -17,77 +17,7 @@ export LC_ALL=C   # EPOCHREALTIME with a '.', plain number formats
 # shellcheck source=bench/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SELF=$(readlink -f "${BASH_SOURCE[0]}")
-FIXTURE=$(dirname "$SELF")/../tests/fixtures/docker-run.sh.full.expected-docker-argv.txt
 DOCKER=/usr/bin/docker   # Debian's docker.io client, whatever else is first on PATH
-STORM_UID=1001           # the fixture's --user=1001:1001
-
-PROFILE=$(cd "$(dirname "$SELF")/../tests/fixtures" && pwd)/storm-seccomp.json.example
-CG_PARENT=/storm-bench-$$   # not Storm's /storm: removed at the end
-NCPU=$(nproc)
-
-# fit_flag FLAG: Storm's flag as this host can take it (docker refuses more CPUs than there
-# are), recorded in FITTED when it changes.
-fit_flag() {
-    local f=$1 cpus
-    case $f in
-        --cpus=*)
-            cpus=$(awk -v n="$NCPU" -v w="${f#--cpus=}" 'BEGIN { print (w > n ? n : w) }')
-            f=--cpus=$cpus
-            ;;
-        --cpuset-cpus=*) f=--cpuset-cpus=0-$((NCPU - 1)) ;;
-        --cgroup-parent=*) f=--cgroup-parent=$CG_PARENT ;;
-    esac
-    [ "$f" = "$1" ] || FITTED+=("$1 -> $f")
-    FLAG=$f
-}
-
-# storm_flags: Storm's flag set from the fixture, without --name and --cidfile (fresh per
-# run), the image and the command; CPU and cgroup flags fitted to the host (FITTED), Storm's
-# seccomp profile from tests/fixtures. The -v sources move under $W (except /sys/fs/cgroup)
-# and are made as Storm's supervisor leaves them: writable ones owned by the worker's uid.
-storm_flags() {
-    local words i w spec src dst mode
-    mapfile -t words <"$FIXTURE"
-    [ "${words[1]:-}" = run ] || die "$FIXTURE: not a docker run argv"
-    STORM=() FITTED=()
-    for ((i = 2; i < ${#words[@]}; i++)); do
-        w=${words[i]}
-        case $w in
-            --name=* | --cidfile=*) ;;
-            --security-opt)
-                i=$((i + 1))
-                if [[ ${words[i]} == seccomp=* ]]; then
-                    # docker refuses the licence's '#' lines ("invalid character '#'")
-                    grep -v '^[[:space:]]*#' "$PROFILE" >"$TMP/storm-seccomp.json"
-                    STORM+=("$w" "seccomp=$TMP/storm-seccomp.json")
-                    FITTED+=("${words[i]} -> Storm's example profile without its '#' lines")
-                else
-                    STORM+=("$w" "${words[i]}")
-                fi
-                ;;
-            -v)
-                i=$((i + 1))
-                spec=${words[i]}
-                src=${spec%%:*} dst=${spec#*:}
-                mode=${dst#*:}
-                [ "$mode" != "$dst" ] || mode=
-                dst=${dst%%:*}
-                if [ "$src" != /sys/fs/cgroup ]; then
-                    src=$W$src
-                    mkdir -p "$src"
-                    [ "$mode" = ro ] || chown "$STORM_UID:$STORM_UID" "$src"
-                fi
-                STORM+=(-v "$src:$dst${mode:+:$mode}")
-                ;;
-            storm/*) break ;;   # the image; the command follows
-            *)
-                fit_flag "$w"
-                STORM+=("$FLAG")
-                ;;
-        esac
-    done
-    [ $i -lt ${#words[@]} ] || die "$FIXTURE: no image found"
-}
 
 # crun_bundles: two bundles on one copy of the layer, the OCI equivalent of STORM, running
 # `sleep 600` and /bin/true.
