@@ -203,6 +203,20 @@ static void correct_dead_monitor(int dirfd, int lockfd, struct container_state *
 {
     if (st->status != STATUS_RUNNING || flock(lockfd, LOCK_EX | LOCK_NB) < 0)
         return;
+    /* The monitor records the exit, then lets go of the lock: what was read before the lock was
+     * free may be older than that record. Read again, under the lock. */
+    struct container_state now = *st;
+    char *now_error = NULL;
+    struct berr rerr = {0};
+    if (state_read(dirfd, &now, &now_error, &rerr) == 0 && now.status != STATUS_RUNNING) {
+        *st = now;
+        free(*error);
+        *error = now_error;
+        st->error = *error;
+        flock(lockfd, LOCK_UN);
+        return;
+    }
+    free(now_error);
     st->status = STATUS_EXITED;
     st->exit_code = 137;
     st->pid = 0;
@@ -248,6 +262,7 @@ int runtime_inspect(const struct runtime_paths *paths, const char *id, struct co
         container_info_free(out);
         return berr_wrap(err, "container %.12s", id);
     }
+    runtime_test_stall("inspect-read");
     if (st.status != STATUS_EXITED && !monitor_alive(lock))
         correct_dead_monitor(dir, lock, &st, &error);
     memcpy(out->id, id, 65);

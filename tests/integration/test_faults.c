@@ -679,3 +679,31 @@ Test(faults, the_start_runs_what_config_json_says)
     cr_assert(strstr(r.out, "env=BERTH_MARKER=from-config-json\n"), "no marker in:\n%s", r.out);
     rm_force_leaves_nothing();
 }
+
+/* A reader that read "running" just before the monitor recorded the exit and let go of the
+ * lock must not take the free lock for a dead monitor and write 137 over the record (seen once
+ * in the soak: wait printed 137 for `exit 0`). */
+Test(faults, a_reader_racing_the_monitors_record_keeps_the_exit_code)
+{
+    struct h_result r;
+    h_berthv(&r, NULL, run_args(true, (const char *const[]){"sleep", "2", "exit", "3", NULL}));
+    h_assert_status(&r, 0);
+    const char *env[] = {"BERTH_TEST_STALL=inspect-read", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    struct h_proc p;
+    const char *args[] = {"inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", token,
+                          NULL};
+    h_berth_start(&p, &o, args);
+    pid_t reader = find_stalled("inspect-read");
+    /* the container exits and its monitor records it while the reader holds "running" */
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "3\n");
+    cr_assert_eq(kill(reader, SIGCONT), 0);
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "exited 3\n", "the stale reader rewrote the record");
+    h_berth(&r, NULL, "inspect", "--format", "{{.State.ExitCode}}", token, NULL);
+    cr_assert_str_eq(r.out, "3\n");
+    rm_force_leaves_nothing();
+}
