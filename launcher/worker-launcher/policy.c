@@ -22,9 +22,11 @@ static bool user_has_group(const struct ident *u, long long gid)
 }
 
 /* --user=<uid>:<gid> (or the name for uid), the <user>'s own, the group given: the image's
- * /etc/passwd and /etc/group must not decide who the worker is */
-static int check_user(const struct wl *wl, const char *user, struct berr *err)
+ * /etc/passwd and /etc/group must not decide who the worker is, so the container gets the
+ * numbers whatever was written (a name could be uid 0 in the image's passwd). */
+static int check_user(const struct wl *wl, struct container_spec *spec, struct berr *err)
 {
+    const char *user = spec->user;
     if (!user)
         return berr_set(err, BERR_USAGE, "--user is required (%u:%u)", (unsigned)wl->user.uid,
                         (unsigned)wl->user.gid);
@@ -39,6 +41,8 @@ static int check_user(const struct wl *wl, const char *user, struct berr *err)
     if (!uid_ok || !gid_ok)
         return berr_set(err, BERR_USAGE, "--user=%s is not %s's %u:%u", user, wl->user_name,
                         (unsigned)wl->user.uid, (unsigned)wl->user.gid);
+    free(spec->user);
+    spec->user = xasprintf("%u:%u", (unsigned)wl->user.uid, (unsigned)wl->user.gid);
     return 0;
 }
 
@@ -92,7 +96,7 @@ static int check_binds(const struct wl *wl, struct container_spec *spec, struct 
 
 int wl_policy_check(const struct wl *wl, struct container_spec *spec, struct berr *err)
 {
-    if (check_user(wl, spec->user, err) < 0 || check_groups(wl, &spec->group_add, err) < 0)
+    if (check_user(wl, spec, err) < 0 || check_groups(wl, &spec->group_add, err) < 0)
         return -1;
     if (spec->cap_add.n)
         return berr_set(err, BERR_USAGE, "--cap-add is not allowed");

@@ -381,6 +381,19 @@ Test(worker_launcher, policy_refusals_create_nothing)
     refused(wbind, dotdot, "..");
     refused(wbind, "-v /etc:/etc", "docker.allowed.mounts");
     refused("--group-add", "--group-add 0 --group-add", "--group-add 0");
+    /* the worker's name instead of its uid: the container still gets the numbers, never what
+     * the image's /etc/passwd says the name is */
+    struct h_result r;
+    _cleanup_free_ char *by_name = xasprintf("--user=%s:%u", G_WORKER, g.worker_gid);
+    _cleanup_free_ char *named = run_text(G_NAME, user, by_name);
+    launch(&r, named);
+    assert_wl(&r, 0);
+    h_berth(&r, NULL, "inspect", "--format", "{{.Config.User}}", G_NAME, NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *numbers = xasprintf("%u:%u\n", g.worker_uid, g.worker_gid);
+    cr_assert_str_eq(r.out, numbers);
+    h_berth(&r, NULL, "rm", "-f", G_NAME, NULL);
+    h_assert_status(&r, 0);
     /* an image outside docker.allowed.images */
     write_cfg("docker.allowed.images=test/other:latest\n");
     refused(H_IMAGE_DEFAULT, H_IMAGE_DEFAULT, "docker.allowed.images");
