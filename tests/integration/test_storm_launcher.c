@@ -325,16 +325,6 @@ static void lay_out_storm_dirs(void)
     write_profiler();
 }
 
-static void remove_cgroup_parent(void)
-{
-    const char *ctrls[] = {"cpu",     "cpuacct", "cpuset", "memory",  "devices",
-                           "freezer", "blkio",   "pids",   "systemd", ""};
-    for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
-        _cleanup_free_ char *p = xasprintf("/sys/fs/cgroup/%s%s", ctrls[i], wl.parent);
-        rmdir(p);
-    }
-}
-
 static void wl_init(void)
 {
     h_suite_init();
@@ -344,15 +334,16 @@ static void wl_init(void)
         h_skip("%s is absent: Storm's own launcher cannot be built without ../shared", script);
     ensure_users();
     ensure_installation();
-    wl.parent = xasprintf("/storm-it-wl-%d", (int)getpid());
+    h_cgroup_parent_init("storm-it-wl");
+    wl.parent = xstrdup(h_cgroup_parent());
     lay_out_storm_dirs();
     write_launcher_cfg("/usr/bin/nsenter");
 }
 
 static void wl_fini(void)
 {
-    h_suite_fini(); /* removes what is left of the containers as root, then the temp dir */
-    remove_cgroup_parent();
+    h_suite_fini();         /* removes what is left of the containers as root, then the temp dir */
+    h_cgroup_parent_fini(); /* what the containers left below it, then it, in every hierarchy */
 }
 
 TestSuite(storm_launcher, .init = wl_init, .fini = wl_fini, .timeout = 240);
@@ -804,6 +795,8 @@ Test(storm_launcher, a_record_that_cannot_be_read_is_not_reported_as_absent)
     struct h_result r;
     _cleanup_free_ char *cid = launch_ok(&c, &r);
     _cleanup_free_ char *record = xasprintf("%s/containers/%s/berth.json", h_runroot(), cid);
+    _cleanup_free_ char *intact = h_read_file(record);
+    cr_assert(intact);
     h_write_file(record, "{\"CreatorUid\":", 0600);
     const char *acts[] = {"storm-cmd/docker-stop.sh", "storm-cmd/docker-rm.sh",
                           "storm-cmd/docker-wait.sh"};
@@ -815,6 +808,11 @@ Test(storm_launcher, a_record_that_cannot_be_read_is_not_reported_as_absent)
     }
     docker_cmd_fixture(&r, &c, "storm-cmd/docker-ps.sh");
     cr_assert_neq(r.status, 0, "ps must fail, not list the worker as gone:\n%s", r.out);
+    /* the record back, so that the suite's clean-up can remove the container */
+    h_write_file(record, intact, 0600);
+    docker_cmd_fixture(&r, &c, "storm-cmd/docker-force-rm.sh");
+    assert_wl(&r, 0);
+    cr_assert_not(container_known_to_root(cid));
 }
 
 /* berth's own nsenter (berth-nsenter beside berth) as Storm's nsenter.binary */
