@@ -160,15 +160,7 @@ static void gen_annotations(yajl_gen g, const struct container_spec *s, const st
 {
     json_str(g, "annotations");
     yajl_gen_map_open(g);
-    size_t len = 1;
-    for (size_t i = 0; i < s->layers.n; i++)
-        len += strlen(s->layers.v[i]) + 1;
-    _cleanup_free_ char *layers = xcalloc(1, len);
-    for (size_t i = 0; i < s->layers.n; i++) {
-        if (i)
-            strcat(layers, ":");
-        strcat(layers, s->layers.v[i]);
-    }
+    _cleanup_free_ char *layers = strv_join(&s->layers, ":");
     json_key_str(g, OCI_ANN_LAYERS, layers);
     _cleanup_free_ char *upper = xasprintf("%s/scaffold/upper", f->dir_path);
     _cleanup_free_ char *work = xasprintf("%s/scaffold/work", f->dir_path);
@@ -179,15 +171,7 @@ static void gen_annotations(yajl_gen g, const struct container_spec *s, const st
     if (strv_find_env(&s->env, "HOME") < 0 && strv_find_env(&s->image_env, "HOME") < 0)
         json_key_str(g, OCI_ANN_HOME, "passwd");
     if (s->group_add.n) {
-        size_t n = 1;
-        for (size_t i = 0; i < s->group_add.n; i++)
-            n += strlen(s->group_add.v[i]) + 1;
-        _cleanup_free_ char *groups = xcalloc(1, n);
-        for (size_t i = 0; i < s->group_add.n; i++) {
-            if (i)
-                strcat(groups, ",");
-            strcat(groups, s->group_add.v[i]);
-        }
+        _cleanup_free_ char *groups = strv_join(&s->group_add, ",");
         json_key_str(g, OCI_ANN_GROUP_ADD, groups);
     }
     yajl_gen_map_close(g);

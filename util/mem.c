@@ -145,3 +145,18 @@ int parse_long(const char *s, long long min, long long max, long long *out)
     *out = v;
     return 0;
 }
+
+char *strv_join(const struct strv *s, const char *sep)
+{
+    size_t len = 1, seplen = strlen(sep);
+    for (size_t i = 0; i < s->n; i++)
+        len += strlen(s->v[i]) + seplen;
+    char *out = xmalloc(len), *p = out;
+    for (size_t i = 0; i < s->n; i++) {
+        if (i)
+            p = stpcpy(p, sep);
+        p = stpcpy(p, s->v[i]);
+    }
+    *p = '\0';
+    return out;
+}

@@ -95,6 +95,8 @@ void strv_freep(struct strv *s);
 ssize_t strv_find_env(const struct strv *s, const char *kv);
 /* Replace the entry with the same key, or append. */
 void strv_set_env(struct strv *s, const char *kv);
+/* The entries with sep between them, malloc'd ("" for none). */
+char *strv_join(const struct strv *s, const char *sep);
 
 bool str_has_prefix(const char *s, const char *prefix);
 /* Strict decimal parsing: the whole string, no sign unless allowed, within [min, max]. */

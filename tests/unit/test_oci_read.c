@@ -70,17 +70,6 @@ static int read_text(const char *text, struct oci_config *cfg, struct berr *err)
     return rc;
 }
 
-static char *joined(const struct strv *v)
-{
-    char *out = xstrdup("");
-    for (size_t i = 0; i < v->n; i++) {
-        char *next = xasprintf("%s%s%s", out, i ? " " : "", v->v[i]);
-        free(out);
-        out = next;
-    }
-    return out;
-}
-
 Test(oci_read, the_description_comes_back_as_built)
 {
     struct container_spec s;
@@ -91,9 +80,9 @@ Test(oci_read, the_description_comes_back_as_built)
     struct berr err = {0};
     cr_assert_eq(read_text(text, &cfg, &err), 0, "%s", err.msg);
 
-    _cleanup_free_ char *args = joined(&cfg.args);
+    _cleanup_free_ char *args = strv_join(&cfg.args, " ");
     cr_assert_str_eq(args, "/probe id");
-    _cleanup_free_ char *env = joined(&cfg.env);
+    _cleanup_free_ char *env = strv_join(&cfg.env, " ");
     cr_assert_str_eq(env, "PATH=/usr/bin:/bin HOSTNAME=storm-host K=V HOME=/home/worker");
     cr_assert_str_eq(cfg.cwd, "/work");
     cr_assert_eq(cfg.creds.uid, 1000);
@@ -116,9 +105,9 @@ Test(oci_read, the_description_comes_back_as_built)
     cr_assert_str_eq(cfg.binds[1].dest, "/b/c");
     cr_assert_not(cfg.binds[1].readonly);
     cr_assert_str_eq(cfg.etc_dir, DIR);
-    _cleanup_free_ char *masked = joined(&cfg.masked);
+    _cleanup_free_ char *masked = strv_join(&cfg.masked, " ");
     cr_assert(strstr(masked, "/proc/kcore"), "%s", masked);
-    _cleanup_free_ char *ro = joined(&cfg.readonly);
+    _cleanup_free_ char *ro = strv_join(&cfg.readonly, " ");
     cr_assert(strstr(ro, "/proc/sysrq-trigger"), "%s", ro);
 
     /* the limits cgroup_create gets write what the flags asked for */
@@ -133,13 +122,13 @@ Test(oci_read, the_description_comes_back_as_built)
     cr_assert_str_eq(cfg.cgroup_parent, "/storm");
     cr_assert_str_eq(cfg.cgroup_name, ID);
 
-    _cleanup_free_ char *layers = joined(&cfg.layers);
+    _cleanup_free_ char *layers = strv_join(&cfg.layers, " ");
     cr_assert_str_eq(layers, "/data/layers/l1 /data/layers/l2");
     cr_assert_str_eq(cfg.upper, DIR "/scaffold/upper");
     cr_assert_str_eq(cfg.work, DIR "/scaffold/work");
     cr_assert_null(cfg.seccomp_file);
     cr_assert(cfg.home_from_passwd);
-    _cleanup_free_ char *groups = joined(&cfg.group_add);
+    _cleanup_free_ char *groups = strv_join(&cfg.group_add, " ");
     cr_assert_str_eq(groups, "5548");
     oci_config_free(&cfg);
     runtime_spec_free(&s);
