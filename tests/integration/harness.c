@@ -481,24 +481,43 @@ char *h_read_file(const char *path)
     return buf;
 }
 
-static bool cmdline_matches(pid_t pid, const char *argv0, const char *token)
+/* pid's argv, NUL-separated, in buf; its length, 0 when unreadable */
+static size_t read_cmdline(pid_t pid, char *buf, size_t cap)
 {
-    char path[64], buf[8192];
+    char path[64];
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        return 0;
+    ssize_t n = read(fd, buf, cap - 1);
     close(fd);
     if (n <= 0)
-        return false;
+        return 0;
     buf[n] = '\0';
-    if (strcmp(buf, argv0) != 0)
-        return false;
-    for (char *a = buf; a < buf + n; a += strlen(a) + 1)
-        if (strcmp(a, token) == 0)
+    return (size_t)n;
+}
+
+static bool has_arg(const char *buf, size_t n, const char *arg, bool substring)
+{
+    for (const char *a = buf; a < buf + n; a += strlen(a) + 1) {
+        if (substring ? strstr(a, arg) != NULL : strcmp(a, arg) == 0)
             return true;
+    }
     return false;
+}
+
+bool h_cmdline_has(pid_t pid, const char *arg, bool substring)
+{
+    char buf[8192];
+    size_t n = read_cmdline(pid, buf, sizeof(buf));
+    return has_arg(buf, n, arg, substring);
+}
+
+static bool cmdline_matches(pid_t pid, const char *argv0, const char *token)
+{
+    char buf[8192];
+    size_t n = read_cmdline(pid, buf, sizeof(buf));
+    return n && strcmp(buf, argv0) == 0 && has_arg(buf, n, token, false);
 }
 
 pid_t h_find_process(const char *argv0, const char *token, int timeout_s)
@@ -784,4 +803,21 @@ char *h_last_line(const char *out)
     char *line = xstrdup(nl ? nl + 1 : copy);
     free(copy);
     return line;
+}
+
+void h_snapshot_without_mtimes(char *snap)
+{
+    char *w = snap;
+    for (char *line = snap; *line;) {
+        char *end = line + strcspn(line, "\n");
+        char *last = end;
+        while (last > line && last[-1] != ' ')
+            last--;
+        size_t keep = (size_t)(last - line);
+        memmove(w, line, keep);
+        w += keep;
+        *w++ = '\n';
+        line = *end ? end + 1 : end;
+    }
+    *w = '\0';
 }

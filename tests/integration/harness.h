@@ -156,6 +156,9 @@ char *h_tree_snapshot(const char *dir);
  * (criterion cannot carry whole trees in a message). */
 char *h_first_difference(const char *have, const char *want);
 char *h_layers_snapshot(void);
+/* A snapshot's lines without their last field, the mtime, in place: a directory's mtime moves
+ * with every entry added and removed again, a seccomp cache entry's with every use. */
+void h_snapshot_without_mtimes(char *snap);
 /* Names under <runroot>/<sub> (e.g. "containers"), space separated; "" when empty/missing. */
 char *h_state_entries(const char *sub);
 /* Host mountinfo lines that mention needle; NULL when none. */

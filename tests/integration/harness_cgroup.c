@@ -1,6 +1,5 @@
 /* A cgroup parent of the running test's own, in every hierarchy of the host, and what is
- * left below it; and reading a process's command line. For the suites that count cgroup
- * directories (faults, soak). */
+ * left below it. For the suites that count cgroup directories (faults, soak, the launchers). */
 #include "harness.h"
 
 #include "cgroup/cgroup.h"
@@ -83,23 +82,4 @@ char *h_cgroups_left(void)
         list_dirs(dir, &out);
     }
     return out;
-}
-
-bool h_cmdline_has(pid_t pid, const char *arg, bool substring)
-{
-    char path[64], buf[8192];
-    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    for (char *a = buf; a < buf + n; a += strlen(a) + 1) {
-        if (substring ? strstr(a, arg) != NULL : strcmp(a, arg) == 0)
-            return true;
-    }
-    return false;
 }

@@ -102,25 +102,6 @@ static size_t own_fds(void)
     return n - 1; /* the one opendir holds */
 }
 
-/* h_tree_snapshot's lines without their last field (the mtime): a directory's mtime moves
- * with every entry added and removed again, a seccomp cache entry's with every use */
-static void without_mtimes(char *snap)
-{
-    char *w = snap;
-    for (char *line = snap; *line;) {
-        char *end = line + strcspn(line, "\n");
-        char *last = end;
-        while (last > line && last[-1] != ' ')
-            last--;
-        size_t keep = (size_t)(last - line);
-        memmove(w, line, keep);
-        w += keep;
-        *w++ = '\n';
-        line = *end ? end + 1 : end;
-    }
-    *w = '\0';
-}
-
 struct host_view {
     char *mounts, *cgroups, *state, *data;
     size_t fds;
@@ -131,10 +112,10 @@ static void look(struct host_view *v)
     v->mounts = mount_table();
     v->cgroups = h_cgroups_left();
     v->state = h_tree_snapshot(h_runroot());
-    without_mtimes(v->state);
+    h_snapshot_without_mtimes(v->state);
     /* the seccomp cache's entries carry their last use in their mtime (seccomp/cache.c) */
     v->data = h_tree_snapshot(h_data_root());
-    without_mtimes(v->data);
+    h_snapshot_without_mtimes(v->data);
     v->fds = own_fds();
 }
 
