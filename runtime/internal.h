@@ -308,10 +308,13 @@ void reset_signals(void);
 /* Wait until pid (a child) exited, forwarding SIGINT/TERM/HUP/QUIT/USR1/USR2 to it; reap or
  * leave it for the caller (WNOWAIT). */
 int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err);
-/* Its two halves, for a caller that waits on more than the signals: the forwarded signals and
- * SIGCHLD blocked (*old gets the previous mask, for the caller to restore) and readable on the
- * returned non-blocking signalfd; and what that fd holds, passed on to pid (SIGCHLD dropped). */
-int signals_to_forward_fd(sigset_t *old, struct berr *err);
+/* The same loop for a caller that waits on more than the signals: step runs between two checks
+ * of the child, with the forwarded signals and SIGCHLD readable on the non-blocking signalfd
+ * sfd; it may wait on its own fds too, and passes on what sfd holds with
+ * signal_forward_pending (to pid, SIGCHLD dropped). */
+typedef void (*wait_step)(int sfd, pid_t pid, void *ctx);
+int wait_forwarding_signals_while(pid_t pid, bool reap, wait_step step, void *ctx, siginfo_t *si,
+                                  struct berr *err);
 void signal_forward_pending(int sfd, pid_t pid);
 /* The command's status as docker reports it: its exit code, or 128+N when killed by N. */
 int siginfo_exit_status(const siginfo_t *si);

@@ -140,7 +140,7 @@ int siginfo_exit_status(const siginfo_t *si)
 }
 
 /* docker's sig-proxy: the signals a user sends berth go on to the container's process. */
-int signals_to_forward_fd(sigset_t *old, struct berr *err)
+static int signals_to_forward_fd(sigset_t *old, struct berr *err)
 {
     static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     sigset_t set;
@@ -166,7 +166,17 @@ void signal_forward_pending(int sfd, pid_t pid)
     }
 }
 
-int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err)
+/* between a child's checks: wait for a signal to pass on */
+static void forward_next_signal(int sfd, pid_t pid, void *ctx)
+{
+    (void)ctx;
+    struct pollfd p = {.fd = sfd, .events = POLLIN};
+    if (poll(&p, 1, -1) > 0)
+        signal_forward_pending(sfd, pid);
+}
+
+int wait_forwarding_signals_while(pid_t pid, bool reap, wait_step step, void *ctx, siginfo_t *si,
+                                  struct berr *err)
 {
     sigset_t old;
     _cleanup_close_ int sfd = signals_to_forward_fd(&old, err);
@@ -183,10 +193,13 @@ int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *er
         }
         if (si->si_pid == pid)
             break;
-        struct pollfd p = {.fd = sfd, .events = POLLIN};
-        if (poll(&p, 1, -1) > 0)
-            signal_forward_pending(sfd, pid);
+        step(sfd, pid, ctx);
     }
     sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;
+}
+
+int wait_forwarding_signals(pid_t pid, bool reap, siginfo_t *si, struct berr *err)
+{
+    return wait_forwarding_signals_while(pid, reap, forward_next_signal, NULL, si, err);
 }

@@ -192,8 +192,9 @@ static void stdin_write(struct relay *r)
 
 enum { P_SIG, P_OUT, P_ERR, P_IN, P_N };
 
-static void relay_step(struct relay *r, int sfd, pid_t pid)
+static void relay_step(int sfd, pid_t pid, void *ctx)
 {
+    struct relay *r = ctx;
     struct pollfd p[P_N] = {
         [P_SIG] = {.fd = sfd, .events = POLLIN},
         [P_OUT] = {.fd = r->out_r, .events = POLLIN},
@@ -222,30 +223,13 @@ static void relay_step(struct relay *r, int sfd, pid_t pid)
 
 int relay_wait(struct relay *r, pid_t pid, siginfo_t *si, struct berr *err)
 {
-    sigset_t old;
-    _cleanup_close_ int sfd = signals_to_forward_fd(&old, err);
-    if (sfd < 0)
-        return -1;
     /* a caller that stopped reading is an EPIPE here, not berth's death */
     struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
     sigaction(SIGPIPE, &ign, &old_pipe);
-    int rc = 0;
-    for (;;) {
-        *si = (siginfo_t){0};
-        if (waitid(P_PID, (id_t)pid, si, WEXITED | WNOHANG) < 0) {
-            if (errno == EINTR)
-                continue;
-            rc = berr_errno(err, "wait for pid %d", (int)pid);
-            break;
-        }
-        if (si->si_pid == pid)
-            break;
-        relay_step(r, sfd, pid);
-    }
+    int rc = wait_forwarding_signals_while(pid, true, relay_step, r, si, err);
     drain(&r->out_r, 1, r->buf);
     drain(&r->err_r, 2, r->buf);
     close_fd(&r->in_w);
     sigaction(SIGPIPE, &old_pipe, NULL);
-    sigprocmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
