@@ -121,8 +121,9 @@ static void default_command(const struct cli *cli, struct join_spec *s, char **p
     s->program = *program;
 }
 
-/* A caller handed over by a setuid launcher joins its own containers, by name, as itself:
- * root in a container's namespaces with every capability would be root on the host. */
+/* A caller handed over by a setuid launcher joins its own containers, by name, as itself, and
+ * gains nothing by exec: root in a container's namespaces with every capability would be root
+ * on the host, and a setuid-root file of the image would make it that. */
 static int confine_handed_over(const struct cli *cli, struct join_spec *s, struct berr *err)
 {
     if (!cli->caller)
@@ -136,6 +137,7 @@ static int confine_handed_over(const struct cli *cli, struct join_spec *s, struc
                         "a caller handed over by a setuid launcher joins as itself (uid %u)",
                         (unsigned)cli->caller->uid);
     s->set_uid = s->set_gid = true;
+    s->no_new_privs = true;
     s->uid = cli->caller->uid;
     s->gid = cli->caller->gid;
     return 0;

@@ -89,11 +89,14 @@ static int open_target(const struct runtime_paths *paths, const struct join_spec
     return fd;
 }
 
-static int resolve_user(const struct join_spec *s, struct creds *c, struct berr *err)
+static int resolve_user(const struct join_spec *s, int flags, struct creds *c, struct berr *err)
 {
     *c = (struct creds){.uid = s->uid, .gid = s->gid};
     if (!s->user)
         return 0;
+    /* without the container's mount namespace "/" is the host's, and so would be /etc */
+    if (!(flags & CLONE_NEWNS))
+        return berr_set(err, BERR_USAGE, "--user needs the mount namespace: give --mount");
     /* after the mount namespace: its root is the container's, and so are its /etc files */
     _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0)
@@ -142,6 +145,10 @@ static void child_main(const struct join_spec *s, const struct creds *c, int rep
     close_fds_except(keep, ARRAY_SIZE(keep));
     if (take_ids(s, c, &e) < 0)
         child_fail(report_fd, &e, 1);
+    if (s->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+        berr_errno(&e, "set no_new_privs");
+        child_fail(report_fd, &e, 1);
+    }
     if (s->workdir && chdir(s->workdir) < 0) {
         berr_errno(&e, "cannot change directory to %s", s->workdir);
         child_fail(report_fd, &e, 1);
@@ -208,7 +215,7 @@ int runtime_join(const struct runtime_paths *paths, const struct join_spec *s, i
         return berr_errno(err, "enter the namespaces of process %d", (int)target);
     }
     struct creds c;
-    if (resolve_user(s, &c, err) < 0)
+    if (resolve_user(s, flags, &c, err) < 0)
         return -1;
     int report[2];
     if (pipe2(report, O_CLOEXEC) < 0)

@@ -212,9 +212,13 @@ struct join_spec {
     gid_t gid;
     const char *user;          /* a name or uid looked up in the container's /etc/passwd, or NULL */
     bool preserve_credentials; /* keep the supplementary groups when the ids change */
-    const char *workdir;       /* NULL: the root of the mount namespace entered */
-    struct strv argv;          /* the command, searched in PATH */
-    const char *program;       /* what to execute when not argv[0] (a login shell's "-sh") */
+    /* no_new_privs before the exec: a setuid file of the image then gives nothing (for a
+     * caller who is not root: its setuid-root file would give every capability, host's
+     * namespaces but the container's mount and pid ones) */
+    bool no_new_privs;
+    const char *workdir; /* NULL: the root of the mount namespace entered */
+    struct strv argv;    /* the command, searched in PATH */
+    const char *program; /* what to execute when not argv[0] (a login shell's "-sh") */
 };
 /* nsenter's name of a namespace kind ("mnt", "pid", ...) as its CLONE_NEW* flag; 0 if none. */
 int runtime_join_namespace_flag(const char *name);

@@ -108,6 +108,10 @@ Test(join, setuid_and_setgid_drop_groups_and_capabilities_as_nsenter)
     h_assert_status(&r, 0);
     h_assert_val(&r, "uid", "1001");
     h_assert_val(&r, "gid", "1001");
+    /* without the mount namespace, "/etc/passwd" would be the host's */
+    h_berth(&r, NULL, "join", "--net", "--user", "alice", "jn", "/probe", "id", NULL);
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "needs the mount namespace");
 }
 
 /* The seed's profiling recipe: jstack attaches to the worker as its own uid, which Storm's

@@ -857,3 +857,24 @@ Test(storm_launcher, files_a_handed_over_caller_names_are_opened_as_the_caller)
     assert_wl(&r, 0);
     cr_assert_str_eq(r.out, "1\n");
 }
+
+/* A handed-over caller joins its own container as itself and gains nothing by exec: without
+ * no_new_privs a setuid-root file of the image would give it every capability there. */
+Test(storm_launcher, a_handed_over_caller_joins_as_itself_with_no_new_privs)
+{
+    struct wl_call c = {.handoff = true};
+    struct h_result r;
+    wl_run(&r, &c,
+           (const char *const[]){"run", "-d", "--name", "joined", H_IMAGE_DEFAULT, "sleep", "600",
+                                 NULL});
+    assert_wl(&r, 0);
+    wl_run(&r, &c,
+           (const char *const[]){"join", "joined", "/bin/sh", "-c",
+                                 "id -u; grep NoNewPrivs /proc/self/status", NULL});
+    assert_wl(&r, 0);
+    char want[64];
+    snprintf(want, sizeof(want), "%u\nNoNewPrivs:\t1\n", wl.worker_uid);
+    cr_assert_str_eq(r.out, want);
+    wl_run(&r, &c, (const char *const[]){"rm", "-f", "joined", NULL});
+    assert_wl(&r, 0);
+}
