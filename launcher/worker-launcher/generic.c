@@ -18,12 +18,57 @@
  * upstream, which chowns whatever path it is given: only what the supervisor or the <user>
  * owns already is handed over (a path owned by anyone else is refused, such an entry below it
  * left as it is), so the launcher group cannot take /etc this way. */
+/* One entry, changed through an fd of what was checked: the walk's stat and a rename by the
+ * caller between it and a chown or chmod by name would let root change a file the caller put
+ * there, a link to /etc/passwd say. Returns 0, 1 for an entry to leave alone, or an exit code. */
+static int hand_over(const struct wl *wl, const FTSENT *e, bool user_writable, bool setgid)
+{
+    _cleanup_close_ int fd = open(e->fts_accpath, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        fprintf(stderr, "Can't open %s: %s\n", e->fts_path, strerror(errno));
+        return WL_FAILED;
+    }
+    bool dir = S_ISDIR(st.st_mode);
+    if (!dir && !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "Unexpected file type at %s\n", e->fts_path);
+        return WL_FAILED;
+    }
+    if (st.st_uid != wl->launcher.uid && st.st_uid != wl->user.uid) {
+        if (e->fts_level > 0) /* e.g. a mount point berth made in a bound /tmp */
+            return 1;
+        fprintf(stderr, "%s is owned by uid %u, neither the launcher's nor %s's\n", e->fts_path,
+                (unsigned)st.st_uid, wl->user_name);
+        return WL_FAILED;
+    }
+    mode_t mode = (st.st_mode & (S_IRUSR | S_IXUSR)) | S_IRGRP | S_IWGRP |
+                  (user_writable ? S_IWUSR : 0) | (dir ? S_IXGRP | (setgid ? S_ISGID : 0) : 0);
+    char via[32];
+    snprintf(via, sizeof(via), "/proc/self/fd/%d", fd);
+    if (fchownat(fd, "", wl->user.uid, wl->launcher.gid, AT_EMPTY_PATH) < 0 ||
+        chmod(via, mode) < 0) {
+        fprintf(stderr, "Can't set the permissions of %s: %s\n", e->fts_path, strerror(errno));
+        return WL_FAILED;
+    }
+    return 0;
+}
+
+/* chown to <user>:<launcher group>; user r(+w)(+x as it was), group rw(x), others nothing;
+ * dirs also g+x (and g+s); symlinks below the path left alone, any other file type fails the
+ * call. Beyond upstream, which chowns whatever path it is given: only what the supervisor or
+ * the <user> owns already is handed over (a path owned by anyone else is refused, such an
+ * entry below it left as it is), so the launcher group cannot take /etc this way; and the path
+ * itself may not be a symlink (upstream's walk skipped it and said it had succeeded). */
 int wl_setup_dir(const struct wl *wl, const char *path, bool user_writable, bool setgid)
 {
     struct stat st;
     if (lstat(path, &st) < 0) {
         fprintf(stderr, "Can't stat %s: %s\n", path, strerror(errno));
         return WL_UNABLE_TO_BUILD_PATH;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        fprintf(stderr, "%s is a symlink\n", path);
+        return WL_FAILED;
     }
     char *paths[] = {(char *)path, NULL};
     FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_XDEV, NULL);
@@ -33,31 +78,15 @@ int wl_setup_dir(const struct wl *wl, const char *path, bool user_writable, bool
     }
     int rc = 0;
     for (FTSENT *e; !rc && (e = fts_read(fts));) {
-        bool dir = e->fts_info == FTS_D;
         if (e->fts_info == FTS_DP || e->fts_info == FTS_SL || e->fts_info == FTS_SLNONE)
             continue;
-        if (!dir && e->fts_info != FTS_F) {
+        if (e->fts_info != FTS_D && e->fts_info != FTS_F) {
             fprintf(stderr, "Unexpected file type or error at %s\n", e->fts_path);
             rc = WL_FAILED;
             break;
         }
-        uid_t owner = e->fts_statp->st_uid;
-        if (owner != wl->launcher.uid && owner != wl->user.uid) {
-            if (e->fts_level > 0) /* e.g. a mount point berth made in a bound /tmp */
-                continue;
-            fprintf(stderr, "%s is owned by uid %u, neither the launcher's nor %s's\n", e->fts_path,
-                    (unsigned)owner, wl->user_name);
-            rc = WL_FAILED;
-            break;
-        }
-        mode_t old = e->fts_statp->st_mode;
-        mode_t mode = (old & (S_IRUSR | S_IXUSR)) | S_IRGRP | S_IWGRP |
-                      (user_writable ? S_IWUSR : 0) | (dir ? S_IXGRP | (setgid ? S_ISGID : 0) : 0);
-        if (lchown(e->fts_accpath, wl->user.uid, wl->launcher.gid) < 0 ||
-            chmod(e->fts_accpath, mode) < 0) {
-            fprintf(stderr, "Can't set the permissions of %s: %s\n", e->fts_path, strerror(errno));
-            rc = WL_FAILED;
-        }
+        int r = hand_over(wl, e, user_writable, setgid);
+        rc = r == 1 ? 0 : r;
     }
     fts_close(fts);
     return rc;
@@ -158,8 +187,9 @@ int wl_worker(const struct wl *wl, const char *workdir, const char *script, bool
         return WL_UNABLE_TO_EXECUTE_CONTAINER_SCRIPT;
     }
     fflush(stdout);
+    /* from the workdir, which a relative workdir path no longer names */
     char *argv[] = {dest, NULL};
-    execv(dest, argv);
+    execv("./launch_container.sh", argv);
     fprintf(stderr, "Couldn't execute %s: %s\n", dest, strerror(errno));
     return WL_UNABLE_TO_EXECUTE_CONTAINER_SCRIPT;
 }

@@ -6,6 +6,7 @@
 #include "launcher/worker-launcher/wl.h"
 #include "runtime/runtime.h"
 
+#include <limits.h>
 #include <sched.h>
 #include <string.h>
 
@@ -35,9 +36,18 @@ int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdf
     if (rc)
         return rc;
     _cleanup_free_ char *script = xasprintf("umask 0027; %s %s\nexit\n", profiler, line);
+    /* written whole before the shell reads it: a pipe holds PIPE_BUF at least, a longer line
+     * would block the root process for ever */
+    if (strlen(script) > PIPE_BUF) {
+        fprintf(stderr, "The profiler command of %s is longer than %d bytes\n", cmdfile, PIPE_BUF);
+        return WL_ERROR_READING_FILE;
+    }
     int p[2];
-    if (pipe(p) < 0 || (size_t)write(p[1], script, strlen(script)) != strlen(script)) {
+    if (pipe(p) < 0)
+        return WL_FAILED;
+    if ((size_t)write(p[1], script, strlen(script)) != strlen(script)) {
         fprintf(stderr, "Could not hand the profiler command over: %m\n");
+        close(p[0]), close(p[1]);
         return WL_FAILED;
     }
     close(p[1]);
@@ -50,6 +60,8 @@ int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdf
                           .set_gid = true,
                           .uid = wl->user.uid,
                           .gid = wl->user.gid,
+                          /* the user gains nothing from a setuid file of the image */
+                          .no_new_privs = true,
                           .program = "/bin/sh"};
     strv_push(&s.argv, "sh");
     printf("command is join %.12s --mount --pid --setuid %u --setgid %u /bin/sh\n", id,

@@ -553,6 +553,13 @@ Test(worker_launcher, generic_modes)
     cr_assert(strstr(r.out, "owned by uid 0"), "%s", r.out);
     cr_assert_eq(stat(roots, &st), 0);
     cr_assert(st.st_uid == 0 && (st.st_mode & 07777) == 0755, "root's dir was changed");
+    /* a symlink given as the path is refused, not walked past with success */
+    _cleanup_free_ char *link = h_path("/sup/link");
+    cr_assert_eq(symlink(roots, link), 0);
+    cr_assert_eq(lchown(link, g.sup_uid, g.group), 0);
+    wl_call(&r, G_WORKER, (const char *const[]){"artifacts-dir", link, NULL}, NULL);
+    assert_wl(&r, 255);
+    cr_assert(strstr(r.out, "is a symlink"), "%s", r.out);
     _cleanup_free_ char *supf = h_path("/sup/mine");
     h_mkdirs(supf, 0755);
     cr_assert_eq(chown(supf, g.sup_uid, g.group), 0);
