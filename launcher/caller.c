@@ -25,7 +25,7 @@ extern char **environ;
 #define SAFE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* A closed 0, 1 or 2 would be taken by the next open, and berth's output would land in it. */
-static void open_missing_stdio(void)
+void stdio_open_missing(void)
 {
     for (int fd = 0; fd < 3; fd++) {
         if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
@@ -34,20 +34,6 @@ static void open_missing_stdio(void)
         if (n != fd) /* /dev/null missing or not the lowest free: no safe place for output */
             abort();
     }
-}
-
-static int take_caller_ident(struct ident *who, struct berr *err)
-{
-    *who = (struct ident){.uid = geteuid(), .gid = getegid()};
-    int n = getgroups(0, NULL);
-    if (n < 0)
-        return berr_errno(err, "read the caller's groups");
-    who->groups = xcalloc((size_t)n + 1, sizeof(gid_t));
-    n = getgroups(n, who->groups);
-    if (n < 0)
-        return berr_errno(err, "read the caller's groups");
-    who->ngroups = (size_t)n;
-    return 0;
 }
 
 static int become_root(struct berr *err)
@@ -89,6 +75,13 @@ static void reset_rlimits(void)
     }
 }
 
+void process_state_reset(void)
+{
+    reset_signals();
+    umask(022);
+    reset_rlimits();
+}
+
 /* The caller's environment stays readable for docker's `-e NAME` (its own values, for its own
  * container); berth's own environment, and what anything it runs inherits, is rebuilt. */
 static void replace_environment(struct cli *cli)
@@ -101,7 +94,7 @@ static void replace_environment(struct cli *cli)
 
 int caller_take(struct cli *cli, struct berr *err)
 {
-    open_missing_stdio();
+    stdio_open_missing();
     uid_t r, e, s;
     if (getresuid(&r, &e, &s) < 0)
         return berr_errno(err, "getresuid");
@@ -109,12 +102,10 @@ int caller_take(struct cli *cli, struct berr *err)
     if (r != 0 || e == 0)
         return 0;
     cli->caller = xcalloc(1, sizeof(*cli->caller));
-    if (take_caller_ident(cli->caller, err) < 0 || become_root(err) < 0)
+    if (ident_with_own_groups(cli->caller, geteuid(), getegid(), err) < 0 || become_root(err) < 0)
         return -1;
     cli->root_caller = false;
-    reset_signals();
-    umask(022);
-    reset_rlimits();
+    process_state_reset();
     replace_environment(cli);
     return 0;
 }

@@ -44,6 +44,11 @@ struct cli {
 /* Before anything else: fds 0-2 open, and a caller handed over by a setuid launcher taken
  * (root back, its ids kept, signals, umask, limits and environment reset). */
 int caller_take(struct cli *cli, struct berr *err);
+/* Process state a less trusted caller leaves behind, for a root process: fds 0-2 opened on
+ * /dev/null when closed; signal dispositions and mask back to the defaults, umask 022, resource
+ * limits pid 1's (within the hard limits; only root can read pid 1's). */
+void stdio_open_missing(void);
+void process_state_reset(void);
 void caller_free(struct cli *cli);
 /* After a command's flags are parsed: whether it may go on (store flags from a handed-over
  * caller and non-root callers of root's commands are refused, once, with docker's exit code

@@ -18,6 +18,20 @@ void ident_free(struct ident *who)
     *who = (struct ident){0};
 }
 
+int ident_with_own_groups(struct ident *who, uid_t uid, gid_t gid, struct berr *err)
+{
+    *who = (struct ident){.uid = uid, .gid = gid};
+    int n = getgroups(0, NULL);
+    if (n >= 0) {
+        who->groups = xcalloc((size_t)n + 1, sizeof(gid_t));
+        n = getgroups(n, who->groups);
+    }
+    if (n < 0)
+        return berr_errno(err, "read the supplementary groups");
+    who->ngroups = (size_t)n;
+    return 0;
+}
+
 /* setfsuid/setfsgid say nothing of failure: ask for the id in force afterwards. */
 static bool fsuid_is(uid_t want)
 {

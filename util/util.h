@@ -149,6 +149,8 @@ struct ident {
     size_t ngroups;
 };
 void ident_free(struct ident *who);
+/* uid and gid with the calling process's supplementary groups. */
+int ident_with_own_groups(struct ident *who, uid_t uid, gid_t gid, struct berr *err);
 /* Take who's file-system ids and groups until ident_leave (NULL: nothing). The process must
  * be root; between the two, only file-system calls made for who. */
 int ident_enter(const struct ident *who, struct berr *err);

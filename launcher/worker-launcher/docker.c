@@ -159,7 +159,31 @@ static void paths_of(const struct wl *wl, struct runtime_paths *p)
     *p = (struct runtime_paths){.runroot = wl->runroot, .root = wl->root, .caller = &wl->user};
 }
 
-static int run(struct wl *wl, const struct docker_cmd *c, bool launch)
+/* A ".." component, refused in a -v as written: the spec holds bind sources cleaned, and the
+ * supervisor means the path it wrote. */
+static bool has_dotdot(const char *path)
+{
+    for (const char *p = path; (p = strstr(p, "..")); p += 2) {
+        if ((p == path || p[-1] == '/') && (p[2] == '\0' || p[2] == '/'))
+            return true;
+    }
+    return false;
+}
+
+static bool binds_have_dotdot(const struct docker_cmd *c, struct berr *err)
+{
+    for (size_t i = 0; i + 1 < c->opts.n; i++) {
+        if (!strcmp(c->opts.v[i], "-v") && has_dotdot(c->opts.v[i + 1])) {
+            berr_set(err, BERR_USAGE, "bind %s has a \"..\"", c->opts.v[i + 1]);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* launch-docker-container's `run`, always detached: the spec as `berth run` builds it, then
+ * the policy (policy.c: the user, the required flags, bind sources, the image) */
+static int run(struct wl *wl, const struct docker_cmd *c)
 {
     struct berr err = {0};
     struct cli cli = {.command = "run", .needs_root = true, .caller = &wl->user};
@@ -171,36 +195,26 @@ static int run(struct wl *wl, const struct docker_cmd *c, bool launch)
         strv_push(&argv, c->args.v[i]);
     struct container_spec spec = {0};
     bool detach = false;
-    int code = WL_ERROR_SANITIZING_DOCKER_COMMAND;
-    for (size_t i = 0; i + 1 < c->opts.n; i++) {
-        if (!strcmp(c->opts.v[i], "-v") && wl_has_dotdot(c->opts.v[i + 1]))
-            berr_set(&err, BERR_USAGE, "bind %s has a \"..\"", c->opts.v[i + 1]);
-    }
-    if (err.msg[0])
-        ;
-    else if (strv_contains(&c->names, "device"))
-        berr_set(&err, BERR_USAGE, "--device is not allowed");
-    else if (run_spec_from_argv(&cli, (int)argv.n, argv.v, &spec, &detach, &err) == 0 &&
-             wl_policy_check(wl, &spec, &err) == 0) {
-        code = launch ? 0 : WL_ERROR_SANITIZING_DOCKER_COMMAND;
-        if (!launch)
-            fprintf(stderr, "docker command refused: run only through launch-docker-container\n");
-        struct runtime_paths paths;
-        paths_of(wl, &paths);
-        char id[65];
-        if (!code && run_attach_image(&cli, &spec, &err) == 0 &&
-            runtime_run_detached(&paths, &spec, id, &err) == 0) {
-            printf("%s\n", id);
-            code = 0;
-        } else if (!code) {
-            fprintf(stderr, "docker: Error response from daemon: %s\n", err.msg);
-            code = runtime_start_exit_code(err.kind);
-        }
+    if (strv_contains(&c->names, "device") || binds_have_dotdot(c, &err) ||
+        run_spec_from_argv(&cli, (int)argv.n, argv.v, &spec, &detach, &err) < 0 ||
+        wl_policy_check(wl, &spec, &err) < 0) {
+        fprintf(stderr, "docker command refused: %s\n",
+                err.msg[0] ? err.msg : "--device is not allowed");
         runtime_spec_free(&spec);
-        return code;
+        return WL_ERROR_SANITIZING_DOCKER_COMMAND;
+    }
+    struct runtime_paths paths;
+    paths_of(wl, &paths);
+    char id[65];
+    int code = 0;
+    if (run_attach_image(&cli, &spec, &err) == 0 &&
+        runtime_run_detached(&paths, &spec, id, &err) == 0) {
+        printf("%s\n", id);
+    } else {
+        fprintf(stderr, "docker: Error response from daemon: %s\n", err.msg);
+        code = runtime_start_exit_code(err.kind);
     }
     runtime_spec_free(&spec);
-    fprintf(stderr, "docker command refused: %s\n", err.msg);
     return code;
 }
 
@@ -317,11 +331,13 @@ int wl_run_docker_cmd(struct wl *wl, const char *cmdfile, bool launch)
     bool per_container = false;
     for (size_t i = 0; i < ARRAY_SIZE(one_each); i++)
         per_container = per_container || !strcmp(c.sub, one_each[i]);
-    if (launch && strcmp(c.sub, "run")) {
-        fprintf(stderr, "docker command refused: launch-docker-container runs `run` only\n");
+    if (launch != !strcmp(c.sub, "run")) {
+        fprintf(stderr, "docker command refused: %s\n",
+                launch ? "launch-docker-container runs `run` only"
+                       : "run only through launch-docker-container");
         rc = WL_ERROR_SANITIZING_DOCKER_COMMAND;
-    } else if (!strcmp(c.sub, "run")) {
-        rc = run(wl, &c, launch);
+    } else if (launch) {
+        rc = run(wl, &c);
     } else if (!strcmp(c.sub, "ps")) {
         rc = c.args.n ? WL_ERROR_SANITIZING_DOCKER_COMMAND : ps(wl, &c);
     } else if (per_container && c.args.n) {

@@ -23,6 +23,7 @@
  * - ps/wait/stop/rm/inspect/profile see only the <user>'s containers (runtime_paths.caller).
  * Who is in the launcher group can act as any user that passes the checks, as with Storm's
  * launcher: that is the protocol, not a hole. */
+#include "launcher/launcher.h"
 #include "launcher/worker-launcher/wl.h"
 #include "runtime/runtime.h"
 
@@ -65,36 +66,12 @@ static void harden(void)
 {
     int stdio[] = {0, 1, 2};
     close_fds_except(stdio, ARRAY_SIZE(stdio));
-    for (int fd = 0; fd < 3; fd++) {
-        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
-            abort(); /* no safe place for output */
-    }
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    stdio_open_missing();
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+        abort(); /* a setuid process the caller could ptrace */
     clearenv();
     for (char *const *e = fixed_env; *e; e++)
         putenv(*e);
-    struct sigaction dfl = {.sa_handler = SIG_DFL};
-    for (int sig = 1; sig < NSIG; sig++) {
-        if (sig != SIGKILL && sig != SIGSTOP)
-            sigaction(sig, &dfl, NULL);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    umask(022);
-}
-
-static int take_groups(struct ident *who)
-{
-    int n = getgroups(0, NULL);
-    if (n < 0)
-        return -1;
-    who->groups = xcalloc((size_t)n + 1, sizeof(gid_t));
-    n = getgroups(n, who->groups);
-    if (n < 0)
-        return -1;
-    who->ngroups = (size_t)n;
-    return 0;
 }
 
 /* the cfg: found by realpath, root's all the way up, read with the launcher's rights (when
@@ -195,9 +172,11 @@ static int read_stores(struct wl *wl)
 /* Storm's startup (storm-interface.md §3.2); 0, or the exit code */
 static int start(struct wl *wl, bool checksetup, const char *user)
 {
-    wl->launcher = (struct ident){.uid = getuid(), .gid = getgid()};
-    if (take_groups(&wl->launcher) < 0)
+    struct berr err = {0};
+    if (ident_with_own_groups(&wl->launcher, getuid(), getgid(), &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
         return WL_FAILED;
+    }
     int rc = read_cfg(wl);
     if (rc)
         return rc;
@@ -218,7 +197,9 @@ static int start(struct wl *wl, bool checksetup, const char *user)
         fprintf(stderr, "Could not become root: %s\n", strerror(errno));
         return WL_SETUID_OPER_FAILED;
     }
-    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* the uid change made us dumpable again */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) /* the uid change made us dumpable again */
+        return WL_SETUID_OPER_FAILED;
+    process_state_reset(); /* now root: pid 1's limits can be read */
     return 0;
 }
 

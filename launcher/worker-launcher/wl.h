@@ -49,9 +49,6 @@ int wl_read_first_line(const struct ident *who, const char *path, char **line);
 /* policy.c: what the privileged binary allows a command file */
 struct container_spec;
 int wl_policy_check(const struct wl *wl, struct container_spec *spec, struct berr *err);
-/* a ".." component: refused in a bind source as written (the spec holds it cleaned) */
-bool wl_has_dotdot(const char *path);
-
 /* profile.c */
 int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdfile);
 
