@@ -69,14 +69,25 @@ static bool is_opaque(int dirfd)
 }
 
 /* The topmost layer holding name in d, its stat in *st; -1 when no layer does or a whiteout
- * hides it. */
+ * hides it (ENOENT), -1 with another errno when a layer cannot say: a lower layer's file must
+ * not stand in for one the overlay would show. */
 static ssize_t top_entry(const struct merged_dir *d, const char *name, struct stat *st)
 {
     for (size_t i = 0; i < d->n; i++) {
-        if (d->fd[i] < 0 || fstatat(d->fd[i], name, st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (d->fd[i] < 0)
             continue;
-        return is_whiteout(st) ? -1 : (ssize_t)i;
+        if (fstatat(d->fd[i], name, st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                continue;
+            return -1;
+        }
+        if (is_whiteout(st)) {
+            errno = ENOENT;
+            return -1;
+        }
+        return (ssize_t)i;
     }
+    errno = ENOENT;
     return -1;
 }
 
@@ -165,11 +176,14 @@ static int lookup(const struct strv *layers, const char *path, int links, int fl
         struct stat st;
         ssize_t top = top_entry(&d, name, &st);
         if (top < 0) {
-            rc = berr_errnum(err, ENOENT, "%s does not exist", path);
+            rc = errno == ENOENT ? berr_errnum(err, ENOENT, "%s does not exist", path)
+                                 : berr_errno(err, "look up %s", path);
             break;
         }
         if (S_ISLNK(st.st_mode)) {
             _cleanup_free_ char *target = link_target(&d, (size_t)top, name);
+            /* the next lookup opens every layer again: this one's fds go first */
+            merged_close(&d);
             rc = target ? follow(layers, *done ? done : "/", target, rest, links, flags, err)
                         : berr_errno(err, "read link %s", name);
             break;
