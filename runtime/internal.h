@@ -119,10 +119,8 @@ struct oci_facts {
     const struct cap_set *caps;
     yajl_val seccomp_oci; /* linux.seccomp; NULL: unconfined */
 };
-/* The description as JSON; oci_build parses it into a tree. */
+/* The description as JSON. */
 yajl_gen oci_gen(const struct container_spec *spec, const struct oci_facts *f);
-int oci_build(const struct container_spec *spec, const struct oci_facts *f, yajl_val *out,
-              struct berr *err);
 /* The options a default mount of mounts/ is listed with, and whether linux.resources.devices
  * is exactly cgroup/'s device policy: what ociread.c checks a description against. */
 void oci_default_mount_options(const struct mounts_fs *m, struct strv *out);

@@ -336,9 +336,3 @@ yajl_gen oci_gen(const struct container_spec *s, const struct oci_facts *f)
     yajl_gen_map_close(g);
     return g;
 }
-
-int oci_build(const struct container_spec *s, const struct oci_facts *f, yajl_val *out,
-              struct berr *err)
-{
-    return json_gen_parse(oci_gen(s, f), out, err);
-}

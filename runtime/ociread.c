@@ -230,13 +230,14 @@ static int read_binds(struct mount_entry *e, size_t n, const char *dir_path, str
         bool ro;
         if (strcmp(e[i].type, "bind") || etc_file_index(&e[i], dir_path) >= 0)
             continue;
-        if (e[i].source[0] != '/' || !strcmp(e[i].dest, "/"))
+        _cleanup_free_ char *dest = path_clean(e[i].dest);
+        if (e[i].source[0] != '/' || !strcmp(dest, "/"))
             return berr_set(err, BERR_FAILED, OCI_FILE ": mount %s: bad bind", e[i].dest);
         if (bind_readonly(&e[i], &ro, err) < 0)
             return -1;
         c->binds = xrealloc(c->binds, (c->nbinds + 1) * sizeof(*c->binds));
         c->binds[c->nbinds++] = (struct mount_bind){
-            .source = xstrdup(e[i].source), .dest = path_clean(e[i].dest), .readonly = ro};
+            .source = xstrdup(e[i].source), .dest = steal_ptr(&dest), .readonly = ro};
     }
     /* mounts/ mounts them shallowest first: listed in another order, they would not be
      * mounted as listed */
@@ -256,7 +257,7 @@ static int check_generated(struct mount_entry *e, size_t n, const char *dir_path
                            struct oci_config *c, struct berr *err)
 {
     size_t next = 0;
-    bool etc_seen[8] = {0};
+    _cleanup_free_ bool *etc_seen = xcalloc(mounts_netc_files, sizeof(bool));
     for (size_t i = 0; i < n; i++) {
         ssize_t etc = strcmp(e[i].type, "bind") ? -1 : etc_file_index(&e[i], dir_path);
         if (etc >= 0) {
@@ -388,7 +389,7 @@ int oci_cgroups_path_split(const char *path, char **parent, char **name, struct 
     if (!path || path[0] != '/' || !slash[1])
         return berr_set(err, BERR_FAILED, OCI_FILE ": linux.cgroupsPath %s: not /<parent>/<name>",
                         path ? path : "(none)");
-    *parent = slash == path ? xstrdup("/") : strndup(path, (size_t)(slash - path));
+    *parent = slash == path ? xstrdup("/") : xasprintf("%.*s", (int)(slash - path), path);
     *name = xstrdup(slash + 1);
     return 0;
 }
@@ -446,6 +447,23 @@ static int read_annotations(yajl_val doc, struct oci_config *c, struct berr *err
     return 0;
 }
 
+/* The root, upper and work dirs are opened by these paths in the container's mount
+ * namespace: they must be the container's own scaffold, wherever the description says. */
+static int check_scaffold(const struct oci_config *c, const char *dir_path, struct berr *err)
+{
+    if (!dir_path)
+        return 0;
+    const struct {
+        const char *have, *name;
+    } dirs[] = {{c->root_path, "rootfs"}, {c->upper, "upper"}, {c->work, "work"}};
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        _cleanup_free_ char *want = xasprintf("%s/scaffold/%s", dir_path, dirs[i].name);
+        if (strcmp(dirs[i].have, want))
+            return bad(err, "the root, upper and work dirs are not the container's scaffold");
+    }
+    return 0;
+}
+
 int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *out,
                          struct berr *err)
 {
@@ -461,7 +479,7 @@ int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *
         read_root(json_get(doc, "root"), out, err) < 0 ||
         read_linux(json_get(doc, "linux"), out, err) < 0 ||
         read_mounts(json_get(doc, "mounts"), dir_path, out, err) < 0 ||
-        read_annotations(doc, out, err) < 0) {
+        read_annotations(doc, out, err) < 0 || check_scaffold(out, dir_path, err) < 0) {
         oci_config_free(out);
         return -1;
     }

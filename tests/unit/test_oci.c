@@ -86,7 +86,7 @@ static char *read_fixture(size_t *len)
     return text;
 }
 
-/* What create does with the spec, then oci_build. */
+/* What create does with the spec, then its description parsed. */
 static yajl_val build(const struct container_spec *s)
 {
     struct berr err = {0};
@@ -109,7 +109,7 @@ static yajl_val build(const struct container_spec *s)
                                 .caps = &caps,
                                 .seccomp_oci = seccomp};
     yajl_val doc = NULL;
-    cr_assert_eq(oci_build(s, &f, &doc, &err), 0, "%s", err.msg);
+    cr_assert_eq(json_gen_parse(oci_gen(s, &f), &doc, &err), 0, "%s", err.msg);
     creds_free(&c);
     if (seccomp)
         yajl_tree_free(seccomp);

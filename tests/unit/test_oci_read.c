@@ -205,6 +205,12 @@ static const struct refusal refusals[] = {
      "linux.cgroupsPath"},
     {"sysctl", "\"linux\":{", "\"linux\":{\"sysctl\":{\"net.ipv4.ip_forward\":\"1\"},",
      "linux.sysctl"},
+    {"a root outside the container's scaffold", "\"path\":\"" DIR "/scaffold/rootfs\"",
+     "\"path\":\"/etc\"", "the container's scaffold"},
+    {"an upper dir outside the scaffold", "\"io.berth.upperdir\":\"" DIR "/scaffold/upper\"",
+     "\"io.berth.upperdir\":\"/var/lib\"", "the container's scaffold"},
+    {"a bind onto // (the root once cleaned)", "\"destination\":\"/b/c\"", "\"destination\":\"//\"",
+     "bad bind"},
 };
 
 Test(oci_read, what_berth_would_not_apply_as_listed_is_refused)
