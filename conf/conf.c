@@ -125,11 +125,12 @@ int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err)
     static const char *const known[] = {"root", "runroot"};
     *out = (struct berth_conf){0};
     _cleanup_free_ char *path = conf_berth_path(exe);
-    if (access(path, F_OK) < 0 && errno == ENOENT)
-        return 0;
     struct conf c;
-    if (read_trusted(path, &c, err) < 0)
+    if (read_trusted(path, &c, err) < 0) {
+        if (err->errnum == ENOENT) /* no berth.conf: the defaults */
+            return 0;
         return berr_wrap(err, "%s", path);
+    }
     for (size_t i = 0; i < c.keys.n; i++) {
         bool ok = false;
         for (size_t k = 0; k < ARRAY_SIZE(known); k++)

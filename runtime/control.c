@@ -118,16 +118,22 @@ int runtime_stop(const struct runtime_paths *paths, const char *id, int sig, int
     return wait_monitor_done(paths, id, err);
 }
 
+/* the cgroups config.json's cgroupsPath names, for the container directory dirfd */
+static int cgroups_at(int dirfd, const char *id, struct cgroup_set **out, struct berr *err)
+{
+    _cleanup_free_ char *parent = NULL, *name = NULL;
+    if (oci_cgroups_read_at(dirfd, &parent, &name, err) < 0)
+        return berr_wrap(err, "container %.12s", id);
+    return cgroup_open(parent, name, out, err);
+}
+
 int runtime_container_cgroups(const struct runtime_paths *paths, const char *id,
                               struct cgroup_set **out, struct berr *err)
 {
     _cleanup_(container_handle_close) struct container_handle h;
     if (container_handle_open(paths, id, &h, err) < 0)
         return -1;
-    _cleanup_free_ char *parent = NULL, *name = NULL;
-    if (oci_cgroups_read_at(h.dir, &parent, &name, err) < 0)
-        return berr_wrap(err, "container %.12s", id);
-    return cgroup_open(parent, name, out, err);
+    return cgroups_at(h.dir, id, out, err);
 }
 
 int runtime_remove(const struct runtime_paths *paths, const char *id, bool force, struct berr *err)
@@ -152,7 +158,7 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
     /* a monitor killed before its cleanup leaves the cgroups: rm -f takes them too */
     struct cgroup_set *cg = NULL;
     struct berr cg_err = {0};
-    if (runtime_container_cgroups(paths, id, &cg, &cg_err) < 0)
+    if (cgroups_at(h.dir, id, &cg, &cg_err) < 0)
         debugf("remove container %.12s: no cgroups: %s", id, cg_err.msg);
     else if (cgroup_destroy(cg, err) < 0)
         return berr_wrap(err, "remove container %.12s", id);

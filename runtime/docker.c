@@ -8,49 +8,11 @@
 
 #include <string.h>
 
-static void copy_value(yajl_gen g, yajl_val v);
-
-static void copy_object(yajl_gen g, yajl_val v)
-{
-    yajl_gen_map_open(g);
-    for (size_t i = 0; i < v->u.object.len; i++) {
-        json_str(g, v->u.object.keys[i]);
-        copy_value(g, v->u.object.values[i]);
-    }
-    yajl_gen_map_close(g);
-}
-
-static void copy_value(yajl_gen g, yajl_val v)
-{
-    if (YAJL_IS_OBJECT(v)) {
-        copy_object(g, v);
-    } else if (YAJL_IS_ARRAY(v)) {
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < v->u.array.len; i++)
-            copy_value(g, v->u.array.values[i]);
-        yajl_gen_array_close(g);
-    } else if (YAJL_IS_STRING(v)) {
-        json_str(g, YAJL_GET_STRING(v));
-    } else if (YAJL_IS_INTEGER(v)) {
-        yajl_gen_integer(g, YAJL_GET_INTEGER(v));
-    } else if (YAJL_IS_NUMBER(v)) {
-        yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-    } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-        yajl_gen_bool(g, YAJL_IS_TRUE(v));
-    } else {
-        yajl_gen_null(g);
-    }
-}
-
 /* the member of the record, or JSON null */
 static void copy_key(yajl_gen g, yajl_val obj, const char *key)
 {
     json_str(g, key);
-    yajl_val v = json_get(obj, key);
-    if (v)
-        copy_value(g, v);
-    else
-        yajl_gen_null(g);
+    json_gen_value(g, json_get(obj, key));
 }
 
 /* <state dir>/scaffold/rootfs is the root's path: the state dir is two levels up. */
@@ -182,7 +144,7 @@ static void gen_config(yajl_gen g, yajl_val oci, yajl_val config)
     json_key_str(g, "Hostname", json_get_str(oci, "hostname"));
     for (size_t i = 0; YAJL_IS_OBJECT(config) && i < config->u.object.len; i++) {
         json_str(g, config->u.object.keys[i]);
-        copy_value(g, config->u.object.values[i]);
+        json_gen_value(g, config->u.object.values[i]);
     }
     yajl_gen_map_close(g);
 }
@@ -196,7 +158,7 @@ static void gen_command(yajl_gen g, yajl_val oci)
     json_str(g, "Args");
     yajl_gen_array_open(g);
     for (size_t i = 1; i < n; i++)
-        copy_value(g, args->u.array.values[i]);
+        json_gen_value(g, args->u.array.values[i]);
     yajl_gen_array_close(g);
 }
 

@@ -83,17 +83,14 @@ int state_read(int dirfd, struct container_state *st, char **error, struct berr 
 static int record_creator(int dirfd, uid_t *creator, struct berr *err)
 {
     *creator = 0;
-    _cleanup_free_ char *text = NULL;
+    yajl_val v;
     struct berr read_err = {0};
-    if (read_file_at(dirfd, RECORD_FILE, 4 << 20, &text, NULL, &read_err) < 0) {
-        if (read_err.errnum == ENOENT)
+    if (record_read(dirfd, &v, &read_err) < 0) {
+        if (read_err.errnum == ENOENT) /* made before berth recorded creators: root's */
             return 0;
         *err = read_err;
         return -1;
     }
-    yajl_val v;
-    if (json_parse(text, &v, err) < 0)
-        return berr_wrap(err, RECORD_FILE);
     yajl_val n = json_get(v, "CreatorUid");
     bool ok = YAJL_IS_INTEGER(n) && YAJL_GET_INTEGER(n) >= 0 &&
               YAJL_GET_INTEGER(n) <= (long long)UINT32_MAX - 1;
