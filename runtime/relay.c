@@ -39,9 +39,15 @@ static int pipe_above_stdio(int p[2], struct berr *err)
         return berr_errno(err, "pipe");
     p[0] = fd_above_stdio(p[0]);
     p[1] = fd_above_stdio(p[1]);
-    if (p[0] < 0 || p[1] < 0)
-        return berr_errno(err, "pipe");
-    return 0;
+    if (p[0] >= 0 && p[1] >= 0)
+        return 0;
+    berr_errno(err, "pipe");
+    for (int i = 0; i < 2; i++) {
+        if (p[i] >= 0)
+            close(p[i]);
+        p[i] = -1;
+    }
+    return -1;
 }
 
 void relay_close(struct relay *r)

@@ -173,15 +173,19 @@ static int ascend(struct walk *w, int fd, struct berr *err)
 static int remove_dir(struct walk *w, int dirfd, const char *name, struct berr *err)
 {
     int fd = descend(w, dirfd, name, err);
+    if (fd < 0 && err->errnum == ENOENT) /* removed meanwhile by someone else: done */
+        return 0;
     while (fd >= 0) {
         _cleanup_free_ char *sub = NULL;
         int rc = clear_entries(w, fd, &sub, err);
         int next;
         if (rc < 0)
             next = -1;
-        else if (rc > 0)
+        else if (rc > 0) {
             next = descend(w, fd, sub, err);
-        else if (w->n > 1)
+            if (next < 0 && err->errnum == ENOENT)
+                continue; /* gone between the listing and the open: list again */
+        } else if (w->n > 1)
             next = ascend(w, fd, err);
         else
             break;
