@@ -102,6 +102,17 @@ int cgroup_attach(const struct cgroup_set *set, pid_t pid, struct berr *err);
  * grace period (~10 ms); on v2 it costs the same as cgroup_attach, so a v2 process is best
  * created in its cgroup by clone3(CLONE_INTO_CGROUP) with cgroup_clone_fd. */
 int cgroup_join_self(const struct cgroup_set *set, struct berr *err);
+/* Whether a container's pid 1 is best born in its cgroup (clone3's CLONE_INTO_CGROUP, a
+ * cgroup2 tree at /sys/fs/cgroup), the set made before the clone; elsewhere (v1, hybrid) the
+ * set is made while the child builds its root, and the child joins it by the fds below. */
+bool cgroup_born_inside(void);
+/* The set's directories for a child that joins them itself (v1): up to max fds, owned by the
+ * set; 0 on a v2 set, where the child is created inside. */
+size_t cgroup_join_fds(const struct cgroup_set *set, int *fds, size_t max);
+#define CGROUP_MAX_JOIN 32 /* more v1 hierarchies than any kernel has controllers */
+/* The calling thread joins the cgroup directories fds (from cgroup_join_fds, received over a
+ * socket): cgroup_join_self's cheap migration, for a process that cannot reach the set. */
+int cgroup_join_self_fds(const int *fds, size_t n, struct berr *err);
 /* A set of v1 hierarchies does not cover a hybrid host's cgroup2 one, where a container's
  * pid 1 stays where it was born (its monitor's berth.monitors, or its caller's cgroup). The
  * calling process joins pid's cgroup there, so that it shares every cgroup of pid (exec).

@@ -4,8 +4,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 
 static void remember_inode(int fd, dev_t *dev, ino_t *ino)
@@ -276,6 +278,29 @@ int cgroup_join_self(const struct cgroup_set *set, struct berr *err)
         if (cg_dir_check(set, &set->dirs[i], err) < 0)
             return berr_wrap(err, "join the container's cgroups");
         if (cg_write(set->dirs[i].fd, set->dirs[i].path, file, "0", err) < 0)
+            return berr_wrap(err, "join the container's cgroups");
+    }
+    return 0;
+}
+
+bool cgroup_born_inside(void)
+{
+    struct statfs sf;
+    return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+size_t cgroup_join_fds(const struct cgroup_set *set, int *fds, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; !set->v2 && i < set->n && n < max; i++)
+        fds[n++] = set->dirs[i].fd;
+    return n;
+}
+
+int cgroup_join_self_fds(const int *fds, size_t n, struct berr *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (cg_write(fds[i], "the container's cgroup", "tasks", "0", err) < 0)
             return berr_wrap(err, "join the container's cgroups");
     }
     return 0;

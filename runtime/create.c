@@ -268,7 +268,7 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     return 0;
 }
 
-static pid_t clone_container(const struct init_args *a, int child_end,
+static pid_t clone_container(const struct init_args *a, int child_end, int parent_end,
                              const struct cgroup_set *cgroups)
 {
     unsigned long flags = (unsigned long)a->config->namespaces;
@@ -290,6 +290,8 @@ static pid_t clone_container(const struct init_args *a, int child_end,
     }
     if (pid == 0) {
         trace_child("init");
+        /* the parent's end only in the parent: its death or give-up is the child's EOF */
+        close(parent_end);
         struct init_args child = *a;
         child.sync_fd = child_end;
         child.cgroups = cgroups;
@@ -306,20 +308,39 @@ static pid_t clone_container(const struct init_args *a, int child_end,
     return pid;
 }
 
-/* Release the child and learn how its start went: EOF means execve succeeded. */
-static int release_child(int sync_fd, struct berr *err)
+/* Release the child, with the cgroup directories it is to join (v1: it made its root while
+ * they were created), and learn how its start went: EOF means execve succeeded. */
+static int release_child(int sync_fd, const struct cgroup_set *join, struct berr *err)
 {
+    int fds[CGROUP_MAX_JOIN];
+    size_t n = join ? cgroup_join_fds(join, fds, ARRAY_SIZE(fds)) : 0;
+    char go = 'g';
+    struct iovec iov = {.iov_base = &go, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(sizeof(fds))];
+        struct cmsghdr align;
+    } ctl = {0};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > 0) {
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+    }
     /* MSG_NOSIGNAL: a child that died already must be an error here, not a SIGPIPE */
-    if (send(sync_fd, "g", 1, MSG_NOSIGNAL) != 1)
+    if (sendmsg(sync_fd, &mh, MSG_NOSIGNAL) != 1)
         return berr_errno(err, "release container");
     struct sync_msg m;
-    ssize_t n;
+    ssize_t got;
     do {
-        n = recv(sync_fd, &m, sizeof(m), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n == 0)
+        got = recv(sync_fd, &m, sizeof(m), 0);
+    } while (got < 0 && errno == EINTR);
+    if (got == 0)
         return 0;
-    if (n != (ssize_t)sizeof(m))
+    if (got != (ssize_t)sizeof(m))
         return berr_set(err, BERR_FAILED, "container init died before starting the command");
     m.msg[sizeof(m.msg) - 1] = '\0';
     memcpy(err->msg, m.msg, sizeof(err->msg));
@@ -328,25 +349,43 @@ static int release_child(int sync_fd, struct berr *err)
     return -1;
 }
 
-/* The child is in every cgroup before it runs anything of the container's own: created in
- * it (v2), or joining them first thing (v1). */
-static int start_in_cgroups(struct container *c, const struct init_args *a, int *sync_fd,
-                            pid_t *pid, struct berr *err)
+static int make_cgroups(struct container *c, struct berr *err)
 {
-    int sv[2];
     if (cgroup_create(c->cgroup_parent, c->cgroup_name, &c->config.limits, &c->cgroups, err) < 0)
         return berr_wrap(err, "container %.12s: cgroups", c->st.id);
     trace_phase("cgroups");
     runtime_test_stall("cgroups");
+    return 0;
+}
+
+/* The child is in every cgroup before it runs anything of the container's own. On a cgroup2
+ * host it is created in them (made first); elsewhere they are made here while the child
+ * builds its root on the other CPU, and it joins them before it drops its privileges: the v1
+ * cgroups were half of the wait for a Storm worker's start. Until then its mounts are charged
+ * to the monitor's cgroups, as nothing of the container's own has run. */
+static int start_in_cgroups(struct container *c, const struct init_args *a, int *sync_fd,
+                            pid_t *pid, bool *child_joins, struct berr *err)
+{
+    bool before = cgroup_born_inside();
+    *child_joins = !before;
+    if (before && make_cgroups(c, err) < 0)
+        return -1;
+    int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return berr_errno(err, "socketpair");
-    *pid = clone_container(a, sv[1], c->cgroups);
+    *pid = clone_container(a, sv[1], sv[0], c->cgroups);
     int saved = errno;
     trace_phase("clone");
     close(sv[1]);
     *sync_fd = sv[0];
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
+    if (!before && make_cgroups(c, err) < 0) {
+        /* the child sees the socket's end and leaves */
+        close(steal_fd(sync_fd));
+        waitpid(*pid, NULL, 0);
+        return -1;
+    }
     return 0;
 }
 
@@ -385,6 +424,7 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
 {
     _cleanup_close_ int sync_fd = -1;
     pid_t pid = -1;
+    bool child_joins = false;
     if (!self_is_readonly_clone())
         return berr_set(err, BERR_FAILED,
                         "container %.12s: berth runs from a writable binary, not from a "
@@ -394,11 +434,11 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
     if (load_description(c, a, err) < 0)
         return -1;
     trace_phase("load-description");
-    if (start_in_cgroups(c, a, &sync_fd, &pid, err) < 0) {
+    if (start_in_cgroups(c, a, &sync_fd, &pid, &child_joins, err) < 0) {
         container_drop_cgroups(c);
         return -1;
     }
-    if (release_child(sync_fd, err) < 0) {
+    if (release_child(sync_fd, child_joins ? c->cgroups : NULL, err) < 0) {
         waitpid(pid, NULL, 0);
         container_drop_cgroups(c);
         return -1;

@@ -12,16 +12,50 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-static int wait_for_parent(int sync_fd, struct berr *err)
+/* The parent's release: one byte, with the fds of the cgroups to join when they were made
+ * after the clone. */
+static int wait_for_release(int sync_fd, int *fds, size_t *nfds, struct berr *err)
 {
     char go;
+    struct iovec iov = {.iov_base = &go, .iov_len = 1};
+    union {
+        char buf[CMSG_SPACE(CGROUP_MAX_JOIN * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctl.buf,
+                        .msg_controllen = sizeof(ctl.buf)};
     ssize_t n;
     do {
-        n = read(sync_fd, &go, 1);
+        n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
     } while (n < 0 && errno == EINTR);
     if (n != 1)
         return berr_set(err, BERR_FAILED, "parent went away before the start");
+    *nfds = 0;
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+        *nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        memcpy(fds, CMSG_DATA(cm), *nfds * sizeof(int));
+    }
+    if (mh.msg_flags & MSG_CTRUNC)
+        return berr_set(err, BERR_FAILED, "too many cgroups to join");
     return 0;
+}
+
+/* Released, and in the container's cgroups, before anything of the container's own runs. */
+static int join_cgroups(int sync_fd, struct berr *err)
+{
+    int fds[CGROUP_MAX_JOIN];
+    size_t n = 0;
+    int rc = wait_for_release(sync_fd, fds, &n, err);
+    trace_phase("released");
+    if (rc == 0)
+        rc = cgroup_join_self_fds(fds, n, err);
+    for (size_t i = 0; i < n; i++)
+        close(fds[i]);
+    trace_phase("cgroup-join");
+    return rc;
 }
 
 static bool parent_gone(int sync_fd)
@@ -79,13 +113,10 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, int 
 static int start(const struct init_args *a, struct berr *err)
 {
     const struct oci_config *cfg = a->config;
+    /* cgroups made before the clone (a cgroup2 host) where clone3 could not create us in them */
     if (a->cgroups && !a->in_cgroups && cgroup_join_self(a->cgroups, err) < 0)
         return -1;
     umask(022);
-    trace_phase("cgroup-join");
-    if (wait_for_parent(a->sync_fd, err) < 0)
-        return -1;
-    trace_phase("released");
     if ((cfg->namespaces & CLONE_NEWNET) && net_loopback_up(err) < 0)
         return -1;
     trace_phase("loopback");
@@ -105,6 +136,8 @@ static int start(const struct init_args *a, struct berr *err)
     if (setsid() < 0)
         return berr_errno(err, "setsid");
     trace_phase("hostname-stdio-fds");
+    if (join_cgroups(a->sync_fd, err) < 0)
+        return -1;
     runtime_test_stall("init");
     if (drop_privileges(&cfg->caps, &cfg->creds, a->seccomp, cfg->no_new_privs, err) < 0)
         return -1;

@@ -224,8 +224,10 @@ struct init_args {
     bool interactive;                     /* stdin kept (docker -i); else /dev/null */
     int stdio[3]; /* put on the child's 0-2 before it starts; -1 keeps ours */
     int sync_fd;
-    const struct cgroup_set *cgroups; /* the child joins them first thing; NULL: none */
-    bool in_cgroups;                  /* created in them already (CLONE_INTO_CGROUP) */
+    /* made before the clone: the child joins them first thing unless created in them already
+     * (CLONE_INTO_CGROUP); NULL: made after the clone, their fds come with the release */
+    const struct cgroup_set *cgroups;
+    bool in_cgroups;
 };
 
 /* ---- crash tests (stall.c) ---- */
