@@ -4,6 +4,8 @@
 
 #include "mounts.h"
 
+#include <sys/stat.h>
+
 /* Make treefd (from open_tree) private, optionally read-only recursively, and move it onto
  * targetfd. */
 int attach_tree(int treefd, int targetfd, bool readonly, struct berr *err);
@@ -14,6 +16,37 @@ int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, boo
                  struct berr *err);
 /* The spec's masked (hidden) and read-only paths. */
 int mounts_mask_paths(int rootfd, const struct mounts_spec *spec, struct berr *err);
+/* ---- the image's layers as overlayfs will merge them (layers.c) ---- */
+
+/* One directory of the merged view: the layers' fds for it (O_RDONLY, for their xattrs),
+ * topmost first, -1 where a layer contributes nothing. */
+struct merged_dir {
+    int *fd;
+    size_t n;
+};
+/* The root of layers (bottom first). */
+int merged_root(const struct strv *layers, struct merged_dir *d, struct berr *err);
+void merged_close(struct merged_dir *d);
+/* The topmost layer holding name in d, its stat in *st; -1 when no layer does or a whiteout
+ * hides it (ENOENT), -1 with another errno when a layer cannot say: a lower layer's file must
+ * not stand in for one the overlay would show. */
+ssize_t merged_top_entry(const struct merged_dir *d, const char *name, struct stat *st);
+/* d/name, a directory whose topmost instance is in layer top: it and the lower directories of
+ * that name, down to an opaque one or a layer where the name is not a directory. */
+int merged_child(const struct merged_dir *d, size_t top, const char *name, struct merged_dir *out,
+                 struct berr *err);
+
+/* ---- the mount points layer (points.c) ---- */
+
+/* Fill pointsfd (the root of an empty tmpfs) with every mount point the container's root needs
+ * and the image lacks: the tmpfs then lies on the layers as overlay's top lower layer, so that
+ * no mount point is made by a copy-up into the upper layer, and a read-only root needs none.
+ * *complete is false when some mount point cannot be made there exactly as the overlay would
+ * show it (a link or a non-directory on its path, an extended attribute to carry): the layer
+ * is then not used and the points are made in the upper layer, as before. */
+int mounts_fill_points(const struct mounts_spec *spec, int pointsfd, bool *complete,
+                       struct berr *err);
+
 /* "/proc/self/fd/N" for mount(2) targets. */
 #define FD_PATH_MAX 32
 static inline void fd_path(int fd, char out[FD_PATH_MAX])

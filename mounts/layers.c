@@ -7,7 +7,7 @@
  * directory hides lower non-directories and merges with lower directories unless it carries
  * the opaque xattr; symlinks are followed in the merged view ('..' never above the root, 40
  * links at most). Nothing is written; the per-container upper dir is empty at create. */
-#include "mounts.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,14 +19,7 @@
 #define MAX_LINKS 40
 #define OPAQUE_XATTR "trusted.overlay.opaque"
 
-/* One directory of the merged view: the layers' fds for it, topmost first, -1 where a layer
- * contributes nothing. */
-struct merged_dir {
-    int *fd;
-    size_t n;
-};
-
-static void merged_close(struct merged_dir *d)
+void merged_close(struct merged_dir *d)
 {
     for (size_t i = 0; d->fd && i < d->n; i++) {
         if (d->fd[i] >= 0)
@@ -36,14 +29,14 @@ static void merged_close(struct merged_dir *d)
     d->fd = NULL;
 }
 
-static int merged_root(const struct strv *layers, struct merged_dir *d, struct berr *err)
+int merged_root(const struct strv *layers, struct merged_dir *d, struct berr *err)
 {
     d->n = layers->n;
     d->fd = xcalloc(d->n ? d->n : 1, sizeof(int));
     for (size_t i = 0; i < d->n; i++) {
         /* layers are listed bottom first */
         const char *path = layers->v[d->n - 1 - i];
-        d->fd[i] = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        d->fd[i] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (d->fd[i] < 0) {
             berr_errno(err, "open layer %s", path);
             for (size_t j = 0; j < i; j++)
@@ -64,14 +57,10 @@ static bool is_whiteout(const struct stat *st)
 static bool is_opaque(int dirfd)
 {
     char v[2] = {0};
-    _cleanup_free_ char *path = xasprintf("/proc/self/fd/%d", dirfd);
-    return getxattr(path, OPAQUE_XATTR, v, sizeof(v)) == 1 && v[0] == 'y';
+    return fgetxattr(dirfd, OPAQUE_XATTR, v, sizeof(v)) == 1 && v[0] == 'y';
 }
 
-/* The topmost layer holding name in d, its stat in *st; -1 when no layer does or a whiteout
- * hides it (ENOENT), -1 with another errno when a layer cannot say: a lower layer's file must
- * not stand in for one the overlay would show. */
-static ssize_t top_entry(const struct merged_dir *d, const char *name, struct stat *st)
+ssize_t merged_top_entry(const struct merged_dir *d, const char *name, struct stat *st)
 {
     for (size_t i = 0; i < d->n; i++) {
         if (d->fd[i] < 0)
@@ -91,10 +80,8 @@ static ssize_t top_entry(const struct merged_dir *d, const char *name, struct st
     return -1;
 }
 
-/* d/name, a directory whose topmost instance is in layer top: it and the lower directories of
- * that name, down to an opaque one or a layer where the name is not a directory. */
-static int merged_child(const struct merged_dir *d, size_t top, const char *name,
-                        struct merged_dir *out, struct berr *err)
+int merged_child(const struct merged_dir *d, size_t top, const char *name, struct merged_dir *out,
+                 struct berr *err)
 {
     out->n = d->n;
     out->fd = xcalloc(d->n, sizeof(int));
@@ -108,7 +95,7 @@ static int merged_child(const struct merged_dir *d, size_t top, const char *name
             continue;
         if (!S_ISDIR(st.st_mode))
             break; /* a whiteout or a file hides what lies below */
-        out->fd[i] = openat(d->fd[i], name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        out->fd[i] = openat(d->fd[i], name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (out->fd[i] < 0) {
             merged_close(out);
             return berr_errno(err, "open %s", name);
@@ -174,7 +161,7 @@ static int lookup(const struct strv *layers, const char *path, int links, int fl
             break;
         }
         struct stat st;
-        ssize_t top = top_entry(&d, name, &st);
+        ssize_t top = merged_top_entry(&d, name, &st);
         if (top < 0) {
             rc = errno == ENOENT ? berr_errnum(err, ENOENT, "%s does not exist", path)
                                  : berr_errno(err, "look up %s", path);

@@ -1,5 +1,6 @@
 /* mounts — the container's filesystem view, built inside its fresh mount namespace: the
- * rootfs as an overlay of image layers under a per-container scaffold (upper dir), docker's
+ * rootfs as an overlay of image layers under a per-container scaffold (upper dir; none for a
+ * read-only root) with the mount points in a tmpfs layer of their own (points.c), docker's
  * default mounts (/proc, /dev and its nodes, /dev/pts, /dev/shm, /dev/mqueue, /sys), bind mounts
  * (recursive, private, recursively read-only for :ro), masked and read-only paths, pivot_root,
  * and the final read-only root. Every destination is resolved inside the rootfs and mounted
@@ -55,6 +56,7 @@ struct mounts_spec {
     const struct mount_bind *binds;
     size_t nbinds;
     const char *etc_path;        /* dir holding hostname, hosts, resolv.conf to bind in /etc */
+    const char *workdir;         /* the process's cwd: made if the image lacks it */
     const struct strv *masked;   /* hidden paths */
     const struct strv *readonly; /* read-only paths */
 };
@@ -69,7 +71,7 @@ int mounts_open_in_layers(const struct strv *layers, const char *path, int flags
  * is mounted: a link owned by anyone else is refused. */
 int mounts_prepare_sources(const struct mount_bind *binds, size_t n, struct berr *err);
 
-/* Create the empty scaffold layout (upper/, work/, rootfs/) under scaffold_fd. */
+/* Create the empty scaffold layout (upper/, work/, rootfs/, points/) under scaffold_fd. */
 int mounts_make_scaffold(int scaffold_fd, struct berr *err);
 
 /* Container side (in the new mount namespace, before pivot): assemble everything. On success

@@ -11,7 +11,7 @@
 
 int mounts_make_scaffold(int scaffold_fd, struct berr *err)
 {
-    static const char *const dirs[] = {"upper", "work", "rootfs"};
+    static const char *const dirs[] = {"upper", "work", "rootfs", "points"};
     for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
         if (mkdirat(scaffold_fd, dirs[i], 0755) < 0 && errno != EEXIST)
             return berr_errno(err, "mkdir scaffold/%s", dirs[i]);
@@ -86,7 +86,9 @@ static int set_lowerdirs(int fsfd, const char *lower)
 static int mount_overlay_legacy(const char *lower, const char *upper, const char *work, int target,
                                 struct berr *err)
 {
-    _cleanup_free_ char *opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    _cleanup_free_ char *opts =
+        upper ? xasprintf("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work)
+              : xasprintf("lowerdir=%s", lower);
     if (strlen(opts) >= 4096)
         return berr_set(err, BERR_FAILED, "too many image layers for one overlay mount");
     char path[FD_PATH_MAX];
@@ -116,20 +118,25 @@ static int mount_overlay_fsapi(const char *lower, const char *upper, const char 
     if (fsfd < 0)
         return berr_errno(err, "overlayfs");
     if (set_lowerdirs(fsfd, lower) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0 ||
+        (upper && syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0) ||
+        (upper && syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "workdir", work, 0) < 0) ||
         syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
         return fs_error(err, fsfd, "mount overlay rootfs");
     return attach_overlay(fsfd, target, err);
 }
 
-static int mount_overlay(const struct mounts_spec *spec, int *rootfd, struct berr *err)
+/* points, when given, is the top lower layer; a read-only root over it needs no upper one. */
+static int mount_overlay(const struct mounts_spec *spec, const char *points, int *rootfd,
+                         struct berr *err)
 {
     _cleanup_free_ char *layers_dir = NULL;
-    _cleanup_free_ char *lower = lowerdir_option(spec->layers, &layers_dir, err);
-    if (!lower)
+    _cleanup_free_ char *layers = lowerdir_option(spec->layers, &layers_dir, err);
+    if (!layers)
         return -1;
-    const char *upper = spec->upper_path, *work = spec->work_path;
+    _cleanup_free_ char *lower = points ? xasprintf("%s:%s", points, layers) : steal_ptr(&layers);
+    bool upperless = points && spec->readonly_root;
+    const char *upper = upperless ? NULL : spec->upper_path;
+    const char *work = upperless ? NULL : spec->work_path;
     if (chdir(layers_dir) < 0)
         return berr_errno(err, "chdir %s", layers_dir);
     _cleanup_close_ int target = open(spec->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -279,6 +286,60 @@ static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *
     return 0;
 }
 
+/* The mount points layer (points.c): a new tmpfs, filled before it is attached; *complete false
+ * when it cannot serve (a mount point it cannot make there). */
+static int make_points(const struct mounts_spec *spec, int *fd, bool *complete, struct berr *err)
+{
+    *fd = -1;
+    _cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fsfd < 0)
+        return berr_errno(err, "mount points: tmpfs");
+    if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "mode", "755", 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "nr_inodes", "4096", 0) < 0 ||
+        syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return fs_error(err, fsfd, "mount points: tmpfs");
+    _cleanup_close_ int mnt =
+        (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    if (mnt < 0)
+        return fs_error(err, fsfd, "mount points: tmpfs");
+    if (mounts_fill_points(spec, mnt, complete, err) < 0)
+        return -1;
+    *fd = steal_fd(&mnt);
+    return 0;
+}
+
+/* Attached on the scaffold's points/ (in this namespace only), where overlayfs takes a path;
+ * under the old root, so that it goes with the old root's one detach at pivot_root rather
+ * than cost a grace period of its own when its fd is closed. NULL for a scaffold made before
+ * there was a points/. */
+static char *attach_points(const struct mounts_spec *spec, int points)
+{
+    const char *slash = strrchr(spec->rootfs_path, '/');
+    if (!slash)
+        return NULL;
+    char *where = xasprintf("%.*s/points", (int)(slash - spec->rootfs_path), spec->rootfs_path);
+    _cleanup_close_ int dir = open(where, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0 || syscall(SYS_move_mount, points, "", dir, "",
+                           MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+        free(where);
+        return NULL;
+    }
+    return where;
+}
+
+static int mount_root(const struct mounts_spec *spec, int *rootfd, struct berr *err)
+{
+    _cleanup_close_ int points = -1;
+    bool complete = false;
+    if (make_points(spec, &points, &complete, err) < 0)
+        return -1;
+    /* attached even when unused: a detached mount costs a grace period when its fd closes */
+    _cleanup_free_ char *path = attach_points(spec, points);
+    trace_phase("mount-points");
+    return mount_overlay(spec, complete ? path : NULL, rootfd, err);
+}
+
 int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd_out, struct berr *err)
 {
     /* Nothing done in this namespace may propagate back to the host. */
@@ -286,7 +347,7 @@ int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd_out, struct 
         return berr_errno(err, "make / private");
     _cleanup_close_ int rootfd = -1;
     trace_phase("private-root");
-    if (mount_overlay(spec, &rootfd, err) < 0)
+    if (mount_root(spec, &rootfd, err) < 0)
         return -1;
     trace_phase("rootfs-overlay");
     if (mount_defaults(spec, rootfd, err) < 0 || populate_dev(spec, rootfd, err) < 0)

@@ -414,6 +414,7 @@ static int load_description(struct container *c, struct init_args *a, struct ber
         .binds = cfg->binds,
         .nbinds = cfg->nbinds,
         .etc_path = cfg->etc_dir,
+        .workdir = cfg->cwd,
         .masked = &cfg->masked,
         .readonly = &cfg->readonly,
     };

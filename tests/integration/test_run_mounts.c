@@ -254,3 +254,43 @@ Test(run, binds_are_private_so_later_host_mounts_stay_out)
     h_assert_val(&r, "mount:/data/sub", "none");
     h_assert_val(&r, "ls:/data/sub", "");
 }
+
+/* Storm's shape: binds and a working directory under directories the image lacks, on a
+ * read-only root. Their mount points come from a layer of their own: the root has no upper
+ * layer, and the image's directories on the way look as they do without them. */
+Test(run, read_only_root_takes_its_mount_points_without_an_upper_layer)
+{
+    char *dir = h_path("w1"), *file = h_path("storm.yaml");
+    h_mkdirs(dir, 0755);
+    h_write_file(file, "x", 0644);
+    struct h_result plain, r;
+    h_berth(&plain, NULL, "run", "--rm", "--read-only", H_IMAGE, "/probe", "stat", "/etc", "stat",
+            "/usr", "ls", "/etc", NULL);
+    h_assert_status(&plain, 0);
+    h_berth(&r, NULL, "run", "--rm", "--read-only", "-w", "/usr/storm/work", "-v",
+            bind_arg(dir, "/usr/storm/workers/w1", NULL), "-v",
+            bind_arg(file, "/etc/storm/storm.yaml", "ro"), H_IMAGE, "/probe", "stat", "/etc",
+            "stat", "/usr", "ls", "/etc", "cwd", "write", "/usr/storm/workers/w1/out", "write",
+            "/etc/new", "mkdir", "/usr/storm/new", "read", "/etc/storm/storm.yaml", "mount", "/",
+            NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "stat:/etc", h_val(&plain, "stat:/etc"));
+    h_assert_val(&r, "stat:/usr", h_val(&plain, "stat:/usr"));
+    _cleanup_free_ char *listed = xasprintf(" %s ", h_val(&r, "ls:/etc"));
+    _cleanup_free_ char *plain_ls = xstrdup(h_val(&plain, "ls:/etc"));
+    char *save = NULL;
+    for (char *e = strtok_r(plain_ls, " ", &save); e; e = strtok_r(NULL, " ", &save)) {
+        _cleanup_free_ char *word = xasprintf(" %s ", e);
+        cr_assert(strstr(listed, word), "/etc lost %s: %s", e, listed);
+    }
+    h_assert_val(&r, "cwd", "/usr/storm/work");
+    h_assert_val(&r, "write:/usr/storm/workers/w1/out", "ok");
+    h_assert_val(&r, "write:/etc/new", "EROFS");
+    h_assert_val(&r, "mkdir:/usr/storm/new", "EROFS");
+    h_assert_val(&r, "read:/etc/storm/storm.yaml", "1");
+    struct h_mount root;
+    cr_assert(h_get_mount(&r, "/", &root), "%s", r.out);
+    cr_assert(strstr(root.super, "lowerdir=") && !strstr(root.super, "upperdir="),
+              "the root has an upper layer: %s", root.super);
+    cr_assert(h_exists(h_path("w1/out")));
+}

@@ -37,6 +37,7 @@ static const char *const front_ro_detached[] = {FRONT_RO_CREATE,  "monitor-home"
 static const char *const monitor[2][16] = {MONITOR(false), MONITOR(true)};
 static const char *const init[] = {"loopback",
                                    "private-root",
+                                   "mount-points",
                                    "rootfs-overlay",
                                    "default-mounts",
                                    "binds",
