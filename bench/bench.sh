@@ -62,6 +62,7 @@ else
     RUNS=${RUNS:-100} WARMUP=${WARMUP:-5} MANY=${MANY:-100} MANY_ITERS=${MANY_ITERS:-3}
     WAIT_RUNS=${WAIT_RUNS:-30} LOAD_RUNS=${LOAD_RUNS:-15} TRACE_RUNS=${TRACE_RUNS:-50}
 fi
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 RES=$T/res RUN=$T/run ROOT=$T/root W=$T/storm TMP=$T
 mkdir -p "$RES" "$RUN" "$ROOT" "$W" "$T/spec" "$T/cid" "$T/stamp" "$T/docker-config"
 echo '{}' >"$T/docker-config/config.json"
@@ -394,7 +395,9 @@ BENCH_STATE_PARENT=$RUN RUNS=$TRACE_RUNS "$HERE/trace.sh" "$BERTH" >"$RES/trace.
     have_docker && echo "docker=$("${DK[@]}" version --format '{{.Server.Version}}') (dockerd), $(containerd --version 2>/dev/null | cut -d' ' -f3)"
     [ "$PODMAN_OK" = 1 ] && echo "podman=$(podman --version), $(conmon --version | head -n 1)"
     echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "runs=$RUNS warmup=$WARMUP many=$MANY many_iters=$MANY_ITERS wait_runs=$WAIT_RUNS load_runs=$LOAD_RUNS trace_runs=$TRACE_RUNS quick=${QUICK:-0}"
+    echo "runs=$RUNS warmup=$WARMUP many=$MANY many_iters=$MANY_ITERS wait_runs=$WAIT_RUNS load_runs=$LOAD_RUNS trace_runs=$TRACE_RUNS"
+    echo "quick=${QUICK:-0}"
+    echo "load_start=$LOAD_START"
     echo "run_fs=$(stat -fc %T "$RUN")"
     echo "default_run_fs=$(stat -fc %T /run)"
     echo "root_fs=$(stat -fc %T "$ROOT")"
@@ -402,4 +405,7 @@ BENCH_STATE_PARENT=$RUN RUNS=$TRACE_RUNS "$HERE/trace.sh" "$BERTH" >"$RES/trace.
     echo "state_kib=$(cat "$RES/state-kib")"
 } >"$RES/facts"
 cat "$T"/spec/* >"$RES/specs.tsv"
-python3 "$HERE/report.py" "$RES" "$OUT"
+# the README's headline follows the report in bench/results only, not a report kept elsewhere
+readme=()
+[ "$(readlink -f "$OUT")" != "$(readlink -f "$HERE/results")" ] || readme=("$HERE/../README.md")
+python3 "$HERE/report.py" "$RES" "$OUT" "${readme[@]}"

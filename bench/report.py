@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """bench/bench.sh's report: RESDIR (the raw runs and facts) -> OUTDIR/latest.{md,png,tsv}.
 
-Usage: report.py RESDIR OUTDIR
+Usage: report.py RESDIR OUTDIR [README]
+With README, the text between its "<!-- bench:headline -->" and "<!-- /bench:headline -->"
+lines becomes this run's headline (the same lines as latest.md's "Headline").
 Every figure in latest.md and the chart is computed here from RESDIR/runs.tsv (ROW NAME NS per
 timed run) and RESDIR/mem.tsv (KEEPER PID USS PSS RSS in KiB per process); the targets are
 the issue's, compared with those numbers as they came out.
@@ -13,6 +15,7 @@ import subprocess
 import sys
 
 res, out = sys.argv[1:3]
+readme = sys.argv[3] if len(sys.argv) > 3 else None
 runs = {}  # (row, name) -> [ms]
 order = []  # rows in the order bench.sh wrote their specs (runs.tsv has them interleaved)
 for line in open(os.path.join(res, "runs.tsv")):
@@ -54,11 +57,11 @@ p("| | |\n|---|---|")
 p(f"| date | {facts['date']} |")
 p(f"| machine | {facts['cpu']}, {facts['cores']} cores, {facts['os']} |")
 p(f"| kernel | {facts['kernel']} |")
-p(f"| load average at the end | {facts['load']} |")
+p(f"| load average (1, 5, 15 min) | {facts['load_start']} before, {facts['load']} at the end |")
 for k in ("berth", "crun", "runc", "docker", "podman"):
     if k in facts:
         p(f"| {k} | {facts[k]} |")
-p(f"| runs | {facts['runs']} |")
+p(f"| counts | runs={facts['runs']} |")
 p(f"| state | berth, crun, runc, docker (exec root), podman (run root): a tmpfs ({facts['run_fs']}) "
   f"mounted in the bench's private mount namespace, as /run is on a normal host; "
   f"the row `berth, default stores` uses /run/berth and /var/lib/berth as they are here "
@@ -78,7 +81,7 @@ def target(what, value, limit, unit, ok):
     if value is None:
         t.append((what, "not measured", "–"))
     else:
-        t.append((what, f"{value} {unit}".strip() + f" (target {limit} {unit}".strip() + ")",
+        t.append((what, f"{value} {unit}".strip() + " (target " + f"{limit} {unit}".strip() + ")",
                   "**met**" if ok else "**missed**"))
 
 
@@ -102,12 +105,55 @@ target("`wait` wakes ≤ 1 ms after the exit", bw and round(bw, 3), "≤ 1", "ms
 bm = med("many", "berth running")
 target(f"100 containers running in ≤ 0.3 s", bm and round(bm / 1000, 3), "≤ 0.3", "s",
        bm is not None and bm <= 300)
+def ratio(a, b):
+    return f"{a / b:.2f}×" if a and b else "–"
+
+
+def ms(x):
+    return f"{fmt(x)} ms" if x is not None else "–"
+
+
+cp, rp, dp = med("plain", "crun"), med("plain", "runc"), med("plain", "docker")
+bx, cx, dx = med("storm", "berth start-to-exit"), med("storm", "crun start-to-exit"), \
+    med("storm", "docker start-to-exit")
+shim = mem.get("containerd-shim")
+con = mem.get("conmon")
+dw = med("wait", "docker wait")
+kind = "make bench-quick" if facts.get("quick", "0") != "0" else "make bench"
+head = [
+    f"Latest `{kind}`, {facts['date']}, {facts['cpu']} ×{facts['cores']} cores, kernel "
+    f"{facts['kernel']}, load average {facts['load_start'].split()[0]} before the run; medians, container "
+    "state on tmpfs; full report in [bench/results/latest.md](bench/results/latest.md), chart "
+    "[latest.png](bench/results/latest.png).",
+    "",
+    "| | berth | crun | runc | docker | other |",
+    "|---|---:|---:|---:|---:|---|",
+    f"| Storm launch (`run -d`, whole flag set) | {ms(bl)} | {ms(cl)} | "
+    f"{ms(med('storm', 'runc launch'))} | {ms(dl)} | berth ÷ crun {ratio(bl, cl)}, "
+    f"÷ docker {ratio(bl, dl)} |",
+    f"| Storm start-to-exit | {ms(bx)} | {ms(cx)} | {ms(med('storm', 'runc start-to-exit'))} | "
+    f"{ms(dx)} | |",
+    f"| start-to-exit of `/bin/true` | {ms(bp)} | {ms(cp)} | {ms(rp)} | {ms(dp)} | "
+    f"unshare+chroot {ms(up)}: berth {ratio(bp, up)} |",
+    f"| 100 at once, until all run | {ms(bm)} | {ms(med('many', 'crun running'))} | "
+    f"{ms(med('many', 'runc running'))} | {ms(med('many', 'docker running'))} | |",
+    f"| memory kept per running container (USS) | {f'{mu:.0f} KiB' if mu else '–'} | none | none | "
+    f"{f'{statistics.median(u for u, _, _ in shim):.0f} KiB' if shim else '–'} (shim) | "
+    f"{f'conmon {statistics.median(u for u, _, _ in con):.0f} KiB' if con else ''} |",
+    f"| `wait` wake after exit | {ms(bw)} | | | {ms(dw)} | |",
+    "",
+]
+p("## Headline\n")
+md.extend(head)
+
 p("## Targets (from issue 14)\n")
 p("Computed from the medians below; a miss is a miss.\n")
 p("| target | this run | |\n|---|---|---|")
 for what, v, verdict in t:
     p(f"| {what} | {v} | {verdict} |")
 p("")
+head.append(f"Targets of issue 14 met: {sum(1 for x in t if x[2] == '**met**')} of {len(t)} "
+            "(" + "; ".join(f"{w.split(' (')[0]}: {v.replace('**', '')}" for w, _, v in t) + ").")
 
 # ---- rows ----
 titles = {
@@ -282,4 +328,13 @@ g.append("unset multiplot")
 with open(os.path.join(tmp, "chart.gp"), "w") as f:
     f.write("\n".join(g) + "\n")
 subprocess.run(["gnuplot", os.path.join(tmp, "chart.gp")], check=True)
+
+if readme:
+    text = open(readme).read()
+    a, b = "<!-- bench:headline -->\n", "<!-- /bench:headline -->"
+    if a in text and b in text:
+        text = text[:text.index(a) + len(a)] + "\n".join(head) + "\n" + text[text.index(b):]
+        with open(readme, "w") as f:
+            f.write(text)
+        print(f"bench: headline written into {readme}")
 print(f"bench: wrote {out}/latest.md, latest.png, latest.tsv")
