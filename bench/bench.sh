@@ -27,8 +27,9 @@ outer_cleanup() {
         sleep 5
         kill -9 "$p" 2>/dev/null || true
     fi
-    p=$(cat "$T/cg-parent" 2>/dev/null || true)
-    [ -z "$p" ] || rmdir /sys/fs/cgroup/*/"$p"/* /sys/fs/cgroup/*/"$p" 2>/dev/null || true
+    for p in $(cat "$T/cg-parent" "$T/new-cgroups" 2>/dev/null || true); do
+        rmdir /sys/fs/cgroup/*/"$p"/* /sys/fs/cgroup/*/"$p" 2>/dev/null || true
+    done
     [ -z "$(bench_mounts_under "$T")" ] || umount -R -l "$T" 2>/dev/null || true
     rm -rf --one-file-system "${T:?}"
     exit "$rc"
@@ -67,6 +68,11 @@ RES=$T/res RUN=$T/run ROOT=$T/root W=$T/storm TMP=$T
 mkdir -p "$RES" "$RUN" "$ROOT" "$W" "$T/spec" "$T/cid" "$T/stamp" "$T/docker-config"
 echo '{}' >"$T/docker-config/config.json"
 echo "$CG_PARENT" >"$T/cg-parent"
+# the cgroup parents dockerd (docker) and podman (libpod_parent) make and leave: removed at
+# the end if this run made them
+for p in docker libpod_parent; do
+    compgen -G "/sys/fs/cgroup/*/$p" >/dev/null || echo "$p" >>"$T/new-cgroups"
+done
 SECCOMP_PROFILE=$BENCH_FIXTURES/storm-seccomp.json.example
 note() { printf '%s\n' "$*" >>"$RES/notes"; echo "bench: $*"; }
 : >"$RES/notes"
@@ -104,7 +110,9 @@ inner_cleanup() {
         "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
     fi
     docker_stop
-    rmdir /sys/fs/cgroup/*/"$CG_PARENT"/* /sys/fs/cgroup/*/"$CG_PARENT" 2>/dev/null
+    for i in "$CG_PARENT" $(cat "$T/new-cgroups" 2>/dev/null); do
+        rmdir /sys/fs/cgroup/*/"$i"/* /sys/fs/cgroup/*/"$i" 2>/dev/null
+    done
     exit $rc
 }
 trap inner_cleanup EXIT
@@ -214,6 +222,7 @@ have_docker && spec plain "docker" exit - \
     "$(w "${DK[@]}" run --rm --pull=never --network=none "$IMAGE" /bin/true)" -
 spec plain "unshare+chroot" exit - "$(w "${UNSHARE[@]}")" -
 spec plain "/bin/true (timer floor)" exit - /bin/true -
+spec plain "static no-op (timer floor)" exit - "$(w "$TIMER" stamp /dev/null 0)" -
 
 # 2. Storm: launch (run -d of sleep 600, removed untimed) and start-to-exit (/bin/true)
 CID=$T/cid/c-%i

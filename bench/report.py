@@ -190,12 +190,14 @@ for r in ("plain", "storm", "many", "seccomp", "load", "join", "wait"):
         rows.append((r, n, statistics.median(v), min(v), max(v)))
     p("")
     if r == "plain":
-        p("`÷ berth`: the row's median over berth's (tmpfs state). `/bin/true (timer floor)` is "
-          "the timer spawning and reaping `/bin/true` with nothing around it: every row "
-          "includes that much of the timer and of the exec of the first binary.\n")
+        p("`÷ berth`: the row's median over berth's (tmpfs state). The two timer floors: the "
+          "timer spawning and reaping `/bin/true` (dynamically linked, as `berth`, `crun` and "
+          "the others are) and its own static binary doing nothing (`bench-timer stamp "
+          "/dev/null 0`): the timer's clock reads, spawn and wait plus one exec, which every "
+          "row pays for its first binary.\n")
     if r == "many":
         p("`running`: `run -d` of Storm's flag set with `sleep 600` (crun/runc: "
-          "`run --detach` of the Storm bundle, podman: `run -d --network=none`), "
+          "`run --detach` of the Storm bundle, podman: `run -d --network=none`, one batch only, for conmon's memory), "
           "until all the launchers have returned; `exited`: as many plain `/bin/true` runs "
           "(row 1's commands) until all have returned.\n")
     if r == "wait":
