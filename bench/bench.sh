@@ -343,6 +343,7 @@ PY
 cids() { local f; for f in "$T"/cid/c-*; do cat "$f"; echo; done; }   # no newline in a cidfile
 many() { # many NAME CMD...: one batch, appends "many NAME ns"
     local ns
+    grep -q "^$1	" "$RES/many-cmds" 2>/dev/null || printf '%s\t%s\n' "$1" "${*:2}" >>"$RES/many-cmds"
     ns=$("$TIMER" many "$MANY" "${@:2}") || die "$1: a launch of the batch failed"
     printf 'many\t%s\t%s\n' "$1" "$ns" >>"$RES/runs.tsv"
 }

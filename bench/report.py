@@ -258,11 +258,16 @@ p("""- Every runtime runs the same files: berth's default image's only layer, co
 # ---- commands ----
 p("## The exact commands\n")
 p("Timer spec lines (bench/timer.c): name, mode, untimed before, timed, untimed after; `;` "
-  "separates commands, `%i` is the run's number. Row 3 runs the `running`/`exited` commands "
-  "of bench/bench.sh all at once with `bench-timer many`.\n")
+  "separates commands, `%i` is the run's number.\n")
 p("```")
 for s in specs:
     p("\t".join(s))
+p("```\n")
+p("Row 3, each command started that many times at once (`%i` = 0, 1, …), with "
+  "`bench-timer many`:\n")
+p("```")
+for l in open(os.path.join(res, "many-cmds")):
+    p(l.rstrip("\n"))
 p("```\n")
 
 # ---- phases ----
