@@ -44,7 +44,7 @@ PROBE_BIN := $(BUILD)/probe
 # a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
-.PHONY: all install deps check FORCE unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
+.PHONY: all install deps check FORCE unit integration demo bench bench-quick clean format layers vmcheck fuzz fuzz-smoke
 all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
 
 deps:
@@ -185,13 +185,21 @@ demo: deps
 	$(MAKE) all
 	./scripts/demo.sh $(abspath $(BUILD)/berth)
 
-bench: all
-	./bench/run.sh $(abspath $(BUILD)/berth)
-	./bench/lifecycle.sh $(abspath $(BUILD)/berth)
-	./bench/load.sh $(abspath $(BUILD)/berth)
-	./bench/seccomp.sh $(abspath $(BUILD)/berth)
-	./bench/join.sh $(abspath $(BUILD)/berth)
-	./bench/trace.sh $(abspath $(BUILD)/berth)
+# bench/bench.sh: berth beside crun, runc, docker, podman's conmon and unshare+chroot, one
+# report (bench/results/latest.md) and one chart (latest.png); bench-quick: few runs.
+BENCH_PKGS := crun runc docker.io podman conmon gnuplot-nox python3 util-linux
+
+$(BUILD)/bench-timer: bench/timer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -static -o $@ $<
+
+bench: all $(BUILD)/bench-timer
+	@./scripts/deps.sh $(BENCH_PKGS)
+	./bench/bench.sh $(abspath $(BUILD)/berth)
+
+bench-quick: all $(BUILD)/bench-timer
+	@./scripts/deps.sh $(BENCH_PKGS)
+	QUICK=1 ./bench/bench.sh $(abspath $(BUILD)/berth)
 
 # the core and cgroup integration tests on a pure cgroup v2 kernel under qemu (scripts/vmcheck/)
 vmcheck: deps

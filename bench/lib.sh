@@ -14,30 +14,14 @@ bench_args() {
     [ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, overlay and crun need it)"
 }
 
-# bench_install CMD[:PACKAGE]...: apt-get installs the package of each missing command.
-bench_install() {
-    local missing=() want cmd pkg
-    for want in "$@"; do
-        cmd=${want%%:*} pkg=${want#*:}
-        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    [ ${#missing[@]} -gt 0 ] || return 0
-    echo "bench: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
-
-# bench_dirs PREFIX: the temporary directories. TMP is on disk (berth's image store, the
-# bundle); STATE is on tmpfs, as berth's /run/berth and crun's /run/crun are by default.
+# bench_dirs PREFIX: the temporary directories. TMP is on disk (berth's image store); STATE
+# under BENCH_STATE_PARENT (default /run, where berth keeps container state; bench/bench.sh
+# points it at its tmpfs).
 bench_dirs() {
     TMP=$(mktemp -d "/tmp/$1.XXXXXX")
     ROOT=$TMP/root          # berth --root (image store)
-    STATE=$(mktemp -d "/run/$1.XXXXXX")
+    STATE=$(mktemp -d "${BENCH_STATE_PARENT:-/run}/$1.XXXXXX")
     RUNROOT=$STATE/runroot  # berth --runroot (container state)
-    CRUN_STATE=$STATE/crun  # crun --root (container state), so /run/crun is untouched
-    PROBE_ID=berth-bench-probe-$$
-    mkdir -p "$CRUN_STATE"
 }
 
 # bench_mounts_under DIR: mount points at or under DIR in this mount namespace, deepest first.
@@ -46,7 +30,7 @@ bench_mounts_under() {
 }
 
 # bench_remove_dirs: remove TMP and STATE, never through a mount. Nothing should be mounted
-# in our namespace (berth and crun mount in their own), so a mount found here is unmounted
+# in our namespace (berth mounts in its own), so a mount found here is unmounted
 # with a warning.
 bench_remove_dirs() {
     local m d
@@ -56,8 +40,6 @@ bench_remove_dirs() {
             umount -l "$m" || true
         done
     done
-    # A failed crun probe with the cgroupfs manager can leave empty cgroups behind.
-    rmdir /sys/fs/cgroup/"$PROBE_ID" /sys/fs/cgroup/*/"$PROBE_ID" 2>/dev/null || true
     if [ -n "$(bench_mounts_under "$TMP")" ]; then
         echo "bench: warning: mounts remain under $TMP, not removing it" >&2
     else
@@ -88,92 +70,7 @@ bench_warm_image() {
         || die "berth warm-up run failed"
 }
 
-# bench_layer: the path of the default image's only unpacked layer.
-bench_layer() {
-    local layers
-    mapfile -t layers < <(find "$ROOT/layers" -mindepth 1 -maxdepth 1 -type d)
-    [ ${#layers[@]} -eq 1 ] \
-        || die "expected exactly one unpacked layer under $ROOT/layers, found ${#layers[@]}"
-    echo "${layers[0]}"
-}
-
-# bench_bundle DIR: an OCI bundle from `crun spec` whose rootfs is a copy of that layer, so
-# crun runs the same files as berth. The caller edits DIR/config.json.
-bench_bundle() {
-    local layer
-    layer=$(bench_layer)
-    mkdir -p "$1"
-    cp -a "$layer" "$1/rootfs"
-    (cd "$1" && crun spec)
-}
-
-# In the private mount namespace that hides cgroup2 from crun (see bench_crun_mode).
-bench_hidden_v2() {
-    unshare --mount --propagation private -- bash -c \
-        'mount -t tmpfs -o ro,size=4k berth-bench /sys/fs/cgroup/unified && exec "$@"' _ "$@"
-}
-
-# bench_crun_mode BUNDLE: find a way crun can run on this host, with a bundle whose process
-# exits by itself. Sets HIDE_V2, CRUN_MGR (crun global options) and CRUN_MODE.
-# crun 1.8 refuses hybrid cgroup hosts (cgroup2 mounted at /sys/fs/cgroup/unified with a
-# controller enabled) before looking at the cgroup manager, so --cgroup-manager=disabled
-# alone may not be enough; the last resort hides that cgroup2 mount in a private mount
-# namespace, in which the caller then runs all its timed commands (bench_run).
-bench_crun_mode() {
-    local bundle=$1
-    HIDE_V2=0
-    CRUN_MGR=()
-    if _bench_crun_probe "$bundle" 0; then
-        CRUN_MODE="default cgroup manager (cgroupfs)"
-    else
-        echo "bench: crun failed, retrying with --cgroup-manager=disabled" >&2
-        if _bench_crun_probe "$bundle" 0 --cgroup-manager=disabled; then
-            CRUN_MGR=(--cgroup-manager=disabled)
-            CRUN_MODE="--cgroup-manager=disabled"
-        elif [ "$(stat -fc %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-            echo "bench: crun still failed; retrying with /sys/fs/cgroup/unified hidden" >&2
-            HIDE_V2=1
-            if _bench_crun_probe "$bundle" 1; then
-                CRUN_MODE="default cgroup manager (cgroupfs), /sys/fs/cgroup/unified hidden"
-            elif _bench_crun_probe "$bundle" 1 --cgroup-manager=disabled; then
-                CRUN_MGR=(--cgroup-manager=disabled)
-                CRUN_MODE="--cgroup-manager=disabled, /sys/fs/cgroup/unified hidden"
-            else
-                die "crun cannot run the bundle on this host (see messages above)"
-            fi
-        else
-            die "crun cannot run the bundle on this host (see messages above)"
-        fi
-    fi
-}
-
-_bench_crun_probe() {   # _bench_crun_probe BUNDLE HIDE_V2 [crun global options...]
-    local bundle=$1 hide=$2; shift 2
-    local cmd=(crun --root "$CRUN_STATE" "$@" run --bundle "$bundle" "$PROBE_ID")
-    local ok=0
-    if [ "$hide" = 1 ]; then
-        bench_hidden_v2 "${cmd[@]}" </dev/null >"$TMP/probe.out" 2>&1 || ok=$?
-    else
-        "${cmd[@]}" </dev/null >"$TMP/probe.out" 2>&1 || ok=$?
-    fi
-    rmdir /sys/fs/cgroup/"$PROBE_ID" /sys/fs/cgroup/*/"$PROBE_ID" 2>/dev/null || true
-    [ $ok -eq 0 ] && return 0
-    sed 's/^/bench:   crun: /' "$TMP/probe.out" >&2
-    return 1
-}
-
-# bench_run CMD...: run CMD where crun works: in the namespace with cgroup2 hidden if
-# bench_crun_mode chose that, so that every command sees the same system and none pays
-# for the workaround per run.
-bench_run() {
-    if [ "$HIDE_V2" = 1 ]; then
-        bench_hidden_v2 "$@"
-    else
-        "$@"
-    fi
-}
-
-# ---- Storm's flag set (lifecycle.sh, trace.sh) ----------------------------------------------
+# ---- Storm's flag set (bench.sh, trace.sh) ----------------------------------------------
 
 BENCH_FIXTURES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../tests/fixtures" && pwd)
 FIXTURE=$BENCH_FIXTURES/docker-run.sh.full.expected-docker-argv.txt

@@ -2,7 +2,7 @@
 """Turn a docker-format seccomp profile into an OCI runtime-spec `linux.seccomp` object.
 
 Usage: seccomp-oci.py PROFILE [ARCH [KERNEL]]   (defaults: uname -m, uname -r)
-Prints the JSON object on stdout. Used by bench/seccomp.sh to give crun the same profile
+Prints the JSON object on stdout. Used by bench/bench.sh to give crun and runc the same profile
 that berth reads with --security-opt seccomp=PROFILE.
 
 Lines that start with '#' before the JSON are skipped (Storm's example has a licence

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Where a start spends its time: BERTH_TRACE=1 on RUNS plain `run --rm berth/worker:latest
-# true` and RUNS Storm-shaped `run -d` launches (the fixture's flag set, as bench/lifecycle.sh
+# true` and RUNS Storm-shaped `run -d` launches (the fixture's flag set, as bench/bench.sh
 # uses it, of `sleep 600`, each removed untimed after its launch), then the median of each
 # phase of each process as a table. The trace format is in bench/README.md ("Phase trace").
 #
