@@ -8,9 +8,24 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             libarchive-dev libssl-dev libcriterion-dev busybox-static bash \
             libacl1-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev \
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
-            crun clang libclang-rt-dev
+            crun clang libclang-rt-dev go-md2man lintian dpkg-dev
 
-CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"'
+# Where `make install` puts things. They are compiled in (BERTH_*), so an installed berth finds
+# its berth-monitor and berth.conf there and never in its build tree; objects that use them are
+# rebuilt when they change (paths.stamp). SYSCONFDIR is /etc for PREFIX /usr, as conf/ expects.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  ?= $(PREFIX)/libexec/berth
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+LAUNCHER_GROUP ?= storm
+PATH_DEFS := -DBERTH_BINDIR='"$(BINDIR)"' -DBERTH_LIBEXECDIR='"$(LIBEXECDIR)"' \
+             -DBERTH_SYSCONFDIR='"$(SYSCONFDIR)"'
+
+CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"' $(PATH_DEFS)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -fno-strict-aliasing -ffunction-sections -fdata-sections
 LDFLAGS  += -Wl,--gc-sections -Wl,--as-needed
@@ -44,7 +59,7 @@ PROBE_BIN := $(BUILD)/probe
 # a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
-.PHONY: all install deps check FORCE unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
+.PHONY: all install uninstall man pkgcheck deps check FORCE unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
 all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
 
 deps:
@@ -76,9 +91,6 @@ WL_CONF_DIR ?= /etc/storm
 WL_BUILD    ?= $(BUILD)/wl
 WL_SRC      := $(wildcard launcher/worker-launcher/*.c)
 WL_OBJ       = $(WL_SRC:%.c=$(WL_BUILD)/%.o)
-PREFIX      ?= /usr/local
-DESTDIR     ?=
-LAUNCHER_GROUP ?= storm
 
 $(WL_BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard launcher/worker-launcher/*.h)
 	@mkdir -p $(dir $@)
@@ -91,21 +103,59 @@ $(WL_BUILD)/conf-dir.stamp: FORCE
 $(WL_BUILD)/launcher/worker-launcher/main.o: $(WL_BUILD)/conf-dir.stamp
 FORCE:
 
+# the objects that read the compiled-in paths, in every build flavour
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PATH_DEFS)' | cmp -s - $@ || echo '$(PATH_DEFS)' > $@
+PATH_USERS := conf/conf runtime/monitor launcher/cmd_info
+$(foreach f,$(PATH_USERS),$(foreach d,obj san fuzz,$(BUILD)/$(d)/$(f).o)): $(BUILD)/paths.stamp
+
 $(WL_BUILD)/worker-launcher: $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
 
 $(BUILD)/worker-launcher: $(WL_BUILD)/worker-launcher
 	cp $< $@
 
-# berth, its monitor and nsenter link, and the worker-launcher root:LAUNCHER_GROUP 6550 as
-# Storm's docs ask (the group must exist); the cfg goes to WL_CONF_DIR, berth.conf (if any)
-# to PREFIX/etc/berth (/etc/berth for PREFIX /usr).
-install: $(BUILD)/berth $(BUILD)/berth-monitor $(WL_BUILD)/worker-launcher
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/berth $(BUILD)/berth-monitor $(DESTDIR)$(PREFIX)/bin/
-	ln -sf berth $(DESTDIR)$(PREFIX)/bin/berth-nsenter
-	install -m 6550 -o root -g $(LAUNCHER_GROUP) $(WL_BUILD)/worker-launcher \
-		$(DESTDIR)$(PREFIX)/bin/worker-launcher
+# Man pages: docs/man/<name>.<section>.md, markdown for Debian's go-md2man.
+MAN_SRC := $(wildcard docs/man/*.md)
+MAN_OUT := $(MAN_SRC:docs/man/%.md=$(BUILD)/man/%)
+man: $(MAN_OUT)
+$(BUILD)/man/%: docs/man/%.md
+	@mkdir -p $(dir $@)
+	go-md2man -in $< -out $@
+
+# berth and its nsenter link in BINDIR, berth-monitor in LIBEXECDIR, the worker-launcher
+# root:LAUNCHER_GROUP 6550 as Storm's docs ask (the group must exist; WL_INSTALL changes that,
+# as `make deb` does, whose postinst sets the mode) with its cfg directory WL_CONF_DIR, the man
+# pages, bash completion, the tmpfiles.d entry that makes the state root at boot, and an example
+# berth.conf that changes nothing (kept when one is there already).
+WL_INSTALL ?= -m 6550 -o root -g $(LAUNCHER_GROUP)
+install: $(BUILD)/berth $(BUILD)/berth-monitor $(WL_BUILD)/worker-launcher $(MAN_OUT)
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(WL_CONF_DIR) \
+		$(DESTDIR)$(SYSCONFDIR)/berth $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/berth $(DESTDIR)$(BINDIR)/
+	ln -sf berth $(DESTDIR)$(BINDIR)/berth-nsenter
+	install -m 0755 $(BUILD)/berth-monitor $(DESTDIR)$(LIBEXECDIR)/
+	install $(WL_INSTALL) $(WL_BUILD)/worker-launcher $(DESTDIR)$(BINDIR)/worker-launcher
+	install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 dist/berth.bash-completion $(DESTDIR)$(BASHCOMPDIR)/berth
+	install -m 0644 dist/berth.tmpfiles $(DESTDIR)$(TMPFILESDIR)/berth.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf || \
+		install -m 0644 dist/berth.conf $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf
+
+# what install put there; berth.conf only while it is still the example, and the directories
+# only when empty (WL_CONF_DIR may hold Storm's cfg)
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/berth $(DESTDIR)$(BINDIR)/berth-nsenter \
+		$(DESTDIR)$(BINDIR)/worker-launcher $(DESTDIR)$(LIBEXECDIR)/berth-monitor \
+		$(DESTDIR)$(BASHCOMPDIR)/berth $(DESTDIR)$(TMPFILESDIR)/berth.conf
+	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$$f; done
+	! cmp -s dist/berth.conf $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/berth $(DESTDIR)$(WL_CONF_DIR) 2>/dev/null
 
 # berth invoked by this name takes util-linux nsenter's argv (launcher/cmd_join.c), so that
 # Storm's worker-launcher can use it as nsenter.binary. Installed beside berth.
@@ -170,12 +220,20 @@ integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(GRAB_BIN) $(IN
 	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) BERTH_SRC=$(CURDIR) \
 		$(INTEG_BIN) --jobs 1
 
+# the installation: every command's flags on its man page, make install/uninstall into a
+# DESTDIR, the bash completion through bash's complete machinery (tests/pkg/)
+pkgcheck: all $(MAN_OUT)
+	./tests/pkg/man-flags.sh $(BUILD) docs/man
+	./tests/pkg/install.sh
+	./tests/pkg/completion.sh $(BUILD)
+
 check: deps
 	$(MAKE) layers
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) pkgcheck
 
 demo: deps
 	$(MAKE) all
