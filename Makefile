@@ -37,6 +37,9 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # 0.8 ms of the 2.1 ms `berth version` took). libmnl ships none and stays shared, with libc.
 # Only libarchive's tar reader and filters are used, so nothing pulls its xar code or libxml2.
 # Tests keep the shared libraries.
+# The Debian package links them all shared instead (`make deb`): Debian's security updates of
+# zlib, libarchive or OpenSSL must reach berth without a rebuild (policy 4.13, lintian's
+# embedded-library), at the start-up cost above.
 BERTH_LIBS = -Wl,-Bstatic -larchive -lcrypto -lseccomp -lcap -lyajl_s -lnettle -lacl -llzma \
              -lzstd -llz4 -lbz2 -lz -Wl,-Bdynamic -lmnl -ldl -pthread -lm
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -59,7 +62,7 @@ PROBE_BIN := $(BUILD)/probe
 # a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
-.PHONY: all install uninstall man pkgcheck deps check FORCE unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
+.PHONY: all install uninstall man deb pkgcheck deps check FORCE unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
 all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
 
 deps:
@@ -157,6 +160,24 @@ uninstall:
 		rm -f $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf
 	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/berth $(DESTDIR)$(WL_CONF_DIR) 2>/dev/null
 
+# berth_<version>_<arch>.deb in the source tree: `make install PREFIX=/usr` (its own build in
+# build/deb, with Debian's hardening flags) staged and packed by scripts/mkdeb.sh with
+# dpkg-shlibdeps, dpkg-gencontrol and dpkg-deb; then lintian, whose errors fail the build.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@test "$$(dpkg-parsechangelog -l dist/debian/changelog -S Version)" = "$(VERSION)" || \
+		{ echo "dist/debian/changelog is not at version $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)/debian berth_*.deb
+	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/wl/worker-launcher
+	export DEB_BUILD_MAINT_OPTIONS=hardening=+all; \
+	CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+		LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)" $(MAKE) BUILD=$(DEB_DIR) \
+		WL_BUILD=$(DEB_DIR)/wl PREFIX=/usr WL_CONF_DIR=/etc/storm WL_INSTALL='-m 0755' \
+		BERTH_LIBS='$$(PKG_LIBS)' \
+		DESTDIR=$(abspath $(DEB_DIR))/debian/berth install
+	./scripts/mkdeb.sh $(DEB_DIR) .
+	lintian --fail-on error --info --display-info --pedantic berth_$(VERSION)_*.deb
+
 # berth invoked by this name takes util-linux nsenter's argv (launcher/cmd_join.c), so that
 # Storm's worker-launcher can use it as nsenter.binary. Installed beside berth.
 $(BUILD)/berth-nsenter: $(BUILD)/berth
@@ -220,12 +241,15 @@ integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(GRAB_BIN) $(IN
 	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) BERTH_SRC=$(CURDIR) \
 		$(INTEG_BIN) --jobs 1
 
-# the installation: every command's flags on its man page, make install/uninstall into a
-# DESTDIR, the bash completion through bash's complete machinery (tests/pkg/)
+# the installation (tests/pkg/): every command's flags on its man page, make install/uninstall
+# into a DESTDIR, the bash completion through bash's complete machinery, the .deb installed on
+# this machine, used and purged
 pkgcheck: all $(MAN_OUT)
 	./tests/pkg/man-flags.sh $(BUILD) docs/man
 	./tests/pkg/install.sh
 	./tests/pkg/completion.sh $(BUILD)
+	$(MAKE) deb
+	./tests/pkg/deb.sh berth_$(VERSION)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb
 
 check: deps
 	$(MAKE) layers
