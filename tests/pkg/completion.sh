@@ -73,7 +73,7 @@ expect "berth/worker:latest" berth "${S[@]}" image rm b
 expect "berth/worker:latest" berth "${S[@]}" rmi ""
 expect "berth/worker:latest" berth "${S[@]}" tag ""
 expect "check" berth seccomp ""
-expect "-q --quiet --no-trunc --digests" berth images -
+expect "-q --quiet --no-trunc --digests --format" berth images -
 expect "/tmp" berth run -v /tm
 expect "KILL" berth kill -s KIL
 expect "--target" berth-nsenter --ta
