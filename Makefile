@@ -8,9 +8,24 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             libarchive-dev libssl-dev libcriterion-dev busybox-static bash \
             libacl1-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev \
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
-            crun clang libclang-rt-dev
+            crun clang libclang-rt-dev go-md2man lintian dpkg-dev
 
-CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"'
+# Where `make install` puts things. They are compiled in (BERTH_*), so an installed berth finds
+# its berth-monitor and berth.conf there and never in its build tree; objects that use them are
+# rebuilt when they change (paths.stamp). SYSCONFDIR is /etc for PREFIX /usr, as conf/ expects.
+PREFIX      ?= /usr/local
+DESTDIR     ?=
+BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  ?= $(PREFIX)/libexec/berth
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+LAUNCHER_GROUP ?= storm
+PATH_DEFS := -DBERTH_BINDIR='"$(BINDIR)"' -DBERTH_LIBEXECDIR='"$(LIBEXECDIR)"' \
+             -DBERTH_SYSCONFDIR='"$(SYSCONFDIR)"'
+
+CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"' $(PATH_DEFS)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c17 -Wall -Wextra -Werror -fno-strict-aliasing -ffunction-sections -fdata-sections
 LDFLAGS  += -Wl,--gc-sections -Wl,--as-needed
@@ -22,6 +37,9 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # 0.8 ms of the 2.1 ms `berth version` took). libmnl ships none and stays shared, with libc.
 # Only libarchive's tar reader and filters are used, so nothing pulls its xar code or libxml2.
 # Tests keep the shared libraries.
+# The Debian package links them all shared instead (`make deb`): Debian's security updates of
+# zlib, libarchive or OpenSSL must reach berth without a rebuild (policy 4.13, lintian's
+# embedded-library), at the start-up cost above.
 BERTH_LIBS = -Wl,-Bstatic -larchive -lcrypto -lseccomp -lcap -lyajl_s -lnettle -lacl -llzma \
              -lzstd -llz4 -lbz2 -lz -Wl,-Bdynamic -lmnl -ldl -pthread -lm
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -44,7 +62,7 @@ PROBE_BIN := $(BUILD)/probe
 # a hostile image's dynamic loader for the CVE-2019-5736 tests, found beside the probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
-.PHONY: all install deps check FORCE unit integration demo bench bench-quick clean format layers vmcheck fuzz fuzz-smoke
+.PHONY: all install uninstall man deb pkgcheck deps check FORCE unit integration demo bench bench-quick clean format layers vmcheck fuzz fuzz-smoke
 all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
 
 deps:
@@ -70,9 +88,11 @@ $(BUILD)/berth: $(LAUNCH_OBJ) $(BUILD)/libberth.a
 # random address): one such process per running container, and a dynamic libc's relocated
 # and private pages were half of what each kept (140 KiB dirty; 84 KiB static), its exec
 # ~0.1 ms of loader work.
+# (The Debian package links it shared, as berth: see BERTH_LIBS.)
+MONITOR_LINK := -static-pie
 MONITOR_LIBS := -lyajl_s -lm
 $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -static-pie -o $@ $< $(BUILD)/libberth.a $(MONITOR_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(MONITOR_LINK) -o $@ $< $(BUILD)/libberth.a $(MONITOR_LIBS)
 
 # berth's worker-launcher (launcher/worker-launcher/): the cfg directory is compiled in, as
 # Storm's is; WL_BUILD puts a build for another cfg directory elsewhere (the tests make one).
@@ -80,9 +100,6 @@ WL_CONF_DIR ?= /etc/storm
 WL_BUILD    ?= $(BUILD)/wl
 WL_SRC      := $(wildcard launcher/worker-launcher/*.c)
 WL_OBJ       = $(WL_SRC:%.c=$(WL_BUILD)/%.o)
-PREFIX      ?= /usr/local
-DESTDIR     ?=
-LAUNCHER_GROUP ?= storm
 
 $(WL_BUILD)/%.o: %.c $(wildcard */*.h) $(wildcard launcher/worker-launcher/*.h)
 	@mkdir -p $(dir $@)
@@ -95,21 +112,77 @@ $(WL_BUILD)/conf-dir.stamp: FORCE
 $(WL_BUILD)/launcher/worker-launcher/main.o: $(WL_BUILD)/conf-dir.stamp
 FORCE:
 
+# the objects that read the compiled-in paths, in every build flavour
+$(BUILD)/paths.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PATH_DEFS)' | cmp -s - $@ || echo '$(PATH_DEFS)' > $@
+PATH_USERS := conf/conf runtime/monitor launcher/cmd_info
+$(foreach f,$(PATH_USERS),$(foreach d,obj san fuzz,$(BUILD)/$(d)/$(f).o)): $(BUILD)/paths.stamp
+
 $(WL_BUILD)/worker-launcher: $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
 
 $(BUILD)/worker-launcher: $(WL_BUILD)/worker-launcher
 	cp $< $@
 
-# berth, its monitor and nsenter link, and the worker-launcher root:LAUNCHER_GROUP 6550 as
-# Storm's docs ask (the group must exist); the cfg goes to WL_CONF_DIR, berth.conf (if any)
-# to PREFIX/etc/berth (/etc/berth for PREFIX /usr).
-install: $(BUILD)/berth $(BUILD)/berth-monitor $(WL_BUILD)/worker-launcher
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BUILD)/berth $(BUILD)/berth-monitor $(DESTDIR)$(PREFIX)/bin/
-	ln -sf berth $(DESTDIR)$(PREFIX)/bin/berth-nsenter
-	install -m 6550 -o root -g $(LAUNCHER_GROUP) $(WL_BUILD)/worker-launcher \
-		$(DESTDIR)$(PREFIX)/bin/worker-launcher
+# Man pages: docs/man/<name>.<section>.md, markdown for Debian's go-md2man.
+MAN_SRC := $(wildcard docs/man/*.md)
+MAN_OUT := $(MAN_SRC:docs/man/%.md=$(BUILD)/man/%)
+man: $(MAN_OUT)
+$(BUILD)/man/%: docs/man/%.md
+	@mkdir -p $(dir $@)
+	go-md2man -in $< -out $@
+
+# berth and its nsenter link in BINDIR, berth-monitor in LIBEXECDIR, the worker-launcher
+# root:LAUNCHER_GROUP 6550 as Storm's docs ask (the group must exist; WL_INSTALL changes that,
+# as `make deb` does, whose postinst sets the mode) with its cfg directory WL_CONF_DIR, the man
+# pages, bash completion, the tmpfiles.d entry that makes the state root at boot, and an example
+# berth.conf that changes nothing (kept when one is there already).
+WL_INSTALL ?= -m 6550 -o root -g $(LAUNCHER_GROUP)
+install: $(BUILD)/berth $(BUILD)/berth-monitor $(WL_BUILD)/worker-launcher $(MAN_OUT)
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(WL_CONF_DIR) \
+		$(DESTDIR)$(SYSCONFDIR)/berth $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILD)/berth $(DESTDIR)$(BINDIR)/
+	ln -sf berth $(DESTDIR)$(BINDIR)/berth-nsenter
+	install -m 0755 $(BUILD)/berth-monitor $(DESTDIR)$(LIBEXECDIR)/
+	install $(WL_INSTALL) $(WL_BUILD)/worker-launcher $(DESTDIR)$(BINDIR)/worker-launcher
+	install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(filter %.8,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 dist/berth.bash-completion $(DESTDIR)$(BASHCOMPDIR)/berth
+	install -m 0644 dist/berth.tmpfiles $(DESTDIR)$(TMPFILESDIR)/berth.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf || \
+		install -m 0644 dist/berth.conf $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf
+
+# what install put there; berth.conf only while it is still the example, and the directories
+# only when empty (WL_CONF_DIR may hold Storm's cfg)
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/berth $(DESTDIR)$(BINDIR)/berth-nsenter \
+		$(DESTDIR)$(BINDIR)/worker-launcher $(DESTDIR)$(LIBEXECDIR)/berth-monitor \
+		$(DESTDIR)$(BASHCOMPDIR)/berth $(DESTDIR)$(TMPFILESDIR)/berth.conf
+	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$$f; done
+	! cmp -s dist/berth.conf $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf
+	-rmdir $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSCONFDIR)/berth $(DESTDIR)$(WL_CONF_DIR) 2>/dev/null
+
+# berth_<version>_<arch>.deb in the source tree: `make install PREFIX=/usr` (its own build in
+# build/deb, with Debian's hardening flags) staged and packed by scripts/mkdeb.sh with
+# dpkg-shlibdeps, dpkg-gencontrol and dpkg-deb; then lintian, whose errors fail the build.
+DEB_DIR := $(BUILD)/deb
+deb:
+	@test "$$(dpkg-parsechangelog -l dist/debian/changelog -S Version)" = "$(VERSION)" || \
+		{ echo "dist/debian/changelog is not at version $(VERSION)" >&2; exit 1; }
+	rm -rf $(DEB_DIR)/debian berth_*.deb
+	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/wl/worker-launcher
+	export DEB_BUILD_MAINT_OPTIONS=hardening=+all; \
+	CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
+		LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)" $(MAKE) BUILD=$(DEB_DIR) \
+		WL_BUILD=$(DEB_DIR)/wl PREFIX=/usr WL_CONF_DIR=/etc/storm WL_INSTALL='-m 0755' \
+		BERTH_LIBS='$$(PKG_LIBS)' MONITOR_LINK= MONITOR_LIBS='$$(PKG_LIBS)' \
+		DESTDIR=$(abspath $(DEB_DIR))/debian/berth install
+	./scripts/mkdeb.sh $(DEB_DIR) .
+	lintian --fail-on error --info --display-info --pedantic berth_$(VERSION)_*.deb
 
 # berth invoked by this name takes util-linux nsenter's argv (launcher/cmd_join.c), so that
 # Storm's worker-launcher can use it as nsenter.binary. Installed beside berth.
@@ -174,12 +247,23 @@ integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(GRAB_BIN) $(IN
 	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) BERTH_SRC=$(CURDIR) \
 		$(INTEG_BIN) --jobs 1
 
+# the installation (tests/pkg/): every command's flags on its man page, make install/uninstall
+# into a DESTDIR, the bash completion through bash's complete machinery, the .deb installed on
+# this machine, used and purged
+pkgcheck: all $(MAN_OUT)
+	./tests/pkg/man-flags.sh $(BUILD) docs/man
+	./tests/pkg/install.sh
+	./tests/pkg/completion.sh $(BUILD)
+	$(MAKE) deb
+	./tests/pkg/deb.sh berth_$(VERSION)_$$(dpkg-architecture -qDEB_HOST_ARCH).deb
+
 check: deps
 	$(MAKE) layers
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) pkgcheck
 
 demo: deps
 	$(MAKE) all

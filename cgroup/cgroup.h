@@ -29,6 +29,12 @@ int cgroup_parse_mountinfo(const char *text, struct cgroup_hosts *out);
 int cgroup_detect(struct cgroup_hosts *out, struct berr *err);
 void cgroup_hosts_free(struct cgroup_hosts *h);
 const char *cgroup_layout_name(enum cgroup_layout l);
+/* Whether --cpus can work for containers under parent (e.g. "/storm"): on v1 (and hybrid) a
+ * hierarchy with the cpu controller whose cpu.cfs_quota_us is writable in parent, or in its
+ * deepest existing ancestor when parent is not made yet; on v2 the cpu controller offered there
+ * (berth enables it below). *why gets the file that says so, or the reason it cannot; the
+ * caller frees it. */
+bool cgroup_cpu_quota_usable(const struct cgroup_hosts *h, const char *parent, char **why);
 
 /* ---- limits: docker's flags, parsed and checked as docker does */
 

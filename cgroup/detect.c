@@ -1,7 +1,10 @@
 #include "cgroup.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *cgroup_layout_name(enum cgroup_layout l)
 {
@@ -134,4 +137,76 @@ int cgroup_detect(struct cgroup_hosts *out, struct berr *err)
     if (read_file_at(AT_FDCWD, "/proc/self/mountinfo", 16 << 20, &text, NULL, err) < 0)
         return -1;
     return cgroup_parse_mountinfo(text, out);
+}
+
+/* mount/parent, or its deepest ancestor that exists (the mount itself at worst) */
+static char *deepest_existing(const char *mount, const char *parent)
+{
+    char *dir = xasprintf("%s%s", mount, parent[0] == '/' ? parent : "");
+    size_t floor = strlen(mount);
+    struct stat st;
+    while (strlen(dir) > floor && stat(dir, &st) < 0)
+        *strrchr(dir, '/') = '\0';
+    return dir;
+}
+
+static bool token_listed(const char *list, const char *word, const char *seps)
+{
+    _cleanup_free_ char *copy = xstrdup(list);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, seps, &save); t; t = strtok_r(NULL, seps, &save)) {
+        if (!strcmp(t, word))
+            return true;
+    }
+    return false;
+}
+
+static bool v1_quota_usable(const struct cgroup_mount *m, const char *parent, char **why)
+{
+    _cleanup_free_ char *dir = deepest_existing(m->path, parent);
+    char *file = xasprintf("%s/cpu.cfs_quota_us", dir);
+    if (access(file, W_OK) == 0) {
+        *why = file;
+        return true;
+    }
+    *why = xasprintf("%s: %s", file, strerror(errno));
+    free(file);
+    return false;
+}
+
+static bool v2_cpu_offered(const struct cgroup_mount *m, const char *parent, char **why)
+{
+    _cleanup_free_ char *dir = deepest_existing(m->path, parent);
+    char *file = xasprintf("%s/cgroup.controllers", dir);
+    _cleanup_free_ char *offered = NULL;
+    struct berr err = {0};
+    if (read_file_at(AT_FDCWD, file, 4096, &offered, NULL, &err) < 0) {
+        *why = xstrdup(err.msg);
+        free(file);
+        return false;
+    }
+    if (token_listed(offered, "cpu", " \n")) {
+        *why = file;
+        return true;
+    }
+    offered[strcspn(offered, "\n")] = '\0';
+    *why = xasprintf("the cpu controller is not offered in %s (cgroup.controllers: \"%s\")", dir,
+                     offered);
+    free(file);
+    return false;
+}
+
+bool cgroup_cpu_quota_usable(const struct cgroup_hosts *h, const char *parent, char **why)
+{
+    bool v2 = h->layout == CGROUP_V2;
+    for (size_t i = 0; i < h->n; i++) {
+        const struct cgroup_mount *m = &h->mounts[i];
+        if (m->v2 != v2 || (!v2 && !token_listed(m->controllers, "cpu", ",")))
+            continue;
+        return v2 ? v2_cpu_offered(m, parent, why) : v1_quota_usable(m, parent, why);
+    }
+    *why = xstrdup(v2                         ? "no cgroup2 mount"
+                   : h->layout == CGROUP_NONE ? "no cgroup mounted"
+                                              : "no cgroup v1 hierarchy has the cpu controller");
+    return false;
 }

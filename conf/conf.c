@@ -82,15 +82,22 @@ int conf_check_trusted(const char *path, struct berr *err)
     return 0;
 }
 
-char *conf_berth_path(const char *exe)
+char *conf_berth_path_at(const char *exe, const char *bindir, const char *sysconfdir)
 {
     _cleanup_free_ char *copy = xstrdup(exe);
-    char *bindir = dirname(copy);
-    _cleanup_free_ char *bincopy = xstrdup(bindir);
+    char *dir = dirname(copy);
+    if (!strcmp(dir, bindir))
+        return xasprintf("%s/berth/" CONF_BERTH_FILE, sysconfdir);
+    _cleanup_free_ char *bincopy = xstrdup(dir);
     const char *prefix = dirname(bincopy);
     if (!strcmp(prefix, "/usr") || !strcmp(prefix, "/"))
         return xstrdup("/etc/berth/" CONF_BERTH_FILE);
     return xasprintf("%s/etc/berth/" CONF_BERTH_FILE, prefix);
+}
+
+char *conf_berth_path(const char *exe)
+{
+    return conf_berth_path_at(exe, BERTH_BINDIR, BERTH_SYSCONFDIR);
 }
 
 void berth_conf_free(struct berth_conf *c)

@@ -22,9 +22,11 @@ int conf_parse(const char *text, struct conf *out, struct berr *err);
  * by group or others. */
 int conf_check_trusted(const char *path, struct berr *err);
 
-/* berth.conf: the store paths for a berth at exe. It is /etc/berth/berth.conf for a berth
- * under /usr, else <prefix>/etc/berth/berth.conf where <prefix>/bin holds the binary, so that
- * an installation under /opt/berth or /usr/local carries its own. */
+/* berth.conf: the store paths for a berth at exe. A berth installed where it was built for
+ * (exe in BERTH_BINDIR, compiled in by `make`) reads BERTH_SYSCONFDIR/berth/berth.conf, so that
+ * an installed berth never looks in its build tree. Any other is /etc/berth/berth.conf for a
+ * berth under /usr, else <prefix>/etc/berth/berth.conf where <prefix>/bin holds the binary, so
+ * that an installation copied under /opt/berth or /usr/local carries its own. */
 #define CONF_BERTH_FILE "berth.conf"
 /* the stores when berth.conf names none */
 #define CONF_DEFAULT_ROOT "/var/lib/berth"
@@ -34,6 +36,8 @@ struct berth_conf {
     char *runroot; /* state root, absolute; NULL: the default */
 };
 char *conf_berth_path(const char *exe);
+/* the same for a berth built for bindir and sysconfdir */
+char *conf_berth_path_at(const char *exe, const char *bindir, const char *sysconfdir);
 /* Read and check the berth.conf of exe; a missing file gives NULLs. An untrusted file, an
  * unknown key or a relative path is an error. */
 int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err);

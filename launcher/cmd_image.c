@@ -52,13 +52,79 @@ int cmd_import(struct cli *cli, int argc, char **argv)
     return 0;
 }
 
+/* docker's image context: the fields --format may name, and their column titles */
+static int image_row_object(const struct image_summary *row, bool no_trunc, time_t now,
+                            yajl_val *out, struct berr *err)
+{
+    char id[80], ago[64], since[80], created_at[96], size[32];
+    snprintf(id, sizeof(id), no_trunc ? "sha256:%s" : "%.12s", row->id);
+    human_duration(difftime(now, row->created.tv_sec), ago, sizeof(ago));
+    snprintf(since, sizeof(since), "%s ago", ago);
+    fmt_go_time(row->created.tv_sec, created_at, sizeof(created_at));
+    human_size((double)row->size, size, sizeof(size));
+    yajl_gen g = json_gen_new(false);
+    yajl_gen_map_open(g);
+    json_key_str(g, "ID", id);
+    json_key_str(g, "Repository", row->repository);
+    json_key_str(g, "Tag", row->tag);
+    json_key_str(g, "Digest", row->digest[0] ? row->digest : "<none>");
+    json_key_str(g, "CreatedSince", since);
+    json_key_str(g, "CreatedAt", created_at);
+    json_key_str(g, "Size", size);
+    yajl_gen_map_close(g);
+    return json_gen_parse(g, out, err);
+}
+
+static int render_images(const char *format, bool no_trunc, const struct image_summary *rows,
+                         size_t n, struct strbuf *out, struct berr *err)
+{
+    bool table;
+    _cleanup_free_ char *text = fmt_template_text(format, &table);
+    _cleanup_tmpl_ struct tmpl *t = NULL;
+    if (tmpl_parse(text, &t, err) < 0)
+        return berr_wrap(err, "Template parsing error");
+    _cleanup_strbuf_ struct strbuf body = {0};
+    strbuf_add(&body, "", 0);
+    if (table) {
+        yajl_val h = NULL;
+        int rc = json_parse("{\"ID\":\"IMAGE ID\",\"Repository\":\"REPOSITORY\",\"Tag\":\"TAG\","
+                            "\"Digest\":\"DIGEST\",\"CreatedSince\":\"CREATED\","
+                            "\"CreatedAt\":\"CREATED AT\",\"Size\":\"SIZE\"}",
+                            &h, err);
+        if (rc == 0 && tmpl_execute_header(t, h, &body, err) < 0)
+            rc = berr_wrap(err, "Template parsing error");
+        yajl_tree_free(h);
+        if (rc < 0)
+            return -1;
+        strbuf_add(&body, "\n", 1);
+    }
+    time_t now = time(NULL);
+    for (size_t i = 0; i < n; i++) {
+        yajl_val obj = NULL;
+        int rc = image_row_object(&rows[i], no_trunc, now, &obj, err);
+        if (rc == 0 && tmpl_execute(t, obj, &body, err) < 0)
+            rc = berr_wrap(err, "Template parsing error");
+        yajl_tree_free(obj);
+        if (rc < 0)
+            return -1;
+        strbuf_add(&body, "\n", 1);
+    }
+    if (table)
+        fmt_tabwrite(out, body.s);
+    else
+        strbuf_add(out, body.s, body.len);
+    return 0;
+}
+
 int cmd_images(struct cli *cli, int argc, char **argv)
 {
     bool quiet = false, no_trunc = false, digests = false;
+    _cleanup_free_ char *format = NULL;
     const struct opt opts[] = {
         {"quiet", 'q', OPT_BOOL, &quiet, "Only show image IDs", NULL},
         {"no-trunc", 0, OPT_BOOL, &no_trunc, "Don't truncate output", NULL},
         {"digests", 0, OPT_BOOL, &digests, "Show digests", NULL},
+        {"format", 0, OPT_STRING, &format, "Pretty-print images using a Go template", NULL},
     };
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
@@ -75,6 +141,18 @@ int cmd_images(struct cli *cli, int argc, char **argv)
     image_store_close(&store);
     if (rc < 0)
         goto fail;
+    /* a template (docker: --format wins over -q): docker's image fields */
+    if (format && *format && strcmp(format, "table") != 0) {
+        _cleanup_strbuf_ struct strbuf out = {0};
+        rc = render_images(format, no_trunc, rows, n, &out, &err);
+        image_summaries_free(rows, n);
+        if (rc < 0) {
+            fprintf(stderr, "%s\n", err.msg);
+            return 1;
+        }
+        fwrite(out.s ? out.s : "", 1, out.len, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     struct strbuf table = {0};
     if (!quiet)
         strbuf_printf(&table, "REPOSITORY\tTAG\t%sIMAGE ID\tCREATED\tSIZE\n",

@@ -26,13 +26,16 @@ static void send_report(int fd, const struct start_report *r)
     (void)!write(fd, r, sizeof(*r));
 }
 
-/* The monitor's program after the start: berth-monitor beside the berth binary, if it is
- * there and only root can change it. Its fresh, small address space is what each running
- * container costs for as long as it runs; staying in berth keeps every page that berth's
- * start-up dirtied. */
+/* The monitor's program after the start: berth-monitor beside the berth binary (a build
+ * tree, a copied tree), else in the LIBEXECDIR berth was built for (an installed berth), if
+ * only root can change it. Its fresh, small address space is what each running container
+ * costs for as long as it runs; staying in berth keeps every page that berth's start-up
+ * dirtied. */
 static int open_monitor_program(void)
 {
     int fd = self_open_sibling("berth-monitor");
+    if (fd < 0)
+        fd = open(BERTH_LIBEXECDIR "/berth-monitor", O_PATH | O_CLOEXEC);
     struct stat st;
     if (fd >= 0 &&
         (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))) {
@@ -46,7 +49,8 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
 {
     int prog = open_monitor_program();
     if (prog < 0) {
-        debugf("no usable berth-monitor beside berth: monitoring in place");
+        debugf("no usable berth-monitor beside berth or in " BERTH_LIBEXECDIR
+               ": monitoring in place");
         return;
     }
     int fds[] = {c->runrootfd, c->dirfd, c->lockfd, out, err_fd};

@@ -82,6 +82,34 @@ Test(import, images_lists_the_imported_image)
     cr_assert_str_eq(r.out, want);
 }
 
+/* docker's images --format: a Go template per image (what the bash completion reads image
+ * references with), and "table" for the header and aligned columns */
+Test(import, images_format_template_and_table)
+{
+    struct h_opts o = {.root = h_path("root")};
+    struct h_result r;
+    h_berth(&r, &o, "import", probe_tar(), "it/fmt:v3", NULL);
+    h_assert_status(&r, 0);
+    char id12[13];
+    snprintf(id12, sizeof(id12), "%s", r.out + 7);
+    h_berth(&r, &o, "images", "--format", "{{.Repository}}:{{.Tag}}", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "it/fmt:v3\n");
+    h_berth(&r, &o, "images", "--format", "{{.ID}} {{.Digest}} {{.Size}}", NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *prefix = xasprintf("%s <none> ", id12);
+    cr_assert(str_has_prefix(r.out, prefix), "%s", r.out);
+    h_berth(&r, &o, "images", "--format", "table {{.Repository}}\t{{.Tag}}\t{{.CreatedSince}}",
+            NULL);
+    h_assert_status(&r, 0);
+    cr_assert(str_has_prefix(r.out, "REPOSITORY   TAG       CREATED\nit/fmt       v3        "),
+              "%s", r.out);
+    cr_assert(strstr(r.out, " ago\n"), "%s", r.out);
+    h_berth(&r, &o, "images", "--format", "{{.ID", NULL);
+    h_assert_status(&r, 1);
+    cr_assert(str_has_prefix(r.err, "Template parsing error: "), "%s", r.err);
+}
+
 Test(import, imported_image_runs)
 {
     struct h_opts o = {.root = h_path("root")};

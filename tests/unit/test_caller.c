@@ -118,6 +118,24 @@ Test(conf, berth_conf_sits_in_etc_of_the_binarys_prefix)
     free(p);
 }
 
+/* An installed berth reads the berth.conf of the SYSCONFDIR it was built for, whatever its
+ * prefix; a berth elsewhere (its build tree, a copied tree) the one under its own prefix. */
+Test(conf, installed_berth_reads_the_compiled_in_sysconfdir)
+{
+    char *p = conf_berth_path_at("/opt/b/bin/berth", "/opt/b/bin", "/etc");
+    cr_assert_str_eq(p, "/etc/berth/berth.conf");
+    free(p);
+    p = conf_berth_path_at("/opt/b/bin/worker-launcher", "/opt/b/bin", "/srv/etc");
+    cr_assert_str_eq(p, "/srv/etc/berth/berth.conf");
+    free(p);
+    p = conf_berth_path_at("/home/me/berth/build/berth", "/opt/b/bin", "/etc");
+    cr_assert_str_eq(p, "/home/me/berth/etc/berth/berth.conf", "outside BINDIR: its own prefix");
+    free(p);
+    p = conf_berth_path(BERTH_BINDIR "/berth");
+    cr_assert_str_eq(p, BERTH_SYSCONFDIR "/berth/berth.conf");
+    free(p);
+}
+
 static char *make_prefix(mode_t dirmode)
 {
     char tmpl[] = "/run/berth-conf-test.XXXXXX";
