@@ -44,7 +44,7 @@ static void content_digest(const struct seccomp_filter *f, char out[65])
     sha256_stream_final(s, out);
 }
 
-/* For the debug lines bench/seccomp.sh reads: what seccomp costs a start, measured in place. */
+/* For the --debug lines: what seccomp costs a start, measured in place. */
 static long long elapsed_us(const struct timespec *since)
 {
     struct timespec now;
