@@ -71,6 +71,7 @@ def table(title, d):
                 # a process's start, against the line before it in the process that made it:
                 # the exec of the re-executed front end and of berth-monitor
                 before = {"front-ro": ("front", "reexec"),
+                          "monitor": ("monitor-spawn", "exec"),
                           "berth-monitor": ("monitor", "exec-berth-monitor")}.get(role)
                 prev = [l for l in lines if before and (l[0], l[1]) == before]
                 if prev:

@@ -59,6 +59,9 @@ static bool invoked_as_nsenter(const char *argv0)
 
 int main(int argc, char **argv)
 {
+    /* run -d's monitor (see runtime/monitor.c): before anything of a command line's */
+    if (argc > 1 && !strcmp(argv[1], RUNTIME_MONITOR_COMMAND))
+        return runtime_monitor_serve(argc, argv);
     struct cli cli = {0};
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};

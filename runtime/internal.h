@@ -342,6 +342,9 @@ void relay_close(struct relay *r);
 /* Whether berth runs from the private read-only clone runtime_reexec_readonly makes: what every
  * process that enters a container must run from. */
 bool self_is_readonly_clone(void);
+/* A read-only clone of berth's binary to execveat (AT_EMPTY_PATH), never attached anywhere;
+ * *argv0 gets a path naming berth for the new process (see self_open_sibling). */
+int self_readonly_clone(char **argv0, struct berr *err);
 /* O_PATH of the program name beside berth's installed binary (the clone has no path of its
  * own), or -1. */
 int self_open_sibling(const char *name);

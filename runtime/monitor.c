@@ -6,10 +6,13 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -45,6 +48,31 @@ static int open_monitor_program(void)
     return fd;
 }
 
+/* What a monitor's next program gets of berth's environment: debug output, the stall points
+ * (runtime_test_stall), and the trace fd, which crosses the exec named here (the program
+ * traces up to its loop and closes it, so that it does not hold the caller's stderr). */
+struct monitor_env {
+    char debug[32], stall[64], trace[32], trace_fd[32];
+    char *envp[5];
+};
+
+static void monitor_env_make(struct monitor_env *e)
+{
+    const char *debug = getenv("BERTH_DEBUG");
+    const char *stall = getenv("BERTH_TEST_STALL");
+    snprintf(e->debug, sizeof(e->debug), "BERTH_DEBUG=%s", debug ? debug : "");
+    snprintf(e->stall, sizeof(e->stall), "BERTH_TEST_STALL=%s", stall ? stall : "");
+    snprintf(e->trace, sizeof(e->trace), "BERTH_TRACE=");
+    snprintf(e->trace_fd, sizeof(e->trace_fd), "BERTH_TRACE_FD=");
+    if (trace_enabled()) {
+        fcntl(trace_fd(), F_SETFD, 0);
+        snprintf(e->trace, sizeof(e->trace), "BERTH_TRACE=1");
+        snprintf(e->trace_fd, sizeof(e->trace_fd), "BERTH_TRACE_FD=%d", trace_fd());
+    }
+    char *v[] = {e->debug, e->stall, e->trace, e->trace_fd, NULL};
+    memcpy(e->envp, v, sizeof(v));
+}
+
 static void exec_monitor_program(struct container *c, bool remove, int out, int err_fd)
 {
     int prog = open_monitor_program();
@@ -76,24 +104,10 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                     (char *)c->cgroup_parent,
                     (char *)c->cgroup_name,
                     NULL};
-    const char *debug = getenv("BERTH_DEBUG");
-    char debug_env[32];
-    snprintf(debug_env, sizeof(debug_env), "BERTH_DEBUG=%s", debug ? debug : "");
-    /* berth-monitor's stall points (runtime_test_stall) */
-    const char *stall = getenv("BERTH_TEST_STALL");
-    char stall_env[64];
-    snprintf(stall_env, sizeof(stall_env), "BERTH_TEST_STALL=%s", stall ? stall : "");
-    /* the trace fd crosses the exec like the five above, named in the environment: berth-monitor
-     * traces up to its loop and closes it, so that it does not hold the caller's stderr */
-    char trace_env[32] = "BERTH_TRACE=", trace_fd_env[32] = "BERTH_TRACE_FD=";
-    if (trace_enabled()) {
-        fcntl(trace_fd(), F_SETFD, 0);
-        snprintf(trace_env, sizeof(trace_env), "BERTH_TRACE=1");
-        snprintf(trace_fd_env, sizeof(trace_fd_env), "BERTH_TRACE_FD=%d", trace_fd());
-    }
-    char *envp[] = {debug_env, stall_env, trace_env, trace_fd_env, NULL};
+    struct monitor_env e;
+    monitor_env_make(&e);
     trace_phase("exec-berth-monitor");
-    fexecve(prog, argv, envp);
+    fexecve(prog, argv, e.envp);
     debugf("exec berth-monitor: %s: monitoring in place", strerror(errno));
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
         fcntl(fds[i], F_SETFD, FD_CLOEXEC);
@@ -118,29 +132,32 @@ static void leave_callers_cgroups(const struct cgroup_home *home, bool in_v2)
         debugf("monitor: stays in the caller's cgroups: %s", err.msg);
 }
 
-static __attribute__((noreturn)) void monitor_main(struct container *c, bool remove_on_exit,
-                                                   struct init_args *a, int report_fd,
-                                                   const struct cgroup_home *home, bool in_v2)
+/* Away from the caller: its session, its descriptors (a pipe held by a monitor would keep
+ * whoever reads the caller's output to EOF waiting for as long as the container runs), its
+ * cwd. keep: the descriptors that stay. */
+static void detach_from_caller(const int *keep, size_t n)
 {
-    trace_child("monitor");
-    leave_callers_cgroups(home, in_v2);
-    trace_phase("leave-cgroups");
     setsid();
     signal(SIGPIPE, SIG_IGN);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0)
+        _exit(1);
+    for (int i = 0; i < 3; i++)
+        dup2(devnull, i);
+    close_fds_except(keep, n);
+    (void)!chdir("/");
+    trace_phase("detach");
+}
+
+/* Start the container, tell the caller how it went on report_fd, then keep it: as
+ * berth-monitor when there is one, else in place. */
+static __attribute__((noreturn)) void start_and_keep(struct container *c, bool remove_on_exit,
+                                                     struct init_args *a, int report_fd)
+{
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     int out[2], errp[2];
     if (devnull < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
         _exit(1);
-    /* none of the caller's descriptors may stay open here: a pipe held by a monitor would keep
-     * whoever reads the caller's output to EOF waiting for as long as the container runs */
-    for (int i = 0; i < 3; i++)
-        dup2(devnull, i);
-    const int keep[] = {c->runrootfd, c->dirfd, c->lockfd, report_fd, devnull,
-                        out[0],       out[1],   errp[0],   errp[1],   trace_fd()};
-    close_fds_except(keep, ARRAY_SIZE(keep));
-    (void)!chdir("/");
-    trace_phase("detach");
-
     a->stdio[0] = devnull;
     a->stdio[1] = out[1];
     a->stdio[2] = errp[1];
@@ -168,6 +185,18 @@ static __attribute__((noreturn)) void monitor_main(struct container *c, bool rem
     trace_end(); /* monitoring in place: the caller's stderr is not the monitor's to keep */
     monitor_after_start(c, remove_on_exit, out[0], errp[0]);
     _exit(0);
+}
+
+static __attribute__((noreturn)) void monitor_main(struct container *c, bool remove_on_exit,
+                                                   struct init_args *a, int report_fd,
+                                                   const struct cgroup_home *home, bool in_v2)
+{
+    trace_child("monitor");
+    leave_callers_cgroups(home, in_v2);
+    trace_phase("leave-cgroups");
+    const int keep[] = {c->runrootfd, c->dirfd, c->lockfd, report_fd, trace_fd()};
+    detach_from_caller(keep, ARRAY_SIZE(keep));
+    start_and_keep(c, remove_on_exit, a, report_fd);
 }
 
 static int read_report(int fd, struct start_report *r, bool *died, struct berr *err)
@@ -239,9 +268,132 @@ static void record_monitor_death(struct container *c, const struct berr *start_e
     record_start_failure(c, start_err);
 }
 
+/* ---- run -d from berth's own binary: the monitor first --------------------------------------
+ * What enters a container must run from a read-only clone of berth's binary (selfexe.c).
+ * Rather than re-execute all of run -d from one first, the caller starts the monitor at
+ * once, which re-executes itself from a clone (`berth __monitor FD`) while the caller creates
+ * the container; the container then goes to it over a socket. The exec (~0.6 ms here) runs
+ * beside the create, on the other CPU, instead of before it. */
+
+struct handoff {
+    int32_t remove_on_exit;
+    int64_t created_sec, created_nsec;
+    char id[65];
+    char name[256]; /* a name longer than a file name was refused at its reservation */
+    char runroot[PATH_MAX];
+};
+#define HANDOFF_FDS 3 /* the state root, the container's directory, its lock */
+
+/* The monitor is cloned with CLONE_VFORK and execs at once: a forked copy of the caller that
+ * lived on while the caller creates the container would make each page either of them writes
+ * a copy (0.5 ms and more of faults here). It detaches from the caller after its exec
+ * (runtime_monitor_serve). */
+static int spawn_monitor(int *sock, struct berr *err)
+{
+    _cleanup_free_ char *argv0 = NULL;
+    _cleanup_close_ int clone = self_readonly_clone(&argv0, err);
+    if (clone < 0)
+        return -1;
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        return berr_errno(err, "socketpair");
+    char fd[16];
+    snprintf(fd, sizeof(fd), "%d", sv[1]);
+    /* whether it was born in its cgroup2 home: moving there later would cost a grace period */
+    char *argv_in_v2[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, "1", NULL};
+    char *argv[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, "0", NULL};
+    struct monitor_env e;
+    monitor_env_make(&e);
+    fcntl(sv[1], F_SETFD, 0);
+    struct cgroup_home *home = monitor_home();
+    pid_t pid = clone_into_cgroup(CLONE_VFORK, home ? cgroup_home_clone_fd(home) : -1);
+    if (pid == 0) {
+        syscall(SYS_execveat, clone, "", argv_in_v2, e.envp, AT_EMPTY_PATH);
+        _exit(127);
+    }
+    if (pid < 0)
+        pid = (pid_t)syscall(SYS_clone, CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        syscall(SYS_execveat, clone, "", argv, e.envp, AT_EMPTY_PATH);
+        _exit(127); /* the caller sees the socket close: "the container's monitor died" */
+    }
+    int saved = errno;
+    if (trace_enabled())
+        fcntl(trace_fd(), F_SETFD, FD_CLOEXEC);
+    cgroup_home_free(home);
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return berr_errnum(err, saved, "start the container's monitor");
+    }
+    *sock = sv[0];
+    return 0;
+}
+
+static int send_handoff(int sock, const struct container *c, bool remove_on_exit,
+                        const char *runroot, struct berr *err)
+{
+    struct handoff h = {.remove_on_exit = remove_on_exit,
+                        .created_sec = c->st.created.tv_sec,
+                        .created_nsec = c->st.created.tv_nsec};
+    memcpy(h.id, c->st.id, sizeof(h.id));
+    if ((size_t)snprintf(h.name, sizeof(h.name), "%s", c->name) >= sizeof(h.name) ||
+        (size_t)snprintf(h.runroot, sizeof(h.runroot), "%s", runroot) >= sizeof(h.runroot))
+        return berr_set(err, BERR_FAILED, "container %.12s: name or state root too long", c->st.id);
+    const int fds[HANDOFF_FDS] = {c->runrootfd, c->dirfd, c->lockfd};
+    struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+    union {
+        char buf[CMSG_SPACE(sizeof(fds))];
+        struct cmsghdr align;
+    } ctl = {0};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctl.buf,
+                        .msg_controllen = sizeof(ctl.buf)};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(fds));
+    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+    if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
+        return berr_errno(err, "hand container %.12s to its monitor", c->st.id);
+    return 0;
+}
+
+static int run_detached_monitor_first(const struct runtime_paths *paths,
+                                      struct container_spec *spec, char id_out[65],
+                                      struct berr *err)
+{
+    _cleanup_close_ int sock = -1;
+    if (spawn_monitor(&sock, err) < 0)
+        return -1;
+    trace_phase("monitor-spawn");
+    struct init_args a;
+    struct container c;
+    if (container_create(paths, spec, &c, &a, err) < 0) {
+        container_close(&c);
+        return -1; /* the monitor sees the socket close and leaves */
+    }
+    bool died = true;
+    struct start_report r;
+    int rc = send_handoff(sock, &c, spec->remove_on_exit, paths->runroot, err);
+    trace_phase("handoff");
+    if (rc == 0)
+        rc = read_report(sock, &r, &died, err);
+    trace_phase("monitor-report");
+    /* a failed start leaves the container "created" with its error, as docker does */
+    if (rc < 0 && died)
+        record_monitor_death(&c, err);
+    memcpy(id_out, c.st.id, 65);
+    container_close(&c);
+    return rc;
+}
+
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
                          char id_out[65], struct berr *err)
 {
+    if (!self_is_readonly_clone())
+        return run_detached_monitor_first(paths, spec, id_out, err);
     struct init_args a;
     struct container c;
     if (container_create(paths, spec, &c, &a, err) < 0) {
@@ -256,4 +408,69 @@ int runtime_run_detached(const struct runtime_paths *paths, struct container_spe
     memcpy(id_out, c.st.id, 65);
     container_close(&c);
     return rc;
+}
+
+/* The handoff, with its fds, into c; -1 when the caller gave up before it (its create failed). */
+static int receive_handoff(int sock, struct container *c, bool *remove_on_exit)
+{
+    struct handoff h;
+    struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
+    union {
+        char buf[CMSG_SPACE(HANDOFF_FDS * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctl.buf,
+                        .msg_controllen = sizeof(ctl.buf)};
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+    if (n != (ssize_t)sizeof(h) || !cm || cm->cmsg_level != SOL_SOCKET ||
+        cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(HANDOFF_FDS * sizeof(int)))
+        return -1;
+    int fds[HANDOFF_FDS];
+    memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+    h.id[sizeof(h.id) - 1] = h.name[sizeof(h.name) - 1] = h.runroot[sizeof(h.runroot) - 1] = '\0';
+    *c = (struct container){.runrootfd = fds[0], .dirfd = fds[1], .lockfd = fds[2]};
+    memcpy(c->st.id, h.id, sizeof(h.id));
+    c->name = xstrdup(h.name);
+    c->st.name = c->name;
+    c->st.status = STATUS_CREATED;
+    c->st.created = (struct timespec){.tv_sec = h.created_sec, .tv_nsec = h.created_nsec};
+    c->dir_path = xasprintf("%s/containers/%s", h.runroot, h.id);
+    *remove_on_exit = h.remove_on_exit != 0;
+    return 0;
+}
+
+int runtime_monitor_serve(int argc, char **argv)
+{
+    long long sock;
+    struct stat st;
+    /* root's alone (a setuid launcher's caller has another effective uid), and only with the
+     * socket its caller made */
+    if (getuid() != 0 || geteuid() != 0 || argc != 4 ||
+        parse_long(argv[2], 3, INT32_MAX, &sock) < 0 || fstat((int)sock, &st) < 0 ||
+        !S_ISSOCK(st.st_mode))
+        return 125;
+    const char *tfd = getenv("BERTH_TRACE_FD");
+    long long n_tfd = -1;
+    if (tfd && parse_long(tfd, 3, INT32_MAX, &n_tfd) == 0)
+        trace_begin_fd("monitor", (int)n_tfd);
+    fcntl((int)sock, F_SETFD, FD_CLOEXEC);
+    struct cgroup_home *home = monitor_home();
+    leave_callers_cgroups(home, !strcmp(argv[3], "1"));
+    cgroup_home_free(home);
+    trace_phase("leave-cgroups");
+    const int keep[] = {(int)sock, trace_fd()};
+    detach_from_caller(keep, ARRAY_SIZE(keep));
+    struct container c;
+    bool remove_on_exit = false;
+    if (receive_handoff((int)sock, &c, &remove_on_exit) < 0)
+        return 0;
+    trace_phase("handoff");
+    struct init_args a = {.stdio = {-1, -1, -1}};
+    start_and_keep(&c, remove_on_exit, &a, (int)sock);
 }

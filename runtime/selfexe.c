@@ -93,10 +93,8 @@ static char *path_naming_self(const char *argv0, const char *exe)
     return xstrdup(exe);
 }
 
-int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over, struct berr *err)
+int self_readonly_clone(char **argv0, struct berr *err)
 {
-    if (self_is_readonly_clone())
-        return 0;
     _cleanup_close_ int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
     if (self < 0)
         return berr_errno(err, "open /proc/self/exe");
@@ -123,7 +121,23 @@ int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over,
     /* a path of berth's, for self_open_sibling (the clone has none): argv[0] itself when it is
      * one, or the name it was called by beside the binary (berth-nsenter picks a front end),
      * else the binary's path */
-    char *argv0 = path_naming_self(argv.v[0], path);
+    *argv0 = path_naming_self(argv.v[0], path);
+    return steal_fd(&clone);
+}
+
+int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over, struct berr *err)
+{
+    if (self_is_readonly_clone())
+        return 0;
+    char *argv0 = NULL;
+    _cleanup_close_ int clone = self_readonly_clone(&argv0, err);
+    if (clone < 0)
+        return -1;
+    _cleanup_strv_ struct strv argv = {0};
+    if (read_cmdline(&argv, err) < 0) {
+        free(argv0);
+        return -1;
+    }
     free(argv.v[0]);
     argv.v[0] = argv0;
     if (handed_over && hand_over_again(handed_over, err) < 0)
