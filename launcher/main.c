@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"join", cmd_join, "Enter a running container's namespaces as nsenter does", false},
     {"images", cmd_images, "List images", false},
     {"load", cmd_load, "Load an image from a tar archive or STDIN", false},
+    {"save", cmd_save, "Save one or more images to a tar archive", false},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", false},
     {"rmi", cmd_rmi, "Remove one or more images", false},
     {"image", cmd_image, "Manage images", false},

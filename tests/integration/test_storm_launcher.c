@@ -858,6 +858,32 @@ Test(storm_launcher, files_a_handed_over_caller_names_are_opened_as_the_caller)
     cr_assert_str_eq(r.out, "1\n");
 }
 
+/* save -o makes its file as the handed-over caller: where the worker may not write, nothing;
+ * where it may, a file it owns. */
+Test(storm_launcher, save_makes_its_file_as_the_handed_over_caller)
+{
+    struct wl_call c = {.handoff = true};
+    struct h_result r;
+    wl_run(&r, &c, (const char *const[]){"run", "--rm", H_IMAGE_DEFAULT, "true", NULL});
+    assert_wl(&r, 0);
+    _cleanup_free_ char *closed = h_path("root-only-dir"), *open_dir = h_path("worker-dir");
+    h_mkdirs(closed, 0700);
+    h_mkdirs(open_dir, 0700);
+    cr_assert_eq(chown(open_dir, wl.worker_uid, wl.worker_gid), 0);
+    _cleanup_free_ char *denied = xasprintf("%s/out.tar", closed);
+    wl_run(&r, &c, (const char *const[]){"save", "-o", denied, H_IMAGE_DEFAULT, NULL});
+    assert_wl(&r, 1);
+    cr_assert(strstr(r.out, "Permission denied"), "%s", r.out);
+    cr_assert(!h_exists(denied), "%s was made", denied);
+    _cleanup_free_ char *mine = xasprintf("%s/out.tar", open_dir);
+    wl_run(&r, &c, (const char *const[]){"save", "-o", mine, H_IMAGE_DEFAULT, NULL});
+    assert_wl(&r, 0);
+    struct stat st;
+    cr_assert_eq(stat(mine, &st), 0, "%s", mine);
+    cr_assert(st.st_uid == wl.worker_uid && st.st_size > 0, "uid %u, %lld bytes",
+              (unsigned)st.st_uid, (long long)st.st_size);
+}
+
 /* A handed-over caller joins its own container as itself and gains nothing by exec: without
  * no_new_privs a setuid-root file of the image would give it every capability there. */
 Test(storm_launcher, a_handed_over_caller_joins_as_itself_with_no_new_privs)

@@ -1,0 +1,195 @@
+/* berth save: the archive berth load and docker load (a dockerd of the test's own) both take,
+ * with the image's files, whiteouts and opaque directories intact, its tags, and an id that
+ * stays put from one save-and-load to the next; docker's refusals (a terminal on stdout, an
+ * unknown reference) leave no file. */
+#include "harness.h"
+
+#include <fcntl.h>
+#include <pty.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+H_SUITE(save);
+
+#define ONE "it/saved:one"
+#define TWO "it/saved:two"
+
+/* "blobs/sha256/<hex>" of the archive's only image */
+static char *archive_config(const char *tar)
+{
+    _cleanup_free_ char *manifest = h_tar_member(tar, "manifest.json", NULL);
+    cr_assert(manifest, "%s has no manifest.json", tar);
+    yajl_val doc = NULL;
+    struct berr err;
+    cr_assert_eq(json_parse(manifest, &doc, &err), 0, "%s", err.msg);
+    cr_assert(YAJL_IS_ARRAY(doc) && doc->u.array.len == 1, "%s", manifest);
+    const char *cfg = json_get_str(doc->u.array.values[0], "Config");
+    cr_assert(cfg && str_has_prefix(cfg, "blobs/sha256/"), "%s", manifest);
+    char *hex = xstrdup(cfg + strlen("blobs/sha256/"));
+    yajl_tree_free(doc);
+    return hex;
+}
+
+/* the archive's layers as docker lists diff-ids: ["sha256:<hex>",...] */
+static char *archive_layers(const char *tar)
+{
+    _cleanup_free_ char *manifest = h_tar_member(tar, "manifest.json", NULL);
+    yajl_val doc = NULL;
+    struct berr err;
+    cr_assert_eq(json_parse(manifest, &doc, &err), 0, "%s", err.msg);
+    yajl_val layers = json_get(doc->u.array.values[0], "Layers");
+    cr_assert(YAJL_IS_ARRAY(layers), "%s", manifest);
+    char *out = xstrdup("[");
+    for (size_t i = 0; i < layers->u.array.len; i++) {
+        const char *l = YAJL_GET_STRING(layers->u.array.values[i]);
+        cr_assert(l && str_has_prefix(l, "blobs/sha256/"), "%s", manifest);
+        char *next = xasprintf("%s%s\"sha256:%s\"", out, i ? "," : "", l + strlen("blobs/sha256/"));
+        free(out);
+        out = next;
+    }
+    char *next = xasprintf("%s]", out);
+    free(out);
+    yajl_tree_free(doc);
+    return next;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+    size_t la, lb;
+    _cleanup_free_ char *x = h_slurp(a, &la);
+    _cleanup_free_ char *y = h_slurp(b, &lb);
+    return la == lb && memcmp(x, y, la) == 0;
+}
+
+Test(save, berth_load_round_trip_keeps_tags_files_whiteouts_and_the_id)
+{
+    _cleanup_free_ char *src = h_path("src"), *dst = h_path("dst");
+    _cleanup_free_ char *first = h_path("first.tar"), *second = h_path("second.tar");
+    h_layered_image(src, ONE, TWO);
+    struct h_opts os = {.root = src}, od = {.root = dst};
+    struct h_result r;
+    h_berth(&r, &os, "save", "-o", first, ONE, TWO, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "");
+    _cleanup_free_ char *id = archive_config(first);
+
+    h_berth(&r, &od, "load", "-i", first, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "Loaded image: " ONE "\nLoaded image: " TWO "\n");
+    h_berth(&r, &od, "images", "-q", "--no-trunc", NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *want = xasprintf("sha256:%s\nsha256:%s\n", id, id);
+    cr_assert_str_eq(r.out, want);
+
+    h_berth(&r, &od, "run", "--rm", TWO, "/probe", "cat", "/etc/saved", "ls", "/etc", "ls", "/home",
+            "ls", "/", NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "cat:/etc/saved", "kept\\n");
+    cr_assert(!h_has_word(h_val(&r, "ls:/etc"), "doomed"), "ls /etc = %s", h_val(&r, "ls:/etc"));
+    cr_assert(h_has_word(h_val(&r, "ls:/etc"), "passwd"), "ls /etc = %s", h_val(&r, "ls:/etc"));
+    h_assert_val(&r, "ls:/home", "upper");
+    cr_assert(!h_has_word(h_val(&r, "ls:/"), "probe-suid"), "ls / = %s", h_val(&r, "ls:/"));
+
+    /* what berth packed, it packs again byte for byte: the id no longer moves */
+    h_berth(&r, &od, "save", "-o", second, ONE, TWO, NULL);
+    h_assert_status(&r, 0);
+    cr_assert(same_file(first, second), "a second save of the loaded image differs");
+}
+
+Test(save, stdout_and_a_bare_repository_give_every_tag)
+{
+    _cleanup_free_ char *src = h_path("src"), *file = h_path("file.tar");
+    h_layered_image(src, ONE, TWO);
+    struct h_opts o = {.root = src};
+    struct h_result r;
+    h_berth(&r, &o, "save", "-o", file, ONE, TWO, NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, &o, "image", "save", "it/saved", NULL);
+    h_assert_status(&r, 0);
+    size_t len;
+    _cleanup_free_ char *bytes = h_slurp(file, &len);
+    cr_assert(r.out_len == len && memcmp(r.out, bytes, len) == 0,
+              "stdout (%zu bytes) differs from -o (%zu bytes)", r.out_len, len);
+}
+
+Test(save, refuses_a_terminal_on_stdout)
+{
+    _cleanup_free_ char *src = h_path("src"), *errpath = h_path("stderr");
+    h_layered_image(src, ONE, NULL);
+    int master, slave;
+    cr_assert_eq(openpty(&master, &slave, NULL, NULL, NULL), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int e = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (e < 0 || dup2(slave, 1) < 0 || dup2(e, 2) < 0)
+            _exit(100);
+        execl(getenv("BERTH_IT_BERTH"), "berth", "--root", src, "--runroot", h_runroot(), "save",
+              ONE, (char *)NULL);
+        _exit(101);
+    }
+    close(slave);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status 0x%x", st);
+    _cleanup_free_ char *err = h_read_file(errpath);
+    cr_assert_str_eq(err, "cowardly refusing to save to a terminal. Use the -o flag or redirect\n");
+    char buf[64];
+    fcntl(master, F_SETFL, O_NONBLOCK);
+    ssize_t n = read(master, buf, sizeof(buf));
+    cr_assert(n <= 0, "%zd bytes written to the terminal", n);
+    close(master);
+}
+
+Test(save, unknown_reference_fails_as_docker_and_makes_no_file)
+{
+    _cleanup_free_ char *src = h_path("src"), *out = h_path("out.tar");
+    h_layered_image(src, ONE, NULL);
+    struct h_opts o = {.root = src};
+    struct h_result r;
+    h_berth(&r, &o, "save", "-o", out, ONE, "it/saved:nosuch", NULL);
+    h_assert_status(&r, 1);
+    cr_assert_str_eq(r.err, "Error response from daemon: reference does not exist\n");
+    cr_assert(!h_exists(out), "%s was made", out);
+    h_berth(&r, &o, "save", "-o", out, "nosuch", NULL);
+    h_assert_status(&r, 1);
+    cr_assert_str_eq(r.err, "Error response from daemon: No such image: nosuch\n");
+    cr_assert(!h_exists(out), "%s was made", out);
+}
+
+Test(save, docker_loads_and_runs_the_archive, .timeout = 300)
+{
+    if (!h_dockerd_available())
+        h_skip("docker.io is not installed (make deps installs it)");
+    _cleanup_free_ char *src = h_path("src"), *out = h_path("out.tar");
+    h_layered_image(src, ONE, TWO);
+    struct h_opts o = {.root = src};
+    struct h_result r;
+    h_berth(&r, &o, "save", "-o", out, ONE, TWO, NULL);
+    h_assert_status(&r, 0);
+    h_dockerd_start();
+    h_docker(&r, "load", "-i", out, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "Loaded image: " ONE "\nLoaded image: " TWO "\n");
+
+    /* docker takes the archive's image id, tags and diff-ids as they are */
+    _cleanup_free_ char *id = archive_config(out);
+    _cleanup_free_ char *layers = archive_layers(out);
+    h_docker(&r, "image", "inspect", "--format",
+             "{{.Id}} {{json .RepoTags}} {{json .RootFS.Layers}}", ONE, NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *want = xasprintf("sha256:%s [\"" ONE "\",\"" TWO "\"] %s\n", id, layers);
+    cr_assert_str_eq(r.out, want);
+    h_docker(&r, "run", "--rm", "--pull=never", "--network=none", TWO, "cat", "/etc/saved", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "kept\n");
+    h_docker(&r, "run", "--rm", "--pull=never", "--network=none", ONE, "ls", "-A", "/home", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "upper\n");
+    h_docker(&r, "run", "--rm", "--pull=never", "--network=none", ONE, "sh", "-c",
+             "test ! -e /etc/doomed && test ! -e /probe-suid && test -e /probe && echo gone", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "gone\n");
+    h_dockerd_stop();
+}
