@@ -84,6 +84,12 @@ struct image_load_opts {
 int image_load_archive(struct image_store *store, int fd, const struct image_load_opts *opts,
                        struct strv *messages, struct berr *err);
 
+/* docker's image inspect object (docker 20.10's fields) for the image ref names, found as
+ * image_resolve_id finds it (an unknown one: BERR_NOT_FOUND). RepoDigests are
+ * "repository@sha256:<manifest>" for each repository tagged with it, when digests.json has
+ * its manifest. */
+int image_inspect(struct image_store *store, const char *ref, yajl_val *out, struct berr *err);
+
 /* `berth save`: the images refs name (a tag; a repository without a tag: all its tags; an id:
  * no tag) as one archive in docker 25's layout (manifest.json, repositories, and an OCI
  * layout), layers packed again from the store. An image whose packed layers differ from its

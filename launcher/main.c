@@ -13,7 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "Create and run a new container from an image", false},
     {"ps", cmd_ps, "List containers", false},
-    {"inspect", cmd_inspect, "Return low-level information on containers", false},
+    {"inspect", cmd_inspect, "Return low-level information on containers or images", false},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes",
      false},
     {"stop", cmd_stop, "Stop one or more running containers", false},
