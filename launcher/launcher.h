@@ -39,6 +39,9 @@ struct cli {
     struct ident *caller;
     struct strv caller_env;
     char *root, *runroot; /* the store paths in force, from cli_admit */
+    /* run's defaults in force (flag > BERTH_* > berth.conf), from cli_admit; NULL: berth's
+     * built-in ones (RUNTIME_CGROUP_PARENT, the builtin profile) */
+    char *cgroup_parent, *seccomp_profile;
 };
 
 /* Before anything else: fds 0-2 open, and a caller handed over by a setuid launcher taken
