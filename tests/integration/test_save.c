@@ -4,9 +4,11 @@
  * unknown reference) leave no file. */
 #include "harness.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <pty.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,6 +113,60 @@ Test(save, stdout_and_a_bare_repository_give_every_tag)
     _cleanup_free_ char *bytes = h_slurp(file, &len);
     cr_assert(r.out_len == len && memcmp(r.out, bytes, len) == 0,
               "stdout (%zu bytes) differs from -o (%zu bytes)", r.out_len, len);
+    struct stat st;
+    cr_assert_eq(stat(file, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600, "mode %o, docker's CLI makes 0600",
+                 (unsigned)(st.st_mode & 07777));
+}
+
+static char *dir_names(const char *dir)
+{
+    DIR *d = opendir(dir);
+    cr_assert(d, "%s", dir);
+    char *out = xstrdup("");
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        char *next = xasprintf("%s%s ", out, de->d_name);
+        free(out);
+        out = next;
+    }
+    closedir(d);
+    return out;
+}
+
+Test(save, a_failed_write_leaves_the_file_as_it_was_and_devices_are_written_in_place)
+{
+    _cleanup_free_ char *src = h_path("src"), *small = h_path("small");
+    h_layered_image(src, ONE, NULL);
+    h_mkdirs(small, 0700);
+    const char *mount[] = {"mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", small, NULL};
+    struct h_result r;
+    h_execv(&r, NULL, mount);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *out = xasprintf("%s/out.tar", small);
+    h_write_file(out, "old", 0644);
+    struct h_opts o = {.root = src};
+    h_berth(&r, &o, "save", "-o", out, ONE, NULL);
+    const char *umount[] = {"umount", small, NULL};
+    _cleanup_free_ char *left = dir_names(small);
+    _cleanup_free_ char *text = h_read_file(out);
+    struct h_result u;
+    h_execv(&u, NULL, umount);
+    h_assert_status(&r, 1);
+    cr_assert(strstr(r.err, "No space left on device"), "%s", r.err);
+    cr_assert_str_eq(text, "old");
+    cr_assert_str_eq(left, "out.tar ", "left in the directory: %s", left);
+
+    /* a link to /dev/null: what a rename would replace is the test's own link */
+    _cleanup_free_ char *null = h_path("null");
+    cr_assert_eq(symlink("/dev/null", null), 0);
+    h_berth(&r, &o, "save", "-o", null, ONE, NULL);
+    h_assert_status(&r, 0);
+    struct stat st;
+    cr_assert_eq(lstat(null, &st), 0);
+    cr_assert(S_ISLNK(st.st_mode), "the link to /dev/null was replaced");
 }
 
 Test(save, refuses_a_terminal_on_stdout)
