@@ -4,6 +4,8 @@
  * unknown reference) leave no file. */
 #include "harness.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <pty.h>
@@ -117,6 +119,79 @@ Test(save, stdout_and_a_bare_repository_give_every_tag)
     cr_assert_eq(stat(file, &st), 0);
     cr_assert_eq(st.st_mode & 07777, 0600, "mode %o, docker's CLI makes 0600",
                  (unsigned)(st.st_mode & 07777));
+}
+
+#define OTHER "it/other:1"
+
+/* A second image in root sharing ONE's base layer (the probe's), with /other ("yes"). */
+static void other_image(const char *root)
+{
+    static const char *const files[][2] = {{"other", "yes"}};
+    char *layers[2];
+    size_t lens[2];
+    layers[0] = h_probe_tar(&lens[0]);
+    layers[1] = h_make_tar(files, 1, &lens[1]);
+    _cleanup_free_ char *archive = h_docker_archive(OTHER, layers, lens, 2, "");
+    struct h_opts o = {.root = root};
+    struct h_result r;
+    h_berth(&r, &o, "load", "-i", archive, NULL);
+    h_assert_status(&r, 0);
+    free(layers[0]);
+    free(layers[1]);
+}
+
+/* members of the tar under blobs/sha256/ */
+static size_t count_blobs(const char *tar)
+{
+    struct archive *a = archive_read_new();
+    archive_read_support_format_tar(a);
+    cr_assert_eq(archive_read_open_filename(a, tar, 65536), ARCHIVE_OK);
+    struct archive_entry *e;
+    size_t n = 0;
+    while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+        const char *name = archive_entry_pathname(e);
+        n += str_has_prefix(name, "blobs/sha256/") && strlen(name) > strlen("blobs/sha256/");
+    }
+    archive_read_free(a);
+    return n;
+}
+
+Test(save, several_images_share_their_common_layer_and_load_in_berth_and_docker, .timeout = 300)
+{
+    _cleanup_free_ char *src = h_path("src"), *dst = h_path("dst"), *out = h_path("all.tar");
+    h_layered_image(src, ONE, TWO);
+    other_image(src);
+    struct h_opts os = {.root = src}, od = {.root = dst};
+    struct h_result r;
+    h_berth(&r, &os, "save", "-o", out, ONE, OTHER, TWO, NULL);
+    h_assert_status(&r, 0);
+    /* four layers (the probe's once), two configs, two manifests */
+    cr_assert_eq(count_blobs(out), 8);
+    h_berth(&r, &od, "load", "-i", out, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out,
+                     "Loaded image: " ONE "\nLoaded image: " TWO "\nLoaded image: " OTHER "\n");
+    h_berth(&r, &od, "run", "--rm", OTHER, "/probe", "cat", "/other", "cat", "/etc/saved", "stat",
+            "/probe-suid", "stat", "/home/alice", "stat", "/tmp", NULL);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "cat:/other", "yes");
+    h_assert_val(&r, "cat:/etc/saved", "ENOENT");
+    /* owners and modes, setuid and sticky bits included, come through the packing */
+    h_assert_val(&r, "stat:/probe-suid", "reg 4755 0:0 0:0");
+    h_assert_val(&r, "stat:/home/alice", "dir 0750 0:0 1001:1001");
+    h_assert_val(&r, "stat:/tmp", "dir 1777 0:0 0:0");
+
+    if (!h_dockerd_available())
+        h_skip("docker.io is not installed (make deps installs it)");
+    h_dockerd_start();
+    h_docker(&r, "load", "-i", out, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out,
+                     "Loaded image: " ONE "\nLoaded image: " TWO "\nLoaded image: " OTHER "\n");
+    h_docker(&r, "run", "--rm", "--pull=never", "--network=none", OTHER, "cat", "/other", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "yes");
+    h_dockerd_stop();
 }
 
 static char *dir_names(const char *dir)
