@@ -735,8 +735,16 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
     _cleanup_free_ char *libpath = xasprintf("LD_LIBRARY_PATH=%s", h_tmp());
     _cleanup_free_ char *runroot = xasprintf("BERTH_RUNROOT=%s", elsewhere);
     _cleanup_free_ char *root = xasprintf("BERTH_ROOT=%s", elsewhere);
-    const char *env[] = {
-        preload, libpath, runroot, root, "BERTH_DEBUG=1", "SUPERVISOR_SECRET=s3cr3t", NULL};
+    /* berth would refuse to run with these (not absolute paths) if they were read */
+    const char *env[] = {preload,
+                         libpath,
+                         runroot,
+                         root,
+                         "BERTH_DEBUG=1",
+                         "SUPERVISOR_SECRET=s3cr3t",
+                         "BERTH_CGROUP_PARENT=not-absolute",
+                         "BERTH_SECCOMP_PROFILE=not-absolute",
+                         NULL};
     struct wl_call c = {.env = env, .hostile_process = true};
     struct h_result r;
     launch(&r, &c);
