@@ -324,3 +324,53 @@ Test(save, docker_loads_and_runs_the_archive, .timeout = 300)
     cr_assert_str_eq(r.out, "gone\n");
     h_dockerd_stop();
 }
+
+/* docker's own layer tars (its overlay2 diff of a committed container: a deleted file, a
+ * directory deleted and made again, which is opaque) through berth load and berth save, and
+ * back into docker. */
+Test(save, docker_made_whiteouts_come_back_to_docker_through_berth, .timeout = 300)
+{
+    if (!h_dockerd_available())
+        h_skip("docker.io is not installed (make deps installs it)");
+    _cleanup_free_ char *dst = h_path("dst"), *dsave = h_path("docker.tar");
+    _cleanup_free_ char *bsave = h_path("berth.tar");
+    _cleanup_free_ char *base = xasprintf("%s/probe-image.tar", getenv("BERTH_IT_DATA"));
+    h_dockerd_start();
+    struct h_result r;
+    h_docker(&r, "import", base, "it/base:1", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "run", "--name", "mk", "--network=none", "it/base:1", "sh", "-c",
+             "rm /probe-suid && rm -rf /home && mkdir /home && echo x > /home/only && "
+             "echo made > /etc/made",
+             NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "commit", "mk", "it/made:1", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "save", "-o", dsave, "it/made:1", NULL);
+    h_assert_status(&r, 0);
+
+    struct h_opts od = {.root = dst};
+    h_berth(&r, &od, "load", "-i", dsave, NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, &od, "run", "--rm", "it/made:1", "/probe", "ls", "/", "ls", "/home", "cat",
+            "/etc/made", NULL);
+    h_assert_status(&r, 0);
+    cr_assert(!h_has_word(h_val(&r, "ls:/"), "probe-suid"), "ls / = %s", h_val(&r, "ls:/"));
+    h_assert_val(&r, "ls:/home", "only");
+    h_assert_val(&r, "cat:/etc/made", "made\\n");
+    h_berth(&r, &od, "save", "-o", bsave, "it/made:1", NULL);
+    h_assert_status(&r, 0);
+
+    h_docker(&r, "rm", "mk", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "rmi", "it/made:1", "it/base:1", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "load", "-i", bsave, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "Loaded image: it/made:1\n");
+    h_docker(&r, "run", "--rm", "--pull=never", "--network=none", "it/made:1", "sh", "-c",
+             "test ! -e /probe-suid && ls -A /home && cat /etc/made && test -x /probe", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "only\nmade\n");
+    h_dockerd_stop();
+}
