@@ -160,6 +160,17 @@ static void gen_str_or_empty(yajl_gen g, const char *key, yajl_val doc, const ch
     json_key_str(g, key, v ? v : "");
 }
 
+/* docker's: the config's comment, else the last history entry's (what commit --message and
+ * import leave) */
+static void gen_comment(yajl_gen g, yajl_val doc)
+{
+    const char *c = json_get_str(doc, "comment");
+    yajl_val history = json_get(doc, "history");
+    if ((!c || !*c) && YAJL_IS_ARRAY(history) && history->u.array.len)
+        c = json_get_str(history->u.array.values[history->u.array.len - 1], "comment");
+    json_key_str(g, "Comment", c ? c : "");
+}
+
 static int build(const struct image_store *store, const char *id, yajl_val doc,
                  const struct strv *diff_ids, yajl_val *out, struct berr *err)
 {
@@ -183,7 +194,7 @@ static int build(const struct image_store *store, const char *id, yajl_val doc,
     image_refs_free(&refs);
     image_refs_free(&digests);
     json_key_str(g, "Parent", "");
-    gen_str_or_empty(g, "Comment", doc, "comment");
+    gen_comment(g, doc);
     gen_created(g, doc);
     gen_str_or_empty(g, "Container", doc, "container");
     json_str(g, "ContainerConfig");

@@ -49,6 +49,37 @@ static bool same_value(yajl_val a, yajl_val b, const char *path, char **where)
     return same;
 }
 
+/* The same fields and order as docker's object, the same values but for the sizes (docker
+ * counts links' targets too) and the graph driver's dirs. */
+static void assert_as_docker(yajl_val mine, yajl_val theirs)
+{
+    yajl_val a = mine->u.array.values[0], b = theirs->u.array.values[0];
+    _cleanup_free_ char *ka = xstrdup(""), *kb = xstrdup("");
+    for (size_t i = 0; i < a->u.object.len; i++) {
+        char *next = xasprintf("%s %s", ka, a->u.object.keys[i]);
+        free(ka);
+        ka = next;
+    }
+    for (size_t i = 0; i < b->u.object.len; i++) {
+        char *next = xasprintf("%s %s", kb, b->u.object.keys[i]);
+        free(kb);
+        kb = next;
+    }
+    cr_assert_str_eq(ka, kb, "field sets differ");
+    static const char *const compared[] = {
+        "Id",        "RepoTags",        "RepoDigests",   "Parent", "Comment", "Created",
+        "Container", "ContainerConfig", "DockerVersion", "Author", "Config",  "Architecture",
+        "Os",        "RootFS",          "Metadata"};
+    for (size_t i = 0; i < ARRAY_SIZE(compared); i++) {
+        char *where = NULL;
+        bool same =
+            same_value(json_get(a, compared[i]), json_get(b, compared[i]), compared[i], &where);
+        cr_assert(same, "%s differs from docker's", where ? where : compared[i]);
+        free(where);
+    }
+    cr_assert(json_get(a, "Size") && YAJL_IS_INTEGER(json_get(a, "Size")));
+}
+
 Test(image_inspect, fields_and_values_are_dockers_for_the_same_archive, .timeout = 300)
 {
     if (!h_dockerd_available())
@@ -71,33 +102,53 @@ Test(image_inspect, fields_and_values_are_dockers_for_the_same_archive, .timeout
     h_assert_status(&r, 0);
     yajl_val theirs = parse_single(r.out);
     h_dockerd_stop();
+    assert_as_docker(mine, theirs);
+    yajl_tree_free(mine);
+    yajl_tree_free(theirs);
+}
 
-    yajl_val a = mine->u.array.values[0], b = theirs->u.array.values[0];
-    _cleanup_free_ char *ka = xstrdup(""), *kb = xstrdup("");
-    for (size_t i = 0; i < a->u.object.len; i++) {
-        char *next = xasprintf("%s %s", ka, a->u.object.keys[i]);
-        free(ka);
-        ka = next;
-    }
-    for (size_t i = 0; i < b->u.object.len; i++) {
-        char *next = xasprintf("%s %s", kb, b->u.object.keys[i]);
-        free(kb);
-        kb = next;
-    }
-    cr_assert_str_eq(ka, kb, "field sets differ");
-    /* all but the sizes (docker counts links' targets too) and the graph driver's dirs */
-    static const char *const compared[] = {
-        "Id",        "RepoTags",        "RepoDigests",   "Parent", "Comment", "Created",
-        "Container", "ContainerConfig", "DockerVersion", "Author", "Config",  "Architecture",
-        "Os",        "RootFS",          "Metadata"};
-    for (size_t i = 0; i < ARRAY_SIZE(compared); i++) {
-        char *where = NULL;
-        bool same =
-            same_value(json_get(a, compared[i]), json_get(b, compared[i]), compared[i], &where);
-        cr_assert(same, "%s differs from docker's", where ? where : compared[i]);
-        free(where);
-    }
-    cr_assert(json_get(a, "Size") && YAJL_IS_INTEGER(json_get(a, "Size")));
+/* An image docker committed has what a loaded one lacks: Container, ContainerConfig,
+ * DockerVersion, a Config with Hostname and Image, a Created with nanoseconds. */
+Test(image_inspect, a_docker_committed_image_inspects_as_docker_shows_it, .timeout = 300)
+{
+    if (!h_dockerd_available())
+        h_skip("docker.io is not installed (make deps installs it)");
+    _cleanup_free_ char *dst = h_path("dst"), *dsave = h_path("docker.tar");
+    _cleanup_free_ char *base = xasprintf("%s/probe-image.tar", getenv("BERTH_IT_DATA"));
+    h_dockerd_start();
+    struct h_result r;
+    h_docker(&r, "import", "--change", "ENV SAVED=yes", "--change", "LABEL it=1", base, "it/base:1",
+             NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "run", "--name", "mk", "--network=none", "it/base:1", "sh", "-c",
+             "echo made > /etc/made", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "commit", "--author", "it <it@example>", "--message", "made", "--change",
+             "CMD [\"cat\", \"/etc/made\"]", "mk", "it/made:1", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "save", "-o", dsave, "it/made:1", NULL);
+    h_assert_status(&r, 0);
+    /* as docker shows it after loading the archive: its Parent is the committing daemon's */
+    h_docker(&r, "rm", "mk", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "rmi", "it/made:1", "it/base:1", NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "load", "-i", dsave, NULL);
+    h_assert_status(&r, 0);
+    h_docker(&r, "image", "inspect", "it/made:1", NULL);
+    h_assert_status(&r, 0);
+    yajl_val theirs = parse_single(r.out);
+    h_dockerd_stop();
+    struct h_opts od = {.root = dst};
+    h_berth(&r, &od, "load", "-i", dsave, NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, &od, "image", "inspect", "it/made:1", NULL);
+    h_assert_status(&r, 0);
+    yajl_val mine = parse_single(r.out);
+    assert_as_docker(mine, theirs);
+    yajl_val a = mine->u.array.values[0];
+    cr_assert_str_eq(json_get_str(a, "Author"), "it <it@example>");
+    cr_assert(*json_get_str(a, "DockerVersion") && *json_get_str(a, "Container"));
     yajl_tree_free(mine);
     yajl_tree_free(theirs);
 }
