@@ -8,7 +8,7 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             libarchive-dev libssl-dev libcriterion-dev busybox-static bash \
             libacl1-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev \
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
-            crun clang libclang-rt-dev go-md2man lintian dpkg-dev
+            crun clang libclang-rt-dev go-md2man lintian dpkg-dev docker.io
 
 # Where `make install` puts things. They are compiled in (BERTH_*), so an installed berth finds
 # its berth-monitor and berth.conf there and never in its build tree; objects that use them are

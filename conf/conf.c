@@ -104,7 +104,24 @@ void berth_conf_free(struct berth_conf *c)
 {
     free(c->root);
     free(c->runroot);
+    free(c->cgroup_parent);
+    free(c->seccomp_profile);
     *c = (struct berth_conf){0};
+}
+
+int conf_check_seccomp_profile(const char *what, const char *value, struct berr *err)
+{
+    if (value[0] == '/' || !strcmp(value, "builtin") || !strcmp(value, "unconfined"))
+        return 0;
+    return berr_set(err, BERR_USAGE,
+                    "%s must be an absolute path, \"builtin\" or \"unconfined\": %s", what, value);
+}
+
+int conf_check_cgroup_parent(const char *what, const char *value, struct berr *err)
+{
+    if (value[0] == '/')
+        return 0;
+    return berr_set(err, BERR_USAGE, "%s must be an absolute path: %s", what, value);
 }
 
 static int take_path(const struct conf *c, const char *key, char **out, struct berr *err)
@@ -129,7 +146,7 @@ static int read_trusted(const char *path, struct conf *out, struct berr *err)
 
 int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err)
 {
-    static const char *const known[] = {"root", "runroot"};
+    static const char *const known[] = {"root", "runroot", "cgroup-parent", "seccomp-profile"};
     *out = (struct berth_conf){0};
     _cleanup_free_ char *path = conf_berth_path(exe);
     struct conf c;
@@ -148,10 +165,15 @@ int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err)
             return -1;
         }
     }
+    const char *seccomp = conf_get(&c, "seccomp-profile");
     int rc = take_path(&c, "root", &out->root, err) < 0 ||
-                     take_path(&c, "runroot", &out->runroot, err) < 0
+                     take_path(&c, "runroot", &out->runroot, err) < 0 ||
+                     take_path(&c, "cgroup-parent", &out->cgroup_parent, err) < 0 ||
+                     (seccomp && conf_check_seccomp_profile("seccomp-profile", seccomp, err) < 0)
                  ? berr_wrap(err, "%s", path)
                  : 0;
+    if (rc == 0 && seccomp)
+        out->seccomp_profile = xstrdup(seccomp);
     conf_free(&c);
     if (rc < 0)
         berth_conf_free(out);

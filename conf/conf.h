@@ -1,7 +1,7 @@
 /* conf — key=value configuration files and when to trust them. A file that steers a root
  * process must be root's: owned by root and writable by nobody else, and so every directory
- * above it, or whoever can write it can steer berth. Reads berth.conf (the store paths); knows
- * nothing of containers or images. */
+ * above it, or whoever can write it can steer berth. Reads berth.conf (the store paths, the
+ * default cgroup parent and seccomp profile); knows nothing of containers or images. */
 #ifndef BERTH_CONF_H
 #define BERTH_CONF_H
 
@@ -34,10 +34,21 @@ int conf_check_trusted(const char *path, struct berr *err);
 struct berth_conf {
     char *root;    /* data root, absolute; NULL: the default */
     char *runroot; /* state root, absolute; NULL: the default */
+    /* cgroup-parent: the parent of containers' cgroups when run gets no --cgroup-parent,
+     * absolute; NULL: the built-in /berth */
+    char *cgroup_parent;
+    /* seccomp-profile: the profile when run gets no --security-opt seccomp=, an absolute path,
+     * "builtin" or "unconfined" (dockerd's --seccomp-profile values); NULL: builtin */
+    char *seccomp_profile;
 };
 char *conf_berth_path(const char *exe);
 /* the same for a berth built for bindir and sysconfdir */
 char *conf_berth_path_at(const char *exe, const char *bindir, const char *sysconfdir);
+/* A value for seccomp-profile (from berth.conf or BERTH_SECCOMP_PROFILE): an absolute path,
+ * "builtin" or "unconfined"; what is wrong is a BERR_USAGE error naming what. */
+int conf_check_seccomp_profile(const char *what, const char *value, struct berr *err);
+/* A value for cgroup-parent: an absolute path. */
+int conf_check_cgroup_parent(const char *what, const char *value, struct berr *err);
 /* Read and check the berth.conf of exe; a missing file gives NULLs. An untrusted file, an
  * unknown key or a relative path is an error. */
 int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err);

@@ -84,6 +84,20 @@ struct image_load_opts {
 int image_load_archive(struct image_store *store, int fd, const struct image_load_opts *opts,
                        struct strv *messages, struct berr *err);
 
+/* docker's image inspect object (docker 20.10's fields) for the image ref names, found as
+ * image_resolve_id finds it (an unknown one: BERR_NOT_FOUND). RepoDigests are
+ * "repository@sha256:<manifest>" for each repository tagged with it, when digests.json has
+ * its manifest. */
+int image_inspect(struct image_store *store, const char *ref, yajl_val *out, struct berr *err);
+
+/* `berth save`: the images refs name (a tag; a repository without a tag: all its tags; an id:
+ * no tag) as one archive in docker 25's layout (manifest.json, repositories, and an OCI
+ * layout), layers packed again from the store. An image whose packed layers differ from its
+ * diff-ids is written with a config naming the new ones (so under a new id; save.c says why).
+ * open_out is called once everything is resolved and packed, and gives the fd to write to. */
+int image_save(struct image_store *store, const struct strv *refs,
+               int (*open_out)(void *ctx, struct berr *err), void *ctx, struct berr *err);
+
 /* `berth tag SOURCE TARGET`: SOURCE found as image_resolve finds it, TARGET normalised. */
 int image_tag(struct image_store *store, const char *source, const char *target, struct berr *err);
 

@@ -187,6 +187,13 @@ int image_familiar_ref(const char *ref, char **out, struct berr *err);
 int image_blob_check(const struct blob_ref *want, const char *what, unsigned long long len,
                      const char *hex, struct berr *err);
 
+/* ---- pack.c: an unpacked layer as a tar again ------------------------------------------ */
+
+/* Layer <diff_id> as a canonical docker-format tar written to outfd; hex and size of the tar.
+ * Packing what unpacking such a tar made gives the same bytes. */
+int image_layer_pack(const struct image_store *store, const char *diff_id, int outfd, char hex[65],
+                     unsigned long long *size, struct berr *err);
+
 /* ---- elf.c -------------------------------------------------------------------------------- */
 
 /* PT_INTERP (NULL when static) and DT_NEEDED names of the ELF file at host path. */

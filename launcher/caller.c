@@ -119,6 +119,8 @@ void caller_free(struct cli *cli)
     strv_free(&cli->caller_env);
     free(cli->root), free(cli->runroot);
     cli->root = cli->runroot = NULL;
+    free(cli->cgroup_parent), free(cli->seccomp_profile);
+    cli->cgroup_parent = cli->seccomp_profile = NULL;
 }
 
 const char *cli_getenv(const struct cli *cli, const char *name)
@@ -150,9 +152,32 @@ int cli_reexec_readonly(const struct cli *cli, struct berr *err)
     return runtime_reexec_readonly(cli->caller_env.n ? cli->caller_env.v : none, cli->caller, err);
 }
 
-/* flag > environment > berth.conf > default for root; berth.conf > default for anyone else,
- * whose flags and environment are refused or ignored (cli_admit). */
-static int resolve_store_paths(struct cli *cli, struct berr *err)
+/* A BERTH_* default for root's own berth: NULL when unset or empty, or for a handed-over
+ * caller, whose environment steers nothing. */
+static const char *env_default(const struct cli *cli, const char *name)
+{
+    const char *v = cli->caller ? NULL : getenv(name);
+    return v && *v ? v : NULL;
+}
+
+/* run's defaults: BERTH_CGROUP_PARENT and BERTH_SECCOMP_PROFILE over berth.conf (run's flags
+ * come first, in cmd_run) */
+static int resolve_run_defaults(struct cli *cli, struct berth_conf *conf, struct berr *err)
+{
+    const char *cg = env_default(cli, "BERTH_CGROUP_PARENT");
+    const char *sc = env_default(cli, "BERTH_SECCOMP_PROFILE");
+    if ((cg && conf_check_cgroup_parent("BERTH_CGROUP_PARENT", cg, err) < 0) ||
+        (sc && conf_check_seccomp_profile("BERTH_SECCOMP_PROFILE", sc, err) < 0))
+        return -1;
+    cli->cgroup_parent = cg ? xstrdup(cg) : steal_ptr(&conf->cgroup_parent);
+    cli->seccomp_profile = sc ? xstrdup(sc) : steal_ptr(&conf->seccomp_profile);
+    return 0;
+}
+
+/* The store paths and run's defaults: flag > environment > berth.conf > default for root;
+ * berth.conf > default for anyone else, whose flags and environment are refused or ignored
+ * (cli_admit). */
+static int resolve_settings(struct cli *cli, struct berr *err)
 {
     struct berth_conf conf = {0};
     _cleanup_free_ char *exe = self_exe();
@@ -170,8 +195,9 @@ static int resolve_store_paths(struct cli *cli, struct berr *err)
                                                         : CONF_DEFAULT_RUNROOT;
     cli->root = xstrdup(root);
     cli->runroot = xstrdup(runroot);
+    int rc = resolve_run_defaults(cli, &conf, err);
     berth_conf_free(&conf);
-    return 0;
+    return rc;
 }
 
 /* docker's client exits 125 from run (and create) when it cannot reach the daemon, 1 else. */
@@ -187,7 +213,7 @@ bool cli_admit(struct cli *cli, int *code)
         berr_set(&err, BERR_USAGE,
                  "--root and --runroot are root's: a caller handed over by a setuid launcher "
                  "uses the stores of berth.conf");
-    else if (resolve_store_paths(cli, &err) < 0)
+    else if (resolve_settings(cli, &err) < 0)
         ;
     else if (cli->needs_root && !cli->root_caller && !cli->caller)
         berr_set(&err, BERR_FAILED,

@@ -367,15 +367,24 @@ int cmd_image(struct cli *cli, int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(struct cli *, int, char **);
-    } subs[] = {{"ls", cmd_images},     {"list", cmd_images}, {"load", cmd_load},
-                {"import", cmd_import}, {"tag", cmd_tag},     {"rm", cmd_rmi},
-                {"remove", cmd_rmi},    {"prune", prune}};
+    } subs[] = {{"ls", cmd_images},
+                {"list", cmd_images},
+                {"load", cmd_load},
+                {"save", cmd_save},
+                {"inspect", cmd_image_inspect},
+                {"import", cmd_import},
+                {"tag", cmd_tag},
+                {"rm", cmd_rmi},
+                {"remove", cmd_rmi},
+                {"prune", prune}};
     if (argc < 1 || argv[0][0] == '-') {
         fprintf(argc < 1 ? stderr : stdout,
                 "\nUsage:  berth image COMMAND\n\nManage images\n\nCommands:\n  import  "
-                "Import a tarball\n  load    Load an image from a tar archive or STDIN\n  ls      "
+                "Import a tarball\n  inspect Display detailed information on one or more images\n  "
+                "load    Load an image from a tar archive or STDIN\n  ls      "
                 "List images\n  prune   Remove unused images\n  rm      Remove one or more "
-                "images\n  tag     Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n");
+                "images\n  save    Save one or more images to a tar archive\n  tag     Create a "
+                "tag TARGET_IMAGE that refers to SOURCE_IMAGE\n");
         return argc < 1 ? 1 : 0;
     }
     for (size_t i = 0; i < ARRAY_SIZE(subs); i++) {

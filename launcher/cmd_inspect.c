@@ -1,35 +1,17 @@
-/* berth inspect: docker's container inspect object, built from what the runtime wrote at
- * create (config.json) and the live state, printed as a JSON array or through a template. */
+/* berth inspect and image inspect: docker's container inspect object, built from what the
+ * runtime wrote at create (config.json) and the live state, or docker's image object from the
+ * image store, printed as a JSON array or through a template. */
+#include "image/image.h"
 #include "launcher.h"
 #include "runtime/runtime.h"
 #include "template.h"
 
 #include <string.h>
 
-/* Copy a parsed JSON value into a generator. */
-/* Go's RFC3339Nano: trailing zeros of the fraction dropped; the zero time when unset. */
-static void docker_time(const struct timespec *ts, char out[40])
-{
-    if (ts->tv_sec == 0) {
-        snprintf(out, 40, "0001-01-01T00:00:00Z");
-        return;
-    }
-    format_rfc3339(ts, out);
-    char *dot = strchr(out, '.');
-    if (!dot)
-        return;
-    size_t end = strlen(out) - 1; /* the 'Z' */
-    while (end > (size_t)(dot - out) + 1 && out[end - 1] == '0')
-        end--;
-    if (end == (size_t)(dot - out) + 1) /* all zeros: no fraction at all */
-        end--;
-    memmove(out + end, "Z", 2);
-}
-
 static void gen_time(yajl_gen g, const char *key, const struct timespec *ts)
 {
     char buf[40];
-    docker_time(ts, buf);
+    format_go_time(ts, buf);
     json_key_str(g, key, buf);
 }
 
@@ -126,7 +108,7 @@ static void gen_special(yajl_gen g, const char *key, const struct container_info
     } else if (!strcmp(key, "Created")) {
         const char *written = json_get_str(info->config, "Created");
         char buf[40];
-        docker_time(&info->created, buf);
+        format_go_time(&info->created, buf);
         json_key_str(g, "Created", info->created.tv_sec == 0 && written ? written : buf);
     } else if (!strcmp(key, "State")) {
         gen_state(g, info);
@@ -180,27 +162,54 @@ static int build_object(const struct container_info *info, yajl_val *out, struct
     return rc < 0 ? berr_wrap(err, "container %.12s", info->id) : 0;
 }
 
-/* Find ref and build its object; docker's "No such object" when it does not exist. */
-static int inspect_one(const struct runtime_paths *paths, const char *ref, bool typed,
-                       yajl_val *out, struct berr *err)
+/* What inspect looks for: docker's --type. */
+enum inspect_type { TYPE_ANY, TYPE_CONTAINER, TYPE_IMAGE };
+
+static const char *type_word(enum inspect_type t)
+{
+    return t == TYPE_CONTAINER ? "container" : t == TYPE_IMAGE ? "image" : "object";
+}
+
+/* 1 with *out built, 0 when there is no such container, -1 on another failure. */
+static int inspect_container(const struct runtime_paths *paths, const char *ref, yajl_val *out,
+                             struct berr *err)
 {
     char id[65];
-    if (runtime_find(paths, ref, id, err) < 0) {
-        if (err->kind == BERR_NOT_FOUND)
-            berr_set(err, BERR_NOT_FOUND, "Error: No such %s: %s", typed ? "container" : "object",
-                     ref);
-        return -1;
-    }
     struct container_info info = {0};
-    if (runtime_inspect(paths, id, &info, err) < 0) {
-        if (err->kind == BERR_NOT_FOUND) /* removed since runtime_find saw it */
-            berr_set(err, BERR_NOT_FOUND, "Error: No such %s: %s", typed ? "container" : "object",
-                     ref);
-        return -1;
-    }
+    /* a container removed between the two steps is as absent as one never made */
+    if (runtime_find(paths, ref, id, err) < 0 || runtime_inspect(paths, id, &info, err) < 0)
+        return err->kind == BERR_NOT_FOUND ? 0 : -1;
     int rc = build_object(&info, out, err);
     container_info_free(&info);
-    return rc;
+    return rc < 0 ? -1 : 1;
+}
+
+/* The same for an image of the data root. */
+static int inspect_image(const struct cli *cli, const char *ref, yajl_val *out, struct berr *err)
+{
+    struct image_store store;
+    if (image_store_open(cli_root(cli), &store, err) < 0)
+        return -1;
+    int rc = image_inspect(&store, ref, out, err);
+    image_store_close(&store);
+    if (rc < 0)
+        return err->kind == BERR_NOT_FOUND ? 0 : -1;
+    return 1;
+}
+
+/* docker's order without --type: a container first, then an image; docker's "No such ..."
+ * when neither is there. */
+static int inspect_one(const struct cli *cli, const struct runtime_paths *paths, const char *ref,
+                       enum inspect_type type, yajl_val *out, struct berr *err)
+{
+    int found = 0;
+    if (type != TYPE_IMAGE)
+        found = inspect_container(paths, ref, out, err);
+    if (found == 0 && type != TYPE_CONTAINER)
+        found = inspect_image(cli, ref, out, err);
+    if (found == 0)
+        berr_set(err, BERR_NOT_FOUND, "Error: No such %s: %s", type_word(type), ref);
+    return found > 0 ? 0 : -1;
 }
 
 static void print_errors(const struct strv *errors)
@@ -219,38 +228,51 @@ static void collect_error(struct strv *errors, const struct berr *err)
         strv_push_owned(errors, xasprintf("berth: %s", err->msg));
 }
 
-int cmd_inspect(struct cli *cli, int argc, char **argv)
+static int inspect_main(struct cli *cli, int argc, char **argv, bool image_command)
 {
     _cleanup_free_ char *format = NULL, *type = NULL;
     const struct opt opts[] = {
         {"format", 'f', OPT_STRING, &format, "Format the output using the given Go template", NULL},
-        {"type", 0, OPT_STRING, &type, "Return JSON for specified type (only \"container\")", NULL},
+        {"type", 0, OPT_STRING, &type, "Return JSON for specified type (container or image)", NULL},
         {"size", 's', OPT_UNSUPPORTED_BOOL, NULL, "Display total file sizes", NULL},
     };
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
     int code;
-    if (!parse_command(cli, "berth inspect [OPTIONS] NAME|ID [NAME|ID...]",
-                       "Return low-level information on containers", opts, ARRAY_SIZE(opts), argc,
-                       argv, &args, &code))
+    const char *usage = image_command ? "berth image inspect [OPTIONS] IMAGE [IMAGE...]"
+                                      : "berth inspect [OPTIONS] NAME|ID [NAME|ID...]";
+    const char *summary = image_command ? "Display detailed information on one or more images"
+                                        : "Return low-level information on containers or images";
+    /* image inspect has no --type and no --size */
+    if (!parse_command(cli, usage, summary, opts, image_command ? 1 : ARRAY_SIZE(opts), argc, argv,
+                       &args, &code))
         return code;
     if (args.n < 1) {
-        berr_set(&err, BERR_USAGE, "\"berth inspect\" requires at least 1 argument.");
+        berr_set(&err, BERR_USAGE, "\"%s\" requires at least 1 argument.",
+                 image_command ? "berth image inspect" : "berth inspect");
         report_error(cli, &err);
         return 1;
     }
-    if (type && *type && strcmp(type, "container")) {
-        static const char *const docker_types[] = {
-            "config", "image", "network", "node", "plugin", "secret", "service", "task", "volume"};
+    enum inspect_type t = image_command ? TYPE_IMAGE : TYPE_ANY;
+    if (type && *type) {
+        static const char *const docker_types[] = {"config", "network", "node", "plugin",
+                                                   "secret", "service", "task", "volume"};
         bool docker_knows = false;
         for (size_t i = 0; i < ARRAY_SIZE(docker_types); i++)
             docker_knows |= !strcmp(type, docker_types[i]);
-        if (docker_knows)
-            berr_set(&err, BERR_FAILED, "inspect --type %s: berth inspects containers only", type);
+        if (!strcmp(type, "container"))
+            t = TYPE_CONTAINER;
+        else if (!strcmp(type, "image"))
+            t = TYPE_IMAGE;
+        else if (docker_knows)
+            berr_set(&err, BERR_FAILED, "inspect --type %s: berth inspects containers and images",
+                     type);
         else
             berr_set(&err, BERR_FAILED, "\"%s\" is not a valid value for --type", type);
-        report_error(cli, &err);
-        return 1;
+        if (err.msg[0]) {
+            report_error(cli, &err);
+            return 1;
+        }
     }
     _cleanup_tmpl_ struct tmpl *tmpl = NULL;
     if (format && *format && tmpl_parse(format, &tmpl, &err) < 0) {
@@ -267,7 +289,7 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
     strbuf_add(&out, "[", 1);
     for (size_t i = 0; i < args.n; i++) {
         yajl_val obj = NULL;
-        if (inspect_one(&paths, args.v[i], type && *type, &obj, &err) < 0) {
+        if (inspect_one(cli, &paths, args.v[i], t, &obj, &err) < 0) {
             collect_error(&errors, &err);
             continue;
         }
@@ -307,4 +329,14 @@ int cmd_inspect(struct cli *cli, int argc, char **argv)
     fflush(stdout);
     print_errors(&errors);
     return errors.n ? 1 : 0;
+}
+
+int cmd_inspect(struct cli *cli, int argc, char **argv)
+{
+    return inspect_main(cli, argc, argv, false);
+}
+
+int cmd_image_inspect(struct cli *cli, int argc, char **argv)
+{
+    return inspect_main(cli, argc, argv, true);
 }

@@ -119,8 +119,10 @@ static void run_flags_free(struct run_flags *f)
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
         strv_free(lists[i]);
 }
-/* docker's CLI reads the profile itself, relative to its cwd; "builtin" names the default */
-static int seccomp_opt(const char *v, struct container_spec *spec, struct berr *err)
+/* docker's CLI reads the profile itself, relative to its cwd; "builtin" names the default.
+ * who reads it: the caller for a flag, berth itself for berth.conf's default (root's file). */
+static int seccomp_opt(const char *v, const struct ident *who, struct container_spec *spec,
+                       struct berr *err)
 {
     free(spec->seccomp_path);
     free(spec->seccomp_profile);
@@ -136,8 +138,8 @@ static int seccomp_opt(const char *v, struct container_spec *spec, struct berr *
     }
     spec->seccomp = RUNTIME_SECCOMP_PROFILE;
     spec->seccomp_path = xstrdup(v);
-    if (ident_read_file(spec->caller, v, 16 << 20, &spec->seccomp_profile,
-                        &spec->seccomp_profile_len, err) < 0)
+    if (ident_read_file(who, v, 16 << 20, &spec->seccomp_profile, &spec->seccomp_profile_len, err) <
+        0)
         return berr_set(err, BERR_USAGE, "opening seccomp profile (%s) failed: %s", v,
                         err->errnum ? strerror(err->errnum) : "larger than 16 MiB");
     return 0;
@@ -146,6 +148,15 @@ static int seccomp_opt(const char *v, struct container_spec *spec, struct berr *
 static void print_warning(const char *msg)
 {
     fprintf(stderr, "WARNING: %s\n", msg);
+}
+
+static bool has_seccomp_opt(const struct strv *opts)
+{
+    for (size_t i = 0; i < opts->n; i++) {
+        if (str_has_prefix(opts->v[i], "seccomp=") || str_has_prefix(opts->v[i], "seccomp:"))
+            return true;
+    }
+    return false;
 }
 
 static int apply_security_opts(const struct strv *opts, struct container_spec *spec,
@@ -165,7 +176,7 @@ static int apply_security_opts(const struct strv *opts, struct container_spec *s
             continue;
         }
         if (str_has_prefix(o, "seccomp=") || str_has_prefix(o, "seccomp:")) {
-            if (seccomp_opt(o + strlen("seccomp="), spec, err) < 0)
+            if (seccomp_opt(o + strlen("seccomp="), spec->caller, spec, err) < 0)
                 return -1;
             continue;
         }
@@ -233,10 +244,13 @@ static char *cgroup_parent_flag(const char *p)
     return abs;
 }
 
-static int build_limits(const struct run_flags *f, struct container_spec *s, struct berr *err)
+static int build_limits(const struct cli *cli, const struct run_flags *f, struct container_spec *s,
+                        struct berr *err)
 {
     struct cgroup_limits *l = &s->limits;
     s->cgroup_parent = cgroup_parent_flag(f->cgroup_parent);
+    if (!s->cgroup_parent && cli->cgroup_parent)
+        s->cgroup_parent = xstrdup(cli->cgroup_parent);
     l->cpuset_cpus = f->cpuset_cpus ? xstrdup(f->cpuset_cpus) : NULL;
     l->cpuset_mems = f->cpuset_mems ? xstrdup(f->cpuset_mems) : NULL;
     if ((f->cpus && cgroup_parse_cpus(f->cpus, &l->nano_cpus, err) < 0) ||
@@ -282,10 +296,12 @@ static int build_spec(const struct cli *cli, struct run_flags *f, const struct s
         cli_env_add(cli, &s->env, f->env.v[i]);
     if (parse_network(f->net, &s->net, err) < 0 ||
         apply_security_opts(&f->security_opts, s, err) < 0 ||
+        (!has_seccomp_opt(&f->security_opts) && cli->seccomp_profile &&
+         seccomp_opt(cli->seccomp_profile, NULL, s, err) < 0) ||
         normalize_caps(&f->cap_add, &s->cap_add, err) < 0 ||
         normalize_caps(&f->cap_drop, &s->cap_drop, err) < 0)
         return -1;
-    if (build_limits(f, s, err) < 0)
+    if (build_limits(cli, f, s, err) < 0)
         return -1;
     s->binds = xcalloc(f->volumes.n, sizeof(*s->binds));
     for (size_t i = 0; i < f->volumes.n; i++) {

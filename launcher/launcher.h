@@ -39,6 +39,9 @@ struct cli {
     struct ident *caller;
     struct strv caller_env;
     char *root, *runroot; /* the store paths in force, from cli_admit */
+    /* run's defaults in force (flag > BERTH_* > berth.conf), from cli_admit; NULL: berth's
+     * built-in ones (RUNTIME_CGROUP_PARENT, the builtin profile) */
+    char *cgroup_parent, *seccomp_profile;
 };
 
 /* Before anything else: fds 0-2 open, and a caller handed over by a setuid launcher taken
@@ -114,12 +117,14 @@ int cmd_run(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_images(struct cli *cli, int argc, char **argv);
 int cmd_load(struct cli *cli, int argc, char **argv);
+int cmd_save(struct cli *cli, int argc, char **argv);
 int cmd_tag(struct cli *cli, int argc, char **argv);
 int cmd_rmi(struct cli *cli, int argc, char **argv);
 int cmd_image(struct cli *cli, int argc, char **argv);
 int cmd_info(struct cli *cli, int argc, char **argv);
 int cmd_ps(struct cli *cli, int argc, char **argv);
 int cmd_inspect(struct cli *cli, int argc, char **argv);
+int cmd_image_inspect(struct cli *cli, int argc, char **argv);
 int cmd_wait(struct cli *cli, int argc, char **argv);
 int cmd_stop(struct cli *cli, int argc, char **argv);
 int cmd_kill(struct cli *cli, int argc, char **argv);

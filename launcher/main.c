@@ -13,7 +13,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "Create and run a new container from an image", false},
     {"ps", cmd_ps, "List containers", false},
-    {"inspect", cmd_inspect, "Return low-level information on containers", false},
+    {"inspect", cmd_inspect, "Return low-level information on containers or images", false},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes",
      false},
     {"stop", cmd_stop, "Stop one or more running containers", false},
@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"join", cmd_join, "Enter a running container's namespaces as nsenter does", false},
     {"images", cmd_images, "List images", false},
     {"load", cmd_load, "Load an image from a tar archive or STDIN", false},
+    {"save", cmd_save, "Save one or more images to a tar archive", false},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", false},
     {"rmi", cmd_rmi, "Remove one or more images", false},
     {"image", cmd_image, "Manage images", false},

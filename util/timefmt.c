@@ -12,6 +12,24 @@ void format_rfc3339(const struct timespec *ts, char out[40])
     snprintf(out + n, 40 - n, ".%09ldZ", ts->tv_nsec);
 }
 
+void format_go_time(const struct timespec *ts, char out[40])
+{
+    if (ts->tv_sec == 0) {
+        snprintf(out, 40, "0001-01-01T00:00:00Z");
+        return;
+    }
+    format_rfc3339(ts, out);
+    char *dot = strchr(out, '.');
+    if (!dot)
+        return;
+    size_t end = strlen(out) - 1; /* the 'Z' */
+    while (end > (size_t)(dot - out) + 1 && out[end - 1] == '0')
+        end--;
+    if (end == (size_t)(dot - out) + 1) /* all zeros: no fraction at all */
+        end--;
+    memmove(out + end, "Z", 2);
+}
+
 int parse_rfc3339(const char *s, struct timespec *ts)
 {
     struct tm tm = {0};

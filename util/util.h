@@ -214,6 +214,9 @@ void sha256_pipe_final(struct sha256_pipe *p, char out[65]);
 
 /* RFC 3339 with nanoseconds, UTC, as docker prints times: 2026-11-29T12:00:00.123456789Z */
 void format_rfc3339(const struct timespec *ts, char out[40]);
+/* Go's RFC3339Nano, as docker's JSON has times: trailing zeros of the fraction dropped; Go's
+ * zero time (0001-01-01T00:00:00Z) for an unset one (tv_sec 0). */
+void format_go_time(const struct timespec *ts, char out[40]);
 int parse_rfc3339(const char *s, struct timespec *ts);
 /* "2 minutes ago", "About an hour ago": docker's go-units HumanDuration. */
 void human_duration(double seconds, char *out, size_t outlen);

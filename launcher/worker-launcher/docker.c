@@ -188,6 +188,7 @@ static int run(struct wl *wl, const struct docker_cmd *c)
     struct berr err = {0};
     struct cli cli = {.command = "run", .needs_root = true, .caller = &wl->user};
     cli.root = wl->root, cli.runroot = wl->runroot;
+    cli.cgroup_parent = wl->cgroup_parent, cli.seccomp_profile = wl->seccomp_profile;
     _cleanup_strv_ struct strv argv = {0};
     for (size_t i = 0; i < c->opts.n; i++)
         strv_push(&argv, c->opts.v[i]);

@@ -165,6 +165,8 @@ static int read_stores(struct wl *wl)
     }
     wl->root = bc.root ? steal_ptr(&bc.root) : xstrdup(CONF_DEFAULT_ROOT);
     wl->runroot = bc.runroot ? steal_ptr(&bc.runroot) : xstrdup(CONF_DEFAULT_RUNROOT);
+    wl->cgroup_parent = steal_ptr(&bc.cgroup_parent);
+    wl->seccomp_profile = steal_ptr(&bc.seccomp_profile);
     berth_conf_free(&bc);
     return 0;
 }
@@ -260,6 +262,7 @@ static void wl_free(struct wl *wl)
     ident_free(&wl->launcher);
     ident_free(&wl->user);
     free(wl->root), free(wl->runroot);
+    free(wl->cgroup_parent), free(wl->seccomp_profile);
 }
 
 int main(int argc, char **argv)

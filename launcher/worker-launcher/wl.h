@@ -38,6 +38,9 @@ struct wl {
     struct ident user;
     const char *user_name;
     char *root, *runroot; /* berth's stores (berth.conf beside the binary, else the defaults) */
+    /* berth.conf's cgroup-parent and seccomp-profile, for a command file without the flag
+     * (NULL: berth's built-in ones); the caller's environment never sets them */
+    char *cgroup_parent, *seccomp_profile;
 };
 
 /* docker.c: run-docker-cmd, and launch-docker-container (launch: `run` only) */

@@ -70,6 +70,7 @@ void h_suite_fini(void)
 {
     if (!ctx.tmp)
         return;
+    h_dockerd_stop();
     remove_leftover_containers();
     h_detach_mounts_under(ctx.tmp);
     h_remove_tree(ctx.tmp);

@@ -103,6 +103,30 @@ struct h_buf {
 };
 struct archive;
 ssize_t h_buf_write(struct archive *a, void *data, const void *buf, size_t n);
+/* ---- archives (harness_archive.c) ---- */
+/* A whole file (fails the test when unreadable). */
+char *h_slurp(const char *path, size_t *len);
+/* A tar of (name, content) pairs; content NULL → a directory. */
+char *h_make_tar(const char *const (*files)[2], size_t n, size_t *len);
+/* A docker ≤ 24 save archive <tmp>/image.tar of one image ref with these layers and the
+ * members of its config's "config" object (config_body, JSON without braces). */
+char *h_docker_archive(const char *ref, char **layers, size_t *lens, size_t n,
+                       const char *config_body);
+/* The test probe image's layer tar. */
+char *h_probe_tar(size_t *len);
+/* Load into root the image ref with three layers: the probe's; /etc/saved ("kept\n"),
+ * /etc/doomed, an opaque /home holding only "upper"; whiteouts of /etc/doomed and
+ * /probe-suid. Config: Env PATH=/usr/bin:/bin and SAVED=yes, Cmd ["env"]. Tagged ref2 too
+ * unless NULL. */
+void h_layered_image(const char *root, const char *ref, const char *ref2);
+/* A member of a tar file, NUL-terminated; NULL when absent. */
+char *h_tar_member(const char *tar, const char *name, size_t *len);
+/* ---- a dockerd of the test's own (harness_docker.c) ---- */
+bool h_dockerd_available(void); /* Debian's docker.io is installed */
+void h_dockerd_start(void);     /* fails the test when it does not come up */
+/* docker -H <the test's dockerd> ARGS... (NULL-terminated) */
+void h_docker(struct h_result *r, ...) __attribute__((sentinel));
+void h_dockerd_stop(void); /* also from h_suite_fini: after a failed test too */
 void h_berthv(struct h_result *r, const struct h_opts *o, const char *const *args);
 /* Start without waiting (for tests that act on the running container), then collect. */
 void h_berth_start(struct h_proc *p, const struct h_opts *o, const char *const *args);

@@ -15,121 +15,15 @@
 
 H_SUITE(load);
 
-static char *slurp(const char *path, size_t *len)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    cr_assert_geq(fd, 0, "%s", path);
-    char *buf = NULL;
-    struct berr err;
-    cr_assert_eq(read_fd_all(fd, 1u << 30, &buf, len, &err), 0, "%s", err.msg);
-    close(fd);
-    return buf;
-}
-
-/* A tar of (name, content) pairs; content NULL → a directory. */
-static char *make_tar(const char *const (*files)[2], size_t n, size_t *len)
-{
-    struct h_buf w = {0};
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    archive_write_set_bytes_in_last_block(a, 1);
-    cr_assert_eq(archive_write_open(a, &w, NULL, h_buf_write, NULL), ARCHIVE_OK);
-    for (size_t i = 0; i < n; i++) {
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, files[i][0]);
-        const char *data = files[i][1];
-        archive_entry_set_filetype(e, data ? AE_IFREG : AE_IFDIR);
-        archive_entry_set_perm(e, data ? 0644 : 0755);
-        archive_entry_set_size(e, data ? (la_int64_t)strlen(data) : 0);
-        cr_assert_geq(archive_write_header(a, e), ARCHIVE_WARN, "%s", archive_error_string(a));
-        if (data && *data)
-            archive_write_data(a, data, strlen(data));
-        archive_entry_free(e);
-    }
-    archive_write_close(a);
-    archive_write_free(a);
-    *len = w.len;
-    return w.p;
-}
-
-/* A docker ≤ 24 save archive of one image ref with these layers and config section. */
-static char *save_archive(const char *ref, char **layers, size_t *lens, size_t n,
-                          const char *config_body)
-{
-    char *ids = xstrdup(""), *paths = xstrdup("");
-    const char *files[8][2];
-    char *names[8];
-    for (size_t i = 0; i < n; i++) {
-        char hex[65];
-        sha256_hex(layers[i], lens[i], hex);
-        char *next = xasprintf("%s%s\"sha256:%s\"", ids, i ? "," : "", hex);
-        free(ids);
-        ids = next;
-        names[i] = xasprintf("%064zu/layer.tar", i + 1);
-        next = xasprintf("%s%s\"%s\"", paths, i ? "," : "", names[i]);
-        free(paths);
-        paths = next;
-    }
-    char *config = xasprintf("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{%s},"
-                             "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
-                             config_body, ids);
-    char chex[65];
-    sha256_hex(config, strlen(config), chex);
-    char *cname = xasprintf("%s.json", chex);
-    char *manifest =
-        xasprintf("[{\"Config\":\"%s\",\"RepoTags\":[\"%s\"],\"Layers\":[%s]}]", cname, ref, paths);
-    /* layers are binary-safe only through their own writer: write the outer tar by hand */
-    struct h_buf w = {0};
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    cr_assert_eq(archive_write_open(a, &w, NULL, h_buf_write, NULL), ARCHIVE_OK);
-    for (size_t i = 0; i <= n + 1; i++) {
-        const char *name = i < n ? names[i] : i == n ? cname : "manifest.json";
-        const char *data = i < n ? layers[i] : i == n ? config : manifest;
-        size_t len = i < n ? lens[i] : strlen(data);
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_entry_set_size(e, (la_int64_t)len);
-        cr_assert_geq(archive_write_header(a, e), ARCHIVE_WARN);
-        cr_assert_eq(archive_write_data(a, data, len), (la_ssize_t)len);
-        archive_entry_free(e);
-    }
-    archive_write_close(a);
-    archive_write_free(a);
-    (void)files;
-    char *path = h_path("image.tar");
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    cr_assert_geq(fd, 0);
-    cr_assert_eq(write_all(fd, w.p, w.len), 0);
-    close(fd);
-    free(w.p);
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(ids);
-    free(paths);
-    free(config);
-    free(cname);
-    free(manifest);
-    return path;
-}
-
-static char *probe_tar(size_t *len)
-{
-    _cleanup_free_ char *p = xasprintf("%s/probe-image.tar", getenv("BERTH_IT_DATA"));
-    return slurp(p, len);
-}
-
 Test(load, whiteout_and_opaque_dir_seen_from_inside)
 {
     static const char *const top[][2] = {
         {".wh.probe-suid", ""}, {"home/", NULL}, {"home/.wh..wh..opq", ""}, {"home/upper", "u"}};
     char *layers[2];
     size_t lens[2];
-    layers[0] = probe_tar(&lens[0]);
-    layers[1] = make_tar(top, ARRAY_SIZE(top), &lens[1]);
-    _cleanup_free_ char *archive = save_archive("it/loaded:two", layers, lens, 2, "");
+    layers[0] = h_probe_tar(&lens[0]);
+    layers[1] = h_make_tar(top, ARRAY_SIZE(top), &lens[1]);
+    _cleanup_free_ char *archive = h_docker_archive("it/loaded:two", layers, lens, 2, "");
     struct h_opts o = {.root = h_path("root")};
     struct h_result r;
     h_berth(&r, &o, "load", "-i", archive, NULL);
@@ -151,14 +45,14 @@ Test(load, an_image_of_six_layers_runs)
     enum { N = 6 };
     char *layers[N];
     size_t lens[N];
-    layers[0] = probe_tar(&lens[0]);
+    layers[0] = h_probe_tar(&lens[0]);
     for (int i = 1; i < N; i++) {
         char name[32];
         snprintf(name, sizeof(name), "layer%d", i);
         const char *files[][2] = {{name, "x"}};
-        layers[i] = make_tar(files, 1, &lens[i]);
+        layers[i] = h_make_tar(files, 1, &lens[i]);
     }
-    _cleanup_free_ char *archive = save_archive("it/loaded:six", layers, lens, N, "");
+    _cleanup_free_ char *archive = h_docker_archive("it/loaded:six", layers, lens, N, "");
     struct h_opts o = {.root = h_path("root")};
     struct h_result r;
     h_berth(&r, &o, "load", "-i", archive, NULL);
@@ -179,8 +73,8 @@ Test(load, loaded_config_is_honoured_by_run)
 {
     char *layers[1];
     size_t lens[1];
-    layers[0] = probe_tar(&lens[0]);
-    _cleanup_free_ char *archive = save_archive(
+    layers[0] = h_probe_tar(&lens[0]);
+    _cleanup_free_ char *archive = h_docker_archive(
         "it/loaded:cfg", layers, lens, 1,
         "\"User\":\"worker\",\"WorkingDir\":\"/tmp\",\"Env\":[\"FROM_LOAD=yes\","
         "\"PATH=/usr/bin:/bin\"],\"Entrypoint\":[\"/probe\"],\"Cmd\":[\"id\",\"cwd\",\"env\"]");
@@ -204,8 +98,8 @@ Test(load, corrupt_archive_fails_and_registers_nothing)
 {
     char *layers[1];
     size_t lens[1];
-    layers[0] = probe_tar(&lens[0]);
-    _cleanup_free_ char *archive = save_archive("it/loaded:bad", layers, lens, 1, "");
+    layers[0] = h_probe_tar(&lens[0]);
+    _cleanup_free_ char *archive = h_docker_archive("it/loaded:bad", layers, lens, 1, "");
     /* flip a byte inside the layer's data: the diff-id no longer matches */
     int fd = open(archive, O_RDWR | O_CLOEXEC);
     cr_assert_geq(fd, 0);
@@ -227,8 +121,8 @@ Test(load, rmi_is_refused_while_a_container_uses_the_image)
 {
     char *layers[1];
     size_t lens[1];
-    layers[0] = probe_tar(&lens[0]);
-    _cleanup_free_ char *archive = save_archive("it/used:1", layers, lens, 1, "");
+    layers[0] = h_probe_tar(&lens[0]);
+    _cleanup_free_ char *archive = h_docker_archive("it/used:1", layers, lens, 1, "");
     free(layers[0]);
     struct h_opts o = {.root = h_path("root")};
     struct h_result r, c;
@@ -411,11 +305,11 @@ Test(load, sigkill_at_any_moment_leaves_no_partial_layer_or_reference, .timeout 
 {
     char *layers[4];
     size_t lens[4];
-    layers[0] = probe_tar(&lens[0]);
+    layers[0] = h_probe_tar(&lens[0]);
     layers[1] = bulk_tar("one", 3000, 0, &lens[1]);
     layers[2] = bulk_tar("two", 3000, 4u << 20, &lens[2]);
     layers[3] = bulk_tar("three", 1500, 8u << 20, &lens[3]);
-    _cleanup_free_ char *archive = save_archive("it/crash:4", layers, lens, 4, "");
+    _cleanup_free_ char *archive = h_docker_archive("it/crash:4", layers, lens, 4, "");
     _cleanup_free_ char *gz = gzip_copy(archive);
     for (size_t i = 0; i < 4; i++)
         free(layers[i]);
@@ -518,9 +412,9 @@ Test(load, full_disk_fails_clearly_and_registers_nothing)
 {
     char *layers[2];
     size_t lens[2];
-    layers[0] = probe_tar(&lens[0]);
+    layers[0] = h_probe_tar(&lens[0]);
     layers[1] = bulk_tar("fat", 10, 6u << 20, &lens[1]);
-    _cleanup_free_ char *archive = save_archive("it/fat:1", layers, lens, 2, "");
+    _cleanup_free_ char *archive = h_docker_archive("it/fat:1", layers, lens, 2, "");
     free(layers[0]);
     free(layers[1]);
     char *mnt = small_root();

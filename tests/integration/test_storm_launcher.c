@@ -735,8 +735,16 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
     _cleanup_free_ char *libpath = xasprintf("LD_LIBRARY_PATH=%s", h_tmp());
     _cleanup_free_ char *runroot = xasprintf("BERTH_RUNROOT=%s", elsewhere);
     _cleanup_free_ char *root = xasprintf("BERTH_ROOT=%s", elsewhere);
-    const char *env[] = {
-        preload, libpath, runroot, root, "BERTH_DEBUG=1", "SUPERVISOR_SECRET=s3cr3t", NULL};
+    /* berth would refuse to run with these (not absolute paths) if they were read */
+    const char *env[] = {preload,
+                         libpath,
+                         runroot,
+                         root,
+                         "BERTH_DEBUG=1",
+                         "SUPERVISOR_SECRET=s3cr3t",
+                         "BERTH_CGROUP_PARENT=not-absolute",
+                         "BERTH_SECCOMP_PROFILE=not-absolute",
+                         NULL};
     struct wl_call c = {.env = env, .hostile_process = true};
     struct h_result r;
     launch(&r, &c);
@@ -856,6 +864,32 @@ Test(storm_launcher, files_a_handed_over_caller_names_are_opened_as_the_caller)
                                  "echo $SECRET", NULL});
     assert_wl(&r, 0);
     cr_assert_str_eq(r.out, "1\n");
+}
+
+/* save -o makes its file as the handed-over caller: where the worker may not write, nothing;
+ * where it may, a file it owns. */
+Test(storm_launcher, save_makes_its_file_as_the_handed_over_caller)
+{
+    struct wl_call c = {.handoff = true};
+    struct h_result r;
+    wl_run(&r, &c, (const char *const[]){"run", "--rm", H_IMAGE_DEFAULT, "true", NULL});
+    assert_wl(&r, 0);
+    _cleanup_free_ char *closed = h_path("root-only-dir"), *open_dir = h_path("worker-dir");
+    h_mkdirs(closed, 0700);
+    h_mkdirs(open_dir, 0700);
+    cr_assert_eq(chown(open_dir, wl.worker_uid, wl.worker_gid), 0);
+    _cleanup_free_ char *denied = xasprintf("%s/out.tar", closed);
+    wl_run(&r, &c, (const char *const[]){"save", "-o", denied, H_IMAGE_DEFAULT, NULL});
+    assert_wl(&r, 1);
+    cr_assert(strstr(r.out, "Permission denied"), "%s", r.out);
+    cr_assert(!h_exists(denied), "%s was made", denied);
+    _cleanup_free_ char *mine = xasprintf("%s/out.tar", open_dir);
+    wl_run(&r, &c, (const char *const[]){"save", "-o", mine, H_IMAGE_DEFAULT, NULL});
+    assert_wl(&r, 0);
+    struct stat st;
+    cr_assert_eq(stat(mine, &st), 0, "%s", mine);
+    cr_assert(st.st_uid == wl.worker_uid && st.st_size > 0, "uid %u, %lld bytes",
+              (unsigned)st.st_uid, (long long)st.st_size);
 }
 
 /* A handed-over caller joins its own container as itself and gains nothing by exec: without

@@ -158,6 +158,9 @@ static void wl_fini(void)
     const char *ctrls[] = {"cpu",     "cpuacct", "cpuset", "memory",  "devices",
                            "freezer", "blkio",   "pids",   "systemd", ""};
     for (size_t i = 0; i < ARRAY_SIZE(ctrls); i++) {
+        /* berth.conf's parent (a test's) below the command files' one */
+        _cleanup_free_ char *conf = xasprintf("/sys/fs/cgroup/%s%s/conf", ctrls[i], g.parent);
+        rmdir(conf);
         _cleanup_free_ char *p = xasprintf("/sys/fs/cgroup/%s%s", ctrls[i], g.parent);
         rmdir(p);
     }
@@ -273,6 +276,34 @@ static void assert_no_container(const struct h_result *r)
     cr_assert_str_empty(entries, "a container was created:\n%s", r->out);
     _cleanup_free_ char *cid = xasprintf("%s/container.cid", g.workdir);
     cr_assert(!h_exists(cid), "a cidfile was written:\n%s", r->out);
+}
+
+/* berth.conf's cgroup-parent is the default for a command file without --cgroup-parent, and
+ * the supervisor's BERTH_CGROUP_PARENT steers nothing: the launcher reads only the file. */
+Test(worker_launcher, berth_conf_cgroup_parent_is_the_default_and_env_is_ignored)
+{
+    _cleanup_free_ char *bc = xasprintf("%s/usr/local/etc/berth/berth.conf", g.base);
+    _cleanup_free_ char *text = xasprintf("root=%s\nrunroot=%s\ncgroup-parent=%s/conf\n",
+                                          h_data_root(), h_runroot(), g.parent);
+    h_write_file(bc, text, 0644);
+    _cleanup_free_ char *flag = xasprintf("--cgroup-parent=%s ", g.parent);
+    _cleanup_free_ char *run = run_text(G_NAME, flag, "");
+    _cleanup_free_ char *file = cmd_file("docker-run", run);
+    struct h_result r;
+    wl_call(&r, G_WORKER, (const char *const[]){"launch-docker-container", g.workdir, file, NULL},
+            (const char *const[]){"BERTH_CGROUP_PARENT=/berth-it-wwl-env", NULL});
+    assert_wl(&r, 0);
+    _cleanup_free_ char *cidpath = xasprintf("%s/container.cid", g.workdir);
+    _cleanup_free_ char *cid = h_read_file(cidpath);
+    cr_assert(cid && strlen(cid) == 64, "cidfile: %s", cid ? cid : "(none)");
+    _cleanup_free_ char *v1 = xasprintf("/sys/fs/cgroup/memory%s/conf/%s", g.parent, cid);
+    _cleanup_free_ char *v2 = xasprintf("/sys/fs/cgroup%s/conf/%s", g.parent, cid);
+    bool found = h_exists(v1) || h_exists(v2);
+    struct h_result b;
+    h_berth(&b, NULL, "rm", "-f", cid, NULL);
+    cr_assert(found, "no cgroup %s or %s", v1, v2);
+    cr_assert(!h_exists("/sys/fs/cgroup/memory/berth-it-wwl-env") &&
+              !h_exists("/sys/fs/cgroup/berth-it-wwl-env"));
 }
 
 /* ---- the fixture sequence ----------------------------------------------------------------- */

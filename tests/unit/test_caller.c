@@ -227,6 +227,49 @@ Test(conf, unknown_keys_and_relative_paths_are_refused)
     remove_prefix(prefix);
 }
 
+Test(conf, run_defaults_are_read_and_checked)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to make a root-owned directory chain");
+    char *prefix = make_prefix(0755);
+    char *exe = xasprintf("%s/bin/berth", prefix);
+    struct berth_conf c;
+    struct berr err = {0};
+    write_conf(prefix, "cgroup-parent=/storm\nseccomp-profile=/etc/berth/seccomp.json\n", 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.cgroup_parent, "/storm");
+    cr_assert_str_eq(c.seccomp_profile, "/etc/berth/seccomp.json");
+    cr_assert_null(c.root);
+    berth_conf_free(&c);
+    write_conf(prefix, "seccomp-profile=unconfined\n", 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(c.seccomp_profile, "unconfined");
+    cr_assert_null(c.cgroup_parent);
+    berth_conf_free(&c);
+    write_conf(prefix, "seccomp-profile=profile.json\n", 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
+    cr_assert(strstr(err.msg, "seccomp-profile must be an absolute path, \"builtin\" or "
+                              "\"unconfined\": profile.json"),
+              "%s", err.msg);
+    write_conf(prefix, "cgroup-parent=storm\n", 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
+    cr_assert(strstr(err.msg, "cgroup-parent must be an absolute path: storm"), "%s", err.msg);
+    free(exe);
+    remove_prefix(prefix);
+}
+
+Test(conf, run_default_values_from_the_environment_are_checked_as_the_files)
+{
+    struct berr err = {0};
+    cr_assert_eq(conf_check_seccomp_profile("X", "builtin", &err), 0);
+    cr_assert_eq(conf_check_seccomp_profile("X", "/p.json", &err), 0);
+    cr_assert_eq(conf_check_seccomp_profile("X", "p.json", &err), -1);
+    cr_assert_eq(err.kind, BERR_USAGE);
+    cr_assert_eq(conf_check_cgroup_parent("X", "/a", &err), 0);
+    cr_assert_eq(conf_check_cgroup_parent("X", "a", &err), -1);
+    cr_assert_str_eq(err.msg, "X must be an absolute path: a");
+}
+
 Test(conf, a_missing_berth_conf_means_the_defaults)
 {
     struct berth_conf c;
