@@ -12,6 +12,10 @@
  *                           layouts (images --digests); written before refs.json, an
  *                           entry dropped after it with the image's last tag or its config
  *   tmp/                    unpack in progress (removed on start-up of the next writer)
+ *   pull/                   the registry client's: partial/<hex> blobs an interrupted pull
+ *                           left (continued by the next pull with an HTTP range), and the
+ *                           OCI layout of a pull in progress, loaded from there; not under
+ *                           tmp/, which the next writer's start-up empties
  */
 #ifndef BERTH_IMAGE_H
 #define BERTH_IMAGE_H
@@ -30,6 +34,8 @@ struct image_store {
 /* Open (creating if missing) the store at root. */
 int image_store_open(const char *root, struct image_store *store, struct berr *err);
 void image_store_close(struct image_store *store);
+/* O_PATH fd of <root>/pull (see above), for the registry client. */
+int image_store_pull_dir(const struct image_store *store, struct berr *err);
 
 /* What the image's config says about running it. */
 struct image_config {
