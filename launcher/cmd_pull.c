@@ -110,6 +110,13 @@ int cli_registry_opts(struct cli *cli, const char *domain, bool with_creds, stru
             return berr_set(err, BERR_USAGE, "BERTH_MAX_CONCURRENT_DOWNLOADS must be 1 to 64");
         o->parallel = (int)n;
     }
+    /* a bandwidth cap per layer (and what lets a test stop a registry mid-layer) */
+    env = getenv("BERTH_MAX_DOWNLOAD_RATE");
+    if (env && *env) {
+        if (parse_long(env, 1, 1LL << 40, &n) < 0)
+            return berr_set(err, BERR_USAGE, "BERTH_MAX_DOWNLOAD_RATE must be bytes per second");
+        o->max_rate = n;
+    }
     registry_host_platform(&o->platform);
     if (!with_creds)
         return 0;

@@ -339,6 +339,12 @@ int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_
 int (*cli_pull_hook)(struct cli *cli, const char *ref, bool quiet, FILE *out,
                      struct berr *err) = NULL;
 
+static bool tagged(const char *ref)
+{
+    const char *slash = strrchr(ref, '/');
+    return strchr(ref, '@') || strchr(slash ? slash : ref, ':');
+}
+
 /* docker's --pull: "missing" pulls an image the store lacks, "always" before every run,
  * "never" refuses a missing one with the daemon's "No such image". The pull's lines go to
  * stderr, stdout being the container's. */
@@ -360,16 +366,13 @@ static int attach_image_pulling(struct cli *cli, const char *policy, struct cont
         return 0;
     if (err->kind != BERR_NOT_FOUND)
         return -1;
-    if (!strcmp(p, "never")) {
-        _cleanup_free_ char *msg = xstrdup(err->msg);
-        const char *r = s->image_ref;
-        return berr_set(
-            err, BERR_NOT_FOUND, "Error response from daemon: No such image: %s%s", r,
-            strchr(strrchr(r, '/') ? strrchr(r, '/') : r, ':') || strchr(r, '@') ? "" : ":latest");
-    }
+    if (!strcmp(p, "never"))
+        return berr_set(err, BERR_NOT_FOUND, "Error response from daemon: No such image: %s%s",
+                        s->image_ref, tagged(s->image_ref) ? "" : ":latest");
     if (!cli_pull_hook)
         return -1;
-    fprintf(stderr, "Unable to find image '%s' locally\n", s->image_ref);
+    fprintf(stderr, "Unable to find image '%s%s' locally\n", s->image_ref,
+            tagged(s->image_ref) ? "" : ":latest");
     if (cli_pull_hook(cli, s->image_ref, false, stderr, err) < 0)
         return -1;
     return run_attach_image(cli, s, err);

@@ -151,16 +151,20 @@ void session_setup(const struct session *s, CURL *h, struct curl_slist **headers
 
 /* ---- errors ----------------------------------------------------------------------------- */
 
-int session_curl_error(const struct session *s, CURLcode rc, const char *url, const char *curl_msg,
-                       struct berr *err)
+int session_curl_error(const struct session *s, CURL *h, CURLcode rc, const char *url,
+                       const char *curl_msg, struct berr *err)
 {
+    long os_errno = 0;
+    s->api.easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
     const char *why = curl_msg && *curl_msg ? curl_msg : s->api.easy_strerror(rc);
     switch (rc) {
     case CURLE_COULDNT_RESOLVE_HOST:
         return berr_set(err, BERR_FAILED, "Get \"%s\": lookup %s: no such host", url, s->cert_host);
     case CURLE_COULDNT_CONNECT:
         return berr_set(err, BERR_FAILED, "Get \"%s\": dial tcp %s: connect: %s", url, s->cert_host,
-                        strstr(why, "refused") ? "connection refused" : why);
+                        os_errno == ECONNREFUSED ? "connection refused"
+                        : os_errno               ? strerror((int)os_errno)
+                                                 : why);
     case CURLE_PEER_FAILED_VERIFICATION:
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
@@ -305,6 +309,9 @@ static int request(struct session *s, const char *url, const char *accept, size_
     api->easy_setopt(h, CURLOPT_HEADERDATA, &c);
     CURLcode rc = api->easy_perform(h);
     api->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+    int failed = rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && out->over_cap)
+                     ? 0
+                     : session_curl_error(s, h, rc, url, msg, err);
     api->easy_cleanup(h);
     api->slist_free_all(headers);
     if (challenge)
@@ -313,9 +320,9 @@ static int request(struct session *s, const char *url, const char *accept, size_
         free(c.challenge);
     if (rc == CURLE_WRITE_ERROR && out->over_cap)
         return berr_set(err, BERR_FAILED, "%s: the response is over the %zu-byte cap", url, max);
-    if (rc != CURLE_OK) {
+    if (failed < 0) {
         response_free(out);
-        return session_curl_error(s, rc, url, msg, err);
+        return -1;
     }
     return 0;
 }
@@ -376,12 +383,13 @@ static int authenticate(struct session *s, const char *header, struct berr *err)
         return berr_wrap(err, "token");
     if (r.status != 200) {
         long st = r.status;
-        rc = session_status_error(s, st == 401 || st == 403 ? st : st, "token", r.body, err);
-        if (st == 401 || st == 403)
+        if ((st == 401 || st == 403) && a->user)
             rc = berr_set(err, BERR_FAILED,
                           "Get \"%s\": unauthorized: incorrect username or password "
                           "(run berth login %s)",
                           url, s->domain);
+        else
+            rc = session_status_error(s, st, "token", r.body, err);
         response_free(&r);
         return rc;
     }

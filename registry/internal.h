@@ -66,8 +66,8 @@ int session_get(struct session *s, const char *path, const char *accept, size_t 
                 struct response *out, struct berr *err);
 void response_free(struct response *r);
 /* A transfer's failure as one line: what was asked, and why (names the CA paths for TLS). */
-int session_curl_error(const struct session *s, CURLcode rc, const char *url, const char *curl_msg,
-                       struct berr *err);
+int session_curl_error(const struct session *s, CURL *h, CURLcode rc, const char *url,
+                       const char *curl_msg, struct berr *err);
 /* The error for an HTTP status: 401/403 say to log in, 404 what is unknown. */
 int session_status_error(const struct session *s, long status, const char *what, const char *body,
                          struct berr *err);

@@ -214,6 +214,8 @@ static void start(const struct session *s, CURLM *multi, struct blob_dl *b)
     api->easy_setopt(b->h, CURLOPT_WRITEDATA, b);
     api->easy_setopt(b->h, CURLOPT_PRIVATE, b);
     api->easy_setopt(b->h, CURLOPT_ERRORBUFFER, b->msg);
+    if (s->opts->max_rate > 0)
+        api->easy_setopt(b->h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)s->opts->max_rate);
     if (b->got > 0) {
         char range[32];
         snprintf(range, sizeof(range), "%llu-", b->got);
@@ -240,7 +242,7 @@ static int finish(struct session *s, struct blob_dl *b, CURLcode rc, int partfd,
                         b->d.hex, b->too_long ? "over" : "", b->got, b->d.size);
     }
     if (rc != CURLE_OK)
-        return session_curl_error(s, rc, url, b->msg, err);
+        return session_curl_error(s, b->h, rc, url, b->msg, err);
     if (status == 416) {
         /* nothing left to send: what we have is the whole blob, or it is not this blob */
     } else if (status != 200 && status != 206) {

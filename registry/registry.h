@@ -78,6 +78,7 @@ struct registry_opts {
     struct strv mirrors;    /* docker.io mirrors, "https://host[:port]" or "host[:port]" */
     struct strv certs_dirs; /* "/etc/docker/certs.d", "/etc/berth/certs.d" */
     int parallel;           /* layers downloaded at once */
+    long long max_rate;     /* bytes/s per layer transfer, 0 for no limit */
     struct registry_auth auth;
     struct registry_platform platform;
     /* docker's per-layer lines: id is the layer's short digest, status "Waiting",
