@@ -380,3 +380,125 @@ Test(registry, an_index_without_the_host_platform_is_refused)
     assert_no_images(&g);
     assert_pull_dir_clean(&g, "");
 }
+
+/* ---- TLS ----------------------------------------------------------------------------------- */
+
+Test(registry, tls_with_the_ca_of_a_certs_d_directory)
+{
+    struct reg g = {0};
+    reg_start(&g, "tls", "latest");
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    struct h_result r;
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 0);
+    assert_runs_hello(&g, img, "hi from registry\n");
+    h_berth(&r, &g.o, "rmi", img, NULL);
+    h_assert_status(&r, 0);
+    /* without the test CA: refused, naming where berth looked */
+    _cleanup_free_ char *empty = h_path("no-certs.d");
+    h_mkdirs(empty, 0755);
+    _cleanup_free_ char *c = xasprintf("certs-dirs=%s\n", empty);
+    write_conf(&g, c);
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "tls:");
+    _cleanup_free_ char *looked = xasprintf("%s/%s", empty, g.host);
+    h_assert_err_mentions(&r, looked);
+    h_assert_err_mentions(&r, "/etc/ssl/certs/ca-certificates.crt");
+    assert_no_images(&g);
+    assert_pull_dir_clean(&g, "");
+}
+
+/* ---- credentials ----------------------------------------------------------------------------- */
+
+static void login_then_pull(struct reg *g)
+{
+    _cleanup_free_ char *img = ref(g, "it/busy");
+    struct h_result r;
+    /* anonymous: refused, saying to log in */
+    h_berth(&r, &g->o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "berth login");
+    assert_no_images(g);
+    /* wrong password */
+    struct h_opts in = g->o;
+    in.input = "wrong\n";
+    h_berth(&r, &in, "login", "-u", "tester", "--password-stdin", g->host, NULL);
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "incorrect username or password");
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", g->docker_config);
+    cr_assert(!h_exists(cfg), "a failed login wrote %s", cfg);
+    in.input = "secret\n";
+    h_berth(&r, &in, "login", "-u", "tester", "--password-stdin", g->host, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "Login Succeeded\n");
+    _cleanup_free_ char *text = h_read_file(cfg);
+    cr_assert(text && strstr(text, g->host) && strstr(text, "\"auth\": \"dGVzdGVyOnNlY3JldA==\""),
+              "config.json:\n%s", text ? text : "(none)");
+    struct stat st;
+    cr_assert(stat(cfg, &st) == 0 && (st.st_mode & 077) == 0, "config.json mode %o",
+              st.st_mode & 07777);
+    h_berth(&r, &g->o, "pull", img, NULL);
+    h_assert_status(&r, 0);
+    assert_runs_hello(g, img, "hi from registry\n");
+    h_berth(&r, &g->o, "logout", g->host, NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *removing = xasprintf("Removing login credentials for %s\n", g->host);
+    cr_assert_str_eq(r.out, removing);
+    free(text);
+    text = h_read_file(cfg);
+    cr_assert(text && !strstr(text, g->host), "config.json after logout:\n%s", text);
+    h_berth(&r, &g->o, "rmi", img, NULL);
+    h_berth(&r, &g->o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+}
+
+Test(registry, htpasswd_basic_auth_through_login)
+{
+    struct reg g = {0};
+    reg_start(&g, "htpasswd", "latest");
+    login_then_pull(&g);
+}
+
+Test(registry, token_auth_through_login)
+{
+    struct reg g = {0};
+    reg_start(&g, "token", "latest");
+    login_then_pull(&g);
+    /* the token server was asked for the repository's pull scope */
+    _cleanup_free_ char *log = h_path("tok.log");
+    _cleanup_free_ char *text = h_read_file(log);
+    cr_assert(text && strstr(text, "scope=repository%3Ait%2Fbusy%3Apull&") == NULL &&
+                  strstr(text, "scope=repository%3Ait%2Fbusy%3Apull\n"),
+              "token requests:\n%s", text ? text : "(none)");
+}
+
+/* credsStore: docker-credential-NAME get, the server on stdin, JSON on stdout */
+Test(registry, a_credential_helper_is_asked)
+{
+    struct reg g = {0};
+    reg_start(&g, "htpasswd", "latest");
+    _cleanup_free_ char *bin = h_path("bin");
+    h_mkdirs(bin, 0755);
+    _cleanup_free_ char *helper = h_path("bin/docker-credential-berthtest");
+    _cleanup_free_ char *asked = h_path("helper-asked");
+    _cleanup_free_ char *body =
+        xasprintf("#!/bin/sh\n[ \"$1\" = get ] || exit 1\ncat > '%s'\n"
+                  "echo '{\"ServerURL\":\"x\",\"Username\":\"tester\",\"Secret\":\"secret\"}'\n",
+                  asked);
+    h_write_file(helper, body, 0755);
+    h_mkdirs(g.docker_config, 0700);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", g.docker_config);
+    h_write_file(cfg, "{\"auths\": {}, \"credsStore\": \"berthtest\"}", 0600);
+    _cleanup_free_ char *path = xasprintf("PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin", bin);
+    const char *env[] = {g.env_conf, g.env_dc, path, NULL};
+    struct h_opts o = g.o;
+    o.env = env;
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    struct h_result r;
+    h_berth(&r, &o, "pull", img, NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *server = h_read_file(asked);
+    cr_assert(server && !strcmp(server, g.host), "the helper was asked for \"%s\"",
+              server ? server : "(not asked)");
+}
