@@ -99,7 +99,7 @@ static bool is_insecure(const struct registry_opts *o, const char *host)
     return strv_contains(&o->insecure, host);
 }
 
-static void set_base(struct session *s, const char *host)
+static void set_base(struct session *s, const char *host, bool http)
 {
     free(s->base);
     free(s->cert_host);
@@ -111,7 +111,7 @@ static void set_base(struct session *s, const char *host)
     free(s->client_key);
     s->client_cert = s->client_key = NULL;
     s->cert_host = xstrdup(host);
-    s->base = xasprintf("%s://%s", is_insecure(s->opts, host) ? "http" : "https", host);
+    s->base = xasprintf("%s://%s", http || is_insecure(s->opts, host) ? "http" : "https", host);
     ca_append(s, SYSTEM_CA_FILE);
     for (size_t i = 0; i < s->opts->certs_dirs.n; i++)
         load_certs_dir(s, s->opts->certs_dirs.v[i]);
@@ -463,7 +463,7 @@ int session_open(const struct registry_opts *opts, const char *domain, const cha
                                : str_has_prefix(m, "http://") ? m + 7
                                                               : m;
             _cleanup_free_ char *h = strndup(host, strcspn(host, "/"));
-            set_base(s, h);
+            set_base(s, h, str_has_prefix(m, "http://"));
             struct berr ignored = {0};
             if (ping(s, &ignored) == 0)
                 return 0;
@@ -472,7 +472,7 @@ int session_open(const struct registry_opts *opts, const char *domain, const cha
             s->authz = NULL;
         }
     }
-    set_base(s, registry_api_host(domain));
+    set_base(s, registry_api_host(domain), false);
     if (ping(s, err) < 0) {
         session_close(s);
         return -1;

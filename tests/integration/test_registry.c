@@ -502,3 +502,22 @@ Test(registry, a_credential_helper_is_asked)
     cr_assert(server && !strcmp(server, g.host), "the helper was asked for \"%s\"",
               server ? server : "(not asked)");
 }
+
+/* registry-mirrors: docker.io's images asked of the mirror first */
+Test(registry, docker_io_images_come_from_a_mirror)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", NULL);
+    struct h_result r;
+    const char *push[] = {"push", h_tmp(), "latest", "library/busy:latest", NULL};
+    script(&r, push);
+    _cleanup_free_ char *c = xasprintf("registry-mirrors=http://%s\n", g.host);
+    write_conf(&g, c);
+    h_berth(&r, &g.o, "pull", "busy", NULL);
+    h_assert_status(&r, 0);
+    cr_assert(strstr(r.out, "latest: Pulling from library/busy\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "Status: Downloaded newer image for busy:latest\n"), "%s", r.out);
+    _cleanup_free_ char *last = h_last_line(r.out);
+    cr_assert_str_eq(last, "docker.io/library/busy:latest");
+    assert_runs_hello(&g, "busy", "hi from registry\n");
+}
