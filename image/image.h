@@ -79,6 +79,10 @@ struct image_load_opts {
      * total when known (0 otherwise); NULL for none */
     void (*progress)(void *ctx, unsigned long long done, unsigned long long total);
     void *ctx;
+    /* hex of the manifest digest to record for the (one) image loaded, instead of the
+     * layout's: a registry names a multi-platform image by its index's digest, which docker
+     * shows; NULL for the archive's own */
+    const char *repo_digest;
 };
 
 /* `berth load`: fd is a `docker save` tar (legacy or OCI flavour), an OCI layout tar, or an

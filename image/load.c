@@ -236,7 +236,9 @@ static int update_refs(struct load *l, const struct load_plan *plan, struct strv
 /* Before refs.json: a digest recorded for an image that never got its reference is unused. */
 static int record_digests(struct load *l, const struct load_plan *plan, struct berr *err)
 {
-    bool any = false;
+    const char *forced =
+        l->opts && l->opts->repo_digest && plan->n == 1 ? l->opts->repo_digest : NULL;
+    bool any = forced != NULL;
     for (size_t i = 0; i < plan->n; i++)
         any |= plan->items[i].digest[0] != '\0';
     if (!any)
@@ -245,7 +247,9 @@ static int record_digests(struct load *l, const struct load_plan *plan, struct b
     if (image_digests_load(l->store, &m, err) < 0)
         return -1;
     for (size_t i = 0; i < plan->n; i++) {
-        if (plan->items[i].digest[0])
+        if (forced)
+            image_refs_set(&m, l->ids.v[i], forced);
+        else if (plan->items[i].digest[0])
             image_refs_set(&m, l->ids.v[i], plan->items[i].digest);
     }
     int rc = image_digests_save(l->store, &m, err);

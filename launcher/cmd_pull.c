@@ -167,13 +167,16 @@ static void remove_stale_layouts(int pullfd)
     closedir(d);
 }
 
-static int load_layout(struct image_store *store, int pullfd, const char *name, struct berr *err)
+static int load_layout(struct image_store *store, int pullfd, const char *name, const char *digest,
+                       struct berr *err)
 {
     _cleanup_close_ int fd = openat(pullfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return berr_errno(err, "open the pulled layout");
     _cleanup_strv_ struct strv messages = {0};
-    return image_load_archive(store, fd, NULL, &messages, err);
+    /* the digest the reference named (a list's for a multi-platform image), as docker records */
+    struct image_load_opts lo = {.repo_digest = digest + strlen("sha256:")};
+    return image_load_archive(store, fd, &lo, &messages, err);
 }
 
 static int pull_locked(struct cli *cli, const struct registry_ref *ref, const char *platform,
@@ -221,7 +224,7 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
     if (rc == 0)
         rc = registry_pull(&o, ref, pullfd, name, &pulled, err);
     if (rc == 0 && !pulled.up_to_date)
-        rc = load_layout(store, pullfd, name, err);
+        rc = load_layout(store, pullfd, name, pulled.digest, err);
     if (name[0]) {
         struct berr ignored;
         remove_tree_at(pullfd, name, &ignored);

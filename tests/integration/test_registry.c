@@ -358,6 +358,13 @@ Test(registry, an_index_gives_the_host_platform_or_the_one_asked_for)
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 0);
     assert_runs_hello(&g, img, "hi from registry\n");
+    /* the index's digest is the image's, as docker records it */
+    char *d = strstr(r.out, "Digest: sha256:");
+    cr_assert(d, "%s", r.out);
+    _cleanup_free_ char *digest = strndup(d + 8, 71);
+    h_berth(&r, &g.o, "images", "--digests", NULL);
+    h_assert_status(&r, 0);
+    cr_assert(strstr(r.out, digest), "digest %s not in:\n%s", digest, r.out);
     /* the arm64 entry holds the same (static amd64) busybox and another /hello */
     h_berth(&r, &g.o, "pull", "--platform", "linux/arm64", img, NULL);
     h_assert_status(&r, 0);
