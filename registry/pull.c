@@ -233,8 +233,11 @@ static int finish(struct session *s, struct blob_dl *b, CURLcode rc, int partfd,
     long status = 0;
     api->easy_getinfo(b->h, CURLINFO_RESPONSE_CODE, &status);
     _cleanup_free_ char *url = xasprintf("%s/v2/%s/blobs/sha256:%s", s->base, s->repo, b->d.hex);
-    if (b->errnum)
+    if (b->errnum) {
+        /* the disk's failure (ENOSPC most likely): a partial blob would hold on to the space */
+        unlinkat(partfd, b->d.hex, 0);
         return berr_errnum(err, b->errnum, "write blob sha256:%s", b->d.hex);
+    }
     if (b->too_long ||
         (rc == CURLE_OK && (status == 200 || status == 206) && b->got != b->d.size)) {
         unlinkat(partfd, b->d.hex, 0);
@@ -344,6 +347,14 @@ static int download_layers(struct session *s, const struct desc *layers, size_t 
         }
         if (rc == 0 && still > 0 && api->multi_poll(multi, NULL, 0, 1000, NULL) != CURLM_OK)
             rc = berr_set(err, BERR_FAILED, "curl: poll failed");
+    }
+    /* after a disk failure the other partial blobs go too: resuming them needs the space */
+    bool disk_failed = false;
+    for (size_t i = 0; i < n; i++)
+        disk_failed |= b[i].errnum != 0;
+    for (size_t i = 0; disk_failed && i < n; i++) {
+        if (!b[i].done && b[i].fd >= 0)
+            unlinkat(partfd, b[i].d.hex, 0);
     }
     blobs_free(api, b, n, multi);
     api->multi_cleanup(multi);

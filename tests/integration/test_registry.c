@@ -528,3 +528,32 @@ Test(registry, docker_io_images_come_from_a_mirror)
     cr_assert_str_eq(last, "docker.io/library/busy:latest");
     assert_runs_hello(&g, "busy", "hi from registry\n");
 }
+
+Test(registry, a_full_disk_fails_clearly_and_leaves_nothing)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", "big");
+    _cleanup_free_ char *mnt = h_path("small");
+    h_mkdirs(mnt, 0700);
+    const char *mount[] = {"mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", mnt, NULL};
+    struct h_result r;
+    h_execv(&r, NULL, mount);
+    if (r.status != 0)
+        h_skip("cannot mount a tmpfs here: %s", r.err);
+    free(g.root);
+    g.root = xasprintf("%s/root", mnt);
+    g.o.root = g.root;
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    h_berth(&r, &g.o, "pull", img, NULL);
+    struct h_result saved = r;
+    const char *umount[] = {"umount", "-l", mnt, NULL};
+    /* checks first, the unmount after them (a failed assertion leaves it to h_suite_fini) */
+    cr_assert_eq(saved.status, 1, "exit %d\n%s%s", saved.status, saved.out, saved.err);
+    h_assert_err_mentions(&saved, "no space left on device");
+    assert_no_images(&g);
+    assert_pull_dir_clean(&g, "");
+    _cleanup_free_ char *layers = xasprintf("%s/layers", g.root);
+    _cleanup_free_ char *l = entries(layers);
+    cr_assert_str_eq(l, "", "layers/ after ENOSPC: %s", l);
+    h_execv(&r, NULL, umount);
+}
