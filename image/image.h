@@ -34,6 +34,8 @@ struct image_store {
 /* Open (creating if missing) the store at root. */
 int image_store_open(const char *root, struct image_store *store, struct berr *err);
 void image_store_close(struct image_store *store);
+/* layers/<diff hex> is there (a pull need not fetch that layer) */
+bool image_has_layer(const struct image_store *store, const char *diff_hex);
 /* O_PATH fd of <root>/pull (see above), for the registry client. */
 int image_store_pull_dir(const struct image_store *store, struct berr *err);
 
@@ -83,6 +85,9 @@ struct image_load_opts {
      * layout's: a registry names a multi-platform image by its index's digest, which docker
      * shows; NULL for the archive's own */
     const char *repo_digest;
+    /* a layer blob the archive lacks is no error when the store has the layer its config names
+     * (a registry pull skips what the store has, as docker's "Already exists") */
+    bool present_layers_may_be_absent;
 };
 
 /* `berth load`: fd is a `docker save` tar (legacy or OCI flavour), an OCI layout tar, or an

@@ -90,6 +90,14 @@ static int blob_drain(struct blob_reader *r, struct berr *err)
     return n < 0 ? berr_errnum(err, r->errnum, "read blob") : 0;
 }
 
+/* The caller allows it, the archive lacks the blob, and layers/<diff> is there. */
+static bool absent_but_stored(struct load *l, const struct blob_ref *want, const char *diff)
+{
+    struct stat st;
+    return l->opts && l->opts->present_layers_may_be_absent && !image_src_has(l->src, want->path) &&
+           fstatat(l->layersfd, diff, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Verify layer i of an image (and unpack it unless the store or this load has it). */
 static int verify_layer(struct load *l, const struct blob_ref *want, const char *diff, size_t i,
                         struct berr *err)
@@ -97,6 +105,15 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
     _cleanup_free_ char *key = xasprintf("%s %s", want->path, diff);
     if (strv_contains(&l->checked, key))
         return 0;
+    if (absent_but_stored(l, want, diff)) {
+        strv_push(&l->checked, key);
+        if (!strv_contains(&l->diffs, diff)) {
+            strv_push(&l->diffs, diff);
+            l->unpacked = xrealloc(l->unpacked, l->diffs.n * sizeof(*l->unpacked));
+            l->unpacked[l->diffs.n - 1] = (struct unpacked){.tmpname = ""};
+        }
+        return 0;
+    }
     struct blob_reader *r = xcalloc(1, sizeof(*r));
     r->l = l;
     if (image_src_member(l->src, want->path, &r->loc, err) < 0) {
@@ -312,6 +329,9 @@ static int load_locked(struct load *l, int fd, struct strv *messages, struct ber
     for (size_t i = 0; rc == 0 && i < plan.n; i++) {
         for (size_t j = 0; j < plan.items[i].nlayers; j++) {
             struct blob_loc loc;
+            if (l->opts && l->opts->present_layers_may_be_absent &&
+                !image_src_has(l->src, plan.items[i].layers[j].path))
+                continue; /* verify_layer decides */
             if (image_src_member(l->src, plan.items[i].layers[j].path, &loc, err) < 0) {
                 rc = berr_wrap(err, "layer %zu", j);
                 break;

@@ -76,6 +76,14 @@ int image_store_dir(const struct image_store *store, const char *name, int flags
     return fd;
 }
 
+bool image_has_layer(const struct image_store *store, const char *diff_hex)
+{
+    struct stat st;
+    _cleanup_free_ char *path = xasprintf("layers/%s", diff_hex);
+    return image_is_hex64(diff_hex) &&
+           fstatat(store->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 int image_store_pull_dir(const struct image_store *store, struct berr *err)
 {
     return image_store_dir(store, "pull", O_PATH, err);

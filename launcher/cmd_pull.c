@@ -50,6 +50,8 @@ static void on_event(void *ctx, const char *id, const char *status, unsigned lon
         /* docker's plain output: no byte counts, one line per state */
         if (downloading)
             return;
+        free(p->lines.v[i]);
+        p->lines.v[i] = xstrdup(status);
         fprintf(p->out, "%s: %s\n", id, status);
         fflush(p->out);
         return;
@@ -138,6 +140,12 @@ int cli_registry_opts(struct cli *cli, const char *domain, bool with_creds, stru
 
 /* ---- the pull ------------------------------------------------------------------------------- */
 
+static bool have_layer(void *ctx, const char *diff_hex)
+{
+    struct progress *h = ctx;
+    return image_has_layer(h->store, diff_hex);
+}
+
 static bool have_image(void *ctx, const char *config_hex)
 {
     struct progress *h = ctx;
@@ -175,7 +183,8 @@ static int load_layout(struct image_store *store, int pullfd, const char *name, 
         return berr_errno(err, "open the pulled layout");
     _cleanup_strv_ struct strv messages = {0};
     /* the digest the reference named (a list's for a multi-platform image), as docker records */
-    struct image_load_opts lo = {.repo_digest = digest + strlen("sha256:")};
+    struct image_load_opts lo = {.repo_digest = digest + strlen("sha256:"),
+                                 .present_layers_may_be_absent = true};
     return image_load_archive(store, fd, &lo, &messages, err);
 }
 
@@ -203,6 +212,7 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
                          .store = store,
                          .familiar = familiar};
     o.have_image = have_image;
+    o.have_layer = have_layer;
     o.event = on_event;
     o.ctx = &p;
     if (!quiet && rc == 0) {
@@ -230,8 +240,10 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
         remove_tree_at(pullfd, name, &ignored);
     }
     if (rc == 0 && !quiet) {
-        for (size_t i = 0; i < p.ids.n; i++)
-            on_event(&p, p.ids.v[i], "Pull complete", 0, 0);
+        for (size_t i = 0; i < p.ids.n; i++) {
+            if (strcmp(p.lines.v[i], "Already exists"))
+                on_event(&p, p.ids.v[i], "Pull complete", 0, 0);
+        }
         fprintf(out, "Digest: %s\n", pulled.digest);
         const char *shown = familiar ? familiar : full;
         fprintf(out,

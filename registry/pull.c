@@ -288,8 +288,8 @@ static void blobs_free(const struct curl_api *api, struct blob_dl *b, size_t n, 
     free(b);
 }
 
-static int download_layers(struct session *s, const struct desc *layers, size_t n, int partfd,
-                           int blobsfd, struct berr *err)
+static int download_layers(struct session *s, const struct desc *layers, size_t n, const bool *skip,
+                           int partfd, int blobsfd, struct berr *err)
 {
     const struct curl_api *api = &s->api;
     struct blob_dl *b = xcalloc(n ? n : 1, sizeof(*b));
@@ -305,6 +305,11 @@ static int download_layers(struct session *s, const struct desc *layers, size_t 
     }
     /* a blob listed twice is fetched once */
     for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (skip[i]) {
+            b[i].done = true;
+            event(&b[i], "Already exists");
+            continue;
+        }
         for (size_t j = 0; j < i; j++)
             b[i].done |= !strcmp(b[i].d.hex, b[j].d.hex);
         if (b[i].done)
@@ -466,6 +471,27 @@ static int fetch_config(struct session *s, const struct desc *d, struct response
     return 0;
 }
 
+/* Layer i is skipped when the caller has the layer of the config's diff_ids[i]. */
+static int layers_to_skip(const struct registry_opts *opts, const struct response *config, size_t n,
+                          bool *skip, struct berr *err)
+{
+    if (!opts->have_layer)
+        return 0;
+    yajl_val doc = NULL;
+    if (json_parse(config->body ? config->body : "", &doc, err) < 0)
+        return berr_wrap(err, "config");
+    yajl_val diffs = json_get(json_get(doc, "rootfs"), "diff_ids");
+    for (size_t i = 0; YAJL_IS_ARRAY(diffs) && i < n && i < diffs->u.array.len; i++) {
+        yajl_val d = diffs->u.array.values[i];
+        const char *h = YAJL_IS_STRING(d) ? d->u.string : "";
+        if (str_has_prefix(h, "sha256:") && strlen(h) == 71 &&
+            strspn(h + 7, "0123456789abcdef") == 64)
+            skip[i] = opts->have_layer(opts->ctx, h + 7);
+    }
+    yajl_tree_free(doc);
+    return 0;
+}
+
 static int write_index(int layoutfd, const struct image_manifest *m, const char *name,
                        struct berr *err)
 {
@@ -554,8 +580,12 @@ int registry_pull(const struct registry_opts *opts, const struct registry_ref *r
     }
     if (rc == 0)
         rc = write_layout(dirfd, name, &m, &config, &blobsfd, err);
+    bool *skip = xcalloc(m.nlayers + 1, sizeof(bool));
     if (rc == 0)
-        rc = download_layers(&s, m.layers, m.nlayers, partfd, blobsfd, err);
+        rc = layers_to_skip(opts, &config, m.nlayers, skip, err);
+    if (rc == 0)
+        rc = download_layers(&s, m.layers, m.nlayers, skip, partfd, blobsfd, err);
+    free(skip);
     if (rc == 0) {
         _cleanup_close_ int layoutfd = open_dir(dirfd, name, false, err);
         _cleanup_free_ char *full = ref->tag ? registry_full_name(ref) : NULL;

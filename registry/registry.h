@@ -90,6 +90,9 @@ struct registry_opts {
     /* true when the caller has the image of this config (hex) already: its layers are not
      * fetched and registry_pull says so in up_to_date */
     bool (*have_image)(void *ctx, const char *config_hex);
+    /* true when the caller has the layer of this diff-id (hex, from the config): it is not
+     * downloaded (event "Already exists") and the layout lacks its blob */
+    bool (*have_layer)(void *ctx, const char *diff_hex);
 };
 void registry_opts_free(struct registry_opts *o);
 

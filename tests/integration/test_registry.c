@@ -557,3 +557,34 @@ Test(registry, a_full_disk_fails_clearly_and_leaves_nothing)
     cr_assert_str_eq(l, "", "layers/ after ENOSPC: %s", l);
     h_execv(&r, NULL, umount);
 }
+
+static size_t count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* docker's "Already exists": a layer the store has is not fetched again */
+Test(registry, layers_the_store_has_are_not_downloaded_again)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", "latest");
+    struct h_result r;
+    const char *push[] = {"push", h_tmp(), "arm", "it/busy:arm", NULL};
+    script(&r, push);
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *arm = ref(&g, "it/busy:arm");
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_eq(count(r.out, ": Pull complete\n"), 2, "%s", r.out);
+    h_berth(&r, &g.o, "pull", arm, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_eq(count(r.out, ": Already exists\n"), 1, "%s", r.out);
+    cr_assert_eq(count(r.out, ": Pull complete\n"), 1, "%s", r.out);
+    cr_assert_eq(count(r.out, ": Pulling fs layer\n"), 1, "%s", r.out);
+    assert_runs_hello(&g, arm, "hi from arm\n");
+    assert_runs_hello(&g, img, "hi from registry\n");
+    assert_pull_dir_clean(&g, "");
+}
