@@ -233,8 +233,14 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
     }
     if (rc == 0)
         rc = registry_pull(&o, ref, pullfd, name, &pulled, err);
-    if (rc == 0 && !pulled.up_to_date)
+    if (rc == 0 && !pulled.up_to_date) {
+        /* load unpacks the downloaded layers, base first, after checking them once more */
+        for (size_t i = 0; i < p.ids.n; i++) {
+            if (strcmp(p.lines.v[i], "Already exists"))
+                on_event(&p, p.ids.v[i], "Extracting", 0, 0);
+        }
         rc = load_layout(store, pullfd, name, pulled.digest, err);
+    }
     if (name[0]) {
         struct berr ignored;
         remove_tree_at(pullfd, name, &ignored);

@@ -7,6 +7,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
+#include <pty.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +189,7 @@ Test(registry, plain_http_pull_runs_and_records_the_digest)
     h_assert_status(&r, 0);
     cr_assert(!strncmp(r.out, "latest: Pulling from it/busy\n", 29), "%s", r.out);
     cr_assert(strstr(r.out, ": Pull complete\n"), "%s", r.out);
+    cr_assert(strstr(r.out, ": Extracting\n"), "%s", r.out);
     _cleanup_free_ char *status = xasprintf("Status: Downloaded newer image for %s\n", full);
     cr_assert(strstr(r.out, status), "%s", r.out);
     _cleanup_free_ char *last = h_last_line(r.out);
@@ -587,4 +591,53 @@ Test(registry, layers_the_store_has_are_not_downloaded_again)
     assert_runs_hello(&g, arm, "hi from arm\n");
     assert_runs_hello(&g, img, "hi from registry\n");
     assert_pull_dir_clean(&g, "");
+}
+
+/* On a terminal: docker's per-layer lines redrawn in place, a bar while downloading. */
+Test(registry, a_terminal_gets_redrawn_layer_lines_with_a_bar)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", "big");
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    const char *berth = getenv("BERTH") ? getenv("BERTH") : "build/berth";
+    int master;
+    struct winsize ws = {.ws_row = 40, .ws_col = 120};
+    pid_t pid = forkpty(&master, NULL, NULL, &ws);
+    cr_assert_geq(pid, 0, "forkpty: %s", strerror(errno));
+    if (pid == 0) {
+        setenv("BERTH_CONF", g.conf, 1);
+        setenv("BERTH_MAX_DOWNLOAD_RATE", "8000000", 1);
+        execl(berth, berth, "--root", g.root, "--runroot", h_runroot(), "pull", img, (char *)NULL);
+        _exit(127);
+    }
+    struct h_buf out = {0};
+    struct pollfd pfd = {.fd = master, .events = POLLIN};
+    for (;;) {
+        int n = poll(&pfd, 1, 60000);
+        cr_assert_gt(n, 0, "berth pull hangs on a terminal");
+        char buf[4096];
+        ssize_t got = read(master, buf, sizeof(buf));
+        if (got <= 0 && !(got < 0 && errno == EINTR))
+            break;
+        if (got > 0)
+            h_buf_write(NULL, &out, buf, (size_t)got);
+    }
+    h_buf_write(NULL, &out, "", 1);
+    close(master);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d\n%s", st, out.p);
+    cr_assert(strstr(out.p, ": Downloading [="), "no bar:\n%s", out.p);
+    cr_assert(strstr(out.p, "MB/"), "no sizes:\n%s", out.p);
+    cr_assert(strstr(out.p, "\033[2A") || strstr(out.p, "\033[1A"), "no redraw:\n%s", out.p);
+    cr_assert(strstr(out.p, ": Pull complete"), "%s", out.p);
+    cr_assert(strstr(out.p, "Digest: sha256:"), "%s", out.p);
+    free(out.p);
+    /* without a terminal: plain lines, no escapes */
+    struct h_result r;
+    h_berth(&r, &g.o, "rmi", img, NULL);
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 0);
+    cr_assert(!strchr(r.out, '\033'), "escapes without a terminal:\n%s", r.out);
+    cr_assert(!strstr(r.out, "Downloading"), "%s", r.out);
 }
