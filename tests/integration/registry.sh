@@ -4,6 +4,9 @@
 # pushed with skopeo, a test CA, htpasswd users and a token server (python3-jwt).
 #   registry.sh image DIR              OCI layout DIR/u: tags latest, arm, big (+8 MiB layer)
 #   registry.sh index DIR              tags multi (amd64 + arm64) and armonly (arm64 + s390x)
+#   registry.sh bigconfig DIR          tag bigcfg: latest with a config of 17 MiB
+#   registry.sh pushraw DIR TAG REPO   the registry API itself (plain HTTP), for what skopeo
+#                                      refuses to push (a config over its 4 MiB)
 #   registry.sh start DIR MODE         MODE plain|tls|htpasswd|token; prints the port
 #   registry.sh push DIR TAG REF       skopeo copy (--all) oci:DIR/u:TAG → docker://PORT/REF
 #   registry.sh restart DIR            the registry again, same config, port and storage
@@ -65,6 +68,53 @@ put("multi", [plat(by["arm"], "arm64"), plat(by["latest"], "amd64")])
 put("armonly", [plat(by["arm"], "arm64"), plat(by["latest"], "s390x")])
 json.dump(idx, open("u/index.json", "w"))
 print("indexed")
+EOF
+    ;;
+bigconfig)
+    /usr/bin/python3 - <<'EOF'
+import hashlib, json
+idx = json.load(open("u/index.json"))
+m = [m for m in idx["manifests"]
+     if m["annotations"]["org.opencontainers.image.ref.name"] == "latest"][0]
+man = json.load(open("u/blobs/sha256/" + m["digest"][7:]))
+cfg = json.load(open("u/blobs/sha256/" + man["config"]["digest"][7:]))
+cfg.setdefault("config", {}).setdefault("Labels", {})["padding"] = "x" * (17 << 20)
+def put(obj):
+    b = json.dumps(obj).encode()
+    h = hashlib.sha256(b).hexdigest()
+    open("u/blobs/sha256/" + h, "wb").write(b)
+    return h, len(b)
+h, n = put(cfg)
+man["config"]["digest"], man["config"]["size"] = "sha256:" + h, n
+h, n = put(man)
+idx["manifests"].append({"mediaType": m["mediaType"], "digest": "sha256:" + h, "size": n,
+                         "annotations": {"org.opencontainers.image.ref.name": "bigcfg"}})
+json.dump(idx, open("u/index.json", "w"))
+print("bigconfig")
+EOF
+    ;;
+pushraw)
+    /usr/bin/python3 - "$(cat port)" "$3" "$4" <<'EOF'
+import json, sys, urllib.request
+port, tag, repo = sys.argv[1:]
+base = "http://127.0.0.1:%s/v2/%s" % (port, repo)
+idx = json.load(open("u/index.json"))
+m = [m for m in idx["manifests"]
+     if m["annotations"]["org.opencontainers.image.ref.name"] == tag][0]
+body = open("u/blobs/sha256/" + m["digest"][7:], "rb").read()
+man = json.loads(body)
+for d in [man["config"]] + man["layers"]:
+    r = urllib.request.urlopen(urllib.request.Request(base + "/blobs/uploads/", method="POST"))
+    loc = r.headers["Location"]
+    url = loc + ("&" if "?" in loc else "?") + "digest=" + d["digest"]
+    if not url.startswith("http"):
+        url = "http://127.0.0.1:%s%s" % (port, url)
+    data = open("u/blobs/sha256/" + d["digest"][7:], "rb").read()
+    urllib.request.urlopen(urllib.request.Request(url, data=data, method="PUT",
+                           headers={"Content-Type": "application/octet-stream"}))
+urllib.request.urlopen(urllib.request.Request(base + "/manifests/latest", data=body, method="PUT",
+                       headers={"Content-Type": m["mediaType"]}))
+print("pushed")
 EOF
     ;;
 start)

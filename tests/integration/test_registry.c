@@ -641,3 +641,20 @@ Test(registry, a_terminal_gets_redrawn_layer_lines_with_a_bar)
     cr_assert(!strchr(r.out, '\033'), "escapes without a terminal:\n%s", r.out);
     cr_assert(!strstr(r.out, "Downloading"), "%s", r.out);
 }
+
+Test(registry, a_config_over_the_cap_is_refused_before_it_is_fetched)
+{
+    struct reg g = {0};
+    struct h_result r;
+    reg_start(&g, "plain", NULL);
+    const char *big[] = {"bigconfig", h_tmp(), NULL};
+    script(&r, big);
+    const char *push[] = {"pushraw", h_tmp(), "bigcfg", "it/busy", NULL};
+    script(&r, push);
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "over berth's cap of 16777216 bytes");
+    assert_no_images(&g);
+    assert_pull_dir_clean(&g, "");
+}
