@@ -144,7 +144,7 @@ $(INTEG_BIN): $(INTEG_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libberth.a
 # built with clang's fuzzer, address and undefined sanitizers (libclang-rt-dev has the runtime).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := run seccomp load unpack template conf
+FUZZ_TARGETS := run seccomp load unpack template conf registry
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_OBJ     := $(filter-out $(BUILD)/fuzz/launcher/main.o,$(LIB_SRC:%.c=$(BUILD)/fuzz/%.o) \
                   $(LAUNCH_SRC:%.c=$(BUILD)/fuzz/%.o)) $(BUILD)/fuzz/tests/fuzz/fuzz_tmp.o
