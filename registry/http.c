@@ -485,8 +485,8 @@ int registry_login(const struct registry_opts *opts, const char *domain, struct 
     struct session s;
     if (session_open(opts, domain, NULL, &s, err) < 0)
         return -1;
-    /* a registry that let an anonymous ping through says nothing of the credentials: the
-     * token endpoint must take them */
+    /* as docker's: a registry that asks for no credentials accepts any (its /v2/ answered 200
+     * without a challenge); one that asks took them or failed in session_open */
     session_close(&s);
     return 0;
 }
