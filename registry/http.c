@@ -173,8 +173,22 @@ int session_curl_error(const struct session *s, CURL *h, CURLcode rc, const char
         return berr_set(err, BERR_FAILED, "Get \"%s\": tls: %s (CAs looked at: %s)", url, why,
                         paths);
     }
-    case CURLE_WRITE_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR: {
+        /* with TLS 1.3 a server that refuses the client's certificate (or wants one) says so
+         * only after the handshake: the first read fails, no HTTP status seen */
+        long status = 0;
+        s->api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (status == 0 && str_has_prefix(s->base, "https://")) {
+            _cleanup_free_ char *paths = strv_join(&s->ca_paths, ", ");
+            return berr_set(err, BERR_FAILED,
+                            "Get \"%s\": tls: the registry ended the connection (%s); it may "
+                            "want a client certificate%s%s (NAME.cert + NAME.key; looked at: %s)",
+                            url, why, s->client_cert ? " other than " : "",
+                            s->client_cert ? s->client_cert : "", paths);
+        }
         return berr_set(err, BERR_FAILED, "Get \"%s\": %s", url, why);
+    }
     default:
         return berr_set(err, BERR_FAILED, "Get \"%s\": %s", url, why);
     }

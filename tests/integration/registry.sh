@@ -7,7 +7,9 @@
 #   registry.sh bigconfig DIR          tag bigcfg: latest with a config of 17 MiB
 #   registry.sh pushraw DIR TAG REPO   the registry API itself (plain HTTP), for what skopeo
 #                                      refuses to push (a config over its 4 MiB)
-#   registry.sh start DIR MODE         MODE plain|tls|htpasswd|token; prints the port
+#   registry.sh start DIR MODE         MODE plain|tls|mtls|htpasswd|token; prints the port
+#                                      (mtls: TLS asking for a client certificate of the test
+#                                      CA, whose pair is in certs.d as client.cert/client.key)
 #   registry.sh push DIR TAG REF       skopeo copy (--all) oci:DIR/u:TAG → docker://PORT/REF
 #   registry.sh restart DIR            the registry again, same config, port and storage
 #   registry.sh corrupt DIR TAG        flip a byte of TAG's top layer on the registry's disk;
@@ -125,7 +127,7 @@ start)
     auth=""
     proto=http
     case $mode in
-    tls)
+    tls | mtls)
         need openssl
         openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 \
             -subj /CN=berth-test-ca 2>/dev/null
@@ -140,6 +142,16 @@ start)
         tls="  tls:
     certificate: $D/srv.crt
     key: $D/srv.key"
+        if [ "$mode" = mtls ]; then
+            openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr \
+                -subj /CN=berth-client 2>/dev/null
+            openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+                -out client.cert -days 2 2>/dev/null
+            cp client.cert client.key "certs.d/127.0.0.1:$port/"
+            tls="$tls
+    clientcas:
+      - $D/ca.crt"
+        fi
         ;;
     htpasswd)
         need htpasswd
@@ -224,8 +236,8 @@ EOF
     setsid docker-registry serve reg.yml >> reg.log 2>&1 < /dev/null &
     echo $! > reg.pid
     i=0
-    until curl -s -o /dev/null --cacert ca.crt "$proto://127.0.0.1:$port/v2/" 2>/dev/null ||
-          curl -s -o /dev/null "$proto://127.0.0.1:$port/v2/" 2>/dev/null; do
+    until /usr/bin/python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' \
+          "$port" 2>/dev/null; do
         i=$((i + 1)); [ $i -lt 100 ] || { echo "registry did not start"; cat reg.log; exit 1; }
         sleep 0.1
     done

@@ -105,7 +105,7 @@ static void reg_start(struct reg *g, const char *mode, const char *tag)
     g->env[1] = g->env_dc;
     g->env[2] = NULL;
     g->o = (struct h_opts){.root = g->root, .env = g->env, .timeout_s = 120};
-    if (!strcmp(mode, "tls")) {
+    if (!strcmp(mode, "tls") || !strcmp(mode, "mtls")) {
         _cleanup_free_ char *c = xasprintf("certs-dirs=%s/certs.d\n", h_tmp());
         write_conf(g, c);
     } else {
@@ -657,4 +657,29 @@ Test(registry, a_config_over_the_cap_is_refused_before_it_is_fetched)
     h_assert_err_mentions(&r, "over berth's cap of 16777216 bytes");
     assert_no_images(&g);
     assert_pull_dir_clean(&g, "");
+}
+
+/* a client pair NAME.cert + NAME.key in the registry's certs.d directory is presented */
+Test(registry, tls_client_certificate_from_certs_d)
+{
+    struct reg g = {0};
+    reg_start(&g, "mtls", "latest");
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    struct h_result r;
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 0);
+    assert_runs_hello(&g, img, "hi from registry\n");
+    h_berth(&r, &g.o, "rmi", img, NULL);
+    h_assert_status(&r, 0);
+    /* the CA alone, no client pair: the registry ends the handshake */
+    _cleanup_free_ char *cacopy = h_path("ca-only/%s", g.host);
+    h_mkdirs(cacopy, 0755);
+    _cleanup_free_ char *cmd = xasprintf("cp '%s/ca.crt' '%s/'", h_tmp(), cacopy);
+    cr_assert_eq(system(cmd), 0);
+    _cleanup_free_ char *c = xasprintf("certs-dirs=%s/ca-only\n", h_tmp());
+    write_conf(&g, c);
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "tls:");
+    assert_no_images(&g);
 }
