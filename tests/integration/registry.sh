@@ -10,7 +10,9 @@
 #   registry.sh start DIR MODE         MODE plain|tls|mtls|htpasswd|token; prints the port
 #                                      (mtls: TLS asking for a client certificate of the test
 #                                      CA, whose pair is in certs.d as client.cert/client.key)
-#   registry.sh push DIR TAG REF       skopeo copy (--all) oci:DIR/u:TAG → docker://PORT/REF
+#   registry.sh push DIR TAG REF [FMT] skopeo copy (--all) oci:DIR/u:TAG → docker://PORT/REF;
+#                                      FMT v2s2: docker schema 2 manifests and lists;
+#                                      docker-archive, oci-archive: through such an archive
 #   registry.sh restart DIR            the registry again, same config, port and storage
 #   registry.sh corrupt DIR TAG        flip a byte of TAG's top layer on the registry's disk;
 #                                      prints the layer's hex
@@ -244,11 +246,21 @@ EOF
     echo "$port"
     ;;
 push)
-    tag=$3 ref=$4
+    tag=$3 ref=$4 how=${5:-}
     port=$(cat port)
     set -- --dest-tls-verify=false
     [ -d "certs.d/127.0.0.1:$port" ] && set -- --dest-cert-dir "certs.d/127.0.0.1:$port"
     [ -f htpasswd ] || [ -f tok.key ] && set -- "$@" --dest-creds tester:secret
+    case $how in
+    v2s2) set -- "$@" --format v2s2 ;;
+    docker-archive | oci-archive)
+        rm -f "arc-$tag.tar"
+        skopeo copy -q "oci:u:$tag" "$how:arc-$tag.tar:$ref"
+        skopeo copy -q "$@" "$how:arc-$tag.tar" "docker://127.0.0.1:$port/$ref"
+        echo pushed
+        exit 0
+        ;;
+    esac
     skopeo copy -q --all "$@" "oci:u:$tag" "docker://127.0.0.1:$port/$ref"
     echo pushed
     ;;

@@ -683,3 +683,49 @@ Test(registry, tls_client_certificate_from_certs_d)
     h_assert_err_mentions(&r, "tls:");
     assert_no_images(&g);
 }
+
+/* docker's own formats: schema 2 manifests (skopeo writes them when the source is a
+ * docker-archive or when asked) and a docker manifest list; and an oci-archive's image */
+Test(registry, docker_schema2_manifests_lists_and_archives)
+{
+    struct utsname u;
+    uname(&u);
+    if (strcmp(u.machine, "x86_64"))
+        h_skip("the test list has amd64 and arm64 entries; this host is %s", u.machine);
+    struct reg g = {0};
+    reg_start(&g, "plain", NULL);
+    struct h_result r;
+    static const struct {
+        const char *tag, *repo, *how, *hello;
+    } cases[] = {
+        {"latest", "it/dock:latest", "docker-archive", "hi from registry\n"},
+        {"arm", "it/ociarc:latest", "oci-archive", "hi from arm\n"},
+        {"multi", "it/dlist:latest", "v2s2", "hi from registry\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *push[] = {"push", h_tmp(), cases[i].tag, cases[i].repo, cases[i].how, NULL};
+        script(&r, push);
+        _cleanup_free_ char *img = ref(&g, cases[i].repo);
+        h_berth(&r, &g.o, "pull", img, NULL);
+        h_assert_status(&r, 0);
+        assert_runs_hello(&g, img, cases[i].hello);
+    }
+    /* what the registry holds is docker's media types */
+    char *cmd =
+        xasprintf("curl -s -H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' "
+                  "http://%s/v2/it/dlist/manifests/latest",
+                  g.host);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    h_execv(&r, NULL, argv);
+    cr_assert(strstr(r.out, "application/vnd.docker.distribution.manifest.list.v2+json"), "%s",
+              r.out);
+    free(cmd);
+    cmd = xasprintf("curl -s -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' "
+                    "http://%s/v2/it/dock/manifests/latest",
+                    g.host);
+    argv[2] = cmd;
+    h_execv(&r, NULL, argv);
+    cr_assert(strstr(r.out, "\"application/vnd.docker.distribution.manifest.v2+json\""), "%s",
+              r.out);
+    free(cmd);
+}
