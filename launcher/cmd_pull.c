@@ -216,12 +216,8 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
     o.event = on_event;
     o.ctx = &p;
     if (!quiet && rc == 0) {
-        const char *repo =
-            str_has_prefix(ref->repo, "library/") && !strcmp(ref->domain, "docker.io")
-                ? ref->repo + strlen("library/")
-                : ref->repo;
-        fprintf(out, "%s: Pulling from %s\n", registry_ref_tag_or_digest(ref),
-                !strcmp(ref->domain, "docker.io") ? ref->repo : repo);
+        /* docker names the repository within its registry: "library/busybox", "it/busy" */
+        fprintf(out, "%s: Pulling from %s\n", registry_ref_tag_or_digest(ref), ref->repo);
         fflush(out);
     }
     char name[80] = "";
