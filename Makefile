@@ -9,7 +9,7 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             libacl1-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev \
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
             crun clang libclang-rt-dev libcurl4-openssl-dev docker-registry apache2-utils \
-            python3-jwt python3-cryptography openssl
+            python3-jwt python3-cryptography openssl curl
 
 CPPFLAGS := -D_GNU_SOURCE -I. -DBERTH_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
