@@ -7,6 +7,9 @@
 #   registry.sh bigconfig DIR          tag bigcfg: latest with a config of 17 MiB
 #   registry.sh pushraw DIR TAG REPO   the registry API itself (plain HTTP), for what skopeo
 #                                      refuses to push (a config over its 4 MiB)
+#   registry.sh fake DIR               not a registry: a python server answering /v2/ and, for
+#                                      any manifest, 5 MiB (what docker-registry never serves:
+#                                      it refuses manifests over 4 MiB); prints the port
 #   registry.sh start DIR MODE         MODE plain|tls|mtls|htpasswd|token; prints the port
 #                                      (mtls: TLS asking for a client certificate of the test
 #                                      CA, whose pair is in certs.d as client.cert/client.key)
@@ -120,6 +123,31 @@ urllib.request.urlopen(urllib.request.Request(base + "/manifests/latest", data=b
                        headers={"Content-Type": m["mediaType"]}))
 print("pushed")
 EOF
+    ;;
+fake)
+    port=$(free_port)
+    echo "$port" > port
+    cat > fake.py <<'EOF'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"{}" if self.path == "/v2/" else b'{"schemaVersion":2,"pad":"' + b"x" * (5 << 20) + b'"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+    setsid /usr/bin/python3 fake.py "$port" > fake.out 2>&1 < /dev/null &
+    echo $! > reg.pid
+    i=0
+    until curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; do
+        i=$((i + 1)); [ $i -lt 100 ] || { echo "fake registry did not start"; exit 1; }
+        sleep 0.1
+    done
+    echo "$port"
     ;;
 start)
     need docker-registry

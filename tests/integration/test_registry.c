@@ -83,7 +83,7 @@ static void reg_start(struct reg *g, const char *mode, const char *tag)
     script(&r, image);
     const char *index[] = {"index", h_tmp(), NULL};
     script(&r, index);
-    const char *start[] = {"start", h_tmp(), mode, NULL};
+    const char *start[] = {strcmp(mode, "fake") ? "start" : "fake", h_tmp(), mode, NULL};
     script(&r, start);
     _cleanup_free_ char *port = h_last_line(r.out);
     snprintf(g->port, sizeof(g->port), "%s", port);
@@ -728,4 +728,18 @@ Test(registry, docker_schema2_manifests_lists_and_archives)
     cr_assert(strstr(r.out, "\"application/vnd.docker.distribution.manifest.v2+json\""), "%s",
               r.out);
     free(cmd);
+}
+
+Test(registry, a_manifest_over_the_cap_is_refused)
+{
+    struct reg g = {0};
+    reg_start(&g, "fake", NULL);
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    struct h_result r;
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "manifest latest: ");
+    h_assert_err_mentions(&r, "over the 4194304-byte cap");
+    assert_no_images(&g);
+    assert_pull_dir_clean(&g, "");
 }
