@@ -1,6 +1,6 @@
 # berth — build, tests, demo. `make check` and `make demo` are the two entry points.
 CC      ?= gcc
-PKGS    := libseccomp libcap libmnl yajl libarchive libcrypto
+PKGS    := libseccomp libcap libmnl yajl libarchive libcrypto libcurl
 BUILD   := build
 VERSION := 0.1.0
 
@@ -8,7 +8,9 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             libarchive-dev libssl-dev libcriterion-dev busybox-static bash \
             libacl1-dev libzstd-dev liblz4-dev liblzma-dev libbz2-dev zlib1g-dev nettle-dev \
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
-            crun clang libclang-rt-dev go-md2man lintian dpkg-dev docker.io
+            crun clang libclang-rt-dev go-md2man lintian dpkg-dev docker.io \
+            libcurl4-openssl-dev docker-registry apache2-utils python3-jwt python3-cryptography \
+            openssl curl
 
 # Where `make install` puts things. They are compiled in (BERTH_*), so an installed berth finds
 # its berth-monitor and berth.conf there and never in its build tree; objects that use them are
@@ -42,15 +44,21 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # embedded-library), at the start-up cost above.
 BERTH_LIBS = -Wl,-Bstatic -larchive -lcrypto -lseccomp -lcap -lyajl_s -lnettle -lacl -llzma \
              -lzstd -llz4 -lbz2 -lz -Wl,-Bdynamic -lmnl -ldl -pthread -lm
+# libcurl (the registry client: pull, login) is dlopen'd by registry/curl.c when a registry is
+# spoken to, never linked: see there. Its headers are all the build needs. The worker-launcher
+# has no registry client (cmd_pull.o and cmd_login.o stay out of it; run reaches the pull
+# through cli_pull_hook, which only berth's main sets).
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIB_DIRS  := util conf mounts cgroup seccomp image runtime
+LIB_DIRS  := util conf mounts cgroup seccomp registry image runtime
 LIB_SRC   := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
 LAUNCH_SRC := $(wildcard launcher/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LAUNCH_OBJ := $(LAUNCH_SRC:%.c=$(BUILD)/obj/%.o)
 LIB_SAN_OBJ := $(LIB_SRC:%.c=$(BUILD)/san/%.o)
 LAUNCH_LIB_OBJ := $(filter-out $(BUILD)/obj/launcher/main.o,$(LAUNCH_OBJ))
+WL_LAUNCH_OBJ := $(filter-out $(BUILD)/obj/launcher/cmd_pull.o $(BUILD)/obj/launcher/cmd_login.o,\
+                   $(LAUNCH_LIB_OBJ))
 LAUNCH_SAN_OBJ := $(filter-out $(BUILD)/san/launcher/main.o,$(LAUNCH_SRC:%.c=$(BUILD)/san/%.o))
 
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
@@ -119,8 +127,8 @@ $(BUILD)/paths.stamp: FORCE
 PATH_USERS := conf/conf runtime/monitor launcher/cmd_info
 $(foreach f,$(PATH_USERS),$(foreach d,obj san fuzz,$(BUILD)/$(d)/$(f).o)): $(BUILD)/paths.stamp
 
-$(WL_BUILD)/worker-launcher: $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(WL_OBJ) $(LAUNCH_LIB_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
+$(WL_BUILD)/worker-launcher: $(WL_OBJ) $(WL_LAUNCH_OBJ) $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(WL_OBJ) $(WL_LAUNCH_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
 
 $(BUILD)/worker-launcher: $(WL_BUILD)/worker-launcher
 	cp $< $@
@@ -214,7 +222,7 @@ $(INTEG_BIN): $(INTEG_SRC) $(wildcard tests/integration/*.h) $(BUILD)/libberth.a
 # built with clang's fuzzer, address and undefined sanitizers (libclang-rt-dev has the runtime).
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := run seccomp load unpack template conf
+FUZZ_TARGETS := run seccomp load unpack template conf registry
 FUZZ_SAN     := address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_OBJ     := $(filter-out $(BUILD)/fuzz/launcher/main.o,$(LIB_SRC:%.c=$(BUILD)/fuzz/%.o) \
                   $(LAUNCH_SRC:%.c=$(BUILD)/fuzz/%.o)) $(BUILD)/fuzz/tests/fuzz/fuzz_tmp.o

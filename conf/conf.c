@@ -106,6 +106,9 @@ void berth_conf_free(struct berth_conf *c)
     free(c->runroot);
     free(c->cgroup_parent);
     free(c->seccomp_profile);
+    strv_free(&c->insecure_registries);
+    strv_free(&c->registry_mirrors);
+    strv_free(&c->certs_dirs);
     *c = (struct berth_conf){0};
 }
 
@@ -144,15 +147,62 @@ static int read_trusted(const char *path, struct conf *out, struct berr *err)
     return conf_parse(text, out, err);
 }
 
+/* "a, b,c" → [a, b, c]; empty items dropped */
+static void take_list(const struct conf *c, const char *key, const char *def, struct strv *out)
+{
+    const char *v = conf_get(c, key);
+    _cleanup_free_ char *copy = xstrdup(v ? v : def);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        _cleanup_free_ char *item = trimmed(t, strlen(t));
+        if (item && *item)
+            strv_push(out, item);
+    }
+}
+
+static int take_registry_keys(const struct conf *c, struct berth_conf *out, struct berr *err)
+{
+    take_list(c, "insecure-registries", "", &out->insecure_registries);
+    take_list(c, "registry-mirrors", "", &out->registry_mirrors);
+    take_list(c, "certs-dirs", CONF_DEFAULT_CERTS_DIRS, &out->certs_dirs);
+    for (size_t i = 0; i < out->certs_dirs.n; i++) {
+        if (out->certs_dirs.v[i][0] != '/')
+            return berr_set(err, BERR_USAGE, "certs-dirs must be absolute paths: %s",
+                            out->certs_dirs.v[i]);
+    }
+    out->max_downloads = CONF_DEFAULT_DOWNLOADS;
+    const char *v = conf_get(c, "max-concurrent-downloads");
+    long long n;
+    if (v && parse_long(v, 1, 64, &n) < 0)
+        return berr_set(err, BERR_USAGE, "max-concurrent-downloads must be 1 to 64: %s", v);
+    if (v)
+        out->max_downloads = (int)n;
+    return 0;
+}
+
 int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err)
 {
-    static const char *const known[] = {"root", "runroot", "cgroup-parent", "seccomp-profile"};
-    *out = (struct berth_conf){0};
     _cleanup_free_ char *path = conf_berth_path(exe);
+    return conf_berth_read_file(path, out, err);
+}
+
+int conf_berth_read_file(const char *path, struct berth_conf *out, struct berr *err)
+{
+    static const char *const known[] = {"root",
+                                        "runroot",
+                                        "cgroup-parent",
+                                        "seccomp-profile",
+                                        "insecure-registries",
+                                        "registry-mirrors",
+                                        "certs-dirs",
+                                        "max-concurrent-downloads"};
+    *out = (struct berth_conf){0};
     struct conf c;
     if (read_trusted(path, &c, err) < 0) {
-        if (err->errnum == ENOENT) /* no berth.conf: the defaults */
-            return 0;
+        if (err->errnum == ENOENT) { /* no berth.conf: the defaults */
+            struct conf none = {0};
+            return take_registry_keys(&none, out, err);
+        }
         return berr_wrap(err, "%s", path);
     }
     for (size_t i = 0; i < c.keys.n; i++) {
@@ -169,7 +219,8 @@ int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err)
     int rc = take_path(&c, "root", &out->root, err) < 0 ||
                      take_path(&c, "runroot", &out->runroot, err) < 0 ||
                      take_path(&c, "cgroup-parent", &out->cgroup_parent, err) < 0 ||
-                     (seccomp && conf_check_seccomp_profile("seccomp-profile", seccomp, err) < 0)
+                     (seccomp && conf_check_seccomp_profile("seccomp-profile", seccomp, err) < 0) ||
+                     take_registry_keys(&c, out, err) < 0
                  ? berr_wrap(err, "%s", path)
                  : 0;
     if (rc == 0 && seccomp)

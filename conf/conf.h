@@ -31,6 +31,8 @@ int conf_check_trusted(const char *path, struct berr *err);
 /* the stores when berth.conf names none */
 #define CONF_DEFAULT_ROOT "/var/lib/berth"
 #define CONF_DEFAULT_RUNROOT "/run/berth"
+#define CONF_DEFAULT_CERTS_DIRS "/etc/docker/certs.d,/etc/berth/certs.d"
+#define CONF_DEFAULT_DOWNLOADS 3
 struct berth_conf {
     char *root;    /* data root, absolute; NULL: the default */
     char *runroot; /* state root, absolute; NULL: the default */
@@ -40,6 +42,11 @@ struct berth_conf {
     /* seccomp-profile: the profile when run gets no --security-opt seccomp=, an absolute path,
      * "builtin" or "unconfined" (dockerd's --seccomp-profile values); NULL: builtin */
     char *seccomp_profile;
+    /* registries (docker's daemon.json names): insecure-registries= and registry-mirrors=
+     * comma lists, certs-dirs= (absolute, comma list; docker's and berth's certs.d when
+     * absent), max-concurrent-downloads= (1..64, 3) */
+    struct strv insecure_registries, registry_mirrors, certs_dirs;
+    int max_downloads;
 };
 char *conf_berth_path(const char *exe);
 /* the same for a berth built for bindir and sysconfdir */
@@ -52,6 +59,8 @@ int conf_check_cgroup_parent(const char *what, const char *value, struct berr *e
 /* Read and check the berth.conf of exe; a missing file gives NULLs. An untrusted file, an
  * unknown key or a relative path is an error. */
 int conf_berth_read(const char *exe, struct berth_conf *out, struct berr *err);
+/* The same for the file at path (BERTH_CONF, for the berth CLI run by root). */
+int conf_berth_read_file(const char *path, struct berth_conf *out, struct berr *err);
 void berth_conf_free(struct berth_conf *c);
 
 /* ---- worker-launcher.cfg (wlcfg.c) ------------------------------------------------------

@@ -12,6 +12,10 @@
  *                           layouts (images --digests); written before refs.json, an
  *                           entry dropped after it with the image's last tag or its config
  *   tmp/                    unpack in progress (removed on start-up of the next writer)
+ *   pull/                   the registry client's: partial/<hex> blobs an interrupted pull
+ *                           left (continued by the next pull with an HTTP range), and the
+ *                           OCI layout of a pull in progress, loaded from there; not under
+ *                           tmp/, which the next writer's start-up empties
  */
 #ifndef BERTH_IMAGE_H
 #define BERTH_IMAGE_H
@@ -30,6 +34,10 @@ struct image_store {
 /* Open (creating if missing) the store at root. */
 int image_store_open(const char *root, struct image_store *store, struct berr *err);
 void image_store_close(struct image_store *store);
+/* layers/<diff hex> is there (a pull need not fetch that layer) */
+bool image_has_layer(const struct image_store *store, const char *diff_hex);
+/* O_PATH fd of <root>/pull (see above), for the registry client. */
+int image_store_pull_dir(const struct image_store *store, struct berr *err);
 
 /* What the image's config says about running it. */
 struct image_config {
@@ -73,6 +81,13 @@ struct image_load_opts {
      * total when known (0 otherwise); NULL for none */
     void (*progress)(void *ctx, unsigned long long done, unsigned long long total);
     void *ctx;
+    /* hex of the manifest digest to record for the (one) image loaded, instead of the
+     * layout's: a registry names a multi-platform image by its index's digest, which docker
+     * shows; NULL for the archive's own */
+    const char *repo_digest;
+    /* a layer blob the archive lacks is no error when the store has the layer its config names
+     * (a registry pull skips what the store has, as docker's "Already exists") */
+    bool present_layers_may_be_absent;
 };
 
 /* `berth load`: fd is a `docker save` tar (legacy or OCI flavour), an OCI layout tar, or an

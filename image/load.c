@@ -90,6 +90,14 @@ static int blob_drain(struct blob_reader *r, struct berr *err)
     return n < 0 ? berr_errnum(err, r->errnum, "read blob") : 0;
 }
 
+/* The caller allows it, the archive lacks the blob, and layers/<diff> is there. */
+static bool absent_but_stored(struct load *l, const struct blob_ref *want, const char *diff)
+{
+    struct stat st;
+    return l->opts && l->opts->present_layers_may_be_absent && !image_src_has(l->src, want->path) &&
+           fstatat(l->layersfd, diff, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
 /* Verify layer i of an image (and unpack it unless the store or this load has it). */
 static int verify_layer(struct load *l, const struct blob_ref *want, const char *diff, size_t i,
                         struct berr *err)
@@ -97,6 +105,15 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
     _cleanup_free_ char *key = xasprintf("%s %s", want->path, diff);
     if (strv_contains(&l->checked, key))
         return 0;
+    if (absent_but_stored(l, want, diff)) {
+        strv_push(&l->checked, key);
+        if (!strv_contains(&l->diffs, diff)) {
+            strv_push(&l->diffs, diff);
+            l->unpacked = xrealloc(l->unpacked, l->diffs.n * sizeof(*l->unpacked));
+            l->unpacked[l->diffs.n - 1] = (struct unpacked){.tmpname = ""};
+        }
+        return 0;
+    }
     struct blob_reader *r = xcalloc(1, sizeof(*r));
     r->l = l;
     if (image_src_member(l->src, want->path, &r->loc, err) < 0) {
@@ -236,7 +253,9 @@ static int update_refs(struct load *l, const struct load_plan *plan, struct strv
 /* Before refs.json: a digest recorded for an image that never got its reference is unused. */
 static int record_digests(struct load *l, const struct load_plan *plan, struct berr *err)
 {
-    bool any = false;
+    const char *forced =
+        l->opts && l->opts->repo_digest && plan->n == 1 ? l->opts->repo_digest : NULL;
+    bool any = forced != NULL;
     for (size_t i = 0; i < plan->n; i++)
         any |= plan->items[i].digest[0] != '\0';
     if (!any)
@@ -245,7 +264,9 @@ static int record_digests(struct load *l, const struct load_plan *plan, struct b
     if (image_digests_load(l->store, &m, err) < 0)
         return -1;
     for (size_t i = 0; i < plan->n; i++) {
-        if (plan->items[i].digest[0])
+        if (forced)
+            image_refs_set(&m, l->ids.v[i], forced);
+        else if (plan->items[i].digest[0])
             image_refs_set(&m, l->ids.v[i], plan->items[i].digest);
     }
     int rc = image_digests_save(l->store, &m, err);
@@ -308,6 +329,9 @@ static int load_locked(struct load *l, int fd, struct strv *messages, struct ber
     for (size_t i = 0; rc == 0 && i < plan.n; i++) {
         for (size_t j = 0; j < plan.items[i].nlayers; j++) {
             struct blob_loc loc;
+            if (l->opts && l->opts->present_layers_may_be_absent &&
+                !image_src_has(l->src, plan.items[i].layers[j].path))
+                continue; /* verify_layer decides */
             if (image_src_member(l->src, plan.items[i].layers[j].path, &loc, err) < 0) {
                 rc = berr_wrap(err, "layer %zu", j);
                 break;

@@ -45,8 +45,9 @@ static int restrict_to_owner(int rootfd, const char *root, struct berr *err)
 int image_store_open(const char *root, struct image_store *store, struct berr *err)
 {
     *store = (struct image_store){.rootfd = -1};
-    static const struct store_dir layout[] = {
-        {"blobs", 0700}, {"blobs/sha256", 0700}, {"layers", 0700}, {"tmp", 0700}, {NULL, 0}};
+    static const struct store_dir layout[] = {{"blobs", 0700},  {"blobs/sha256", 0700},
+                                              {"layers", 0700}, {"tmp", 0700},
+                                              {"pull", 0700},   {NULL, 0}};
     _cleanup_close_ int fd = open_store_root(root, 0700, layout, err);
     if (fd < 0 || restrict_to_owner(fd, root, err) < 0)
         return berr_wrap(err, "image store");
@@ -73,6 +74,19 @@ int image_store_dir(const struct image_store *store, const char *name, int flags
     if (fd < 0)
         return berr_errno(err, "open %s/%s", store->root, name);
     return fd;
+}
+
+bool image_has_layer(const struct image_store *store, const char *diff_hex)
+{
+    struct stat st;
+    _cleanup_free_ char *path = xasprintf("layers/%s", diff_hex);
+    return image_is_hex64(diff_hex) &&
+           fstatat(store->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+int image_store_pull_dir(const struct image_store *store, struct berr *err)
+{
+    return image_store_dir(store, "pull", O_PATH, err);
 }
 
 DIR *image_store_opendir(const struct image_store *store, const char *name, struct berr *err)

@@ -174,14 +174,25 @@ static int resolve_run_defaults(struct cli *cli, struct berth_conf *conf, struct
     return 0;
 }
 
+int cli_conf(const struct cli *cli, struct berth_conf *out, struct berr *err)
+{
+    const char *env = cli->caller ? NULL : getenv("BERTH_CONF");
+    if (env && *env)
+        return conf_berth_read_file(env, out, err);
+    _cleanup_free_ char *exe = self_exe();
+    if (exe)
+        return conf_berth_read(exe, out, err);
+    *out = (struct berth_conf){0};
+    return conf_berth_read_file("/nonexistent/berth.conf", out, err);
+}
+
 /* The store paths and run's defaults: flag > environment > berth.conf > default for root;
  * berth.conf > default for anyone else, whose flags and environment are refused or ignored
  * (cli_admit). */
 static int resolve_settings(struct cli *cli, struct berr *err)
 {
     struct berth_conf conf = {0};
-    _cleanup_free_ char *exe = self_exe();
-    if (exe && conf_berth_read(exe, &conf, err) < 0)
+    if (cli_conf(cli, &conf, err) < 0)
         return -1;
     const char *env_root = cli->caller ? NULL : getenv("BERTH_ROOT");
     const char *env_runroot = cli->caller ? NULL : getenv("BERTH_RUNROOT");

@@ -12,6 +12,7 @@ struct run_flags {
     /* cgroup flags, parsed by cgroup/ with docker's rules */
     char *cgroup_parent, *cpus, *cpu_period, *cpu_quota, *cpu_shares, *cpuset_cpus, *cpuset_mems,
         *memory, *memory_swap, *pids_limit;
+    char *pull; /* missing (NULL), always, never */
     bool rm, readonly, interactive, help, entrypoint_seen, detach;
     struct strv volumes, env, env_files, group_add, cap_add, cap_drop, security_opts;
 };
@@ -64,6 +65,8 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
         {"net", 0, OPT_STRING, &f->net, "Connect a container to a network (host or none)", NULL},
         {"network", 0, OPT_STRING, &f->net, "Connect a container to a network (host or none)",
          NULL},
+        {"pull", 0, OPT_STRING, &f->pull,
+         "Pull image before running (\"always\", \"missing\", \"never\")", NULL},
         {"read-only", 0, OPT_BOOL, &f->readonly,
          "Mount the container's root filesystem as read only", NULL},
         {"rm", 0, OPT_BOOL, &f->rm, "Automatically remove the container when it exits", NULL},
@@ -96,7 +99,6 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
         UNSUPPORTED("stop-signal", 0),
         UNSUPPORTED("stop-timeout", 0),
         UNSUPPORTED("platform", 0),
-        UNSUPPORTED("pull", 0),
         UNSUPPORTED("attach", 'a'),
     };
     *n = ARRAY_SIZE(opts);
@@ -108,7 +110,7 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
 static void run_flags_free(struct run_flags *f)
 {
     free(f->name), free(f->user), free(f->workdir), free(f->hostname), free(f->net);
-    free(f->entrypoint), free(f->cidfile);
+    free(f->entrypoint), free(f->cidfile), free(f->pull);
     char **cg[] = {&f->cgroup_parent, &f->cpus,        &f->cpu_period,  &f->cpu_quota,
                    &f->cpu_shares,    &f->cpuset_cpus, &f->cpuset_mems, &f->memory,
                    &f->memory_swap,   &f->pids_limit};
@@ -350,6 +352,48 @@ int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_
     return rc;
 }
 
+int (*cli_pull_hook)(struct cli *cli, const char *ref, bool quiet, FILE *out,
+                     struct berr *err) = NULL;
+
+static bool tagged(const char *ref)
+{
+    const char *slash = strrchr(ref, '/');
+    return strchr(ref, '@') || strchr(slash ? slash : ref, ':');
+}
+
+/* docker's --pull: "missing" pulls an image the store lacks, "always" before every run,
+ * "never" refuses a missing one with the daemon's "No such image". The pull's lines go to
+ * stderr, stdout being the container's. */
+static int attach_image_pulling(struct cli *cli, const char *policy, struct container_spec *s,
+                                struct berr *err)
+{
+    const char *p = policy ? policy : "missing";
+    if (strcmp(p, "missing") && strcmp(p, "always") && strcmp(p, "never"))
+        return berr_set(err, BERR_USAGE,
+                        "invalid pull option: '%s': must be one of \"always\", \"missing\" "
+                        "or \"never\"",
+                        p);
+    if (!strcmp(p, "always") && cli_pull_hook) {
+        if (cli_pull_hook(cli, s->image_ref, false, stderr, err) < 0)
+            return -1;
+        return run_attach_image(cli, s, err);
+    }
+    if (run_attach_image(cli, s, err) == 0)
+        return 0;
+    if (err->kind != BERR_NOT_FOUND)
+        return -1;
+    if (!strcmp(p, "never"))
+        return berr_set(err, BERR_NOT_FOUND, "Error response from daemon: No such image: %s%s",
+                        s->image_ref, tagged(s->image_ref) ? "" : ":latest");
+    if (!cli_pull_hook)
+        return -1;
+    fprintf(stderr, "Unable to find image '%s%s' locally\n", s->image_ref,
+            tagged(s->image_ref) ? "" : ":latest");
+    if (cli_pull_hook(cli, s->image_ref, false, stderr, err) < 0)
+        return -1;
+    return run_attach_image(cli, s, err);
+}
+
 int cmd_run(struct cli *cli, int argc, char **argv)
 {
     struct run_flags f = {0};
@@ -379,7 +423,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     if (build_spec(cli, &f, &args, &spec, &err) < 0)
         goto fail;
     trace_phase("spec");
-    if (run_attach_image(cli, &spec, &err) < 0)
+    if (attach_image_pulling(cli, f.pull, &spec, &err) < 0)
         goto fail;
     trace_phase("image");
     struct runtime_paths paths;

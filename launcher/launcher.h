@@ -60,6 +60,15 @@ bool cli_admit(struct cli *cli, int *code);
 /* Before a command that enters a container reads anything: re-execute berth from a read-only
  * clone of its binary (runtime_reexec_readonly), a handed-over caller replayed as it came. */
 int cli_reexec_readonly(const struct cli *cli, struct berr *err);
+/* berth.conf: $BERTH_CONF for a caller that is not handed over (tests point berth at their
+ * own), else the one beside the binary (conf_berth_path). */
+struct berth_conf;
+int cli_conf(const struct cli *cli, struct berth_conf *out, struct berr *err);
+/* Pull ref into the store as `berth pull` does, its lines on out (run prints them on stderr);
+ * quiet prints nothing. Set by berth's main (NULL in the worker-launcher, which has no
+ * registry client linked in). Returns 0 or -1 with err set. */
+extern int (*cli_pull_hook)(struct cli *cli, const char *ref, bool quiet, FILE *out,
+                            struct berr *err);
 /* The caller's environment variable (for -e NAME). */
 const char *cli_getenv(const struct cli *cli, const char *name);
 
@@ -137,5 +146,17 @@ int cmd_join(struct cli *cli, int argc, char **argv);
 int cmd_nsenter(struct cli *cli, int argc, char **argv);
 int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_seccomp(struct cli *cli, int argc, char **argv);
+int cmd_pull(struct cli *cli, int argc, char **argv);
+int cmd_login(struct cli *cli, int argc, char **argv);
+int cmd_logout(struct cli *cli, int argc, char **argv);
+/* cmd_pull's work, for cli_pull_hook */
+int pull_image(struct cli *cli, const char *ref, bool quiet, FILE *out, struct berr *err);
+int pull_image_platform(struct cli *cli, const char *ref, const char *platform, bool quiet,
+                        FILE *out, struct berr *err);
+/* The registry client's options for domain: berth.conf's registry keys, BERTH_* overrides, the
+ * host platform, and (with_creds) the caller's docker credentials for domain. */
+struct registry_opts;
+int cli_registry_opts(struct cli *cli, const char *domain, bool with_creds, struct registry_opts *o,
+                      struct berr *err);
 
 #endif

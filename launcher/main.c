@@ -24,6 +24,9 @@ static const struct command commands[] = {
     {"exec", cmd_exec, "Execute a command in a running container", false},
     {"join", cmd_join, "Enter a running container's namespaces as nsenter does", false},
     {"images", cmd_images, "List images", false},
+    {"pull", cmd_pull, "Download an image from a registry", false},
+    {"login", cmd_login, "Log in to a registry", true},
+    {"logout", cmd_logout, "Log out from a registry", true},
     {"load", cmd_load, "Load an image from a tar archive or STDIN", false},
     {"save", cmd_save, "Save one or more images to a tar archive", false},
     {"tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE", false},
@@ -66,6 +69,7 @@ int main(int argc, char **argv)
     struct cli cli = {0};
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
+    cli_pull_hook = pull_image;
     if (caller_take(&cli, &err) < 0) {
         report_error(&cli, &err);
         return 125;

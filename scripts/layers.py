@@ -2,7 +2,7 @@
 """berth's layering, checked: `make layers` (and `make check`) run it.
 
 The modules stand in four layers and include only downward:
-    launcher  >  runtime, image, conf  >  mounts, cgroup, seccomp  >  util
+    launcher  >  runtime, image, conf  >  mounts, cgroup, seccomp, registry  >  util
 Another folder uses a module through its one header, <module>/<module>.h. Inside a folder,
 files may call each other's functions, but never round in a circle (a file that needs another
 which needs it back is one concern cut in two, or a function living away from its callers).
@@ -15,7 +15,7 @@ import os
 import re
 import sys
 
-LAYER = {"util": 0, "mounts": 1, "cgroup": 1, "seccomp": 1,
+LAYER = {"util": 0, "mounts": 1, "cgroup": 1, "seccomp": 1, "registry": 1,
          "runtime": 2, "image": 2, "conf": 2, "launcher": 3}
 MAX_LINES = 800
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')

@@ -7,7 +7,8 @@ out=${1:?usage: seed.sh OUT}
 src=$(cd "$(dirname "$0")/../.." && pwd)
 fix=$src/tests/fixtures
 rm -rf "${out:?}"
-mkdir -p "$out/run" "$out/seccomp" "$out/load" "$out/unpack" "$out/template" "$out/conf"
+mkdir -p "$out/run" "$out/seccomp" "$out/load" "$out/unpack" "$out/template" "$out/conf" \
+    "$out/registry"
 work=$(mktemp -d)
 trap 'rm -rf "${work:?}"' EXIT
 

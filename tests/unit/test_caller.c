@@ -258,6 +258,48 @@ Test(conf, run_defaults_are_read_and_checked)
     remove_prefix(prefix);
 }
 
+
+Test(conf, registry_keys_are_lists_and_a_bounded_count)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root to make a root-owned directory chain");
+    char *prefix = make_prefix(0755);
+    char *exe = xasprintf("%s/bin/berth", prefix);
+    struct berth_conf c;
+    struct berr err = {0};
+    write_conf(prefix,
+               "insecure-registries=reg.lan:5000, 127.0.0.1:5001\n"
+               "registry-mirrors=https://mirror.lan\nmax-concurrent-downloads=7\n"
+               "certs-dirs=/a/certs.d,/b\n",
+               0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.insecure_registries.n, 2);
+    cr_assert_str_eq(c.insecure_registries.v[0], "reg.lan:5000");
+    cr_assert_str_eq(c.insecure_registries.v[1], "127.0.0.1:5001");
+    cr_assert_eq(c.registry_mirrors.n, 1);
+    cr_assert_eq(c.max_downloads, 7);
+    cr_assert_eq(c.certs_dirs.n, 2);
+    cr_assert_str_eq(c.certs_dirs.v[1], "/b");
+    berth_conf_free(&c);
+    write_conf(prefix, "max-concurrent-downloads=0\n", 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
+    cr_assert(strstr(err.msg, "max-concurrent-downloads must be 1 to 64: 0"), "%s", err.msg);
+    write_conf(prefix, "certs-dirs=certs.d\n", 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
+    cr_assert(strstr(err.msg, "certs-dirs must be absolute paths: certs.d"), "%s", err.msg);
+    /* absent: docker's and berth's certs.d, 3 downloads */
+    write_conf(prefix, "root=/srv\n", 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), 0, "%s", err.msg);
+    cr_assert_eq(c.certs_dirs.n, 2);
+    cr_assert_str_eq(c.certs_dirs.v[0], "/etc/docker/certs.d");
+    cr_assert_str_eq(c.certs_dirs.v[1], "/etc/berth/certs.d");
+    cr_assert_eq(c.max_downloads, 3);
+    cr_assert_eq(c.insecure_registries.n, 0);
+    berth_conf_free(&c);
+    free(exe);
+    remove_prefix(prefix);
+}
+
 Test(conf, run_default_values_from_the_environment_are_checked_as_the_files)
 {
     struct berr err = {0};

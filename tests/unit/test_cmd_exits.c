@@ -43,3 +43,32 @@ Test(cmd_stats, help_leaves_before_any_cleanup_variable_is_set, .init = cr_redir
 {
     cr_assert_eq(run_with(cmd_stats, "stats", "--help"), 0);
 }
+
+Test(cmd_pull, help_and_bad_flags_leave_before_anything_is_set, .init = cr_redirect_stdout)
+{
+    cr_assert_eq(run_with(cmd_pull, "pull", "--help"), 0);
+    cr_assert_eq(run_with(cmd_login, "login", "--help"), 0);
+    cr_assert_eq(run_with(cmd_logout, "logout", "--help"), 0);
+}
+
+Test(cmd_pull, an_unknown_flag_is_a_usage_error, .init = cr_redirect_stderr)
+{
+    cr_assert_eq(run_with(cmd_pull, "pull", "--bogus"), 125);
+    cr_assert_eq(run_with(cmd_login, "login", "--bogus"), 125);
+}
+
+/* A caller handed over by a setuid launcher has no credentials file berth may use as root:
+ * pull and login refuse it before reading any. */
+Test(cmd_pull, a_handed_over_caller_can_neither_pull_nor_log_in, .init = cr_redirect_stderr)
+{
+    struct ident who = {0};
+    struct cli cli = {.command = "login", .caller = &who};
+    char *argv[] = {"-u", "x", "--password-stdin", "host:5000", NULL};
+    cr_assert_eq(cmd_login(&cli, 4, argv), 1);
+    free(cli.root);
+    free(cli.runroot);
+    struct berr err = {0};
+    struct cli c2 = {.command = "pull", .caller = &who};
+    cr_assert_eq(pull_image(&c2, "host:5000/a/b", true, stdout, &err), -1);
+    cr_assert(strstr(err.msg, "handed over by a setuid launcher cannot pull"), "%s", err.msg);
+}
