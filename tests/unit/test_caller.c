@@ -258,7 +258,6 @@ Test(conf, run_defaults_are_read_and_checked)
     remove_prefix(prefix);
 }
 
-
 Test(conf, registry_keys_are_lists_and_a_bounded_count)
 {
     if (geteuid() != 0)
