@@ -97,8 +97,27 @@ static void rm_force_leaves_nothing(void)
 
 /* ---- stalling and killing ------------------------------------------------------------------ */
 
-/* The process stalled at point (comm "stall-<point>") that works on this test's container. */
-static pid_t find_stalled(const char *point)
+/* pid, or a process above it, is ancestor: run -d's monitor (`berth __monitor FD`) and what
+ * it clones name no container on their command line until berth-monitor does. */
+static bool descends_from(pid_t pid, pid_t ancestor)
+{
+    for (int depth = 0; depth < 8 && pid > 1; depth++) {
+        if (pid == ancestor)
+            return true;
+        _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+        _cleanup_free_ char *stat = h_read_file(path);
+        const char *close_paren = stat ? strrchr(stat, ')') : NULL;
+        int ppid = 0;
+        if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+            return false;
+        pid = (pid_t)ppid;
+    }
+    return false;
+}
+
+/* The process stalled at point (comm "stall-<point>") that works on this test's container:
+ * its command line names the container, or it descends from the berth the test started. */
+static pid_t find_stalled_from(const char *point, pid_t started)
 {
     char comm_want[16];
     snprintf(comm_want, sizeof(comm_want), "stall-%s", point);
@@ -116,7 +135,8 @@ static pid_t find_stalled(const char *point)
             _cleanup_free_ char *comm = h_read_file(cpath);
             if (comm && strcspn(comm, "\n") == strlen(comm_want) &&
                 !strncmp(comm, comm_want, strlen(comm_want)) &&
-                h_cmdline_has((pid_t)pid, token, false))
+                (h_cmdline_has((pid_t)pid, token, false) ||
+                 (started > 0 && descends_from((pid_t)pid, started))))
                 found = (pid_t)pid;
         }
         if (d)
@@ -129,6 +149,11 @@ static pid_t find_stalled(const char *point)
     return 0;
 }
 
+static pid_t find_stalled(const char *point)
+{
+    return find_stalled_from(point, 0);
+}
+
 /* Start berth with args under BERTH_TEST_STALL=point, SIGKILL the process that stalls there,
  * and collect the front end. */
 static void kill_at(const char *point, const char *const *args, struct h_result *r)
@@ -138,7 +163,7 @@ static void kill_at(const char *point, const char *const *args, struct h_result 
     struct h_opts o = {.env = env, .timeout_s = 30};
     struct h_proc p;
     h_berth_start(&p, &o, args);
-    pid_t victim = find_stalled(point);
+    pid_t victim = find_stalled_from(point, p.pid);
     cr_assert_eq(kill(victim, SIGKILL), 0);
     h_berth_finish(&p, r);
 }
