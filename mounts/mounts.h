@@ -51,10 +51,12 @@ struct mounts_spec {
      * where nothing of the container may be mounted. */
     const char *rootfs_path; /* where the overlay is mounted (the scaffold's rootfs/) */
     const char *upper_path, *work_path;
+    /* Instead of the layers: a directory (an OCI bundle's root) bound on rootfs_path. */
+    const char *bind_root;
     bool readonly_root;
     const struct mount_bind *binds;
     size_t nbinds;
-    const char *etc_path;        /* dir holding hostname, hosts, resolv.conf to bind in /etc */
+    const char *etc_path; /* dir holding hostname, hosts, resolv.conf to bind in /etc; NULL: none */
     const struct strv *masked;   /* hidden paths */
     const struct strv *readonly; /* read-only paths */
 };

@@ -371,6 +371,7 @@ static int load_description(struct container *c, struct init_args *a, struct ber
         .rootfs_path = cfg->root_path,
         .upper_path = cfg->upper,
         .work_path = cfg->work,
+        .bind_root = cfg->bind_root,
         .readonly_root = cfg->root_readonly,
         .binds = cfg->binds,
         .nbinds = cfg->nbinds,

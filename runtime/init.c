@@ -121,6 +121,8 @@ static int start(const struct init_args *a, struct berr *err)
         return berr_set(err, BERR_FAILED, "parent went away before the start");
     reset_signals();
     trace_phase("pdeathsig-signals");
+    if (start_gate_wait(a->gate, err) < 0)
+        return -1;
     if (cfg->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
         return -1;
     /* the last line before execve; the parent's child-execve says when it succeeded */

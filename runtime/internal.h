@@ -106,6 +106,8 @@ char *spec_workdir(const struct container_spec *spec);
 #define OCI_ANN_UPPER "io.berth.upperdir" /* the overlay's upper and work dirs */
 #define OCI_ANN_WORK "io.berth.workdir"
 #define OCI_ANN_SECCOMP "io.berth.seccomp" /* the compiled filter's file in the state dir */
+/* berth-oci: the bundle's root directory, bound (not overlaid) on the scaffold's rootfs */
+#define OCI_ANN_ROOTFS "io.berth.rootfs"
 /* "passwd" when process.env's HOME came from the user's passwd entry (exec -u takes the other
  * user's), and --group-add as given, ',' between (exec -u resolves them as docker does). */
 #define OCI_ANN_HOME "io.berth.home"
@@ -125,6 +127,8 @@ yajl_gen oci_gen(const struct container_spec *spec, const struct oci_facts *f);
  * is exactly cgroup/'s device policy: what ociread.c checks a description against. */
 void oci_default_mount_options(const struct mounts_fs *m, struct strv *out);
 bool oci_devices_are_berths(yajl_val devices);
+/* "devices": cgroup/'s device policy as linux.resources lists it. */
+void oci_gen_device_rules(yajl_gen g);
 
 /* ---- the description read back (ociread.c): what the runtime starts a container from ----
  * Parsed once from the tree (config.json as written), checked against what berth can do:
@@ -152,6 +156,7 @@ struct oci_config {
     struct strv layers;
     char *upper, *work;
     char *seccomp_file; /* in the state directory; NULL: unconfined */
+    char *bind_root;    /* a bundle's root dir to bind instead of the layers; NULL: layers */
     bool home_from_passwd;
     struct strv group_add;
 };
@@ -226,7 +231,18 @@ struct init_args {
     int sync_fd;
     const struct cgroup_set *cgroups; /* the child joins them first thing; NULL: none */
     bool in_cgroups;                  /* created in them already (CLONE_INTO_CGROUP) */
+    const struct start_gate *gate;    /* berth-oci's created state; NULL: start at once */
 };
+
+/* ---- berth-oci's created state (bundle.c) ----
+ * The init, ready but for its execve, says so on ready_fd and waits until `start` opens the
+ * exec fifo (fifo_fd, an O_PATH fd of it) and reads its byte: create and start are two
+ * processes, as the runtime spec's lifecycle has them. */
+struct start_gate {
+    int fifo_fd, ready_fd;
+};
+/* In the init, last before the filter and execve; no-op without a gate. */
+int start_gate_wait(const struct start_gate *gate, struct berr *err);
 
 /* ---- crash tests (stall.c) ---- */
 /* With BERTH_TEST_STALL=point, stop here until killed; a no-op otherwise (and always for a

@@ -294,13 +294,18 @@ static int check_generated(struct mount_entry *e, size_t n, const char *dir_path
     if (next < mounts_ndefault_fs)
         return berr_set(err, BERR_FAILED, OCI_FILE ": no mount on %s: berth always makes it",
                         mounts_default_fs[next].dest);
-    for (size_t i = 0; i < mounts_netc_files; i++) {
+    /* a bundle brings its own /etc: berth's files are bound only where it lists them */
+    for (size_t i = 0; !c->bind_root && i < mounts_netc_files; i++) {
         _cleanup_free_ char *dest = xasprintf("/etc/%s", mounts_etc_files[i]);
         if (!etc_seen[i] && !bound_on(c, dest))
             return berr_set(err, BERR_FAILED, OCI_FILE ": no mount on %s: berth always makes it",
                             dest);
     }
-    c->etc_dir = xstrdup(dir_path ? dir_path : "/");
+    bool any_etc = false;
+    for (size_t i = 0; i < mounts_netc_files; i++)
+        any_etc |= etc_seen[i];
+    if (!c->bind_root || any_etc)
+        c->etc_dir = xstrdup(dir_path ? dir_path : "/");
     return 0;
 }
 
@@ -424,14 +429,20 @@ static int read_annotations(yajl_val doc, struct oci_config *c, struct berr *err
     yajl_val ann = json_get(doc, "annotations");
     const char *layers = json_get_str(ann, OCI_ANN_LAYERS);
     const char *upper = json_get_str(ann, OCI_ANN_UPPER), *work = json_get_str(ann, OCI_ANN_WORK);
-    if (!layers || !*layers || !upper || !work)
-        return bad(err, "annotations: no " OCI_ANN_LAYERS ", " OCI_ANN_UPPER " or " OCI_ANN_WORK);
-    _cleanup_free_ char *copy = xstrdup(layers);
     char *save = NULL;
-    for (char *l = strtok_r(copy, ":", &save); l; l = strtok_r(NULL, ":", &save))
-        strv_push(&c->layers, l);
-    c->upper = xstrdup(upper);
-    c->work = xstrdup(work);
+    if (c->bind_root) {
+        if (layers || upper || work)
+            return bad(err, "annotations: a bundle's root has no layers, upper or work dir");
+    } else {
+        if (!layers || !*layers || !upper || !work)
+            return bad(err,
+                       "annotations: no " OCI_ANN_LAYERS ", " OCI_ANN_UPPER " or " OCI_ANN_WORK);
+        _cleanup_free_ char *copy = xstrdup(layers);
+        for (char *l = strtok_r(copy, ":", &save); l; l = strtok_r(NULL, ":", &save))
+            strv_push(&c->layers, l);
+        c->upper = xstrdup(upper);
+        c->work = xstrdup(work);
+    }
     const char *seccomp = json_get_str(ann, OCI_ANN_SECCOMP);
     if (seccomp && (!*seccomp || strchr(seccomp, '/') || seccomp[0] == '.'))
         return bad(err, "annotations: " OCI_ANN_SECCOMP " is not a file of the state directory");
@@ -456,7 +467,8 @@ static int check_scaffold(const struct oci_config *c, const char *dir_path, stru
     const struct {
         const char *have, *name;
     } dirs[] = {{c->root_path, "rootfs"}, {c->upper, "upper"}, {c->work, "work"}};
-    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+    /* a bundle's root is bound on the scaffold's rootfs: no overlay, no upper or work dir */
+    for (size_t i = 0; i < (c->bind_root ? 1 : ARRAY_SIZE(dirs)); i++) {
         _cleanup_free_ char *want = xasprintf("%s/scaffold/%s", dir_path, dirs[i].name);
         if (strcmp(dirs[i].have, want))
             return bad(err, "the root, upper and work dirs are not the container's scaffold");
@@ -474,6 +486,10 @@ int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *
     if (!version || strncmp(version, "1.", 2))
         return bad(err, "ociVersion is not 1.x");
     const char *hostname = json_get_str(doc, "hostname");
+    const char *bind_root = json_get_str(json_get(doc, "annotations"), OCI_ANN_ROOTFS);
+    if (bind_root && bind_root[0] != '/')
+        return bad(err, "annotations: " OCI_ANN_ROOTFS " is not an absolute path");
+    out->bind_root = bind_root ? xstrdup(bind_root) : NULL;
     if (only_keys(doc, keys, "(top)", err) < 0 ||
         read_process(json_get(doc, "process"), out, err) < 0 ||
         read_root(json_get(doc, "root"), out, err) < 0 ||
@@ -533,6 +549,7 @@ void oci_config_free(struct oci_config *c)
     free(c->upper);
     free(c->work);
     free(c->seccomp_file);
+    free(c->bind_root);
     strv_free(&c->group_add);
     *c = (struct oci_config){0};
 }

@@ -227,6 +227,39 @@ int runtime_join_namespace_flag(const char *name);
 int runtime_join(const struct runtime_paths *paths, const struct join_spec *spec, int *status,
                  struct berr *err);
 
+/* ---- berth-oci: the OCI runtime command line's lifecycle (bundle.c) ----------------------
+ * A container is made from a bundle (its config.json, its root directory bound as it is),
+ * named by its OCI id, and waits in the created state, its init ready but for the execve,
+ * until runtime_oci_start. */
+int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id, const char *bundle,
+                       pid_t *pid, struct berr *err);
+int runtime_oci_start(const struct runtime_paths *paths, const char *oci_id, struct berr *err);
+/* The id of the container named oci_id exactly; BERR_NOT_FOUND otherwise. */
+int runtime_oci_find(const struct runtime_paths *paths, const char *oci_id, char id64[65],
+                     struct berr *err);
+struct runtime_oci_state {
+    char id64[65];
+    const char *status; /* "created", "running", "stopped" */
+    pid_t pid;          /* the init's, 0 when stopped */
+    char *bundle, *rootfs;
+    struct timespec created;
+    yajl_val description; /* the container's config.json (annotations: the bundle's and berth's) */
+};
+int runtime_oci_state(const struct runtime_paths *paths, const char *oci_id,
+                      struct runtime_oci_state *out, struct berr *err);
+void runtime_oci_state_free(struct runtime_oci_state *s);
+/* sig to the init, or with all to every process of the container. Stopped: BERR_NOT_RUNNING. */
+int runtime_oci_kill(const struct runtime_paths *paths, const char *oci_id, int sig, bool all,
+                     struct berr *err);
+/* Running: BERR_CONFLICT unless force (then killed). A created one is killed and removed. */
+int runtime_oci_delete(const struct runtime_paths *paths, const char *oci_id, bool force,
+                       struct berr *err);
+/* The container's processes (host pids), none when stopped. */
+int runtime_oci_pids(const struct runtime_paths *paths, const char *oci_id, pid_t **pids, size_t *n,
+                     struct berr *err);
+/* A default config.json for a bundle whose root is ./rootfs, as berth-oci applies it. */
+yajl_gen runtime_oci_default_spec(void);
+
 /* The container's bounding set as a bitmask (bit n = capability n), docker's
  * TweakCapabilities over its default set; names as the user wrote them ("chown", "ALL"). What
  * seccomp profiles are flattened against. */
