@@ -45,7 +45,8 @@ PROBE_BIN := $(BUILD)/probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
 .PHONY: all install deps check FORCE unit integration demo bench clean format layers vmcheck fuzz fuzz-smoke
-all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
+all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher \
+     $(BUILD)/berth-oci
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
@@ -68,6 +69,11 @@ $(BUILD)/berth: $(LAUNCH_OBJ) $(BUILD)/libberth.a
 # run -d's monitor execs this once its container runs: small, so that a running container
 # costs little (see runtime/monitor.c). Installed beside berth.
 $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(BERTH_LIBS)
+
+# berth-oci (launcher/oci/): runc's command line over berth's runtime, for podman's --runtime
+# and Storm's runc path.
+$(BUILD)/berth-oci: $(BUILD)/obj/launcher/oci/main.o $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(BERTH_LIBS)
 
 # berth's worker-launcher (launcher/worker-launcher/): the cfg directory is compiled in, as

@@ -1,0 +1,654 @@
+/* berth-oci: runc's command line (the OCI runtime spec's operations and the commands engines
+ * such as podman call) over berth's runtime. Containers live under --root, named by their OCI
+ * id; runtime/bundle.c has the lifecycle. Errors go to stderr and, with --log, to the log file
+ * in runc's text or json form. */
+#include "runtime/runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define DEFAULT_ROOT "/run/berth-oci"
+
+struct oci_cli {
+    const char *root;
+    const char *log;
+    bool log_json;
+    struct runtime_paths paths;
+};
+
+static void log_line(const struct oci_cli *cli, const char *level, const char *msg)
+{
+    if (!cli->log)
+        return;
+    FILE *f = fopen(cli->log, "ae");
+    if (!f)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char t[40];
+    format_rfc3339(&now, t);
+    if (cli->log_json) {
+        yajl_gen g = json_gen_new(false);
+        yajl_gen_map_open(g);
+        json_key_str(g, "level", level);
+        json_key_str(g, "msg", msg);
+        json_key_str(g, "time", t);
+        yajl_gen_map_close(g);
+        const unsigned char *buf;
+        size_t len;
+        yajl_gen_get_buf(g, &buf, &len);
+        fprintf(f, "%.*s\n", (int)len, (const char *)buf);
+        yajl_gen_free(g);
+    } else {
+        fprintf(f, "time=\"%s\" level=%s msg=\"%s\"\n", t, level, msg);
+    }
+    fclose(f);
+}
+
+static int fail(const struct oci_cli *cli, const struct berr *err)
+{
+    fprintf(stderr, "berth-oci: %s\n", err->msg);
+    log_line(cli, "error", err->msg);
+    return 1;
+}
+
+static int usage_error(const struct oci_cli *cli, const char *fmt, const char *arg)
+{
+    struct berr err = {0};
+    berr_set(&err, BERR_USAGE, fmt, arg);
+    return fail(cli, &err);
+}
+
+static void print_gen(yajl_gen g, FILE *out)
+{
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    fprintf(out, "%.*s\n", (int)len, (const char *)buf);
+    yajl_gen_free(g);
+}
+
+/* "--flag value", "--flag=value" or "-f value": the value, advancing *i; NULL when not flag. */
+static const char *opt_value(int argc, char **argv, int *i, const char *longname,
+                             const char *shortname)
+{
+    const char *a = argv[*i];
+    size_t ln = strlen(longname);
+    if (!strncmp(a, longname, ln) && a[ln] == '=')
+        return a + ln + 1;
+    if ((!strcmp(a, longname) || (shortname && !strcmp(a, shortname))) && *i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static bool is_flag(const char *a, const char *longname, const char *shortname)
+{
+    return !strcmp(a, longname) || (shortname && !strcmp(a, shortname));
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct berr *err)
+{
+    /* runc writes it atomically, as its callers read it at once */
+    _cleanup_free_ char *tmp = xasprintf("%s.berth-oci-tmp", path);
+    _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    char buf[16];
+    int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+    if (fd < 0 || write_all(fd, buf, (size_t)n) < 0 || rename(tmp, path) < 0) {
+        berr_errno(err, "pid file %s", path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+struct create_flags {
+    const char *bundle, *pid_file;
+    bool detach;
+    const char *id;
+};
+
+/* create's and run's flags; NULL or an error message. */
+static int parse_create(const struct oci_cli *cli, int argc, char **argv, bool run,
+                        struct create_flags *f)
+{
+    *f = (struct create_flags){.bundle = "."};
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--bundle", "-b")))
+            f->bundle = v;
+        else if ((v = opt_value(argc, argv, &i, "--pid-file", NULL)))
+            f->pid_file = v;
+        else if ((v = opt_value(argc, argv, &i, "--console-socket", NULL)))
+            return usage_error(cli,
+                               "--console-socket %s: berth-oci gives no terminal "
+                               "(process.terminal is refused)",
+                               v);
+        else if (is_flag(argv[i], "--no-pivot", NULL) || is_flag(argv[i], "--no-new-keyring", NULL))
+            continue; /* berth always pivots and never makes a session keyring */
+        else if (run && is_flag(argv[i], "--detach", "-d"))
+            f->detach = true;
+        else if (argv[i][0] == '-')
+            return usage_error(cli, "unknown flag %s", argv[i]);
+        else if (!f->id)
+            f->id = argv[i];
+        else
+            return usage_error(cli, "unexpected argument %s", argv[i]);
+    }
+    if (!f->id)
+        return usage_error(cli, "%s: a container id is required", argv[0]);
+    return 0;
+}
+
+static int do_create(const struct oci_cli *cli, const struct create_flags *f)
+{
+    struct berr err = {0};
+    pid_t pid;
+    if (runtime_oci_create(&cli->paths, f->id, f->bundle, &pid, &err) < 0)
+        return fail(cli, &err);
+    if (f->pid_file && write_pid_file(f->pid_file, pid, &err) < 0) {
+        struct berr ignored = {0};
+        runtime_oci_delete(&cli->paths, f->id, true, &ignored);
+        return fail(cli, &err);
+    }
+    return 0;
+}
+
+static int cmd_create(const struct oci_cli *cli, int argc, char **argv)
+{
+    struct create_flags f;
+    if (parse_create(cli, argc, argv, false, &f) < 0)
+        return 1;
+    return do_create(cli, &f);
+}
+
+static const char *one_id(const struct oci_cli *cli, int argc, char **argv)
+{
+    if (argc != 2 || argv[1][0] == '-') {
+        usage_error(cli, "%s: exactly one container id is required", argv[0]);
+        return NULL;
+    }
+    return argv[1];
+}
+
+static int cmd_start(const struct oci_cli *cli, int argc, char **argv)
+{
+    const char *id = one_id(cli, argc, argv);
+    struct berr err = {0};
+    if (!id)
+        return 1;
+    return runtime_oci_start(&cli->paths, id, &err) < 0 ? fail(cli, &err) : 0;
+}
+
+static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
+{
+    struct create_flags f;
+    if (parse_create(cli, argc, argv, true, &f) < 0)
+        return 1;
+    int rc = do_create(cli, &f);
+    if (rc)
+        return rc;
+    struct berr err = {0};
+    char id64[65];
+    if (runtime_oci_start(&cli->paths, f.id, &err) < 0 ||
+        runtime_oci_find(&cli->paths, f.id, id64, &err) < 0) {
+        struct berr ignored = {0};
+        runtime_oci_delete(&cli->paths, f.id, true, &ignored);
+        return fail(cli, &err);
+    }
+    if (f.detach)
+        return 0;
+    int code = 0;
+    /* the foreground run waits for the exit and removes the container, as runc run does */
+    if (runtime_wait(&cli->paths, id64, &code, &err) < 0 ||
+        runtime_oci_delete(&cli->paths, f.id, true, &err) < 0)
+        return fail(cli, &err);
+    return code;
+}
+
+static void gen_state(yajl_gen g, const char *id, const struct runtime_oci_state *s)
+{
+    yajl_gen_map_open(g);
+    json_key_str(g, "ociVersion", "1.0.2");
+    json_key_str(g, "id", id);
+    json_key_int(g, "pid", s->pid);
+    json_key_str(g, "status", s->status);
+    json_key_str(g, "bundle", s->bundle);
+    json_key_str(g, "rootfs", s->rootfs);
+    char created[40];
+    format_rfc3339(&s->created, created);
+    json_key_str(g, "created", created);
+    json_key_str(g, "owner", "");
+    /* the bundle's annotations; berth's own are its business */
+    json_str(g, "annotations");
+    yajl_gen_map_open(g);
+    yajl_val ann = json_get(s->description, "annotations");
+    for (size_t i = 0; YAJL_IS_OBJECT(ann) && i < ann->u.object.len; i++) {
+        if (str_has_prefix(ann->u.object.keys[i], "io.berth."))
+            continue;
+        json_str(g, ann->u.object.keys[i]);
+        json_gen_value(g, ann->u.object.values[i]);
+    }
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+}
+
+static int cmd_state(const struct oci_cli *cli, int argc, char **argv)
+{
+    const char *id = one_id(cli, argc, argv);
+    if (!id)
+        return 1;
+    struct berr err = {0};
+    struct runtime_oci_state s;
+    if (runtime_oci_state(&cli->paths, id, &s, &err) < 0)
+        return fail(cli, &err);
+    yajl_gen g = json_gen_new(true);
+    gen_state(g, id, &s);
+    print_gen(g, stdout);
+    runtime_oci_state_free(&s);
+    return 0;
+}
+
+static int parse_signal(const char *s)
+{
+    long long n;
+    if (parse_long(s, 1, 64, &n) == 0)
+        return (int)n;
+    if (!strncasecmp(s, "SIG", 3))
+        s += 3;
+    for (int i = 1; i < NSIG; i++) {
+        const char *name = sigabbrev_np(i);
+        if (name && !strcasecmp(name, s))
+            return i;
+    }
+    return -1;
+}
+
+static int cmd_kill(const struct oci_cli *cli, int argc, char **argv)
+{
+    bool all = false;
+    const char *id = NULL, *sig = "SIGTERM";
+    int pos = 0;
+    for (int i = 1; i < argc; i++) {
+        if (is_flag(argv[i], "--all", "-a"))
+            all = true;
+        else if (argv[i][0] == '-')
+            return usage_error(cli, "unknown flag %s", argv[i]);
+        else if (pos++ == 0)
+            id = argv[i];
+        else if (pos == 2)
+            sig = argv[i];
+        else
+            return usage_error(cli, "unexpected argument %s", argv[i]);
+    }
+    if (!id)
+        return usage_error(cli, "%s: a container id is required", argv[0]);
+    int signo = parse_signal(sig);
+    if (signo < 0)
+        return usage_error(cli, "unknown signal %s", sig);
+    struct berr err = {0};
+    return runtime_oci_kill(&cli->paths, id, signo, all, &err) < 0 ? fail(cli, &err) : 0;
+}
+
+static int cmd_delete(const struct oci_cli *cli, int argc, char **argv)
+{
+    bool force = false;
+    const char *id = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (is_flag(argv[i], "--force", "-f"))
+            force = true;
+        else if (argv[i][0] == '-')
+            return usage_error(cli, "unknown flag %s", argv[i]);
+        else if (!id)
+            id = argv[i];
+        else
+            return usage_error(cli, "unexpected argument %s", argv[i]);
+    }
+    if (!id)
+        return usage_error(cli, "%s: a container id is required", argv[0]);
+    struct berr err = {0};
+    if (runtime_oci_delete(&cli->paths, id, force, &err) < 0) {
+        /* runc: deleting what is not there with --force is no error */
+        if (force && err.kind == BERR_NOT_FOUND)
+            return 0;
+        return fail(cli, &err);
+    }
+    return 0;
+}
+
+static int cmd_list(const struct oci_cli *cli, int argc, char **argv)
+{
+    bool json = false, quiet = false;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--format", "-f")))
+            json = !strcmp(v, "json");
+        else if (is_flag(argv[i], "--quiet", "-q"))
+            quiet = true;
+        else
+            return usage_error(cli, "unexpected argument %s", argv[i]);
+    }
+    struct berr err = {0};
+    struct container_info *infos = NULL;
+    size_t n = 0;
+    if (access(cli->root, F_OK) == 0 &&
+        runtime_inspect_all(&cli->paths, &infos, &n, NULL, &err) < 0)
+        return fail(cli, &err);
+    yajl_gen g = json ? json_gen_new(false) : NULL;
+    if (g)
+        yajl_gen_array_open(g);
+    else if (!quiet)
+        printf("%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+               "OWNER");
+    for (size_t i = 0; i < n; i++) {
+        struct runtime_oci_state s;
+        if (runtime_oci_state(&cli->paths, infos[i].name, &s, &err) < 0)
+            continue;
+        char created[40];
+        format_rfc3339(&s.created, created);
+        if (g)
+            gen_state(g, infos[i].name, &s);
+        else if (quiet)
+            printf("%s\n", infos[i].name);
+        else
+            printf("%-12s %-8d %-10s %-40s %-30s %s\n", infos[i].name, (int)s.pid, s.status,
+                   s.bundle, created, "root");
+        runtime_oci_state_free(&s);
+    }
+    container_infos_free(infos, n);
+    if (g) {
+        yajl_gen_array_close(g);
+        print_gen(g, stdout);
+    }
+    return 0;
+}
+
+static int cmd_ps(const struct oci_cli *cli, int argc, char **argv)
+{
+    bool json = false;
+    const char *id = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--format", "-f")))
+            json = !strcmp(v, "json");
+        else if (argv[i][0] == '-')
+            return usage_error(cli, "unknown flag %s", argv[i]);
+        else if (!id)
+            id = argv[i];
+    }
+    if (!id)
+        return usage_error(cli, "%s: a container id is required", argv[0]);
+    struct berr err = {0};
+    _cleanup_free_ pid_t *pids = NULL;
+    size_t n = 0;
+    if (runtime_oci_pids(&cli->paths, id, &pids, &n, &err) < 0)
+        return fail(cli, &err);
+    if (json) {
+        yajl_gen g = json_gen_new(false);
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < n; i++)
+            yajl_gen_integer(g, pids[i]);
+        yajl_gen_array_close(g);
+        print_gen(g, stdout);
+        return 0;
+    }
+    printf("%-8s %s\n", "PID", "CMD");
+    for (size_t i = 0; i < n; i++) {
+        char path[64];
+        _cleanup_free_ char *comm = NULL;
+        struct berr ignored;
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pids[i]);
+        if (read_file_at(AT_FDCWD, path, 256, &comm, NULL, &ignored) < 0)
+            continue;
+        comm[strcspn(comm, "\n")] = '\0';
+        printf("%-8d %s\n", (int)pids[i], comm);
+    }
+    return 0;
+}
+
+/* exec --process FILE: a runtime-spec process; only what berth's exec applies */
+static int read_process(const char *path, struct exec_spec *spec, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    yajl_val p = NULL;
+    if (read_file_at(AT_FDCWD, path, 4 << 20, &text, NULL, err) < 0 ||
+        json_parse(text, &p, err) < 0)
+        return berr_wrap(err, "--process %s", path);
+    static const char *const keys[] = {"terminal", "user", "args", "env", "cwd", NULL};
+    int rc = 0;
+    for (size_t i = 0; YAJL_IS_OBJECT(p) && i < p->u.object.len && rc == 0; i++) {
+        size_t k = 0;
+        while (keys[k] && strcmp(keys[k], p->u.object.keys[i]))
+            k++;
+        if (!keys[k])
+            rc = berr_set(err, BERR_FAILED, "--process %s: %s: berth-oci's exec does not apply it",
+                          path, p->u.object.keys[i]);
+    }
+    if (rc == 0 && YAJL_IS_TRUE(json_get(p, "terminal")))
+        rc =
+            berr_set(err, BERR_FAILED, "--process %s: terminal: berth-oci gives no terminal", path);
+    if (rc == 0) {
+        json_get_strv(p, "args", &spec->cmd);
+        json_get_strv(p, "env", &spec->env);
+        const char *cwd = json_get_str(p, "cwd");
+        spec->workdir = cwd && *cwd ? xstrdup(cwd) : NULL;
+        yajl_val user = json_get(p, "user");
+        yajl_val uid = json_get(user, "uid"), gid = json_get(user, "gid");
+        if (uid && YAJL_IS_INTEGER(uid))
+            spec->user = gid && YAJL_IS_INTEGER(gid)
+                             ? xasprintf("%lld:%lld", YAJL_GET_INTEGER(uid), YAJL_GET_INTEGER(gid))
+                             : xasprintf("%lld", YAJL_GET_INTEGER(uid));
+    }
+    yajl_tree_free(p);
+    return rc;
+}
+
+static int cmd_exec(const struct oci_cli *cli, int argc, char **argv)
+{
+    struct exec_spec spec = {.interactive = true};
+    const char *id = NULL, *process = NULL;
+    struct berr err = {0};
+    int i = 1;
+    for (; i < argc && !id; i++) {
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--process", "-p")))
+            process = v;
+        else if ((v = opt_value(argc, argv, &i, "--env", "-e")))
+            strv_push(&spec.env, v);
+        else if ((v = opt_value(argc, argv, &i, "--cwd", NULL)))
+            spec.workdir = xstrdup(v);
+        else if ((v = opt_value(argc, argv, &i, "--user", "-u")))
+            spec.user = xstrdup(v);
+        else if ((v = opt_value(argc, argv, &i, "--pid-file", NULL)))
+            return usage_error(cli, "--pid-file %s: berth-oci's exec runs in the foreground", v);
+        else if (is_flag(argv[i], "--tty", "-t") || is_flag(argv[i], "--detach", "-d"))
+            return usage_error(cli, "%s: berth-oci's exec has no terminal and no detach", argv[i]);
+        else if (argv[i][0] == '-')
+            return usage_error(cli, "unknown flag %s", argv[i]);
+        else
+            id = argv[i];
+    }
+    int rc = 1, status = 0;
+    char id64[65];
+    if (!id) {
+        rc = usage_error(cli, "%s: a container id is required", argv[0]);
+        goto out;
+    }
+    if (process && read_process(process, &spec, &err) < 0) {
+        rc = fail(cli, &err);
+        goto out;
+    }
+    for (; i < argc && !process; i++)
+        strv_push(&spec.cmd, argv[i]);
+    if (runtime_oci_find(&cli->paths, id, id64, &err) < 0 ||
+        runtime_exec(&cli->paths, id64, &spec, &status, &err) < 0) {
+        rc = fail(cli, &err);
+        goto out;
+    }
+    rc = status;
+out:
+    strv_free(&spec.cmd);
+    strv_free(&spec.env);
+    free(spec.user);
+    free(spec.workdir);
+    return rc;
+}
+
+static int cmd_spec(const struct oci_cli *cli, int argc, char **argv)
+{
+    const char *bundle = ".";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--bundle", "-b")))
+            bundle = v;
+        else
+            return usage_error(cli, "unexpected argument %s", argv[i]);
+    }
+    _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+    struct berr err = {0};
+    if (access(path, F_OK) == 0) {
+        berr_set(&err, BERR_FAILED, "File %s exists. Remove it first", path);
+        return fail(cli, &err);
+    }
+    yajl_gen g = runtime_oci_default_spec();
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int rc = fd < 0 || write_all(fd, buf, len) < 0 ? berr_errno(&err, "write %s", path) : 0;
+    yajl_gen_free(g);
+    return rc < 0 ? fail(cli, &err) : 0;
+}
+
+static int cmd_features(const struct oci_cli *cli, int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 1)
+        return usage_error(cli, "%s", "features takes no arguments");
+    yajl_gen g = json_gen_new(true);
+    yajl_gen_map_open(g);
+    json_key_str(g, "ociVersionMin", "1.0.0");
+    json_key_str(g, "ociVersionMax", "1.0.2");
+    static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
+                                        "startContainer", "poststart",     "poststop"};
+    (void)hooks; /* hooks are not run yet: none listed */
+    json_str(g, "hooks");
+    yajl_gen_array_open(g);
+    yajl_gen_array_close(g);
+    json_str(g, "mountOptions");
+    yajl_gen_array_open(g);
+    static const char *const opts[] = {"rbind", "rprivate", "ro"};
+    for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+        json_str(g, opts[i]);
+    yajl_gen_array_close(g);
+    json_str(g, "linux");
+    yajl_gen_map_open(g);
+    json_str(g, "namespaces");
+    yajl_gen_array_open(g);
+    static const char *const ns[] = {"mount", "pid", "uts", "ipc", "network"};
+    for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
+        json_str(g, ns[i]);
+    yajl_gen_array_close(g);
+    json_str(g, "cgroup");
+    yajl_gen_map_open(g);
+    json_key_bool(g, "v1", true);
+    json_key_bool(g, "v2", true);
+    json_key_bool(g, "systemd", false);
+    yajl_gen_map_close(g);
+    json_str(g, "seccomp");
+    yajl_gen_map_open(g);
+    json_key_bool(g, "enabled", false);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    json_str(g, "annotations");
+    yajl_gen_map_open(g);
+    json_key_str(g, "io.berth.version", BERTH_VERSION);
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+    print_gen(g, stdout);
+    return 0;
+}
+
+struct command {
+    const char *name;
+    int (*fn)(const struct oci_cli *cli, int argc, char **argv);
+    bool enters; /* starts a process in a container: runs from a read-only clone of itself */
+};
+
+static const struct command commands[] = {
+    {"create", cmd_create, true},
+    {"start", cmd_start, false},
+    {"run", cmd_run, true},
+    {"state", cmd_state, false},
+    {"kill", cmd_kill, false},
+    {"delete", cmd_delete, false},
+    {"list", cmd_list, false},
+    {"ps", cmd_ps, false},
+    {"exec", cmd_exec, true},
+    {"spec", cmd_spec, false},
+    {"features", cmd_features, false},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: berth-oci [--root DIR] [--log FILE] [--log-format text|json] COMMAND\n"
+                 "runc's command line over berth's runtime. Commands:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        fprintf(out, "  %s\n", commands[i].name);
+}
+
+int main(int argc, char **argv)
+{
+    struct oci_cli cli = {.root = DEFAULT_ROOT};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *v;
+        if ((v = opt_value(argc, argv, &i, "--root", NULL)))
+            cli.root = v;
+        else if ((v = opt_value(argc, argv, &i, "--log", NULL)))
+            cli.log = v;
+        else if ((v = opt_value(argc, argv, &i, "--log-format", NULL))) {
+            if (strcmp(v, "json") && strcmp(v, "text"))
+                return usage_error(&cli, "--log-format %s: text or json", v);
+            cli.log_json = !strcmp(v, "json");
+        } else if (is_flag(argv[i], "--systemd-cgroup", NULL)) {
+            return usage_error(&cli,
+                               "%s: berth-oci manages cgroups itself (cgroupfs); "
+                               "systemd's cgroup driver is not supported",
+                               argv[i]);
+        } else if (is_flag(argv[i], "--debug", NULL)) {
+            continue;
+        } else if (is_flag(argv[i], "--version", "-v")) {
+            printf("berth-oci version %s\nspec: 1.0.2\n", BERTH_VERSION);
+            return 0;
+        } else if (is_flag(argv[i], "--help", "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            return usage_error(&cli, "unknown global flag %s", argv[i]);
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return 1;
+    }
+    const struct command *cmd = NULL;
+    for (size_t k = 0; k < ARRAY_SIZE(commands); k++) {
+        if (!strcmp(commands[k].name, argv[i]))
+            cmd = &commands[k];
+    }
+    if (!cmd)
+        return usage_error(&cli, "unknown command %s", argv[i]);
+    struct berr err = {0};
+    if (cmd->enters && runtime_reexec_readonly(environ, NULL, &err) < 0)
+        return fail(&cli, &err);
+    cli.paths = (struct runtime_paths){.runroot = cli.root, .root = cli.root};
+    return cmd->fn(&cli, argc - i, argv + i);
+}
