@@ -319,8 +319,18 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         } else {
             berr_set(err, BERR_FAILED, "the container's monitor died before the start");
         }
+        /* A monitor that got as far as a running init (one that died without a word, which
+         * reads as an execve) would wait for it: it goes, and its init with it (pdeathsig).
+         * What it made, cgroups included, goes as with delete -f, once its lock is free. */
+        kill(mon, SIGKILL);
         waitpid(mon, NULL, 0);
-        /* the monitor shared the lock: it is ours alone again */
+        char id64[65];
+        memcpy(id64, c.st.id, sizeof(id64));
+        container_close(&c);
+        struct berr rm_err = {0};
+        if (runtime_remove(paths, id64, true, &rm_err) < 0)
+            debugf("berth-oci create: remove %.12s: %s", id64, rm_err.msg);
+        return -1;
     }
     container_destroy(&c);
     container_close(&c);
