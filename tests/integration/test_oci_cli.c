@@ -1,0 +1,389 @@
+/* berth-oci, runc's command line: the runtime spec's lifecycle (create → created → start →
+ * running → kill → stopped → delete) with the state JSON checked field by field, run in the
+ * foreground and detached, exec, the pid file, a refused field, the bundle's root bound as it
+ * is (read-only when it says so), and delete -f of a running container leaving nothing. Each
+ * test has its own bundle (busybox and the probe) and --root under its temp dir, and its own
+ * cgroup parent. Root. */
+#include "harness.h"
+
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+static void oci_cli_init(void)
+{
+    h_suite_init();
+    h_cgroup_parent_init("berth-oci-it");
+}
+
+static void oci_cli_fini(void)
+{
+    /* a failed test may leave a container: its monitor and init go with delete -f */
+    _cleanup_free_ char *root = h_path("oci");
+    if (h_exists(root)) {
+        const char *names[] = {"c1", "c2", NULL};
+        for (size_t i = 0; names[i]; i++) {
+            char *exe = xasprintf("%s/berth-oci", dirname(xstrdup(getenv("BERTH_IT_BERTH"))));
+            const char *argv[] = {exe, "--root", root, "delete", "-f", names[i], NULL};
+            struct h_result r;
+            h_execv(&r, NULL, argv);
+        }
+    }
+    h_suite_fini();
+    h_cgroup_parent_fini();
+}
+
+TestSuite(oci_cli, .init = oci_cli_init, .fini = oci_cli_fini, .timeout = 180);
+
+static const char *oci_bin(void)
+{
+    static char *bin;
+    if (!bin) {
+        char *berth = xstrdup(getenv("BERTH_IT_BERTH"));
+        bin = xasprintf("%s/berth-oci", dirname(berth));
+    }
+    return bin;
+}
+
+/* berth-oci --root <tmp>/oci ARGS... */
+static void oci(struct h_result *r, ...) __attribute__((sentinel));
+static void oci(struct h_result *r, ...)
+{
+    const char *argv[32];
+    size_t n = 0;
+    _cleanup_free_ char *root = h_path("oci");
+    argv[n++] = oci_bin();
+    argv[n++] = "--root";
+    argv[n++] = root;
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) && n < 31;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    h_execv(r, NULL, argv);
+}
+
+/* The same with stdout and stderr on files: a created (or detached) container keeps the stdio
+ * create was given, as under runc, so a pipe there would not see its end before the container's. */
+static void oci_detached(struct h_result *r, ...) __attribute__((sentinel));
+static void oci_detached(struct h_result *r, ...)
+{
+    const char *argv[40];
+    size_t n = 0;
+    _cleanup_free_ char *root = h_path("oci");
+    _cleanup_free_ char *out = h_path("detached.out"), *err = h_path("detached.err");
+    argv[n++] = "sh";
+    argv[n++] = "-c";
+    argv[n++] = "o=$1; e=$2; shift 2; exec \"$@\" >\"$o\" 2>\"$e\" </dev/null";
+    argv[n++] = "sh";
+    argv[n++] = out;
+    argv[n++] = err;
+    argv[n++] = oci_bin();
+    argv[n++] = "--root";
+    argv[n++] = root;
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) && n < 39;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    h_execv(r, NULL, argv);
+    free(r->out);
+    free(r->err);
+    r->out = h_read_file(out);
+    r->err = h_read_file(err);
+    cr_assert(r->out && r->err, "no output files");
+}
+
+/* <tmp>/bundle: rootfs with busybox's applets and /probe, config.json from `berth-oci spec`
+ * with python's edit applied to it as `c` (the args, the cgroup parent of this test, ...). */
+static char *make_bundle(const char *edit)
+{
+    char *bundle = h_path("bundle");
+    _cleanup_free_ char *bin = xasprintf("%s/rootfs/bin", bundle);
+    _cleanup_free_ char *tmp = xasprintf("%s/rootfs/tmp", bundle);
+    struct h_result r;
+    if (!h_exists(bin)) {
+        h_mkdirs(bin, 0755);
+        h_mkdirs(tmp, 01777);
+        const char *cp[] = {"cp", "/bin/busybox", h_probe_bin(), bin, NULL};
+        h_execv(&r, NULL, cp);
+        cr_assert_eq(r.status, 0, "cp: %s", r.err);
+        static const char *const applets[] = {"sh", "sleep", "cat", "echo", "true"};
+        for (size_t i = 0; i < ARRAY_SIZE(applets); i++) {
+            _cleanup_free_ char *link = xasprintf("%s/%s", bin, applets[i]);
+            cr_assert_eq(symlink("busybox", link), 0);
+        }
+    }
+    oci(&r, "spec", "--bundle", bundle, NULL);
+    cr_assert_eq(r.status, 0, "spec: %s", r.err);
+    _cleanup_free_ char *py =
+        xasprintf("import json, sys\n"
+                  "p = sys.argv[1] + '/config.json'\n"
+                  "c = json.load(open(p))\n"
+                  "c['linux']['cgroupsPath'] = sys.argv[2] + '/' + sys.argv[3]\n"
+                  "%s\n"
+                  "json.dump(c, open(p, 'w'))\n",
+                  edit);
+    _cleanup_free_ char *name = xasprintf("b%d", (int)getpid());
+    const char *argv[] = {"python3", "-c", py, bundle, h_cgroup_parent(), name, NULL};
+    h_execv(&r, NULL, argv);
+    cr_assert_eq(r.status, 0, "edit config.json: %s%s", r.out, r.err);
+    return bundle;
+}
+
+static yajl_val state_of(const char *id)
+{
+    struct h_result r;
+    oci(&r, "state", id, NULL);
+    cr_assert_eq(r.status, 0, "state %s: %s", id, r.err);
+    yajl_val doc = NULL;
+    struct berr err = {0};
+    cr_assert_eq(json_parse(r.out, &doc, &err), 0, "state is not JSON: %s", r.out);
+    return doc;
+}
+
+static char *comm_of(pid_t pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/comm", (int)pid);
+    char *c = h_read_file(path);
+    if (c)
+        c[strcspn(c, "\n")] = '\0';
+    return c;
+}
+
+/* Wait (≤ 10 s) until the state says want. */
+static yajl_val state_becomes(const char *id, const char *want)
+{
+    for (int i = 0; i < 200; i++) {
+        yajl_val s = state_of(id);
+        if (!strcmp(json_get_str(s, "status"), want))
+            return s;
+        yajl_tree_free(s);
+        usleep(50000);
+    }
+    cr_assert_fail("container %s never became %s", id, want);
+    return NULL;
+}
+
+static void assert_gone(const char *id, pid_t pid)
+{
+    struct h_result r;
+    oci(&r, "state", id, NULL);
+    cr_assert_neq(r.status, 0, "state of a deleted container succeeded: %s", r.out);
+    cr_assert(strstr(r.err, "does not exist"), "%s", r.err);
+    _cleanup_free_ char *containers = h_path("oci/containers");
+    _cleanup_free_ char *left = h_tree_snapshot(containers);
+    cr_assert_str_eq(left, "", "state left:\n%s", left);
+    _cleanup_free_ char *cg = h_cgroups_left();
+    cr_assert_str_eq(cg, "", "cgroups left: %s", cg);
+    h_assert_no_mounts_left();
+    cr_assert(pid <= 0 || kill(pid, 0) < 0, "init %d still alive", (int)pid);
+}
+
+Test(oci_cli, lifecycle_create_start_kill_delete_with_the_state_json)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']\n"
+                                              "c['annotations'] = {'org.example.key': 'value'}");
+    _cleanup_free_ char *pidfile = h_path("c1.pid");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "--pid-file", pidfile, "c1", NULL);
+    cr_assert_eq(r.status, 0, "create: %s", r.err);
+
+    yajl_val s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "ociVersion"), "1.0.2");
+    cr_assert_str_eq(json_get_str(s, "id"), "c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "created");
+    cr_assert_str_eq(json_get_str(s, "bundle"), bundle);
+    yajl_val ann = json_get(s, "annotations");
+    cr_assert(YAJL_IS_OBJECT(ann) && ann->u.object.len == 1, "annotations: berth's shown");
+    cr_assert_str_eq(json_get_str(ann, "org.example.key"), "value");
+    yajl_val pidv = json_get(s, "pid");
+    cr_assert(YAJL_IS_INTEGER(pidv) && YAJL_GET_INTEGER(pidv) > 0, "no pid while created");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(pidv);
+    _cleanup_free_ char *pidtext = h_read_file(pidfile);
+    cr_assert(pidtext, "no pid file");
+    cr_assert_eq(atoi(pidtext), pid, "pid file %s, state %d", pidtext, (int)pid);
+    /* created: the init exists but has not executed the user's process */
+    _cleanup_free_ char *comm = comm_of(pid);
+    cr_assert(comm && strcmp(comm, "sleep"), "the process ran before start: %s", comm);
+    yajl_tree_free(s);
+
+    oci(&r, "start", "c1", NULL);
+    cr_assert_eq(r.status, 0, "start: %s", r.err);
+    s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "running");
+    cr_assert_eq(YAJL_GET_INTEGER(json_get(s, "pid")), pid, "pid changed at start");
+    yajl_tree_free(s);
+    for (int i = 0; i < 100; i++) {
+        free(comm);
+        comm = comm_of(pid);
+        if (comm && !strcmp(comm, "sleep"))
+            break;
+        usleep(20000);
+    }
+    cr_assert_str_eq(comm, "sleep", "started, but the init is not the process");
+    oci(&r, "start", "c1", NULL);
+    cr_assert_neq(r.status, 0, "a second start succeeded");
+
+    oci(&r, "list", "--format", "json", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"id\":\"c1\"") && strstr(r.out, "\"status\":\"running\""), "%s",
+              r.out);
+    oci(&r, "ps", "--format", "json", "c1", NULL);
+    _cleanup_free_ char *pids = xasprintf("[%d]", (int)pid);
+    cr_assert(strstr(r.out, pids), "ps: %s, want %s", r.out, pids);
+
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_neq(r.status, 0, "deleted a running container without -f");
+    oci(&r, "kill", "c1", "KILL", NULL);
+    cr_assert_eq(r.status, 0, "kill: %s", r.err);
+    s = state_becomes("c1", "stopped");
+    cr_assert_eq(YAJL_GET_INTEGER(json_get(s, "pid")), 0, "a stopped container has a pid");
+    cr_assert_str_eq(json_get_str(s, "id"), "c1");
+    yajl_tree_free(s);
+    oci(&r, "kill", "c1", "KILL", NULL);
+    cr_assert_neq(r.status, 0, "killed a stopped container");
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete: %s", r.err);
+    assert_gone("c1", pid);
+}
+
+Test(oci_cli, run_in_the_foreground_returns_the_exit_status_and_removes_the_container)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['sh', '-c', 'echo out-line; exit 3']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 3, "run: %d %s", r.status, r.err);
+    cr_assert(strstr(r.out, "out-line"), "the container's stdout is not run's: %s", r.out);
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, run_detached_then_exec_short_form_and_process_json)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    _cleanup_free_ char *pidfile = h_path("c1.pid");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "--pid-file", pidfile, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    yajl_val s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "running");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    _cleanup_free_ char *pidtext = h_read_file(pidfile);
+    cr_assert(pidtext && atoi(pidtext) == pid, "pid file %s, state %d", pidtext, (int)pid);
+
+    oci(&r, "exec", "-e", "FROM_EXEC=1", "--cwd", "/tmp", "c1", "/bin/probe", "pid", "cwd", "env",
+        NULL);
+    cr_assert_eq(r.status, 0, "exec: %s", r.err);
+    cr_assert_str_eq(h_val(&r, "cwd"), "/tmp");
+    _cleanup_free_ char *from_exec = h_env(&r, "FROM_EXEC");
+    cr_assert(from_exec && !strcmp(from_exec, "1"), "exec -e: %s", r.out);
+    cr_assert_neq(atoi(h_val(&r, "pid")), 1, "exec'd as pid 1?");
+
+    _cleanup_free_ char *proc = h_path("process.json");
+    h_write_file(proc,
+                 "{\"args\":[\"/bin/probe\",\"id\",\"cwd\"],\"cwd\":\"/bin\","
+                 "\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":1000,\"gid\":1000}}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_eq(r.status, 0, "exec --process: %s", r.err);
+    cr_assert_str_eq(h_val(&r, "uid"), "1000");
+    cr_assert_str_eq(h_val(&r, "gid"), "1000");
+    cr_assert_str_eq(h_val(&r, "cwd"), "/bin");
+
+    oci(&r, "exec", "c1", "sh", "-c", "exit 7", NULL);
+    cr_assert_eq(r.status, 7, "exec's exit status: %d %s", r.status, r.err);
+
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", pid);
+}
+
+Test(oci_cli, delete_force_of_a_running_container_leaves_no_cgroup_mount_or_state)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c2", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    yajl_val s = state_of("c2");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    _cleanup_free_ char *cg = h_cgroups_left();
+    cr_assert(strstr(cg, "b"), "the container has no cgroup under the test's parent: %s", cg);
+    oci(&r, "delete", "-f", "c2", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c2", pid);
+    oci(&r, "delete", "-f", "c2", NULL);
+    cr_assert_eq(r.status, 0, "delete -f of nothing is no error (runc): %s", r.err);
+}
+
+Test(oci_cli, delete_of_a_created_container_kills_its_waiting_init)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "create: %s", r.err);
+    yajl_val s = state_of("c1");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete: %s", r.err);
+    assert_gone("c1", pid);
+}
+
+Test(oci_cli, the_bundle_root_is_bound_as_it_is_and_read_only_when_asked)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['root']['readonly'] = False\n"
+                    "c['process']['args'] = ['/bin/probe', 'write', '/written', 'mount', '/']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "write:/written"), "ok");
+    _cleanup_free_ char *written = xasprintf("%s/rootfs/written", bundle);
+    cr_assert(h_exists(written), "a write in the container is not in the bundle's root");
+    struct h_mount m = {0};
+    cr_assert(h_get_mount(&r, "/", &m), "%s", r.out);
+    cr_assert_str_neq(m.fstype, "overlay", "the root is an overlay");
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['process']['args'] = ['/bin/probe', 'write', '/again']"));
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "write:/again"), "EROFS", "root.readonly not honoured");
+}
+
+Test(oci_cli, a_field_berth_cannot_honour_is_refused_by_name_and_leaves_nothing)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'hard': 1024, "
+                    "'soft': 1024}]");
+    struct h_result r;
+    _cleanup_free_ char *log = h_path("oci.log");
+    _cleanup_free_ char *root = h_path("oci");
+    const char *argv[] = {oci_bin(), "--root", root,       "--log", log,  "--log-format",
+                          "json",    "create", "--bundle", bundle,  "c1", NULL};
+    h_execv(&r, NULL, argv);
+    cr_assert_neq(r.status, 0, "created with process.rlimits");
+    cr_assert(strstr(r.err, "process.rlimits"), "the error does not name the field: %s", r.err);
+    _cleanup_free_ char *line = h_read_file(log);
+    cr_assert(line, "nothing logged");
+    yajl_val doc = NULL;
+    struct berr err = {0};
+    cr_assert_eq(json_parse(line, &doc, &err), 0, "log line is not JSON: %s", line);
+    cr_assert_str_eq(json_get_str(doc, "level"), "error");
+    cr_assert(strstr(json_get_str(doc, "msg"), "process.rlimits"), "%s", line);
+    cr_assert(json_get_str(doc, "time"), "%s", line);
+    yajl_tree_free(doc);
+    assert_gone("c1", 0);
+
+    const char *sd[] = {oci_bin(), "--systemd-cgroup", "--root", root, "list", NULL};
+    h_execv(&r, NULL, sd);
+    cr_assert_neq(r.status, 0, "--systemd-cgroup accepted");
+    cr_assert(strstr(r.err, "systemd"), "%s", r.err);
+}
