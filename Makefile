@@ -73,8 +73,10 @@ $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
 
 # berth-oci (launcher/oci/): runc's command line over berth's runtime, for podman's --runtime
 # and Storm's runc path.
-$(BUILD)/berth-oci: $(BUILD)/obj/launcher/oci/main.o $(BUILD)/libberth.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(BERTH_LIBS)
+OCI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard launcher/oci/*.c))
+$(BUILD)/obj/launcher/oci/%.o: launcher/oci/oci.h
+$(BUILD)/berth-oci: $(OCI_OBJ) $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
 
 # berth's worker-launcher (launcher/worker-launcher/): the cfg directory is compiled in, as
 # Storm's is; WL_BUILD puts a build for another cfg directory elsewhere (the tests make one).

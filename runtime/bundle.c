@@ -83,6 +83,47 @@ static void gen_linux(yajl_gen g, yajl_val lx, const char *cgroups_path)
     yajl_gen_map_close(g);
 }
 
+/* runtime-spec's hooks: known kinds, each an absolute path with optional args, env and a
+ * positive timeout; berth-oci runs them (launcher/oci/hooks.c). */
+static int check_hooks(yajl_val hooks, struct berr *err)
+{
+    static const char *const kinds[] = {"prestart",       "createRuntime", "createContainer",
+                                        "startContainer", "poststart",     "poststop"};
+    for (size_t i = 0; hooks && i < (YAJL_IS_OBJECT(hooks) ? hooks->u.object.len : 1); i++) {
+        if (!YAJL_IS_OBJECT(hooks))
+            return bundle_error(err, "hooks", "not an object");
+        const char *kind = hooks->u.object.keys[i];
+        yajl_val list = hooks->u.object.values[i];
+        size_t k = 0;
+        while (k < ARRAY_SIZE(kinds) && strcmp(kinds[k], kind))
+            k++;
+        if (k == ARRAY_SIZE(kinds))
+            return berr_set(err, BERR_FAILED, "config.json: hooks.%s: no such hook", kind);
+        for (size_t j = 0; j < (YAJL_IS_ARRAY(list) ? list->u.array.len : 0); j++) {
+            yajl_val h = list->u.array.values[j];
+            const char *path = json_get_str(h, "path");
+            yajl_val timeout = json_get(h, "timeout");
+            if (!path || path[0] != '/' ||
+                (timeout && (!YAJL_IS_INTEGER(timeout) || YAJL_GET_INTEGER(timeout) <= 0)))
+                return berr_set(err, BERR_FAILED,
+                                "config.json: hooks.%s[%zu]: no absolute path, or a timeout "
+                                "that is not a positive integer",
+                                kind, j);
+            for (size_t f = 0; f < h->u.object.len; f++) {
+                const char *key = h->u.object.keys[f];
+                if (strcmp(key, "path") && strcmp(key, "args") && strcmp(key, "env") &&
+                    strcmp(key, "timeout"))
+                    return berr_set(err, BERR_FAILED,
+                                    "config.json: hooks.%s[%zu].%s: berth-oci does not apply it",
+                                    kind, j, key);
+            }
+        }
+        if (!YAJL_IS_ARRAY(list))
+            return berr_set(err, BERR_FAILED, "config.json: hooks.%s: not an array", kind);
+    }
+    return 0;
+}
+
 /* Everything of the bundle's description as it is, but the root (the scaffold's rootfs, where
  * the bundle's root is bound), berth's annotations and a cgroupsPath under berth's parent when
  * the bundle names none. What berth cannot apply, ociread.c refuses as for any container. */
@@ -103,7 +144,7 @@ static int bundle_description(const char *bundle, yajl_val doc, const char *dir_
                             ann->u.object.keys[i]);
     }
     _cleanup_free_ char *root = NULL;
-    if (bundle_root(bundle, doc, &root, err) < 0)
+    if (check_hooks(json_get(doc, "hooks"), err) < 0 || bundle_root(bundle, doc, &root, err) < 0)
         return -1;
     _cleanup_free_ char *cgroups_path =
         cg && *cg ? xstrdup(cg) : xasprintf("%s/%s", RUNTIME_CGROUP_PARENT, id64);

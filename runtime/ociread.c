@@ -481,6 +481,10 @@ int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *
 {
     static const char *const keys[] = {"ociVersion", "process", "root",        "hostname",
                                        "mounts",     "linux",   "annotations", NULL};
+    /* a bundle's hooks are berth-oci's to run (bundle.c checks them) */
+    static const char *const bundle_keys[] = {"ociVersion", "process",     "root",
+                                              "hostname",   "mounts",      "linux",
+                                              "hooks",      "annotations", NULL};
     *out = (struct oci_config){0};
     const char *version = json_get_str(doc, "ociVersion");
     if (!version || strncmp(version, "1.", 2))
@@ -490,7 +494,7 @@ int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *
     if (bind_root && bind_root[0] != '/')
         return bad(err, "annotations: " OCI_ANN_ROOTFS " is not an absolute path");
     out->bind_root = bind_root ? xstrdup(bind_root) : NULL;
-    if (only_keys(doc, keys, "(top)", err) < 0 ||
+    if (only_keys(doc, bind_root ? bundle_keys : keys, "(top)", err) < 0 ||
         read_process(json_get(doc, "process"), out, err) < 0 ||
         read_root(json_get(doc, "root"), out, err) < 0 ||
         read_linux(json_get(doc, "linux"), out, err) < 0 ||

@@ -2,12 +2,10 @@
  * such as podman call) over berth's runtime. Containers live under --root, named by their OCI
  * id; runtime/bundle.c has the lifecycle. Errors go to stderr and, with --log, to the log file
  * in runc's text or json form. */
-#include "runtime/runtime.h"
+#include "oci.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -16,13 +14,6 @@
 extern char **environ;
 
 #define DEFAULT_ROOT "/run/berth-oci"
-
-struct oci_cli {
-    const char *root;
-    const char *log;
-    bool log_json;
-    struct runtime_paths paths;
-};
 
 static void log_line(const struct oci_cli *cli, const char *level, const char *msg)
 {
@@ -94,6 +85,83 @@ static bool is_flag(const char *a, const char *longname, const char *shortname)
     return !strcmp(a, longname) || (shortname && !strcmp(a, shortname));
 }
 
+static void gen_state(yajl_gen g, const char *id, const struct runtime_oci_state *s)
+{
+    yajl_gen_map_open(g);
+    json_key_str(g, "ociVersion", "1.0.2");
+    json_key_str(g, "id", id);
+    json_key_int(g, "pid", s->pid);
+    json_key_str(g, "status", s->status);
+    json_key_str(g, "bundle", s->bundle);
+    json_key_str(g, "rootfs", s->rootfs);
+    char created[40];
+    format_rfc3339(&s->created, created);
+    json_key_str(g, "created", created);
+    json_key_str(g, "owner", "");
+    /* the bundle's annotations; berth's own are its business */
+    json_str(g, "annotations");
+    yajl_gen_map_open(g);
+    yajl_val ann = json_get(s->description, "annotations");
+    for (size_t i = 0; YAJL_IS_OBJECT(ann) && i < ann->u.object.len; i++) {
+        if (str_has_prefix(ann->u.object.keys[i], "io.berth."))
+            continue;
+        json_str(g, ann->u.object.keys[i]);
+        json_gen_value(g, ann->u.object.values[i]);
+    }
+    yajl_gen_map_close(g);
+    yajl_gen_map_close(g);
+}
+
+/* The state JSON as a hook gets it, with the status of the moment the spec names. */
+static char *hook_state(const char *id, const struct runtime_oci_state *s, const char *status)
+{
+    struct runtime_oci_state at = *s;
+    at.status = status;
+    yajl_gen g = json_gen_new(false);
+    gen_state(g, id, &at);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    char *out = xasprintf("%.*s", (int)len, (const char *)buf);
+    yajl_gen_free(g);
+    return out;
+}
+
+/* The hooks of kinds (NULL-ended), each kind's state status, in the container's namespaces or
+ * ours; a failure fails the call. */
+static int run_hooks(const struct oci_cli *cli, const char *id, const char *const *kinds,
+                     const char *status, bool in_container, struct berr *err)
+{
+    struct runtime_oci_state s;
+    if (runtime_oci_state(&cli->paths, id, &s, err) < 0)
+        return -1;
+    int rc = 0;
+    _cleanup_free_ char *state = hook_state(id, &s, status);
+    for (size_t i = 0; rc == 0 && kinds[i]; i++)
+        rc = oci_hooks_run(cli, kinds[i], s.description, state, in_container ? s.pid : 0, err);
+    runtime_oci_state_free(&s);
+    return rc;
+}
+
+/* poststop once the container is gone: a failure is only a warning */
+static int do_delete(const struct oci_cli *cli, const char *id, bool force, struct berr *err)
+{
+    struct runtime_oci_state s;
+    if (runtime_oci_state(&cli->paths, id, &s, err) < 0)
+        return -1;
+    int rc = runtime_oci_delete(&cli->paths, id, force, err);
+    struct berr warn = {0};
+    if (rc == 0 && oci_has_hooks(s.description, "poststop")) {
+        _cleanup_free_ char *state = hook_state(id, &s, "stopped");
+        if (oci_hooks_run(cli, "poststop", s.description, state, 0, &warn) < 0) {
+            fprintf(stderr, "berth-oci: warning: %s\n", warn.msg);
+            log_line(cli, "warning", warn.msg);
+        }
+    }
+    runtime_oci_state_free(&s);
+    return rc;
+}
+
 static int write_pid_file(const char *path, pid_t pid, struct berr *err)
 {
     /* runc writes it atomically, as its callers read it at once */
@@ -153,6 +221,16 @@ static int do_create(const struct oci_cli *cli, const struct create_flags *f)
     pid_t pid;
     if (runtime_oci_create(&cli->paths, f->id, f->bundle, &pid, &err) < 0)
         return fail(cli, &err);
+    /* the container's namespaces and root exist, its process has not run: the create hooks,
+     * whose failure undoes the create */
+    static const char *const host[] = {"prestart", "createRuntime", NULL};
+    static const char *const inside[] = {"createContainer", NULL};
+    if (run_hooks(cli, f->id, host, "creating", false, &err) < 0 ||
+        run_hooks(cli, f->id, inside, "creating", true, &err) < 0) {
+        struct berr ignored = {0};
+        runtime_oci_delete(&cli->paths, f->id, true, &ignored);
+        return fail(cli, &err);
+    }
     if (f->pid_file && write_pid_file(f->pid_file, pid, &err) < 0) {
         struct berr ignored = {0};
         runtime_oci_delete(&cli->paths, f->id, true, &ignored);
@@ -178,13 +256,34 @@ static const char *one_id(const struct oci_cli *cli, int argc, char **argv)
     return argv[1];
 }
 
+/* startContainer in the container before its process runs (a failure stops it), poststart
+ * once it runs (a failure is only a warning) */
+static int do_start(const struct oci_cli *cli, const char *id, struct berr *err)
+{
+    static const char *const inside[] = {"startContainer", NULL};
+    static const char *const after[] = {"poststart", NULL};
+    if (run_hooks(cli, id, inside, "created", true, err) < 0) {
+        struct berr ignored = {0};
+        runtime_oci_kill(&cli->paths, id, SIGKILL, true, &ignored);
+        return -1;
+    }
+    if (runtime_oci_start(&cli->paths, id, err) < 0)
+        return -1;
+    struct berr warn = {0};
+    if (run_hooks(cli, id, after, "running", false, &warn) < 0) {
+        fprintf(stderr, "berth-oci: warning: %s\n", warn.msg);
+        log_line(cli, "warning", warn.msg);
+    }
+    return 0;
+}
+
 static int cmd_start(const struct oci_cli *cli, int argc, char **argv)
 {
     const char *id = one_id(cli, argc, argv);
     struct berr err = {0};
     if (!id)
         return 1;
-    return runtime_oci_start(&cli->paths, id, &err) < 0 ? fail(cli, &err) : 0;
+    return do_start(cli, id, &err) < 0 ? fail(cli, &err) : 0;
 }
 
 static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
@@ -197,8 +296,7 @@ static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
         return rc;
     struct berr err = {0};
     char id64[65];
-    if (runtime_oci_start(&cli->paths, f.id, &err) < 0 ||
-        runtime_oci_find(&cli->paths, f.id, id64, &err) < 0) {
+    if (do_start(cli, f.id, &err) < 0 || runtime_oci_find(&cli->paths, f.id, id64, &err) < 0) {
         struct berr ignored = {0};
         runtime_oci_delete(&cli->paths, f.id, true, &ignored);
         return fail(cli, &err);
@@ -207,37 +305,9 @@ static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
         return 0;
     int code = 0;
     /* the foreground run waits for the exit and removes the container, as runc run does */
-    if (runtime_wait(&cli->paths, id64, &code, &err) < 0 ||
-        runtime_oci_delete(&cli->paths, f.id, true, &err) < 0)
+    if (runtime_wait(&cli->paths, id64, &code, &err) < 0 || do_delete(cli, f.id, true, &err) < 0)
         return fail(cli, &err);
     return code;
-}
-
-static void gen_state(yajl_gen g, const char *id, const struct runtime_oci_state *s)
-{
-    yajl_gen_map_open(g);
-    json_key_str(g, "ociVersion", "1.0.2");
-    json_key_str(g, "id", id);
-    json_key_int(g, "pid", s->pid);
-    json_key_str(g, "status", s->status);
-    json_key_str(g, "bundle", s->bundle);
-    json_key_str(g, "rootfs", s->rootfs);
-    char created[40];
-    format_rfc3339(&s->created, created);
-    json_key_str(g, "created", created);
-    json_key_str(g, "owner", "");
-    /* the bundle's annotations; berth's own are its business */
-    json_str(g, "annotations");
-    yajl_gen_map_open(g);
-    yajl_val ann = json_get(s->description, "annotations");
-    for (size_t i = 0; YAJL_IS_OBJECT(ann) && i < ann->u.object.len; i++) {
-        if (str_has_prefix(ann->u.object.keys[i], "io.berth."))
-            continue;
-        json_str(g, ann->u.object.keys[i]);
-        json_gen_value(g, ann->u.object.values[i]);
-    }
-    yajl_gen_map_close(g);
-    yajl_gen_map_close(g);
 }
 
 static int cmd_state(const struct oci_cli *cli, int argc, char **argv)
@@ -314,7 +384,7 @@ static int cmd_delete(const struct oci_cli *cli, int argc, char **argv)
     if (!id)
         return usage_error(cli, "%s: a container id is required", argv[0]);
     struct berr err = {0};
-    if (runtime_oci_delete(&cli->paths, id, force, &err) < 0) {
+    if (do_delete(cli, id, force, &err) < 0) {
         /* runc: deleting what is not there with --force is no error */
         if (force && err.kind == BERR_NOT_FOUND)
             return 0;
@@ -538,9 +608,10 @@ static int cmd_features(const struct oci_cli *cli, int argc, char **argv)
     json_key_str(g, "ociVersionMax", "1.0.2");
     static const char *const hooks[] = {"prestart",       "createRuntime", "createContainer",
                                         "startContainer", "poststart",     "poststop"};
-    (void)hooks; /* hooks are not run yet: none listed */
     json_str(g, "hooks");
     yajl_gen_array_open(g);
+    for (size_t i = 0; i < ARRAY_SIZE(hooks); i++)
+        json_str(g, hooks[i]);
     yajl_gen_array_close(g);
     json_str(g, "mountOptions");
     yajl_gen_array_open(g);
@@ -584,7 +655,7 @@ struct command {
 
 static const struct command commands[] = {
     {"create", cmd_create, true},
-    {"start", cmd_start, false},
+    {"start", cmd_start, true},
     {"run", cmd_run, true},
     {"state", cmd_state, false},
     {"kill", cmd_kill, false},

@@ -387,3 +387,62 @@ Test(oci_cli, a_field_berth_cannot_honour_is_refused_by_name_and_leaves_nothing)
     cr_assert_neq(r.status, 0, "--systemd-cgroup accepted");
     cr_assert(strstr(r.err, "systemd"), "%s", r.err);
 }
+
+/* Every kind of hook, each appending its kind to /tmp/order of the container's root (the host
+ * ones through the bundle's path of it) and keeping its state JSON beside it. */
+Test(oci_cli, hooks_run_in_order_with_the_state_on_stdin_where_the_spec_says)
+{
+    _cleanup_free_ char *bundle = h_path("bundle");
+    _cleanup_free_ char *edit = xasprintf(
+        "host = '%s/rootfs/tmp'\n"
+        "c['root']['readonly'] = False\n"
+        "def hook(kind, where):\n"
+        "    return {'path': '/bin/sh', 'args': ['sh', '-c', 'cat > ' + where + '/' + kind + "
+        "'.json; echo ' + kind + ' >> ' + where + '/order'], 'env': ['PATH=/bin'], 'timeout': 10}\n"
+        "c['hooks'] = {k: [hook(k, host)] for k in ['prestart', 'createRuntime', 'poststart', "
+        "'poststop']}\n"
+        "c['hooks'].update({k: [hook(k, '/tmp')] for k in ['createContainer', 'startContainer']})\n"
+        "c['process']['args'] = ['sh', '-c', 'test -e /tmp/startContainer.json && echo ran-after']",
+        bundle);
+    free(make_bundle(edit));
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "ran-after"), "startContainer did not run before the process: %s",
+              r.out);
+    _cleanup_free_ char *order_path = xasprintf("%s/rootfs/tmp/order", bundle);
+    _cleanup_free_ char *order = h_read_file(order_path);
+    cr_assert_str_eq(order, "prestart\ncreateRuntime\ncreateContainer\nstartContainer\npoststart\n"
+                            "poststop\n");
+    static const struct {
+        const char *kind, *status;
+    } want[] = {{"prestart", "creating"},        {"createRuntime", "creating"},
+                {"createContainer", "creating"}, {"startContainer", "created"},
+                {"poststart", "running"},        {"poststop", "stopped"}};
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        _cleanup_free_ char *p = xasprintf("%s/rootfs/tmp/%s.json", bundle, want[i].kind);
+        _cleanup_free_ char *text = h_read_file(p);
+        cr_assert(text, "%s: no state", want[i].kind);
+        yajl_val doc = NULL;
+        struct berr err = {0};
+        cr_assert_eq(json_parse(text, &doc, &err), 0, "%s: %s", want[i].kind, text);
+        cr_assert_str_eq(json_get_str(doc, "id"), "c1");
+        cr_assert_str_eq(json_get_str(doc, "status"), want[i].status, "%s", want[i].kind);
+        cr_assert_str_eq(json_get_str(doc, "bundle"), bundle);
+        yajl_tree_free(doc);
+    }
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, a_failing_create_hook_fails_create_and_leaves_nothing)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['sleep', '1000']\n"
+                    "c['hooks'] = {'createRuntime': [{'path': '/bin/sh', 'args': ['sh', '-c', "
+                    "'exit 3']}]}");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "create with a failing hook succeeded");
+    cr_assert(strstr(r.err, "createRuntime hook /bin/sh: exited with status 3"), "%s", r.err);
+    assert_gone("c1", 0);
+}
