@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -83,6 +84,58 @@ static void gen_linux(yajl_gen g, yajl_val lx, const char *cgroups_path)
     yajl_gen_map_close(g);
 }
 
+static const struct {
+    const char *name;
+    int resource;
+} rlimit_names[] = {
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+/* process.rlimits: each a known type once, soft ≤ hard (both unsigned integers). With pid,
+ * set on that process (the init, before its execve: the limits cross it). */
+static int rlimits(yajl_val list, pid_t pid, struct berr *err)
+{
+    if (list && !YAJL_IS_ARRAY(list))
+        return bundle_error(err, "process.rlimits", "not an array");
+    unsigned seen = 0;
+    for (size_t i = 0; list && i < list->u.array.len; i++) {
+        yajl_val r = list->u.array.values[i];
+        const char *type = json_get_str(r, "type");
+        yajl_val soft = json_get(r, "soft"), hard = json_get(r, "hard");
+        size_t k = 0;
+        while (type && k < ARRAY_SIZE(rlimit_names) && strcmp(rlimit_names[k].name, type))
+            k++;
+        if (!type || k == ARRAY_SIZE(rlimit_names) || (seen & (1u << k)) ||
+            !YAJL_IS_INTEGER(soft) || !YAJL_IS_INTEGER(hard) || YAJL_GET_INTEGER(soft) < 0 ||
+            YAJL_GET_INTEGER(hard) < YAJL_GET_INTEGER(soft) || r->u.object.len != 3)
+            return berr_set(err, BERR_FAILED,
+                            "config.json: process.rlimits[%zu]: not a known type (once) with "
+                            "integers soft <= hard",
+                            i);
+        seen |= 1u << k;
+        struct rlimit lim = {.rlim_cur = (rlim_t)YAJL_GET_INTEGER(soft),
+                             .rlim_max = (rlim_t)YAJL_GET_INTEGER(hard)};
+        if (pid > 0 && prlimit(pid, rlimit_names[k].resource, &lim, NULL) < 0)
+            return berr_errno(err, "config.json: process.rlimits: set %s", type);
+    }
+    return 0;
+}
+
 /* runtime-spec's hooks: known kinds, each an absolute path with optional args, env and a
  * positive timeout; berth-oci runs them (launcher/oci/hooks.c). */
 static int check_hooks(yajl_val hooks, struct berr *err)
@@ -144,7 +197,9 @@ static int bundle_description(const char *bundle, yajl_val doc, const char *dir_
                             ann->u.object.keys[i]);
     }
     _cleanup_free_ char *root = NULL;
-    if (check_hooks(json_get(doc, "hooks"), err) < 0 || bundle_root(bundle, doc, &root, err) < 0)
+    if (check_hooks(json_get(doc, "hooks"), err) < 0 ||
+        rlimits(json_get(json_get(doc, "process"), "rlimits"), 0, err) < 0 ||
+        bundle_root(bundle, doc, &root, err) < 0)
         return -1;
     _cleanup_free_ char *cgroups_path =
         cg && *cg ? xstrdup(cg) : xasprintf("%s/%s", RUNTIME_CGROUP_PARENT, id64);
@@ -322,7 +377,6 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         return -1;
     struct container c = {.runrootfd = -1, .dirfd = -1, .lockfd = -1};
     int rc = make_container(paths, oci_id, bundle, doc, &c, err);
-    yajl_tree_free(doc);
     int rp[2] = {-1, -1};
     if (rc == 0 && pipe2(rp, O_CLOEXEC) < 0)
         rc = berr_errno(err, "pipe");
@@ -347,7 +401,9 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
             char buf[16];
             int len = snprintf(buf, sizeof(buf), "%d", (int)*pid_out);
             if (*pid_out > 0 &&
+                rlimits(json_get(json_get(doc, "process"), "rlimits"), *pid_out, err) == 0 &&
                 write_file_atomic_at(c.dirfd, INIT_PID_FILE, buf, (size_t)len, 0600, err) == 0) {
+                yajl_tree_free(doc);
                 container_close(&c);
                 return 0;
             }
@@ -360,6 +416,7 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         } else {
             berr_set(err, BERR_FAILED, "the container's monitor died before the start");
         }
+        yajl_tree_free(doc);
         /* A monitor that got as far as a running init (one that died without a word, which
          * reads as an execve) would wait for it: it goes, and its init with it (pdeathsig).
          * What it made, cgroups included, goes as with delete -f, once its lock is free. */
@@ -373,6 +430,7 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
             debugf("berth-oci create: remove %.12s: %s", id64, rm_err.msg);
         return -1;
     }
+    yajl_tree_free(doc);
     container_destroy(&c);
     container_close(&c);
     return -1;

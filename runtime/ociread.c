@@ -50,11 +50,16 @@ static bool json_ll(yajl_val obj, const char *key, long long *out)
     return true;
 }
 
-static int read_user(yajl_val user, struct creds *c, struct berr *err)
+static int read_user(yajl_val user, bool bundle, struct creds *c, struct berr *err)
 {
     static const char *const keys[] = {"uid", "gid", "additionalGids", NULL};
-    if (only_keys(user, keys, "process.user", err) < 0)
+    /* a bundle may state the umask berth's init sets anyway */
+    static const char *const bundle_keys[] = {"uid", "gid", "additionalGids", "umask", NULL};
+    if (only_keys(user, bundle ? bundle_keys : keys, "process.user", err) < 0)
         return -1;
+    yajl_val umask = json_get(user, "umask");
+    if (umask && (!YAJL_IS_INTEGER(umask) || YAJL_GET_INTEGER(umask) != 022))
+        return bad(err, "process.user.umask: berth's init sets 022 (18) only");
     unsigned uid, gid;
     if (!json_id(json_get(user, "uid"), &uid) || !json_id(json_get(user, "gid"), &gid))
         return bad(err, "process.user has no uid or gid");
@@ -117,10 +122,13 @@ static int read_process(yajl_val p, struct oci_config *c, struct berr *err)
 {
     static const char *const keys[] = {
         "terminal", "user", "args", "env", "cwd", "capabilities", "noNewPrivileges", NULL};
-    /* no "rlimits": berth sets none (see oci.c) */
+    /* no "rlimits": berth sets none (see oci.c); berth-oci sets a bundle's (bundle.c) */
+    static const char *const bundle_keys[] = {
+        "terminal",        "user",    "args", "env", "cwd", "capabilities",
+        "noNewPrivileges", "rlimits", NULL};
     if (!YAJL_IS_OBJECT(p))
         return bad(err, "no process");
-    if (only_keys(p, keys, "process", err) < 0)
+    if (only_keys(p, c->bind_root ? bundle_keys : keys, "process", err) < 0)
         return -1;
     if (YAJL_IS_TRUE(json_get(p, "terminal")))
         return bad(err, "process.terminal: berth gives no terminal");
@@ -130,7 +138,7 @@ static int read_process(yajl_val p, struct oci_config *c, struct berr *err)
     if (!cwd || cwd[0] != '/')
         return bad(err, "process.cwd is not an absolute path");
     c->cwd = xstrdup(cwd);
-    if (read_user(json_get(p, "user"), &c->creds, err) < 0 ||
+    if (read_user(json_get(p, "user"), c->bind_root != NULL, &c->creds, err) < 0 ||
         read_caps(json_get(p, "capabilities"), &c->caps, err) < 0)
         return -1;
     ssize_t home = strv_find_env(&c->env, "HOME=");

@@ -360,24 +360,23 @@ Test(oci_cli, the_bundle_root_is_bound_as_it_is_and_read_only_when_asked)
 
 Test(oci_cli, a_field_berth_cannot_honour_is_refused_by_name_and_leaves_nothing)
 {
-    _cleanup_free_ char *bundle =
-        make_bundle("c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'hard': 1024, "
-                    "'soft': 1024}]");
+    _cleanup_free_ char *bundle = make_bundle("c['process']['apparmorProfile'] = 'berth-test'");
     struct h_result r;
     _cleanup_free_ char *log = h_path("oci.log");
     _cleanup_free_ char *root = h_path("oci");
     const char *argv[] = {oci_bin(), "--root", root,       "--log", log,  "--log-format",
                           "json",    "create", "--bundle", bundle,  "c1", NULL};
     h_execv(&r, NULL, argv);
-    cr_assert_neq(r.status, 0, "created with process.rlimits");
-    cr_assert(strstr(r.err, "process.rlimits"), "the error does not name the field: %s", r.err);
+    cr_assert_neq(r.status, 0, "created with process.apparmorProfile");
+    cr_assert(strstr(r.err, "process.apparmorProfile"), "the error does not name the field: %s",
+              r.err);
     _cleanup_free_ char *line = h_read_file(log);
     cr_assert(line, "nothing logged");
     yajl_val doc = NULL;
     struct berr err = {0};
     cr_assert_eq(json_parse(line, &doc, &err), 0, "log line is not JSON: %s", line);
     cr_assert_str_eq(json_get_str(doc, "level"), "error");
-    cr_assert(strstr(json_get_str(doc, "msg"), "process.rlimits"), "%s", line);
+    cr_assert(strstr(json_get_str(doc, "msg"), "process.apparmorProfile"), "%s", line);
     cr_assert(json_get_str(doc, "time"), "%s", line);
     yajl_tree_free(doc);
     assert_gone("c1", 0);
@@ -444,5 +443,46 @@ Test(oci_cli, a_failing_create_hook_fails_create_and_leaves_nothing)
     oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
     cr_assert_neq(r.status, 0, "create with a failing hook succeeded");
     cr_assert(strstr(r.err, "createRuntime hook /bin/sh: exited with status 3"), "%s", r.err);
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, process_rlimits_are_set_and_the_umask_berth_sets_is_accepted)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'soft': 123, "
+                    "'hard': 456}, {'type': 'RLIMIT_NPROC', 'soft': 777, 'hard': 888}]\n"
+                    "c['process']['user']['umask'] = 18\n"
+                    "c['process']['args'] = ['cat', '/proc/self/limits']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    static const struct {
+        const char *name;
+        long soft, hard;
+    } want[] = {{"Max open files", 123, 456}, {"Max processes", 777, 888}};
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        const char *line = strstr(r.out, want[i].name);
+        long soft = 0, hard = 0;
+        cr_assert(line && sscanf(line + strlen(want[i].name), " %ld %ld", &soft, &hard) == 2, "%s",
+                  r.out);
+        cr_assert(soft == want[i].soft && hard == want[i].hard, "%s: %ld %ld", want[i].name, soft,
+                  hard);
+    }
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, another_umask_and_an_unknown_rlimit_are_refused_by_name)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['user']['umask'] = 63");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with umask 077");
+    cr_assert(strstr(r.err, "process.user.umask"), "%s", r.err);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['process']['rlimits'] = [{'type': 'RLIMIT_BOGUS', 'soft': 1, 'hard': 1}]"));
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with RLIMIT_BOGUS");
+    cr_assert(strstr(r.err, "process.rlimits[0]"), "%s", r.err);
     assert_gone("c1", 0);
 }
