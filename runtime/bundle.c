@@ -136,6 +136,59 @@ static int rlimits(yajl_val list, pid_t pid, struct berr *err)
     return 0;
 }
 
+/* linux.seccomp in OCI's form is a docker profile without includes: compiled by the same
+ * compiler (and cache) into the state directory's filter, which the start loads. What the
+ * compiler would not apply (flags, a listener, unknown keys) is refused. */
+static int compile_seccomp(const struct runtime_paths *paths, yajl_val doc, int dirfd,
+                           struct berr *err)
+{
+    yajl_val sc = json_get(json_get(doc, "linux"), "seccomp");
+    if (!sc)
+        return 0;
+    static const char *const keys[] = {"defaultAction", "defaultErrnoRet", "architectures",
+                                       "syscalls", NULL};
+    static const char *const rule_keys[] = {"names", "action", "errnoRet", "args", NULL};
+    if (!YAJL_IS_OBJECT(sc))
+        return bundle_error(err, "linux.seccomp", "not an object");
+    for (size_t i = 0; i < sc->u.object.len; i++) {
+        size_t k = 0;
+        while (keys[k] && strcmp(keys[k], sc->u.object.keys[i]))
+            k++;
+        if (!keys[k])
+            return berr_set(err, BERR_FAILED,
+                            "config.json: linux.seccomp.%s: berth does not apply it",
+                            sc->u.object.keys[i]);
+    }
+    yajl_val rules = json_get(sc, "syscalls");
+    for (size_t i = 0; YAJL_IS_ARRAY(rules) && i < rules->u.array.len; i++) {
+        yajl_val r = rules->u.array.values[i];
+        for (size_t f = 0; YAJL_IS_OBJECT(r) && f < r->u.object.len; f++) {
+            size_t k = 0;
+            while (rule_keys[k] && strcmp(rule_keys[k], r->u.object.keys[f]))
+                k++;
+            if (!rule_keys[k])
+                return berr_set(err, BERR_FAILED,
+                                "config.json: linux.seccomp.syscalls[%zu].%s: berth does not "
+                                "apply it",
+                                i, r->u.object.keys[f]);
+        }
+    }
+    yajl_gen g = json_gen_new(false);
+    json_gen_value(g, sc);
+    const unsigned char *buf;
+    size_t len;
+    yajl_gen_get_buf(g, &buf, &len);
+    struct seccomp_source src = {
+        .name = "config.json linux.seccomp", .text = (const char *)buf, .len = len};
+    struct seccomp_filter filter = {0};
+    int rc = seccomp_filter_get(paths->root, &src, ~0ull, &filter, err);
+    yajl_gen_free(g);
+    if (rc == 0)
+        rc = seccomp_filter_write_at(dirfd, SECCOMP_FILE, &filter, err);
+    seccomp_filter_free(&filter);
+    return rc;
+}
+
 /* runtime-spec's hooks: known kinds, each an absolute path with optional args, env and a
  * positive timeout; berth-oci runs them (launcher/oci/hooks.c). */
 static int check_hooks(yajl_val hooks, struct berr *err)
@@ -227,6 +280,8 @@ static int bundle_description(const char *bundle, yajl_val doc, const char *dir_
         json_str(g, ann->u.object.keys[i]);
         json_gen_value(g, ann->u.object.values[i]);
     }
+    if (json_get(lx, "seccomp"))
+        json_key_str(g, OCI_ANN_SECCOMP, SECCOMP_FILE);
     json_key_str(g, OCI_ANN_ROOTFS, root);
     json_key_str(g, OCI_ANN_BUNDLE, bundle);
     yajl_gen_map_close(g);
@@ -285,7 +340,8 @@ static int make_container(const struct runtime_paths *paths, const char *oci_id,
     if (scaffold < 0 || mounts_make_scaffold(scaffold, err) < 0)
         return scaffold < 0 ? berr_errno(err, "open scaffold") : -1;
     yajl_gen g = NULL;
-    if (bundle_description(bundle, doc, c->dir_path, c->st.id, &g, err) < 0 ||
+    if (compile_seccomp(paths, doc, c->dirfd, err) < 0 ||
+        bundle_description(bundle, doc, c->dir_path, c->st.id, &g, err) < 0 ||
         json_gen_write_at(g, c->dirfd, OCI_FILE, err) < 0)
         return -1;
     struct oci_config check;

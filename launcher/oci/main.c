@@ -635,7 +635,7 @@ static int cmd_features(const struct oci_cli *cli, int argc, char **argv)
     yajl_gen_map_close(g);
     json_str(g, "seccomp");
     yajl_gen_map_open(g);
-    json_key_bool(g, "enabled", false);
+    json_key_bool(g, "enabled", true);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
     json_str(g, "annotations");

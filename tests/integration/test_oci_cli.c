@@ -486,3 +486,27 @@ Test(oci_cli, another_umask_and_an_unknown_rlimit_are_refused_by_name)
     cr_assert(strstr(r.err, "process.rlimits[0]"), "%s", r.err);
     assert_gone("c1", 0);
 }
+
+Test(oci_cli, linux_seccomp_is_compiled_and_loaded_and_its_flags_refused)
+{
+    _cleanup_free_ char *bundle = make_bundle(
+        "c['root']['readonly'] = False\n"
+        "c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': "
+        "['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], 'syscalls': [{'names': "
+        "['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}]}\n"
+        "c['process']['args'] = ['/bin/probe', 'status', 'mkdir', '/tmp/made']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "Seccomp"), "2", "no filter: %s", r.out);
+    cr_assert_str_eq(h_val(&r, "mkdir:/tmp/made"), "EPERM", "the rule did not apply: %s", r.out);
+    assert_gone("c1", 0);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'flags': "
+                     "['SECCOMP_FILTER_FLAG_LOG']}"));
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with seccomp flags");
+    cr_assert(strstr(r.err, "linux.seccomp.flags"), "%s", r.err);
+    assert_gone("c1", 0);
+}
