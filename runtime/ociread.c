@@ -368,7 +368,18 @@ static int read_namespaces(yajl_val list, int *out, struct berr *err)
     return 0;
 }
 
-static int read_resources(yajl_val r, struct cgroup_limits *l, struct berr *err)
+/* runc adds its default devices (the same as berth's rules) after a bundle's list: a bundle's
+ * lone "deny everything" is berth's rules as runc applies it. */
+static bool devices_deny_all(yajl_val devices)
+{
+    yajl_val d =
+        YAJL_IS_ARRAY(devices) && devices->u.array.len == 1 ? devices->u.array.values[0] : NULL;
+    const char *access = json_get_str(d, "access");
+    return YAJL_IS_OBJECT(d) && d->u.object.len == 2 && YAJL_IS_FALSE(json_get(d, "allow")) &&
+           access && !strcmp(access, "rwm");
+}
+
+static int read_resources(yajl_val r, bool bundle, struct cgroup_limits *l, struct berr *err)
 {
     static const char *const keys[] = {"devices", "cpu", "memory", "pids", NULL};
     static const char *const cpu_keys[] = {"shares", "quota", "period", "cpus", "mems", NULL};
@@ -381,7 +392,8 @@ static int read_resources(yajl_val r, struct cgroup_limits *l, struct berr *err)
         only_keys(pids, pids_keys, "linux.resources.pids", err) < 0)
         return -1;
     /* cgroup/ always writes its device policy */
-    if (!oci_devices_are_berths(json_get(r, "devices")))
+    yajl_val devices = json_get(r, "devices");
+    if (!oci_devices_are_berths(devices) && !(bundle && devices_deny_all(devices)))
         return bad(err, "linux.resources.devices: berth applies docker's device rules only");
     /* the resolved values, which cgroup_limits_resolve leaves as they are */
     if (!json_ll(cpu, "shares", &l->cpu_shares) || !json_ll(cpu, "quota", &l->cpu_quota) ||
@@ -415,7 +427,7 @@ static int read_linux(yajl_val lx, struct oci_config *c, struct berr *err)
         return bad(err, "no linux");
     if (only_keys(lx, keys, "linux", err) < 0 ||
         read_namespaces(json_get(lx, "namespaces"), &c->namespaces, err) < 0 ||
-        read_resources(json_get(lx, "resources"), &c->limits, err) < 0 ||
+        read_resources(json_get(lx, "resources"), c->bind_root != NULL, &c->limits, err) < 0 ||
         oci_cgroups_path_split(json_get_str(lx, "cgroupsPath"), &c->cgroup_parent, &c->cgroup_name,
                                err) < 0 ||
         cgroup_parent_check(c->cgroup_parent, err) < 0)

@@ -510,3 +510,21 @@ Test(oci_cli, linux_seccomp_is_compiled_and_loaded_and_its_flags_refused)
     cr_assert(strstr(r.err, "linux.seccomp.flags"), "%s", r.err);
     assert_gone("c1", 0);
 }
+
+Test(oci_cli, a_lone_deny_all_device_rule_is_runcs_default_devices_and_others_are_refused)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['linux']['resources']['devices'] = [{'allow': False, 'access': 'rwm'}]\n"
+                    "c['process']['args'] = ['/bin/probe', 'write', '/dev/null']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "write:/dev/null"), "ok", "%s", r.out);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['linux']['resources']['devices'] = [{'allow': True, 'access': 'rwm'}]"));
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with every device allowed");
+    cr_assert(strstr(r.err, "linux.resources.devices"), "%s", r.err);
+    assert_gone("c1", 0);
+}
