@@ -215,8 +215,10 @@ static bool has_user_bind(const struct mounts_spec *spec, const char *dest)
 
 static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
-    for (size_t i = 0; i < mounts_ndefault_fs; i++) {
-        const struct mounts_fs *m = &mounts_default_fs[i];
+    const struct mounts_fs *fs = spec->fs ? spec->fs : mounts_default_fs;
+    size_t n = spec->fs ? spec->nfs : mounts_ndefault_fs;
+    for (size_t i = 0; i < n; i++) {
+        const struct mounts_fs *m = &fs[i];
         /* a user mount on the same destination replaces the default (docker's withMounts) */
         if (has_user_bind(spec, m->dest))
             continue;

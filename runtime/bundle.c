@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -136,6 +137,91 @@ static int rlimits(yajl_val list, pid_t pid, struct berr *err)
     return 0;
 }
 
+/* linux.sysctl: only what the container's own namespaces hold (runc's rule): net.* with a
+ * network namespace, the ipc ones, the uts ones. With pid, written from a child that entered
+ * the init's network, ipc and uts namespaces (/proc/sys answers for the writer's). */
+static bool sysctl_namespaced(const char *key, bool own_net)
+{
+    static const char *const ipc[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
+    if (strstr(key, "..") || strchr(key, '/') || !*key)
+        return false;
+    if (str_has_prefix(key, "net."))
+        return own_net;
+    if (str_has_prefix(key, "fs.mqueue.") || !strcmp(key, "kernel.hostname") ||
+        !strcmp(key, "kernel.domainname"))
+        return true;
+    for (size_t i = 0; i < ARRAY_SIZE(ipc); i++) {
+        if (!strcmp(key, ipc[i]))
+            return true;
+    }
+    return false;
+}
+
+static bool has_netns(yajl_val doc)
+{
+    yajl_val ns = json_get(json_get(doc, "linux"), "namespaces");
+    for (size_t i = 0; YAJL_IS_ARRAY(ns) && i < ns->u.array.len; i++) {
+        const char *t = json_get_str(ns->u.array.values[i], "type");
+        if (t && !strcmp(t, "network"))
+            return true;
+    }
+    return false;
+}
+
+static int write_sysctls(yajl_val sysctl, pid_t pid, struct berr *err)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0)
+        return berr_errno(err, "linux.sysctl: the init");
+    pid_t child = fork();
+    if (child == 0) {
+        if (setns(pidfd, CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) < 0)
+            _exit(1);
+        for (size_t i = 0; i < sysctl->u.object.len; i++) {
+            _cleanup_free_ char *path = xasprintf("/proc/sys/%s", sysctl->u.object.keys[i]);
+            for (char *p = path + strlen("/proc/sys/"); *p; p++)
+                *p = *p == '.' ? '/' : *p;
+            const char *v = YAJL_GET_STRING(sysctl->u.object.values[i]);
+            int fd = open(path, O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write_all(fd, v, strlen(v)) < 0)
+                _exit(2 + (int)i);
+            close(fd);
+        }
+        _exit(0);
+    }
+    close(pidfd);
+    int status = 0;
+    if (child < 0 || waitpid(child, &status, 0) < 0)
+        return berr_errno(err, "linux.sysctl");
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) >= 2 &&
+        (size_t)WEXITSTATUS(status) - 2 < sysctl->u.object.len)
+        return berr_set(err, BERR_FAILED, "config.json: linux.sysctl.%s: could not be written",
+                        sysctl->u.object.keys[WEXITSTATUS(status) - 2]);
+    return berr_set(err, BERR_FAILED, "config.json: linux.sysctl: the container's namespaces");
+}
+
+static int sysctls(yajl_val doc, pid_t pid, struct berr *err)
+{
+    yajl_val sysctl = json_get(json_get(doc, "linux"), "sysctl");
+    if (!sysctl)
+        return 0;
+    if (!YAJL_IS_OBJECT(sysctl))
+        return bundle_error(err, "linux.sysctl", "not an object");
+    for (size_t i = 0; i < sysctl->u.object.len; i++) {
+        if (!YAJL_IS_STRING(sysctl->u.object.values[i]) ||
+            !sysctl_namespaced(sysctl->u.object.keys[i], has_netns(doc)))
+            return berr_set(err, BERR_FAILED,
+                            "config.json: linux.sysctl.%s: not one the container's namespaces "
+                            "hold, or not a string",
+                            sysctl->u.object.keys[i]);
+    }
+    return pid > 0 ? write_sysctls(sysctl, pid, err) : 0;
+}
+
 /* linux.seccomp in OCI's form is a docker profile without includes: compiled by the same
  * compiler (and cache) into the state directory's filter, which the start loads. What the
  * compiler would not apply (flags, a listener, unknown keys) is refused. */
@@ -252,7 +338,7 @@ static int bundle_description(const char *bundle, yajl_val doc, const char *dir_
     _cleanup_free_ char *root = NULL;
     if (check_hooks(json_get(doc, "hooks"), err) < 0 ||
         rlimits(json_get(json_get(doc, "process"), "rlimits"), 0, err) < 0 ||
-        bundle_root(bundle, doc, &root, err) < 0)
+        sysctls(doc, 0, err) < 0 || bundle_root(bundle, doc, &root, err) < 0)
         return -1;
     _cleanup_free_ char *cgroups_path =
         cg && *cg ? xstrdup(cg) : xasprintf("%s/%s", RUNTIME_CGROUP_PARENT, id64);
@@ -391,19 +477,60 @@ static __attribute__((noreturn)) void monitor(struct container *c, int report_fd
         container_record(c, STATUS_EXITED);
         _exit(1);
     }
-    /* running: the container holds its stdio, the monitor lets go of its copies */
-    close(report_fd);
-    close(gate.fifo_fd);
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-    for (int i = 0; devnull >= 0 && i < 3; i++)
-        dup2(devnull, i);
-    siginfo_t si;
-    while (waitid(P_PID, (id_t)c->st.pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
-        ;
-    if (container_reap(c, c->st.pid, &err) < 0)
-        debugf("berth-oci monitor: %s", err.msg);
-    container_drop_cgroups(c);
+    /* Running: as under runc, the init goes to the caller's subreaper (conmon, berth-oci run),
+     * which reaps it and learns its exit status; delete removes its cgroups. */
     _exit(0);
+}
+
+/* field 22 of /proc/<pid>/stat: when the process started, which a reused pid does not share */
+static unsigned long long start_time(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    _cleanup_free_ char *text = NULL;
+    struct berr ignored;
+    if (read_file_at(AT_FDCWD, path, 4096, &text, NULL, &ignored) < 0)
+        return 0;
+    const char *p = strrchr(text, ')'); /* the command may hold spaces and parentheses */
+    unsigned long long t = 0;
+    for (int field = 2; p && *p && field < 22; p++)
+        field += *p == ' ';
+    if (p && sscanf(p, "%llu", &t) != 1)
+        t = 0;
+    return t;
+}
+
+static pid_t read_init_pid(int dirfd, unsigned long long *started)
+{
+    _cleanup_free_ char *text = NULL;
+    struct berr ignored;
+    int pid = 0;
+    *started = 0;
+    if (read_file_at(dirfd, INIT_PID_FILE, 64, &text, NULL, &ignored) < 0 ||
+        sscanf(text, "%d %llu", &pid, started) != 2 || pid <= 0)
+        return 0;
+    return (pid_t)pid;
+}
+
+bool oci_init_alive(int dirfd, pid_t *pid_out)
+{
+    unsigned long long started;
+    pid_t pid = read_init_pid(dirfd, &started);
+    bool alive = pid > 0 && started && start_time(pid) == started;
+    /* a zombie is not running: its state is Z (field 3) */
+    if (alive) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+        _cleanup_free_ char *text = NULL;
+        struct berr ignored;
+        const char *p = read_file_at(AT_FDCWD, path, 4096, &text, NULL, &ignored) == 0
+                            ? strrchr(text, ')')
+                            : NULL;
+        alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    }
+    if (pid_out)
+        *pid_out = alive ? pid : 0;
+    return alive;
 }
 
 /* The init is the monitor's one child. */
@@ -454,10 +581,12 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         close(rp[0]);
         if (n == 1 && msg[0] == READY_BYTE) {
             *pid_out = child_of(mon);
-            char buf[16];
-            int len = snprintf(buf, sizeof(buf), "%d", (int)*pid_out);
+            char buf[48];
+            int len = snprintf(buf, sizeof(buf), "%d %llu", (int)*pid_out,
+                               *pid_out > 0 ? start_time(*pid_out) : 0ull);
             if (*pid_out > 0 &&
                 rlimits(json_get(json_get(doc, "process"), "rlimits"), *pid_out, err) == 0 &&
+                sysctls(doc, *pid_out, err) == 0 &&
                 write_file_atomic_at(c.dirfd, INIT_PID_FILE, buf, (size_t)len, 0600, err) == 0) {
                 yajl_tree_free(doc);
                 container_close(&c);
@@ -508,17 +637,6 @@ int runtime_oci_find(const struct runtime_paths *paths, const char *oci_id, char
     return 0;
 }
 
-static pid_t read_init_pid(int dirfd)
-{
-    _cleanup_free_ char *text = NULL;
-    struct berr ignored;
-    long long pid;
-    if (read_file_at(dirfd, INIT_PID_FILE, 64, &text, NULL, &ignored) < 0 ||
-        parse_long(text, 1, INT32_MAX, &pid) < 0)
-        return 0;
-    return (pid_t)pid;
-}
-
 static bool fifo_present(int dirfd)
 {
     struct stat st;
@@ -552,15 +670,14 @@ int runtime_oci_state(const struct runtime_paths *paths, const char *oci_id,
                      json_parse(text, &out->description, err) < 0
                  ? -1
                  : 0;
-    pid_t init = read_init_pid(h.dir);
-    bool alive = init > 0 && monitor_alive(h.lock) && kill(init, 0) == 0;
-    if (!strcmp(info.status, "exited") || !alive)
+    pid_t init = 0;
+    if (!oci_init_alive(h.dir, &init))
         out->status = "stopped";
-    else if (!strcmp(info.status, "created") && fifo_present(h.dir))
+    else if (fifo_present(h.dir))
         out->status = "created";
     else
         out->status = "running";
-    out->pid = strcmp(out->status, "stopped") ? init : 0;
+    out->pid = init;
     out->created = info.created;
     container_info_free(&info);
     if (rc < 0) {

@@ -375,6 +375,8 @@ static int load_description(struct container *c, struct init_args *a, struct ber
         .readonly_root = cfg->root_readonly,
         .binds = cfg->binds,
         .nbinds = cfg->nbinds,
+        .fs = cfg->fs,
+        .nfs = cfg->nfs,
         .etc_path = cfg->etc_dir,
         .masked = &cfg->masked,
         .readonly = &cfg->readonly,

@@ -116,7 +116,8 @@ static int start(const struct init_args *a, struct berr *err)
      * nobody waits for would leave state that no longer tells the truth. setresuid clears
      * the setting, hence here; a parent that died before it is seen as the sync socket's
      * hang-up. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (!a->gate) /* berth-oci's outlives its starter, as runc's does (bundle.c) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (parent_gone(a->sync_fd))
         return berr_set(err, BERR_FAILED, "parent went away before the start");
     reset_signals();

@@ -157,6 +157,10 @@ struct oci_config {
     char *upper, *work;
     char *seccomp_file; /* in the state directory; NULL: unconfined */
     char *bind_root;    /* a bundle's root dir to bind instead of the layers; NULL: layers */
+    /* a bundle's kernel filesystems as listed (strings owned by fs_strings); NULL: docker's */
+    struct mounts_fs *fs;
+    size_t nfs;
+    struct strv fs_strings;
     bool home_from_passwd;
     struct strv group_add;
 };
@@ -243,6 +247,9 @@ struct start_gate {
 };
 /* In the init, last before the filter and execve; no-op without a gate. */
 int start_gate_wait(const struct start_gate *gate, struct berr *err);
+/* A berth-oci container (one with init.pid in dirfd) whose init is the process recorded (pid
+ * and start time) and alive: it runs without a monitor, its caller's subreaper reaps it. */
+bool oci_init_alive(int dirfd, pid_t *pid);
 
 /* ---- crash tests (stall.c) ---- */
 /* With BERTH_TEST_STALL=point, stop here until killed; a no-op otherwise (and always for a

@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -291,6 +293,13 @@ static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
     struct create_flags f;
     if (parse_create(cli, argc, argv, true, &f) < 0)
         return 1;
+    /* the container's init comes to us once its starter has let it go: we reap it, and learn
+     * its exit status, as conmon does for podman */
+    if (!f.detach && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+        struct berr err = {0};
+        berr_errno(&err, "become a subreaper");
+        return fail(cli, &err);
+    }
     int rc = do_create(cli, &f);
     if (rc)
         return rc;
@@ -303,9 +312,22 @@ static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
     }
     if (f.detach)
         return 0;
-    int code = 0;
+    struct runtime_oci_state s;
+    if (runtime_oci_state(&cli->paths, f.id, &s, &err) < 0)
+        return fail(cli, &err);
+    pid_t init = s.pid;
+    runtime_oci_state_free(&s);
     /* the foreground run waits for the exit and removes the container, as runc run does */
-    if (runtime_wait(&cli->paths, id64, &code, &err) < 0 || do_delete(cli, f.id, true, &err) < 0)
+    int status = 0, code = 255;
+    for (pid_t p; init > 0 && (p = waitpid(-1, &status, 0)) != init;) {
+        if (p < 0 && errno != EINTR)
+            break;
+    }
+    if (WIFEXITED(status))
+        code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        code = 128 + WTERMSIG(status);
+    if (do_delete(cli, f.id, true, &err) < 0)
         return fail(cli, &err);
     return code;
 }
