@@ -637,7 +637,9 @@ static int cmd_features(const struct oci_cli *cli, int argc, char **argv)
     yajl_gen_array_close(g);
     json_str(g, "mountOptions");
     yajl_gen_array_open(g);
-    static const char *const opts[] = {"rbind", "rprivate", "ro"};
+    static const char *const opts[] = {"bind",  "rbind",       "private",  "rprivate",
+                                       "ro",    "rw",          "nosuid",   "noexec",
+                                       "nodev", "strictatime", "relatime", "noatime"};
     for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
         json_str(g, opts[i]);
     yajl_gen_array_close(g);

@@ -604,3 +604,90 @@ Test(oci_cli, a_bundles_mounts_and_sysctls_as_listed)
     }
     assert_gone("c1", 0);
 }
+
+/* podman --runtime=berth-oci, its storage in this test's temp dir: an image imported from a
+ * rootfs tar (never pulled), run in the foreground (exit status and output through conmon),
+ * run detached, seen running, stopped and removed. What podman needs on this host is in the
+ * flags: cgroupfs, the file event log, no network, limits within ours (no CAP_SYS_RESOURCE
+ * to raise them), and a tmpfs on /sys/fs/cgroup for the cgroup filesystem berth-oci does
+ * not mount. A wrapper gives berth-oci this test's --root: podman calls delete without its
+ * --runtime-flag options. */
+static void podman(struct h_result *r, ...) __attribute__((sentinel));
+static void podman(struct h_result *r, ...)
+{
+    const char *argv[48];
+    size_t n = 0;
+    _cleanup_free_ char *storage = h_path("podman/storage"), *runroot = h_path("podman/run"),
+                        *tmp = h_path("podman/tmp"), *wrapper = h_path("berth-oci-wrapper");
+    const char *fixed[] = {"podman",
+                           "--root",
+                           storage,
+                           "--runroot",
+                           runroot,
+                           "--tmpdir",
+                           tmp,
+                           "--cgroup-manager=cgroupfs",
+                           "--events-backend=file",
+                           "--storage-driver=vfs"};
+    for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+        argv[n++] = fixed[i];
+    _cleanup_free_ char *runtime = xasprintf("--runtime=%s", wrapper);
+    argv[n++] = runtime;
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) && n < 47;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    h_execv(r, NULL, argv);
+}
+
+Test(oci_cli, podman_runs_and_removes_containers_of_an_imported_image)
+{
+    _cleanup_free_ char *bundle = make_bundle("");
+    _cleanup_free_ char *tar = h_path("rootfs.tar"), *rootfs = xasprintf("%s/rootfs", bundle);
+    const char *tar_argv[] = {"tar", "-C", rootfs, "-cf", tar, ".", NULL};
+    struct h_result r;
+    h_execv(&r, NULL, tar_argv);
+    cr_assert_eq(r.status, 0, "tar: %s", r.err);
+    _cleanup_free_ char *wrapper = h_path("berth-oci-wrapper"), *root = h_path("oci");
+    _cleanup_free_ char *script =
+        xasprintf("#!/bin/sh\nexec %s --root %s \"$@\"\n", oci_bin(), root);
+    h_write_file(wrapper, script, 0755);
+
+    podman(&r, "import", tar, "localhost/berth-oci-it:latest", NULL);
+    cr_assert_eq(r.status, 0, "podman import: %s", r.err);
+    _cleanup_free_ char *parent = xasprintf("--cgroup-parent=%s", h_cgroup_parent());
+#define H_PODMAN_RUN_FLAGS                                                                         \
+    "--network=none", parent, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",       \
+        "--mount", "type=tmpfs,destination=/sys/fs/cgroup,ro=true,notmpcopyup"
+    podman(&r, "run", "--rm", H_PODMAN_RUN_FLAGS, "localhost/berth-oci-it:latest", "sh", "-c",
+           "echo from-podman; exit 5", NULL);
+    cr_assert_eq(r.status, 5, "podman run: %d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "from-podman"), "%s", r.out);
+
+    _cleanup_free_ char *name = xasprintf("berth-oci-it-%d", (int)getpid());
+    podman(&r, "run", "-d", "--name", name, H_PODMAN_RUN_FLAGS, "localhost/berth-oci-it:latest",
+           "sleep", "1000", NULL);
+    cr_assert_eq(r.status, 0, "podman run -d: %s", r.err);
+    _cleanup_free_ char *id = h_last_line(r.out);
+    yajl_val s = state_of(id);
+    cr_assert_str_eq(json_get_str(s, "status"), "running");
+    yajl_tree_free(s);
+    podman(&r, "ps", "--format", "{{.Names}} {{.Status}}", NULL);
+    cr_assert(strstr(r.out, name) && strstr(r.out, "Up"), "podman ps: %s", r.out);
+    podman(&r, "stop", "-t", "1", name, NULL);
+    cr_assert_eq(r.status, 0, "podman stop: %s", r.err);
+    podman(&r, "ps", "-a", "--format", "{{.Names}} {{.Status}}", NULL);
+    cr_assert(strstr(r.out, "Exited (137)"), "podman ps -a: %s", r.out);
+    podman(&r, "rm", name, NULL);
+    cr_assert_eq(r.status, 0, "podman rm: %s", r.err);
+    podman(&r, "ps", "-a", "-q", NULL);
+    cr_assert_str_eq(r.out, "", "left: %s", r.out);
+    oci(&r, "list", "-q", NULL);
+    cr_assert_str_eq(r.out, "", "berth-oci still has: %s", r.out);
+    _cleanup_free_ char *cg = h_cgroups_left();
+    cr_assert(!strstr(cg, "libpod-"), "a container's cgroup is left: %s", cg);
+    h_assert_no_mounts_left();
+#undef H_PODMAN_RUN_FLAGS
+}
