@@ -195,6 +195,7 @@ bench: all
 	./bench/load.sh $(abspath $(BUILD)/berth)
 	./bench/seccomp.sh $(abspath $(BUILD)/berth)
 	./bench/join.sh $(abspath $(BUILD)/berth)
+	./bench/oci.sh $(abspath $(BUILD)/berth)
 	./bench/trace.sh $(abspath $(BUILD)/berth)
 
 # the core and cgroup integration tests on a pure cgroup v2 kernel under qemu (scripts/vmcheck/)
