@@ -107,6 +107,15 @@ static const struct {
     {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
+int runtime_oci_rlimit(const char *name)
+{
+    for (size_t k = 0; k < ARRAY_SIZE(rlimit_names); k++) {
+        if (!strcmp(rlimit_names[k].name, name))
+            return rlimit_names[k].resource;
+    }
+    return -1;
+}
+
 /* process.rlimits: each a known type once, soft ≤ hard (both unsigned integers). With pid,
  * set on that process (the init, before its execve: the limits cross it). */
 static int rlimits(yajl_val list, pid_t pid, struct berr *err)

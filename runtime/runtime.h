@@ -193,6 +193,10 @@ struct exec_spec {
     char *workdir;    /* NULL: the container's working directory */
     struct strv env;  /* K=V added to the container's environment */
     bool interactive; /* keep stdin; else /dev/null */
+    /* Detached (berth-oci exec -d): the command gets the caller's 0-2 as they are, and
+     * runtime_exec returns once it runs, its host pid here, without waiting: the caller's
+     * exit leaves it to the caller's subreaper. NULL: wait, relaying stdio. */
+    pid_t *detached_pid;
 };
 /* Run cmd inside the running container: all its namespaces (and cgroups), its user (or
  * exec's), capabilities, no_new_privs (and seccomp); *status as for run. */
@@ -257,6 +261,8 @@ int runtime_oci_delete(const struct runtime_paths *paths, const char *oci_id, bo
 /* The container's processes (host pids), none when stopped. */
 int runtime_oci_pids(const struct runtime_paths *paths, const char *oci_id, pid_t **pids, size_t *n,
                      struct berr *err);
+/* The RLIMIT_* resource an OCI rlimit type names; -1 when none. */
+int runtime_oci_rlimit(const char *name);
 /* A default config.json for a bundle whose root is ./rootfs, as berth-oci applies it. */
 yajl_gen runtime_oci_default_spec(void);
 

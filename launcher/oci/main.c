@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -217,7 +218,7 @@ static int parse_create(const struct oci_cli *cli, int argc, char **argv, bool r
     return 0;
 }
 
-static int do_create(const struct oci_cli *cli, const struct create_flags *f)
+static int do_create(const struct oci_cli *cli, const struct create_flags *f, pid_t *init)
 {
     struct berr err = {0};
     pid_t pid;
@@ -233,6 +234,7 @@ static int do_create(const struct oci_cli *cli, const struct create_flags *f)
         runtime_oci_delete(&cli->paths, f->id, true, &ignored);
         return fail(cli, &err);
     }
+    *init = pid;
     if (f->pid_file && write_pid_file(f->pid_file, pid, &err) < 0) {
         struct berr ignored = {0};
         runtime_oci_delete(&cli->paths, f->id, true, &ignored);
@@ -244,9 +246,10 @@ static int do_create(const struct oci_cli *cli, const struct create_flags *f)
 static int cmd_create(const struct oci_cli *cli, int argc, char **argv)
 {
     struct create_flags f;
+    pid_t init;
     if (parse_create(cli, argc, argv, false, &f) < 0)
         return 1;
-    return do_create(cli, &f);
+    return do_create(cli, &f, &init);
 }
 
 static const char *one_id(const struct oci_cli *cli, int argc, char **argv)
@@ -300,7 +303,8 @@ static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
         berr_errno(&err, "become a subreaper");
         return fail(cli, &err);
     }
-    int rc = do_create(cli, &f);
+    pid_t init = 0;
+    int rc = do_create(cli, &f, &init);
     if (rc)
         return rc;
     struct berr err = {0};
@@ -312,11 +316,6 @@ static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
     }
     if (f.detach)
         return 0;
-    struct runtime_oci_state s;
-    if (runtime_oci_state(&cli->paths, f.id, &s, &err) < 0)
-        return fail(cli, &err);
-    pid_t init = s.pid;
-    runtime_oci_state_free(&s);
     /* the foreground run waits for the exit and removes the container, as runc run does */
     int status = 0, code = 255;
     for (pid_t p; init > 0 && (p = waitpid(-1, &status, 0)) != init;) {
@@ -506,14 +505,73 @@ static int cmd_ps(const struct oci_cli *cli, int argc, char **argv)
 }
 
 /* exec --process FILE: a runtime-spec process; only what berth's exec applies */
-static int read_process(const char *path, struct exec_spec *spec, struct berr *err)
+static bool same_names(yajl_val a, yajl_val b)
+{
+    size_t na = YAJL_IS_ARRAY(a) ? a->u.array.len : 0, nb = YAJL_IS_ARRAY(b) ? b->u.array.len : 0;
+    for (size_t i = 0; i < na + nb; i++) {
+        yajl_val x = i < na ? a->u.array.values[i] : b->u.array.values[i - na];
+        yajl_val other = i < na ? b : a;
+        size_t no = i < na ? nb : na;
+        bool found = false;
+        for (size_t j = 0; !found && j < no; j++) {
+            const char *y = YAJL_GET_STRING(other->u.array.values[j]);
+            const char *xs = YAJL_GET_STRING(x);
+            found = xs && y && !strcmp(xs, y);
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* berth's exec gives the process the container's capabilities: a process.json may only say
+ * the same */
+static int check_caps(yajl_val want, yajl_val have, const char *path, struct berr *err)
+{
+    static const char *const sets[] = {"bounding", "effective", "permitted", "inheritable",
+                                       "ambient"};
+    for (size_t i = 0; want && i < ARRAY_SIZE(sets); i++) {
+        if (!same_names(json_get(want, sets[i]), json_get(have, sets[i])))
+            return berr_set(err, BERR_FAILED,
+                            "--process %s: capabilities.%s: berth-oci's exec applies the "
+                            "container's",
+                            path, sets[i]);
+    }
+    return 0;
+}
+
+/* the limits cross the exec: set on berth-oci itself, which the process descends from */
+static int set_rlimits(yajl_val list, const char *path, struct berr *err)
+{
+    for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
+        yajl_val r = list->u.array.values[i];
+        const char *type = json_get_str(r, "type");
+        yajl_val soft = json_get(r, "soft"), hard = json_get(r, "hard");
+        int res = type ? runtime_oci_rlimit(type) : -1;
+        if (res < 0 || !YAJL_IS_INTEGER(soft) || !YAJL_IS_INTEGER(hard) ||
+            YAJL_GET_INTEGER(soft) < 0 || YAJL_GET_INTEGER(hard) < YAJL_GET_INTEGER(soft))
+            return berr_set(err, BERR_FAILED,
+                            "--process %s: rlimits[%zu]: not a known type with "
+                            "integers soft <= hard",
+                            path, i);
+        struct rlimit lim = {.rlim_cur = (rlim_t)YAJL_GET_INTEGER(soft),
+                             .rlim_max = (rlim_t)YAJL_GET_INTEGER(hard)};
+        if (setrlimit(res, &lim) < 0)
+            return berr_errno(err, "--process %s: rlimits: set %s", path, type);
+    }
+    return 0;
+}
+
+static int read_process(const char *path, yajl_val container, struct exec_spec *spec,
+                        struct berr *err)
 {
     _cleanup_free_ char *text = NULL;
     yajl_val p = NULL;
     if (read_file_at(AT_FDCWD, path, 4 << 20, &text, NULL, err) < 0 ||
         json_parse(text, &p, err) < 0)
         return berr_wrap(err, "--process %s", path);
-    static const char *const keys[] = {"terminal", "user", "args", "env", "cwd", NULL};
+    static const char *const keys[] = {"terminal", "user",         "args",    "env",
+                                       "cwd",      "capabilities", "rlimits", NULL};
     int rc = 0;
     for (size_t i = 0; YAJL_IS_OBJECT(p) && i < p->u.object.len && rc == 0; i++) {
         size_t k = 0;
@@ -523,6 +581,11 @@ static int read_process(const char *path, struct exec_spec *spec, struct berr *e
             rc = berr_set(err, BERR_FAILED, "--process %s: %s: berth-oci's exec does not apply it",
                           path, p->u.object.keys[i]);
     }
+    if (rc == 0)
+        rc = check_caps(json_get(p, "capabilities"),
+                        json_get(json_get(container, "process"), "capabilities"), path, err);
+    if (rc == 0)
+        rc = set_rlimits(json_get(p, "rlimits"), path, err);
     if (rc == 0 && YAJL_IS_TRUE(json_get(p, "terminal")))
         rc =
             berr_set(err, BERR_FAILED, "--process %s: terminal: berth-oci gives no terminal", path);
@@ -545,7 +608,8 @@ static int read_process(const char *path, struct exec_spec *spec, struct berr *e
 static int cmd_exec(const struct oci_cli *cli, int argc, char **argv)
 {
     struct exec_spec spec = {.interactive = true};
-    const char *id = NULL, *process = NULL;
+    const char *id = NULL, *process = NULL, *pid_file = NULL;
+    pid_t detached = 0;
     struct berr err = {0};
     int i = 1;
     for (; i < argc && !id; i++) {
@@ -559,9 +623,12 @@ static int cmd_exec(const struct oci_cli *cli, int argc, char **argv)
         else if ((v = opt_value(argc, argv, &i, "--user", "-u")))
             spec.user = xstrdup(v);
         else if ((v = opt_value(argc, argv, &i, "--pid-file", NULL)))
-            return usage_error(cli, "--pid-file %s: berth-oci's exec runs in the foreground", v);
-        else if (is_flag(argv[i], "--tty", "-t") || is_flag(argv[i], "--detach", "-d"))
-            return usage_error(cli, "%s: berth-oci's exec has no terminal and no detach", argv[i]);
+            pid_file = v;
+        else if (is_flag(argv[i], "--detach", "-d"))
+            spec.detached_pid = &detached;
+        else if (is_flag(argv[i], "--tty", "-t") ||
+                 opt_value(argc, argv, &i, "--console-socket", NULL))
+            return usage_error(cli, "%s: berth-oci gives no terminal", argv[i]);
         else if (argv[i][0] == '-')
             return usage_error(cli, "unknown flag %s", argv[i]);
         else
@@ -573,9 +640,22 @@ static int cmd_exec(const struct oci_cli *cli, int argc, char **argv)
         rc = usage_error(cli, "%s: a container id is required", argv[0]);
         goto out;
     }
-    if (process && read_process(process, &spec, &err) < 0) {
-        rc = fail(cli, &err);
+    if (pid_file && !spec.detached_pid) {
+        rc = usage_error(cli, "--pid-file %s: only with --detach", pid_file);
         goto out;
+    }
+    if (process) {
+        struct runtime_oci_state st;
+        if (runtime_oci_state(&cli->paths, id, &st, &err) < 0) {
+            rc = fail(cli, &err);
+            goto out;
+        }
+        int prc = read_process(process, st.description, &spec, &err);
+        runtime_oci_state_free(&st);
+        if (prc < 0) {
+            rc = fail(cli, &err);
+            goto out;
+        }
     }
     for (; i < argc && !process; i++)
         strv_push(&spec.cmd, argv[i]);
@@ -584,7 +664,11 @@ static int cmd_exec(const struct oci_cli *cli, int argc, char **argv)
         rc = fail(cli, &err);
         goto out;
     }
-    rc = status;
+    rc = spec.detached_pid ? 0 : status;
+    if (pid_file && write_pid_file(pid_file, detached, &err) < 0) {
+        kill(detached, SIGKILL);
+        rc = fail(cli, &err);
+    }
 out:
     strv_free(&spec.cmd);
     strv_free(&spec.env);

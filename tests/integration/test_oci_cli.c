@@ -676,6 +676,9 @@ Test(oci_cli, podman_runs_and_removes_containers_of_an_imported_image)
     yajl_tree_free(s);
     podman(&r, "ps", "--format", "{{.Names}} {{.Status}}", NULL);
     cr_assert(strstr(r.out, name) && strstr(r.out, "Up"), "podman ps: %s", r.out);
+    podman(&r, "exec", name, "sh", "-c", "echo in-exec; exit 3", NULL);
+    cr_assert_eq(r.status, 3, "podman exec: %d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "in-exec"), "%s", r.out);
     podman(&r, "stop", "-t", "1", name, NULL);
     cr_assert_eq(r.status, 0, "podman stop: %s", r.err);
     podman(&r, "ps", "-a", "--format", "{{.Names}} {{.Status}}", NULL);
@@ -690,4 +693,43 @@ Test(oci_cli, podman_runs_and_removes_containers_of_an_imported_image)
     cr_assert(!strstr(cg, "libpod-"), "a container's cgroup is left: %s", cg);
     h_assert_no_mounts_left();
 #undef H_PODMAN_RUN_FLAGS
+}
+
+/* exec -d (conmon's way): the process runs with the caller's stdio, its pid in the pid file,
+ * and is left to the caller's subreaper; a process.json may not ask for other capabilities. */
+Test(oci_cli, exec_detached_writes_the_pid_and_other_capabilities_are_refused)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    yajl_val s = state_of("c1");
+    pid_t init = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    _cleanup_free_ char *pidfile = h_path("exec.pid");
+    oci_detached(&r, "exec", "-d", "--pid-file", pidfile, "c1", "sleep", "777", NULL);
+    cr_assert_eq(r.status, 0, "exec -d: %s", r.err);
+    _cleanup_free_ char *text = h_read_file(pidfile);
+    cr_assert(text && atoi(text) > 0, "no pid file");
+    pid_t pid = atoi(text);
+    _cleanup_free_ char *comm = comm_of(pid);
+    cr_assert_str_eq(comm, "sleep");
+    _cleanup_free_ char *ns = xasprintf("/proc/%d/ns/pid", (int)pid),
+                        *ns1 = xasprintf("/proc/%d/ns/pid", (int)init);
+    char a[64] = "", b[64] = "";
+    cr_assert(readlink(ns, a, sizeof(a) - 1) > 0 && readlink(ns1, b, sizeof(b) - 1) > 0);
+    cr_assert_str_eq(a, b, "the exec is not in the container's pid namespace");
+
+    _cleanup_free_ char *proc = h_path("process.json");
+    h_write_file(proc,
+                 "{\"args\":[\"true\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":"
+                 "[\"CAP_SYS_ADMIN\"]}}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_neq(r.status, 0, "exec with CAP_SYS_ADMIN accepted");
+    cr_assert(strstr(r.err, "capabilities.bounding"), "%s", r.err);
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", init);
+    cr_assert(!pid_running(pid), "the exec'd process outlived its container");
 }
