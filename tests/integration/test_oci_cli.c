@@ -733,3 +733,41 @@ Test(oci_cli, exec_detached_writes_the_pid_and_other_capabilities_are_refused)
     assert_gone("c1", init);
     cr_assert(!pid_running(pid), "the exec'd process outlived its container");
 }
+
+/* kill signals the init alone; --all every process of the container: a TERM the init (pid 1,
+ * no handler) ignores still ends the others */
+Test(oci_cli, kill_all_reaches_every_process_and_kill_the_init_alone)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    size_t n = 0;
+    for (int i = 0; i < 100 && n != 3; i++) {
+        oci(&r, "ps", "--format", "json", "c1", NULL);
+        n = 0;
+        for (const char *p = r.out; (p = strchr(p, ',')); p++)
+            n++;
+        n = strlen(r.out) > 3 ? n + 1 : 0;
+        usleep(20000);
+    }
+    cr_assert_eq(n, 3, "ps: %s", r.out);
+    oci(&r, "kill", "c1", "TERM", NULL);
+    cr_assert_eq(r.status, 0, "kill: %s", r.err);
+    usleep(200000);
+    oci(&r, "ps", "--format", "json", "c1", NULL);
+    cr_assert_eq(strchr(r.out, ',') != NULL, true, "kill without --all reached the children: %s",
+                 r.out);
+    oci(&r, "kill", "--all", "c1", "TERM", NULL);
+    cr_assert_eq(r.status, 0, "kill --all: %s", r.err);
+    oci(&r, "ps", "--format", "json", "c1", NULL);
+    for (int i = 0; i < 100 && strchr(r.out, ','); i++) {
+        usleep(20000);
+        oci(&r, "ps", "--format", "json", "c1", NULL);
+    }
+    cr_assert(!strchr(r.out, ','), "kill --all left: %s", r.out);
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", 0);
+}
