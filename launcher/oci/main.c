@@ -291,6 +291,26 @@ static int cmd_start(const struct oci_cli *cli, int argc, char **argv)
     return do_start(cli, id, &err) < 0 ? fail(cli, &err) : 0;
 }
 
+/* run in the foreground passes the signals a terminal or supervisor sends on to the
+ * container's init, as runc does */
+static volatile sig_atomic_t forward_to;
+
+static void forward_signal(int sig)
+{
+    if (forward_to > 0)
+        kill((pid_t)forward_to, sig);
+}
+
+static void forward_signals(pid_t init)
+{
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+    forward_to = init;
+    struct sigaction sa = {.sa_handler = forward_signal};
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
 static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
 {
     struct create_flags f;
@@ -317,6 +337,7 @@ static int cmd_run(const struct oci_cli *cli, int argc, char **argv)
     if (f.detach)
         return 0;
     /* the foreground run waits for the exit and removes the container, as runc run does */
+    forward_signals(init);
     int status = 0, code = 255;
     for (pid_t p; init > 0 && (p = waitpid(-1, &status, 0)) != init;) {
         if (p < 0 && errno != EINTR)

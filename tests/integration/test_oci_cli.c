@@ -771,3 +771,24 @@ Test(oci_cli, kill_all_reaches_every_process_and_kill_the_init_alone)
     cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
     assert_gone("c1", 0);
 }
+
+/* run in the foreground passes a TERM sent to it on to the container's process */
+Test(oci_cli, run_in_the_foreground_forwards_signals_to_the_container)
+{
+    _cleanup_free_ char *bundle = make_bundle(
+        "c['process']['args'] = ['sh', '-c', 'trap \"exit 7\" TERM; echo ready; sleep 1000 & "
+        "wait']");
+    _cleanup_free_ char *root = h_path("oci"), *out = h_path("run.out");
+    _cleanup_free_ char *script = xasprintf(
+        "%s --root %s run --bundle %s c1 > %s 2>&1 & p=$!\n"
+        "for i in $(seq 100); do grep -q ready %s 2>/dev/null && break; sleep 0.05; done\n"
+        "kill -TERM $p; wait $p",
+        oci_bin(), root, bundle, out, out);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    struct h_result r;
+    h_execv(&r, NULL, argv);
+    _cleanup_free_ char *text = h_read_file(out);
+    cr_assert_eq(r.status, 7, "run's status after TERM: %d (%s)", r.status, text);
+    oci(&r, "delete", "-f", "c1", NULL);
+    assert_gone("c1", 0);
+}
