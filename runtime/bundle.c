@@ -452,7 +452,10 @@ static int make_container(const struct runtime_paths *paths, const char *oci_id,
     if (rc == 0)
         rc = record_write(c->dirfd, 0, &spec, &c->st, err);
     strv_free(&spec.cmd);
-    if (rc == 0 && mkfifoat(c->dirfd, EXEC_FIFO, 0600) < 0)
+    /* writable by all, as runc's: the init opens it after taking the container's user, through
+     * its own fd (/proc/self/fd), the state directory (0700) being out of reach by path */
+    if (rc == 0 &&
+        (mkfifoat(c->dirfd, EXEC_FIFO, 0622) < 0 || fchmodat(c->dirfd, EXEC_FIFO, 0622, 0) < 0))
         rc = berr_errno(err, "make the exec fifo");
     return rc;
 }

@@ -792,3 +792,17 @@ Test(oci_cli, run_in_the_foreground_forwards_signals_to_the_container)
     oci(&r, "delete", "-f", "c1", NULL);
     assert_gone("c1", 0);
 }
+
+/* the init takes the bundle's user before it waits at the exec fifo: a user other than root
+ * must still be let go by start */
+Test(oci_cli, a_container_of_another_user_is_created_and_started)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['user'] = {'uid': 1000, 'gid': 1000}\n"
+                                              "c['process']['args'] = ['/bin/probe', 'id']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "uid"), "1000");
+    cr_assert_str_eq(h_val(&r, "gid"), "1000");
+    assert_gone("c1", 0);
+}
