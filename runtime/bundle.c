@@ -2,8 +2,8 @@
  * config.json into the container's description (the same file berth's own containers have,
  * the bundle's root bound instead of image layers) in a state directory named by a random id,
  * the OCI id being its name; a monitor forked from create starts the container, whose init
- * waits at the exec fifo (start_gate_wait) until `start`; the monitor then waits for it,
- * records the exit and drops its cgroups. */
+ * waits at the exec fifo (init.c's start_gate_wait) until `start`; the monitor then waits for
+ * it, records the exit and drops its cgroups. */
 #include "internal.h"
 
 #include <dirent.h>
@@ -23,30 +23,6 @@
 #define EXEC_FIFO "exec.fifo"
 #define INIT_PID_FILE "init.pid"
 #define OCI_ANN_BUNDLE "io.berth.bundle"
-#define READY_BYTE 'R'
-
-int start_gate_wait(const struct start_gate *gate, struct berr *err)
-{
-    if (!gate)
-        return 0;
-    if (write_all(gate->ready_fd, (char[]){READY_BYTE}, 1) < 0)
-        return berr_errno(err, "report the created state");
-    close(gate->ready_fd);
-    /* the fifo's own fd is O_PATH: opened again for writing, which blocks until `start`
-     * opens it for reading */
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", gate->fifo_fd);
-    int fd;
-    do {
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0)
-        return berr_errno(err, "open the exec fifo");
-    int rc = write_all(fd, "0", 1);
-    close(fd);
-    close(gate->fifo_fd);
-    return rc < 0 ? berr_errno(err, "write the exec fifo") : 0;
-}
 
 /* ---- the bundle's config.json as the container's description ---------------------------- */
 

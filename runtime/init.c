@@ -1,5 +1,6 @@
-/* The container's side: from the clone to execve. Runs as the new pid namespace's pid 1, never
- * prints and never returns: a failure travels to the parent over the sync socket, then _exit. */
+/* The container's side: from the clone to execve, berth-oci's wait at the exec fifo last before
+ * it. Runs as the new pid namespace's pid 1, never prints and never returns: a failure travels to
+ * the parent over the sync socket, then _exit. */
 #include "internal.h"
 
 #include <errno.h>
@@ -12,6 +13,30 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+
+int start_gate_wait(const struct start_gate *gate, struct berr *err)
+{
+    if (!gate)
+        return 0;
+    if (write_all(gate->ready_fd, (char[]){READY_BYTE}, 1) < 0)
+        return berr_errno(err, "report the created state");
+    close(gate->ready_fd);
+    /* the fifo's own fd is O_PATH: opened again for writing, which blocks until `start`
+     * opens it for reading */
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", gate->fifo_fd);
+    int fd;
+    do {
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return berr_errno(err, "open the exec fifo");
+    int rc = write_all(fd, "0", 1);
+    close(fd);
+    close(gate->fifo_fd);
+    return rc < 0 ? berr_errno(err, "write the exec fifo") : 0;
+}
+
 static int wait_for_parent(int sync_fd, struct berr *err)
 {
     char go;

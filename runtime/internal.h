@@ -238,13 +238,14 @@ struct init_args {
     const struct start_gate *gate;    /* berth-oci's created state; NULL: start at once */
 };
 
-/* ---- berth-oci's created state (bundle.c) ----
- * The init, ready but for its execve, says so on ready_fd and waits until `start` opens the
- * exec fifo (fifo_fd, an O_PATH fd of it) and reads its byte: create and start are two
- * processes, as the runtime spec's lifecycle has them. */
+/* ---- berth-oci's created state (bundle.c makes the gate, init.c waits at it) ----
+ * The init, ready but for its execve, says so on ready_fd (READY_BYTE) and waits until `start`
+ * opens the exec fifo (fifo_fd, an O_PATH fd of it) and reads its byte: create and start are
+ * two processes, as the runtime spec's lifecycle has them. */
 struct start_gate {
     int fifo_fd, ready_fd;
 };
+#define READY_BYTE 'R'
 /* In the init, last before the filter and execve; no-op without a gate. */
 int start_gate_wait(const struct start_gate *gate, struct berr *err);
 /* A berth-oci container (one with init.pid in dirfd) whose init is the process recorded (pid
