@@ -21,7 +21,6 @@
 #include <time.h>
 
 #define EXEC_FIFO "exec.fifo"
-#define INIT_PID_FILE "init.pid"
 #define OCI_ANN_BUNDLE "io.berth.bundle"
 
 /* ---- the bundle's config.json as the container's description ---------------------------- */
@@ -470,57 +469,6 @@ static __attribute__((noreturn)) void monitor(struct container *c, int report_fd
     _exit(0);
 }
 
-/* field 22 of /proc/<pid>/stat: when the process started, which a reused pid does not share */
-static unsigned long long start_time(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    _cleanup_free_ char *text = NULL;
-    struct berr ignored;
-    if (read_file_at(AT_FDCWD, path, 4096, &text, NULL, &ignored) < 0)
-        return 0;
-    const char *p = strrchr(text, ')'); /* the command may hold spaces and parentheses */
-    unsigned long long t = 0;
-    for (int field = 2; p && *p && field < 22; p++)
-        field += *p == ' ';
-    if (p && sscanf(p, "%llu", &t) != 1)
-        t = 0;
-    return t;
-}
-
-static pid_t read_init_pid(int dirfd, unsigned long long *started)
-{
-    _cleanup_free_ char *text = NULL;
-    struct berr ignored;
-    int pid = 0;
-    *started = 0;
-    if (read_file_at(dirfd, INIT_PID_FILE, 64, &text, NULL, &ignored) < 0 ||
-        sscanf(text, "%d %llu", &pid, started) != 2 || pid <= 0)
-        return 0;
-    return (pid_t)pid;
-}
-
-bool oci_init_alive(int dirfd, pid_t *pid_out)
-{
-    unsigned long long started;
-    pid_t pid = read_init_pid(dirfd, &started);
-    bool alive = pid > 0 && started && start_time(pid) == started;
-    /* a zombie is not running: its state is Z (field 3) */
-    if (alive) {
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-        _cleanup_free_ char *text = NULL;
-        struct berr ignored;
-        const char *p = read_file_at(AT_FDCWD, path, 4096, &text, NULL, &ignored) == 0
-                            ? strrchr(text, ')')
-                            : NULL;
-        alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-    }
-    if (pid_out)
-        *pid_out = alive ? pid : 0;
-    return alive;
-}
-
 /* The init is the monitor's one child. */
 static pid_t child_of(pid_t parent)
 {
@@ -569,13 +517,9 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         close(rp[0]);
         if (n == 1 && msg[0] == READY_BYTE) {
             *pid_out = child_of(mon);
-            char buf[48];
-            int len = snprintf(buf, sizeof(buf), "%d %llu", (int)*pid_out,
-                               *pid_out > 0 ? start_time(*pid_out) : 0ull);
             if (*pid_out > 0 &&
                 rlimits(json_get(json_get(doc, "process"), "rlimits"), *pid_out, err) == 0 &&
-                sysctls(doc, *pid_out, err) == 0 &&
-                write_file_atomic_at(c.dirfd, INIT_PID_FILE, buf, (size_t)len, 0600, err) == 0) {
+                sysctls(doc, *pid_out, err) == 0 && oci_init_record(c.dirfd, *pid_out, err) == 0) {
                 yajl_tree_free(doc);
                 container_close(&c);
                 return 0;

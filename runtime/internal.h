@@ -248,6 +248,9 @@ struct start_gate {
 #define READY_BYTE 'R'
 /* In the init, last before the filter and execve; no-op without a gate. */
 int start_gate_wait(const struct start_gate *gate, struct berr *err);
+/* ---- berth-oci's init pid file (initpid.c) ---- */
+/* Records pid as the init of the container in dirfd, with its start time. */
+int oci_init_record(int dirfd, pid_t pid, struct berr *err);
 /* A berth-oci container (one with init.pid in dirfd) whose init is the process recorded (pid
  * and start time) and alive: it runs without a monitor, its caller's subreaper reaps it. */
 bool oci_init_alive(int dirfd, pid_t *pid);
