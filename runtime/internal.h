@@ -108,6 +108,7 @@ char *spec_workdir(const struct container_spec *spec);
 #define OCI_ANN_SECCOMP "io.berth.seccomp" /* the compiled filter's file in the state dir */
 /* berth-oci: the bundle's root directory, bound (not overlaid) on the scaffold's rootfs */
 #define OCI_ANN_ROOTFS "io.berth.rootfs"
+#define OCI_ANN_BUNDLE "io.berth.bundle" /* berth-oci: the bundle's directory, for state */
 /* "passwd" when process.env's HOME came from the user's passwd entry (exec -u takes the other
  * user's), and --group-add as given, ',' between (exec -u resolves them as docker does). */
 #define OCI_ANN_HOME "io.berth.home"
@@ -248,6 +249,21 @@ struct start_gate {
 #define READY_BYTE 'R'
 /* In the init, last before the filter and execve; no-op without a gate. */
 int start_gate_wait(const struct start_gate *gate, struct berr *err);
+
+/* ---- berth-oci: a bundle's config.json (bundleconf.c) ---- */
+/* The bundle's directory (bundle_arg resolved) and its config.json. */
+int bundle_read(const char *bundle_arg, char **bundle, yajl_val *doc, struct berr *err);
+/* The container's description in *out: the bundle's, checked, with the root, berth's
+ * annotations and a cgroupsPath of berth's for the state directory dir_path of container id64. */
+int bundle_description(const char *bundle, yajl_val doc, const char *dir_path, const char *id64,
+                       yajl_gen *out, struct berr *err);
+/* linux.seccomp compiled into the state directory dirfd's filter; none: nothing. */
+int bundle_compile_seccomp(const struct runtime_paths *paths, yajl_val doc, int dirfd,
+                           struct berr *err);
+/* process.rlimits (list) and linux.sysctl (of doc) checked, and with pid > 0 applied to it. */
+int bundle_rlimits(yajl_val list, pid_t pid, struct berr *err);
+int bundle_sysctls(yajl_val doc, pid_t pid, struct berr *err);
+
 /* ---- berth-oci's init pid file (initpid.c) ---- */
 /* Records pid as the init of the container in dirfd, with its start time. */
 int oci_init_record(int dirfd, pid_t pid, struct berr *err);

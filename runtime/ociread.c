@@ -123,7 +123,7 @@ static int read_process(yajl_val p, struct oci_config *c, struct berr *err)
 {
     static const char *const keys[] = {
         "terminal", "user", "args", "env", "cwd", "capabilities", "noNewPrivileges", NULL};
-    /* no "rlimits": berth sets none (see oci.c); berth-oci sets a bundle's (bundle.c) */
+    /* no "rlimits": berth sets none (see oci.c); berth-oci sets a bundle's (bundleconf.c) */
     static const char *const bundle_keys[] = {
         "terminal",        "user",    "args", "env", "cwd", "capabilities",
         "noNewPrivileges", "rlimits", NULL};
@@ -600,7 +600,7 @@ static int read_linux(yajl_val lx, struct oci_config *c, struct berr *err)
 {
     static const char *const keys[] = {
         "namespaces", "maskedPaths", "readonlyPaths", "resources", "cgroupsPath", "seccomp", NULL};
-    /* a bundle's sysctls berth-oci writes (bundle.c) */
+    /* a bundle's sysctls berth-oci writes (bundleconf.c) */
     static const char *const bundle_keys[] = {"namespaces", "maskedPaths", "readonlyPaths",
                                               "resources",  "cgroupsPath", "seccomp",
                                               "sysctl",     NULL};
@@ -682,7 +682,7 @@ int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *
 {
     static const char *const keys[] = {"ociVersion", "process", "root",        "hostname",
                                        "mounts",     "linux",   "annotations", NULL};
-    /* a bundle's hooks are berth-oci's to run (bundle.c checks them) */
+    /* a bundle's hooks are berth-oci's to run (bundleconf.c checks them) */
     static const char *const bundle_keys[] = {"ociVersion", "process",     "root",
                                               "hostname",   "mounts",      "linux",
                                               "hooks",      "annotations", NULL};

@@ -231,7 +231,7 @@ int runtime_join_namespace_flag(const char *name);
 int runtime_join(const struct runtime_paths *paths, const struct join_spec *spec, int *status,
                  struct berr *err);
 
-/* ---- berth-oci: the OCI runtime command line's lifecycle (bundle.c) ----------------------
+/* ---- berth-oci: the OCI runtime command line's lifecycle (bundle.c, bundleconf.c) ---------
  * A container is made from a bundle (its config.json, its root directory bound as it is),
  * named by its OCI id, and waits in the created state, its init ready but for the execve,
  * until runtime_oci_start. */
@@ -263,7 +263,8 @@ int runtime_oci_pids(const struct runtime_paths *paths, const char *oci_id, pid_
                      struct berr *err);
 /* The RLIMIT_* resource an OCI rlimit type names; -1 when none. */
 int runtime_oci_rlimit(const char *name);
-/* A default config.json for a bundle whose root is ./rootfs, as berth-oci applies it. */
+/* A default config.json for a bundle whose root is ./rootfs, as berth-oci applies it
+ * (bundleconf.c, as is runtime_oci_rlimit). */
 yajl_gen runtime_oci_default_spec(void);
 
 /* The container's bounding set as a bitmask (bit n = capability n), docker's

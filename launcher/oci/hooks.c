@@ -1,7 +1,8 @@
 /* The runtime spec's hooks, run by berth-oci with the container's state JSON on their stdin:
  * prestart, createRuntime and poststart, poststop in berth-oci's namespaces; createContainer
  * and startContainer in the container's (entered as `berth join` enters them, from the init).
- * Each in a child of berth-oci, killed when its timeout passes. bundle.c checked their form. */
+ * Each in a child of berth-oci, killed when its timeout passes. runtime/bundleconf.c checked their
+ * form. */
 #include "oci.h"
 
 #include <errno.h>

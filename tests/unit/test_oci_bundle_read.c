@@ -1,4 +1,4 @@
-/* A bundle's description as berth-oci writes it (runtime/bundle.c: the bundle's config.json,
+/* A bundle's description as berth-oci writes it (runtime/bundleconf.c: the bundle's config.json,
  * its root bound on the scaffold's rootfs, io.berth.rootfs) read back by runtime/ociread.c:
  * its kernel filesystems with their options and its binds with theirs come back as mounts/
  * takes them, berth's /etc files and layers are not asked for, and what berth-oci would not
