@@ -10,7 +10,7 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
             crun clang libclang-rt-dev go-md2man lintian dpkg-dev docker.io \
             libcurl4-openssl-dev docker-registry apache2-utils python3-jwt python3-cryptography \
-            openssl curl
+            openssl curl podman
 
 # Where `make install` puts things. They are compiled in (BERTH_*), so an installed berth finds
 # its berth-monitor and berth.conf there and never in its build tree; objects that use them are
@@ -71,7 +71,8 @@ PROBE_BIN := $(BUILD)/probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
 .PHONY: all install uninstall man deb pkgcheck deps check FORCE unit integration demo bench bench-quick clean format layers vmcheck fuzz fuzz-smoke
-all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher
+all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher \
+     $(BUILD)/berth-oci
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
@@ -101,6 +102,13 @@ MONITOR_LINK := -static-pie
 MONITOR_LIBS := -lyajl_s -lm
 $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $(MONITOR_LINK) -o $@ $< $(BUILD)/libberth.a $(MONITOR_LIBS)
+
+# berth-oci (launcher/oci/): runc's command line over berth's runtime, for podman's --runtime
+# and Storm's runc path.
+OCI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard launcher/oci/*.c))
+$(BUILD)/obj/launcher/oci/%.o: launcher/oci/oci.h
+$(BUILD)/berth-oci: $(OCI_OBJ) $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(BUILD)/libberth.a $(BERTH_LIBS)
 
 # berth's worker-launcher (launcher/worker-launcher/): the cfg directory is compiled in, as
 # Storm's is; WL_BUILD puts a build for another cfg directory elsewhere (the tests make one).

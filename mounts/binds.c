@@ -131,11 +131,11 @@ static int open_bind_target(int rootfd, const char *dest, bool is_dir, struct be
     return fd;
 }
 
-int attach_tree(int treefd, int targetfd, bool readonly, struct berr *err)
+int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct berr *err)
 {
-    struct mount_attr attr = {.propagation = MS_PRIVATE};
+    struct mount_attr attr = {.propagation = MS_PRIVATE, .attr_set = attrs};
     if (readonly)
-        attr.attr_set = MOUNT_ATTR_RDONLY;
+        attr.attr_set |= MOUNT_ATTR_RDONLY;
     /* AT_RECURSIVE: a :ro bind of /sys/fs/cgroup must leave no writable submount inside. */
     if (syscall(SYS_mount_setattr, treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
         0)
@@ -153,8 +153,9 @@ int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
     _cleanup_close_ int src = open_bind_source(b->source, false, err);
     if (src < 0)
         return -1;
-    _cleanup_close_ int tree = (int)syscall(
-        SYS_open_tree, src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+    _cleanup_close_ int tree = (int)syscall(SYS_open_tree, src, "",
+                                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+                                                (b->single ? 0 : AT_RECURSIVE) | AT_EMPTY_PATH);
     if (tree < 0)
         return berr_errno(err, "bind mount %s", b->source);
     struct stat st;
@@ -163,7 +164,7 @@ int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
     _cleanup_close_ int target = open_bind_target(rootfd, b->dest, S_ISDIR(st.st_mode), err);
     if (target < 0)
         return berr_wrap(err, "bind mount %s", b->source);
-    if (attach_tree(tree, target, b->readonly, err) < 0)
+    if (attach_tree(tree, target, b->readonly, b->attrs, err) < 0)
         return berr_wrap(err, "bind mount %s on %s", b->source, b->dest);
     return 0;
 }
@@ -178,7 +179,7 @@ int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, boo
     _cleanup_close_ int target = open_bind_target(rootfd, dest, false, err);
     if (target < 0)
         return -1;
-    if (attach_tree(tree, target, readonly, err) < 0)
+    if (attach_tree(tree, target, readonly, 0, err) < 0)
         return berr_wrap(err, "bind %s", dest);
     return 0;
 }

@@ -8,7 +8,7 @@
 
 /* Make treefd (from open_tree) private, optionally read-only recursively, and move it onto
  * targetfd. */
-int attach_tree(int treefd, int targetfd, bool readonly, struct berr *err);
+int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct berr *err);
 /* Bind a host path (recursive) onto its destination inside rootfd. */
 int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err);
 /* Bind srcdir/name (a file we made) onto dest inside rootfd. */

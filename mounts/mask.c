@@ -78,7 +78,7 @@ static int readonly_one(int rootfd, const char *path, struct berr *err)
         SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
     if (tree < 0)
         return berr_errno(err, "read-only %s", path);
-    if (attach_tree(tree, fd, true, err) < 0)
+    if (attach_tree(tree, fd, true, 0, err) < 0)
         return berr_wrap(err, "read-only %s", path);
     return 0;
 }

@@ -14,6 +14,10 @@ struct mount_bind {
     char *source; /* absolute host path */
     char *dest;   /* absolute, cleaned container path, not "/" */
     bool readonly;
+    /* An OCI bundle's: MOUNT_ATTR_NOSUID/NOEXEC/NODEV on the bind, and "bind" (the source's
+     * own mount only) rather than "rbind". docker's -v has neither. */
+    unsigned attrs;
+    bool single;
 };
 
 /* docker mounts shallower destinations first so a deeper bind lands on top of its parent: the
@@ -52,11 +56,16 @@ struct mounts_spec {
      * where nothing of the container may be mounted. */
     const char *rootfs_path; /* where the overlay is mounted (the scaffold's rootfs/) */
     const char *upper_path, *work_path;
+    /* Instead of the layers: a directory (an OCI bundle's root) bound on rootfs_path. */
+    const char *bind_root;
     bool readonly_root;
     const struct mount_bind *binds;
     size_t nbinds;
-    const char *etc_path;        /* dir holding hostname, hosts, resolv.conf to bind in /etc */
-    const char *workdir;         /* the process's cwd: made if the image lacks it */
+    /* The kernel filesystems to mount, in order; NULL: docker's (mounts_default_fs). */
+    const struct mounts_fs *fs;
+    size_t nfs;
+    const char *etc_path; /* dir holding hostname, hosts, resolv.conf to bind in /etc; NULL: none */
+    const char *workdir;  /* the process's cwd: made if the image lacks it */
     const struct strv *masked;   /* hidden paths */
     const struct strv *readonly; /* read-only paths */
 };

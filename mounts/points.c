@@ -235,6 +235,17 @@ static int point_cmp(const void *a, const void *b)
     return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
 }
 
+/* The kernel file systems the spec mounts: its own, or docker's. */
+static const struct mounts_fs *kernel_fs(const struct mounts_spec *spec)
+{
+    return spec->fs ? spec->fs : mounts_default_fs;
+}
+
+static size_t kernel_fs_count(const struct mounts_spec *spec)
+{
+    return spec->fs ? spec->nfs : mounts_ndefault_fs;
+}
+
 /* dest lies at or under base (clean absolute paths). */
 static bool is_under(const char *dest, const char *base, bool or_at)
 {
@@ -260,8 +271,8 @@ static bool in_root(const struct mounts_spec *spec, const char *dest, bool or_at
         if (is_under(dest, spec->binds[i].dest, or_at))
             return false;
     }
-    for (size_t i = 0; i < mounts_ndefault_fs; i++) {
-        const char *d = mounts_default_fs[i].dest;
+    for (size_t i = 0; i < kernel_fs_count(spec); i++) {
+        const char *d = kernel_fs(spec)[i].dest;
         if (!bound(spec, d) && is_under(dest, d, or_at))
             return false;
     }
@@ -278,8 +289,8 @@ static void add(struct point **v, size_t *n, const char *dest, enum point_kind k
  * the root itself; *complete false when a source cannot say what it is. */
 static void points_of(const struct mounts_spec *spec, struct point **v, size_t *n, bool *complete)
 {
-    for (size_t i = 0; i < mounts_ndefault_fs; i++) {
-        const char *d = mounts_default_fs[i].dest;
+    for (size_t i = 0; i < kernel_fs_count(spec); i++) {
+        const char *d = kernel_fs(spec)[i].dest;
         if (!bound(spec, d) && in_root(spec, d, false))
             add(v, n, d, POINT_DIR);
     }
@@ -291,7 +302,7 @@ static void points_of(const struct mounts_spec *spec, struct point **v, size_t *
         else if (in_root(spec, b->dest, false))
             add(v, n, b->dest, S_ISDIR(st.st_mode) ? POINT_DIR : POINT_FILE);
     }
-    for (size_t i = 0; i < mounts_netc_files; i++) {
+    for (size_t i = 0; spec->etc_path && i < mounts_netc_files; i++) {
         char dest[64];
         snprintf(dest, sizeof(dest), "/etc/%s", mounts_etc_files[i]);
         if (in_root(spec, dest, true))

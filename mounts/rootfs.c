@@ -154,6 +154,27 @@ static int mount_overlay(const struct mounts_spec *spec, const char *points, int
     return 0;
 }
 
+/* An OCI bundle's root as runc takes it: the directory itself, recursively bound (private, as
+ * everything in this namespace now is), written through unless the root is read-only. */
+static int bind_root(const struct mounts_spec *spec, int *rootfd, struct berr *err)
+{
+    _cleanup_close_ int src = open(spec->bind_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (src < 0)
+        return berr_errno(err, "open root %s", spec->bind_root);
+    _cleanup_close_ int target = open(spec->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (target < 0)
+        return berr_errno(err, "open %s", spec->rootfs_path);
+    char from[FD_PATH_MAX], to[FD_PATH_MAX];
+    fd_path(src, from);
+    fd_path(target, to);
+    if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return berr_errno(err, "bind root %s", spec->bind_root);
+    *rootfd = open(spec->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*rootfd < 0)
+        return berr_errno(err, "open rootfs");
+    return 0;
+}
+
 const struct mounts_fs mounts_default_fs[] = {
     {"/proc", "proc", "proc", MS_NOSUID | MS_NOEXEC | MS_NODEV, NULL},
     {"/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k"},
@@ -201,8 +222,10 @@ static bool has_user_bind(const struct mounts_spec *spec, const char *dest)
 
 static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
-    for (size_t i = 0; i < mounts_ndefault_fs; i++) {
-        const struct mounts_fs *m = &mounts_default_fs[i];
+    const struct mounts_fs *fs = spec->fs ? spec->fs : mounts_default_fs;
+    size_t n = spec->fs ? spec->nfs : mounts_ndefault_fs;
+    for (size_t i = 0; i < n; i++) {
+        const struct mounts_fs *m = &fs[i];
         /* a user mount on the same destination replaces the default (docker's withMounts) */
         if (has_user_bind(spec, m->dest))
             continue;
@@ -266,15 +289,17 @@ static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr 
 
 static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
-    _cleanup_close_ int etc = open(spec->etc_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (etc < 0)
-        return berr_errno(err, "open %s", spec->etc_path);
     _cleanup_free_ const struct mount_bind **order =
         mounts_binds_by_depth(spec->binds, spec->nbinds);
     for (size_t i = 0; i < spec->nbinds; i++) {
         if (bind_host_path(rootfd, order[i], err) < 0)
             return -1;
     }
+    if (!spec->etc_path)
+        return 0;
+    _cleanup_close_ int etc = open(spec->etc_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (etc < 0)
+        return berr_errno(err, "open %s", spec->etc_path);
     for (size_t i = 0; i < mounts_netc_files; i++) {
         char dest[64];
         snprintf(dest, sizeof(dest), "/etc/%s", mounts_etc_files[i]);
@@ -347,7 +372,7 @@ int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd_out, struct 
         return berr_errno(err, "make / private");
     _cleanup_close_ int rootfd = -1;
     trace_phase("private-root");
-    if (mount_root(spec, &rootfd, err) < 0)
+    if ((spec->bind_root ? bind_root(spec, &rootfd, err) : mount_root(spec, &rootfd, err)) < 0)
         return -1;
     trace_phase("rootfs-overlay");
     if (mount_defaults(spec, rootfd, err) < 0 || populate_dev(spec, rootfd, err) < 0)

@@ -275,6 +275,7 @@ struct joiner_args {
     pid_t pid1;
     struct relay *stdio;
     int pidfd, sync_fd;
+    pid_t *detached_pid;
 };
 
 static int joiner_run(const struct joiner_args *a, struct berr *err)
@@ -387,6 +388,10 @@ static int start_and_wait(struct joiner_args *a, int *status, struct berr *err)
             reap(cmd);
         return -1;
     }
+    if (a->detached_pid) {
+        *a->detached_pid = cmd;
+        return 0;
+    }
     siginfo_t si;
     if (relay_wait(a->stdio, cmd, &si, err) < 0)
         return -1;
@@ -417,15 +422,25 @@ int runtime_exec(const struct runtime_paths *paths, const char *id, const struct
         berr_wrap(err, "cgroups of container %.12s", id);
         goto out;
     }
-    if ((!spec->interactive && open_devnull(&devnull, err) < 0) ||
-        relay_open(&stdio, devnull, err) < 0)
+    if (spec->detached_pid) {
+        /* the command's stdio is the caller's own: nobody stays to relay it */
+        for (int i = 0; i < 3; i++) {
+            stdio.child[i] = fcntl(i, F_DUPFD_CLOEXEC, 3);
+            if (stdio.child[i] < 0) {
+                berr_errno(err, "stdio of the exec");
+                goto out;
+            }
+        }
+    } else if ((!spec->interactive && open_devnull(&devnull, err) < 0) ||
+               relay_open(&stdio, devnull, err) < 0)
         goto out;
     struct joiner_args a = {.id = id,
                             .plan = &plan,
                             .cgroups = cgroups,
                             .pid1 = info.pid,
                             .stdio = &stdio,
-                            .pidfd = pidfd};
+                            .pidfd = pidfd,
+                            .detached_pid = spec->detached_pid};
     rc = start_and_wait(&a, status, err);
 out:
     relay_close(&stdio);

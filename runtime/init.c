@@ -1,5 +1,6 @@
-/* The container's side: from the clone to execve. Runs as the new pid namespace's pid 1, never
- * prints and never returns: a failure travels to the parent over the sync socket, then _exit. */
+/* The container's side: from the clone to execve, berth-oci's wait at the exec fifo last before
+ * it. Runs as the new pid namespace's pid 1, never prints and never returns: a failure travels to
+ * the parent over the sync socket, then _exit. */
 #include "internal.h"
 
 #include <errno.h>
@@ -12,6 +13,29 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+int start_gate_wait(const struct start_gate *gate, struct berr *err)
+{
+    if (!gate)
+        return 0;
+    if (write_all(gate->ready_fd, (char[]){READY_BYTE}, 1) < 0)
+        return berr_errno(err, "report the created state");
+    close(gate->ready_fd);
+    /* the fifo's own fd is O_PATH: opened again for writing, which blocks until `start`
+     * opens it for reading */
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", gate->fifo_fd);
+    int fd;
+    do {
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return berr_errno(err, "open the exec fifo");
+    int rc = write_all(fd, "0", 1);
+    close(fd);
+    close(gate->fifo_fd);
+    return rc < 0 ? berr_errno(err, "write the exec fifo") : 0;
+}
+
 /* The parent's release: one byte, with the fds of the cgroups to join when they were made
  * after the clone. */
 static int wait_for_release(int sync_fd, int *fds, size_t *nfds, struct berr *err)
@@ -149,11 +173,14 @@ static int start(const struct init_args *a, struct berr *err)
      * nobody waits for would leave state that no longer tells the truth. setresuid clears
      * the setting, hence here; a parent that died before it is seen as the sync socket's
      * hang-up. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (!a->gate) /* berth-oci's outlives its starter, as runc's does (bundle.c) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (parent_gone(a->sync_fd))
         return berr_set(err, BERR_FAILED, "parent went away before the start");
     reset_signals();
     trace_phase("pdeathsig-signals");
+    if (start_gate_wait(a->gate, err) < 0)
+        return -1;
     if (cfg->no_new_privs && seccomp_filter_load(a->seccomp, err) < 0)
         return -1;
     /* the last line before execve; the parent's child-execve says when it succeeded */

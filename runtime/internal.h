@@ -106,6 +106,9 @@ char *spec_workdir(const struct container_spec *spec);
 #define OCI_ANN_UPPER "io.berth.upperdir" /* the overlay's upper and work dirs */
 #define OCI_ANN_WORK "io.berth.workdir"
 #define OCI_ANN_SECCOMP "io.berth.seccomp" /* the compiled filter's file in the state dir */
+/* berth-oci: the bundle's root directory, bound (not overlaid) on the scaffold's rootfs */
+#define OCI_ANN_ROOTFS "io.berth.rootfs"
+#define OCI_ANN_BUNDLE "io.berth.bundle" /* berth-oci: the bundle's directory, for state */
 /* "passwd" when process.env's HOME came from the user's passwd entry (exec -u takes the other
  * user's), and --group-add as given, ',' between (exec -u resolves them as docker does). */
 #define OCI_ANN_HOME "io.berth.home"
@@ -125,6 +128,8 @@ yajl_gen oci_gen(const struct container_spec *spec, const struct oci_facts *f);
  * is exactly cgroup/'s device policy: what ociread.c checks a description against. */
 void oci_default_mount_options(const struct mounts_fs *m, struct strv *out);
 bool oci_devices_are_berths(yajl_val devices);
+/* "devices": cgroup/'s device policy as linux.resources lists it. */
+void oci_gen_device_rules(yajl_gen g);
 
 /* ---- the description read back (ociread.c): what the runtime starts a container from ----
  * Parsed once from the tree (config.json as written), checked against what berth can do:
@@ -152,6 +157,11 @@ struct oci_config {
     struct strv layers;
     char *upper, *work;
     char *seccomp_file; /* in the state directory; NULL: unconfined */
+    char *bind_root;    /* a bundle's root dir to bind instead of the layers; NULL: layers */
+    /* a bundle's kernel filesystems as listed (strings owned by fs_strings); NULL: docker's */
+    struct mounts_fs *fs;
+    size_t nfs;
+    struct strv fs_strings;
     bool home_from_passwd;
     struct strv group_add;
 };
@@ -228,7 +238,40 @@ struct init_args {
      * (CLONE_INTO_CGROUP); NULL: made after the clone, their fds come with the release */
     const struct cgroup_set *cgroups;
     bool in_cgroups;
+    const struct start_gate *gate; /* berth-oci's created state; NULL: start at once */
 };
+
+/* ---- berth-oci's created state (bundle.c makes the gate, init.c waits at it) ----
+ * The init, ready but for its execve, says so on ready_fd (READY_BYTE) and waits until `start`
+ * opens the exec fifo (fifo_fd, an O_PATH fd of it) and reads its byte: create and start are
+ * two processes, as the runtime spec's lifecycle has them. */
+struct start_gate {
+    int fifo_fd, ready_fd;
+};
+#define READY_BYTE 'R'
+/* In the init, last before the filter and execve; no-op without a gate. */
+int start_gate_wait(const struct start_gate *gate, struct berr *err);
+
+/* ---- berth-oci: a bundle's config.json (bundleconf.c) ---- */
+/* The bundle's directory (bundle_arg resolved) and its config.json. */
+int bundle_read(const char *bundle_arg, char **bundle, yajl_val *doc, struct berr *err);
+/* The container's description in *out: the bundle's, checked, with the root, berth's
+ * annotations and a cgroupsPath of berth's for the state directory dir_path of container id64. */
+int bundle_description(const char *bundle, yajl_val doc, const char *dir_path, const char *id64,
+                       yajl_gen *out, struct berr *err);
+/* linux.seccomp compiled into the state directory dirfd's filter; none: nothing. */
+int bundle_compile_seccomp(const struct runtime_paths *paths, yajl_val doc, int dirfd,
+                           struct berr *err);
+/* process.rlimits (list) and linux.sysctl (of doc) checked, and with pid > 0 applied to it. */
+int bundle_rlimits(yajl_val list, pid_t pid, struct berr *err);
+int bundle_sysctls(yajl_val doc, pid_t pid, struct berr *err);
+
+/* ---- berth-oci's init pid file (initpid.c) ---- */
+/* Records pid as the init of the container in dirfd, with its start time. */
+int oci_init_record(int dirfd, pid_t pid, struct berr *err);
+/* A berth-oci container (one with init.pid in dirfd) whose init is the process recorded (pid
+ * and start time) and alive: it runs without a monitor, its caller's subreaper reaps it. */
+bool oci_init_alive(int dirfd, pid_t *pid);
 
 /* ---- crash tests (stall.c) ---- */
 /* With BERTH_TEST_STALL=point, stop here until killed; a no-op otherwise (and always for a

@@ -189,7 +189,7 @@ static void dev_access(const struct cgroup_dev_rule *r, char access[4])
     access[n] = '\0';
 }
 
-static void gen_device_rules(yajl_gen g)
+void oci_gen_device_rules(yajl_gen g)
 {
     json_str(g, "devices");
     yajl_gen_array_open(g);
@@ -246,7 +246,7 @@ static void gen_resources(yajl_gen g, const struct cgroup_limits *l)
     cgroup_limits_resolve(l, &r);
     json_str(g, "resources");
     yajl_gen_map_open(g);
-    gen_device_rules(g);
+    oci_gen_device_rules(g);
     bool cpuset = (l->cpuset_cpus && *l->cpuset_cpus) || (l->cpuset_mems && *l->cpuset_mems);
     if (r.cpu_shares || r.cpu_quota || r.cpu_period || cpuset) {
         json_str(g, "cpu");

@@ -4,6 +4,7 @@
  * container never runs with less (or other) than its config.json says. */
 #include "internal.h"
 
+#include <linux/mount.h>
 #include <sched.h>
 #include <string.h>
 
@@ -50,11 +51,16 @@ static bool json_ll(yajl_val obj, const char *key, long long *out)
     return true;
 }
 
-static int read_user(yajl_val user, struct creds *c, struct berr *err)
+static int read_user(yajl_val user, bool bundle, struct creds *c, struct berr *err)
 {
     static const char *const keys[] = {"uid", "gid", "additionalGids", NULL};
-    if (only_keys(user, keys, "process.user", err) < 0)
+    /* a bundle may state the umask berth's init sets anyway */
+    static const char *const bundle_keys[] = {"uid", "gid", "additionalGids", "umask", NULL};
+    if (only_keys(user, bundle ? bundle_keys : keys, "process.user", err) < 0)
         return -1;
+    yajl_val umask = json_get(user, "umask");
+    if (umask && (!YAJL_IS_INTEGER(umask) || YAJL_GET_INTEGER(umask) != 022))
+        return bad(err, "process.user.umask: berth's init sets 022 (18) only");
     unsigned uid, gid;
     if (!json_id(json_get(user, "uid"), &uid) || !json_id(json_get(user, "gid"), &gid))
         return bad(err, "process.user has no uid or gid");
@@ -117,10 +123,13 @@ static int read_process(yajl_val p, struct oci_config *c, struct berr *err)
 {
     static const char *const keys[] = {
         "terminal", "user", "args", "env", "cwd", "capabilities", "noNewPrivileges", NULL};
-    /* no "rlimits": berth sets none (see oci.c) */
+    /* no "rlimits": berth sets none (see oci.c); berth-oci sets a bundle's (bundleconf.c) */
+    static const char *const bundle_keys[] = {
+        "terminal",        "user",    "args", "env", "cwd", "capabilities",
+        "noNewPrivileges", "rlimits", NULL};
     if (!YAJL_IS_OBJECT(p))
         return bad(err, "no process");
-    if (only_keys(p, keys, "process", err) < 0)
+    if (only_keys(p, c->bind_root ? bundle_keys : keys, "process", err) < 0)
         return -1;
     if (YAJL_IS_TRUE(json_get(p, "terminal")))
         return bad(err, "process.terminal: berth gives no terminal");
@@ -130,7 +139,7 @@ static int read_process(yajl_val p, struct oci_config *c, struct berr *err)
     if (!cwd || cwd[0] != '/')
         return bad(err, "process.cwd is not an absolute path");
     c->cwd = xstrdup(cwd);
-    if (read_user(json_get(p, "user"), &c->creds, err) < 0 ||
+    if (read_user(json_get(p, "user"), c->bind_root != NULL, &c->creds, err) < 0 ||
         read_caps(json_get(p, "capabilities"), &c->caps, err) < 0)
         return -1;
     ssize_t home = strv_find_env(&c->env, "HOME=");
@@ -294,13 +303,192 @@ static int check_generated(struct mount_entry *e, size_t n, const char *dir_path
     if (next < mounts_ndefault_fs)
         return berr_set(err, BERR_FAILED, OCI_FILE ": no mount on %s: berth always makes it",
                         mounts_default_fs[next].dest);
-    for (size_t i = 0; i < mounts_netc_files; i++) {
+    /* a bundle brings its own /etc: berth's files are bound only where it lists them */
+    for (size_t i = 0; !c->bind_root && i < mounts_netc_files; i++) {
         _cleanup_free_ char *dest = xasprintf("/etc/%s", mounts_etc_files[i]);
         if (!etc_seen[i] && !bound_on(c, dest))
             return berr_set(err, BERR_FAILED, OCI_FILE ": no mount on %s: berth always makes it",
                             dest);
     }
-    c->etc_dir = xstrdup(dir_path ? dir_path : "/");
+    bool any_etc = false;
+    for (size_t i = 0; i < mounts_netc_files; i++)
+        any_etc |= etc_seen[i];
+    if (!c->bind_root || any_etc)
+        c->etc_dir = xstrdup(dir_path ? dir_path : "/");
+    return 0;
+}
+
+/* ---- a bundle's mounts (berth-oci) --------------------------------------------------------
+ * Kernel filesystems with the options the bundle gives, binds with nosuid/noexec/nodev and
+ * "bind" (not recursive) besides berth's own; mounts/ mounts the filesystems first, in the
+ * bundle's order, then the binds shallowest first: a listing whose result that order would
+ * change is refused, as is every other type. */
+
+static const struct {
+    const char *name;
+    unsigned long ms;
+    unsigned attr; /* on a bind; 0: not for binds */
+} mount_flags[] = {
+    {"nosuid", MS_NOSUID, MOUNT_ATTR_NOSUID},
+    {"noexec", MS_NOEXEC, MOUNT_ATTR_NOEXEC},
+    {"nodev", MS_NODEV, MOUNT_ATTR_NODEV},
+    {"strictatime", MS_STRICTATIME, 0},
+    {"relatime", MS_RELATIME, 0},
+    {"noatime", MS_NOATIME, 0},
+};
+
+static ssize_t mount_flag(const char *o)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(mount_flags); i++) {
+        if (!strcmp(mount_flags[i].name, o))
+            return (ssize_t)i;
+    }
+    return -1;
+}
+
+/* the kernel filesystems berth-oci mounts, and where the fixed ones go */
+static bool bundle_fs_type(const char *type, const char *dest)
+{
+    static const char *const fixed[][2] = {
+        {"proc", "/proc"}, {"sysfs", "/sys"}, {"devpts", "/dev/pts"}, {"mqueue", "/dev/mqueue"}};
+    if (!strcmp(type, "tmpfs"))
+        return true;
+    for (size_t i = 0; i < ARRAY_SIZE(fixed); i++) {
+        if (!strcmp(type, fixed[i][0]))
+            return !strcmp(dest, fixed[i][1]);
+    }
+    return false;
+}
+
+static int bundle_fs(const struct mount_entry *e, const char *dest, struct oci_config *c,
+                     struct berr *err)
+{
+    if (!bundle_fs_type(e->type, dest))
+        return berr_set(err, BERR_FAILED,
+                        OCI_FILE ": mount %s (%s): berth-oci mounts proc on /proc, sysfs on "
+                                 "/sys, devpts on /dev/pts, mqueue on /dev/mqueue, tmpfs and binds",
+                        e->dest, e->type);
+    unsigned long flags = 0;
+    struct strv data = {0};
+    for (size_t i = 0; i < e->options.n; i++) {
+        const char *o = e->options.v[i];
+        ssize_t f = mount_flag(o);
+        if (f >= 0)
+            flags |= mount_flags[f].ms;
+        else if (!strcmp(o, "ro"))
+            flags |= MS_RDONLY;
+        else if (!strcmp(o, "rw") || !strcmp(o, "rprivate") || !strcmp(o, "private"))
+            continue; /* everything in the container's namespace is private already */
+        else if (strchr(o, ',') || !strcmp(o, "remount") || !strcmp(o, "bind") ||
+                 !strcmp(o, "rbind") || strstr(o, "shared") || strstr(o, "slave") ||
+                 /* runc's and crun's own, not the kernel's */
+                 strstr(o, "tmpcopyup") || strstr(o, "idmap") || !strcmp(o, "copy-symlink"))
+            return berr_set(err, BERR_FAILED, OCI_FILE ": mount %s: option %s: not applied",
+                            e->dest, o);
+        else
+            strv_push(&data, o); /* the filesystem's own: the kernel takes it or fails */
+    }
+    c->fs = xrealloc(c->fs, (c->nfs + 1) * sizeof(*c->fs));
+    _cleanup_free_ char *joined = strv_join(&data, ",");
+    strv_free(&data);
+    strv_push(&c->fs_strings, dest);
+    const char *d = c->fs_strings.v[c->fs_strings.n - 1];
+    strv_push(&c->fs_strings, e->type);
+    const char *t = c->fs_strings.v[c->fs_strings.n - 1];
+    strv_push(&c->fs_strings, e->source);
+    const char *src = c->fs_strings.v[c->fs_strings.n - 1];
+    const char *dt = NULL;
+    if (*joined) {
+        strv_push(&c->fs_strings, joined);
+        dt = c->fs_strings.v[c->fs_strings.n - 1];
+    }
+    c->fs[c->nfs++] =
+        (struct mounts_fs){.dest = d, .fstype = t, .source = src, .flags = flags, .data = dt};
+    return 0;
+}
+
+static int bundle_bind(const struct mount_entry *e, char *dest, struct oci_config *c,
+                       struct berr *err)
+{
+    struct mount_bind b = {.dest = dest};
+    bool bind = false;
+    for (size_t i = 0; i < e->options.n; i++) {
+        const char *o = e->options.v[i];
+        ssize_t f = mount_flag(o);
+        if (f >= 0 && mount_flags[f].attr)
+            b.attrs |= mount_flags[f].attr;
+        else if (!strcmp(o, "ro"))
+            b.readonly = true;
+        else if (!strcmp(o, "bind") || !strcmp(o, "rbind")) {
+            bind = true;
+            b.single = !strcmp(o, "bind");
+        } else if (strcmp(o, "rw") && strcmp(o, "rprivate") && strcmp(o, "private"))
+            return berr_set(err, BERR_FAILED,
+                            OCI_FILE ": mount %s: bind option %s: berth-oci binds with bind or "
+                                     "rbind, private, ro, nosuid, noexec, nodev only",
+                            e->dest, o);
+    }
+    if (!bind || e->source[0] != '/' || !strcmp(dest, "/"))
+        return berr_set(err, BERR_FAILED, OCI_FILE ": mount %s: bad bind", e->dest);
+    b.source = xstrdup(e->source);
+    c->binds = xrealloc(c->binds, (c->nbinds + 1) * sizeof(*c->binds));
+    c->binds[c->nbinds++] = b;
+    return 0;
+}
+
+static bool has_option(const struct strv *o, const char *name)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        if (!strcmp(o->v[i], name))
+            return true;
+    }
+    return false;
+}
+
+static bool path_related(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), l = la < lb ? la : lb;
+    return !strncmp(a, b, l) && (la == lb || (la < lb ? b[l] : a[l]) == '/' || l == 1);
+}
+
+static int read_bundle_mounts(struct mount_entry *e, size_t n, struct oci_config *c,
+                              struct berr *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *dest = path_clean(e[i].dest);
+        bool is_bind = !strcmp(e[i].type, "bind") || has_option(&e[i].options, "bind") ||
+                       has_option(&e[i].options, "rbind");
+        if (is_bind ? bundle_bind(&e[i], steal_ptr(&dest), c, err) < 0
+                    : bundle_fs(&e[i], dest, c, err) < 0)
+            return -1;
+        if (is_bind)
+            continue;
+        for (size_t b = 0; b < c->nbinds; b++) {
+            if (path_related(c->binds[b].dest, c->fs[c->nfs - 1].dest))
+                return berr_set(err, BERR_FAILED,
+                                OCI_FILE ": mount %s: listed after the bind on %s, which "
+                                         "berth-oci mounts after it",
+                                e[i].dest, c->binds[b].dest);
+        }
+    }
+    _cleanup_free_ const struct mount_bind **order = mounts_binds_by_depth(c->binds, c->nbinds);
+    for (size_t i = 0; i < c->nbinds; i++) {
+        if (order[i] != &c->binds[i])
+            return berr_set(err, BERR_FAILED,
+                            OCI_FILE ": mount %s: binds must be listed shallowest first",
+                            c->binds[i].dest);
+    }
+    /* berth makes /dev's nodes and masks paths under /proc and /sys in these */
+    static const char *const needed[][2] = {
+        {"/proc", "proc"}, {"/dev", "tmpfs"}, {"/dev/pts", "devpts"}, {"/sys", "sysfs"}};
+    for (size_t k = 0; k < ARRAY_SIZE(needed); k++) {
+        bool found = bound_on(c, needed[k][0]);
+        for (size_t i = 0; !found && i < c->nfs; i++)
+            found = !strcmp(c->fs[i].dest, needed[k][0]) && !strcmp(c->fs[i].fstype, needed[k][1]);
+        if (!found)
+            return berr_set(err, BERR_FAILED, OCI_FILE ": no %s mount on %s: berth-oci needs it",
+                            needed[k][1], needed[k][0]);
+    }
     return 0;
 }
 
@@ -312,9 +500,11 @@ static int read_mounts(yajl_val mounts, const char *dir_path, struct oci_config 
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = read_mount(mounts->u.array.values[i], &e[i], err);
-    if (rc == 0)
+    if (rc == 0 && c->bind_root)
+        rc = read_bundle_mounts(e, n, c, err);
+    if (rc == 0 && !c->bind_root)
         rc = read_binds(e, n, dir_path, c, err);
-    if (rc == 0)
+    if (rc == 0 && !c->bind_root)
         rc = check_generated(e, n, dir_path, c, err);
     for (size_t i = 0; i < n; i++)
         strv_free(&e[i].options);
@@ -355,7 +545,18 @@ static int read_namespaces(yajl_val list, int *out, struct berr *err)
     return 0;
 }
 
-static int read_resources(yajl_val r, struct cgroup_limits *l, struct berr *err)
+/* runc adds its default devices (the same as berth's rules) after a bundle's list: a bundle's
+ * lone "deny everything" is berth's rules as runc applies it. */
+static bool devices_deny_all(yajl_val devices)
+{
+    yajl_val d =
+        YAJL_IS_ARRAY(devices) && devices->u.array.len == 1 ? devices->u.array.values[0] : NULL;
+    const char *access = json_get_str(d, "access");
+    return YAJL_IS_OBJECT(d) && d->u.object.len == 2 && YAJL_IS_FALSE(json_get(d, "allow")) &&
+           access && !strcmp(access, "rwm");
+}
+
+static int read_resources(yajl_val r, bool bundle, struct cgroup_limits *l, struct berr *err)
 {
     static const char *const keys[] = {"devices", "cpu", "memory", "pids", NULL};
     static const char *const cpu_keys[] = {"shares", "quota", "period", "cpus", "mems", NULL};
@@ -368,7 +569,8 @@ static int read_resources(yajl_val r, struct cgroup_limits *l, struct berr *err)
         only_keys(pids, pids_keys, "linux.resources.pids", err) < 0)
         return -1;
     /* cgroup/ always writes its device policy */
-    if (!oci_devices_are_berths(json_get(r, "devices")))
+    yajl_val devices = json_get(r, "devices");
+    if (!oci_devices_are_berths(devices) && !(bundle && devices_deny_all(devices)))
         return bad(err, "linux.resources.devices: berth applies docker's device rules only");
     /* the resolved values, which cgroup_limits_resolve leaves as they are */
     if (!json_ll(cpu, "shares", &l->cpu_shares) || !json_ll(cpu, "quota", &l->cpu_quota) ||
@@ -398,11 +600,15 @@ static int read_linux(yajl_val lx, struct oci_config *c, struct berr *err)
 {
     static const char *const keys[] = {
         "namespaces", "maskedPaths", "readonlyPaths", "resources", "cgroupsPath", "seccomp", NULL};
+    /* a bundle's sysctls berth-oci writes (bundleconf.c) */
+    static const char *const bundle_keys[] = {"namespaces", "maskedPaths", "readonlyPaths",
+                                              "resources",  "cgroupsPath", "seccomp",
+                                              "sysctl",     NULL};
     if (!YAJL_IS_OBJECT(lx))
         return bad(err, "no linux");
-    if (only_keys(lx, keys, "linux", err) < 0 ||
+    if (only_keys(lx, c->bind_root ? bundle_keys : keys, "linux", err) < 0 ||
         read_namespaces(json_get(lx, "namespaces"), &c->namespaces, err) < 0 ||
-        read_resources(json_get(lx, "resources"), &c->limits, err) < 0 ||
+        read_resources(json_get(lx, "resources"), c->bind_root != NULL, &c->limits, err) < 0 ||
         oci_cgroups_path_split(json_get_str(lx, "cgroupsPath"), &c->cgroup_parent, &c->cgroup_name,
                                err) < 0 ||
         cgroup_parent_check(c->cgroup_parent, err) < 0)
@@ -424,14 +630,20 @@ static int read_annotations(yajl_val doc, struct oci_config *c, struct berr *err
     yajl_val ann = json_get(doc, "annotations");
     const char *layers = json_get_str(ann, OCI_ANN_LAYERS);
     const char *upper = json_get_str(ann, OCI_ANN_UPPER), *work = json_get_str(ann, OCI_ANN_WORK);
-    if (!layers || !*layers || !upper || !work)
-        return bad(err, "annotations: no " OCI_ANN_LAYERS ", " OCI_ANN_UPPER " or " OCI_ANN_WORK);
-    _cleanup_free_ char *copy = xstrdup(layers);
     char *save = NULL;
-    for (char *l = strtok_r(copy, ":", &save); l; l = strtok_r(NULL, ":", &save))
-        strv_push(&c->layers, l);
-    c->upper = xstrdup(upper);
-    c->work = xstrdup(work);
+    if (c->bind_root) {
+        if (layers || upper || work)
+            return bad(err, "annotations: a bundle's root has no layers, upper or work dir");
+    } else {
+        if (!layers || !*layers || !upper || !work)
+            return bad(err,
+                       "annotations: no " OCI_ANN_LAYERS ", " OCI_ANN_UPPER " or " OCI_ANN_WORK);
+        _cleanup_free_ char *copy = xstrdup(layers);
+        for (char *l = strtok_r(copy, ":", &save); l; l = strtok_r(NULL, ":", &save))
+            strv_push(&c->layers, l);
+        c->upper = xstrdup(upper);
+        c->work = xstrdup(work);
+    }
     const char *seccomp = json_get_str(ann, OCI_ANN_SECCOMP);
     if (seccomp && (!*seccomp || strchr(seccomp, '/') || seccomp[0] == '.'))
         return bad(err, "annotations: " OCI_ANN_SECCOMP " is not a file of the state directory");
@@ -456,7 +668,8 @@ static int check_scaffold(const struct oci_config *c, const char *dir_path, stru
     const struct {
         const char *have, *name;
     } dirs[] = {{c->root_path, "rootfs"}, {c->upper, "upper"}, {c->work, "work"}};
-    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+    /* a bundle's root is bound on the scaffold's rootfs: no overlay, no upper or work dir */
+    for (size_t i = 0; i < (c->bind_root ? 1 : ARRAY_SIZE(dirs)); i++) {
         _cleanup_free_ char *want = xasprintf("%s/scaffold/%s", dir_path, dirs[i].name);
         if (strcmp(dirs[i].have, want))
             return bad(err, "the root, upper and work dirs are not the container's scaffold");
@@ -469,12 +682,20 @@ int oci_config_from_tree(yajl_val doc, const char *dir_path, struct oci_config *
 {
     static const char *const keys[] = {"ociVersion", "process", "root",        "hostname",
                                        "mounts",     "linux",   "annotations", NULL};
+    /* a bundle's hooks are berth-oci's to run (bundleconf.c checks them) */
+    static const char *const bundle_keys[] = {"ociVersion", "process",     "root",
+                                              "hostname",   "mounts",      "linux",
+                                              "hooks",      "annotations", NULL};
     *out = (struct oci_config){0};
     const char *version = json_get_str(doc, "ociVersion");
     if (!version || strncmp(version, "1.", 2))
         return bad(err, "ociVersion is not 1.x");
     const char *hostname = json_get_str(doc, "hostname");
-    if (only_keys(doc, keys, "(top)", err) < 0 ||
+    const char *bind_root = json_get_str(json_get(doc, "annotations"), OCI_ANN_ROOTFS);
+    if (bind_root && bind_root[0] != '/')
+        return bad(err, "annotations: " OCI_ANN_ROOTFS " is not an absolute path");
+    out->bind_root = bind_root ? xstrdup(bind_root) : NULL;
+    if (only_keys(doc, bind_root ? bundle_keys : keys, "(top)", err) < 0 ||
         read_process(json_get(doc, "process"), out, err) < 0 ||
         read_root(json_get(doc, "root"), out, err) < 0 ||
         read_linux(json_get(doc, "linux"), out, err) < 0 ||
@@ -533,6 +754,9 @@ void oci_config_free(struct oci_config *c)
     free(c->upper);
     free(c->work);
     free(c->seccomp_file);
+    free(c->bind_root);
+    free(c->fs);
+    strv_free(&c->fs_strings);
     strv_free(&c->group_add);
     *c = (struct oci_config){0};
 }

@@ -198,6 +198,10 @@ struct exec_spec {
     char *workdir;    /* NULL: the container's working directory */
     struct strv env;  /* K=V added to the container's environment */
     bool interactive; /* keep stdin; else /dev/null */
+    /* Detached (berth-oci exec -d): the command gets the caller's 0-2 as they are, and
+     * runtime_exec returns once it runs, its host pid here, without waiting: the caller's
+     * exit leaves it to the caller's subreaper. NULL: wait, relaying stdio. */
+    pid_t *detached_pid;
 };
 /* Run cmd inside the running container: all its namespaces (and cgroups), its user (or
  * exec's), capabilities, no_new_privs (and seccomp); *status as for run. */
@@ -231,6 +235,42 @@ int runtime_join_namespace_flag(const char *name);
  * be executed: BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC. */
 int runtime_join(const struct runtime_paths *paths, const struct join_spec *spec, int *status,
                  struct berr *err);
+
+/* ---- berth-oci: the OCI runtime command line's lifecycle (bundle.c, bundleconf.c) ---------
+ * A container is made from a bundle (its config.json, its root directory bound as it is),
+ * named by its OCI id, and waits in the created state, its init ready but for the execve,
+ * until runtime_oci_start. */
+int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id, const char *bundle,
+                       pid_t *pid, struct berr *err);
+int runtime_oci_start(const struct runtime_paths *paths, const char *oci_id, struct berr *err);
+/* The id of the container named oci_id exactly; BERR_NOT_FOUND otherwise. */
+int runtime_oci_find(const struct runtime_paths *paths, const char *oci_id, char id64[65],
+                     struct berr *err);
+struct runtime_oci_state {
+    char id64[65];
+    const char *status; /* "created", "running", "stopped" */
+    pid_t pid;          /* the init's, 0 when stopped */
+    char *bundle, *rootfs;
+    struct timespec created;
+    yajl_val description; /* the container's config.json (annotations: the bundle's and berth's) */
+};
+int runtime_oci_state(const struct runtime_paths *paths, const char *oci_id,
+                      struct runtime_oci_state *out, struct berr *err);
+void runtime_oci_state_free(struct runtime_oci_state *s);
+/* sig to the init, or with all to every process of the container. Stopped: BERR_NOT_RUNNING. */
+int runtime_oci_kill(const struct runtime_paths *paths, const char *oci_id, int sig, bool all,
+                     struct berr *err);
+/* Running: BERR_CONFLICT unless force (then killed). A created one is killed and removed. */
+int runtime_oci_delete(const struct runtime_paths *paths, const char *oci_id, bool force,
+                       struct berr *err);
+/* The container's processes (host pids), none when stopped. */
+int runtime_oci_pids(const struct runtime_paths *paths, const char *oci_id, pid_t **pids, size_t *n,
+                     struct berr *err);
+/* The RLIMIT_* resource an OCI rlimit type names; -1 when none. */
+int runtime_oci_rlimit(const char *name);
+/* A default config.json for a bundle whose root is ./rootfs, as berth-oci applies it
+ * (bundleconf.c, as is runtime_oci_rlimit). */
+yajl_gen runtime_oci_default_spec(void);
 
 /* The container's bounding set as a bitmask (bit n = capability n), docker's
  * TweakCapabilities over its default set; names as the user wrote them ("chown", "ALL"). What

@@ -263,7 +263,8 @@ int runtime_inspect(const struct runtime_paths *paths, const char *id, struct co
         return berr_wrap(err, "container %.12s", id);
     }
     runtime_test_stall("inspect-read");
-    if (st.status != STATUS_EXITED && !monitor_alive(lock))
+    /* berth-oci's containers have no monitor once they run: their init tells */
+    if (st.status != STATUS_EXITED && !monitor_alive(lock) && !oci_init_alive(dir, NULL))
         correct_dead_monitor(dir, lock, &st, &error);
     memcpy(out->id, id, 65);
     const char *name = json_get_str(out->config, "Name");

@@ -67,8 +67,11 @@ TestSuite(mount_points, .init = setup, .fini = teardown);
 
 static bool fill(struct mount_bind *binds, size_t nbinds, const char *workdir)
 {
-    const struct mounts_spec spec = {
-        .layers = &layers, .binds = binds, .nbinds = nbinds, .workdir = workdir};
+    const struct mounts_spec spec = {.layers = &layers,
+                                     .binds = binds,
+                                     .nbinds = nbinds,
+                                     .workdir = workdir,
+                                     .etc_path = "/etc-files"};
     bool complete = false;
     struct berr err = {0};
     cr_assert_eq(mounts_fill_points(&spec, points, &complete, &err), 0, "%s", err.msg);

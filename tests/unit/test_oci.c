@@ -391,8 +391,10 @@ Test(oci, volume_ro_is_a_read_only_bind_shallowest_first)
     base_spec(&s);
     s.nbinds = 2;
     s.binds = xcalloc(2, sizeof(*s.binds));
-    s.binds[0] = (struct mount_bind){xstrdup("/host/deep"), xstrdup("/b/c"), false};
-    s.binds[1] = (struct mount_bind){xstrdup("/host/a"), xstrdup("/b"), true};
+    s.binds[0] = (struct mount_bind){
+        .source = xstrdup("/host/deep"), .dest = xstrdup("/b/c"), .readonly = false};
+    s.binds[1] =
+        (struct mount_bind){.source = xstrdup("/host/a"), .dest = xstrdup("/b"), .readonly = true};
     yajl_val doc = build(&s);
     yajl_val b = mount_at(doc, "/b");
     cr_assert(b);
@@ -422,7 +424,8 @@ Test(oci, a_bind_on_dev_shm_replaces_the_default)
     base_spec(&s);
     s.nbinds = 1;
     s.binds = xcalloc(1, sizeof(*s.binds));
-    s.binds[0] = (struct mount_bind){xstrdup("/host/shm"), xstrdup("/dev/shm"), false};
+    s.binds[0] = (struct mount_bind){
+        .source = xstrdup("/host/shm"), .dest = xstrdup("/dev/shm"), .readonly = false};
     yajl_val doc = build(&s);
     cr_assert_str_eq(json_get_str(mount_at(doc, "/dev/shm"), "type"), "bind");
     yajl_tree_free(doc);

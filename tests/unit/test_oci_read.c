@@ -45,8 +45,10 @@ static void storm_spec(struct container_spec *s)
     s->seccomp = RUNTIME_SECCOMP_UNCONFINED;
     s->nbinds = 2;
     s->binds = xcalloc(2, sizeof(*s->binds));
-    s->binds[0] = (struct mount_bind){xstrdup("/host/deep"), xstrdup("/b/c"), false};
-    s->binds[1] = (struct mount_bind){xstrdup("/host/a"), xstrdup("/b"), true};
+    s->binds[0] = (struct mount_bind){
+        .source = xstrdup("/host/deep"), .dest = xstrdup("/b/c"), .readonly = false};
+    s->binds[1] =
+        (struct mount_bind){.source = xstrdup("/host/a"), .dest = xstrdup("/b"), .readonly = true};
 }
 
 static char *gen_text(const struct container_spec *s, struct cap_set *caps)
@@ -141,8 +143,10 @@ Test(oci_read, binds_replace_defaults_and_etc_files)
     storm_spec(&s);
     mount_bind_free(&s.binds[0]);
     mount_bind_free(&s.binds[1]);
-    s.binds[0] = (struct mount_bind){xstrdup("/host/shm"), xstrdup("/dev/shm"), false};
-    s.binds[1] = (struct mount_bind){xstrdup("/host/hosts"), xstrdup("/etc/hosts"), true};
+    s.binds[0] = (struct mount_bind){
+        .source = xstrdup("/host/shm"), .dest = xstrdup("/dev/shm"), .readonly = false};
+    s.binds[1] = (struct mount_bind){
+        .source = xstrdup("/host/hosts"), .dest = xstrdup("/etc/hosts"), .readonly = true};
     struct cap_set caps;
     _cleanup_free_ char *text = gen_text(&s, &caps);
     struct oci_config cfg;

@@ -1,0 +1,808 @@
+/* berth-oci, runc's command line: the runtime spec's lifecycle (create → created → start →
+ * running → kill → stopped → delete) with the state JSON checked field by field, run in the
+ * foreground and detached, exec, the pid file, a refused field, the bundle's root bound as it
+ * is (read-only when it says so), and delete -f of a running container leaving nothing. Each
+ * test has its own bundle (busybox and the probe) and --root under its temp dir, and its own
+ * cgroup parent. Root. */
+#include "harness.h"
+
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void oci_cli_init(void)
+{
+    h_suite_init();
+    h_cgroup_parent_init("berth-oci-it");
+}
+
+static void oci_cli_fini(void)
+{
+    /* a failed test may leave a container: its monitor and init go with delete -f */
+    _cleanup_free_ char *root = h_path("oci");
+    if (h_exists(root)) {
+        const char *names[] = {"c1", "c2", NULL};
+        for (size_t i = 0; names[i]; i++) {
+            char *exe = xasprintf("%s/berth-oci", dirname(xstrdup(getenv("BERTH_IT_BERTH"))));
+            const char *argv[] = {exe, "--root", root, "delete", "-f", names[i], NULL};
+            struct h_result r;
+            h_execv(&r, NULL, argv);
+        }
+    }
+    h_suite_fini();
+    h_cgroup_parent_fini();
+}
+
+TestSuite(oci_cli, .init = oci_cli_init, .fini = oci_cli_fini, .timeout = 180);
+
+static const char *oci_bin(void)
+{
+    static char *bin;
+    if (!bin) {
+        char *berth = xstrdup(getenv("BERTH_IT_BERTH"));
+        bin = xasprintf("%s/berth-oci", dirname(berth));
+    }
+    return bin;
+}
+
+/* berth-oci --root <tmp>/oci ARGS... */
+static void oci(struct h_result *r, ...) __attribute__((sentinel));
+static void oci(struct h_result *r, ...)
+{
+    const char *argv[32];
+    size_t n = 0;
+    _cleanup_free_ char *root = h_path("oci");
+    argv[n++] = oci_bin();
+    argv[n++] = "--root";
+    argv[n++] = root;
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) && n < 31;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    h_execv(r, NULL, argv);
+}
+
+/* The same with stdout and stderr on files: a created (or detached) container keeps the stdio
+ * create was given, as under runc, so a pipe there would not see its end before the container's. */
+static void oci_detached(struct h_result *r, ...) __attribute__((sentinel));
+static void oci_detached(struct h_result *r, ...)
+{
+    const char *argv[40];
+    size_t n = 0;
+    _cleanup_free_ char *root = h_path("oci");
+    _cleanup_free_ char *out = h_path("detached.out"), *err = h_path("detached.err");
+    argv[n++] = "sh";
+    argv[n++] = "-c";
+    argv[n++] = "o=$1; e=$2; shift 2; exec \"$@\" >\"$o\" 2>\"$e\" </dev/null";
+    argv[n++] = "sh";
+    argv[n++] = out;
+    argv[n++] = err;
+    argv[n++] = oci_bin();
+    argv[n++] = "--root";
+    argv[n++] = root;
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) && n < 39;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    h_execv(r, NULL, argv);
+    free(r->out);
+    free(r->err);
+    r->out = h_read_file(out);
+    r->err = h_read_file(err);
+    cr_assert(r->out && r->err, "no output files");
+}
+
+/* <tmp>/bundle: rootfs with busybox's applets and /probe, config.json from `berth-oci spec`
+ * with python's edit applied to it as `c` (the args, the cgroup parent of this test, ...). */
+static char *make_bundle(const char *edit)
+{
+    char *bundle = h_path("bundle");
+    _cleanup_free_ char *bin = xasprintf("%s/rootfs/bin", bundle);
+    _cleanup_free_ char *tmp = xasprintf("%s/rootfs/tmp", bundle);
+    struct h_result r;
+    if (!h_exists(bin)) {
+        h_mkdirs(bin, 0755);
+        h_mkdirs(tmp, 01777);
+        const char *cp[] = {"cp", "/bin/busybox", h_probe_bin(), bin, NULL};
+        h_execv(&r, NULL, cp);
+        cr_assert_eq(r.status, 0, "cp: %s", r.err);
+        static const char *const applets[] = {"sh", "sleep", "cat", "echo", "true"};
+        for (size_t i = 0; i < ARRAY_SIZE(applets); i++) {
+            _cleanup_free_ char *link = xasprintf("%s/%s", bin, applets[i]);
+            cr_assert_eq(symlink("busybox", link), 0);
+        }
+    }
+    oci(&r, "spec", "--bundle", bundle, NULL);
+    cr_assert_eq(r.status, 0, "spec: %s", r.err);
+    _cleanup_free_ char *py =
+        xasprintf("import json, sys\n"
+                  "p = sys.argv[1] + '/config.json'\n"
+                  "c = json.load(open(p))\n"
+                  "c['linux']['cgroupsPath'] = sys.argv[2] + '/' + sys.argv[3]\n"
+                  "%s\n"
+                  "json.dump(c, open(p, 'w'))\n",
+                  edit);
+    _cleanup_free_ char *name = xasprintf("b%d", (int)getpid());
+    const char *argv[] = {"python3", "-c", py, bundle, h_cgroup_parent(), name, NULL};
+    h_execv(&r, NULL, argv);
+    cr_assert_eq(r.status, 0, "edit config.json: %s%s", r.out, r.err);
+    return bundle;
+}
+
+static yajl_val state_of(const char *id)
+{
+    struct h_result r;
+    oci(&r, "state", id, NULL);
+    cr_assert_eq(r.status, 0, "state %s: %s", id, r.err);
+    yajl_val doc = NULL;
+    struct berr err = {0};
+    cr_assert_eq(json_parse(r.out, &doc, &err), 0, "state is not JSON: %s", r.out);
+    return doc;
+}
+
+static char *comm_of(pid_t pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/comm", (int)pid);
+    char *c = h_read_file(path);
+    if (c)
+        c[strcspn(c, "\n")] = '\0';
+    return c;
+}
+
+/* Wait (≤ 10 s) until the state says want. */
+static yajl_val state_becomes(const char *id, const char *want)
+{
+    for (int i = 0; i < 200; i++) {
+        yajl_val s = state_of(id);
+        if (!strcmp(json_get_str(s, "status"), want))
+            return s;
+        yajl_tree_free(s);
+        usleep(50000);
+    }
+    cr_assert_fail("container %s never became %s", id, want);
+    return NULL;
+}
+
+/* Alive and not a zombie: a container's init goes to the nearest subreaper (perhaps this
+ * test process) once its starter let it go, and may wait there to be reaped. */
+static bool pid_running(pid_t pid)
+{
+    waitpid(pid, NULL, WNOHANG);
+    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+    _cleanup_free_ char *stat = h_read_file(path);
+    const char *p = stat ? strrchr(stat, ')') : NULL;
+    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void assert_gone(const char *id, pid_t pid)
+{
+    struct h_result r;
+    oci(&r, "state", id, NULL);
+    cr_assert_neq(r.status, 0, "state of a deleted container succeeded: %s", r.out);
+    cr_assert(strstr(r.err, "does not exist"), "%s", r.err);
+    _cleanup_free_ char *containers = h_path("oci/containers");
+    _cleanup_free_ char *left = h_tree_snapshot(containers);
+    cr_assert_str_eq(left, "", "state left:\n%s", left);
+    _cleanup_free_ char *cg = h_cgroups_left();
+    cr_assert_str_eq(cg, "", "cgroups left: %s", cg);
+    h_assert_no_mounts_left();
+    cr_assert(pid <= 0 || !pid_running(pid), "init %d still alive", (int)pid);
+}
+
+Test(oci_cli, lifecycle_create_start_kill_delete_with_the_state_json)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']\n"
+                                              "c['annotations'] = {'org.example.key': 'value'}");
+    _cleanup_free_ char *pidfile = h_path("c1.pid");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "--pid-file", pidfile, "c1", NULL);
+    cr_assert_eq(r.status, 0, "create: %s", r.err);
+
+    yajl_val s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "ociVersion"), "1.0.2");
+    cr_assert_str_eq(json_get_str(s, "id"), "c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "created");
+    cr_assert_str_eq(json_get_str(s, "bundle"), bundle);
+    yajl_val ann = json_get(s, "annotations");
+    cr_assert(YAJL_IS_OBJECT(ann) && ann->u.object.len == 1, "annotations: berth's shown");
+    cr_assert_str_eq(json_get_str(ann, "org.example.key"), "value");
+    yajl_val pidv = json_get(s, "pid");
+    cr_assert(YAJL_IS_INTEGER(pidv) && YAJL_GET_INTEGER(pidv) > 0, "no pid while created");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(pidv);
+    _cleanup_free_ char *pidtext = h_read_file(pidfile);
+    cr_assert(pidtext, "no pid file");
+    cr_assert_eq(atoi(pidtext), pid, "pid file %s, state %d", pidtext, (int)pid);
+    /* created: the init exists but has not executed the user's process */
+    _cleanup_free_ char *comm = comm_of(pid);
+    cr_assert(comm && strcmp(comm, "sleep"), "the process ran before start: %s", comm);
+    yajl_tree_free(s);
+
+    oci(&r, "start", "c1", NULL);
+    cr_assert_eq(r.status, 0, "start: %s", r.err);
+    s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "running");
+    cr_assert_eq(YAJL_GET_INTEGER(json_get(s, "pid")), pid, "pid changed at start");
+    yajl_tree_free(s);
+    for (int i = 0; i < 100; i++) {
+        free(comm);
+        comm = comm_of(pid);
+        if (comm && !strcmp(comm, "sleep"))
+            break;
+        usleep(20000);
+    }
+    cr_assert_str_eq(comm, "sleep", "started, but the init is not the process");
+    oci(&r, "start", "c1", NULL);
+    cr_assert_neq(r.status, 0, "a second start succeeded");
+
+    oci(&r, "list", "--format", "json", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"id\":\"c1\"") && strstr(r.out, "\"status\":\"running\""), "%s",
+              r.out);
+    oci(&r, "ps", "--format", "json", "c1", NULL);
+    _cleanup_free_ char *pids = xasprintf("[%d]", (int)pid);
+    cr_assert(strstr(r.out, pids), "ps: %s, want %s", r.out, pids);
+
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_neq(r.status, 0, "deleted a running container without -f");
+    oci(&r, "kill", "c1", "KILL", NULL);
+    cr_assert_eq(r.status, 0, "kill: %s", r.err);
+    s = state_becomes("c1", "stopped");
+    cr_assert_eq(YAJL_GET_INTEGER(json_get(s, "pid")), 0, "a stopped container has a pid");
+    cr_assert_str_eq(json_get_str(s, "id"), "c1");
+    yajl_tree_free(s);
+    oci(&r, "kill", "c1", "KILL", NULL);
+    cr_assert_neq(r.status, 0, "killed a stopped container");
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete: %s", r.err);
+    assert_gone("c1", pid);
+}
+
+Test(oci_cli, run_in_the_foreground_returns_the_exit_status_and_removes_the_container)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['sh', '-c', 'echo out-line; exit 3']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 3, "run: %d %s", r.status, r.err);
+    cr_assert(strstr(r.out, "out-line"), "the container's stdout is not run's: %s", r.out);
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, run_detached_then_exec_short_form_and_process_json)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    _cleanup_free_ char *pidfile = h_path("c1.pid");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "--pid-file", pidfile, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    yajl_val s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "running");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    _cleanup_free_ char *pidtext = h_read_file(pidfile);
+    cr_assert(pidtext && atoi(pidtext) == pid, "pid file %s, state %d", pidtext, (int)pid);
+
+    oci(&r, "exec", "-e", "FROM_EXEC=1", "--cwd", "/tmp", "c1", "/bin/probe", "pid", "cwd", "env",
+        NULL);
+    cr_assert_eq(r.status, 0, "exec: %s", r.err);
+    cr_assert_str_eq(h_val(&r, "cwd"), "/tmp");
+    _cleanup_free_ char *from_exec = h_env(&r, "FROM_EXEC");
+    cr_assert(from_exec && !strcmp(from_exec, "1"), "exec -e: %s", r.out);
+    cr_assert_neq(atoi(h_val(&r, "pid")), 1, "exec'd as pid 1?");
+
+    _cleanup_free_ char *proc = h_path("process.json");
+    h_write_file(proc,
+                 "{\"args\":[\"/bin/probe\",\"id\",\"cwd\"],\"cwd\":\"/bin\","
+                 "\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":1000,\"gid\":1000}}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_eq(r.status, 0, "exec --process: %s", r.err);
+    cr_assert_str_eq(h_val(&r, "uid"), "1000");
+    cr_assert_str_eq(h_val(&r, "gid"), "1000");
+    cr_assert_str_eq(h_val(&r, "cwd"), "/bin");
+
+    oci(&r, "exec", "c1", "sh", "-c", "exit 7", NULL);
+    cr_assert_eq(r.status, 7, "exec's exit status: %d %s", r.status, r.err);
+
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", pid);
+}
+
+Test(oci_cli, delete_force_of_a_running_container_leaves_no_cgroup_mount_or_state)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c2", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    yajl_val s = state_of("c2");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    _cleanup_free_ char *cg = h_cgroups_left();
+    cr_assert(strstr(cg, "b"), "the container has no cgroup under the test's parent: %s", cg);
+    oci(&r, "delete", "-f", "c2", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c2", pid);
+    oci(&r, "delete", "-f", "c2", NULL);
+    cr_assert_eq(r.status, 0, "delete -f of nothing is no error (runc): %s", r.err);
+}
+
+Test(oci_cli, delete_of_a_created_container_kills_its_waiting_init)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "create: %s", r.err);
+    yajl_val s = state_of("c1");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete: %s", r.err);
+    assert_gone("c1", pid);
+}
+
+Test(oci_cli, the_bundle_root_is_bound_as_it_is_and_read_only_when_asked)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['root']['readonly'] = False\n"
+                    "c['process']['args'] = ['/bin/probe', 'write', '/written', 'mount', '/']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "write:/written"), "ok");
+    _cleanup_free_ char *written = xasprintf("%s/rootfs/written", bundle);
+    cr_assert(h_exists(written), "a write in the container is not in the bundle's root");
+    struct h_mount m = {0};
+    cr_assert(h_get_mount(&r, "/", &m), "%s", r.out);
+    cr_assert_str_neq(m.fstype, "overlay", "the root is an overlay");
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['process']['args'] = ['/bin/probe', 'write', '/again']"));
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "write:/again"), "EROFS", "root.readonly not honoured");
+}
+
+Test(oci_cli, a_field_berth_cannot_honour_is_refused_by_name_and_leaves_nothing)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['apparmorProfile'] = 'berth-test'");
+    struct h_result r;
+    _cleanup_free_ char *log = h_path("oci.log");
+    _cleanup_free_ char *root = h_path("oci");
+    const char *argv[] = {oci_bin(), "--root", root,       "--log", log,  "--log-format",
+                          "json",    "create", "--bundle", bundle,  "c1", NULL};
+    h_execv(&r, NULL, argv);
+    cr_assert_neq(r.status, 0, "created with process.apparmorProfile");
+    cr_assert(strstr(r.err, "process.apparmorProfile"), "the error does not name the field: %s",
+              r.err);
+    _cleanup_free_ char *line = h_read_file(log);
+    cr_assert(line, "nothing logged");
+    yajl_val doc = NULL;
+    struct berr err = {0};
+    cr_assert_eq(json_parse(line, &doc, &err), 0, "log line is not JSON: %s", line);
+    cr_assert_str_eq(json_get_str(doc, "level"), "error");
+    cr_assert(strstr(json_get_str(doc, "msg"), "process.apparmorProfile"), "%s", line);
+    cr_assert(json_get_str(doc, "time"), "%s", line);
+    yajl_tree_free(doc);
+    assert_gone("c1", 0);
+
+    const char *sd[] = {oci_bin(), "--systemd-cgroup", "--root", root, "list", NULL};
+    h_execv(&r, NULL, sd);
+    cr_assert_neq(r.status, 0, "--systemd-cgroup accepted");
+    cr_assert(strstr(r.err, "systemd"), "%s", r.err);
+}
+
+/* Every kind of hook, each appending its kind to /tmp/order of the container's root (the host
+ * ones through the bundle's path of it) and keeping its state JSON beside it. */
+Test(oci_cli, hooks_run_in_order_with_the_state_on_stdin_where_the_spec_says)
+{
+    _cleanup_free_ char *bundle = h_path("bundle");
+    _cleanup_free_ char *edit = xasprintf(
+        "host = '%s/rootfs/tmp'\n"
+        "c['root']['readonly'] = False\n"
+        "def hook(kind, where):\n"
+        "    return {'path': '/bin/sh', 'args': ['sh', '-c', 'cat > ' + where + '/' + kind + "
+        "'.json; echo ' + kind + ' >> ' + where + '/order'], 'env': ['PATH=/bin'], 'timeout': 10}\n"
+        "c['hooks'] = {k: [hook(k, host)] for k in ['prestart', 'createRuntime', 'poststart', "
+        "'poststop']}\n"
+        "c['hooks'].update({k: [hook(k, '/tmp')] for k in ['createContainer', 'startContainer']})\n"
+        "c['process']['args'] = ['sh', '-c', 'test -e /tmp/startContainer.json && echo ran-after']",
+        bundle);
+    free(make_bundle(edit));
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "ran-after"), "startContainer did not run before the process: %s",
+              r.out);
+    _cleanup_free_ char *order_path = xasprintf("%s/rootfs/tmp/order", bundle);
+    _cleanup_free_ char *order = h_read_file(order_path);
+    cr_assert_str_eq(order, "prestart\ncreateRuntime\ncreateContainer\nstartContainer\npoststart\n"
+                            "poststop\n");
+    static const struct {
+        const char *kind, *status;
+    } want[] = {{"prestart", "creating"},        {"createRuntime", "creating"},
+                {"createContainer", "creating"}, {"startContainer", "created"},
+                {"poststart", "running"},        {"poststop", "stopped"}};
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        _cleanup_free_ char *p = xasprintf("%s/rootfs/tmp/%s.json", bundle, want[i].kind);
+        _cleanup_free_ char *text = h_read_file(p);
+        cr_assert(text, "%s: no state", want[i].kind);
+        yajl_val doc = NULL;
+        struct berr err = {0};
+        cr_assert_eq(json_parse(text, &doc, &err), 0, "%s: %s", want[i].kind, text);
+        cr_assert_str_eq(json_get_str(doc, "id"), "c1");
+        cr_assert_str_eq(json_get_str(doc, "status"), want[i].status, "%s", want[i].kind);
+        cr_assert_str_eq(json_get_str(doc, "bundle"), bundle);
+        yajl_tree_free(doc);
+    }
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, a_failing_create_hook_fails_create_and_leaves_nothing)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['sleep', '1000']\n"
+                    "c['hooks'] = {'createRuntime': [{'path': '/bin/sh', 'args': ['sh', '-c', "
+                    "'exit 3']}]}");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "create with a failing hook succeeded");
+    cr_assert(strstr(r.err, "createRuntime hook /bin/sh: exited with status 3"), "%s", r.err);
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, process_rlimits_are_set_and_the_umask_berth_sets_is_accepted)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'soft': 123, "
+                    "'hard': 456}, {'type': 'RLIMIT_NPROC', 'soft': 777, 'hard': 888}]\n"
+                    "c['process']['user']['umask'] = 18\n"
+                    "c['process']['args'] = ['cat', '/proc/self/limits']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    static const struct {
+        const char *name;
+        long soft, hard;
+    } want[] = {{"Max open files", 123, 456}, {"Max processes", 777, 888}};
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        const char *line = strstr(r.out, want[i].name);
+        long soft = 0, hard = 0;
+        cr_assert(line && sscanf(line + strlen(want[i].name), " %ld %ld", &soft, &hard) == 2, "%s",
+                  r.out);
+        cr_assert(soft == want[i].soft && hard == want[i].hard, "%s: %ld %ld", want[i].name, soft,
+                  hard);
+    }
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, another_umask_and_an_unknown_rlimit_are_refused_by_name)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['user']['umask'] = 63");
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with umask 077");
+    cr_assert(strstr(r.err, "process.user.umask"), "%s", r.err);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['process']['rlimits'] = [{'type': 'RLIMIT_BOGUS', 'soft': 1, 'hard': 1}]"));
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with RLIMIT_BOGUS");
+    cr_assert(strstr(r.err, "process.rlimits[0]"), "%s", r.err);
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, linux_seccomp_is_compiled_and_loaded_and_its_flags_refused)
+{
+    _cleanup_free_ char *bundle = make_bundle(
+        "c['root']['readonly'] = False\n"
+        "c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': "
+        "['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'], 'syscalls': [{'names': "
+        "['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}]}\n"
+        "c['process']['args'] = ['/bin/probe', 'status', 'mkdir', '/tmp/made']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "Seccomp"), "2", "no filter: %s", r.out);
+    cr_assert_str_eq(h_val(&r, "mkdir:/tmp/made"), "EPERM", "the rule did not apply: %s", r.out);
+    assert_gone("c1", 0);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'flags': "
+                     "['SECCOMP_FILTER_FLAG_LOG']}"));
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with seccomp flags");
+    cr_assert(strstr(r.err, "linux.seccomp.flags"), "%s", r.err);
+    assert_gone("c1", 0);
+}
+
+Test(oci_cli, a_lone_deny_all_device_rule_is_runcs_default_devices_and_others_are_refused)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['linux']['resources']['devices'] = [{'allow': False, 'access': 'rwm'}]\n"
+                    "c['process']['args'] = ['/bin/probe', 'write', '/dev/null']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "write:/dev/null"), "ok", "%s", r.out);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    unlink(cfg);
+    free(make_bundle("c['linux']['resources']['devices'] = [{'allow': True, 'access': 'rwm'}]"));
+    oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+    cr_assert_neq(r.status, 0, "created with every device allowed");
+    cr_assert(strstr(r.err, "linux.resources.devices"), "%s", r.err);
+    assert_gone("c1", 0);
+}
+
+/* A bundle's own mount list, as podman writes one: its options on the kernel filesystems, a
+ * tmpfs elsewhere, binds with nosuid/noexec/nodev and "bind"; cgroup and runc's own options
+ * refused by name; its sysctls written in the container's namespaces. */
+Test(oci_cli, a_bundles_mounts_and_sysctls_as_listed)
+{
+    _cleanup_free_ char *src = h_path("shared");
+    h_mkdirs(src, 0755);
+    _cleanup_free_ char *edit = xasprintf(
+        "m = c['mounts']\n"
+        "[x for x in m if x['destination'] == '/dev'][0]['options'].append('noexec')\n"
+        "m.append({'destination': '/scratch', 'type': 'tmpfs', 'source': 'tmpfs', 'options': "
+        "['nosuid', 'nodev', 'size=1m', 'mode=700']})\n"
+        "m.append({'destination': '/shared', 'type': 'bind', 'source': '%s', 'options': "
+        "['bind', 'rprivate', 'nosuid', 'noexec', 'nodev']})\n"
+        "c['linux']['sysctl'] = {'net.ipv4.ping_group_range': '0 0', 'kernel.shmmni': '1234'}\n"
+        "c['process']['args'] = ['/bin/probe', 'mount', '/dev', 'mount', '/scratch', 'mount', "
+        "'/shared', 'stat', '/scratch', 'cat', '/proc/sys/net/ipv4/ping_group_range', 'cat', "
+        "'/proc/sys/kernel/shmmni']",
+        src);
+    _cleanup_free_ char *bundle = make_bundle(edit);
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    struct h_mount m = {0};
+    cr_assert(h_get_mount(&r, "/dev", &m) && h_has_word(m.opts, "noexec"), "%s", r.out);
+    cr_assert(h_get_mount(&r, "/scratch", &m), "%s", r.out);
+    cr_assert_str_eq(m.fstype, "tmpfs");
+    cr_assert(h_has_word(m.opts, "nosuid") && h_has_word(m.opts, "nodev") &&
+                  !h_has_word(m.opts, "noexec"),
+              "%s", m.opts);
+    cr_assert(strstr(m.super, "size=1024k") && strstr(m.super, "mode=700"), "%s", m.super);
+    cr_assert(h_get_mount(&r, "/shared", &m), "%s", r.out);
+    cr_assert(h_has_word(m.opts, "nosuid") && h_has_word(m.opts, "noexec") &&
+                  h_has_word(m.opts, "nodev"),
+              "%s", m.opts);
+    cr_assert(strstr(r.out, "ping_group_range=0\t0") || strstr(r.out, "ping_group_range=0 0") ||
+                  strstr(r.out, "ping_group_range=0\\t0"),
+              "%s", r.out);
+    cr_assert(strstr(r.out, "shmmni=1234"), "%s", r.out);
+    _cleanup_free_ char *host = h_read_file("/proc/sys/kernel/shmmni");
+    cr_assert(host && atoi(host) != 1234, "the host's kernel.shmmni changed");
+
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", bundle);
+    static const struct {
+        const char *edit, *field;
+    } refused[] = {
+        {"c['mounts'].append({'destination': '/sys/fs/cgroup', 'type': 'cgroup', 'source': "
+         "'cgroup', 'options': ['ro']})",
+         "mount /sys/fs/cgroup (cgroup)"},
+        {"c['mounts'].append({'destination': '/t', 'type': 'tmpfs', 'source': 'tmpfs', "
+         "'options': ['tmpcopyup']})",
+         "option tmpcopyup"},
+        {"c['linux']['sysctl'] = {'vm.swappiness': '1'}", "linux.sysctl.vm.swappiness"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+        unlink(cfg);
+        free(make_bundle(refused[i].edit));
+        oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
+        cr_assert_neq(r.status, 0, "created with %s", refused[i].field);
+        cr_assert(strstr(r.err, refused[i].field), "want %s: %s", refused[i].field, r.err);
+    }
+    assert_gone("c1", 0);
+}
+
+/* podman --runtime=berth-oci, its storage in this test's temp dir: an image imported from a
+ * rootfs tar (never pulled), run in the foreground (exit status and output through conmon),
+ * run detached, seen running, stopped and removed. What podman needs on this host is in the
+ * flags: cgroupfs, the file event log, no network, limits within ours (no CAP_SYS_RESOURCE
+ * to raise them), and a tmpfs on /sys/fs/cgroup for the cgroup filesystem berth-oci does
+ * not mount. A wrapper gives berth-oci this test's --root: podman calls delete without its
+ * --runtime-flag options. */
+static void podman(struct h_result *r, ...) __attribute__((sentinel));
+static void podman(struct h_result *r, ...)
+{
+    const char *argv[48];
+    size_t n = 0;
+    _cleanup_free_ char *storage = h_path("podman/storage"), *runroot = h_path("podman/run"),
+                        *tmp = h_path("podman/tmp"), *wrapper = h_path("berth-oci-wrapper");
+    const char *fixed[] = {"podman",
+                           "--root",
+                           storage,
+                           "--runroot",
+                           runroot,
+                           "--tmpdir",
+                           tmp,
+                           "--cgroup-manager=cgroupfs",
+                           "--events-backend=file",
+                           "--storage-driver=vfs"};
+    for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
+        argv[n++] = fixed[i];
+    _cleanup_free_ char *runtime = xasprintf("--runtime=%s", wrapper);
+    argv[n++] = runtime;
+    va_list ap;
+    va_start(ap, r);
+    for (const char *a; (a = va_arg(ap, const char *)) && n < 47;)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    h_execv(r, NULL, argv);
+}
+
+Test(oci_cli, podman_runs_and_removes_containers_of_an_imported_image)
+{
+    _cleanup_free_ char *bundle = make_bundle("");
+    _cleanup_free_ char *tar = h_path("rootfs.tar"), *rootfs = xasprintf("%s/rootfs", bundle);
+    const char *tar_argv[] = {"tar", "-C", rootfs, "-cf", tar, ".", NULL};
+    struct h_result r;
+    h_execv(&r, NULL, tar_argv);
+    cr_assert_eq(r.status, 0, "tar: %s", r.err);
+    _cleanup_free_ char *wrapper = h_path("berth-oci-wrapper"), *root = h_path("oci");
+    _cleanup_free_ char *script =
+        xasprintf("#!/bin/sh\nexec %s --root %s \"$@\"\n", oci_bin(), root);
+    h_write_file(wrapper, script, 0755);
+
+    podman(&r, "import", tar, "localhost/berth-oci-it:latest", NULL);
+    cr_assert_eq(r.status, 0, "podman import: %s", r.err);
+    _cleanup_free_ char *parent = xasprintf("--cgroup-parent=%s", h_cgroup_parent());
+#define H_PODMAN_RUN_FLAGS                                                                         \
+    "--network=none", parent, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",       \
+        "--mount", "type=tmpfs,destination=/sys/fs/cgroup,ro=true,notmpcopyup"
+    podman(&r, "run", "--rm", H_PODMAN_RUN_FLAGS, "localhost/berth-oci-it:latest", "sh", "-c",
+           "echo from-podman; exit 5", NULL);
+    cr_assert_eq(r.status, 5, "podman run: %d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "from-podman"), "%s", r.out);
+
+    _cleanup_free_ char *name = xasprintf("berth-oci-it-%d", (int)getpid());
+    podman(&r, "run", "-d", "--name", name, H_PODMAN_RUN_FLAGS, "localhost/berth-oci-it:latest",
+           "sleep", "1000", NULL);
+    cr_assert_eq(r.status, 0, "podman run -d: %s", r.err);
+    _cleanup_free_ char *id = h_last_line(r.out);
+    yajl_val s = state_of(id);
+    cr_assert_str_eq(json_get_str(s, "status"), "running");
+    yajl_tree_free(s);
+    podman(&r, "ps", "--format", "{{.Names}} {{.Status}}", NULL);
+    cr_assert(strstr(r.out, name) && strstr(r.out, "Up"), "podman ps: %s", r.out);
+    podman(&r, "exec", name, "sh", "-c", "echo in-exec; exit 3", NULL);
+    cr_assert_eq(r.status, 3, "podman exec: %d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "in-exec"), "%s", r.out);
+    podman(&r, "stop", "-t", "1", name, NULL);
+    cr_assert_eq(r.status, 0, "podman stop: %s", r.err);
+    podman(&r, "ps", "-a", "--format", "{{.Names}} {{.Status}}", NULL);
+    cr_assert(strstr(r.out, "Exited (137)"), "podman ps -a: %s", r.out);
+    podman(&r, "rm", name, NULL);
+    cr_assert_eq(r.status, 0, "podman rm: %s", r.err);
+    podman(&r, "ps", "-a", "-q", NULL);
+    cr_assert_str_eq(r.out, "", "left: %s", r.out);
+    oci(&r, "list", "-q", NULL);
+    cr_assert_str_eq(r.out, "", "berth-oci still has: %s", r.out);
+    _cleanup_free_ char *cg = h_cgroups_left();
+    cr_assert(!strstr(cg, "libpod-"), "a container's cgroup is left: %s", cg);
+    h_assert_no_mounts_left();
+#undef H_PODMAN_RUN_FLAGS
+}
+
+/* exec -d (conmon's way): the process runs with the caller's stdio, its pid in the pid file,
+ * and is left to the caller's subreaper; a process.json may not ask for other capabilities. */
+Test(oci_cli, exec_detached_writes_the_pid_and_other_capabilities_are_refused)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    yajl_val s = state_of("c1");
+    pid_t init = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    _cleanup_free_ char *pidfile = h_path("exec.pid");
+    oci_detached(&r, "exec", "-d", "--pid-file", pidfile, "c1", "sleep", "777", NULL);
+    cr_assert_eq(r.status, 0, "exec -d: %s", r.err);
+    _cleanup_free_ char *text = h_read_file(pidfile);
+    cr_assert(text && atoi(text) > 0, "no pid file");
+    pid_t pid = atoi(text);
+    _cleanup_free_ char *comm = comm_of(pid);
+    cr_assert_str_eq(comm, "sleep");
+    _cleanup_free_ char *ns = xasprintf("/proc/%d/ns/pid", (int)pid),
+                        *ns1 = xasprintf("/proc/%d/ns/pid", (int)init);
+    char a[64] = "", b[64] = "";
+    cr_assert(readlink(ns, a, sizeof(a) - 1) > 0 && readlink(ns1, b, sizeof(b) - 1) > 0);
+    cr_assert_str_eq(a, b, "the exec is not in the container's pid namespace");
+
+    _cleanup_free_ char *proc = h_path("process.json");
+    h_write_file(proc,
+                 "{\"args\":[\"true\"],\"cwd\":\"/\",\"capabilities\":{\"bounding\":"
+                 "[\"CAP_SYS_ADMIN\"]}}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_neq(r.status, 0, "exec with CAP_SYS_ADMIN accepted");
+    cr_assert(strstr(r.err, "capabilities.bounding"), "%s", r.err);
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", init);
+    cr_assert(!pid_running(pid), "the exec'd process outlived its container");
+}
+
+/* kill signals the init alone; --all every process of the container: a TERM the init (pid 1,
+ * no handler) ignores still ends the others */
+Test(oci_cli, kill_all_reaches_every_process_and_kill_the_init_alone)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    size_t n = 0;
+    for (int i = 0; i < 100 && n != 3; i++) {
+        oci(&r, "ps", "--format", "json", "c1", NULL);
+        n = 0;
+        for (const char *p = r.out; (p = strchr(p, ',')); p++)
+            n++;
+        n = strlen(r.out) > 3 ? n + 1 : 0;
+        usleep(20000);
+    }
+    cr_assert_eq(n, 3, "ps: %s", r.out);
+    oci(&r, "kill", "c1", "TERM", NULL);
+    cr_assert_eq(r.status, 0, "kill: %s", r.err);
+    usleep(200000);
+    oci(&r, "ps", "--format", "json", "c1", NULL);
+    cr_assert_eq(strchr(r.out, ',') != NULL, true, "kill without --all reached the children: %s",
+                 r.out);
+    oci(&r, "kill", "--all", "c1", "TERM", NULL);
+    cr_assert_eq(r.status, 0, "kill --all: %s", r.err);
+    oci(&r, "ps", "--format", "json", "c1", NULL);
+    for (int i = 0; i < 100 && strchr(r.out, ','); i++) {
+        usleep(20000);
+        oci(&r, "ps", "--format", "json", "c1", NULL);
+    }
+    cr_assert(!strchr(r.out, ','), "kill --all left: %s", r.out);
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", 0);
+}
+
+/* run in the foreground passes a TERM sent to it on to the container's process */
+Test(oci_cli, run_in_the_foreground_forwards_signals_to_the_container)
+{
+    _cleanup_free_ char *bundle = make_bundle(
+        "c['process']['args'] = ['sh', '-c', 'trap \"exit 7\" TERM; echo ready; sleep 1000 & "
+        "wait']");
+    _cleanup_free_ char *root = h_path("oci"), *out = h_path("run.out");
+    _cleanup_free_ char *script = xasprintf(
+        "%s --root %s run --bundle %s c1 > %s 2>&1 & p=$!\n"
+        "for i in $(seq 100); do grep -q ready %s 2>/dev/null && break; sleep 0.05; done\n"
+        "kill -TERM $p; wait $p",
+        oci_bin(), root, bundle, out, out);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    struct h_result r;
+    h_execv(&r, NULL, argv);
+    _cleanup_free_ char *text = h_read_file(out);
+    cr_assert_eq(r.status, 7, "run's status after TERM: %d (%s)", r.status, text);
+    oci(&r, "delete", "-f", "c1", NULL);
+    assert_gone("c1", 0);
+}
+
+/* the init takes the bundle's user before it waits at the exec fifo: a user other than root
+ * must still be let go by start */
+Test(oci_cli, a_container_of_another_user_is_created_and_started)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['user'] = {'uid': 1000, 'gid': 1000}\n"
+                                              "c['process']['args'] = ['/bin/probe', 'id']");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    cr_assert_str_eq(h_val(&r, "uid"), "1000");
+    cr_assert_str_eq(h_val(&r, "gid"), "1000");
+    assert_gone("c1", 0);
+}
