@@ -90,6 +90,7 @@ B=("$BERTH" --root "$ROOT" --runroot "$RUN/berth")
 berth() { "${B[@]}" "$@"; }
 CRUN=(/usr/bin/crun --root "$RUN/crun" --cgroup-manager=disabled)
 RUNC=(/usr/sbin/runc --root "$RUN/runc")
+OCI=("$(dirname "$BERTH")/berth-oci" --root "$RUN/berth-oci")
 DK=("$DOCKER" -H "unix://$RUN/docker/docker.sock")
 export DOCKER_CONFIG=$T/docker-config
 PODMAN=(/usr/bin/podman --root "$T/podman" --runroot "$RUN/podman" --tmpdir "$RUN/podman-tmp"
@@ -132,6 +133,14 @@ storm_flags
 grep -v '^[[:space:]]*#' "$SECCOMP_PROFILE" >"$T/storm-seccomp.json"
 python3 "$HERE/seccomp-oci.py" "$SECCOMP_PROFILE" >"$T/oci-seccomp.json"
 python3 "$HERE/bundles.py" "$T" "$ROOTFS" "$T/oci-seccomp.json" "${STORM[@]}"
+# row 8's bundle: berth-oci's own default spec (`berth-oci spec`), /bin/true on the same root
+"${OCI[0]}" spec --bundle "$T/b-oci"
+python3 - "$T/b-oci/config.json" "$ROOTFS" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"], c["process"]["terminal"], c["root"]["path"] = ["/bin/true"], False, sys.argv[2]
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+PY
 [ ${#FITTED[@]} -eq 0 ] || note "Storm's flags fitted to this host, for every runtime: $(printf '%s; ' "${FITTED[@]}")"
 
 # ---- docker: its own daemon, roots and socket; the image imported, never pulled ----
@@ -270,6 +279,12 @@ spec join "berth join" exit - \
 spec join "berth-nsenter" exit - "$(w "$(dirname "$BERTH")/berth-nsenter" "${ENTER[@]}")" -
 spec join "nsenter" exit - "$(w /usr/bin/nsenter "${ENTER[@]}")" -
 
+# 8. the OCI command line: one bundle, each runtime's foreground `run` (create, start, wait,
+# delete)
+spec oci "berth-oci run" exit - "$(w "${OCI[@]}" run --bundle "$T/b-oci" o-%i)" -
+spec oci "crun run" exit - "$(w "${CRUN[@]}" run --bundle "$T/b-oci" o-%i)" -
+spec oci "runc run" exit - "$(w "${RUNC[@]}" run --bundle "$T/b-oci" o-%i)" -
+
 # 7. wait: the container's last act is to write CLOCK_MONOTONIC (bench-timer stamp, static,
 # bound in); the row is when the blocked `wait` returned minus that stamp.
 WAIT_MS=200
@@ -310,6 +325,7 @@ timed plain "$RUNS" "$WARMUP"
 timed storm "$RUNS" "$WARMUP"
 timed seccomp "$RUNS" "$WARMUP"
 timed join "$RUNS" "$WARMUP"
+timed oci "$RUNS" "$WARMUP"
 berth rm -f bench-join >/dev/null
 timed wait "$WAIT_RUNS" 1
 [ ! -s "$T/spec/load" ] || timed load "$LOAD_RUNS" 1

@@ -168,13 +168,16 @@ titles = {
              "berth load"),
     "join": ("6. Join a running container: `berth join` / berth-nsenter vs util-linux "
              "`nsenter`", "berth-nsenter"),
+    "oci": ("8. The OCI command line: `berth-oci run` vs `crun run` vs `runc run` on one bundle "
+            "(`berth-oci spec`'s, /bin/true; crun without cgroups, as everywhere here)",
+            "berth-oci run"),
     "wait": ("7. `wait` latency: from the container's last act (a CLOCK_MONOTONIC stamp "
              "written just before it exits) to the blocked `wait` returning", "berth wait"),
 }
 ref_of = {"storm": lambda n: "berth launch" if "launch" in n else "berth start-to-exit",
           "many": lambda n: "berth running" if "running" in n else "berth exited"}
 rows = []
-for r in ("plain", "storm", "many", "seccomp", "load", "join", "wait"):
+for r in ("plain", "storm", "many", "seccomp", "load", "join", "wait", "oci"):
     names = [n for (rr, n) in order if rr == r]
     if not names:
         continue
