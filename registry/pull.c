@@ -125,6 +125,7 @@ struct blob_dl {
     bool started, done, restart_checked;
     int errnum;
     bool too_long;
+    bool bad; /* not the blob the manifest names: the registry's content is wrong */
     char msg[CURL_ERROR_SIZE];
     const struct registry_opts *opts;
     const struct curl_api *api;
@@ -240,6 +241,7 @@ static int finish(struct session *s, struct blob_dl *b, CURLcode rc, int partfd,
     }
     if (b->too_long ||
         (rc == CURLE_OK && (status == 200 || status == 206) && b->got != b->d.size)) {
+        b->bad = true;
         unlinkat(partfd, b->d.hex, 0);
         return berr_set(err, BERR_FAILED, "blob sha256:%s: size %s %llu bytes, expected %llu",
                         b->d.hex, b->too_long ? "over" : "", b->got, b->d.size);
@@ -256,6 +258,7 @@ static int finish(struct session *s, struct blob_dl *b, CURLcode rc, int partfd,
     sha256_stream_final(b->hash, hex);
     b->hash = NULL;
     if (b->got != b->d.size || strcmp(hex, b->d.hex)) {
+        b->bad = true;
         unlinkat(partfd, b->d.hex, 0);
         return berr_set(err, BERR_FAILED,
                         "filesystem layer verification failed for digest sha256:%s (the content "
@@ -353,11 +356,13 @@ static int download_layers(struct session *s, const struct desc *layers, size_t 
         if (rc == 0 && still > 0 && api->multi_poll(multi, NULL, 0, 1000, NULL) != CURLM_OK)
             rc = berr_set(err, BERR_FAILED, "curl: poll failed");
     }
-    /* after a disk failure the other partial blobs go too: resuming them needs the space */
-    bool disk_failed = false;
+    /* after a disk failure the other partial blobs go too: resuming them needs the space; and
+     * after a blob that is not what the manifest names: bad input leaves nothing behind, only
+     * an interrupted transfer is kept to be resumed */
+    bool drop = false;
     for (size_t i = 0; i < n; i++)
-        disk_failed |= b[i].errnum != 0;
-    for (size_t i = 0; disk_failed && i < n; i++) {
+        drop |= b[i].errnum != 0 || b[i].bad;
+    for (size_t i = 0; drop && i < n; i++) {
         if (!b[i].done && b[i].fd >= 0)
             unlinkat(partfd, b[i].d.hex, 0);
     }
