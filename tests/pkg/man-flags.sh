@@ -69,7 +69,12 @@ for m in $modes artifacts-dir blob; do
     grep -qF -- "**$m**" "$wl" || say "$wl: mode $m is not documented"
 done
 [ -f "$man/berth.conf.5.md" ] || say "no berth.conf(5)"
-for k in root runroot; do
-    grep -qF -- "**$k**" "$man/berth.conf.5.md" || say "berth.conf.5.md: key $k is not documented"
+# every key conf.c accepts (its list of known keys), each with its heading under KEYS
+keys=$(sed -n '/known\[\] = {/,/};/p' "$(dirname "$0")/../../conf/conf.c" | grep -oE '"[a-z-]+"' |
+    tr -d '"')
+[ -n "$keys" ] || say "no berth.conf keys found in conf/conf.c"
+for k in $keys; do
+    grep -qE -- "^#### \*\*$k\*\*=" "$man/berth.conf.5.md" ||
+        say "berth.conf.5.md: key $k is not documented"
 done
 exit $fail
