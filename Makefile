@@ -193,7 +193,8 @@ deb:
 	@test "$$(dpkg-parsechangelog -l dist/debian/changelog -S Version)" = "$(VERSION)" || \
 		{ echo "dist/debian/changelog is not at version $(VERSION)" >&2; exit 1; }
 	rm -rf $(DEB_DIR)/debian berth_*.deb
-	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/wl/worker-launcher
+	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/berth-oci \
+		$(DEB_DIR)/wl/worker-launcher
 	export DEB_BUILD_MAINT_OPTIONS=hardening=+all; \
 	CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
 		LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)" $(MAKE) BUILD=$(DEB_DIR) \
