@@ -81,7 +81,7 @@ else
         grep -q -- "^#### \*\*$c\*\*" "$oci" || say "$oci: no section for berth-oci $c"
     done
     oci_flags=$(head -1 <<<"$oci_help" | grep -oE -- '--[a-z-]+' | sort -u)
-    compare "$oci" "$(printf '%s\n' $oci_flags --help -h --version -v --debug --systemd-cgroup |
+    compare "$oci" "$(printf '%s\n' "$oci_flags" --help -h --version -v --debug --systemd-cgroup |
         sort -u)"
 fi
 [ -f "$man/berth.conf.5.md" ] || say "no berth.conf(5)"
