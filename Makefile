@@ -149,18 +149,20 @@ $(BUILD)/man/%: docs/man/%.md
 	@mkdir -p $(dir $@)
 	go-md2man -in $< -out $@
 
-# berth and its nsenter link in BINDIR, berth-monitor in LIBEXECDIR, the worker-launcher
-# root:LAUNCHER_GROUP 6550 as Storm's docs ask (the group must exist; WL_INSTALL changes that,
-# as `make deb` does, whose postinst sets the mode) with its cfg directory WL_CONF_DIR, the man
-# pages, bash completion, the tmpfiles.d entry that makes the state root at boot, and an example
-# berth.conf that changes nothing (kept when one is there already).
+# berth, its nsenter link and berth-oci in BINDIR, berth-monitor in LIBEXECDIR, the
+# worker-launcher root:LAUNCHER_GROUP 6550 as Storm's docs ask (the group must exist; WL_INSTALL
+# changes that, as `make deb` does, whose postinst sets the mode) with its cfg directory
+# WL_CONF_DIR, the man pages, bash completion, the tmpfiles.d entry that makes the state root at
+# boot, and an example berth.conf that changes nothing (kept when one is there already).
 WL_INSTALL ?= -m 6550 -o root -g $(LAUNCHER_GROUP)
-install: $(BUILD)/berth $(BUILD)/berth-monitor $(WL_BUILD)/worker-launcher $(MAN_OUT)
+install: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-oci $(WL_BUILD)/worker-launcher \
+	 $(MAN_OUT)
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(WL_CONF_DIR) \
 		$(DESTDIR)$(SYSCONFDIR)/berth $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/berth $(DESTDIR)$(BINDIR)/
 	ln -sf berth $(DESTDIR)$(BINDIR)/berth-nsenter
+	install -m 0755 $(BUILD)/berth-oci $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(BUILD)/berth-monitor $(DESTDIR)$(LIBEXECDIR)/
 	install $(WL_INSTALL) $(WL_BUILD)/worker-launcher $(DESTDIR)$(BINDIR)/worker-launcher
 	install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1/
@@ -175,8 +177,9 @@ install: $(BUILD)/berth $(BUILD)/berth-monitor $(WL_BUILD)/worker-launcher $(MAN
 # only when empty (WL_CONF_DIR may hold Storm's cfg)
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/berth $(DESTDIR)$(BINDIR)/berth-nsenter \
-		$(DESTDIR)$(BINDIR)/worker-launcher $(DESTDIR)$(LIBEXECDIR)/berth-monitor \
-		$(DESTDIR)$(BASHCOMPDIR)/berth $(DESTDIR)$(TMPFILESDIR)/berth.conf
+		$(DESTDIR)$(BINDIR)/berth-oci $(DESTDIR)$(BINDIR)/worker-launcher \
+		$(DESTDIR)$(LIBEXECDIR)/berth-monitor $(DESTDIR)$(BASHCOMPDIR)/berth \
+		$(DESTDIR)$(TMPFILESDIR)/berth.conf
 	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$$f; done
 	! cmp -s dist/berth.conf $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf
@@ -190,7 +193,8 @@ deb:
 	@test "$$(dpkg-parsechangelog -l dist/debian/changelog -S Version)" = "$(VERSION)" || \
 		{ echo "dist/debian/changelog is not at version $(VERSION)" >&2; exit 1; }
 	rm -rf $(DEB_DIR)/debian berth_*.deb
-	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/wl/worker-launcher
+	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/berth-oci \
+		$(DEB_DIR)/wl/worker-launcher
 	export DEB_BUILD_MAINT_OPTIONS=hardening=+all; \
 	CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
 		LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)" $(MAKE) BUILD=$(DEB_DIR) \

@@ -67,11 +67,20 @@ expect "$short" berth "${S[@]}" kill "${short:0:6}"
 expect "compl-one compl-two" berth "${S[@]}" logs -f compl
 expect "" berth "${S[@]}" logs compl-one ""
 expect "compl-one compl-two" berth --root="$T/root" --runroot="$T/run" inspect --format '{{.Id}}' comp
-expect "import load ls prune rm tag" berth "${S[@]}" image ""
+expect "import inspect load ls prune rm save tag" berth "${S[@]}" image ""
 expect "-a --all -f --force" berth "${S[@]}" image prune -
 expect "berth/worker:latest" berth "${S[@]}" image rm b
 expect "berth/worker:latest" berth "${S[@]}" rmi ""
 expect "berth/worker:latest" berth "${S[@]}" tag ""
+expect "berth/worker:latest" berth "${S[@]}" save ""
+expect "berth/worker:latest" berth "${S[@]}" save -o /tmp/x.tar berth/worker:latest b
+expect "/tmp" berth save -o /tm
+expect "berth/worker:latest" berth "${S[@]}" image save --output=/tmp/x.tar ""
+expect "berth/worker:latest" berth "${S[@]}" image inspect -f '{{.Id}}' ""
+expect "berth/worker:latest" berth "${S[@]}" pull ""
+expect "" berth "${S[@]}" pull berth/worker:latest ""
+expect "" berth "${S[@]}" login ""
+expect "" berth "${S[@]}" logout ""
 expect "check" berth seccomp ""
 expect "-q --quiet --no-trunc --digests --format" berth images -
 expect "/tmp" berth run -v /tm

@@ -32,8 +32,8 @@ if installed || dpkg-query -W -f='${Status}' berth 2>/dev/null | grep -q 'config
         stop "berth $(dpkg-query -W -f='${Version}' berth) is installed from a package that this test did not install; it would replace and purge it: remove it first (apt-get remove --purge berth)"
     fi
 fi
-for p in /usr/bin/berth /usr/bin/berth-nsenter /usr/bin/worker-launcher /usr/libexec/berth \
-    /etc/berth/berth.conf /etc/storm/worker-launcher.cfg; do
+for p in /usr/bin/berth /usr/bin/berth-nsenter /usr/bin/berth-oci /usr/bin/worker-launcher \
+    /usr/libexec/berth /etc/berth/berth.conf /etc/storm/worker-launcher.cfg; do
     [ -e "$p" ] || [ -L "$p" ] && stop "$p exists and is no package's: the test would overwrite or purge it"
 done
 

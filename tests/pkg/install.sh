@@ -1,6 +1,6 @@
 #!/bin/bash
-# `make install` into a DESTDIR puts exactly the package's files where they belong, with
-# worker-launcher root:LAUNCHER_GROUP 6550 and an example berth.conf that changes nothing (the
+# `make install` into a DESTDIR puts exactly the package's files where they belong (berth-oci
+# beside berth), with worker-launcher root:LAUNCHER_GROUP 6550 and an example berth.conf that changes nothing (the
 # installed berth, which reads the berth.conf of its own prefix, still shows the default
 # stores); `make uninstall` takes every file back and keeps a berth.conf the operator changed.
 # Usage (root, from the source tree): tests/pkg/install.sh
@@ -14,10 +14,10 @@ fail() { echo "install.sh: $*" >&2; exit 1; }
 m() { make -s --no-print-directory DESTDIR="$D" LAUNCHER_GROUP=root "$@"; }
 
 m install
-nman=$(ls docs/man/*.md | wc -l)
+nman1=$(ls docs/man/*.1.md | wc -l)
 want=$(
     printf '%s\n' etc/storm usr/local/bin/berth usr/local/bin/berth-nsenter \
-        usr/local/bin/worker-launcher usr/local/libexec/berth/berth-monitor \
+        usr/local/bin/berth-oci usr/local/bin/worker-launcher usr/local/libexec/berth/berth-monitor \
         usr/local/etc/berth/berth.conf usr/local/share/bash-completion/completions/berth \
         usr/local/lib/tmpfiles.d/berth.conf
     for f in docs/man/*.md; do
@@ -27,11 +27,13 @@ want=$(
 )
 have=$(cd "$D" && find . -mindepth 1 \( -type f -o -type l \) -printf '%P\n'; find . -type d -empty -printf '%P\n')
 diff <(sort <<<"$want") <(sort <<<"$have") || fail "installed files differ (< wanted, > installed)"
-[ "$(ls "$D"/usr/local/share/man/man1 | wc -l)" -eq $((nman - 2)) ] || fail "man1 pages"
+[ "$(ls "$D"/usr/local/share/man/man1 | wc -l)" -eq "$nman1" ] || fail "man1 pages"
 [ "$(readlink "$D/usr/local/bin/berth-nsenter")" = berth ] || fail "berth-nsenter is not a link to berth"
 [ "$(stat -c '%U:%G %a' "$D/usr/local/bin/worker-launcher")" = "root:root 6550" ] ||
     fail "worker-launcher is $(stat -c '%U:%G %a' "$D/usr/local/bin/worker-launcher")"
 [ "$(stat -c '%a' "$D/usr/local/libexec/berth/berth-monitor")" = 755 ] || fail "berth-monitor mode"
+[ "$(stat -c '%a' "$D/usr/local/bin/berth-oci")" = 755 ] || fail "berth-oci mode"
+"$D/usr/local/bin/berth-oci" --version | grep -q '^berth-oci version ' || fail "installed berth-oci --version"
 ! grep -Ev '^[[:space:]]*(#|$)' "$D/usr/local/etc/berth/berth.conf" || fail "berth.conf sets something"
 # the installed berth reads <its prefix>/etc/berth/berth.conf: it must parse and change nothing
 out=$("$D/usr/local/bin/berth" info 2>/dev/null) || fail "installed berth info failed"

@@ -3,7 +3,8 @@
 # flags of its --help (and of its subcommands' --help, `berth image prune`) are the ones its
 # OPTIONS headings name, both ways: a flag the code accepts is documented, and a page documents
 # no flag the code refuses. Likewise berth(1) for the global flags, berth-nsenter(1) for the
-# nsenter front end, worker-launcher(8) for --checksetup and every mode its usage lists.
+# nsenter front end, worker-launcher(8) for --checksetup and every mode its usage lists,
+# berth-oci(8) for its global flags and every command its usage lists.
 # Usage: man-flags.sh BUILD_DIR MAN_DIR   (exit 1 and one line per finding when they differ)
 set -u
 build=${1:?build dir} man=${2:?man dir}
@@ -68,8 +69,28 @@ modes=$("$build/worker-launcher" 2>&1 | grep -oE ': [a-z-]+ <' | tr -d ':< ')
 for m in $modes artifacts-dir blob; do
     grep -qF -- "**$m**" "$wl" || say "$wl: mode $m is not documented"
 done
+# berth-oci(8): every command its usage lists, and its global flags
+oci=$man/berth-oci.8.md
+if [ ! -f "$oci" ]; then
+    say "berth-oci has no man page $oci"
+else
+    oci_help=$("$build/berth-oci" --help)
+    oci_cmds=$(sed -n '/Commands:$/,$p' <<<"$oci_help" | awk 'NR > 1 && NF { print $1 }')
+    [ -n "$oci_cmds" ] || say "berth-oci --help lists no commands"
+    for c in $oci_cmds; do
+        grep -q -- "^#### \*\*$c\*\*" "$oci" || say "$oci: no section for berth-oci $c"
+    done
+    oci_flags=$(head -1 <<<"$oci_help" | grep -oE -- '--[a-z-]+' | sort -u)
+    compare "$oci" "$(printf '%s\n' "$oci_flags" --help -h --version -v --debug --systemd-cgroup |
+        sort -u)"
+fi
 [ -f "$man/berth.conf.5.md" ] || say "no berth.conf(5)"
-for k in root runroot; do
-    grep -qF -- "**$k**" "$man/berth.conf.5.md" || say "berth.conf.5.md: key $k is not documented"
+# every key conf.c accepts (its list of known keys), each with its heading under KEYS
+keys=$(sed -n '/known\[\] = {/,/};/p' "$(dirname "$0")/../../conf/conf.c" | grep -oE '"[a-z-]+"' |
+    tr -d '"')
+[ -n "$keys" ] || say "no berth.conf keys found in conf/conf.c"
+for k in $keys; do
+    grep -qE -- "^#### \*\*$k\*\*=" "$man/berth.conf.5.md" ||
+        say "berth.conf.5.md: key $k is not documented"
 done
 exit $fail
