@@ -370,7 +370,7 @@ int cmd_image(struct cli *cli, int argc, char **argv)
     } subs[] = {{"ls", cmd_images},
                 {"list", cmd_images},
                 {"load", cmd_load},
-                {"save", cmd_save},
+                {"save", cmd_image_save},
                 {"inspect", cmd_image_inspect},
                 {"import", cmd_import},
                 {"tag", cmd_tag},

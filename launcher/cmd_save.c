@@ -87,7 +87,7 @@ static int finish_output(struct output *o, bool ok, struct berr *err)
     return rc;
 }
 
-int cmd_save(struct cli *cli, int argc, char **argv)
+static int save(struct cli *cli, int argc, char **argv, bool image_command)
 {
     _cleanup_free_ char *output = NULL;
     const struct opt opts[] = {
@@ -96,12 +96,15 @@ int cmd_save(struct cli *cli, int argc, char **argv)
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
     int code;
-    if (!parse_command(cli, "berth save [OPTIONS] IMAGE [IMAGE...]",
+    if (!parse_command(cli,
+                       image_command ? "berth image save [OPTIONS] IMAGE [IMAGE...]"
+                                     : "berth save [OPTIONS] IMAGE [IMAGE...]",
                        "Save one or more images to a tar archive (streamed to STDOUT by default)",
                        opts, ARRAY_SIZE(opts), argc, argv, &args, &code))
         return code;
     if (args.n < 1) {
-        berr_set(&err, BERR_USAGE, "\"berth save\" requires at least 1 argument.");
+        berr_set(&err, BERR_USAGE, "\"%s\" requires at least 1 argument.",
+                 image_command ? "berth image save" : "berth save");
         report_error(cli, &err);
         return 1;
     }
@@ -126,4 +129,14 @@ int cmd_save(struct cli *cli, int argc, char **argv)
         return 1;
     }
     return 0;
+}
+
+int cmd_save(struct cli *cli, int argc, char **argv)
+{
+    return save(cli, argc, argv, false);
+}
+
+int cmd_image_save(struct cli *cli, int argc, char **argv)
+{
+    return save(cli, argc, argv, true);
 }

@@ -94,6 +94,7 @@ struct create_flags {
 };
 
 /* create's and run's flags; NULL or an error message. */
+/* 0, or the exit status of a usage error (already reported) */
 static int parse_create(const struct oci_cli *cli, int argc, char **argv, bool run,
                         struct create_flags *f)
 {
@@ -155,7 +156,7 @@ int oci_cmd_create(const struct oci_cli *cli, int argc, char **argv)
 {
     struct create_flags f;
     pid_t init;
-    if (parse_create(cli, argc, argv, false, &f) < 0)
+    if (parse_create(cli, argc, argv, false, &f) != 0)
         return 1;
     return do_create(cli, &f, &init);
 }
@@ -222,7 +223,7 @@ static void forward_signals(pid_t init)
 int oci_cmd_run(const struct oci_cli *cli, int argc, char **argv)
 {
     struct create_flags f;
-    if (parse_create(cli, argc, argv, true, &f) < 0)
+    if (parse_create(cli, argc, argv, true, &f) != 0)
         return 1;
     /* the container's init comes to us once its starter has let it go: we reap it, and learn
      * its exit status, as conmon does for podman */

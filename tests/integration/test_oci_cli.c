@@ -806,3 +806,22 @@ Test(oci_cli, a_container_of_another_user_is_created_and_started)
     cr_assert_str_eq(h_val(&r, "gid"), "1000");
     assert_gone("c1", 0);
 }
+
+/* A usage error is the end of create and run: no id means no container, an extra argument no
+ * container either (runc's usage errors exit 1 and create nothing). */
+Test(oci_cli, create_and_run_usage_errors_create_nothing)
+{
+    _cleanup_free_ char *bundle = make_bundle("pass");
+    struct h_result r;
+    oci(&r, "create", "--bundle", bundle, NULL);
+    cr_assert_eq(r.status, 1, "create without an id: %d: %s", r.status, r.err);
+    cr_assert(strstr(r.err, "container id"), "%s", r.err);
+    oci(&r, "run", "--bundle", bundle, NULL);
+    cr_assert_eq(r.status, 1, "run without an id: %d: %s", r.status, r.err);
+    oci(&r, "create", "--help", NULL);
+    cr_assert_eq(r.status, 1, "create --help: %d: %s", r.status, r.err);
+    oci(&r, "create", "--bundle", bundle, "u1", "extra", NULL);
+    cr_assert_eq(r.status, 1, "an extra argument: %d: %s", r.status, r.err);
+    oci(&r, "list", "-q", NULL);
+    cr_assert_str_eq(r.out, "", "a usage error created: %s", r.out);
+}
