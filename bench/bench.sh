@@ -134,6 +134,8 @@ grep -v '^[[:space:]]*#' "$SECCOMP_PROFILE" >"$T/storm-seccomp.json"
 python3 "$HERE/seccomp-oci.py" "$SECCOMP_PROFILE" >"$T/oci-seccomp.json"
 python3 "$HERE/bundles.py" "$T" "$ROOTFS" "$T/oci-seccomp.json" "${STORM[@]}"
 # row 8's bundle: berth-oci's own default spec (`berth-oci spec`), /bin/true on the same root
+# (runc's `spec --bundle`, which berth-oci follows, writes into an existing directory)
+mkdir -p "$T/b-oci"
 "${OCI[0]}" spec --bundle "$T/b-oci"
 python3 - "$T/b-oci/config.json" "$ROOTFS" <<'PY'
 import json, sys
