@@ -117,7 +117,8 @@ inner_cleanup() {
     if [ "$PODMAN_OK" = 1 ]; then
         "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
     fi
-    docker_stop
+    # not yet defined when the set-up fails before docker's section
+    if declare -F docker_stop >/dev/null; then docker_stop; fi
     if [ -n "$REGISTRY_PID" ]; then
         kill "$REGISTRY_PID" 2>/dev/null
         wait "$REGISTRY_PID" 2>/dev/null
