@@ -174,7 +174,7 @@ registry_start() {
         mb=$T/minbase PULL_IMAGE="debootstrap --variant=minbase bookworm (scripts/minbase.sh)"
     else
         mb=$ROOTFS PULL_IMAGE="the worker image's rootfs ($IMAGE)"
-        note "pull row: no minbase rootfs ($(tr '\n' ' ' <"$T/minbase.err")); $PULL_IMAGE instead"
+        note "pull row: no minbase rootfs ($(tr '\n' ' ' <"$T/minbase.err" | sed 's/ *$//')); $PULL_IMAGE instead"
     fi
     PULL_IMAGE="$PULL_IMAGE, $(du -sm "$mb" | cut -f1) MiB unpacked, one layer"
     # a docker-save tar of the rootfs as its one layer, for skopeo to push

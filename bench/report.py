@@ -248,6 +248,7 @@ p("""- Every runtime runs the same files: berth's default image's only layer, co
   crun, runc and unshare+chroot (the bundles' `root.path`), and `docker import`ed from a tar of
   that copy (never pulled; every `docker run` has `--pull=never`). berth mounts an overlay
   over the layer, docker its overlay2 image; crun, runc and chroot use the plain directory.
+  Row 9 alone pulls, another image, from the bench's own registry.
 - Row 1: berth `--net=none`, docker `--network=none`, crun and runc new pid, net, ipc, uts and
   mount namespaces (`crun spec` defaults otherwise), unshare the same namespaces and no mounts
   at all. No cgroup limits anywhere; berth and docker still create the container's cgroups,
