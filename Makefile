@@ -291,7 +291,8 @@ demo: deps
 
 # bench/bench.sh: berth beside crun, runc, docker, podman's conmon and unshare+chroot, one
 # report (bench/results/latest.md) and one chart (latest.png); bench-quick: few runs.
-BENCH_PKGS := crun runc docker.io podman conmon gnuplot-nox python3 util-linux
+BENCH_PKGS := crun runc docker.io podman conmon gnuplot-nox python3 util-linux \
+	docker-registry skopeo debootstrap curl
 
 $(BUILD)/bench-timer: bench/timer.c
 	@mkdir -p $(dir $@)

@@ -6,8 +6,9 @@
 #
 # Usage: bench/bench.sh /abs/path/to/build/berth        (make bench / make bench-quick)
 # Env:   QUICK=1   few runs (make bench-quick)
-#        RUNS=N WARMUP=N MANY=N MANY_ITERS=N   override the run counts
+#        RUNS=N WARMUP=N MANY=N MANY_ITERS=N PULL_RUNS=N   override the run counts
 #        OUT=DIR   where latest.* go (default bench/results)
+#        MINBASE=DIR   the pull row's rootfs (else debootstrap builds one, scripts/minbase.sh)
 set -euo pipefail
 export LC_ALL=C
 
@@ -27,6 +28,10 @@ outer_cleanup() {
         sleep 5
         kill -9 "$p" 2>/dev/null || true
     fi
+    p=$(cat "$T/registry-pid" 2>/dev/null || true)
+    [ -z "$p" ] || kill -9 "$p" 2>/dev/null || true
+    p=$(cat "$T/conf-dir" 2>/dev/null || true)
+    [ -z "$p" ] || rm -rf --one-file-system "${p:?}"
     for p in $(cat "$T/cg-parent" "$T/new-cgroups" 2>/dev/null || true); do
         rmdir /sys/fs/cgroup/*/"$p"/* /sys/fs/cgroup/*/"$p" 2>/dev/null || true
     done
@@ -59,9 +64,11 @@ fi
 if [ -n "${QUICK:-}" ]; then
     RUNS=${RUNS:-10} WARMUP=${WARMUP:-2} MANY=${MANY:-100} MANY_ITERS=${MANY_ITERS:-1}
     WAIT_RUNS=${WAIT_RUNS:-5} LOAD_RUNS=${LOAD_RUNS:-3} TRACE_RUNS=${TRACE_RUNS:-10}
+    PULL_RUNS=${PULL_RUNS:-3}
 else
     RUNS=${RUNS:-100} WARMUP=${WARMUP:-5} MANY=${MANY:-100} MANY_ITERS=${MANY_ITERS:-3}
     WAIT_RUNS=${WAIT_RUNS:-30} LOAD_RUNS=${LOAD_RUNS:-15} TRACE_RUNS=${TRACE_RUNS:-50}
+    PULL_RUNS=${PULL_RUNS:-10}
 fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 RES=$T/res RUN=$T/run ROOT=$T/root W=$T/storm TMP=$T
@@ -98,7 +105,7 @@ PODMAN=(/usr/bin/podman --root "$T/podman" --runroot "$RUN/podman" --tmpdir "$RU
     --runtime /usr/sbin/runc)
 # podman asks for RLIMIT_NOFILE 1048576 by default, over this host's hard limit
 PODMAN_RUN=(run --network=none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-DOCKER_OK=0 PODMAN_OK=0 DOCKERD_PID=
+DOCKER_OK=0 PODMAN_OK=0 DOCKERD_PID='' REGISTRY_PID=''
 
 inner_cleanup() {
     local rc=$? i
@@ -110,7 +117,12 @@ inner_cleanup() {
     if [ "$PODMAN_OK" = 1 ]; then
         "${PODMAN[@]}" rm -af -t 0 >/dev/null 2>&1
     fi
-    docker_stop
+    # not yet defined when the set-up fails before docker's section
+    if declare -F docker_stop >/dev/null; then docker_stop; fi
+    if [ -n "$REGISTRY_PID" ]; then
+        kill "$REGISTRY_PID" 2>/dev/null
+        wait "$REGISTRY_PID" 2>/dev/null
+    fi
     for i in "$CG_PARENT" $(cat "$T/new-cgroups" 2>/dev/null); do
         rmdir /sys/fs/cgroup/*/"$i"/* /sys/fs/cgroup/*/"$i" 2>/dev/null
     done
@@ -134,6 +146,8 @@ grep -v '^[[:space:]]*#' "$SECCOMP_PROFILE" >"$T/storm-seccomp.json"
 python3 "$HERE/seccomp-oci.py" "$SECCOMP_PROFILE" >"$T/oci-seccomp.json"
 python3 "$HERE/bundles.py" "$T" "$ROOTFS" "$T/oci-seccomp.json" "${STORM[@]}"
 # row 8's bundle: berth-oci's own default spec (`berth-oci spec`), /bin/true on the same root
+# (runc's `spec --bundle`, which berth-oci follows, writes into an existing directory)
+mkdir -p "$T/b-oci"
 "${OCI[0]}" spec --bundle "$T/b-oci"
 python3 - "$T/b-oci/config.json" "$ROOTFS" <<'PY'
 import json, sys
@@ -142,6 +156,81 @@ c["process"]["args"], c["process"]["terminal"], c["root"]["path"] = ["/bin/true"
 json.dump(c, open(sys.argv[1], "w"), indent=1)
 PY
 [ ${#FITTED[@]} -eq 0 ] || note "Storm's flags fitted to this host, for every runtime: $(printf '%s; ' "${FITTED[@]}")"
+
+# ---- row 9's registry: Debian's docker-registry on 127.0.0.1 (a free port, storage under
+# $T), holding one image pushed once by skopeo (which gzips the layer, as any push does) ----
+# The image: a debootstrap --variant=minbase rootfs from apt's mirror (scripts/minbase.sh;
+# MINBASE=DIR reuses one), as one layer. Without a mirror the worker image's rootfs, noted.
+PULL_REF='' PULL_CONF='' PULL_IMAGE=''
+registry_start() {
+    local mb d diff cid port i
+    if ! command -v docker-registry >/dev/null || ! command -v skopeo >/dev/null; then
+        note "no pull row: docker-registry or skopeo missing"
+        return
+    fi
+    if [ -n "${MINBASE:-}" ]; then
+        mb=$MINBASE PULL_IMAGE="debootstrap --variant=minbase rootfs $MINBASE (MINBASE)"
+    elif "$HERE/../scripts/minbase.sh" "$T/minbase" 2>"$T/minbase.err"; then
+        mb=$T/minbase PULL_IMAGE="debootstrap --variant=minbase bookworm (scripts/minbase.sh)"
+    else
+        mb=$ROOTFS PULL_IMAGE="the worker image's rootfs ($IMAGE)"
+        note "pull row: no minbase rootfs ($(tr '\n' ' ' <"$T/minbase.err" | sed 's/ *$//')); $PULL_IMAGE instead"
+    fi
+    PULL_IMAGE="$PULL_IMAGE, $(du -sm "$mb" | cut -f1) MiB unpacked, one layer"
+    # a docker-save tar of the rootfs as its one layer, for skopeo to push
+    d=$T/pull-img
+    mkdir -p "$d/l"
+    tar --format=posix --numeric-owner --xattrs -C "$mb" -cf "$d/l/layer.tar" .
+    diff=$(sha256sum "$d/l/layer.tar" | cut -d' ' -f1)
+    printf '{"architecture":"%s","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["/bin/bash"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' \
+        "$(dpkg --print-architecture)" "$diff" >"$d/config.json"
+    cid=$(sha256sum "$d/config.json" | cut -d' ' -f1)
+    mv "$d/config.json" "$d/$cid.json"
+    mv "$d/l" "$d/$diff"
+    printf '[{"Config":"%s.json","RepoTags":["bench/minbase:latest"],"Layers":["%s/layer.tar"]}]' \
+        "$cid" "$diff" >"$d/manifest.json"
+    tar -C "$d" -cf "$T/minbase.tar" manifest.json "$cid.json" "$diff"
+    rm -rf --one-file-system "${d:?}"
+    [ "$mb" != "$T/minbase" ] || rm -rf --one-file-system "${mb:?}"
+
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    cat >"$T/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $T/registry
+http:
+  addr: 127.0.0.1:$port
+EOF
+    docker-registry serve "$T/registry.yml" </dev/null >"$T/registry.log" 2>&1 &
+    REGISTRY_PID=$!
+    echo "$REGISTRY_PID" >"$T/registry-pid"
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$REGISTRY_PID" 2>/dev/null || break
+        curl -sf -o /dev/null "http://127.0.0.1:$port/v2/" && break
+        sleep 0.1
+    done
+    if ! curl -sf -o /dev/null "http://127.0.0.1:$port/v2/"; then
+        note "no pull row: docker-registry did not start: $(tail -n 2 "$T/registry.log" | tr '\n' ' ')"
+        return
+    fi
+    skopeo copy -q --dest-tls-verify=false "docker-archive:$T/minbase.tar" \
+        "docker://127.0.0.1:$port/bench/minbase:latest" 2>"$T/skopeo.err" \
+        || { note "no pull row: skopeo push failed: $(cat "$T/skopeo.err")"; return; }
+    rm -f "$T/minbase.tar"
+    # berth's registry settings: a berth.conf must be root's, in directories only root may
+    # write, all the way up (so not under /tmp)
+    d=$(mktemp -d /run/berth-bench-conf.XXXXXX)
+    echo "$d" >"$T/conf-dir"
+    PULL_CONF=$d/berth.conf
+    echo "insecure-registries=127.0.0.1:$port" >"$PULL_CONF"
+    chmod 0644 "$PULL_CONF"
+    PULL_REF=127.0.0.1:$port/bench/minbase:latest
+}
+echo "bench: the pull row's image and registry"
+registry_start
 
 # ---- docker: its own daemon, roots and socket; the image imported, never pulled ----
 docker_stop() {
@@ -176,6 +265,7 @@ docker_start() {
         --exec-opt native.cgroupdriver=cgroupfs --storage-driver=overlay2 \
         --data-root "$T/docker-data" --exec-root "$RUN/docker/exec" \
         -H "unix://$RUN/docker/docker.sock" --pidfile "$RUN/docker/pid" \
+        ${PULL_REF:+--insecure-registry "${PULL_REF%%/*}"} \
         </dev/null >"$T/dockerd.log" 2>&1 &
     DOCKERD_PID=$!
     echo "$DOCKERD_PID" >"$T/docker-pid"
@@ -314,6 +404,28 @@ else
     note "no load row: it needs docker save for a docker-save tar"
 fi
 
+# 9. pull: the registry's image pulled and unpacked into fresh stores (removed untimed after
+# each run): berth pull; docker pull (into its overlay2, then rmi); skopeo copy to a
+# docker-save tar + berth load of it
+if [ -n "$PULL_REF" ]; then
+    mkdir -p "$T/pull"
+    PR=(--root "$T/pull/r-%i" --runroot "$RUN/pull-%i")
+    spec pull "berth pull" exit - "$(w "$BERTH" "${PR[@]}" pull -q "$PULL_REF")" \
+        "$(w $RM -rf "$T/pull/r-%i" "$RUN/pull-%i")"
+    if have_docker; then
+        if "${DK[@]}" pull -q "$PULL_REF" >/dev/null 2>"$T/docker.err" &&
+            "${DK[@]}" rmi "$PULL_REF" >/dev/null 2>>"$T/docker.err"; then
+            spec pull "docker pull" exit - "$(w "${DK[@]}" pull -q "$PULL_REF")" \
+                "$(w "${DK[@]}" rmi "$PULL_REF")"
+        else
+            note "no docker pull in the pull row: $(tr '\n' ' ' <"$T/docker.err")"
+        fi
+    fi
+    spec pull "skopeo copy + berth load" exit - \
+        "$(w /usr/bin/skopeo copy -q --src-tls-verify=false "docker://$PULL_REF" "docker-archive:$T/pull/s-%i.tar:$PULL_REF" \; "$BERTH" "${PR[@]}" load -q -i "$T/pull/s-%i.tar")" \
+        "$(w $RM -rf "$T/pull/r-%i" "$RUN/pull-%i" "$T/pull/s-%i.tar")"
+fi
+
 # ---- run the rows ----
 timed() { # timed ROW RUNS WARMUP
     echo "bench: row $1: $2 interleaved runs of each after $3 warm-up runs"
@@ -329,6 +441,8 @@ timed oci "$RUNS" "$WARMUP"
 berth rm -f bench-join >/dev/null
 timed wait "$WAIT_RUNS" 1
 [ ! -s "$T/spec/load" ] || timed load "$LOAD_RUNS" 1
+# berth finds the registry's insecure-registries line through BERTH_CONF
+[ ! -s "$T/spec/pull" ] || BERTH_CONF=$PULL_CONF timed pull "$PULL_RUNS" 1
 
 # 3. MANY at once: run -d of Storm's sleep 600 until every launcher returned (running), the
 # keepers' memory, removal; then MANY plain /bin/true runs until all exited.
@@ -422,7 +536,7 @@ BENCH_STATE_PARENT=$RUN RUNS=$TRACE_RUNS "$HERE/trace.sh" "$BERTH" >"$RES/trace.
     have_docker && echo "docker=$("${DK[@]}" version --format '{{.Server.Version}}') (dockerd), $(containerd --version 2>/dev/null | cut -d' ' -f3)"
     [ "$PODMAN_OK" = 1 ] && echo "podman=$(podman --version), $(conmon --version | head -n 1)"
     echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "runs=$RUNS warmup=$WARMUP many=$MANY many_iters=$MANY_ITERS wait_runs=$WAIT_RUNS load_runs=$LOAD_RUNS trace_runs=$TRACE_RUNS"
+    echo "runs=$RUNS warmup=$WARMUP many=$MANY many_iters=$MANY_ITERS wait_runs=$WAIT_RUNS load_runs=$LOAD_RUNS pull_runs=$PULL_RUNS trace_runs=$TRACE_RUNS"
     echo "quick=${QUICK:-0}"
     echo "load_start=$LOAD_START"
     echo "run_fs=$(findmnt -no FSTYPE -T "$RUN")"
@@ -430,6 +544,8 @@ BENCH_STATE_PARENT=$RUN RUNS=$TRACE_RUNS "$HERE/trace.sh" "$BERTH" >"$RES/trace.
     echo "root_fs=$(findmnt -no FSTYPE -T "$ROOT")"
     echo "wait_ms=$WAIT_MS"
     echo "state_kib=$(cat "$RES/state-kib")"
+    [ -z "$PULL_REF" ] || echo "pull_image=$PULL_IMAGE"
+    [ -z "$PULL_REF" ] || echo "pull_conf=$(cat "$PULL_CONF")"
 } >"$RES/facts"
 cat "$T"/spec/* >"$RES/specs.tsv"
 # the README's headline follows the report in bench/results only, not a report kept elsewhere

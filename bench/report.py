@@ -171,13 +171,15 @@ titles = {
     "oci": ("8. The OCI command line: `berth-oci run` vs `crun run` vs `runc run` on one bundle "
             "(`berth-oci spec`'s, /bin/true; crun without cgroups, as everywhere here)",
             "berth-oci run"),
+    "pull": ("9. Pull and unpack from a local registry: `berth pull` vs `docker pull` vs "
+             "`skopeo copy` + `berth load`", "berth pull"),
     "wait": ("7. `wait` latency: from the container's last act (a CLOCK_MONOTONIC stamp "
              "written just before it exits) to the blocked `wait` returning", "berth wait"),
 }
 ref_of = {"storm": lambda n: "berth launch" if "launch" in n else "berth start-to-exit",
           "many": lambda n: "berth running" if "running" in n else "berth exited"}
 rows = []
-for r in ("plain", "storm", "many", "seccomp", "load", "join", "wait", "oci"):
+for r in ("plain", "storm", "many", "seccomp", "load", "join", "wait", "oci", "pull"):
     names = [n for (rr, n) in order if rr == r]
     if not names:
         continue
@@ -203,6 +205,16 @@ for r in ("plain", "storm", "many", "seccomp", "load", "join", "wait", "oci"):
           "`run --detach` of the Storm bundle, podman: `run -d --network=none`, one batch only, for conmon's memory), "
           "until all the launchers have returned; `exited`: as many plain `/bin/true` runs "
           "(row 1's commands) until all have returned.\n")
+    if r == "pull":
+        p(f"The image: {facts.get('pull_image', '?')}, pushed once by skopeo (gzip) to Debian's "
+          "docker-registry on 127.0.0.1, plain HTTP. Each run pulls it from there and unpacks "
+          "it into empty stores, removed untimed after the run: `berth pull` downloads, "
+          "checks and unpacks the layer into a fresh data root (berth.conf through "
+          f"`BERTH_CONF`: `{facts.get('pull_conf', '')}`); `docker pull` does the same into "
+          "dockerd's overlay2 (its unpack included; the image is removed by `docker rmi` "
+          "untimed after each run; dockerd has `--insecure-registry`); `skopeo copy` writes "
+          "a docker-save tar (layers decompressed) and `berth load` unpacks that into a fresh "
+          "data root, both timed together.\n")
     if r == "wait":
         p(f"Each container sleeps {facts['wait_ms']} ms (so the `wait` is blocked by then), "
           "writes the stamp and exits. The figure includes the `wait` process's own exit and "
@@ -236,6 +248,7 @@ p("""- Every runtime runs the same files: berth's default image's only layer, co
   crun, runc and unshare+chroot (the bundles' `root.path`), and `docker import`ed from a tar of
   that copy (never pulled; every `docker run` has `--pull=never`). berth mounts an overlay
   over the layer, docker its overlay2 image; crun, runc and chroot use the plain directory.
+  Row 9 alone pulls, another image, from the bench's own registry.
 - Row 1: berth `--net=none`, docker `--network=none`, crun and runc new pid, net, ipc, uts and
   mount namespaces (`crun spec` defaults otherwise), unshare the same namespaces and no mounts
   at all. No cgroup limits anywhere; berth and docker still create the container's cgroups,
@@ -253,7 +266,8 @@ p("""- Every runtime runs the same files: berth's default image's only layer, co
   `run --detach` and the timer, a subreaper, reaps the container's process (no `wait` there,
   no status kept): a lower bound for them.
 - dockerd runs with `--iptables=false --bridge=none --exec-opt native.cgroupdriver=cgroupfs
-  --storage-driver=overlay2`, its own data root, exec root, socket and pid file, started by
+  --storage-driver=overlay2` (and `--insecure-registry` for row 9's registry), its own data
+  root, exec root, socket and pid file, started by
   the bench and stopped by its pid at the end. podman (conmon's memory, row 3) uses runc,
   cgroupfs, vfs storage and `--network=none`.
 """)
@@ -293,7 +307,7 @@ for r, title in (("plain", "start-to-exit /bin/true (ms)"), ("storm", "Storm: la
                  ("storm2", "Storm: start-to-exit (ms)"), ("many", f"{many_n} at once: all running (ms)"),
                  ("many2", f"{many_n} at once: all exited (ms)"), ("seccomp", "seccomp: /bin/true (ms)"),
                  ("join", "join + /bin/true (ms)"), ("wait", "wait wake after exit (ms)"),
-                 ("load", "image load (ms)")):
+                 ("load", "image load (ms)"), ("pull", "pull + unpack from a local registry (ms)")):
     base, sel = r.rstrip("2"), None
     if r == "storm":
         sel = lambda n: "launch" in n
