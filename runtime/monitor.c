@@ -360,6 +360,35 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
     return 0;
 }
 
+/* The container c (made, its lock held) to the monitor at the other end of sock, which starts
+ * and keeps it; how the start went. A failed start leaves the container "created" with its
+ * error, as docker does. */
+static int hand_over(int sock, struct container *c, bool remove_on_exit, const char *runroot,
+                     struct berr *err)
+{
+    bool died = true;
+    struct start_report r;
+    int rc = send_handoff(sock, c, remove_on_exit, runroot, err);
+    trace_phase("handoff");
+    if (rc == 0)
+        rc = read_report(sock, &r, &died, err);
+    trace_phase("monitor-report");
+    if (rc < 0 && died)
+        record_monitor_death(c, err);
+    return rc;
+}
+
+/* The same from a berth that runs from a read-only clone already: its fork is the monitor. */
+static int fork_monitor(struct container *c, bool remove_on_exit, struct init_args *a,
+                        struct berr *err)
+{
+    bool died = false;
+    int rc = start_monitor(c, remove_on_exit, a, &died, err);
+    if (rc < 0 && died)
+        record_monitor_death(c, err);
+    return rc;
+}
+
 static int run_detached_monitor_first(const struct runtime_paths *paths,
                                       struct container_spec *spec, char id_out[65],
                                       struct berr *err)
@@ -374,16 +403,7 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
         container_close(&c);
         return -1; /* the monitor sees the socket close and leaves */
     }
-    bool died = true;
-    struct start_report r;
-    int rc = send_handoff(sock, &c, spec->remove_on_exit, paths->runroot, err);
-    trace_phase("handoff");
-    if (rc == 0)
-        rc = read_report(sock, &r, &died, err);
-    trace_phase("monitor-report");
-    /* a failed start leaves the container "created" with its error, as docker does */
-    if (rc < 0 && died)
-        record_monitor_death(&c, err);
+    int rc = hand_over(sock, &c, spec->remove_on_exit, paths->runroot, err);
     memcpy(id_out, c.st.id, 65);
     container_close(&c);
     return rc;
@@ -400,11 +420,7 @@ int runtime_run_detached(const struct runtime_paths *paths, struct container_spe
         container_close(&c);
         return -1;
     }
-    /* a failed start leaves the container "created" with its error, as docker does */
-    bool died = false;
-    int rc = start_monitor(&c, spec->remove_on_exit, &a, &died, err);
-    if (rc < 0 && died)
-        record_monitor_death(&c, err);
+    int rc = fork_monitor(&c, spec->remove_on_exit, &a, err);
     memcpy(id_out, c.st.id, 65);
     container_close(&c);
     return rc;
