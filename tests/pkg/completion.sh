@@ -71,7 +71,7 @@ expect "$short" berth "${S[@]}" kill "${short:0:6}"
 expect "compl-one compl-two" berth "${S[@]}" logs -f compl
 expect "" berth "${S[@]}" logs compl-one ""
 expect "compl-one compl-two" berth --root="$T/root" --runroot="$T/run" inspect --format '{{.Id}}' comp
-expect "import load ls prune rm tag" berth "${S[@]}" image ""
+expect "import inspect load ls prune rm save tag" berth "${S[@]}" image ""
 expect "-a --all -f --force" berth "${S[@]}" image prune -
 expect "berth/worker:latest" berth "${S[@]}" image rm b
 expect "berth/worker:latest" berth "${S[@]}" rmi ""
