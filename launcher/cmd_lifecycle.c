@@ -199,3 +199,76 @@ int cmd_rm(struct cli *cli, int argc, char **argv)
     /* with --force, docker ignores names it does not know */
     return for_each_container(cli, &args, do_rm, &force, force);
 }
+
+/* start -a: the container's output from its log, as it comes, then its exit code, which is
+ * start's. A restarted container's log holds its earlier runs: only what comes after the
+ * start is its output now. */
+static int start_attached(struct cli *cli, const char *ref)
+{
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
+    struct berr err = {0};
+    char id[65];
+    struct container_info info = {0};
+    if (runtime_find(&paths, ref, id, &err) < 0 || runtime_inspect(&paths, id, &info, &err) < 0) {
+        report_daemon_error(&err);
+        return 1;
+    }
+    bool fresh = !strcmp(info.status, "created");
+    container_info_free(&info);
+    struct logs_opts logs = {
+        .follow = true, .tail = fresh ? -1 : 0, .out_fd = STDOUT_FILENO, .err_fd = STDERR_FILENO};
+    int exit_code = 0;
+    if (runtime_start(&paths, id, &err) < 0 || runtime_logs(&paths, id, &logs, &err) < 0 ||
+        runtime_wait(&paths, id, &exit_code, &err) < 0) {
+        report_daemon_error(&err);
+        return 1;
+    }
+    return exit_code;
+}
+
+int cmd_start(struct cli *cli, int argc, char **argv)
+{
+    bool attach = false;
+    const struct opt opts[] = {
+        {"attach", 'a', OPT_BOOL, &attach, "Attach STDOUT/STDERR and forward signals", NULL},
+        /* later work; refused until then, never ignored */
+        {"interactive", 'i', OPT_UNSUPPORTED_BOOL, NULL, "", NULL},
+    };
+    _cleanup_strv_ struct strv args = {0};
+    int code;
+    if (!parse_command(cli, "berth start [OPTIONS] CONTAINER [CONTAINER...]",
+                       "Start one or more stopped containers", opts, ARRAY_SIZE(opts), argc, argv,
+                       &args, &code) ||
+        !need_args(cli, &args, &code))
+        return code;
+    if (attach && args.n > 1) {
+        fprintf(stderr, "you cannot start and attach multiple containers at once\n");
+        return 1;
+    }
+    if (attach)
+        return start_attached(cli, args.v[0]);
+    /* docker names the ones that failed once more, after each one's own error */
+    _cleanup_strv_ struct strv failed = {0};
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
+    for (size_t i = 0; i < args.n; i++) {
+        struct berr err = {0};
+        char id[65];
+        if (runtime_find(&paths, args.v[i], id, &err) == 0 &&
+            runtime_start(&paths, id, &err) == 0) {
+            printf("%s\n", args.v[i]);
+            continue;
+        }
+        report_daemon_error(&err);
+        strv_push(&failed, args.v[i]);
+    }
+    fflush(stdout);
+    if (failed.n == 0)
+        return 0;
+    fprintf(stderr, "Error: failed to start containers: ");
+    for (size_t i = 0; i < failed.n; i++)
+        fprintf(stderr, "%s%s", i ? ", " : "", failed.v[i]);
+    fprintf(stderr, "\n");
+    return 1;
+}

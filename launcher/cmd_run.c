@@ -107,6 +107,19 @@ static struct opt *run_table(struct run_flags *f, size_t *n)
     return t;
 }
 
+/* run's flags but -d: a created container waits for berth start */
+static struct opt *create_table(struct run_flags *f, size_t *n)
+{
+    struct opt *t = run_table(f, n);
+    size_t k = 0;
+    for (size_t i = 0; i < *n; i++) {
+        if (strcmp(t[i].name, "detach"))
+            t[k++] = t[i];
+    }
+    *n = k;
+    return t;
+}
+
 static void run_flags_free(struct run_flags *f)
 {
     free(f->name), free(f->user), free(f->workdir), free(f->hostname), free(f->net);
@@ -270,7 +283,8 @@ static int build_spec(const struct cli *cli, struct run_flags *f, const struct s
                       struct container_spec *s, struct berr *err)
 {
     if (args->n == 0)
-        return berr_set(err, BERR_USAGE, "\"berth run\" requires at least 1 argument.");
+        return berr_set(err, BERR_USAGE, "\"berth %s\" requires at least 1 argument.",
+                        cli->command ? cli->command : "run");
     s->caller = cli->caller;
     s->image_ref = xstrdup(args->v[0]);
     for (size_t i = 1; i < args->n; i++)
@@ -337,12 +351,13 @@ int run_attach_image(struct cli *cli, struct container_spec *s, struct berr *err
     return 0;
 }
 
-int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_spec *spec,
-                       bool *detach, struct berr *err)
+static int spec_from_argv(struct opt *(*table_of)(struct run_flags *, size_t *), struct cli *cli,
+                          int argc, char **argv, struct container_spec *spec, bool *detach,
+                          struct berr *err)
 {
     struct run_flags f = {0};
     size_t n = 0;
-    _cleanup_free_ struct opt *table = run_table(&f, &n);
+    _cleanup_free_ struct opt *table = table_of(&f, &n);
     _cleanup_strv_ struct strv args = {0};
     int rc = opts_parse(table, n, cli, argc, argv, false, &args, err);
     if (rc == 0)
@@ -350,6 +365,19 @@ int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_
     *detach = f.detach;
     run_flags_free(&f);
     return rc;
+}
+
+int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_spec *spec,
+                       bool *detach, struct berr *err)
+{
+    return spec_from_argv(run_table, cli, argc, argv, spec, detach, err);
+}
+
+int create_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_spec *spec,
+                          struct berr *err)
+{
+    bool detach;
+    return spec_from_argv(create_table, cli, argc, argv, spec, &detach, err);
 }
 
 int (*cli_pull_hook)(struct cli *cli, const char *ref, bool quiet, FILE *out,
@@ -448,6 +476,63 @@ int cmd_run(struct cli *cli, int argc, char **argv)
 fail:
     report_error(cli, &err);
     code = runtime_start_exit_code(err.kind);
+out:
+    runtime_spec_free(&spec);
+    run_flags_free(&f);
+    return code;
+}
+
+static const char create_usage[] = "berth create [OPTIONS] IMAGE [COMMAND] [ARG...]";
+static const char create_summary[] = "Create a new container";
+
+/* docker create's CLI: a bad flag is "docker: ..." with exit 125, what the daemon refuses (no
+ * such image, a name in use, a pull that failed) its plain text with exit 1, unlike run's 125
+ * (create.go returns createContainer's error as it is, run.go through toStatusError). */
+static int report_create_error(const struct cli *cli, const struct berr *err)
+{
+    if (err->kind == BERR_USAGE) {
+        report_error(cli, err);
+        return 125;
+    }
+    if (str_has_prefix(err->msg, "Error response from daemon: "))
+        fprintf(stderr, "%s\n", err->msg);
+    else
+        report_daemon_error(err);
+    return 1;
+}
+
+int cmd_create(struct cli *cli, int argc, char **argv)
+{
+    struct run_flags f = {0};
+    size_t n = 0;
+    _cleanup_free_ struct opt *table = create_table(&f, &n);
+    struct berr err = {0};
+    _cleanup_strv_ struct strv args = {0};
+    struct container_spec spec = {0};
+    int code = 125;
+    if (opts_parse(table, n, cli, argc, argv, false, &args, &err) < 0)
+        goto fail;
+    if (cli->global.help) {
+        print_usage(stdout, create_usage, create_summary, table, n);
+        code = 0;
+        goto out;
+    }
+    if (!cli_admit(cli, &code))
+        goto out;
+    spec.warn = print_warning;
+    if (build_spec(cli, &f, &args, &spec, &err) < 0 ||
+        attach_image_pulling(cli, f.pull, &spec, &err) < 0)
+        goto fail;
+    struct runtime_paths paths;
+    cli_paths(cli, &paths);
+    char id[65];
+    if (runtime_create(&paths, &spec, id, &err) < 0)
+        goto fail;
+    printf("%s\n", id);
+    code = 0;
+    goto out;
+fail:
+    code = report_create_error(cli, &err);
 out:
     runtime_spec_free(&spec);
     run_flags_free(&f);

@@ -117,12 +117,18 @@ struct container_spec;
 int run_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_spec *spec,
                        bool *detach, struct berr *err);
 
+/* The same for `berth create` (run's flags but -d). */
+int create_spec_from_argv(struct cli *cli, int argc, char **argv, struct container_spec *spec,
+                          struct berr *err);
+
 /* The image of spec->image_ref from the data root cli->root, its layers and config into spec
  * (what cmd_run does once the spec is validated). */
 int run_attach_image(struct cli *cli, struct container_spec *spec, struct berr *err);
 
 /* One entry point per subcommand: return the process exit code. */
 int cmd_run(struct cli *cli, int argc, char **argv);
+int cmd_create(struct cli *cli, int argc, char **argv);
+int cmd_start(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_images(struct cli *cli, int argc, char **argv);
 int cmd_load(struct cli *cli, int argc, char **argv);

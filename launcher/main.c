@@ -12,6 +12,8 @@ struct command {
 
 static const struct command commands[] = {
     {"run", cmd_run, "Create and run a new container from an image", false},
+    {"create", cmd_create, "Create a new container", false},
+    {"start", cmd_start, "Start one or more stopped containers", false},
     {"ps", cmd_ps, "List containers", false},
     {"inspect", cmd_inspect, "Return low-level information on containers or images", false},
     {"wait", cmd_wait, "Block until one or more containers stop, then print their exit codes",

@@ -268,6 +268,18 @@ int container_create(const struct runtime_paths *paths, const struct container_s
     return 0;
 }
 
+int runtime_create(const struct runtime_paths *paths, const struct container_spec *spec,
+                   char id_out[65], struct berr *err)
+{
+    struct init_args a;
+    struct container c;
+    int rc = container_create(paths, spec, &c, &a, err);
+    if (rc == 0)
+        memcpy(id_out, c.st.id, 65);
+    container_close(&c); /* the lock with it: nobody runs the container */
+    return rc;
+}
+
 static pid_t clone_container(const struct init_args *a, int child_end, int parent_end,
                              const struct cgroup_set *cgroups)
 {

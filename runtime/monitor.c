@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -360,6 +361,35 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
     return 0;
 }
 
+/* The container c (made, its lock held) to the monitor at the other end of sock, which starts
+ * and keeps it; how the start went. A failed start leaves the container "created" with its
+ * error, as docker does. */
+static int hand_over(int sock, struct container *c, bool remove_on_exit, const char *runroot,
+                     struct berr *err)
+{
+    bool died = true;
+    struct start_report r;
+    int rc = send_handoff(sock, c, remove_on_exit, runroot, err);
+    trace_phase("handoff");
+    if (rc == 0)
+        rc = read_report(sock, &r, &died, err);
+    trace_phase("monitor-report");
+    if (rc < 0 && died)
+        record_monitor_death(c, err);
+    return rc;
+}
+
+/* The same from a berth that runs from a read-only clone already: its fork is the monitor. */
+static int fork_monitor(struct container *c, bool remove_on_exit, struct init_args *a,
+                        struct berr *err)
+{
+    bool died = false;
+    int rc = start_monitor(c, remove_on_exit, a, &died, err);
+    if (rc < 0 && died)
+        record_monitor_death(c, err);
+    return rc;
+}
+
 static int run_detached_monitor_first(const struct runtime_paths *paths,
                                       struct container_spec *spec, char id_out[65],
                                       struct berr *err)
@@ -374,16 +404,7 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
         container_close(&c);
         return -1; /* the monitor sees the socket close and leaves */
     }
-    bool died = true;
-    struct start_report r;
-    int rc = send_handoff(sock, &c, spec->remove_on_exit, paths->runroot, err);
-    trace_phase("handoff");
-    if (rc == 0)
-        rc = read_report(sock, &r, &died, err);
-    trace_phase("monitor-report");
-    /* a failed start leaves the container "created" with its error, as docker does */
-    if (rc < 0 && died)
-        record_monitor_death(&c, err);
+    int rc = hand_over(sock, &c, spec->remove_on_exit, paths->runroot, err);
     memcpy(id_out, c.st.id, 65);
     container_close(&c);
     return rc;
@@ -400,12 +421,69 @@ int runtime_run_detached(const struct runtime_paths *paths, struct container_spe
         container_close(&c);
         return -1;
     }
-    /* a failed start leaves the container "created" with its error, as docker does */
-    bool died = false;
-    int rc = start_monitor(&c, spec->remove_on_exit, &a, &died, err);
-    if (rc < 0 && died)
-        record_monitor_death(&c, err);
+    int rc = fork_monitor(&c, spec->remove_on_exit, &a, err);
     memcpy(id_out, c.st.id, 65);
+    container_close(&c);
+    return rc;
+}
+
+/* ---- berth start: a container that berth create made, or one that exited, goes to a monitor
+ * as run -d's new one does ---- */
+
+/* The container id opened as a monitor takes it over: its lock taken (*busy when another holds
+ * it: a monitor keeps it running, or a create or start is under way), and what the monitor
+ * would have been told by the create, from berth.json: the name, the creation time, --rm. */
+static int open_for_start(const struct runtime_paths *paths, const char *id, struct container *c,
+                          bool *remove_on_exit, bool *busy, struct berr *err)
+{
+    *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
+    struct container_handle h;
+    if (container_handle_open(paths, id, &h, err) < 0)
+        return -1;
+    c->runrootfd = h.root;
+    c->dirfd = h.dir;
+    c->lockfd = h.lock;
+    memcpy(c->st.id, id, 65);
+    /* berth-oci's created containers wait in their init, which holds no lock */
+    *busy = oci_init_alive(c->dirfd, NULL);
+    if (!*busy && flock(c->lockfd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno != EWOULDBLOCK)
+            return berr_errno(err, "lock container %.12s", id);
+        *busy = true;
+    }
+    if (*busy)
+        return 0;
+    yajl_val rec = NULL;
+    if (record_read(c->dirfd, &rec, err) < 0)
+        return berr_wrap(err, "container %.12s", id);
+    const char *name = json_get_str(rec, "Name");
+    const char *created = json_get_str(rec, "Created");
+    yajl_val auto_remove = json_get(json_get(rec, "HostConfig"), "AutoRemove");
+    c->name = xstrdup(name ? name : "");
+    c->st.name = c->name;
+    if (created)
+        parse_rfc3339(created, &c->st.created);
+    *remove_on_exit = auto_remove && YAJL_IS_TRUE(auto_remove);
+    yajl_tree_free(rec);
+    c->st.status = STATUS_CREATED;
+    c->dir_path = xasprintf("%s/containers/%s", paths->runroot, id);
+    return 0;
+}
+
+int runtime_start(const struct runtime_paths *paths, const char *id, struct berr *err)
+{
+    struct container c;
+    bool remove_on_exit = false, busy = false;
+    int rc = open_for_start(paths, id, &c, &remove_on_exit, &busy, err);
+    if (rc == 0 && !busy && self_is_readonly_clone()) {
+        struct init_args a = {.stdio = {-1, -1, -1}};
+        rc = fork_monitor(&c, remove_on_exit, &a, err);
+    } else if (rc == 0 && !busy) {
+        _cleanup_close_ int sock = -1;
+        rc = spawn_monitor(&sock, err);
+        if (rc == 0)
+            rc = hand_over(sock, &c, remove_on_exit, paths->runroot, err);
+    }
     container_close(&c);
     return rc;
 }

@@ -132,6 +132,16 @@ int runtime_start_exit_code(enum berr_kind kind);
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
                          char id_out[65], struct berr *err);
 
+/* `create`: the container made and recorded as run -d makes it, and left "created": no
+ * process, no cgroups, its lock free, until runtime_start. */
+int runtime_create(const struct runtime_paths *paths, const struct container_spec *spec,
+                   char id_out[65], struct berr *err);
+/* `start`: a created container (or one that exited, as docker restarts it) started under a
+ * monitor as run -d starts a new one, --rm (recorded at create) included; returns once its
+ * command runs (126/127 reported here; the container stays "created" with the error). One that
+ * runs already is left alone. */
+int runtime_start(const struct runtime_paths *paths, const char *id, struct berr *err);
+
 /* The entry point of the small berth-monitor program that run -d's monitor becomes once the
  * container runs (it keeps its pid, so pid 1 stays its child). */
 int runtime_monitor_main(int argc, char **argv);

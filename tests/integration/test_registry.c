@@ -244,6 +244,31 @@ Test(registry, run_pull_missing_pulls_and_never_refuses)
     h_assert_err_mentions(&r, "invalid pull option: 'sometimes'");
 }
 
+Test(registry, create_pulls_a_missing_image_as_run_does)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", "latest");
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    struct h_result r;
+    h_berth(&r, &g.o, "create", "--pull=never", img, "/bin/cat", "/hello", NULL);
+    h_assert_status(&r, 1); /* docker create: the daemon's error as it is */
+    _cleanup_free_ char *nosuch =
+        xasprintf("Error response from daemon: No such image: %s:latest\n", img);
+    cr_assert_str_eq(r.err, nosuch);
+    assert_no_images(&g);
+    h_berth(&r, &g.o, "create", "--name", "pulled", img, "/bin/cat", "/hello", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_eq(r.out_len, 65, "create printed: %s", r.out);
+    _cleanup_free_ char *unable = xasprintf("Unable to find image '%s:latest' locally\n", img);
+    cr_assert(!strncmp(r.err, unable, strlen(unable)), "stderr:\n%s", r.err);
+    cr_assert(strstr(r.err, "Status: Downloaded newer image for "), "stderr:\n%s", r.err);
+    h_berth(&r, &g.o, "start", "-a", "pulled", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "hi from registry\n");
+    h_berth(&r, &g.o, "rm", "pulled", NULL);
+    h_assert_status(&r, 0);
+}
+
 /* ---- faults -------------------------------------------------------------------------------- */
 
 Test(registry, registry_killed_mid_layer_then_the_next_pull_resumes_with_a_range)

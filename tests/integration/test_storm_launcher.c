@@ -866,6 +866,39 @@ Test(storm_launcher, files_a_handed_over_caller_names_are_opened_as_the_caller)
     cr_assert_str_eq(r.out, "1\n");
 }
 
+/* start finds containers as every command does: a handed-over caller starts its own, and
+ * another's (root's here) is "No such container" to it, and stays created. */
+Test(storm_launcher, a_handed_over_caller_starts_only_its_own_containers)
+{
+    struct h_result r;
+    h_execv(&r, NULL,
+            (const char *const[]){wl.berth, "create", "--name", "roots", H_IMAGE_DEFAULT, "true",
+                                  NULL});
+    h_assert_status(&r, 0);
+    struct wl_call c = {.handoff = true};
+    wl_run(&r, &c, (const char *const[]){"start", "roots", NULL});
+    assert_wl(&r, 1);
+    cr_assert_str_eq(r.out, "Error response from daemon: No such container: roots\n"
+                            "Error: failed to start containers: roots\n");
+    h_execv(
+        &r, NULL,
+        (const char *const[]){wl.berth, "inspect", "--format", "{{.State.Status}}", "roots", NULL});
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "created\n");
+    wl_run(&r, &c,
+           (const char *const[]){"create", "--name", "mine", H_IMAGE_DEFAULT, "sh", "-c", "exit 4",
+                                 NULL});
+    assert_wl(&r, 0);
+    wl_run(&r, &c, (const char *const[]){"start", "mine", NULL});
+    assert_wl(&r, 0);
+    cr_assert_str_eq(r.out, "mine\n");
+    wl_run(&r, &c, (const char *const[]){"wait", "mine", NULL});
+    assert_wl(&r, 0);
+    cr_assert_str_eq(r.out, "4\n");
+    h_execv(&r, NULL, (const char *const[]){wl.berth, "rm", "roots", "mine", NULL});
+    h_assert_status(&r, 0);
+}
+
 /* save -o makes its file as the handed-over caller: where the worker may not write, nothing;
  * where it may, a file it owns. */
 Test(storm_launcher, save_makes_its_file_as_the_handed_over_caller)

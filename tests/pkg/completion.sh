@@ -62,6 +62,10 @@ expect "host none" berth run --network = ""
 expect "berth/worker:latest" berth "${S[@]}" run --rm -e A=1 ber
 expect "berth/worker:latest" berth "${S[@]}" run --name x -v /tmp:/tmp ""
 expect "compl-one compl-two" berth "${S[@]}" rm compl-
+expect "compl-one compl-two" berth "${S[@]}" start compl-
+expect "berth/worker:latest" berth "${S[@]}" create --name x --rm ber
+expect "always missing never" berth create --pull ""
+expect "" berth create berth/worker:latest --cpu
 expect "compl-one" berth "${S[@]}" stop compl-
 expect "$short" berth "${S[@]}" kill "${short:0:6}"
 expect "compl-one compl-two" berth "${S[@]}" logs -f compl
