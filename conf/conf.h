@@ -89,5 +89,8 @@ void wl_policy_free(struct wl_policy *p);
 bool conf_wl_mount_allowed(const struct wl_policy *p, const char *path);
 /* ref as written, or with ":latest" added when it has no tag, is one of the images */
 bool conf_wl_image_allowed(const struct wl_policy *p, const char *ref);
+/* path (resolved) lies under worker.launcher.oci.allowed.layers (a comma list of
+ * directories, "*" or absent for any): the squashfs layers run-oci-container may mount */
+bool conf_wl_layer_allowed(const struct conf *c, const char *path);
 
 #endif

@@ -120,3 +120,14 @@ bool conf_wl_image_allowed(const struct wl_policy *p, const char *ref)
     _cleanup_free_ char *tagged = xasprintf("%s:latest", ref);
     return strv_contains(&p->images, tagged);
 }
+
+bool conf_wl_layer_allowed(const struct conf *c, const char *path)
+{
+    const char *v = conf_get(c, "worker.launcher.oci.allowed.layers");
+    struct wl_policy p = {.any_mount = !v || !strcmp(v, "*")};
+    if (!p.any_mount)
+        split_list(v, &p.mounts);
+    bool ok = conf_wl_mount_allowed(&p, path);
+    wl_policy_free(&p);
+    return ok;
+}
