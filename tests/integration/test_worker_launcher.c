@@ -229,6 +229,30 @@ static void docker_cmd(struct h_result *r, const char *tag, const char *text)
     wl_call(r, G_WORKER, (const char *const[]){"run-docker-cmd", g.workdir, file, NULL}, NULL);
 }
 
+/* for test_worker_launcher_oci.c, in this suite */
+void h_wl_call(struct h_result *r, const char *user, const char *const *args)
+{
+    wl_call(r, user, args, NULL);
+}
+
+const struct h_wl *h_wl(void)
+{
+    static struct h_wl w;
+    w = (struct h_wl){.sup_uid = g.sup_uid,
+                      .worker_uid = g.worker_uid,
+                      .group = g.group,
+                      .worker_gid = g.worker_gid,
+                      .workdir = g.workdir,
+                      .parent = g.parent,
+                      .worker = G_WORKER};
+    return &w;
+}
+
+void h_wl_write_cfg(const char *extra)
+{
+    write_cfg(extra);
+}
+
 #define assert_wl(r, want)                                                                         \
     cr_assert_eq((r)->status, (want), "worker-launcher exited %d, want %d; its output:\n%s",       \
                  (r)->status, (want), (r)->out)
