@@ -78,7 +78,7 @@ int wl_oci_open_layer(const struct wl *wl, const char *path, struct berr *err)
     if (!real)
         return berr_set(err, BERR_USAGE, "layer %s: %s (as %s)", path, strerror(saved),
                         wl->user_name);
-    bool ok = conf_wl_layer_allowed(&wl->cfg, real);
+    bool ok = conf_wl_layer_allowed(&wl->policy, real);
     if (!ok)
         return berr_set(err, BERR_USAGE,
                         "layer %s (%s) is not under worker.launcher.oci.allowed.layers", path,
