@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/loop.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,17 @@ int wl_oci_open_layer(const struct wl *wl, const char *path, struct berr *err)
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || pread(fd, magic, 4, 0) != 4 ||
         memcmp(magic, "hsqs", 4))
         return berr_set(err, BERR_USAGE, "layer %s is not a squashfs file", real);
+    /* what was opened, not what realpath saw: a directory swapped for a link in between */
+    char link[64], opened[PATH_MAX];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, opened, sizeof(opened) - 1);
+    if (n < 0)
+        return berr_errno(err, "layer %s", real);
+    opened[n] = '\0';
+    if (!conf_wl_layer_allowed(&wl->policy, opened))
+        return berr_set(err, BERR_USAGE,
+                        "layer %s (opened as %s) is not under worker.launcher.oci.allowed.layers",
+                        path, opened);
     return steal_fd(&fd);
 }
 
