@@ -115,10 +115,11 @@ void h_worker_launcher_cleanup(void)
 
 static void write_cfg(const char *extra)
 {
-    _cleanup_free_ char *text = xasprintf("storm.worker-launcher.group=%s\nmin.user.id=1000\n"
+    /* extra first: of two equal keys the first wins, so extra's replace these */
+    _cleanup_free_ char *text = xasprintf("%sstorm.worker-launcher.group=%s\nmin.user.id=1000\n"
                                           "worker.profiler.script.path=%s/prof.sh\n"
-                                          "docker.allowed.mounts=%s\n%s",
-                                          G_GROUP, g.workdir, h_tmp(), extra ? extra : "");
+                                          "docker.allowed.mounts=%s\n",
+                                          extra ? extra : "", G_GROUP, g.workdir, h_tmp());
     h_write_file(g.cfg, text, 0644);
 }
 

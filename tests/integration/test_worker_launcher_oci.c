@@ -16,6 +16,8 @@
 
 #define CID "6703-1a23ca4b-6062-4d08-8ac3-b09e7d35e7cb"
 #define WID "1a23ca4b-6062-4d08-8ac3-b09e7d35e7cb"
+/* the fixture's binds of host files, allowed by the cfg (docker.allowed.mounts) */
+#define HOST_BINDS "/etc/resolv.conf,/etc/hostname,/etc/hosts,/sys/fs/cgroup"
 
 struct oci_env {
     char *layers_dir, *run_root, *artifacts, *config, *pid_file;
@@ -59,6 +61,8 @@ static void image_layers(struct strv *out)
  * test image has no whiteouts); top.sqsh: /srv/layer2 */
 static void make_layers(struct oci_env *e)
 {
+    if (!h_exists("/usr/bin/mksquashfs"))
+        h_skip("mksquashfs is missing: `make deps` installs squashfs-tools");
     _cleanup_strv_ struct strv dirs = {0};
     image_layers(&dirs);
     _cleanup_free_ char *merged = h_path("/merged");
@@ -120,6 +124,14 @@ static char *oci_config(const struct oci_env *e, const char *user, const char *l
     yajl_gen_map_open(g);
     json_str(g, "mounts");
     yajl_gen_array_open(g);
+    /* Storm's own host binds, in its order, where this host has them (/etc's files, the
+     * cgroup root read-only), then the worker's directories */
+    yajl_val fm = json_get(json_get(d, "ociRuntimeConfig"), "mounts");
+    for (size_t i = 0; YAJL_IS_ARRAY(fm) && i < fm->u.array.len; i++) {
+        const char *msrc = json_get_str(fm->u.array.values[i], "source");
+        if (msrc && !str_has_prefix(msrc, "/home/y/") && h_exists(msrc) && strstr(HOST_BINDS, msrc))
+            json_gen_value(g, fm->u.array.values[i]);
+    }
     _cleanup_free_ char *tmp = xasprintf("%s/tmp", w->workdir);
     const char *binds[][2] = {
         {w->workdir, w->workdir}, {e->artifacts, e->artifacts}, {tmp, "/tmp"}};
@@ -179,7 +191,9 @@ static void setup(struct oci_env *e)
     _cleanup_free_ char *extra = xasprintf("worker.launcher.oci.run-root=%s\n"
                                            "worker.launcher.oci.allowed.layers=%s\n",
                                            e->run_root, e->layers_dir);
-    h_wl_write_cfg(extra);
+    _cleanup_free_ char *mounts =
+        xasprintf("docker.allowed.mounts=%s," HOST_BINDS "\n%s", h_tmp(), extra);
+    h_wl_write_cfg(mounts);
     e->config = oci_config(e, w->worker, NULL);
 }
 
@@ -224,6 +238,35 @@ static char *proc_field(pid_t pid, const char *key)
 }
 
 static char *last_reap;
+/* the worker's cpu limit, as its cgroup says: v1's cfs quota, else v2's cpu.max */
+static char *cpu_limit(pid_t pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", (int)pid);
+    _cleanup_free_ char *text = h_read_file(path);
+    cr_assert(text);
+    char *v2 = NULL;
+    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *ctrls = strchr(l, ':'), *cg = ctrls ? strchr(ctrls + 1, ':') : NULL;
+        if (!cg)
+            continue;
+        *cg++ = '\0';
+        ctrls++;
+        cr_assert(str_has_prefix(cg, h_wl()->parent) || !strcmp(cg, "/") || !*ctrls ||
+                      !strcmp(ctrls, "name=systemd"),
+                  "%s: %s is not under the cgroup parent", ctrls, cg);
+        if (!strcmp(ctrls, "cpu") || !strcmp(ctrls, "cpu,cpuacct")) {
+            _cleanup_free_ char *f = xasprintf("/sys/fs/cgroup/%s%s/cpu.cfs_quota_us", ctrls, cg);
+            return h_read_file(f);
+        }
+        if (!*ctrls)
+            v2 = xasprintf("/sys/fs/cgroup%s/cpu.max", cg);
+    }
+    cr_assert(v2, "no cpu cgroup");
+    char *out = h_read_file(v2);
+    free(v2);
+    return out;
+}
+
 static void reap(const char *keep, int want)
 {
     struct h_result r;
@@ -264,9 +307,15 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
         _cleanup_free_ char *v = proc_field(pid, fields[i][0]);
         cr_assert_str_eq(v, fields[i][1], "%s %s", fields[i][0], v);
     }
+    /* the fixture's cpu resources: quota 140000 per 100000 */
+    _cleanup_free_ char *cpu = cpu_limit(pid);
+    cr_assert(cpu && (!strcmp(cpu, "140000\n") || !strcmp(cpu, "140000 100000\n")), "cpu: %s",
+              cpu ? cpu : "(none)");
     _cleanup_free_ char *mi_path = xasprintf("/proc/%d/mountinfo", (int)pid);
     _cleanup_free_ char *mi = h_read_file(mi_path);
     cr_assert(mi && strstr(mi, " / / ro,"), "the root is not read-only:\n%s", mi);
+    cr_assert(strstr(mi, " /sys/fs/cgroup ro,") && strstr(mi, " /etc/hosts ro,"),
+              "Storm's read-only host binds are missing:\n%s", mi);
     _cleanup_free_ char *root_layer2 = xasprintf("/proc/%d/root/srv/layer2", (int)pid);
     _cleanup_free_ char *l2 = h_read_file(root_layer2);
     cr_assert(l2 && !strcmp(l2, "second layer\n"), "the top layer is not in the root");
