@@ -135,6 +135,11 @@ int wl_run_oci_container(struct wl *wl, const char *config, const char *artifact
     made = true;
     if (prepare(wl, &o, &r, &err) < 0)
         goto fail;
+    /* The overlay holds its layers now (an unmount by a reap does not take them from it):
+     * other launches and reaps may go on. Closed, not unlocked: the monitor that create forks
+     * would share the open lock, and a created container's would hold it. */
+    close(r.lock);
+    r.lock = -1;
     bundle = xasprintf("%s/%s", r.path, o.cid);
     printf("command: berth-oci run -d --pid-file %s -b %s %s \n", o.pid_file, bundle, o.cid);
     if ((rc = redirect_stdio(wl, artifacts, o.cid, saved)))

@@ -58,10 +58,11 @@ int wl_oci_run_root(const struct wl *wl, struct wl_oci_root *r, struct berr *err
 
 void wl_oci_root_close(struct wl_oci_root *r)
 {
-    for (int *fd = &r->fd; fd <= &r->lock; fd++) {
-        if (*fd >= 0)
-            close(*fd);
-        *fd = -1;
+    int *fds[] = {&r->fd, &r->layers, &r->lock};
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        if (*fds[i] >= 0)
+            close(*fds[i]);
+        *fds[i] = -1;
     }
     free(r->path);
     r->path = NULL;

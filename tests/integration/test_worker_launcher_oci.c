@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -291,6 +292,14 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     cr_assert(pidtext, "no pid file:\n%s", r.out);
     pid_t pid = (pid_t)atoi(pidtext);
     cr_assert(pid > 0);
+
+    /* a container of berth's state root: berth-oci's state finds it by Storm's id */
+    _cleanup_free_ char *berth_dir = xstrdup(getenv("BERTH_IT_BERTH"));
+    _cleanup_free_ char *oci_bin = xasprintf("%s/berth-oci", dirname(berth_dir));
+    struct h_result st;
+    h_execv(&st, NULL, (const char *const[]){oci_bin, "--root", h_runroot(), "state", CID, NULL});
+    cr_assert(st.status == 0 && strstr(st.out, "\"running\"") && strstr(st.out, pidtext),
+              "berth-oci state %s exited %d:\n%s%s", CID, st.status, st.out, st.err);
 
     /* the worker as Storm's supervisor checks it, and what berth's policy holds it to */
     _cleanup_free_ char *want_ids =
