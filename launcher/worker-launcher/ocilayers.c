@@ -2,7 +2,8 @@
  * the run root the cfg names (worker.launcher.oci.run-root, root's, 0700): each layer file
  * mounted once, read-only, from a read-only autoclear loop device at
  * layers/<sha256 of its path>/mnt (upstream's layout), shared by the containers that name it
- * and kept, the most recently used first, up to the count reap is given; a container's root
+ * and kept, the most recently used first, up to the count reap is given (a layer whose file
+ * was deleted goes first); a container's root
  * is the overlay <cid>/rootfs of its layers with <cid>/upper and <cid>/work. Every layer is a
  * regular file the <user> can open, under worker.launcher.oci.allowed.layers, with squashfs's
  * magic; the loop device gets the fd opened as the <user>, never a path. */
@@ -19,6 +20,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -181,6 +183,25 @@ static int umount_layer(const struct wl_oci_root *r, const char *hash)
     return 0;
 }
 
+/* upstream's rule: a layer whose file was deleted (replaced by a newer localization) is
+ * unmounted whatever the count; the loop device's backing file says so */
+static bool backing_deleted(int dir)
+{
+    struct stat st;
+    if (fstatat(dir, "mnt", &st, 0) < 0)
+        return false;
+    char path[96];
+    snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file", major(st.st_dev),
+             minor(st.st_dev));
+    _cleanup_free_ char *text = NULL;
+    struct berr ignored;
+    if (read_file_at(AT_FDCWD, path, 8192, &text, NULL, &ignored) < 0)
+        return false;
+    text[strcspn(text, "\n")] = '\0';
+    size_t n = strlen(text);
+    return n >= 10 && !strcmp(text + n - 10, " (deleted)");
+}
+
 struct layer_dir {
     char name[65];
     struct timespec used;
@@ -222,7 +243,7 @@ int wl_oci_reap_layers(const struct wl_oci_root *r, long long keep, struct berr 
     for (size_t i = 0; i < n; i++) {
         _cleanup_close_ int dir = openat(r->layers, v[i].name, O_PATH | O_DIRECTORY | O_CLOEXEC);
         bool mounted = dir >= 0 && is_mountpoint(dir, "mnt");
-        if (mounted && kept < keep) {
+        if (mounted && kept < keep && !backing_deleted(dir)) {
             kept++;
             continue;
         }

@@ -363,7 +363,9 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     h_wl_call(&r, w->worker, (const char *const[]){"profile-oci-container", "1", pfile, NULL});
     cr_assert_eq(r.status, 7, "profile of pid 1 exited %d:\n%s", r.status, r.out);
 
-    /* reap: the container, its root and the layer mounts beyond the count go */
+    /* reap: the container, its root and the layer mounts beyond the count go; a layer whose
+     * file was deleted goes whatever the count (the top layer, the most recently mounted) */
+    cr_assert_eq(unlink(e.layer[1]), 0);
     reap("1", 0);
     /* gone, or a zombie of the subreaper it went to (the test's, here; Storm's: host init) */
     _cleanup_free_ char *stat_path = xasprintf("/proc/%d/stat", (int)pid);
@@ -374,6 +376,11 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     free(m);
     m = mounts_under(e.run_root);
     cr_assert_eq(count_lines_with(m, " squashfs "), 1, "keep 1:\n%s\n%s", m, last_reap);
+    int left = atoi(strstr(m, " squashfs /dev/loop") + strlen(" squashfs /dev/loop"));
+    _cleanup_free_ char *bf_path = xasprintf("/sys/block/loop%d/loop/backing_file", left);
+    _cleanup_free_ char *bf_left = h_read_file(bf_path);
+    cr_assert(bf_left && str_has_prefix(bf_left, e.layer[0]), "kept %s, not the base layer",
+              bf_left ? bf_left : "(none)");
     cr_assert_eq(count_lines_with(m, " overlay "), 0, "%s", m);
     _cleanup_free_ char *entries = h_state_entries("containers");
     cr_assert_str_empty(entries, "the container's state is left");
