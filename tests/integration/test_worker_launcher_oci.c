@@ -90,7 +90,11 @@ static void make_layers(struct oci_env *e)
 }
 
 /* Storm's fixture, its seccomp and cpu kept, this machine's paths and users put in */
-static char *oci_config(const struct oci_env *e, const char *user, const char *layer0)
+/* what a refusal test breaks in the config */
+enum oci_break { OCI_FINE, OCI_NO_SECCOMP, OCI_BIND_ROOT };
+
+static char *oci_config_as(const struct oci_env *e, const char *user, const char *layer0,
+                           enum oci_break brk)
 {
     const struct h_wl *w = h_wl();
     const char *src = getenv("BERTH_SRC");
@@ -147,6 +151,17 @@ static char *oci_config(const struct oci_env *e, const char *user, const char *l
         strv_free(&o);
         yajl_gen_map_close(g);
     }
+    if (brk == OCI_BIND_ROOT) {
+        yajl_gen_map_open(g);
+        json_key_str(g, "destination", "/host");
+        json_key_str(g, "type", "bind");
+        json_key_str(g, "source", "/");
+        struct strv o = {0};
+        strv_push(&o, "ro"), strv_push(&o, "rbind"), strv_push(&o, "rprivate");
+        json_key_strv(g, "options", &o);
+        strv_free(&o);
+        yajl_gen_map_close(g);
+    }
     yajl_gen_array_close(g);
     json_str(g, "process");
     yajl_gen_map_open(g);
@@ -165,8 +180,10 @@ static char *oci_config(const struct oci_env *e, const char *user, const char *l
     json_key_str(g, "cgroupsPath", cg);
     json_str(g, "resources");
     json_gen_value(g, json_get(lx, "resources"));
-    json_str(g, "seccomp");
-    json_gen_value(g, json_get(lx, "seccomp"));
+    if (brk != OCI_NO_SECCOMP) {
+        json_str(g, "seccomp");
+        json_gen_value(g, json_get(lx, "seccomp"));
+    }
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
     yajl_gen_map_close(g);
@@ -177,6 +194,11 @@ static char *oci_config(const struct oci_env *e, const char *user, const char *l
     h_write_file(path, out, 0644);
     cr_assert_eq(chown(path, w->sup_uid, w->group), 0);
     return path;
+}
+
+static char *oci_config(const struct oci_env *e, const char *user, const char *layer0)
+{
+    return oci_config_as(e, user, layer0, OCI_FINE);
 }
 
 static void setup(struct oci_env *e)
@@ -439,6 +461,27 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     h_wl_call(&r, w->worker,
               (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
     cr_assert_eq(r.status, 255, "root username: exited %d:\n%s", r.status, r.out);
+    assert_nothing_made(&e, &r);
+    /* no seccomp profile (upstream would run it unconfined), a bind of "/": 24 */
+    const enum oci_break brk[] = {OCI_NO_SECCOMP, OCI_BIND_ROOT};
+    for (size_t i = 0; i < ARRAY_SIZE(brk); i++) {
+        free(e.config);
+        e.config = oci_config_as(&e, w->worker, NULL, brk[i]);
+        h_wl_call(
+            &r, w->worker,
+            (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+        cr_assert_eq(r.status, 24, "break %zu: exited %d:\n%s", i, r.status, r.out);
+        assert_nothing_made(&e, &r);
+    }
+    /* a layer that is no squashfs file, in the allowed directory: 44 */
+    _cleanup_free_ char *text_layer = xasprintf("%s/text.sqsh", e.layers_dir);
+    h_write_file(text_layer, "not a squashfs image\n", 0644);
+    free(e.config);
+    e.config = oci_config(&e, w->worker, text_layer);
+    h_wl_call(&r, w->worker,
+              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    cr_assert_eq(r.status, 44, "text layer: exited %d:\n%s", r.status, r.out);
+    cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
     assert_nothing_made(&e, &r);
     /* a container id that is no <port>-<uuid> (a path) */
     h_wl_call(&r, w->worker, (const char *const[]){"reap-oci-container", "../../etc", "1", NULL});
