@@ -168,10 +168,13 @@ cleanup:
     paths_of(wl, NULL, &all);
     if (created)
         runtime_oci_delete(&all, o.cid, true, &ignored);
-    if (made) {
+    if (made)
         wl_oci_remove_rootfs(&r, o.cid, &ignored);
+    wl_oci_root_close(&r);
+    /* under the lock again: a launch between its layer mounts and its overlay must not lose
+     * a layer to this reap */
+    if (made && wl_oci_run_root(wl, &r, &ignored) == 0)
         wl_oci_reap_layers(&r, json_get(o.doc, "reapLayerKeepCount")->u.number.i, &ignored);
-    }
     wl_oci_root_close(&r);
     wl_oci_free(&o);
     return rc;
