@@ -10,7 +10,7 @@ DEB_PKGS := build-essential pkg-config libseccomp-dev libcap-dev libmnl-dev liby
             umoci skopeo debootstrap zstd golang-github-opencontainers-specs-dev python3-jsonschema \
             crun clang libclang-rt-dev go-md2man lintian dpkg-dev docker.io \
             libcurl4-openssl-dev docker-registry apache2-utils python3-jwt python3-cryptography \
-            openssl curl podman
+            openssl curl podman squashfs-tools
 
 # Where `make install` puts things. They are compiled in (BERTH_*), so an installed berth finds
 # its berth-monitor and berth.conf there and never in its build tree; objects that use them are

@@ -77,11 +77,13 @@ int conf_wl_min_uid(const struct conf *c, long long *out, struct berr *err);
 bool conf_wl_banned(const struct conf *c, const char *user);
 
 /* What berth's worker-launcher lets a command file ask for beyond Storm's fixed rules:
- * docker.allowed.mounts, prefixes a bind source must lie under, and docker.allowed.images,
- * the images a container may run; each a comma list, "*" for any, absent for any. */
+ * docker.allowed.mounts, prefixes a bind source must lie under, docker.allowed.images,
+ * the images a container may run, and worker.launcher.oci.allowed.layers, the directories
+ * whose squashfs layers run-oci-container may mount; each a comma list, "*" for any, absent
+ * for any. */
 struct wl_policy {
-    bool any_mount, any_image;
-    struct strv mounts, images;
+    bool any_mount, any_image, any_layer;
+    struct strv mounts, images, layers;
 };
 int conf_wl_policy(const struct conf *c, struct wl_policy *out, struct berr *err);
 void wl_policy_free(struct wl_policy *p);
@@ -89,5 +91,7 @@ void wl_policy_free(struct wl_policy *p);
 bool conf_wl_mount_allowed(const struct wl_policy *p, const char *path);
 /* ref as written, or with ":latest" added when it has no tag, is one of the images */
 bool conf_wl_image_allowed(const struct wl_policy *p, const char *ref);
+/* path (absolute, clean, resolved) lies under one of the layer directories */
+bool conf_wl_layer_allowed(const struct wl_policy *p, const char *path);
 
 #endif

@@ -68,26 +68,38 @@ bool conf_wl_banned(const struct conf *c, const char *user)
     return strv_contains(&banned, user);
 }
 
+/* each a clean absolute path other than "/" */
+static int check_prefixes(const char *key, const struct strv *v, struct berr *err)
+{
+    for (size_t k = 0; k < v->n; k++) {
+        const char *p = v->v[k];
+        _cleanup_free_ char *clean = p[0] == '/' ? path_clean(p) : NULL;
+        if (!clean || strcmp(clean, p) || !strcmp(p, "/"))
+            return berr_set(err, BERR_USAGE, "%s: %s is not a clean absolute path other than /",
+                            key, p);
+    }
+    return 0;
+}
+
 int conf_wl_policy(const struct conf *c, struct wl_policy *out, struct berr *err)
 {
     *out = (struct wl_policy){0};
     const char *m = conf_get(c, "docker.allowed.mounts");
     const char *i = conf_get(c, "docker.allowed.images");
+    const char *l = conf_get(c, "worker.launcher.oci.allowed.layers");
     out->any_mount = !m || !strcmp(m, "*");
     out->any_image = !i || !strcmp(i, "*");
+    out->any_layer = !l || !strcmp(l, "*");
     if (!out->any_mount)
         split_list(m, &out->mounts);
     if (!out->any_image)
         split_list(i, &out->images);
-    for (size_t k = 0; k < out->mounts.n; k++) {
-        const char *p = out->mounts.v[k];
-        _cleanup_free_ char *clean = p[0] == '/' ? path_clean(p) : NULL;
-        if (!clean || strcmp(clean, p) || !strcmp(p, "/")) {
-            berr_set(err, BERR_USAGE,
-                     "docker.allowed.mounts: %s is not a clean absolute path other than /", p);
-            wl_policy_free(out);
-            return -1;
-        }
+    if (!out->any_layer)
+        split_list(l, &out->layers);
+    if (check_prefixes("docker.allowed.mounts", &out->mounts, err) < 0 ||
+        check_prefixes("worker.launcher.oci.allowed.layers", &out->layers, err) < 0) {
+        wl_policy_free(out);
+        return -1;
     }
     return 0;
 }
@@ -96,6 +108,7 @@ void wl_policy_free(struct wl_policy *p)
 {
     strv_free(&p->mounts);
     strv_free(&p->images);
+    strv_free(&p->layers);
 }
 
 bool conf_wl_mount_allowed(const struct wl_policy *p, const char *path)
@@ -119,4 +132,10 @@ bool conf_wl_image_allowed(const struct wl_policy *p, const char *ref)
         return false;
     _cleanup_free_ char *tagged = xasprintf("%s:latest", ref);
     return strv_contains(&p->images, tagged);
+}
+
+bool conf_wl_layer_allowed(const struct wl_policy *p, const char *path)
+{
+    struct wl_policy as_mounts = {.any_mount = p->any_layer, .mounts = p->layers};
+    return conf_wl_mount_allowed(&as_mounts, path);
 }

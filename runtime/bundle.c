@@ -71,7 +71,7 @@ static int make_container(const struct runtime_paths *paths, const char *oci_id,
     json_get_strv(json_get(doc, "process"), "args", &spec.cmd);
     int rc = state_write(c->dirfd, &c->st, err);
     if (rc == 0)
-        rc = record_write(c->dirfd, 0, &spec, &c->st, err);
+        rc = record_write(c->dirfd, paths->caller ? paths->caller->uid : 0, &spec, &c->st, err);
     strv_free(&spec.cmd);
     /* writable by all, as runc's: the init opens it after taking the container's user, through
      * its own fd (/proc/self/fd), the state directory (0700) being out of reach by path */

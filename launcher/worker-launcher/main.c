@@ -58,6 +58,12 @@ static void usage(const char *prog)
            "<script-to-run>\n"
            "   run a docker command: run-docker-cmd <working-directory> <script-to-run>\n"
            "   profile a docker container: profile-docker-container <worker-id> "
+           "<script-to-run>\n"
+           "   launch an oci container: run-oci-container <working-directory> <command-file> "
+           "<worker-artifacts-dir>\n"
+           "   reap an oci container: reap-oci-container <container-id> "
+           "<num-reap-layers-keep>\n"
+           "   profile a oci container: profile-oci-container <container-pid> "
            "<script-to-run>\n",
            prog, prog);
 }
@@ -212,11 +218,19 @@ struct mode {
 };
 
 static const struct mode modes[] = {
-    {"code-dir", 4, false},       {"artifacts-dir", 4, false},
-    {"blob", 4, false},           {"rmr", 4, false},
-    {"worker", 5, false},         {"profiler", 5, false},
-    {"signal", 5, false},         {"launch-docker-container", 5, true},
-    {"run-docker-cmd", 5, false}, {"profile-docker-container", 5, true},
+    {"code-dir", 4, false},
+    {"artifacts-dir", 4, false},
+    {"blob", 4, false},
+    {"rmr", 4, false},
+    {"worker", 5, false},
+    {"profiler", 5, false},
+    {"signal", 5, false},
+    {"launch-docker-container", 5, true},
+    {"run-docker-cmd", 5, false},
+    {"profile-docker-container", 5, true},
+    {"run-oci-container", 6, true},
+    {"reap-oci-container", 5, false},
+    {"profile-oci-container", 5, true},
 };
 
 static const struct mode *find_mode(const char *name)
@@ -245,14 +259,20 @@ static int dispatch(struct wl *wl, const struct mode *m, char **argv)
         return wl_signal(wl, argv[3], argv[4]);
     if (!strcmp(n, "profile-docker-container"))
         return wl_profile_docker_container(wl, argv[3], argv[4]);
+    if (!strcmp(n, "profile-oci-container"))
+        return wl_profile_oci_container(wl, argv[3], argv[4]);
+    if (!strcmp(n, "reap-oci-container"))
+        return wl_reap_oci_container(wl, argv[3], argv[4]);
     bool launch = !strcmp(n, "launch-docker-container");
-    if (launch) { /* as upstream, before the command file is read */
+    bool oci = !strcmp(n, "run-oci-container");
+    if (launch || oci) { /* as upstream, before the command file is read */
         int rc = wl_setup_dir(wl, argv[3], true, true);
         _cleanup_free_ char *tmp = xasprintf("%s/tmp", argv[3]);
         if (rc || (rc = wl_setup_dir(wl, tmp, true, false)))
             return rc;
     }
-    return wl_run_docker_cmd(wl, argv[4], launch);
+    return oci ? wl_run_oci_container(wl, argv[4], argv[5])
+               : wl_run_docker_cmd(wl, argv[4], launch);
 }
 
 static void wl_free(struct wl *wl)

@@ -24,6 +24,8 @@ enum wl_exit {
     WL_ERROR_OPENING_FILE = 30,
     WL_ERROR_READING_FILE = 31,
     WL_ERROR_SANITIZING_DOCKER_COMMAND = 39,
+    WL_ERROR_OCI_RUN_FAILED = 44,
+    WL_ERROR_OCI_REAP_LAYER_MOUNTS_FAILED = 45,
     WL_FAILED = 255,
 };
 
@@ -54,6 +56,44 @@ struct container_spec;
 int wl_policy_check(const struct wl *wl, struct container_spec *spec, struct berr *err);
 /* profile.c */
 int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdfile);
+int wl_profile_oci_container(struct wl *wl, const char *pid, const char *cmdfile);
+
+/* oci.c: Storm's runc path (storm-interface.md §6) over berth-oci's runtime calls */
+int wl_run_oci_container(struct wl *wl, const char *config, const char *artifacts);
+int wl_reap_oci_container(struct wl *wl, const char *cid, const char *keep);
+struct runtime_paths;
+/* pid is the init of a created or running OCI container the paths' caller may see */
+bool wl_oci_pid_is_init(const struct runtime_paths *paths, pid_t pid);
+
+/* ocicfg.c: Storm's oci-config.json, read as the launcher and checked (§6.2) */
+struct wl_oci {
+    yajl_val doc;
+    const char *username, *cid, *pid_file, *script; /* in doc */
+    yajl_val rt;                                    /* ociRuntimeConfig */
+    struct strv layers;                             /* the paths, base first */
+};
+/* 0, or the exit code (24: unreadable or invalid, 255: another user than the <user>) */
+int wl_oci_read(const struct wl *wl, const char *path, struct wl_oci *o);
+void wl_oci_free(struct wl_oci *o);
+bool wl_oci_id_valid(const char *cid);
+/* the bundle's config.json, its root rootfs */
+int wl_oci_bundle_config(const struct wl *wl, const struct wl_oci *o, const char *rootfs,
+                         yajl_gen *out, struct berr *err);
+
+/* ocilayers.c: the run root, layer mounts, a container's overlay root */
+struct wl_oci_root {
+    int fd, layers, lock; /* the run root, its layers/, layers/lock (held exclusively) */
+    char *path;
+};
+int wl_oci_run_root(const struct wl *wl, struct wl_oci_root *r, struct berr *err);
+void wl_oci_root_close(struct wl_oci_root *r);
+int wl_oci_open_layer(const struct wl *wl, const char *path, struct berr *err);
+int wl_oci_mount_layer(const struct wl_oci_root *r, const char *path, int fd, char **mnt,
+                       struct berr *err);
+int wl_oci_reap_layers(const struct wl_oci_root *r, long long keep, struct berr *err);
+int wl_oci_mount_rootfs(const struct wl_oci_root *r, const char *cid, const struct strv *mnts,
+                        char **rootfs, struct berr *err);
+int wl_oci_remove_rootfs(const struct wl_oci_root *r, const char *cid, struct berr *err);
 
 /* generic.c: code-dir, artifacts-dir, blob, rmr, worker, profiler, signal */
 int wl_setup_dir(const struct wl *wl, const char *path, bool user_writable, bool setgid);

@@ -218,6 +218,17 @@ void h_storm_launcher_cleanup(void);
 /* After the run: berth's worker-launcher installation and the users test_worker_launcher.c
  * made. */
 void h_worker_launcher_cleanup(void);
+/* The worker_launcher suite's setup (test_worker_launcher.c), for its other file: the users,
+ * the workdir (the supervisor's), the cgroup parent; worker-launcher <user> ARGS run as the
+ * supervisor; the cfg rewritten with extra lines. */
+struct h_wl {
+    uid_t sup_uid, worker_uid;
+    gid_t group, worker_gid;
+    const char *workdir, *parent, *worker;
+};
+const struct h_wl *h_wl(void);
+void h_wl_call(struct h_result *r, const char *user, const char *const *args);
+void h_wl_write_cfg(const char *extra);
 
 /* ---- assertions with berth's output in the message ------------------------------------- */
 

@@ -115,10 +115,11 @@ void h_worker_launcher_cleanup(void)
 
 static void write_cfg(const char *extra)
 {
-    _cleanup_free_ char *text = xasprintf("storm.worker-launcher.group=%s\nmin.user.id=1000\n"
+    /* extra first: of two equal keys the first wins, so extra's replace these */
+    _cleanup_free_ char *text = xasprintf("%sstorm.worker-launcher.group=%s\nmin.user.id=1000\n"
                                           "worker.profiler.script.path=%s/prof.sh\n"
-                                          "docker.allowed.mounts=%s\n%s",
-                                          G_GROUP, g.workdir, h_tmp(), extra ? extra : "");
+                                          "docker.allowed.mounts=%s\n",
+                                          extra ? extra : "", G_GROUP, g.workdir, h_tmp());
     h_write_file(g.cfg, text, 0644);
 }
 
@@ -227,6 +228,30 @@ static void docker_cmd(struct h_result *r, const char *tag, const char *text)
 {
     _cleanup_free_ char *file = cmd_file(tag, text);
     wl_call(r, G_WORKER, (const char *const[]){"run-docker-cmd", g.workdir, file, NULL}, NULL);
+}
+
+/* for test_worker_launcher_oci.c, in this suite */
+void h_wl_call(struct h_result *r, const char *user, const char *const *args)
+{
+    wl_call(r, user, args, NULL);
+}
+
+const struct h_wl *h_wl(void)
+{
+    static struct h_wl w;
+    w = (struct h_wl){.sup_uid = g.sup_uid,
+                      .worker_uid = g.worker_uid,
+                      .group = g.group,
+                      .worker_gid = g.worker_gid,
+                      .workdir = g.workdir,
+                      .parent = g.parent,
+                      .worker = G_WORKER};
+    return &w;
+}
+
+void h_wl_write_cfg(const char *extra)
+{
+    write_cfg(extra);
 }
 
 #define assert_wl(r, want)                                                                         \

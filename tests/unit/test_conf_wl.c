@@ -80,3 +80,31 @@ Test(conf_wl, policy)
     cr_assert_lt(conf_wl_policy(&c, &p, &err), 0, "/ is no prefix");
     conf_free(&c);
 }
+
+Test(conf_wl, oci_allowed_layers)
+{
+    struct berr err = {0};
+    struct wl_policy p;
+    struct conf c = parsed("worker.launcher.oci.allowed.layers=/var/storm/oci/layers,/l\n");
+    cr_assert_eq(conf_wl_policy(&c, &p, &err), 0, "%s", err.msg);
+    cr_assert(conf_wl_layer_allowed(&p, "/var/storm/oci/layers/ab.sqsh"));
+    cr_assert(conf_wl_layer_allowed(&p, "/l/x.sqsh"));
+    cr_assert_not(conf_wl_layer_allowed(&p, "/var/storm/oci/layersx/ab.sqsh"));
+    cr_assert_not(conf_wl_layer_allowed(&p, "/etc/shadow"));
+    cr_assert(conf_wl_mount_allowed(&p, "/etc"), "the layers' key does not limit binds");
+    wl_policy_free(&p);
+    conf_free(&c);
+    c = parsed("docker.allowed.mounts=/x\n");
+    cr_assert_eq(conf_wl_policy(&c, &p, &err), 0, "%s", err.msg);
+    cr_assert(conf_wl_layer_allowed(&p, "/anywhere/l.sqsh"), "absent: any, as upstream");
+    wl_policy_free(&p);
+    conf_free(&c);
+    const char *bad[] = {"worker.launcher.oci.allowed.layers=/\n",
+                         "worker.launcher.oci.allowed.layers=layers\n",
+                         "worker.launcher.oci.allowed.layers=/a/../etc\n"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        c = parsed(bad[i]);
+        cr_assert_lt(conf_wl_policy(&c, &p, &err), 0, "%s is accepted", bad[i]);
+        conf_free(&c);
+    }
+}
