@@ -326,24 +326,8 @@ static int release_child(int sync_fd, const struct cgroup_set *join, struct berr
 {
     int fds[CGROUP_MAX_JOIN];
     size_t n = join ? cgroup_join_fds(join, fds, ARRAY_SIZE(fds)) : 0;
-    char go = 'g';
-    struct iovec iov = {.iov_base = &go, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(sizeof(fds))];
-        struct cmsghdr align;
-    } ctl = {0};
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (n > 0) {
-        mh.msg_control = ctl.buf;
-        mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(n * sizeof(int));
-        memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
-    }
     /* MSG_NOSIGNAL: a child that died already must be an error here, not a SIGPIPE */
-    if (sendmsg(sync_fd, &mh, MSG_NOSIGNAL) != 1)
+    if (send_with_fds(sync_fd, "g", 1, fds, n) != 1)
         return berr_errno(err, "release container");
     struct sync_msg m;
     ssize_t got;

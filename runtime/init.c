@@ -41,29 +41,11 @@ int start_gate_wait(const struct start_gate *gate, struct berr *err)
 static int wait_for_release(int sync_fd, int *fds, size_t *nfds, struct berr *err)
 {
     char go;
-    struct iovec iov = {.iov_base = &go, .iov_len = 1};
-    union {
-        char buf[CMSG_SPACE(CGROUP_MAX_JOIN * sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr mh = {.msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = ctl.buf,
-                        .msg_controllen = sizeof(ctl.buf)};
-    ssize_t n;
-    do {
-        n = recvmsg(sync_fd, &mh, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
+    ssize_t n = recv_with_fds(sync_fd, &go, 1, fds, CGROUP_MAX_JOIN, nfds);
+    if (n < 0 && errno == EMSGSIZE)
+        return berr_set(err, BERR_FAILED, "too many cgroups to join");
     if (n != 1)
         return berr_set(err, BERR_FAILED, "parent went away before the start");
-    *nfds = 0;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-        *nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        memcpy(fds, CMSG_DATA(cm), *nfds * sizeof(int));
-    }
-    if (mh.msg_flags & MSG_CTRUNC)
-        return berr_set(err, BERR_FAILED, "too many cgroups to join");
     return 0;
 }
 

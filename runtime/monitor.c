@@ -342,21 +342,7 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
         (size_t)snprintf(h.runroot, sizeof(h.runroot), "%s", runroot) >= sizeof(h.runroot))
         return berr_set(err, BERR_FAILED, "container %.12s: name or state root too long", c->st.id);
     const int fds[HANDOFF_FDS] = {c->runrootfd, c->dirfd, c->lockfd};
-    struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
-    union {
-        char buf[CMSG_SPACE(sizeof(fds))];
-        struct cmsghdr align;
-    } ctl = {0};
-    struct msghdr mh = {.msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = ctl.buf,
-                        .msg_controllen = sizeof(ctl.buf)};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(fds));
-    memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-    if (sendmsg(sock, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(h))
+    if (send_with_fds(sock, &h, sizeof(h), fds, HANDOFF_FDS) != (ssize_t)sizeof(h))
         return berr_errno(err, "hand container %.12s to its monitor", c->st.id);
     return 0;
 }
@@ -492,25 +478,14 @@ int runtime_start(const struct runtime_paths *paths, const char *id, struct berr
 static int receive_handoff(int sock, struct container *c, bool *remove_on_exit)
 {
     struct handoff h;
-    struct iovec iov = {.iov_base = &h, .iov_len = sizeof(h)};
-    union {
-        char buf[CMSG_SPACE(HANDOFF_FDS * sizeof(int))];
-        struct cmsghdr align;
-    } ctl;
-    struct msghdr mh = {.msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = ctl.buf,
-                        .msg_controllen = sizeof(ctl.buf)};
-    ssize_t n;
-    do {
-        n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-    if (n != (ssize_t)sizeof(h) || !cm || cm->cmsg_level != SOL_SOCKET ||
-        cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(HANDOFF_FDS * sizeof(int)))
-        return -1;
     int fds[HANDOFF_FDS];
-    memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+    size_t n = 0;
+    if (recv_with_fds(sock, &h, sizeof(h), fds, HANDOFF_FDS, &n) != (ssize_t)sizeof(h) ||
+        n != HANDOFF_FDS) {
+        for (size_t i = 0; i < n; i++)
+            close(fds[i]);
+        return -1;
+    }
     h.id[sizeof(h.id) - 1] = h.name[sizeof(h.name) - 1] = h.runroot[sizeof(h.runroot) - 1] = '\0';
     *c = (struct container){.runrootfd = fds[0], .dirfd = fds[1], .lockfd = fds[2]};
     memcpy(c->st.id, h.id, sizeof(h.id));

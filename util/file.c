@@ -6,6 +6,7 @@
 #include <string.h>
 #include <linux/close_range.h>
 #include <linux/magic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -223,4 +224,68 @@ void closedirp(DIR **d)
 {
     if (*d)
         closedir(*d);
+}
+
+/* room for the descriptors of one message: no caller passes more */
+#define FDS_MAX 64
+
+ssize_t send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n)
+{
+    if (n > FDS_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+    union {
+        char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
+        struct cmsghdr align;
+    } ctl = {0};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > 0) {
+        mh.msg_control = ctl.buf;
+        mh.msg_controllen = CMSG_SPACE(n * sizeof(int));
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, n * sizeof(int));
+    }
+    return sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+ssize_t recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *n)
+{
+    struct iovec iov = {.iov_base = buf, .iov_len = len};
+    union {
+        char buf[CMSG_SPACE(FDS_MAX * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctl.buf,
+                        .msg_controllen = sizeof(ctl.buf)};
+    ssize_t got;
+    do {
+        got = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+    } while (got < 0 && errno == EINTR);
+    *n = 0;
+    struct cmsghdr *cm = got >= 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+    if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+        size_t came = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const int *in = (const int *)(void *)CMSG_DATA(cm);
+        for (size_t i = 0; i < came; i++) {
+            if (i < max)
+                fds[(*n)++] = in[i];
+            else
+                close(in[i]);
+        }
+        if (came > max || (mh.msg_flags & MSG_CTRUNC)) {
+            for (size_t i = 0; i < *n; i++)
+                close(fds[i]);
+            *n = 0;
+            errno = EMSGSIZE;
+            return -1;
+        }
+    }
+    return got;
 }

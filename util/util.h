@@ -124,6 +124,12 @@ int mark_cloexec_from(int lowfd, struct berr *err);
 int mark_cloexec_by_procfs(int lowfd, struct berr *err); /* the fallback alone */
 /* Close every fd >= 3 except those listed (order does not matter). */
 void close_fds_except(const int *keep, size_t n);
+/* One message of len bytes on a socket with descriptors fds[0..n) (SCM_RIGHTS), MSG_NOSIGNAL:
+ * what sendmsg returns. */
+ssize_t send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n);
+/* One message into buf (len bytes at most), its descriptors (close-on-exec) into fds, *n of
+ * them: what recvmsg returns, retried on EINTR; -1 with EMSGSIZE when more than max came. */
+ssize_t recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max, size_t *n);
 /* Open a store root as O_PATH, making it (mkdir -p, mode) and the layout's directories when
  * missing. */
 int open_store_root(const char *path, mode_t mode, const struct store_dir *layout,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 static char tmp[] = "/tmp/berth-rmtree.XXXXXX";
@@ -144,4 +145,42 @@ Test(util_remove_tree, a_mount_inside_is_not_crossed)
     free(from);
     free(to);
     close(src);
+}
+
+/* send_with_fds / recv_with_fds: one message and its descriptors, which arrive close-on-exec;
+ * more than the receiver takes is an error that leaves none of them open. */
+Test(util_file, descriptors_travel_with_one_message)
+{
+    int sv[2];
+    cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    const int fds[] = {p[0], p[1]};
+    cr_assert_eq(send_with_fds(sv[0], "hi", 2, fds, 2), 2);
+    char buf[8] = {0};
+    int got[4];
+    size_t n = 0;
+    cr_assert_eq(recv_with_fds(sv[1], buf, sizeof(buf), got, 4, &n), 2);
+    cr_assert_str_eq(buf, "hi");
+    cr_assert_eq(n, 2);
+    struct stat a, b;
+    cr_assert_eq(fstat(got[0], &a), 0);
+    cr_assert_eq(fstat(p[0], &b), 0);
+    cr_assert_eq(a.st_ino, b.st_ino, "not the pipe that was sent");
+    cr_assert(fcntl(got[0], F_GETFD) & FD_CLOEXEC, "a received descriptor crosses an exec");
+    close(got[0]);
+    close(got[1]);
+    /* a message without descriptors, then one with more than the receiver takes */
+    cr_assert_eq(send_with_fds(sv[0], "x", 1, NULL, 0), 1);
+    cr_assert_eq(recv_with_fds(sv[1], buf, sizeof(buf), got, 4, &n), 1);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(send_with_fds(sv[0], "y", 1, fds, 2), 1);
+    errno = 0;
+    cr_assert_eq(recv_with_fds(sv[1], buf, sizeof(buf), got, 1, &n), -1);
+    cr_assert_eq(errno, EMSGSIZE);
+    cr_assert_eq(n, 0);
+    close(p[0]);
+    close(p[1]);
+    close(sv[0]);
+    close(sv[1]);
 }
