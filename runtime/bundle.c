@@ -89,13 +89,14 @@ static void report_failure(int fd, const struct berr *e)
     (void)!write(fd, buf, (size_t)(n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1));
 }
 
-static __attribute__((noreturn)) void monitor(struct container *c, int report_fd)
+static __attribute__((noreturn)) void monitor(struct container *c, int report_fd, int console_fd)
 {
     setsid();
     signal(SIGPIPE, SIG_IGN);
     struct berr err = {0};
     struct start_gate gate = {.fifo_fd = openat(c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC),
-                              .ready_fd = report_fd};
+                              .ready_fd = report_fd,
+                              .console_fd = console_fd};
     /* the container's stdio is create's caller's, as runc's is */
     struct init_args a = {.interactive = true, .stdio = {-1, -1, -1}, .gate = &gate};
     if (gate.fifo_fd < 0) {
@@ -131,8 +132,22 @@ static pid_t child_of(pid_t parent)
     return parse_long(text, 1, INT32_MAX, &pid) < 0 ? -1 : (pid_t)pid;
 }
 
+/* runc's rule: a terminal only with a console socket to hand its master to, and the other
+ * way round */
+static int check_console(yajl_val doc, int console_fd, struct berr *err)
+{
+    bool terminal = YAJL_IS_TRUE(json_get(json_get(doc, "process"), "terminal"));
+    if (terminal && console_fd < 0)
+        return berr_set(err, BERR_USAGE,
+                        "process.terminal needs --console-socket (berth-oci keeps no terminal of "
+                        "its own)");
+    if (!terminal && console_fd >= 0)
+        return berr_set(err, BERR_USAGE, "--console-socket is only for a process.terminal of true");
+    return 0;
+}
+
 int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
-                       const char *bundle_arg, pid_t *pid_out, struct berr *err)
+                       const char *bundle_arg, int console_fd, pid_t *pid_out, struct berr *err)
 {
     _cleanup_free_ char *bundle = NULL;
     yajl_val doc = NULL;
@@ -140,6 +155,10 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         return berr_set(err, BERR_USAGE, "invalid id %s: [a-zA-Z0-9][a-zA-Z0-9_.-]+ only", oci_id);
     if (bundle_read(bundle_arg, &bundle, &doc, err) < 0)
         return -1;
+    if (check_console(doc, console_fd, err) < 0) {
+        yajl_tree_free(doc);
+        return -1;
+    }
     struct container c = {.runrootfd = -1, .dirfd = -1, .lockfd = -1};
     int rc = make_container(paths, oci_id, bundle, doc, &c, err);
     int rp[2] = {-1, -1};
@@ -150,7 +169,7 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         rc = berr_errno(err, "start the container's monitor");
     if (mon == 0) {
         close(rp[0]);
-        monitor(&c, rp[1]);
+        monitor(&c, rp[1], console_fd);
     }
     if (rp[1] >= 0)
         close(rp[1]);

@@ -141,6 +141,8 @@ static int start(const struct init_args *a, struct berr *err)
         return -1;
     if (setsid() < 0)
         return berr_errno(err, "setsid");
+    if (a->gate && a->gate->console_fd >= 0 && console_setup(a->gate->console_fd, err) < 0)
+        return -1;
     trace_phase("hostname-stdio-fds");
     if (join_cgroups(a->sync_fd, err) < 0)
         return -1;

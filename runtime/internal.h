@@ -141,6 +141,7 @@ struct oci_config {
     struct creds creds;  /* process.user; home is process.env's HOME ("/" without) */
     struct cap_set caps; /* bounding = effective = permitted; inheritable, ambient empty */
     bool no_new_privs;
+    bool terminal; /* process.terminal: a bundle's only */
     char *root_path;
     bool root_readonly;
     char *hostname; /* NULL: none set */
@@ -247,8 +248,12 @@ struct init_args {
  * two processes, as the runtime spec's lifecycle has them. */
 struct start_gate {
     int fifo_fd, ready_fd;
+    int console_fd; /* --console-socket's connection, for a terminal's master; -1: none */
 };
 #define READY_BYTE 'R'
+/* In the init, after setsid: a new pty from the container's devpts, its slave the init's
+ * stdio and controlling terminal, its master sent over console_fd as runc sends it. */
+int console_setup(int console_fd, struct berr *err);
 /* In the init, last before the filter and execve; no-op without a gate. */
 int start_gate_wait(const struct start_gate *gate, struct berr *err);
 

@@ -131,7 +131,10 @@ static int read_process(yajl_val p, struct oci_config *c, struct berr *err)
         return bad(err, "no process");
     if (only_keys(p, c->bind_root ? bundle_keys : keys, "process", err) < 0)
         return -1;
-    if (YAJL_IS_TRUE(json_get(p, "terminal")))
+    /* a bundle's terminal is a pty the init makes, its master handed over the console socket
+     * (bundle.c checks that create was given one) */
+    c->terminal = YAJL_IS_TRUE(json_get(p, "terminal"));
+    if (c->terminal && !c->bind_root)
         return bad(err, "process.terminal: berth gives no terminal");
     json_get_strv(p, "args", &c->args);
     json_get_strv(p, "env", &c->env);

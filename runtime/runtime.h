@@ -250,8 +250,9 @@ int runtime_join(const struct runtime_paths *paths, const struct join_spec *spec
  * A container is made from a bundle (its config.json, its root directory bound as it is),
  * named by its OCI id, and waits in the created state, its init ready but for the execve,
  * until runtime_oci_start. */
+/* console_fd: a connection to --console-socket, for process.terminal's pty master; -1: none */
 int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id, const char *bundle,
-                       pid_t *pid, struct berr *err);
+                       int console_fd, pid_t *pid, struct berr *err);
 int runtime_oci_start(const struct runtime_paths *paths, const char *oci_id, struct berr *err);
 /* The id of the container named oci_id exactly; BERR_NOT_FOUND otherwise. */
 int runtime_oci_find(const struct runtime_paths *paths, const char *oci_id, char id64[65],

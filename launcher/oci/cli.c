@@ -3,6 +3,8 @@
 #include "oci.h"
 
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -89,4 +91,21 @@ int oci_write_pid_file(const char *path, pid_t pid, struct berr *err)
         return -1;
     }
     return 0;
+}
+
+int oci_connect_console(const char *path, struct berr *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return berr_set(err, BERR_USAGE, "--console-socket %s: path too long", path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return berr_errno(err, "--console-socket %s: socket", path);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        berr_errno(err, "--console-socket %s: connect", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

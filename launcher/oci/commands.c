@@ -88,7 +88,7 @@ static int do_delete(const struct oci_cli *cli, const char *id, bool force, stru
 }
 
 struct create_flags {
-    const char *bundle, *pid_file;
+    const char *bundle, *pid_file, *console_socket;
     bool detach;
     const char *id;
 };
@@ -106,10 +106,7 @@ static int parse_create(const struct oci_cli *cli, int argc, char **argv, bool r
         else if ((v = oci_opt_value(argc, argv, &i, "--pid-file", NULL)))
             f->pid_file = v;
         else if ((v = oci_opt_value(argc, argv, &i, "--console-socket", NULL)))
-            return oci_usage_error(cli,
-                                   "--console-socket %s: berth-oci gives no terminal "
-                                   "(process.terminal is refused)",
-                                   v);
+            f->console_socket = v;
         else if (oci_is_flag(argv[i], "--no-pivot", NULL) ||
                  oci_is_flag(argv[i], "--no-new-keyring", NULL))
             continue; /* berth always pivots and never makes a session keyring */
@@ -124,6 +121,12 @@ static int parse_create(const struct oci_cli *cli, int argc, char **argv, bool r
     }
     if (!f->id)
         return oci_usage_error(cli, "%s: a container id is required", argv[0]);
+    /* runc's rule: the master goes to the socket only when nobody stays to relay it */
+    if (run && !f->detach && f->console_socket)
+        return oci_usage_error(cli,
+                               "--console-socket %s: cannot use console socket if berth-oci will "
+                               "not detach",
+                               f->console_socket);
     return 0;
 }
 
@@ -131,7 +134,10 @@ static int do_create(const struct oci_cli *cli, const struct create_flags *f, pi
 {
     struct berr err = {0};
     pid_t pid;
-    if (runtime_oci_create(&cli->paths, f->id, f->bundle, &pid, &err) < 0)
+    _cleanup_close_ int console = -1;
+    if (f->console_socket && (console = oci_connect_console(f->console_socket, &err)) < 0)
+        return oci_fail(cli, &err);
+    if (runtime_oci_create(&cli->paths, f->id, f->bundle, console, &pid, &err) < 0)
         return oci_fail(cli, &err);
     /* the container's namespaces and root exist, its process has not run: the create hooks,
      * whose failure undoes the create */

@@ -29,6 +29,8 @@ const char *oci_opt_value(int argc, char **argv, int *i, const char *longname,
 bool oci_is_flag(const char *a, const char *longname, const char *shortname);
 /* pid in the file at path, written atomically. */
 int oci_write_pid_file(const char *path, pid_t pid, struct berr *err);
+/* A connection to the console socket at path (a listening unix stream socket). */
+int oci_connect_console(const char *path, struct berr *err);
 
 /* ---- the commands, argv[0] being the command's name; the exit status (commands.c, exec.c) */
 int oci_cmd_create(const struct oci_cli *cli, int argc, char **argv);

@@ -665,6 +665,11 @@ Test(oci_cli, podman_runs_and_removes_containers_of_an_imported_image)
            "echo from-podman; exit 5", NULL);
     cr_assert_eq(r.status, 5, "podman run: %d %s %s", r.status, r.out, r.err);
     cr_assert(strstr(r.out, "from-podman"), "%s", r.out);
+    /* -t: conmon's console socket gets the pty's master, the command's stdio is its slave */
+    podman(&r, "run", "--rm", "-t", H_PODMAN_RUN_FLAGS, "localhost/berth-oci-it:latest", "sh", "-c",
+           "tty; [ -t 0 ] && [ -t 1 ] && echo on-tty; exit 4", NULL);
+    cr_assert_eq(r.status, 4, "podman run -t: %d %s %s", r.status, r.out, r.err);
+    cr_assert(strstr(r.out, "/dev/pts/0\r\non-tty"), "%s", r.out);
 
     _cleanup_free_ char *name = xasprintf("berth-oci-it-%d", (int)getpid());
     podman(&r, "run", "-d", "--name", name, H_PODMAN_RUN_FLAGS, "localhost/berth-oci-it:latest",
@@ -824,4 +829,111 @@ Test(oci_cli, create_and_run_usage_errors_create_nothing)
     cr_assert_eq(r.status, 1, "an extra argument: %d: %s", r.status, r.err);
     oci(&r, "list", "-q", NULL);
     cr_assert_str_eq(r.out, "", "a usage error created: %s", r.out);
+}
+
+/* process.terminal with --console-socket, conmon's way: create connects to the socket, the
+ * init sends the master of a pty whose slave is its stdio and controlling terminal (runc names
+ * it /dev/ptmx), start runs the shell on it. The listener here, a subreaper, types a line into
+ * the master, reads the shell's output back and reaps the init (exit 3). */
+Test(oci_cli, a_terminal_goes_to_the_console_socket_as_runcs_does)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['terminal'] = True\nc['process']['args'] = ['sh']");
+    _cleanup_free_ char *sock = h_path("console.sock"), *root = h_path("oci"),
+                        *pidf = h_path("init.pid");
+    static const char py[] =
+        "import array, ctypes, os, socket, subprocess, sys, time\n"
+        "oci, root, bundle, path, pidf = sys.argv[1:6]\n"
+        "ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)\n" /* PR_SET_CHILD_SUBREAPER */
+        "l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(path); l.listen(1)\n"
+        /* create's stdio stays with its monitor until the start: a file, not a pipe */
+        "e = open(pidf + '.err', 'w+')\n"
+        "c = subprocess.run([oci, '--root', root, 'create', '--bundle', bundle,\n"
+        "    '--console-socket', path, '--pid-file', pidf, 't1'], stdin=subprocess.DEVNULL,\n"
+        "    stdout=e, stderr=e)\n"
+        "if c.returncode: e.seek(0); sys.exit('create: ' + e.read())\n"
+        "s, _ = l.accept()\n"
+        "fds = array.array('i')\n"
+        "msg, anc, _, _ = s.recvmsg(4096, socket.CMSG_SPACE(fds.itemsize))\n"
+        "fds.frombytes(anc[0][2][:fds.itemsize])\n"
+        "m = fds[0]\n"
+        "print('name=' + msg.decode())\n"
+        "print('tty=' + str(os.isatty(m)))\n"
+        "pid = int(open(pidf).read())\n"
+        "st = subprocess.run([oci, '--root', root, 'start', 't1'], stdout=e, stderr=e)\n"
+        "if st.returncode: e.seek(0); sys.exit('start: ' + e.read())\n"
+        "os.write(m, b'tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo all-tty; exit 3\\n')\n"
+        "out = b''\n"
+        "while True:\n"
+        "    try: b = os.read(m, 4096)\n"
+        "    except OSError: break\n"
+        "    if not b: break\n"
+        "    out += b\n"
+        "print('out=' + out.decode(errors='replace').replace('\\r', '').replace('\\n', '|'))\n"
+        /* the init comes here once its monitor, which saw the execve, has gone */
+        "for i in range(200):\n"
+        "    try: _, status = os.waitpid(pid, 0); break\n"
+        "    except ChildProcessError: time.sleep(0.05)\n"
+        "print('exit=%d' % os.waitstatus_to_exitcode(status))\n";
+    const char *argv[] = {"python3", "-c", py, oci_bin(), root, bundle, sock, pidf, NULL};
+    struct h_result r;
+    h_execv(&r, NULL, argv);
+    cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+    cr_assert(strstr(r.out, "name=/dev/ptmx\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "tty=True\n"), "%s", r.out);
+    cr_assert(strstr(r.out, "|/dev/pts/0|"), "the shell's tty: %s", r.out);
+    cr_assert(strstr(r.out, "|all-tty|"), "stdio not all on the terminal: %s", r.out);
+    cr_assert(strstr(r.out, "exit=3\n"), "%s", r.out);
+    yajl_val s = state_becomes("t1", "stopped");
+    yajl_tree_free(s);
+    oci(&r, "delete", "t1", NULL);
+    cr_assert_eq(r.status, 0, "delete: %s", r.err);
+    assert_gone("t1", 0);
+}
+
+/* runc's rules: a terminal needs a console socket to hand its master to (berth-oci keeps no
+ * pty of its own, even in the foreground), and a console socket needs a terminal and a
+ * create or run -d; each refusal creates nothing. */
+Test(oci_cli, a_terminal_without_a_console_socket_and_the_reverse_are_refused)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['terminal'] = True");
+    _cleanup_free_ char *sock = h_path("console.sock"), *cfg = xasprintf("%s/config.json", bundle);
+    struct h_result r;
+    oci_detached(&r, "create", "--bundle", bundle, "t1", NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "process.terminal needs --console-socket"), "%s", r.err);
+    oci_detached(&r, "run", "--bundle", bundle, "t1", NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "process.terminal needs --console-socket"), "%s", r.err);
+    oci_detached(&r, "run", "--console-socket", sock, "--bundle", bundle, "t1", NULL);
+    cr_assert_eq(r.status, 1, "%s", r.err);
+    cr_assert(strstr(r.err, "will not detach"), "%s", r.err);
+    unlink(cfg);
+    free(make_bundle("pass"));
+    _cleanup_free_ char *root = h_path("oci");
+    const char *py[] = {"python3",
+                        "-c",
+                        "import socket, subprocess, sys\n"
+                        "l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+                        "l.bind(sys.argv[1]); l.listen(1)\n"
+                        "c = subprocess.run(sys.argv[2:], stdin=subprocess.DEVNULL,\n"
+                        "    capture_output=True, text=True)\n"
+                        "print(c.returncode, c.stderr)\n",
+                        sock,
+                        oci_bin(),
+                        "--root",
+                        root,
+                        "create",
+                        "--console-socket",
+                        sock,
+                        "--bundle",
+                        bundle,
+                        "t1",
+                        NULL};
+    h_execv(&r, NULL, py);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(!strncmp(r.out, "1 ", 2) && strstr(r.out, "only for a process.terminal"), "%s",
+              r.out);
+    oci(&r, "list", "-q", NULL);
+    cr_assert_str_eq(r.out, "", "a refusal created: %s", r.out);
 }
