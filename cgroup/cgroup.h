@@ -147,6 +147,13 @@ int cgroup_home_clone_fd(const struct cgroup_home *h);
 int cgroup_home_join(const struct cgroup_home *h, bool in_v2, struct berr *err);
 void cgroup_home_free(struct cgroup_home *h);
 
+/* Stop every process of the set where it is (freeze) or let them go on; returns once the
+ * kernel says they are frozen (or thawed). BERR_FAILED without a freezer (v1 without its
+ * hierarchy). */
+int cgroup_freeze(const struct cgroup_set *set, bool freeze, struct berr *err);
+/* Whether the set is frozen now. */
+int cgroup_frozen(const struct cgroup_set *set, bool *frozen, struct berr *err);
+
 struct cgroup_stats {
     unsigned long long cpu_usage_ns; /* cumulative CPU time */
     unsigned long long memory_usage; /* bytes, without page cache where the kernel says so */

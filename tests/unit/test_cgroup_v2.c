@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -484,4 +485,44 @@ Test(cgroup_io, io_stat_bytes_are_summed_over_devices)
     cr_assert_eq(w, 4194324);
     cg_parse_io_stat("", &r, &w);
     cr_assert_eq(r + w, 0);
+}
+
+/* The v2 freezer (berth-oci's pause): a frozen child stops counting and the set reads frozen;
+ * thawed, it counts again. */
+Test(cgroup_v2, freeze_stops_the_processes_and_thaw_lets_them_go, .fini = unified_fini)
+{
+    need_unified();
+    struct cgroup_set *set = NULL;
+    struct berr err = {0};
+    cr_assert_eq(cg_create_in(&unified, parent, ID, &(struct cgroup_limits){0}, &set, &err), 0,
+                 "%s", err.msg);
+    volatile unsigned long *count =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq((void *)count, MAP_FAILED);
+    child = fork();
+    cr_assert_geq(child, 0);
+    if (child == 0) {
+        for (;;)
+            (*count)++;
+    }
+    cr_assert_eq(cgroup_attach(set, child, &err), 0, "%s", err.msg);
+    bool frozen = true;
+    cr_assert_eq(cgroup_frozen(set, &frozen, &err), 0, "%s", err.msg);
+    cr_assert(!frozen);
+    cr_assert_eq(cgroup_freeze(set, true, &err), 0, "%s", err.msg);
+    cr_assert_eq(cgroup_frozen(set, &frozen, &err), 0, "%s", err.msg);
+    cr_assert(frozen);
+    unsigned long at = *count;
+    usleep(100000);
+    cr_assert_eq(*count, at, "a frozen process went on");
+    cr_assert_eq(cgroup_freeze(set, false, &err), 0, "%s", err.msg);
+    cr_assert_eq(cgroup_frozen(set, &frozen, &err), 0, "%s", err.msg);
+    cr_assert(!frozen);
+    usleep(100000);
+    cr_assert_gt(*count, at, "a thawed process stays put");
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    child = -1;
+    munmap((void *)count, 4096);
+    cr_assert_eq(cgroup_destroy(set, &err), 0, "%s", err.msg);
 }
