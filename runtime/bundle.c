@@ -251,7 +251,8 @@ void runtime_oci_state_free(struct runtime_oci_state *s)
 }
 
 /* created: the init waits at the fifo; running: it was let go and lives (the monitor may not
- * have recorded it yet); stopped: no monitor, or an exit recorded. */
+ * have recorded it yet), paused when its cgroups are frozen; stopped: no monitor, or an exit
+ * recorded. */
 int runtime_oci_state(const struct runtime_paths *paths, const char *oci_id,
                       struct runtime_oci_state *out, struct berr *err)
 {
@@ -274,7 +275,7 @@ int runtime_oci_state(const struct runtime_paths *paths, const char *oci_id,
     else if (fifo_present(h.dir))
         out->status = "created";
     else
-        out->status = "running";
+        out->status = oci_frozen_at(h.dir) ? "paused" : "running";
     out->pid = init;
     out->created = info.created;
     container_info_free(&info);
@@ -333,6 +334,33 @@ int runtime_oci_start(const struct runtime_paths *paths, const char *oci_id, str
     return 0;
 }
 
+static int thaw(const struct runtime_paths *paths, const char *id64, struct berr *err)
+{
+    _cleanup_(container_handle_close) struct container_handle h;
+    if (container_handle_open(paths, id64, &h, err) < 0)
+        return -1;
+    return oci_freeze_at(h.dir, false, err);
+}
+
+/* runc's pause and resume: pause a running container, resume a paused one */
+int runtime_oci_pause(const struct runtime_paths *paths, const char *oci_id, bool pause,
+                      struct berr *err)
+{
+    struct runtime_oci_state s;
+    if (runtime_oci_state(paths, oci_id, &s, err) < 0)
+        return -1;
+    bool ok = !strcmp(s.status, pause ? "running" : "paused");
+    char id64[65];
+    memcpy(id64, s.id64, sizeof(id64));
+    runtime_oci_state_free(&s);
+    if (!ok)
+        return berr_set(err, BERR_NOT_RUNNING, "container not %s", pause ? "running" : "paused");
+    _cleanup_(container_handle_close) struct container_handle h;
+    if (container_handle_open(paths, id64, &h, err) < 0 || oci_freeze_at(h.dir, pause, err) < 0)
+        return berr_wrap(err, "container %s", oci_id);
+    return 0;
+}
+
 static bool same_pidns(pid_t pid, const struct stat *ns)
 {
     char path[64];
@@ -382,7 +410,9 @@ int runtime_oci_kill(const struct runtime_paths *paths, const char *oci_id, int 
     if (runtime_oci_state(paths, oci_id, &s, err) < 0)
         return -1;
     pid_t init = s.pid;
-    bool stopped = !strcmp(s.status, "stopped");
+    bool stopped = !strcmp(s.status, "stopped"), paused = !strcmp(s.status, "paused");
+    char id64[65];
+    memcpy(id64, s.id64, sizeof(id64));
     runtime_oci_state_free(&s);
     if (stopped)
         return berr_set(err, BERR_NOT_RUNNING, "container not running");
@@ -396,6 +426,10 @@ int runtime_oci_kill(const struct runtime_paths *paths, const char *oci_id, int 
         if (kill(pids[i], sig) < 0 && errno != ESRCH)
             return berr_errno(err, "kill %d", (int)pids[i]);
     }
+    /* as runc: a paused container killed is thawed, so that it can die (a v1 freezer holds
+     * even SIGKILL); other signals wait for resume */
+    if (paused && sig == SIGKILL)
+        return thaw(paths, id64, err);
     return 0;
 }
 
@@ -407,12 +441,20 @@ int runtime_oci_delete(const struct runtime_paths *paths, const char *oci_id, bo
         return -1;
     char id64[65];
     memcpy(id64, s.id64, sizeof(id64));
-    bool running = !strcmp(s.status, "running"), created = !strcmp(s.status, "created");
+    bool running = !strcmp(s.status, "running"), created = !strcmp(s.status, "created"),
+         paused = !strcmp(s.status, "paused");
     pid_t init = s.pid;
+    _cleanup_free_ char *status = xstrdup(s.status);
     runtime_oci_state_free(&s);
-    if (running && !force)
-        return berr_set(err, BERR_CONFLICT,
-                        "cannot delete container %s that is not stopped: running", oci_id);
+    if ((running || paused) && !force)
+        return berr_set(err, BERR_CONFLICT, "cannot delete container %s that is not stopped: %s",
+                        oci_id, status);
+    /* the removal's SIGKILL would wait for a thaw */
+    if (paused) {
+        kill(init, SIGKILL);
+        if (thaw(paths, id64, err) < 0)
+            return -1;
+    }
     /* a created container never ran its process: runc deletes it as it is */
     if (created && init > 0)
         kill(init, SIGKILL);

@@ -257,6 +257,12 @@ int console_setup(int console_fd, struct berr *err);
 /* In the init, last before the filter and execve; no-op without a gate. */
 int start_gate_wait(const struct start_gate *gate, struct berr *err);
 
+/* ---- berth-oci's pause and resume (freezer.c) ---- */
+/* Whether the cgroups of the container at state directory dirfd are frozen (false when it has
+ * none, or no freezer). */
+bool oci_frozen_at(int dirfd);
+int oci_freeze_at(int dirfd, bool freeze, struct berr *err);
+
 /* ---- berth-oci: a bundle's config.json (bundleconf.c) ---- */
 /* The bundle's directory (bundle_arg resolved) and its config.json. */
 int bundle_read(const char *bundle_arg, char **bundle, yajl_val *doc, struct berr *err);

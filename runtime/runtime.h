@@ -269,6 +269,10 @@ int runtime_oci_state(const struct runtime_paths *paths, const char *oci_id,
                       struct runtime_oci_state *out, struct berr *err);
 void runtime_oci_state_free(struct runtime_oci_state *s);
 /* sig to the init, or with all to every process of the container. Stopped: BERR_NOT_RUNNING. */
+/* runc's pause (a running container's cgroups frozen: state says "paused") and resume (pause
+ * false); BERR_NOT_RUNNING when the container is not running, or not paused. */
+int runtime_oci_pause(const struct runtime_paths *paths, const char *oci_id, bool pause,
+                      struct berr *err);
 int runtime_oci_kill(const struct runtime_paths *paths, const char *oci_id, int sig, bool all,
                      struct berr *err);
 /* Running: BERR_CONFLICT unless force (then killed). A created one is killed and removed. */

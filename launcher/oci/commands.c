@@ -1,6 +1,6 @@
 /* berth-oci's commands on a container's lifecycle (create, start, run, state, kill, delete,
- * list, ps), each with the hooks the runtime spec gives it; and spec and features, which touch
- * no container. runtime/bundle.c has the lifecycle itself. */
+ * pause, resume, list, ps), each with the hooks the runtime spec gives it; and spec and
+ * features, which touch no container. runtime/bundle.c has the lifecycle itself. */
 #include "oci.h"
 
 #include <errno.h>
@@ -322,6 +322,25 @@ int oci_cmd_kill(const struct oci_cli *cli, int argc, char **argv)
         return oci_usage_error(cli, "unknown signal %s", sig);
     struct berr err = {0};
     return runtime_oci_kill(&cli->paths, id, signo, all, &err) < 0 ? oci_fail(cli, &err) : 0;
+}
+
+static int pause_or_resume(const struct oci_cli *cli, int argc, char **argv, bool pause)
+{
+    const char *id = one_id(cli, argc, argv);
+    struct berr err = {0};
+    if (!id)
+        return 1;
+    return runtime_oci_pause(&cli->paths, id, pause, &err) < 0 ? oci_fail(cli, &err) : 0;
+}
+
+int oci_cmd_pause(const struct oci_cli *cli, int argc, char **argv)
+{
+    return pause_or_resume(cli, argc, argv, true);
+}
+
+int oci_cmd_resume(const struct oci_cli *cli, int argc, char **argv)
+{
+    return pause_or_resume(cli, argc, argv, false);
 }
 
 int oci_cmd_delete(const struct oci_cli *cli, int argc, char **argv)

@@ -23,6 +23,8 @@ static const struct command commands[] = {
     {"state", oci_cmd_state, false},
     {"kill", oci_cmd_kill, false},
     {"delete", oci_cmd_delete, false},
+    {"pause", oci_cmd_pause, false},
+    {"resume", oci_cmd_resume, false},
     {"list", oci_cmd_list, false},
     {"ps", oci_cmd_ps, false},
     {"exec", oci_cmd_exec, true},

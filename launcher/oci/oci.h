@@ -39,6 +39,8 @@ int oci_cmd_run(const struct oci_cli *cli, int argc, char **argv);
 int oci_cmd_state(const struct oci_cli *cli, int argc, char **argv);
 int oci_cmd_kill(const struct oci_cli *cli, int argc, char **argv);
 int oci_cmd_delete(const struct oci_cli *cli, int argc, char **argv);
+int oci_cmd_pause(const struct oci_cli *cli, int argc, char **argv);
+int oci_cmd_resume(const struct oci_cli *cli, int argc, char **argv);
 int oci_cmd_list(const struct oci_cli *cli, int argc, char **argv);
 int oci_cmd_ps(const struct oci_cli *cli, int argc, char **argv);
 int oci_cmd_exec(const struct oci_cli *cli, int argc, char **argv);

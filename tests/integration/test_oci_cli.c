@@ -937,3 +937,82 @@ Test(oci_cli, a_terminal_without_a_console_socket_and_the_reverse_are_refused)
     oci(&r, "list", "-q", NULL);
     cr_assert_str_eq(r.out, "", "a refusal created: %s", r.out);
 }
+
+static long counter_of(const char *bundle)
+{
+    _cleanup_free_ char *path = xasprintf("%s/rootfs/tmp/n", bundle);
+    _cleanup_free_ char *text = h_read_file(path);
+    return text ? atol(text) : -1;
+}
+
+/* runc's pause and resume: a paused container's state says so and its process does not
+ * advance (a counter it writes every 20 ms stays put), resume lets it go on; pause and resume
+ * in the wrong state are refused; a paused container is killed by KILL (thawed, so that it
+ * dies) and deleted by delete -f, while delete alone refuses it. */
+Test(oci_cli, pause_freezes_the_container_resume_thaws_it_and_kill_and_delete_reach_it)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['root']['readonly'] = False\n"
+                                              "c['process']['args'] = ['sh', '-c', "
+                                              "'i=0; while :; do i=$((i+1)); echo $i > /tmp/n; "
+                                              "sleep 0.02; done']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    yajl_val s = state_of("c1");
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    for (int i = 0; i < 200 && counter_of(bundle) < 2; i++)
+        usleep(20000);
+    cr_assert_geq(counter_of(bundle), 2, "the counter never ran");
+    oci(&r, "resume", "c1", NULL);
+    cr_assert_eq(r.status, 1, "resume of a running container: %s", r.err);
+    cr_assert(strstr(r.err, "container not paused"), "%s", r.err);
+
+    oci(&r, "pause", "c1", NULL);
+    cr_assert_eq(r.status, 0, "pause: %s", r.err);
+    s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "paused");
+    yajl_tree_free(s);
+    long frozen = counter_of(bundle);
+    usleep(300000);
+    cr_assert_eq(counter_of(bundle), frozen, "a paused container went on counting");
+    oci(&r, "pause", "c1", NULL);
+    cr_assert_eq(r.status, 1, "pause of a paused container: %s", r.err);
+    cr_assert(strstr(r.err, "container not running"), "%s", r.err);
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_eq(r.status, 1, "delete of a paused container: %s", r.err);
+    cr_assert(strstr(r.err, "not stopped: paused"), "%s", r.err);
+
+    oci(&r, "resume", "c1", NULL);
+    cr_assert_eq(r.status, 0, "resume: %s", r.err);
+    s = state_of("c1");
+    cr_assert_str_eq(json_get_str(s, "status"), "running");
+    yajl_tree_free(s);
+    for (int i = 0; i < 200 && counter_of(bundle) <= frozen; i++)
+        usleep(20000);
+    cr_assert_gt(counter_of(bundle), frozen, "a resumed container does not count");
+
+    oci(&r, "pause", "c1", NULL);
+    cr_assert_eq(r.status, 0, "pause again: %s", r.err);
+    oci(&r, "kill", "c1", "KILL", NULL);
+    cr_assert_eq(r.status, 0, "kill of a paused container: %s", r.err);
+    for (int i = 0; i < 250 && pid_running(pid); i++)
+        usleep(20000);
+    cr_assert(!pid_running(pid), "a paused container outlived KILL");
+    s = state_becomes("c1", "stopped");
+    yajl_tree_free(s);
+    oci(&r, "delete", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete: %s", r.err);
+    assert_gone("c1", pid);
+
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c2", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    s = state_of("c2");
+    pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    oci(&r, "pause", "c2", NULL);
+    cr_assert_eq(r.status, 0, "pause: %s", r.err);
+    oci(&r, "delete", "-f", "c2", NULL);
+    cr_assert_eq(r.status, 0, "delete -f of a paused container: %s", r.err);
+    assert_gone("c2", pid);
+}
