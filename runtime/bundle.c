@@ -89,14 +89,16 @@ static void report_failure(int fd, const struct berr *e)
     (void)!write(fd, buf, (size_t)(n < (int)sizeof(buf) ? n : (int)sizeof(buf) - 1));
 }
 
-static __attribute__((noreturn)) void monitor(struct container *c, int report_fd, int console_fd)
+static __attribute__((noreturn)) void monitor(struct container *c, int report_fd, int console_fd,
+                                              int hooks_fd)
 {
     setsid();
     signal(SIGPIPE, SIG_IGN);
     struct berr err = {0};
     struct start_gate gate = {.fifo_fd = openat(c->dirfd, EXEC_FIFO, O_PATH | O_CLOEXEC),
                               .ready_fd = report_fd,
-                              .console_fd = console_fd};
+                              .console_fd = console_fd,
+                              .hooks_fd = hooks_fd};
     /* the container's stdio is create's caller's, as runc's is */
     struct init_args a = {.interactive = true, .stdio = {-1, -1, -1}, .gate = &gate};
     if (gate.fifo_fd < 0) {
@@ -146,8 +148,62 @@ static int check_console(yajl_val doc, int console_fd, struct berr *err)
     return 0;
 }
 
+static ssize_t read_report(int fd, char *msg, size_t size)
+{
+    ssize_t n;
+    do {
+        n = read(fd, msg, size - 1);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+/* Whether the bundle has hooks the init stops for before pivot_root. */
+static bool has_create_hooks(yajl_val doc)
+{
+    static const char *const kinds[] = {"prestart", "createRuntime", "createContainer"};
+    for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+        yajl_val list = json_get(json_get(doc, "hooks"), kinds[i]);
+        if (YAJL_IS_ARRAY(list) && list->u.array.len > 0)
+            return true;
+    }
+    return false;
+}
+
+/* The monitor's report until the init waits at the gate, the create hooks run when it asks
+ * for them (its pid recorded first, so that their state has it): its pid, or -1 with err set
+ * (*init: the init's pid once known, else 0). */
+static int await_ready(const struct container *c, pid_t mon, int report, int go,
+                       const struct runtime_oci_create_opts *opts, pid_t *init, struct berr *err)
+{
+    char msg[sizeof(err->msg) + 1] = "";
+    ssize_t n = read_report(report, msg, sizeof(msg));
+    *init = 0;
+    if (n == 1 && msg[0] == HOOKS_BYTE) {
+        *init = child_of(mon);
+        if (*init <= 0)
+            return berr_set(err, BERR_FAILED, "the container's init is gone");
+        if (oci_init_record(c->dirfd, *init, err) < 0 || opts->create_hooks(opts->ctx, err) < 0)
+            return -1;
+        if (write_all(go, (char[]){GO_BYTE}, 1) < 0)
+            return berr_errno(err, "let the init go on after the hooks");
+        n = read_report(report, msg, sizeof(msg));
+    }
+    if (n == 1 && msg[0] == READY_BYTE) {
+        *init = child_of(mon);
+        if (*init <= 0)
+            return berr_set(err, BERR_FAILED, "the container's init is gone");
+        return 0;
+    }
+    if (n > 1 && msg[0] == 'E') {
+        msg[n] = '\0';
+        return berr_set(err, BERR_FAILED, "%s", msg + 1);
+    }
+    return berr_set(err, BERR_FAILED, "the container's monitor died before the start");
+}
+
 int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
-                       const char *bundle_arg, int console_fd, pid_t *pid_out, struct berr *err)
+                       const char *bundle_arg, const struct runtime_oci_create_opts *opts,
+                       pid_t *pid_out, struct berr *err)
 {
     _cleanup_free_ char *bundle = NULL;
     yajl_val doc = NULL;
@@ -155,50 +211,47 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         return berr_set(err, BERR_USAGE, "invalid id %s: [a-zA-Z0-9][a-zA-Z0-9_.-]+ only", oci_id);
     if (bundle_read(bundle_arg, &bundle, &doc, err) < 0)
         return -1;
-    if (check_console(doc, console_fd, err) < 0) {
+    if (check_console(doc, opts->console_fd, err) < 0) {
         yajl_tree_free(doc);
         return -1;
     }
     struct container c = {.runrootfd = -1, .dirfd = -1, .lockfd = -1};
     int rc = make_container(paths, oci_id, bundle, doc, &c, err);
-    int rp[2] = {-1, -1};
+    int rp[2] = {-1, -1}, go[2] = {-1, -1};
     if (rc == 0 && pipe2(rp, O_CLOEXEC) < 0)
+        rc = berr_errno(err, "pipe");
+    /* only a bundle with create hooks stops its init before pivot_root */
+    if (rc == 0 && opts->create_hooks && has_create_hooks(doc) && pipe2(go, O_CLOEXEC) < 0)
         rc = berr_errno(err, "pipe");
     pid_t mon = rc == 0 ? fork() : -1;
     if (rc == 0 && mon < 0)
         rc = berr_errno(err, "start the container's monitor");
     if (mon == 0) {
         close(rp[0]);
-        monitor(&c, rp[1], console_fd);
+        if (go[1] >= 0)
+            close(go[1]);
+        monitor(&c, rp[1], opts->console_fd, go[0]);
     }
     if (rp[1] >= 0)
         close(rp[1]);
-    char msg[sizeof(err->msg) + 1] = "";
-    ssize_t n = 0;
+    if (go[0] >= 0)
+        close(go[0]);
     if (rc == 0) {
-        do {
-            n = read(rp[0], msg, sizeof(msg) - 1);
-        } while (n < 0 && errno == EINTR);
+        pid_t init;
+        rc = await_ready(&c, mon, rp[0], go[1], opts, &init, err);
         close(rp[0]);
-        if (n == 1 && msg[0] == READY_BYTE) {
-            *pid_out = child_of(mon);
-            if (*pid_out > 0 &&
-                bundle_rlimits(json_get(json_get(doc, "process"), "rlimits"), *pid_out, err) == 0 &&
-                bundle_sysctls(doc, *pid_out, err) == 0 &&
-                oci_init_record(c.dirfd, *pid_out, err) == 0) {
-                yajl_tree_free(doc);
-                container_close(&c);
-                return 0;
-            }
-            if (*pid_out <= 0)
-                berr_set(err, BERR_FAILED, "the container's init is gone");
-            kill(*pid_out > 0 ? *pid_out : mon, SIGKILL);
-        } else if (n > 1 && msg[0] == 'E') {
-            msg[n] = '\0';
-            berr_set(err, BERR_FAILED, "%s", msg + 1);
-        } else {
-            berr_set(err, BERR_FAILED, "the container's monitor died before the start");
+        if (go[1] >= 0)
+            close(go[1]);
+        if (rc == 0 &&
+            bundle_rlimits(json_get(json_get(doc, "process"), "rlimits"), init, err) == 0 &&
+            bundle_sysctls(doc, init, err) == 0 && oci_init_record(c.dirfd, init, err) == 0) {
+            *pid_out = init;
+            yajl_tree_free(doc);
+            container_close(&c);
+            return 0;
         }
+        if (init > 0)
+            kill(init, SIGKILL);
         yajl_tree_free(doc);
         /* A monitor that got as far as a running init (one that died without a word, which
          * reads as an execve) would wait for it: it goes, and its init with it (pdeathsig).

@@ -36,6 +36,23 @@ int start_gate_wait(const struct start_gate *gate, struct berr *err)
     return rc < 0 ? berr_errno(err, "write the exec fifo") : 0;
 }
 
+int start_gate_hooks(const struct start_gate *gate, struct berr *err)
+{
+    if (!gate || gate->hooks_fd < 0)
+        return 0;
+    if (write_all(gate->ready_fd, (char[]){HOOKS_BYTE}, 1) < 0)
+        return berr_errno(err, "ask for the create hooks");
+    char go = 0;
+    ssize_t n;
+    do {
+        n = read(gate->hooks_fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    close(gate->hooks_fd);
+    if (n != 1 || go != GO_BYTE)
+        return berr_set(err, BERR_FAILED, "the create hooks failed");
+    return 0;
+}
+
 /* The parent's release: one byte, with the fds of the cgroups to join when they were made
  * after the clone. */
 static int wait_for_release(int sync_fd, int *fds, size_t *nfds, struct berr *err)
@@ -92,6 +109,9 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, int 
 {
     _cleanup_close_ int rootfd = -1;
     if (mounts_build_rootfs(&a->mounts, &rootfd, err) < 0)
+        return -1;
+    /* the runtime spec's createRuntime and createContainer: mounts made, no pivot_root yet */
+    if (start_gate_hooks(a->gate, err) < 0)
         return -1;
     if (mounts_enter_root(rootfd, err) < 0)
         return -1;

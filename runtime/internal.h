@@ -249,7 +249,14 @@ struct init_args {
 struct start_gate {
     int fifo_fd, ready_fd;
     int console_fd; /* --console-socket's connection, for a terminal's master; -1: none */
+    /* the create hooks' turn, between the mounts and pivot_root: the init says HOOKS_BYTE on
+     * ready_fd and goes on at GO_BYTE on hooks_fd; -1: no such hooks */
+    int hooks_fd;
 };
+#define HOOKS_BYTE 'H'
+#define GO_BYTE 'G'
+/* In the init, its mounts made, before pivot_root: the create hooks' turn; no-op without. */
+int start_gate_hooks(const struct start_gate *gate, struct berr *err);
 #define READY_BYTE 'R'
 /* In the init, after setsid: a new pty from the container's devpts, its slave the init's
  * stdio and controlling terminal, its master sent over console_fd as runc sends it. */

@@ -250,9 +250,16 @@ int runtime_join(const struct runtime_paths *paths, const struct join_spec *spec
  * A container is made from a bundle (its config.json, its root directory bound as it is),
  * named by its OCI id, and waits in the created state, its init ready but for the execve,
  * until runtime_oci_start. */
-/* console_fd: a connection to --console-socket, for process.terminal's pty master; -1: none */
+struct runtime_oci_create_opts {
+    int console_fd; /* a connection to --console-socket, for process.terminal's pty; -1: none */
+    /* The bundle's prestart, createRuntime and createContainer hooks, called once the init has
+     * made its mounts and waits before its pivot_root (its pid recorded: state has it); a
+     * failure undoes the create. NULL, or a bundle without them: the init does not wait. */
+    int (*create_hooks)(void *ctx, struct berr *err);
+    void *ctx;
+};
 int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id, const char *bundle,
-                       int console_fd, pid_t *pid, struct berr *err);
+                       const struct runtime_oci_create_opts *opts, pid_t *pid, struct berr *err);
 int runtime_oci_start(const struct runtime_paths *paths, const char *oci_id, struct berr *err);
 /* The id of the container named oci_id exactly; BERR_NOT_FOUND otherwise. */
 int runtime_oci_find(const struct runtime_paths *paths, const char *oci_id, char id64[65],

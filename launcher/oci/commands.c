@@ -130,6 +130,24 @@ static int parse_create(const struct oci_cli *cli, int argc, char **argv, bool r
     return 0;
 }
 
+struct create_hooks_ctx {
+    const struct oci_cli *cli;
+    const char *id;
+};
+
+/* The runtime spec's create hooks, while the init waits before its pivot_root: prestart and
+ * createRuntime in berth-oci's namespaces, then createContainer in the container's. */
+static int create_hooks(void *ctx, struct berr *err)
+{
+    const struct create_hooks_ctx *h = ctx;
+    static const char *const host[] = {"prestart", "createRuntime", NULL};
+    static const char *const inside[] = {"createContainer", NULL};
+    if (run_hooks(h->cli, h->id, host, "creating", false, err) < 0 ||
+        run_hooks(h->cli, h->id, inside, "creating", true, err) < 0)
+        return -1;
+    return 0;
+}
+
 static int do_create(const struct oci_cli *cli, const struct create_flags *f, pid_t *init)
 {
     struct berr err = {0};
@@ -137,18 +155,11 @@ static int do_create(const struct oci_cli *cli, const struct create_flags *f, pi
     _cleanup_close_ int console = -1;
     if (f->console_socket && (console = oci_connect_console(f->console_socket, &err)) < 0)
         return oci_fail(cli, &err);
-    if (runtime_oci_create(&cli->paths, f->id, f->bundle, console, &pid, &err) < 0)
+    struct create_hooks_ctx ctx = {.cli = cli, .id = f->id};
+    struct runtime_oci_create_opts opts = {
+        .console_fd = console, .create_hooks = create_hooks, .ctx = &ctx};
+    if (runtime_oci_create(&cli->paths, f->id, f->bundle, &opts, &pid, &err) < 0)
         return oci_fail(cli, &err);
-    /* the container's namespaces and root exist, its process has not run: the create hooks,
-     * whose failure undoes the create */
-    static const char *const host[] = {"prestart", "createRuntime", NULL};
-    static const char *const inside[] = {"createContainer", NULL};
-    if (run_hooks(cli, f->id, host, "creating", false, &err) < 0 ||
-        run_hooks(cli, f->id, inside, "creating", true, &err) < 0) {
-        struct berr ignored = {0};
-        runtime_oci_delete(&cli->paths, f->id, true, &ignored);
-        return oci_fail(cli, &err);
-    }
     *init = pid;
     if (f->pid_file && oci_write_pid_file(f->pid_file, pid, &err) < 0) {
         struct berr ignored = {0};

@@ -145,7 +145,9 @@ int wl_run_oci_container(struct wl *wl, const char *config, const char *artifact
     if ((rc = redirect_stdio(wl, artifacts, o.cid, saved)))
         goto cleanup;
     rc = WL_ERROR_OCI_RUN_FAILED;
-    created = runtime_oci_create(&paths, o.cid, bundle, -1, &pid, &err) == 0;
+    created =
+        runtime_oci_create(&paths, o.cid, bundle,
+                           &(struct runtime_oci_create_opts){.console_fd = -1}, &pid, &err) == 0;
     if (!created || runtime_oci_start(&paths, o.cid, &err) < 0)
         goto fail;
     restore_stdio(saved);

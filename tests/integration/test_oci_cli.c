@@ -410,9 +410,18 @@ Test(oci_cli, hooks_run_in_order_with_the_state_on_stdin_where_the_spec_says)
         "def hook(kind, where):\n"
         "    return {'path': '/bin/sh', 'args': ['sh', '-c', 'cat > ' + where + '/' + kind + "
         "'.json; echo ' + kind + ' >> ' + where + '/order'], 'env': ['PATH=/bin'], 'timeout': 10}\n"
-        "c['hooks'] = {k: [hook(k, host)] for k in ['prestart', 'createRuntime', 'poststart', "
-        "'poststop']}\n"
-        "c['hooks'].update({k: [hook(k, '/tmp')] for k in ['createContainer', 'startContainer']})\n"
+        "c['hooks'] = {k: [hook(k, host)] for k in ['prestart', 'createRuntime', "
+        "'createContainer', "
+        "'poststart', 'poststop']}\n"
+        "c['hooks'].update({k: [hook(k, '/tmp')] for k in ['startContainer']})\n"
+        /* before pivot_root: the init's root is still the host's, seen from createRuntime; and
+         * createContainer is in the init's mount namespace with the host's paths */
+        "c['hooks']['createRuntime'].append({'path': '/usr/bin/python3', 'args': ['python3', "
+        "'-c', 'import json, os, sys; p = json.load(sys.stdin)[\"pid\"]; "
+        "open(sys.argv[1], \"w\").write(os.readlink(\"/proc/%%d/root\" %% p) + \" \" + "
+        "os.readlink(\"/proc/%%d/ns/mnt\" %% p))', host + '/createRuntime.init']})\n"
+        "c['hooks']['createContainer'].append({'path': '/bin/sh', 'args': ['sh', '-c', "
+        "'readlink /proc/self/ns/mnt > ' + host + '/createContainer.mnt']})\n"
         "c['process']['args'] = ['sh', '-c', 'test -e /tmp/startContainer.json && echo ran-after']",
         bundle);
     free(make_bundle(edit));
@@ -425,6 +434,16 @@ Test(oci_cli, hooks_run_in_order_with_the_state_on_stdin_where_the_spec_says)
     _cleanup_free_ char *order = h_read_file(order_path);
     cr_assert_str_eq(order, "prestart\ncreateRuntime\ncreateContainer\nstartContainer\npoststart\n"
                             "poststop\n");
+    _cleanup_free_ char *init_path = xasprintf("%s/rootfs/tmp/createRuntime.init", bundle),
+                        *mnt_path = xasprintf("%s/rootfs/tmp/createContainer.mnt", bundle);
+    _cleanup_free_ char *init = h_read_file(init_path), *mnt = h_read_file(mnt_path);
+    char own[64] = "";
+    cr_assert_gt(readlink("/proc/self/ns/mnt", own, sizeof(own) - 1), 0);
+    cr_assert(init && mnt, "the hooks' findings: %s %s", init, mnt);
+    cr_assert(!strncmp(init, "/ mnt:", 6), "createRuntime after pivot_root: %s", init);
+    mnt[strcspn(mnt, "\n")] = '\0';
+    cr_assert_str_eq(init + 2, mnt, "createContainer outside the container's mount namespace");
+    cr_assert_str_neq(mnt, own, "createContainer in the host's mount namespace");
     static const struct {
         const char *kind, *status;
     } want[] = {{"prestart", "creating"},        {"createRuntime", "creating"},
