@@ -768,3 +768,22 @@ Test(registry, a_manifest_over_the_cap_is_refused)
     assert_no_images(&g);
     assert_pull_dir_clean(&g, "");
 }
+
+/* 403: the registry (or a proxy before it) refuses this client the repository */
+Test(registry, a_403_says_to_log_in_and_leaves_nothing)
+{
+    struct reg g = {0};
+    reg_start(&g, "fake", NULL);
+    _cleanup_free_ char *img = ref(&g, "it/denied");
+    struct h_result r;
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+    _cleanup_free_ char *want =
+        xasprintf("berth: pull access denied for %s/it/denied, repository "
+                  "does not exist or may require 'berth login': denied: requested access to the "
+                  "resource is denied\n",
+                  g.host);
+    cr_assert_str_eq(r.err, want);
+    assert_no_images(&g);
+    assert_pull_dir_clean(&g, "");
+}
