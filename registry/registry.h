@@ -104,6 +104,14 @@ struct registry_opts {
     /* true when the caller has the layer of this diff-id (hex, from the config): it is not
      * downloaded (event "Already exists") and the layout lacks its blob */
     bool (*have_layer)(void *ctx, const char *diff_hex);
+    /* a layer blob's transfer (re)starts writing fd, from offset 0 (what an earlier pull left
+     * is in it already): the caller may read the blob as it grows, to unpack it meanwhile.
+     * blob_grown: the bytes written so far; blob_end: the blob is complete and verified, or
+     * not (nothing more comes through that handle, and fd may be closed after it). NULL for
+     * none; blob_begin may return NULL. */
+    void *(*blob_begin)(void *ctx, const char *hex, int fd);
+    void (*blob_grown)(void *handle, unsigned long long bytes);
+    void (*blob_end)(void *handle, bool verified);
 };
 void registry_opts_free(struct registry_opts *o);
 

@@ -324,6 +324,77 @@ Test(registry, registry_killed_mid_layer_then_the_next_pull_resumes_with_a_range
     assert_pull_dir_clean(&g, "");
 }
 
+/* Size of the first file named name under dir's subdirectories' subdirectories (dir/X/Y/name),
+ * -1 when none. */
+static long long size_under(const char *dir, const char *mid, const char *name)
+{
+    long long found = -1;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && found < 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *f = xasprintf("%s/%s/%s/%s", dir, e->d_name, mid, name);
+        struct stat st;
+        if (stat(f, &st) == 0)
+            found = st.st_size;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* The big layer's file is being unpacked while its blob still downloads (1 MB/s), and the
+ * layer load then adopts is that unpacking's (the debug line says so) */
+Test(registry, layers_unpack_while_they_download)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", "big");
+    _cleanup_free_ char *img = ref(&g, "it/busy");
+    const char *env[] = {g.env_conf, g.env_dc, "BERTH_MAX_DOWNLOAD_RATE=1000000", "BERTH_DEBUG=1",
+                         NULL};
+    struct h_opts slow = g.o;
+    slow.env = env;
+    const char *args[] = {"--root", g.root, "--runroot", h_runroot(), "pull", img, NULL};
+    struct h_proc p;
+    h_berth_start(&p, &slow, args);
+    _cleanup_free_ char *pull = xasprintf("%s/pull", g.root);
+    _cleanup_free_ char *partial = xasprintf("%s/pull/partial", g.root);
+    bool overlap = false;
+    for (int i = 0; i < 400 && !overlap; i++) {
+        /* the blob of 8 MiB of random bytes not yet whole, and its /blob unpacked past 1 MB */
+        long long blob = -1;
+        DIR *d = opendir(partial);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            struct stat st;
+            _cleanup_free_ char *f = xasprintf("%s/%s", partial, e->d_name);
+            if (e->d_name[0] != '.' && stat(f, &st) == 0 && st.st_size > blob)
+                blob = st.st_size;
+        }
+        if (d)
+            closedir(d);
+        DIR *pd = opendir(pull);
+        while (pd && !overlap && (e = readdir(pd))) {
+            if (!strstr(e->d_name, ".unpack"))
+                continue;
+            _cleanup_free_ char *u = xasprintf("%s/%s", pull, e->d_name);
+            long long file = size_under(u, ".", "blob");
+            overlap = file > (1 << 20) && blob > 0 && blob < 8 * (1 << 20);
+        }
+        if (pd)
+            closedir(pd);
+        usleep(25000);
+    }
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    cr_assert(overlap, "no layer file was unpacked while its blob downloaded");
+    h_assert_err_mentions(&r, "unpacked while it downloaded, adopted");
+    assert_runs_hello(&g, img, "hi from registry\n");
+    assert_pull_dir_clean(&g, "");
+}
+
 Test(registry, a_blob_changed_on_the_registry_is_rejected_and_nothing_registered)
 {
     struct reg g = {0};
