@@ -3,7 +3,8 @@
  * 1. plan: what the archive holds (manifest.c), manifests checked against their descriptors;
  * 2. verify: each config against its digest, each layer blob against its size and digest and
  *    its uncompressed stream against the config's diff_id. A layer the store lacks is unpacked
- *    into tmp/ while it is hashed; one it has is only hashed. Nothing is in layers/, blobs/
+ *    into tmp/ while it is hashed; one it has, or one the caller unpacked already with the
+ *    config's diff-id (a pull's, prefetch.c), is only hashed. Nothing is in layers/, blobs/
  *    or refs.json yet, so any mismatch leaves the store as it was;
  * 3. register: layers renamed into layers/, configs written, refs.json replaced once. */
 #include "image/internal.h"
