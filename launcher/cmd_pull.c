@@ -384,7 +384,12 @@ int pull_image_platform(struct cli *cli, const char *refstr, const char *platfor
     }
     if (rc == 0) {
         remove_stale_layouts(pullfd);
+        /* the unpacking threads each set umask 022 around a layer (so that a caller's 077
+         * does not make layer directories root-only) and put back what they found: with 022
+         * already in place, one thread's putting back cannot undo another's */
+        mode_t old_umask = umask(022);
         rc = pull_locked(cli, &ref, platform, quiet, out, &store, pullfd, err);
+        umask(old_umask);
     }
     image_store_close(&store);
     registry_ref_free(&ref);
