@@ -76,6 +76,25 @@ void image_free(struct image *img);
 int image_import(struct image_store *store, int fd, const char *ref, char id_out[65],
                  struct berr *err);
 
+/* A layer unpacked while its blob downloads (prefetch.c): a thread reads the blob through fd
+ * as the writer appends to it (image_prefetch_grown: the bytes written so far, from offset 0)
+ * and unpacks it into dirfd/<name> with the safe unpacker. image_prefetch_end says the blob is
+ * complete (and verified: the thread reads it to its end) or abandoned (the thread stops);
+ * image_prefetch_finish waits for the thread and frees p: 0 with the directory's name, the
+ * diff-id it hashed to and its size, for image_load_opts.prefetched; the directory is the
+ * caller's to remove when unused, also after a failure (the name is set then too). fd and
+ * dirfd stay open until then. */
+struct image_prefetch;
+struct image_prefetched {
+    char name[65];
+    char diff[65];
+    unsigned long long size;
+};
+int image_prefetch_start(int dirfd, int fd, struct image_prefetch **out, struct berr *err);
+void image_prefetch_grown(struct image_prefetch *p, unsigned long long bytes);
+void image_prefetch_end(struct image_prefetch *p, bool complete);
+int image_prefetch_finish(struct image_prefetch *p, struct image_prefetched *out, struct berr *err);
+
 struct image_load_opts {
     /* called as layer bytes are read (and as a stream is spooled): bytes so far, and the
      * total when known (0 otherwise); NULL for none */
@@ -88,6 +107,13 @@ struct image_load_opts {
     /* a layer blob the archive lacks is no error when the store has the layer its config names
      * (a registry pull skips what the store has, as docker's "Already exists") */
     bool present_layers_may_be_absent;
+    /* layers unpacked already (image_prefetch_finish's) in prefetched_dirfd, on the same
+     * filesystem as the store: a layer whose config names one's diff-id is adopted (moved into
+     * layers/ at registering) instead of unpacked again; its blob is still checked against its
+     * size and digest. Those not adopted stay where they are. */
+    const struct image_prefetched *prefetched;
+    size_t nprefetched;
+    int prefetched_dirfd;
 };
 
 /* `berth load`: fd is a `docker save` tar (legacy or OCI flavour), an OCI layout tar, or an

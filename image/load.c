@@ -3,7 +3,8 @@
  * 1. plan: what the archive holds (manifest.c), manifests checked against their descriptors;
  * 2. verify: each config against its digest, each layer blob against its size and digest and
  *    its uncompressed stream against the config's diff_id. A layer the store lacks is unpacked
- *    into tmp/ while it is hashed; one it has is only hashed. Nothing is in layers/, blobs/
+ *    into tmp/ while it is hashed; one it has, or one the caller unpacked already with the
+ *    config's diff-id (a pull's, prefetch.c), is only hashed. Nothing is in layers/, blobs/
  *    or refs.json yet, so any mismatch leaves the store as it was;
  * 3. register: layers renamed into layers/, configs written, refs.json replaced once. */
 #include "image/internal.h"
@@ -29,6 +30,7 @@ struct load {
     struct unpacked {
         char tmpname[65]; /* in tmp/; "" when the store had the layer */
         unsigned long long size;
+        bool prefetched; /* tmpname is in opts->prefetched_dirfd, the caller's */
     } * unpacked;
     struct strv checked; /* "path diff" pairs already verified */
 };
@@ -98,6 +100,37 @@ static bool absent_but_stored(struct load *l, const struct blob_ref *want, const
            fstatat(l->layersfd, diff, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The caller's unpacked layer of this diff-id, not adopted yet: NULL when none. */
+static const struct image_prefetched *prefetched_layer(const struct load *l, const char *diff)
+{
+    for (size_t i = 0; l->opts && i < l->opts->nprefetched; i++) {
+        if (!strcmp(l->opts->prefetched[i].diff, diff))
+            return &l->opts->prefetched[i];
+    }
+    return NULL;
+}
+
+/* A layer the caller unpacked: its blob only hashed, its directory recorded for registering. */
+static int adopt_prefetched(struct load *l, struct blob_reader *r, const struct blob_ref *want,
+                            const char *diff, const struct image_prefetched *pf, struct berr *err)
+{
+    r->hash = sha256_pipe_new(READ_CHUNK);
+    int rc = blob_drain(r, err);
+    char blob_hex[65];
+    sha256_pipe_final(r->hash, blob_hex);
+    if (rc == 0)
+        rc = image_blob_check(want, "layer", r->pos, blob_hex, err);
+    if (rc < 0)
+        return -1;
+    debugf("layer %.12s: unpacked while it downloaded, adopted", diff);
+    strv_push(&l->diffs, diff);
+    l->unpacked = xrealloc(l->unpacked, l->diffs.n * sizeof(*l->unpacked));
+    struct unpacked *u = &l->unpacked[l->diffs.n - 1];
+    *u = (struct unpacked){.size = pf->size, .prefetched = true};
+    memcpy(u->tmpname, pf->name, sizeof(u->tmpname));
+    return 0;
+}
+
 /* Verify layer i of an image (and unpack it unless the store or this load has it). */
 static int verify_layer(struct load *l, const struct blob_ref *want, const char *diff, size_t i,
                         struct berr *err)
@@ -124,6 +157,16 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
     struct stat st;
     if (!have && fstatat(l->layersfd, diff, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
         have = true;
+    const struct image_prefetched *pf = have ? NULL : prefetched_layer(l, diff);
+    if (pf) {
+        int rc = adopt_prefetched(l, r, want, diff, pf, err);
+        blob_loc_close(&r->loc);
+        free(r);
+        if (rc < 0)
+            return berr_wrap(err, "layer %zu", i);
+        strv_push(&l->checked, key);
+        return 0;
+    }
     char name[65] = "";
     if (!have && random_id(name, err) < 0) {
         blob_loc_close(&r->loc);
@@ -166,8 +209,8 @@ static int verify_layer(struct load *l, const struct blob_ref *want, const char 
         strv_push(&l->diffs, diff);
         l->unpacked = xrealloc(l->unpacked, l->diffs.n * sizeof(*l->unpacked));
         struct unpacked *u = &l->unpacked[l->diffs.n - 1];
+        *u = (struct unpacked){.size = size};
         memcpy(u->tmpname, name, sizeof(u->tmpname));
-        u->size = size;
     }
     return 0;
 }
@@ -284,8 +327,8 @@ static int register_all(struct load *l, const struct load_plan *plan, struct str
         if (!u->tmpname[0])
             continue; /* the store had it */
         bool created;
-        rc = image_publish_layer(l->tmpfd, u->tmpname, l->layersfd, l->diffs.v[i], u->size,
-                                 &created, err);
+        rc = image_publish_layer(u->prefetched ? l->opts->prefetched_dirfd : l->tmpfd, u->tmpname,
+                                 l->layersfd, l->diffs.v[i], u->size, &created, err);
         if (created)
             strv_push(&made_layers, l->diffs.v[i]);
     }
@@ -364,7 +407,7 @@ int image_load_archive(struct image_store *store, int fd, const struct image_loa
     /* whatever is left in tmp/ (spool, layers not published) goes */
     for (size_t i = 0; i < l.diffs.n; i++) {
         struct berr ignored;
-        if (l.unpacked[i].tmpname[0])
+        if (l.unpacked[i].tmpname[0] && !l.unpacked[i].prefetched)
             remove_tree_at(l.tmpfd, l.unpacked[i].tmpname, &ignored);
     }
     image_src_free(l.src);

@@ -1,8 +1,9 @@
 /* berth login / logout: docker's `login [-u USER] [-p PASS | --password-stdin] [SERVER]` and
  * `logout [SERVER]`. The credentials are checked against the registry as docker checks them
- * (GET /v2/ with them, the token flow included) and kept in docker's config.json, so a login
- * made by docker works for berth and the other way round. A caller handed over by a setuid
- * launcher is refused: its credentials file would be written by root with root's rights. */
+ * (GET /v2/ with them, the token flow included) and kept as docker keeps them (config.json,
+ * or the credential helper it names for the registry), so a login made by docker works for
+ * berth and the other way round. A caller handed over by a setuid launcher is refused: its
+ * credentials file would be written by root with root's rights. */
 #include "launcher.h"
 #include "registry/registry.h"
 
@@ -102,6 +103,7 @@ int cmd_login(struct cli *cli, int argc, char **argv)
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
     _cleanup_free_ char *domain = NULL, *path = NULL, *text = NULL, *updated = NULL;
+    _cleanup_free_ char *helper = NULL;
     struct registry_opts o = {0};
     int code;
     if (!parse_command(cli, "berth login [OPTIONS] [SERVER]",
@@ -164,8 +166,17 @@ int cmd_login(struct cli *cli, int argc, char **argv)
         berr_set(&err, BERR_FAILED, "Error response from daemon: %s", m);
         goto fail;
     }
+    /* with a helper for this registry the secret is the helper's, as docker keeps it */
+    bool has_entry;
     if (config_file(cli, &path, &text, &err) < 0 ||
-        registry_auths_update(text, domain, user, pass, &updated, &err) < 0 ||
+        registry_store_helper(text, domain, &helper, &has_entry, &err) < 0 ||
+        (helper && registry_helper_store(helper, registry_auth_key(domain), user, pass ? pass : "",
+                                         &err) < 0) ||
+        registry_auths_update(text, domain, user,
+                              helper ? NULL
+                              : pass ? pass
+                                     : "",
+                              &updated, &err) < 0 ||
         config_write(path, updated, &err) < 0)
         goto fail;
     printf("Login Succeeded\n");
@@ -205,21 +216,23 @@ int cmd_logout(struct cli *cli, int argc, char **argv)
     }
     const char *server = args.n ? args.v[0] : "docker.io";
     domain = server_domain(server);
-    struct registry_auth a = {0};
     _cleanup_free_ char *helper = NULL;
+    bool had;
     if (config_file(cli, &path, &text, &err) < 0 ||
-        (text && registry_auths_lookup(text, domain, &a, &helper, &err) < 0)) {
+        registry_store_helper(text, domain, &helper, &had, &err) < 0) {
         report_error(cli, &err);
         return code;
     }
-    bool had = a.user != NULL;
-    registry_auth_free(&a);
+    /* docker's test: an auths entry, which a helper's login leaves empty */
     const char *shown = strcmp(domain, "docker.io") ? domain : registry_auth_key(domain);
     if (!had) {
         printf("Not logged in to %s\n", shown);
         return 0;
     }
     printf("Removing login credentials for %s\n", shown);
+    struct berr herr = {0};
+    if (helper && registry_helper_erase(helper, registry_auth_key(domain), &herr) < 0)
+        fprintf(stderr, "WARNING: could not erase credentials: %s\n", herr.msg);
     if (registry_auths_update(text, domain, NULL, NULL, &updated, &err) < 0 ||
         config_write(path, updated, &err) < 0) {
         report_error(cli, &err);

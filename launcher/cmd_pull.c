@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define BAR_WIDTH 50
@@ -24,6 +25,14 @@ struct progress {
     const char *familiar; /* the tag's docker-familiar name, NULL for a digest */
     struct strv ids, lines;
     struct timespec last;
+    /* layers unpacked while they download, into unpackfd (the layout's sibling .unpack/) */
+    int unpackfd;
+    struct follower {
+        struct image_prefetch *p;
+        int fd;
+        bool verified;
+    } * *followers;
+    size_t nfollowers;
 };
 
 static void draw_line(struct progress *p, size_t i)
@@ -155,6 +164,68 @@ static bool have_image(void *ctx, const char *config_hex)
            !strcmp(id, config_hex);
 }
 
+/* ---- layers unpacked while they download ---------------------------------------------------- */
+
+static void *blob_begin(void *ctx, const char *hex, int fd)
+{
+    struct progress *h = ctx;
+    (void)hex;
+    struct berr ignored = {0};
+    struct follower *f = xcalloc(1, sizeof(*f));
+    f->fd = h->unpackfd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (f->fd < 0 || image_prefetch_start(h->unpackfd, f->fd, &f->p, &ignored) < 0) {
+        /* load unpacks it then */
+        if (f->fd >= 0)
+            close(f->fd);
+        free(f);
+        return NULL;
+    }
+    h->followers = xrealloc(h->followers, (h->nfollowers + 1) * sizeof(*h->followers));
+    h->followers[h->nfollowers++] = f;
+    return f;
+}
+
+static void blob_grown(void *handle, unsigned long long bytes)
+{
+    struct follower *f = handle;
+    image_prefetch_grown(f->p, bytes);
+}
+
+static void blob_end(void *handle, bool verified)
+{
+    struct follower *f = handle;
+    f->verified = verified;
+    image_prefetch_end(f->p, verified);
+}
+
+/* Each follower's thread waited for; those of verified blobs that unpacked are load's, when
+ * keep; the rest's directories go (the .unpack/ directory itself is the caller's). */
+static struct image_prefetched *followers_finish(struct progress *h, bool keep, size_t *n)
+{
+    struct image_prefetched *out = xcalloc(h->nfollowers + 1, sizeof(*out));
+    *n = 0;
+    for (size_t i = 0; i < h->nfollowers; i++) {
+        struct follower *f = h->followers[i];
+        struct berr err = {0};
+        struct image_prefetched r;
+        int rc = image_prefetch_finish(f->p, &r, &err);
+        if (rc == 0 && keep && f->verified) {
+            out[(*n)++] = r;
+        } else {
+            if (rc < 0 && f->verified)
+                debugf("layer unpacked while downloading: %s (load unpacks it)", err.msg);
+            struct berr ignored;
+            remove_tree_at(h->unpackfd, r.name, &ignored);
+        }
+        close(f->fd);
+        free(f);
+    }
+    free(h->followers);
+    h->followers = NULL;
+    h->nfollowers = 0;
+    return out;
+}
+
 /* Layouts a killed pull left beside partial/ (the caller holds pull/.lock). */
 static void remove_stale_layouts(int pullfd)
 {
@@ -176,15 +247,20 @@ static void remove_stale_layouts(int pullfd)
 }
 
 static int load_layout(struct image_store *store, int pullfd, const char *name, const char *digest,
-                       struct berr *err)
+                       struct progress *h, struct berr *err)
 {
+    size_t n;
+    _cleanup_free_ struct image_prefetched *pf = followers_finish(h, true, &n);
     _cleanup_close_ int fd = openat(pullfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return berr_errno(err, "open the pulled layout");
     _cleanup_strv_ struct strv messages = {0};
     /* the digest the reference named (a list's for a multi-platform image), as docker records */
     struct image_load_opts lo = {.repo_digest = digest + strlen("sha256:"),
-                                 .present_layers_may_be_absent = true};
+                                 .present_layers_may_be_absent = true,
+                                 .prefetched = pf,
+                                 .nprefetched = n,
+                                 .prefetched_dirfd = h->unpackfd};
     return image_load_archive(store, fd, &lo, &messages, err);
 }
 
@@ -210,9 +286,13 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
                          .tty = isatty(fileno(out)),
                          .quiet = quiet,
                          .store = store,
-                         .familiar = familiar};
+                         .familiar = familiar,
+                         .unpackfd = -1};
     o.have_image = have_image;
     o.have_layer = have_layer;
+    o.blob_begin = blob_begin;
+    o.blob_grown = blob_grown;
+    o.blob_end = blob_end;
     o.event = on_event;
     o.ctx = &p;
     if (!quiet && rc == 0) {
@@ -220,13 +300,18 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
         fprintf(out, "%s: Pulling from %s\n", registry_ref_tag_or_digest(ref), ref->repo);
         fflush(out);
     }
-    char name[80] = "";
+    char name[80] = "", unpack[96] = "";
     struct registry_pulled pulled = {0};
     if (rc == 0) {
         char id[65];
         rc = random_id(id, err);
         snprintf(name, sizeof(name), "layout-%.16s", id);
+        /* beside the layout (so removed with a killed pull's), not in the store's tmp/, which
+         * another writer empties when it takes the store's lock */
+        snprintf(unpack, sizeof(unpack), "%s.unpack", name);
     }
+    if (rc == 0 && mkdirat(pullfd, unpack, 0700) == 0)
+        p.unpackfd = openat(pullfd, unpack, O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
     if (rc == 0)
         rc = registry_pull(&o, ref, pullfd, name, &pulled, err);
     if (rc == 0 && !pulled.up_to_date) {
@@ -235,11 +320,15 @@ static int pull_locked(struct cli *cli, const struct registry_ref *ref, const ch
             if (strcmp(p.lines.v[i], "Already exists"))
                 on_event(&p, p.ids.v[i], "Extracting", 0, 0);
         }
-        rc = load_layout(store, pullfd, name, pulled.digest, err);
+        rc = load_layout(store, pullfd, name, pulled.digest, &p, err);
     }
+    free(followers_finish(&p, false, &(size_t){0}));
+    if (p.unpackfd >= 0)
+        close(p.unpackfd);
     if (name[0]) {
         struct berr ignored;
         remove_tree_at(pullfd, name, &ignored);
+        remove_tree_at(pullfd, unpack, &ignored);
     }
     if (rc == 0 && !quiet) {
         for (size_t i = 0; i < p.ids.n; i++) {
@@ -295,7 +384,12 @@ int pull_image_platform(struct cli *cli, const char *refstr, const char *platfor
     }
     if (rc == 0) {
         remove_stale_layouts(pullfd);
+        /* the unpacking threads each set umask 022 around a layer (so that a caller's 077
+         * does not make layer directories root-only) and put back what they found: with 022
+         * already in place, one thread's putting back cannot undo another's */
+        mode_t old_umask = umask(022);
         rc = pull_locked(cli, &ref, platform, quiet, out, &store, pullfd, err);
+        umask(old_umask);
     }
     image_store_close(&store);
     registry_ref_free(&ref);

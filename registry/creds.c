@@ -117,10 +117,11 @@ static bool helper_name_ok(const char *name)
     return true;
 }
 
-int registry_helper_get(const char *helper, const char *server, struct registry_auth *out,
-                        struct berr *err)
+/* docker-credential-<helper> VERB with input on its stdin; its stdout in *text. */
+static int run_helper(const char *helper, const char *verb, const char *input, char **text,
+                      int *status, struct berr *err)
 {
-    *out = (struct registry_auth){0};
+    *text = NULL;
     if (!helper_name_ok(helper))
         return berr_set(err, BERR_FAILED, "credential helper name %s is not allowed", helper);
     _cleanup_free_ char *prog = xasprintf("docker-credential-%s", helper);
@@ -140,38 +141,115 @@ int registry_helper_get(const char *helper, const char *server, struct registry_
     if (pid == 0) {
         dup2(in[0], 0);
         dup2(outp[1], 1);
-        execlp(prog, prog, "get", (char *)NULL);
+        execlp(prog, prog, verb, (char *)NULL);
         _exit(127);
     }
     close(in[0]);
     close(outp[1]);
-    (void)!write_all(in[1], server, strlen(server));
+    (void)!write_all(in[1], input, strlen(input));
     close(in[1]);
-    _cleanup_free_ char *text = NULL;
     size_t len = 0;
-    int rc = read_fd_all(outp[0], HELPER_OUT_MAX, &text, &len, err);
+    int rc = read_fd_all(outp[0], HELPER_OUT_MAX, text, &len, err);
     close(outp[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+    while (waitpid(pid, status, 0) < 0 && errno == EINTR)
         ;
     if (rc < 0)
         return berr_wrap(err, "%s", prog);
+    return 0;
+}
+
+static int helper_failed(const char *helper, const char *verb, int status, const char *text,
+                         struct berr *err)
+{
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+        return berr_set(err, BERR_FAILED, "docker-credential-%s %s: not found in PATH", helper,
+                        verb);
+    /* the helper's own words: its first line */
+    int n = text ? (int)strcspn(text, "\n") : 0;
+    return berr_set(err, BERR_FAILED, "docker-credential-%s %s: failed%s%.*s", helper, verb,
+                    n ? ": " : "", n, n ? text : "");
+}
+
+int registry_helper_get(const char *helper, const char *server, struct registry_auth *out,
+                        struct berr *err)
+{
+    *out = (struct registry_auth){0};
+    _cleanup_free_ char *text = NULL;
+    int status;
+    if (run_helper(helper, "get", server, &text, &status, err) < 0)
+        return -1;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         /* "credentials not found" is anonymous access, as for docker */
         if (text && strstr(text, "credentials not found"))
             return 0;
-        return berr_set(err, BERR_FAILED, "%s get: %s", prog,
+        return berr_set(err, BERR_FAILED, "docker-credential-%s get: %s", helper,
                         WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "not found in PATH"
                                                                         : "failed");
     }
     yajl_val doc = NULL;
     if (json_parse(text, &doc, err) < 0)
-        return berr_wrap(err, "%s get", prog);
+        return berr_wrap(err, "docker-credential-%s get", helper);
     const char *user = json_get_str(doc, "Username"), *secret = json_get_str(doc, "Secret");
     if (user && secret) {
         out->user = xstrdup(user);
         out->pass = xstrdup(secret);
     }
+    yajl_tree_free(doc);
+    return 0;
+}
+
+int registry_helper_store(const char *helper, const char *server, const char *user,
+                          const char *secret, struct berr *err)
+{
+    yajl_gen g = json_gen_new(false);
+    yajl_gen_map_open(g);
+    json_key_str(g, "ServerURL", server);
+    json_key_str(g, "Username", user);
+    json_key_str(g, "Secret", secret);
+    yajl_gen_map_close(g);
+    _cleanup_free_ char *input = json_gen_take(g, NULL);
+    _cleanup_free_ char *text = NULL;
+    int status;
+    int rc = run_helper(helper, "store", input, &text, &status, err);
+    explicit_bzero(input, strlen(input));
+    if (rc == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        rc = helper_failed(helper, "store", status, text, err);
+    return rc;
+}
+
+int registry_helper_erase(const char *helper, const char *server, struct berr *err)
+{
+    _cleanup_free_ char *text = NULL;
+    int status;
+    if (run_helper(helper, "erase", server, &text, &status, err) < 0)
+        return -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return helper_failed(helper, "erase", status, text, err);
+    return 0;
+}
+
+int registry_store_helper(const char *text, const char *domain, char **helper, bool *has_entry,
+                          struct berr *err)
+{
+    *helper = NULL;
+    *has_entry = false;
+    if (!text || !*text)
+        return 0;
+    yajl_val doc = NULL;
+    if (json_parse(text, &doc, err) < 0)
+        return berr_wrap(err, "config.json");
+    yajl_val helpers = json_get(doc, "credHelpers");
+    for (size_t i = 0; YAJL_IS_OBJECT(helpers) && i < helpers->u.object.len; i++) {
+        yajl_val v = helpers->u.object.values[i];
+        if (!*helper && key_names(helpers->u.object.keys[i], domain) && YAJL_IS_STRING(v))
+            *helper = xstrdup(v->u.string);
+    }
+    const char *store = json_get_str(doc, "credsStore");
+    if (!*helper && store && *store)
+        *helper = xstrdup(store);
+    yajl_val auths = json_get(doc, "auths");
+    for (size_t i = 0; YAJL_IS_OBJECT(auths) && i < auths->u.object.len; i++)
+        *has_entry |= key_names(auths->u.object.keys[i], domain);
     yajl_tree_free(doc);
     return 0;
 }
@@ -198,8 +276,13 @@ int registry_auths_update(const char *text, const char *domain, const char *user
         json_str(g, auths->u.object.keys[i]);
         json_gen_value(g, auths->u.object.values[i]);
     }
-    if (user) {
-        _cleanup_free_ char *plain = xasprintf("%s:%s", user, pass ? pass : "");
+    if (user && !pass) {
+        /* the credentials are a helper's: docker keeps an empty entry, its record of a login */
+        json_str(g, key);
+        yajl_gen_map_open(g);
+        yajl_gen_map_close(g);
+    } else if (user) {
+        _cleanup_free_ char *plain = xasprintf("%s:%s", user, pass);
         size_t n = strlen(plain);
         _cleanup_free_ char *b64 = xmalloc(4 * ((n + 2) / 3) + 1);
         EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)plain, (int)n);

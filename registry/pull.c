@@ -127,6 +127,7 @@ struct blob_dl {
     bool too_long;
     bool bad; /* not the blob the manifest names: the registry's content is wrong */
     char msg[CURL_ERROR_SIZE];
+    void *follower; /* the caller's blob_begin handle, until blob_end */
     const struct registry_opts *opts;
     const struct curl_api *api;
 };
@@ -135,6 +136,22 @@ static void event(const struct blob_dl *b, const char *status)
 {
     if (b->opts->event)
         b->opts->event(b->opts->ctx, b->id, status, b->got, b->d.size);
+}
+
+static void follow_begin(struct blob_dl *b)
+{
+    if (!b->opts->blob_begin)
+        return;
+    b->follower = b->opts->blob_begin(b->opts->ctx, b->d.hex, b->fd);
+    if (b->follower && b->got)
+        b->opts->blob_grown(b->follower, b->got);
+}
+
+static void follow_end(struct blob_dl *b, bool verified)
+{
+    if (b->follower)
+        b->opts->blob_end(b->follower, verified);
+    b->follower = NULL;
 }
 
 static size_t on_blob(char *data, size_t size, size_t n, void *ctx)
@@ -156,6 +173,9 @@ static size_t on_blob(char *data, size_t size, size_t n, void *ctx)
             sha256_stream_final(b->hash, ignored);
             b->hash = sha256_stream_new();
             b->got = 0;
+            /* what the follower read is not this transfer's: it starts again */
+            follow_end(b, false);
+            follow_begin(b);
         } else if (status != 200 && status != 206) {
             return len; /* an error body: the status is reported when the transfer ends */
         }
@@ -174,6 +194,8 @@ static size_t on_blob(char *data, size_t size, size_t n, void *ctx)
     }
     sha256_stream_update(b->hash, data, len);
     b->got += len;
+    if (b->follower)
+        b->opts->blob_grown(b->follower, b->got);
     event(b, "Downloading");
     return len;
 }
@@ -223,12 +245,13 @@ static void start(const struct session *s, CURLM *multi, struct blob_dl *b)
         api->easy_setopt(b->h, CURLOPT_RANGE, range);
         debugf("blob %.12s: resuming at %llu of %llu", b->d.hex, b->got, b->d.size);
     }
+    follow_begin(b);
     api->multi_add_handle(multi, b->h);
 }
 
 /* A finished transfer: its size and digest, then the blob moves into the layout. */
-static int finish(struct session *s, struct blob_dl *b, CURLcode rc, int partfd, int blobsfd,
-                  struct berr *err)
+static int check_and_move(struct session *s, struct blob_dl *b, CURLcode rc, int partfd,
+                          int blobsfd, struct berr *err)
 {
     const struct curl_api *api = &s->api;
     long status = 0;
@@ -272,9 +295,18 @@ static int finish(struct session *s, struct blob_dl *b, CURLcode rc, int partfd,
     return 0;
 }
 
+static int finish(struct session *s, struct blob_dl *b, CURLcode rc, int partfd, int blobsfd,
+                  struct berr *err)
+{
+    int r = check_and_move(s, b, rc, partfd, blobsfd, err);
+    follow_end(b, r == 0);
+    return r;
+}
+
 static void blobs_free(const struct curl_api *api, struct blob_dl *b, size_t n, CURLM *multi)
 {
     for (size_t i = 0; i < n; i++) {
+        follow_end(&b[i], false);
         if (b[i].h) {
             api->multi_remove_handle(multi, b[i].h);
             api->easy_cleanup(b[i].h);

@@ -67,7 +67,18 @@ int registry_auths_lookup(const char *text, const char *domain, struct registry_
 /* Run docker-credential-<helper> get, the server on stdin, JSON {Username, Secret} out. */
 int registry_helper_get(const char *helper, const char *server, struct registry_auth *out,
                         struct berr *err);
-/* config.json text with domain's auths entry set (user non-NULL) or removed; other keys kept. */
+/* docker-credential-<helper> store, JSON {ServerURL, Username, Secret} on stdin. */
+int registry_helper_store(const char *helper, const char *server, const char *user,
+                          const char *secret, struct berr *err);
+/* docker-credential-<helper> erase, the server on stdin. */
+int registry_helper_erase(const char *helper, const char *server, struct berr *err);
+/* Where login keeps domain's credentials, as docker decides: *helper gets credHelpers[domain],
+ * else credsStore, else NULL (config.json itself); *has_entry whether an auths key names
+ * domain (with a helper an empty entry, docker's record that a login was made). */
+int registry_store_helper(const char *text, const char *domain, char **helper, bool *has_entry,
+                          struct berr *err);
+/* config.json text with domain's auths entry set (user non-NULL; pass NULL: an empty entry, the
+ * credentials being a helper's) or removed (user NULL); other keys kept. */
 int registry_auths_update(const char *text, const char *domain, const char *user, const char *pass,
                           char **out, struct berr *err);
 
@@ -93,6 +104,14 @@ struct registry_opts {
     /* true when the caller has the layer of this diff-id (hex, from the config): it is not
      * downloaded (event "Already exists") and the layout lacks its blob */
     bool (*have_layer)(void *ctx, const char *diff_hex);
+    /* a layer blob's transfer (re)starts writing fd, from offset 0 (what an earlier pull left
+     * is in it already): the caller may read the blob as it grows, to unpack it meanwhile.
+     * blob_grown: the bytes written so far; blob_end: the blob is complete and verified, or
+     * not (nothing more comes through that handle, and fd may be closed after it). NULL for
+     * none; blob_begin may return NULL. */
+    void *(*blob_begin)(void *ctx, const char *hex, int fd);
+    void (*blob_grown)(void *handle, unsigned long long bytes);
+    void (*blob_end)(void *handle, bool verified);
 };
 void registry_opts_free(struct registry_opts *o);
 

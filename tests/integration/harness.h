@@ -121,6 +121,32 @@ char *h_probe_tar(size_t *len);
 void h_layered_image(const char *root, const char *ref, const char *ref2);
 /* A member of a tar file, NUL-terminated; NULL when absent. */
 char *h_tar_member(const char *tar, const char *name, size_t *len);
+/* ---- a registry of the test's (harness_registry.c) ---- */
+struct reg {
+    char port[16];
+    char *host; /* 127.0.0.1:PORT */
+    char *root; /* berth's data root for this test */
+    char *conf, *docker_config;
+    char *env_conf, *env_dc;
+    const char *env[6];
+    struct h_opts o;
+};
+/* the suite's fini: the registry stopped, the berth.conf dir removed, h_suite_fini */
+void reg_fini(void);
+/* registry.sh with args (NULL-terminated); skips the test when a fixture tool is missing */
+void reg_script(struct h_result *r, const char *const *args);
+void reg_write_conf(struct reg *g, const char *text);
+/* The test image built, a registry started in mode (plain, tls, mtls, htpasswd, token, fake),
+ * tag pushed as it/busy:latest (none when NULL); berth.conf trusts it. */
+void reg_start(struct reg *g, const char *mode, const char *tag);
+char *reg_ref(const struct reg *g, const char *path); /* "127.0.0.1:PORT/path" */
+char *reg_entries(const char *dir);                   /* a directory's entries, space-separated */
+/* After a pull, failed or not: no layout left in pull/, partial/ holds only partial_want,
+ * tmp/ is empty. */
+void reg_assert_pull_dir_clean(const struct reg *g, const char *partial_want);
+void reg_assert_no_images(const struct reg *g);
+/* `run --pull=never image cat /hello` prints want */
+void reg_assert_runs_hello(const struct reg *g, const char *image, const char *want);
 /* ---- a dockerd of the test's own (harness_docker.c) ---- */
 bool h_dockerd_available(void); /* Debian's docker.io is installed */
 void h_dockerd_start(void);     /* fails the test when it does not come up */

@@ -9,7 +9,10 @@
 #                                      refuses to push (a config over its 4 MiB)
 #   registry.sh fake DIR               not a registry: a python server answering /v2/ and, for
 #                                      any manifest, 5 MiB (what docker-registry never serves:
-#                                      it refuses manifests over 4 MiB); prints the port
+#                                      it refuses manifests over 4 MiB), but 403 with the
+#                                      registry's DENIED error under /v2/it/denied/ (what a
+#                                      registry answers a token without the pull scope, or an
+#                                      authorizing proxy a user it refuses); prints the port
 #   registry.sh start DIR MODE         MODE plain|tls|mtls|htpasswd|token; prints the port
 #                                      (mtls: TLS asking for a client certificate of the test
 #                                      CA, whose pair is in certs.d as client.cert/client.key)
@@ -131,6 +134,14 @@ fake)
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        if self.path.startswith("/v2/it/denied/"):
+            body = b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}'
+            self.send_response(403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         body = b"{}" if self.path == "/v2/" else b'{"schemaVersion":2,"pad":"' + b"x" * (5 << 20) + b'"}'
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")

@@ -17,164 +17,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static char *conf_dir;
-
-static void reg_fini(void)
-{
-    if (h_tmp()) {
-        _cleanup_free_ char *cmd =
-            xasprintf("sh '%s/tests/integration/registry.sh' stop '%s' "
-                      ">/dev/null 2>&1",
-                      getenv("BERTH_SRC") ? getenv("BERTH_SRC") : ".", h_tmp());
-        if (system(cmd) != 0)
-            fprintf(stderr, "registry stop failed\n");
-    }
-    if (conf_dir) {
-        _cleanup_free_ char *f = xasprintf("%s/berth.conf", conf_dir);
-        unlink(f);
-        rmdir(conf_dir);
-    }
-    h_suite_fini();
-}
-
 TestSuite(registry, .init = h_suite_init, .fini = reg_fini, .timeout = 300);
-
-struct reg {
-    char port[16];
-    char *host; /* 127.0.0.1:PORT */
-    char *root; /* berth's data root for this test */
-    char *conf, *docker_config;
-    char *env_conf, *env_dc;
-    const char *env[6];
-    struct h_opts o;
-};
-
-static void script(struct h_result *r, const char *const *args)
-{
-    const char *src = getenv("BERTH_SRC");
-    _cleanup_free_ char *path = xasprintf("%s/tests/integration/registry.sh", src ? src : ".");
-    cr_assert(h_exists(path), "%s is missing (set BERTH_SRC to the source tree)", path);
-    const char *argv[8] = {"/bin/sh", path};
-    size_t n = 2;
-    for (; args[n - 2] && n < 7; n++)
-        argv[n] = args[n - 2];
-    argv[n] = NULL;
-    struct h_opts o = {.timeout_s = 120};
-    h_execv(r, &o, argv);
-    if (strstr(r->out, "missing: ")) {
-        _cleanup_free_ char *why = xstrdup(strstr(r->out, "missing: "));
-        why[strcspn(why, "\n")] = '\0';
-        h_skip("registry fixtures: %s (make deps installs it)", why);
-    }
-    cr_assert_eq(r->status, 0, "registry.sh %s failed (%d):\n%s%s", args[0], r->status, r->out,
-                 r->err);
-}
-
-static void write_conf(struct reg *g, const char *text)
-{
-    h_write_file(g->conf, text, 0600);
-}
-
-/* The test image built, a registry started in mode, tag pushed as it/busy:latest. */
-static void reg_start(struct reg *g, const char *mode, const char *tag)
-{
-    struct h_result r;
-    const char *image[] = {"image", h_tmp(), NULL};
-    script(&r, image);
-    const char *index[] = {"index", h_tmp(), NULL};
-    script(&r, index);
-    const char *start[] = {strcmp(mode, "fake") ? "start" : "fake", h_tmp(), mode, NULL};
-    script(&r, start);
-    _cleanup_free_ char *port = h_last_line(r.out);
-    snprintf(g->port, sizeof(g->port), "%s", port);
-    g->host = xasprintf("127.0.0.1:%s", g->port);
-    if (tag) {
-        _cleanup_free_ char *dst = xasprintf("it/busy:latest");
-        const char *push[] = {"push", h_tmp(), tag, dst, NULL};
-        script(&r, push);
-    }
-    char tmpl[] = "/run/berth-it-reg.XXXXXX";
-    cr_assert(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
-    conf_dir = xstrdup(tmpl);
-    g->conf = xasprintf("%s/berth.conf", conf_dir);
-    g->docker_config = h_path("docker-config");
-    g->root = h_path("root");
-    g->env_conf = xasprintf("BERTH_CONF=%s", g->conf);
-    g->env_dc = xasprintf("DOCKER_CONFIG=%s", g->docker_config);
-    g->env[0] = g->env_conf;
-    g->env[1] = g->env_dc;
-    g->env[2] = NULL;
-    g->o = (struct h_opts){.root = g->root, .env = g->env, .timeout_s = 120};
-    if (!strcmp(mode, "tls") || !strcmp(mode, "mtls")) {
-        _cleanup_free_ char *c = xasprintf("certs-dirs=%s/certs.d\n", h_tmp());
-        write_conf(g, c);
-    } else {
-        _cleanup_free_ char *c = xasprintf("insecure-registries=%s\n", g->host);
-        write_conf(g, c);
-    }
-}
-
-static char *ref(const struct reg *g, const char *path)
-{
-    return xasprintf("%s/%s", g->host, path);
-}
-
-/* Entries of a directory, sorted by readdir order, space-separated ("" when empty). */
-static char *entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    char *out = xstrdup("");
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char *n = xasprintf("%s%s%s", out, *out ? " " : "", e->d_name);
-        free(out);
-        out = n;
-    }
-    if (d)
-        closedir(d);
-    return out;
-}
-
-/* After a pull, failed or not: no layout left, and partial/ holds only what is listed. */
-static void assert_pull_dir_clean(const struct reg *g, const char *partial_want)
-{
-    _cleanup_free_ char *pull = xasprintf("%s/pull", g->root);
-    _cleanup_free_ char *left = entries(pull);
-    cr_assert(!strstr(left, "layout-"), "a layout left in pull/: %s", left);
-    _cleanup_free_ char *part = xasprintf("%s/pull/partial", g->root);
-    _cleanup_free_ char *p = entries(part);
-    /* .lock stays: the lock file of later pulls */
-    char *lock = strstr(p, ".lock");
-    if (lock)
-        memmove(lock, lock + 5, strlen(lock + 5) + 1);
-    for (char *s = p; *s == ' ';)
-        memmove(s, s + 1, strlen(s));
-    size_t n = strlen(p);
-    while (n && p[n - 1] == ' ')
-        p[--n] = '\0';
-    cr_assert_str_eq(p, partial_want, "pull/partial holds: %s", p);
-    _cleanup_free_ char *tmp = xasprintf("%s/tmp", g->root);
-    _cleanup_free_ char *t = entries(tmp);
-    cr_assert_str_eq(t, "", "tmp/ holds: %s", t);
-}
-
-static void assert_no_images(const struct reg *g)
-{
-    struct h_result r;
-    h_berth(&r, &g->o, "images", "-q", NULL);
-    h_assert_status(&r, 0);
-    cr_assert_str_eq(r.out, "", "images after a failed pull:\n%s", r.out);
-}
-
-static void assert_runs_hello(const struct reg *g, const char *image, const char *want)
-{
-    struct h_result r;
-    h_berth(&r, &g->o, "run", "--rm", "--pull=never", image, "/bin/cat", "/hello", NULL);
-    h_assert_status(&r, 0);
-    cr_assert_str_eq(r.out, want);
-}
 
 /* ---- plain HTTP ---------------------------------------------------------------------------- */
 
@@ -182,8 +25,8 @@ Test(registry, plain_http_pull_runs_and_records_the_digest)
 {
     struct reg g = {0};
     reg_start(&g, "plain", "latest");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
-    _cleanup_free_ char *full = ref(&g, "it/busy:latest");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
+    _cleanup_free_ char *full = reg_ref(&g, "it/busy:latest");
     struct h_result r;
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 0);
@@ -201,8 +44,8 @@ Test(registry, plain_http_pull_runs_and_records_the_digest)
     h_berth(&r, &g.o, "images", "--digests", NULL);
     h_assert_status(&r, 0);
     cr_assert(strstr(r.out, digest), "digest %s not in:\n%s", digest, r.out);
-    assert_runs_hello(&g, img, "hi from registry\n");
-    assert_pull_dir_clean(&g, "");
+    reg_assert_runs_hello(&g, img, "hi from registry\n");
+    reg_assert_pull_dir_clean(&g, "");
     /* again: nothing fetched, docker's "up to date" */
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 0);
@@ -223,13 +66,13 @@ Test(registry, run_pull_missing_pulls_and_never_refuses)
 {
     struct reg g = {0};
     reg_start(&g, "plain", "latest");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
     h_berth(&r, &g.o, "run", "--rm", "--pull=never", img, "/bin/cat", "/hello", NULL);
     h_assert_status(&r, 125);
     _cleanup_free_ char *nosuch = xasprintf("No such image: %s:latest", img);
     h_assert_err_mentions(&r, nosuch);
-    assert_no_images(&g);
+    reg_assert_no_images(&g);
     h_berth(&r, &g.o, "run", "--rm", img, "/bin/cat", "/hello", NULL);
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "hi from registry\n");
@@ -248,14 +91,14 @@ Test(registry, create_pulls_a_missing_image_as_run_does)
 {
     struct reg g = {0};
     reg_start(&g, "plain", "latest");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
     h_berth(&r, &g.o, "create", "--pull=never", img, "/bin/cat", "/hello", NULL);
     h_assert_status(&r, 1); /* docker create: the daemon's error as it is */
     _cleanup_free_ char *nosuch =
         xasprintf("Error response from daemon: No such image: %s:latest\n", img);
     cr_assert_str_eq(r.err, nosuch);
-    assert_no_images(&g);
+    reg_assert_no_images(&g);
     h_berth(&r, &g.o, "create", "--name", "pulled", img, "/bin/cat", "/hello", NULL);
     h_assert_status(&r, 0);
     cr_assert_eq(r.out_len, 65, "create printed: %s", r.out);
@@ -275,7 +118,7 @@ Test(registry, registry_killed_mid_layer_then_the_next_pull_resumes_with_a_range
 {
     struct reg g = {0};
     reg_start(&g, "plain", "big");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     /* 1 MB/s for the 8 MiB layer: the registry dies while it streams */
     const char *env[] = {g.env_conf, g.env_dc, "BERTH_MAX_DOWNLOAD_RATE=1000000", NULL};
     struct h_opts slow = g.o;
@@ -302,14 +145,14 @@ Test(registry, registry_killed_mid_layer_then_the_next_pull_resumes_with_a_range
     cr_assert(grown, "no partial blob grew past 1 MB");
     struct h_result r;
     const char *stop[] = {"stop", h_tmp(), NULL};
-    script(&r, stop);
+    reg_script(&r, stop);
     h_berth_finish(&p, &r);
     h_assert_status(&r, 1);
-    assert_no_images(&g);
-    _cleanup_free_ char *left = entries(partial);
+    reg_assert_no_images(&g);
+    _cleanup_free_ char *left = reg_entries(partial);
     cr_assert(strlen(left) > 64, "the partial blob is gone: %s", left);
     const char *restart[] = {"restart", h_tmp(), NULL};
-    script(&r, restart);
+    reg_script(&r, restart);
     const char *dbg[] = {g.env_conf, g.env_dc, "BERTH_DEBUG=1", NULL};
     struct h_opts o = g.o;
     o.env = dbg;
@@ -320,8 +163,79 @@ Test(registry, registry_killed_mid_layer_then_the_next_pull_resumes_with_a_range
     _cleanup_free_ char *text = h_read_file(log);
     cr_assert(text && strstr(text, "http.response.status=206"),
               "the registry answered no range request:\n%s", text ? text : "(no log)");
-    assert_runs_hello(&g, img, "hi from registry\n");
-    assert_pull_dir_clean(&g, "");
+    reg_assert_runs_hello(&g, img, "hi from registry\n");
+    reg_assert_pull_dir_clean(&g, "");
+}
+
+/* Size of the first file named name under dir's subdirectories' subdirectories (dir/X/Y/name),
+ * -1 when none. */
+static long long size_under(const char *dir, const char *mid, const char *name)
+{
+    long long found = -1;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && found < 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        _cleanup_free_ char *f = xasprintf("%s/%s/%s/%s", dir, e->d_name, mid, name);
+        struct stat st;
+        if (stat(f, &st) == 0)
+            found = st.st_size;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* The big layer's file is being unpacked while its blob still downloads (1 MB/s), and the
+ * layer load then adopts is that unpacking's (the debug line says so) */
+Test(registry, layers_unpack_while_they_download)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", "big");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
+    const char *env[] = {g.env_conf, g.env_dc, "BERTH_MAX_DOWNLOAD_RATE=1000000", "BERTH_DEBUG=1",
+                         NULL};
+    struct h_opts slow = g.o;
+    slow.env = env;
+    const char *args[] = {"--root", g.root, "--runroot", h_runroot(), "pull", img, NULL};
+    struct h_proc p;
+    h_berth_start(&p, &slow, args);
+    _cleanup_free_ char *pull = xasprintf("%s/pull", g.root);
+    _cleanup_free_ char *partial = xasprintf("%s/pull/partial", g.root);
+    bool overlap = false;
+    for (int i = 0; i < 400 && !overlap; i++) {
+        /* the blob of 8 MiB of random bytes not yet whole, and its /blob unpacked past 1 MB */
+        long long blob = -1;
+        DIR *d = opendir(partial);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            struct stat st;
+            _cleanup_free_ char *f = xasprintf("%s/%s", partial, e->d_name);
+            if (e->d_name[0] != '.' && stat(f, &st) == 0 && st.st_size > blob)
+                blob = st.st_size;
+        }
+        if (d)
+            closedir(d);
+        DIR *pd = opendir(pull);
+        while (pd && !overlap && (e = readdir(pd))) {
+            if (!strstr(e->d_name, ".unpack"))
+                continue;
+            _cleanup_free_ char *u = xasprintf("%s/%s", pull, e->d_name);
+            long long file = size_under(u, ".", "blob");
+            overlap = file > (1 << 20) && blob > 0 && blob < 8 * (1 << 20);
+        }
+        if (pd)
+            closedir(pd);
+        usleep(25000);
+    }
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    cr_assert(overlap, "no layer file was unpacked while its blob downloaded");
+    h_assert_err_mentions(&r, "unpacked while it downloaded, adopted");
+    reg_assert_runs_hello(&g, img, "hi from registry\n");
+    reg_assert_pull_dir_clean(&g, "");
 }
 
 Test(registry, a_blob_changed_on_the_registry_is_rejected_and_nothing_registered)
@@ -330,17 +244,17 @@ Test(registry, a_blob_changed_on_the_registry_is_rejected_and_nothing_registered
     reg_start(&g, "plain", "latest");
     struct h_result r;
     const char *corrupt[] = {"corrupt", h_tmp(), "latest", NULL};
-    script(&r, corrupt);
+    reg_script(&r, corrupt);
     _cleanup_free_ char *hex = h_last_line(r.out);
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 1);
     _cleanup_free_ char *want = xasprintf("verification failed for digest sha256:%s", hex);
     h_assert_err_mentions(&r, want);
-    assert_no_images(&g);
-    assert_pull_dir_clean(&g, "");
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
     _cleanup_free_ char *layers = xasprintf("%s/layers", g.root);
-    _cleanup_free_ char *l = entries(layers);
+    _cleanup_free_ char *l = reg_entries(layers);
     cr_assert_str_eq(l, "", "layers/ after a rejected pull: %s", l);
     h_berth(&r, &g.o, "run", "--rm", img, "/bin/true", NULL);
     h_assert_status(&r, 125);
@@ -351,14 +265,14 @@ Test(registry, errors_say_what_failed)
     struct reg g = {0};
     reg_start(&g, "plain", "latest");
     struct h_result r;
-    _cleanup_free_ char *nope = ref(&g, "it/busy:nope");
+    _cleanup_free_ char *nope = reg_ref(&g, "it/busy:nope");
     h_berth(&r, &g.o, "pull", nope, NULL);
     h_assert_status(&r, 1);
     h_assert_err_mentions(&r, "manifest unknown");
     /* a port nothing listens on: the registry's, after it stopped */
     const char *stop[] = {"stop", h_tmp(), NULL};
-    script(&r, stop);
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    reg_script(&r, stop);
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 1);
     h_assert_err_mentions(&r, "connection refused");
@@ -368,8 +282,8 @@ Test(registry, errors_say_what_failed)
     h_berth(&r, &g.o, "run", "--rm", img, NULL);
     h_assert_status(&r, 125);
     h_assert_err_mentions(&r, "connection refused");
-    assert_no_images(&g);
-    assert_pull_dir_clean(&g, "");
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
 }
 
 /* ---- platforms ----------------------------------------------------------------------------- */
@@ -382,11 +296,11 @@ Test(registry, an_index_gives_the_host_platform_or_the_one_asked_for)
         h_skip("the test index has amd64 and arm64 entries; this host is %s", u.machine);
     struct reg g = {0};
     reg_start(&g, "plain", "multi");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 0);
-    assert_runs_hello(&g, img, "hi from registry\n");
+    reg_assert_runs_hello(&g, img, "hi from registry\n");
     /* the index's digest is the image's, as docker records it */
     char *d = strstr(r.out, "Digest: sha256:");
     cr_assert(d, "%s", r.out);
@@ -397,7 +311,7 @@ Test(registry, an_index_gives_the_host_platform_or_the_one_asked_for)
     /* the arm64 entry holds the same (static amd64) busybox and another /hello */
     h_berth(&r, &g.o, "pull", "--platform", "linux/arm64", img, NULL);
     h_assert_status(&r, 0);
-    assert_runs_hello(&g, img, "hi from arm\n");
+    reg_assert_runs_hello(&g, img, "hi from arm\n");
 }
 
 Test(registry, an_index_without_the_host_platform_is_refused)
@@ -408,13 +322,13 @@ Test(registry, an_index_without_the_host_platform_is_refused)
         h_skip("the test index lacks amd64 only; this host is %s", u.machine);
     struct reg g = {0};
     reg_start(&g, "plain", "armonly");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 1);
     h_assert_err_mentions(&r, "no matching manifest for linux/amd64 in the manifest list entries");
-    assert_no_images(&g);
-    assert_pull_dir_clean(&g, "");
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
 }
 
 /* ---- TLS ----------------------------------------------------------------------------------- */
@@ -423,120 +337,26 @@ Test(registry, tls_with_the_ca_of_a_certs_d_directory)
 {
     struct reg g = {0};
     reg_start(&g, "tls", "latest");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 0);
-    assert_runs_hello(&g, img, "hi from registry\n");
+    reg_assert_runs_hello(&g, img, "hi from registry\n");
     h_berth(&r, &g.o, "rmi", img, NULL);
     h_assert_status(&r, 0);
     /* without the test CA: refused, naming where berth looked */
     _cleanup_free_ char *empty = h_path("no-certs.d");
     h_mkdirs(empty, 0755);
     _cleanup_free_ char *c = xasprintf("certs-dirs=%s\n", empty);
-    write_conf(&g, c);
+    reg_write_conf(&g, c);
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 1);
     h_assert_err_mentions(&r, "tls:");
     _cleanup_free_ char *looked = xasprintf("%s/%s", empty, g.host);
     h_assert_err_mentions(&r, looked);
     h_assert_err_mentions(&r, "/etc/ssl/certs/ca-certificates.crt");
-    assert_no_images(&g);
-    assert_pull_dir_clean(&g, "");
-}
-
-/* ---- credentials ----------------------------------------------------------------------------- */
-
-static void login_then_pull(struct reg *g)
-{
-    _cleanup_free_ char *img = ref(g, "it/busy");
-    struct h_result r;
-    /* anonymous: refused, saying to log in */
-    h_berth(&r, &g->o, "pull", img, NULL);
-    h_assert_status(&r, 1);
-    h_assert_err_mentions(&r, "berth login");
-    assert_no_images(g);
-    /* wrong password */
-    struct h_opts in = g->o;
-    in.input = "wrong\n";
-    h_berth(&r, &in, "login", "-u", "tester", "--password-stdin", g->host, NULL);
-    h_assert_status(&r, 1);
-    h_assert_err_mentions(&r, "incorrect username or password");
-    _cleanup_free_ char *cfg = xasprintf("%s/config.json", g->docker_config);
-    cr_assert(!h_exists(cfg), "a failed login wrote %s", cfg);
-    in.input = "secret\n";
-    h_berth(&r, &in, "login", "-u", "tester", "--password-stdin", g->host, NULL);
-    h_assert_status(&r, 0);
-    cr_assert_str_eq(r.out, "Login Succeeded\n");
-    _cleanup_free_ char *text = h_read_file(cfg);
-    cr_assert(text && strstr(text, g->host) && strstr(text, "\"auth\": \"dGVzdGVyOnNlY3JldA==\""),
-              "config.json:\n%s", text ? text : "(none)");
-    struct stat st;
-    cr_assert(stat(cfg, &st) == 0 && (st.st_mode & 077) == 0, "config.json mode %o",
-              st.st_mode & 07777);
-    h_berth(&r, &g->o, "pull", img, NULL);
-    h_assert_status(&r, 0);
-    assert_runs_hello(g, img, "hi from registry\n");
-    h_berth(&r, &g->o, "logout", g->host, NULL);
-    h_assert_status(&r, 0);
-    _cleanup_free_ char *removing = xasprintf("Removing login credentials for %s\n", g->host);
-    cr_assert_str_eq(r.out, removing);
-    free(text);
-    text = h_read_file(cfg);
-    cr_assert(text && !strstr(text, g->host), "config.json after logout:\n%s", text);
-    h_berth(&r, &g->o, "rmi", img, NULL);
-    h_berth(&r, &g->o, "pull", img, NULL);
-    h_assert_status(&r, 1);
-}
-
-Test(registry, htpasswd_basic_auth_through_login)
-{
-    struct reg g = {0};
-    reg_start(&g, "htpasswd", "latest");
-    login_then_pull(&g);
-}
-
-Test(registry, token_auth_through_login)
-{
-    struct reg g = {0};
-    reg_start(&g, "token", "latest");
-    login_then_pull(&g);
-    /* the token server was asked for the repository's pull scope */
-    _cleanup_free_ char *log = h_path("tok.log");
-    _cleanup_free_ char *text = h_read_file(log);
-    cr_assert(text && strstr(text, "scope=repository%3Ait%2Fbusy%3Apull&") == NULL &&
-                  strstr(text, "scope=repository%3Ait%2Fbusy%3Apull\n"),
-              "token requests:\n%s", text ? text : "(none)");
-}
-
-/* credsStore: docker-credential-NAME get, the server on stdin, JSON on stdout */
-Test(registry, a_credential_helper_is_asked)
-{
-    struct reg g = {0};
-    reg_start(&g, "htpasswd", "latest");
-    _cleanup_free_ char *bin = h_path("bin");
-    h_mkdirs(bin, 0755);
-    _cleanup_free_ char *helper = h_path("bin/docker-credential-berthtest");
-    _cleanup_free_ char *asked = h_path("helper-asked");
-    _cleanup_free_ char *body =
-        xasprintf("#!/bin/sh\n[ \"$1\" = get ] || exit 1\ncat > '%s'\n"
-                  "echo '{\"ServerURL\":\"x\",\"Username\":\"tester\",\"Secret\":\"secret\"}'\n",
-                  asked);
-    h_write_file(helper, body, 0755);
-    h_mkdirs(g.docker_config, 0700);
-    _cleanup_free_ char *cfg = xasprintf("%s/config.json", g.docker_config);
-    h_write_file(cfg, "{\"auths\": {}, \"credsStore\": \"berthtest\"}", 0600);
-    _cleanup_free_ char *path = xasprintf("PATH=%s:/usr/sbin:/usr/bin:/sbin:/bin", bin);
-    const char *env[] = {g.env_conf, g.env_dc, path, NULL};
-    struct h_opts o = g.o;
-    o.env = env;
-    _cleanup_free_ char *img = ref(&g, "it/busy");
-    struct h_result r;
-    h_berth(&r, &o, "pull", img, NULL);
-    h_assert_status(&r, 0);
-    _cleanup_free_ char *server = h_read_file(asked);
-    cr_assert(server && !strcmp(server, g.host), "the helper was asked for \"%s\"",
-              server ? server : "(not asked)");
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
 }
 
 /* registry-mirrors: docker.io's images asked of the mirror first */
@@ -546,16 +366,16 @@ Test(registry, docker_io_images_come_from_a_mirror)
     reg_start(&g, "plain", NULL);
     struct h_result r;
     const char *push[] = {"push", h_tmp(), "latest", "library/busy:latest", NULL};
-    script(&r, push);
+    reg_script(&r, push);
     _cleanup_free_ char *c = xasprintf("registry-mirrors=http://%s\n", g.host);
-    write_conf(&g, c);
+    reg_write_conf(&g, c);
     h_berth(&r, &g.o, "pull", "busy", NULL);
     h_assert_status(&r, 0);
     cr_assert(strstr(r.out, "latest: Pulling from library/busy\n"), "%s", r.out);
     cr_assert(strstr(r.out, "Status: Downloaded newer image for busy:latest\n"), "%s", r.out);
     _cleanup_free_ char *last = h_last_line(r.out);
     cr_assert_str_eq(last, "docker.io/library/busy:latest");
-    assert_runs_hello(&g, "busy", "hi from registry\n");
+    reg_assert_runs_hello(&g, "busy", "hi from registry\n");
 }
 
 Test(registry, a_full_disk_fails_clearly_and_leaves_nothing)
@@ -572,17 +392,17 @@ Test(registry, a_full_disk_fails_clearly_and_leaves_nothing)
     free(g.root);
     g.root = xasprintf("%s/root", mnt);
     g.o.root = g.root;
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     h_berth(&r, &g.o, "pull", img, NULL);
     struct h_result saved = r;
     const char *umount[] = {"umount", "-l", mnt, NULL};
     /* checks first, the unmount after them (a failed assertion leaves it to h_suite_fini) */
     cr_assert_eq(saved.status, 1, "exit %d\n%s%s", saved.status, saved.out, saved.err);
     h_assert_err_mentions(&saved, "no space left on device");
-    assert_no_images(&g);
-    assert_pull_dir_clean(&g, "");
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
     _cleanup_free_ char *layers = xasprintf("%s/layers", g.root);
-    _cleanup_free_ char *l = entries(layers);
+    _cleanup_free_ char *l = reg_entries(layers);
     cr_assert_str_eq(l, "", "layers/ after ENOSPC: %s", l);
     h_execv(&r, NULL, umount);
 }
@@ -602,9 +422,9 @@ Test(registry, layers_the_store_has_are_not_downloaded_again)
     reg_start(&g, "plain", "latest");
     struct h_result r;
     const char *push[] = {"push", h_tmp(), "arm", "it/busy:arm", NULL};
-    script(&r, push);
-    _cleanup_free_ char *img = ref(&g, "it/busy");
-    _cleanup_free_ char *arm = ref(&g, "it/busy:arm");
+    reg_script(&r, push);
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
+    _cleanup_free_ char *arm = reg_ref(&g, "it/busy:arm");
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 0);
     cr_assert_eq(count(r.out, ": Pull complete\n"), 2, "%s", r.out);
@@ -613,9 +433,9 @@ Test(registry, layers_the_store_has_are_not_downloaded_again)
     cr_assert_eq(count(r.out, ": Already exists\n"), 1, "%s", r.out);
     cr_assert_eq(count(r.out, ": Pull complete\n"), 1, "%s", r.out);
     cr_assert_eq(count(r.out, ": Pulling fs layer\n"), 1, "%s", r.out);
-    assert_runs_hello(&g, arm, "hi from arm\n");
-    assert_runs_hello(&g, img, "hi from registry\n");
-    assert_pull_dir_clean(&g, "");
+    reg_assert_runs_hello(&g, arm, "hi from arm\n");
+    reg_assert_runs_hello(&g, img, "hi from registry\n");
+    reg_assert_pull_dir_clean(&g, "");
 }
 
 /* On a terminal: docker's per-layer lines redrawn in place, a bar while downloading. */
@@ -623,7 +443,7 @@ Test(registry, a_terminal_gets_redrawn_layer_lines_with_a_bar)
 {
     struct reg g = {0};
     reg_start(&g, "plain", "big");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     const char *berth = getenv("BERTH") ? getenv("BERTH") : "build/berth";
     int master;
     struct winsize ws = {.ws_row = 40, .ws_col = 120};
@@ -673,15 +493,15 @@ Test(registry, a_config_over_the_cap_is_refused_before_it_is_fetched)
     struct h_result r;
     reg_start(&g, "plain", NULL);
     const char *big[] = {"bigconfig", h_tmp(), NULL};
-    script(&r, big);
+    reg_script(&r, big);
     const char *push[] = {"pushraw", h_tmp(), "bigcfg", "it/busy", NULL};
-    script(&r, push);
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    reg_script(&r, push);
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 1);
     h_assert_err_mentions(&r, "over berth's cap of 16777216 bytes");
-    assert_no_images(&g);
-    assert_pull_dir_clean(&g, "");
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
 }
 
 /* a client pair NAME.cert + NAME.key in the registry's certs.d directory is presented */
@@ -689,11 +509,11 @@ Test(registry, tls_client_certificate_from_certs_d)
 {
     struct reg g = {0};
     reg_start(&g, "mtls", "latest");
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 0);
-    assert_runs_hello(&g, img, "hi from registry\n");
+    reg_assert_runs_hello(&g, img, "hi from registry\n");
     h_berth(&r, &g.o, "rmi", img, NULL);
     h_assert_status(&r, 0);
     /* the CA alone, no client pair: the registry ends the handshake */
@@ -702,11 +522,11 @@ Test(registry, tls_client_certificate_from_certs_d)
     _cleanup_free_ char *cmd = xasprintf("cp '%s/ca.crt' '%s/'", h_tmp(), cacopy);
     cr_assert_eq(system(cmd), 0);
     _cleanup_free_ char *c = xasprintf("certs-dirs=%s/ca-only\n", h_tmp());
-    write_conf(&g, c);
+    reg_write_conf(&g, c);
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 1);
     h_assert_err_mentions(&r, "tls:");
-    assert_no_images(&g);
+    reg_assert_no_images(&g);
 }
 
 /* docker's own formats: schema 2 manifests (skopeo writes them when the source is a
@@ -729,11 +549,11 @@ Test(registry, docker_schema2_manifests_lists_and_archives)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *push[] = {"push", h_tmp(), cases[i].tag, cases[i].repo, cases[i].how, NULL};
-        script(&r, push);
-        _cleanup_free_ char *img = ref(&g, cases[i].repo);
+        reg_script(&r, push);
+        _cleanup_free_ char *img = reg_ref(&g, cases[i].repo);
         h_berth(&r, &g.o, "pull", img, NULL);
         h_assert_status(&r, 0);
-        assert_runs_hello(&g, img, cases[i].hello);
+        reg_assert_runs_hello(&g, img, cases[i].hello);
     }
     /* what the registry holds is docker's media types */
     char *cmd =
@@ -759,12 +579,31 @@ Test(registry, a_manifest_over_the_cap_is_refused)
 {
     struct reg g = {0};
     reg_start(&g, "fake", NULL);
-    _cleanup_free_ char *img = ref(&g, "it/busy");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
     h_berth(&r, &g.o, "pull", img, NULL);
     h_assert_status(&r, 1);
     h_assert_err_mentions(&r, "manifest latest: ");
     h_assert_err_mentions(&r, "over the 4194304-byte cap");
-    assert_no_images(&g);
-    assert_pull_dir_clean(&g, "");
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
+}
+
+/* 403: the registry (or a proxy before it) refuses this client the repository */
+Test(registry, a_403_says_to_log_in_and_leaves_nothing)
+{
+    struct reg g = {0};
+    reg_start(&g, "fake", NULL);
+    _cleanup_free_ char *img = reg_ref(&g, "it/denied");
+    struct h_result r;
+    h_berth(&r, &g.o, "pull", img, NULL);
+    h_assert_status(&r, 1);
+    _cleanup_free_ char *want =
+        xasprintf("berth: pull access denied for %s/it/denied, repository "
+                  "does not exist or may require 'berth login': denied: requested access to the "
+                  "resource is denied\n",
+                  g.host);
+    cr_assert_str_eq(r.err, want);
+    reg_assert_no_images(&g);
+    reg_assert_pull_dir_clean(&g, "");
 }

@@ -219,6 +219,43 @@ Test(registry_parse, login_and_logout_keep_the_rest_of_config_json)
     free(out);
 }
 
+/* where login keeps the secret: credHelpers for the registry, else credsStore, else the file;
+ * and whether an auths key (empty with a helper) says a login was made */
+Test(registry_parse, login_store_is_the_helper_docker_would_use)
+{
+    char *helper;
+    bool has;
+    struct berr err = {0};
+    const char *cfg = "{\"auths\":{\"https://reg.example:5000\":{}},"
+                      "\"credHelpers\":{\"gcr.io\":\"gcloud\"},\"credsStore\":\"pass\"}";
+    cr_assert_eq(registry_store_helper(cfg, "gcr.io", &helper, &has, &err), 0, "%s", err.msg);
+    cr_expect_str_eq(helper, "gcloud");
+    cr_expect_not(has);
+    free(helper);
+    cr_assert_eq(registry_store_helper(cfg, "reg.example:5000", &helper, &has, &err), 0);
+    cr_expect_str_eq(helper, "pass");
+    cr_expect(has, "the empty auths entry was not seen");
+    free(helper);
+    cr_assert_eq(registry_store_helper("{\"auths\":{\"h:1\":{\"auth\":\"eDp5\"}}}", "h:1", &helper,
+                                       &has, &err),
+                 0);
+    cr_expect_null(helper);
+    cr_expect(has);
+    cr_assert_eq(registry_store_helper(NULL, "h:1", &helper, &has, &err), 0);
+    cr_expect_null(helper);
+    cr_expect_not(has);
+    cr_expect_eq(registry_store_helper("[", "h:1", &helper, &has, &err), -1);
+    /* with a helper the entry is empty: no secret in the file */
+    char *out = NULL;
+    cr_assert_eq(registry_auths_update(cfg, "h:2", "u", NULL, &out, &err), 0, "%s", err.msg);
+    yajl_val v = parse(out);
+    yajl_val e = json_get(json_get(v, "auths"), "h:2");
+    cr_expect(YAJL_IS_OBJECT(e) && e->u.object.len == 0, "%s", out);
+    cr_expect_str_eq(json_get_str(v, "credsStore"), "pass");
+    yajl_tree_free(v);
+    free(out);
+}
+
 Test(registry_parse, config_path_follows_docker_config_then_home)
 {
     char *p = registry_config_path("/x/dc", "/home/u", 0);
