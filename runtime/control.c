@@ -11,20 +11,41 @@
 
 #define KILL_WAIT_MS 10000
 
-static int wait_monitor_done(const struct runtime_paths *paths, const char *id, struct berr *err)
+/* Until the monitor is done. With exit_code: *recorded says whether the monitor recorded the
+ * exit, *exit_code is it (state.json alone: reading the whole container back, config.json too,
+ * was a good part of `wait`'s wake-up). */
+static int wait_monitor_done_at(const struct runtime_paths *paths, const char *id, bool *recorded,
+                                int *exit_code, struct berr *err)
 {
     _cleanup_(container_handle_close) struct container_handle h;
     if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_SH, err) < 0)
         return -1;
     flock(h.lock, LOCK_UN);
+    struct container_state st = {0};
+    _cleanup_free_ char *error = NULL;
+    struct berr ignored = {0};
+    *recorded =
+        exit_code && state_read(h.dir, &st, &error, &ignored) == 0 && st.status == STATUS_EXITED;
+    if (*recorded)
+        *exit_code = st.exit_code;
     return 0;
+}
+
+static int wait_monitor_done(const struct runtime_paths *paths, const char *id, struct berr *err)
+{
+    bool recorded;
+    return wait_monitor_done_at(paths, id, &recorded, NULL, err);
 }
 
 int runtime_wait(const struct runtime_paths *paths, const char *id, int *exit_code,
                  struct berr *err)
 {
-    if (wait_monitor_done(paths, id, err) < 0)
+    bool recorded = false;
+    if (wait_monitor_done_at(paths, id, &recorded, exit_code, err) < 0)
         return -1;
+    if (recorded)
+        return 0;
+    /* no exit on record (a monitor that died first): what inspect makes of it */
     struct container_info info;
     if (runtime_inspect(paths, id, &info, err) < 0)
         return -1;
