@@ -181,14 +181,21 @@ Test(create, rm_is_recorded_at_create_and_the_monitor_removes_it_at_exit)
     struct h_result r;
     h_berth(&r, NULL, "start", "gone", NULL);
     h_assert_status(&r, 0);
+    /* gone from ps once its directory is renamed away; gone from the state root once the
+     * monitor has deleted it */
     double t0 = h_now_s();
+    char *left = NULL;
     do {
+        free(left);
         h_berth(&r, NULL, "ps", "-aq", NULL);
-        if (!*r.out)
+        left = h_state_entries("containers");
+        if (!*r.out && !*left)
             break;
         usleep(50 * 1000);
     } while (h_now_s() - t0 < 10);
     cr_assert_str_eq(r.out, "", "still there after its exit");
+    cr_assert_str_eq(left, "", "its state is still there after its exit");
+    free(left);
     h_assert_nothing_left(NULL);
 }
 
