@@ -235,6 +235,20 @@ static bool bound_on(const struct oci_config *c, const char *dest)
 
 /* The binds first: which defaults and /etc files they replace decides what else must be
  * listed. */
+/* mounts/ mounts the binds shallowest first: listed in another order, they would not be
+ * mounted as listed */
+static int check_bind_order(const struct oci_config *c, struct berr *err)
+{
+    _cleanup_free_ const struct mount_bind **order = mounts_binds_by_depth(c->binds, c->nbinds);
+    for (size_t i = 0; i < c->nbinds; i++) {
+        if (order[i] != &c->binds[i])
+            return berr_set(err, BERR_FAILED,
+                            OCI_FILE ": mount %s: binds must be listed shallowest first",
+                            c->binds[i].dest);
+    }
+    return 0;
+}
+
 static int read_binds(struct mount_entry *e, size_t n, const char *dir_path, struct oci_config *c,
                       struct berr *err)
 {
@@ -251,16 +265,7 @@ static int read_binds(struct mount_entry *e, size_t n, const char *dir_path, str
         c->binds[c->nbinds++] = (struct mount_bind){
             .source = xstrdup(e[i].source), .dest = steal_ptr(&dest), .readonly = ro};
     }
-    /* mounts/ mounts them shallowest first: listed in another order, they would not be
-     * mounted as listed */
-    _cleanup_free_ const struct mount_bind **order = mounts_binds_by_depth(c->binds, c->nbinds);
-    for (size_t i = 0; i < c->nbinds; i++) {
-        if (order[i] != &c->binds[i])
-            return berr_set(err, BERR_FAILED,
-                            OCI_FILE ": mount %s: binds must be listed shallowest first",
-                            c->binds[i].dest);
-    }
-    return 0;
+    return check_bind_order(c, err);
 }
 
 /* docker's defaults as mounts/ makes them, in its order, except where a bind replaces one;
@@ -474,13 +479,8 @@ static int read_bundle_mounts(struct mount_entry *e, size_t n, struct oci_config
                                 e[i].dest, c->binds[b].dest);
         }
     }
-    _cleanup_free_ const struct mount_bind **order = mounts_binds_by_depth(c->binds, c->nbinds);
-    for (size_t i = 0; i < c->nbinds; i++) {
-        if (order[i] != &c->binds[i])
-            return berr_set(err, BERR_FAILED,
-                            OCI_FILE ": mount %s: binds must be listed shallowest first",
-                            c->binds[i].dest);
-    }
+    if (check_bind_order(c, err) < 0)
+        return -1;
     /* berth makes /dev's nodes and masks paths under /proc and /sys in these */
     static const char *const needed[][2] = {
         {"/proc", "proc"}, {"/dev", "tmpfs"}, {"/dev/pts", "devpts"}, {"/sys", "sysfs"}};
