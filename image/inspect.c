@@ -144,12 +144,7 @@ static int gen_sizes_and_layers(yajl_gen g, const struct image_store *store,
     yajl_gen_map_open(g);
     json_key_str(g, "Type", "layers");
     json_str(g, "Layers");
-    yajl_gen_array_open(g);
-    for (size_t i = 0; i < diff_ids->n; i++) {
-        _cleanup_free_ char *d = xasprintf("sha256:%s", diff_ids->v[i]);
-        json_str(g, d);
-    }
-    yajl_gen_array_close(g);
+    json_prefixed_array(g, "sha256:", diff_ids);
     yajl_gen_map_close(g);
     return 0;
 }

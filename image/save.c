@@ -178,12 +178,7 @@ static char *config_with_diff_ids(yajl_val doc, const struct strv *hexes, size_t
             }
         }
         json_str(g, "diff_ids");
-        yajl_gen_array_open(g);
-        for (size_t j = 0; j < hexes->n; j++) {
-            _cleanup_free_ char *d = xasprintf("sha256:%s", hexes->v[j]);
-            json_str(g, d);
-        }
-        yajl_gen_array_close(g);
+        json_prefixed_array(g, "sha256:", hexes);
         yajl_gen_map_close(g);
     }
     yajl_gen_map_close(g);

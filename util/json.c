@@ -177,3 +177,13 @@ void json_gen_value(yajl_gen g, yajl_val v)
         yajl_gen_array_close(g);
     }
 }
+
+void json_prefixed_array(yajl_gen g, const char *prefix, const struct strv *v)
+{
+    yajl_gen_array_open(g);
+    for (size_t i = 0; i < v->n; i++) {
+        _cleanup_free_ char *s = xasprintf("%s%s", prefix, v->v[i]);
+        json_str(g, s);
+    }
+    yajl_gen_array_close(g);
+}

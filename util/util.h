@@ -258,6 +258,8 @@ char *json_gen_take(yajl_gen g, size_t *len);
 int json_gen_parse(yajl_gen g, yajl_val *out, struct berr *err);
 int json_gen_write_at(yajl_gen g, int dirfd, const char *name, struct berr *err);
 void json_str(yajl_gen g, const char *s); /* NULL writes JSON null */
+/* An array of prefix+each string: ["sha256:<hex>", ...] */
+void json_prefixed_array(yajl_gen g, const char *prefix, const struct strv *v);
 void json_key_str(yajl_gen g, const char *key, const char *val);
 void json_key_int(yajl_gen g, const char *key, long long val);
 void json_key_bool(yajl_gen g, const char *key, bool val);
