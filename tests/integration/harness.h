@@ -232,6 +232,8 @@ struct cgroup_hosts;
  * fini removes what is below it and it. */
 void h_cgroup_parent_init(const char *prefix);
 void h_cgroup_parent_fini(void);
+/* rmdir dir and every cgroup below it, deepest first, waiting out a busy one a while */
+void h_remove_cgroup_tree(const char *dir);
 const char *h_cgroup_parent(void);
 const struct cgroup_hosts *h_cgroup_hosts(void);
 /* Every directory below the parent, in every hierarchy, space separated; "" when none. */

@@ -29,7 +29,7 @@ const struct cgroup_hosts *h_cgroup_hosts(void)
     return &hosts;
 }
 
-static void remove_cgroup_tree(const char *dir)
+void h_remove_cgroup_tree(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -39,7 +39,7 @@ static void remove_cgroup_tree(const char *dir)
         if (de->d_type != DT_DIR || de->d_name[0] == '.')
             continue;
         _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
-        remove_cgroup_tree(sub);
+        h_remove_cgroup_tree(sub);
     }
     closedir(d);
     /* a cgroup empties a moment after its last process is reaped */
@@ -51,7 +51,7 @@ void h_cgroup_parent_fini(void)
 {
     for (size_t i = 0; i < hosts.n; i++) {
         _cleanup_free_ char *dir = xasprintf("%s%s", hosts.mounts[i].path, parent);
-        remove_cgroup_tree(dir);
+        h_remove_cgroup_tree(dir);
     }
     cgroup_hosts_free(&hosts);
 }

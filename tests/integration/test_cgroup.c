@@ -20,33 +20,14 @@ static struct cgroup_hosts hosts;
 static bool v2;
 static char parent[64]; /* "/storm-it-<pid>" */
 
-/* The directories a hierarchy has for <parent>: the parent itself first. */
-static void remove_parent_in(const char *mount, const char *name)
-{
-    _cleanup_free_ char *dir = xasprintf("%s%s", mount, name);
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_type != DT_DIR || de->d_name[0] == '.')
-            continue;
-        _cleanup_free_ char *sub = xasprintf("%s/%s", dir, de->d_name);
-        for (int tries = 0; rmdir(sub) < 0 && errno == EBUSY && tries < 200; tries++)
-            usleep(10000);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static void cgroup_suite_fini(void)
 {
     h_suite_fini(); /* kills and removes the test's containers first */
     for (size_t i = 0; i < hosts.n; i++) {
         static const char *const extra[] = {"", "-a", "-b"};
         for (size_t j = 0; j < ARRAY_SIZE(extra); j++) {
-            _cleanup_free_ char *name = xasprintf("%s%s", parent, extra[j]);
-            remove_parent_in(hosts.mounts[i].path, name);
+            _cleanup_free_ char *dir = xasprintf("%s%s%s", hosts.mounts[i].path, parent, extra[j]);
+            h_remove_cgroup_tree(dir);
         }
     }
     cgroup_hosts_free(&hosts);
