@@ -5,6 +5,7 @@
 #include "runtime.h"
 #include "seccomp/seccomp.h"
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/capability.h>
 
@@ -346,6 +347,26 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
  * nothing migrates, so nothing waits for the kernel's threadgroup lock. -1 (errno) when
  * cgfd < 0 or the kernel cannot (before 5.7). */
 pid_t clone_into_cgroup(unsigned long flags, int cgfd);
+/* A child that works beside its caller starts on another CPU than the caller's. Left to
+ * itself, the scheduler wakes the caller on the CPU its child just took (on a KVM guest an
+ * idle vCPU looks preempted, so it is passed over), and the caller waits there for the
+ * child's time slice: 0.7 ms of the exec and loading of berth, here, while the other CPU
+ * idles. Until cpu_apart_release, the child may not use the caller's CPU; whatever it
+ * creates meanwhile inherits that. */
+struct cpu_apart {
+    cpu_set_t all, away;
+    bool on;
+};
+/* The child pid may use all the caller's CPUs again. */
+void cpu_apart_release(const struct cpu_apart *a, pid_t pid);
+/* A process sharing the caller's memory until it execs, as posix_spawn makes one
+ * (CLONE_VM | CLONE_VFORK): it runs fn(arg), which must exec or _exit, while the caller
+ * waits. Nothing of the caller is copied, and its pages stay its own rather than turning
+ * copy-on-write for the rest of its run. Born in the cgroup2 directory cgfd when cgfd >= 0
+ * and the kernel can: *in_cgroup says so, and is set before fn runs (fn may read it through
+ * arg: the memory is shared). With apart, the child starts away from the caller's CPU. */
+pid_t spawn_shared_vm(int (*fn)(void *), void *arg, int cgfd, bool *in_cgroup,
+                      struct cpu_apart *apart);
 /* fchdir to fd, the working directory wd resolved inside the container's root, checked: a
  * cwd outside the root reads "(unreachable)...". */
 int enter_workdir_fd(int fd, const char *wd, struct berr *err);

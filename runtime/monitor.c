@@ -285,11 +285,37 @@ struct handoff {
 };
 #define HANDOFF_FDS 3 /* the state root, the container's directory, its lock */
 
-/* The monitor is cloned with CLONE_VFORK and execs at once: a forked copy of the caller that
- * lived on while the caller creates the container would make each page either of them writes
- * a copy (0.5 ms and more of faults here). It detaches from the caller after its exec
- * (runtime_monitor_serve). */
-static int spawn_monitor(int *sock, struct berr *err)
+/* The caller's end of a monitor it spawned. */
+struct monitor_link {
+    int sock;
+    pid_t pid;
+    struct cpu_apart apart; /* the monitor gets the caller's CPU at the handoff */
+};
+
+struct monitor_exec {
+    int clone;
+    char **argv, **envp;
+    bool in_v2; /* set by spawn_shared_vm before the child runs: the memory is shared */
+};
+
+static int exec_monitor(void *arg)
+{
+    struct monitor_exec *m = arg;
+    /* whether it was born in its cgroup2 home: moving there later would cost a grace period */
+    m->argv[3] = m->in_v2 ? "1" : "0";
+    /* the monitor closes the clone's fd (detach_from_caller), not the caller: the last close
+     * of a detached mount unmounts it and waits for an RCU grace period */
+    fcntl(m->clone, F_SETFD, 0);
+    syscall(SYS_execveat, m->clone, "", m->argv, m->envp, AT_EMPTY_PATH);
+    return 127; /* the caller sees the socket close: "the container's monitor died" */
+}
+
+/* The monitor shares the caller's memory until its exec (spawn_shared_vm): a forked copy
+ * that lived on while the caller creates the container would make each page either of them
+ * writes a copy (0.5 ms and more of faults here), and even a copy that execs at once costs
+ * the caller the copy of its page tables (0.1 ms) and a fault on each page it writes next.
+ * It detaches from the caller after its exec (runtime_monitor_serve). */
+static int spawn_monitor(struct monitor_link *l, struct berr *err)
 {
     _cleanup_free_ char *argv0 = NULL;
     _cleanup_close_ int clone = self_readonly_clone(&argv0, err);
@@ -300,24 +326,14 @@ static int spawn_monitor(int *sock, struct berr *err)
         return berr_errno(err, "socketpair");
     char fd[16];
     snprintf(fd, sizeof(fd), "%d", sv[1]);
-    /* whether it was born in its cgroup2 home: moving there later would cost a grace period */
-    char *argv_in_v2[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, "1", NULL};
-    char *argv[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, "0", NULL};
+    char *argv[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, NULL, NULL};
     struct monitor_env e;
     monitor_env_make(&e);
+    struct monitor_exec m = {.clone = clone, .argv = argv, .envp = e.envp};
     fcntl(sv[1], F_SETFD, 0);
     struct cgroup_home *home = monitor_home();
-    pid_t pid = clone_into_cgroup(CLONE_VFORK, home ? cgroup_home_clone_fd(home) : -1);
-    if (pid == 0) {
-        syscall(SYS_execveat, clone, "", argv_in_v2, e.envp, AT_EMPTY_PATH);
-        _exit(127);
-    }
-    if (pid < 0)
-        pid = (pid_t)syscall(SYS_clone, CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
-    if (pid == 0) {
-        syscall(SYS_execveat, clone, "", argv, e.envp, AT_EMPTY_PATH);
-        _exit(127); /* the caller sees the socket close: "the container's monitor died" */
-    }
+    pid_t pid = spawn_shared_vm(exec_monitor, &m, home ? cgroup_home_clone_fd(home) : -1, &m.in_v2,
+                                &l->apart);
     int saved = errno;
     if (trace_enabled())
         fcntl(trace_fd(), F_SETFD, FD_CLOEXEC);
@@ -327,7 +343,8 @@ static int spawn_monitor(int *sock, struct berr *err)
         close(sv[0]);
         return berr_errnum(err, saved, "start the container's monitor");
     }
-    *sock = sv[0];
+    l->sock = sv[0];
+    l->pid = pid;
     return 0;
 }
 
@@ -350,15 +367,17 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
 /* The container c (made, its lock held) to the monitor at the other end of sock, which starts
  * and keeps it; how the start went. A failed start leaves the container "created" with its
  * error, as docker does. */
-static int hand_over(int sock, struct container *c, bool remove_on_exit, const char *runroot,
-                     struct berr *err)
+static int hand_over(const struct monitor_link *l, struct container *c, bool remove_on_exit,
+                     const char *runroot, struct berr *err)
 {
     bool died = true;
     struct start_report r;
-    int rc = send_handoff(sock, c, remove_on_exit, runroot, err);
+    /* before the handoff: the container it starts next inherits the monitor's CPUs */
+    cpu_apart_release(&l->apart, l->pid);
+    int rc = send_handoff(l->sock, c, remove_on_exit, runroot, err);
     trace_phase("handoff");
     if (rc == 0)
-        rc = read_report(sock, &r, &died, err);
+        rc = read_report(l->sock, &r, &died, err);
     trace_phase("monitor-report");
     if (rc < 0 && died)
         record_monitor_death(c, err);
@@ -380,19 +399,20 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
                                       struct container_spec *spec, char id_out[65],
                                       struct berr *err)
 {
-    _cleanup_close_ int sock = -1;
-    if (spawn_monitor(&sock, err) < 0)
+    struct monitor_link l;
+    if (spawn_monitor(&l, err) < 0)
         return -1;
     trace_phase("monitor-spawn");
     struct init_args a;
     struct container c;
-    if (container_create(paths, spec, &c, &a, err) < 0) {
-        container_close(&c);
-        return -1; /* the monitor sees the socket close and leaves */
+    int rc = container_create(paths, spec, &c, &a, err);
+    /* a failed create: the monitor sees the socket close and leaves */
+    if (rc == 0) {
+        rc = hand_over(&l, &c, spec->remove_on_exit, paths->runroot, err);
+        memcpy(id_out, c.st.id, 65);
     }
-    int rc = hand_over(sock, &c, spec->remove_on_exit, paths->runroot, err);
-    memcpy(id_out, c.st.id, 65);
     container_close(&c);
+    close(l.sock);
     return rc;
 }
 
@@ -465,10 +485,12 @@ int runtime_start(const struct runtime_paths *paths, const char *id, struct berr
         struct init_args a = {.stdio = {-1, -1, -1}};
         rc = fork_monitor(&c, remove_on_exit, &a, err);
     } else if (rc == 0 && !busy) {
-        _cleanup_close_ int sock = -1;
-        rc = spawn_monitor(&sock, err);
-        if (rc == 0)
-            rc = hand_over(sock, &c, remove_on_exit, paths->runroot, err);
+        struct monitor_link l;
+        rc = spawn_monitor(&l, err);
+        if (rc == 0) {
+            rc = hand_over(&l, &c, remove_on_exit, paths->runroot, err);
+            close(l.sock);
+        }
     }
     container_close(&c);
     return rc;

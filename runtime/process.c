@@ -7,6 +7,8 @@
 #include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdint.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -25,6 +27,113 @@ pid_t clone_into_cgroup(unsigned long flags, int cgfd)
     struct clone_args ca = {
         .flags = flags | CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t)cgfd};
     return (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+/* clone3 with a stack of its own, which glibc 2.36 has no wrapper for (its clone() uses the
+ * older call, without CLONE_INTO_CGROUP): the child calls fn(arg) on stack and exits with
+ * what fn returns; the caller gets the pid, or -1 (errno). */
+#if defined(__x86_64__)
+static pid_t clone3_on_stack(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+    register int (*call)(void *) __asm__("r12") = fn;
+    register void *call_arg __asm__("r13") = arg;
+    long ret;
+    /* the child starts after the syscall on the new stack: nothing of this frame is its */
+    __asm__ volatile("syscall\n\t"
+                     "test %%rax, %%rax\n\t"
+                     "jnz 1f\n\t"
+                     "xor %%ebp, %%ebp\n\t"
+                     "mov %%r13, %%rdi\n\t"
+                     "call *%%r12\n\t"
+                     "mov %%eax, %%edi\n\t"
+                     "mov %[sys_exit], %%eax\n\t"
+                     "syscall\n\t"
+                     "ud2\n"
+                     "1:"
+                     : "=a"(ret)
+                     : "0"((long)SYS_clone3), "D"(ca), "S"(sizeof(*ca)), "r"(call),
+                       "r"(call_arg), [sys_exit] "i"(SYS_exit)
+                     : "rcx", "r11", "memory");
+    if (ret < 0) {
+        errno = (int)-ret;
+        return -1;
+    }
+    return (pid_t)ret;
+}
+#else
+static pid_t clone3_on_stack(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+    (void)ca, (void)fn, (void)arg;
+    errno = ENOSYS;
+    return -1;
+}
+#endif
+
+/* Pinned to the CPU it runs on, the caller is woken there when its child execs; the child
+ * leaves that CPU first thing. */
+static void cpu_apart_begin(struct cpu_apart *a)
+{
+    a->on = false;
+    if (sched_getaffinity(0, sizeof(a->all), &a->all) < 0 || CPU_COUNT(&a->all) < 2)
+        return;
+    int cpu = sched_getcpu();
+    if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &a->all))
+        return;
+    cpu_set_t here;
+    CPU_ZERO(&here);
+    CPU_SET(cpu, &here);
+    a->away = a->all;
+    CPU_CLR(cpu, &a->away);
+    a->on = sched_setaffinity(0, sizeof(here), &here) == 0;
+}
+
+void cpu_apart_release(const struct cpu_apart *a, pid_t pid)
+{
+    if (a->on)
+        sched_setaffinity(pid, sizeof(a->all), &a->all);
+}
+
+struct spawned {
+    int (*fn)(void *);
+    void *arg;
+    const struct cpu_apart *apart;
+};
+
+static int spawned_main(void *p)
+{
+    const struct spawned *s = p;
+    if (s->apart && s->apart->on)
+        sched_setaffinity(0, sizeof(s->apart->away), &s->apart->away);
+    return s->fn(s->arg);
+}
+
+pid_t spawn_shared_vm(int (*fn)(void *), void *arg, int cgfd, bool *in_cgroup,
+                      struct cpu_apart *apart)
+{
+    /* fn only execs or exits; the caller is stopped meanwhile, so its own stack can lend this */
+    _Alignas(16) char stack[16384];
+    struct spawned s = {.fn = fn, .arg = arg, .apart = apart};
+    if (apart)
+        cpu_apart_begin(apart);
+    *in_cgroup = false;
+    pid_t pid = -1;
+    if (cgfd >= 0) {
+        struct clone_args ca = {.flags = CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP,
+                                .exit_signal = SIGCHLD,
+                                .stack = (uint64_t)(uintptr_t)stack,
+                                .stack_size = sizeof(stack),
+                                .cgroup = (uint64_t)cgfd};
+        *in_cgroup = true;
+        pid = clone3_on_stack(&ca, spawned_main, &s);
+        *in_cgroup = pid >= 0;
+    }
+    if (pid < 0)
+        pid = clone(spawned_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
+    int saved = errno;
+    if (apart && apart->on)
+        sched_setaffinity(0, sizeof(apart->all), &apart->all);
+    errno = saved;
+    return pid;
 }
 
 int enter_workdir_fd(int fd, const char *wd, struct berr *err)

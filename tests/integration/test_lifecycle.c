@@ -106,6 +106,34 @@ Test(lifecycle, run_d_keeps_none_of_the_callers_descriptors)
     h_assert_status(&r, 0);
 }
 
+/* "Cpus_allowed_list:\t0-1" of pid (0: this process), as a string to compare */
+static char *cpus_allowed(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), pid ? "/proc/%d/status" : "/proc/self/status", (int)pid);
+    char *status = h_read_file(path);
+    cr_assert(status, "no %s", path);
+    char *line = strstr(status, "Cpus_allowed_list:");
+    cr_assert(line, "%s", status);
+    char *list = strndup(line, strcspn(line, "\n"));
+    free(status);
+    return list;
+}
+
+Test(lifecycle, run_d_leaves_the_container_and_its_monitor_every_cpu_of_the_caller)
+{
+    /* the monitor starts away from the caller's CPU (cpu_apart): that must not stay */
+    char *id = h_run_detached("cpus", sleeper);
+    pid_t monitor = h_find_process(berth_bin(), "cpus", 5);
+    cr_assert(monitor > 0, "no monitor process found");
+    char *mine = cpus_allowed(0);
+    cr_assert_str_eq(cpus_allowed(container_pid(id)), mine);
+    cr_assert_str_eq(cpus_allowed(monitor), mine);
+    struct h_result r;
+    h_berth(&r, NULL, "rm", "-f", "cpus", NULL);
+    h_assert_status(&r, 0);
+}
+
 Test(lifecycle, cidfile_holds_the_full_id_without_newline)
 {
     char *cid = h_path("container.cid");
