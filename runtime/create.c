@@ -281,7 +281,7 @@ int runtime_create(const struct runtime_paths *paths, const struct container_spe
 }
 
 static pid_t clone_container(const struct init_args *a, int child_end, int parent_end,
-                             const struct cgroup_set *cgroups)
+                             const struct cgroup_set *cgroups, const struct cpu_apart *apart)
 {
     unsigned long flags = (unsigned long)a->config->namespaces;
     /* The child is berth in the container's namespaces until its execve: non-dumpable from
@@ -308,6 +308,7 @@ static pid_t clone_container(const struct init_args *a, int child_end, int paren
         child.sync_fd = child_end;
         child.cgroups = cgroups;
         child.in_cgroups = in_cgroups;
+        child.apart = apart;
         for (int i = 0; i < 3; i++) {
             if (a->stdio[i] >= 0 && dup2(a->stdio[i], i) < 0) {
                 struct berr e = {0};
@@ -369,8 +370,14 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return berr_errno(err, "socketpair");
-    *pid = clone_container(a, sv[1], sv[0], c->cgroups);
+    /* the v1 cgroups are made beside the child's mounts: on two CPUs */
+    struct cpu_apart apart;
+    if (!before)
+        cpu_apart_plan(&apart);
+    *pid = clone_container(a, sv[1], sv[0], c->cgroups, before ? NULL : &apart);
     int saved = errno;
+    if (!before && *pid > 0)
+        cpu_apart_send_away(&apart, *pid);
     trace_phase("clone");
     close(sv[1]);
     *sync_fd = sv[0];

@@ -67,12 +67,15 @@ static int wait_for_release(int sync_fd, int *fds, size_t *nfds, struct berr *er
 }
 
 /* Released, and in the container's cgroups, before anything of the container's own runs. */
-static int join_cgroups(int sync_fd, struct berr *err)
+static int join_cgroups(int sync_fd, const struct cpu_apart *apart, struct berr *err)
 {
     int fds[CGROUP_MAX_JOIN];
     size_t n = 0;
     int rc = wait_for_release(sync_fd, fds, &n, err);
     trace_phase("released");
+    /* before the join: a v1 cpuset sets the mask its own way when it takes us */
+    if (apart)
+        cpu_apart_release(apart, 0);
     if (rc == 0)
         rc = cgroup_join_self_fds(fds, n, err);
     for (size_t i = 0; i < n; i++)
@@ -164,7 +167,7 @@ static int start(const struct init_args *a, struct berr *err)
     if (a->gate && a->gate->console_fd >= 0 && console_setup(a->gate->console_fd, err) < 0)
         return -1;
     trace_phase("hostname-stdio-fds");
-    if (join_cgroups(a->sync_fd, err) < 0)
+    if (join_cgroups(a->sync_fd, a->apart, err) < 0)
         return -1;
     runtime_test_stall("init");
     if (drop_privileges(&cfg->caps, &cfg->creds, a->seccomp, cfg->no_new_privs, err) < 0)

@@ -241,6 +241,9 @@ struct init_args {
     const struct cgroup_set *cgroups;
     bool in_cgroups;
     const struct start_gate *gate; /* berth-oci's created state; NULL: start at once */
+    /* set by the start: the child mounts on another CPU while the parent makes its cgroups,
+     * and takes back all the CPUs at its release; NULL: none of that */
+    const struct cpu_apart *apart;
 };
 
 /* ---- berth-oci's created state (bundle.c makes the gate, init.c waits at it) ----
@@ -348,16 +351,21 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
  * cgfd < 0 or the kernel cannot (before 5.7). */
 pid_t clone_into_cgroup(unsigned long flags, int cgfd);
 /* A child that works beside its caller starts on another CPU than the caller's. Left to
- * itself, the scheduler wakes the caller on the CPU its child just took (on a KVM guest an
- * idle vCPU looks preempted, so it is passed over), and the caller waits there for the
- * child's time slice: 0.7 ms of the exec and loading of berth, here, while the other CPU
- * idles. Until cpu_apart_release, the child may not use the caller's CPU; whatever it
- * creates meanwhile inherits that. */
+ * itself, the scheduler wakes the caller, or places the new child, on the CPU the other one
+ * runs on (on a KVM guest an idle vCPU looks preempted, so it is passed over), and one waits
+ * there for the other's time slice while the other CPU idles: 0.5-0.7 ms here. Until
+ * cpu_apart_release, the child may not use the caller's CPU; whatever it creates meanwhile
+ * inherits that. */
 struct cpu_apart {
-    cpu_set_t all, away;
-    bool on;
+    cpu_set_t all, away; /* the caller's CPUs; the same without the one it runs on */
+    int here;
+    bool on; /* false: a single CPU, nothing to do */
 };
-/* The child pid may use all the caller's CPUs again. */
+/* Plan for a child of the calling process, on the CPU it runs on now. */
+void cpu_apart_plan(struct cpu_apart *a);
+/* pid (0: the caller) off the planner's CPU. */
+void cpu_apart_send_away(const struct cpu_apart *a, pid_t pid);
+/* pid (0: the caller) may use all the planner's CPUs again. */
 void cpu_apart_release(const struct cpu_apart *a, pid_t pid);
 /* A process sharing the caller's memory until it execs, as posix_spawn makes one
  * (CLONE_VM | CLONE_VFORK): it runs fn(arg), which must exec or _exit, while the caller

@@ -69,9 +69,7 @@ static pid_t clone3_on_stack(struct clone_args *ca, int (*fn)(void *), void *arg
 }
 #endif
 
-/* Pinned to the CPU it runs on, the caller is woken there when its child execs; the child
- * leaves that CPU first thing. */
-static void cpu_apart_begin(struct cpu_apart *a)
+void cpu_apart_plan(struct cpu_apart *a)
 {
     a->on = false;
     if (sched_getaffinity(0, sizeof(a->all), &a->all) < 0 || CPU_COUNT(&a->all) < 2)
@@ -79,18 +77,34 @@ static void cpu_apart_begin(struct cpu_apart *a)
     int cpu = sched_getcpu();
     if (cpu < 0 || cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &a->all))
         return;
-    cpu_set_t here;
-    CPU_ZERO(&here);
-    CPU_SET(cpu, &here);
+    a->here = cpu;
     a->away = a->all;
     CPU_CLR(cpu, &a->away);
-    a->on = sched_setaffinity(0, sizeof(here), &here) == 0;
+    a->on = true;
+}
+
+void cpu_apart_send_away(const struct cpu_apart *a, pid_t pid)
+{
+    if (a->on)
+        sched_setaffinity(pid, sizeof(a->away), &a->away);
 }
 
 void cpu_apart_release(const struct cpu_apart *a, pid_t pid)
 {
     if (a->on)
         sched_setaffinity(pid, sizeof(a->all), &a->all);
+}
+
+/* Pinned to the CPU it runs on, the caller is woken there when its child execs. */
+static void cpu_apart_pin_here(struct cpu_apart *a)
+{
+    cpu_apart_plan(a);
+    if (!a->on)
+        return;
+    cpu_set_t here;
+    CPU_ZERO(&here);
+    CPU_SET(a->here, &here);
+    a->on = sched_setaffinity(0, sizeof(here), &here) == 0;
 }
 
 struct spawned {
@@ -102,8 +116,8 @@ struct spawned {
 static int spawned_main(void *p)
 {
     const struct spawned *s = p;
-    if (s->apart && s->apart->on)
-        sched_setaffinity(0, sizeof(s->apart->away), &s->apart->away);
+    if (s->apart)
+        cpu_apart_send_away(s->apart, 0);
     return s->fn(s->arg);
 }
 
@@ -114,7 +128,7 @@ pid_t spawn_shared_vm(int (*fn)(void *), void *arg, int cgfd, bool *in_cgroup,
     _Alignas(16) char stack[16384];
     struct spawned s = {.fn = fn, .arg = arg, .apart = apart};
     if (apart)
-        cpu_apart_begin(apart);
+        cpu_apart_pin_here(apart);
     *in_cgroup = false;
     pid_t pid = -1;
     if (cgfd >= 0) {
@@ -130,8 +144,8 @@ pid_t spawn_shared_vm(int (*fn)(void *), void *arg, int cgfd, bool *in_cgroup,
     if (pid < 0)
         pid = clone(spawned_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
     int saved = errno;
-    if (apart && apart->on)
-        sched_setaffinity(0, sizeof(apart->all), &apart->all);
+    if (apart)
+        cpu_apart_release(apart, 0);
     errno = saved;
     return pid;
 }
