@@ -181,6 +181,9 @@ static __attribute__((noreturn)) void start_and_keep(struct container *c, bool r
     r.pid = c->st.pid;
     send_report(report_fd, &r);
     close(report_fd);
+    /* the caller, woken by the report, is often put on this CPU (cpu_apart): let it hand back
+     * before berth-monitor's exec takes the CPU for half a millisecond */
+    sched_yield();
     trace_phase("report");
     exec_monitor_program(c, remove_on_exit, out[0], errp[0]);
     trace_end(); /* monitoring in place: the caller's stderr is not the monitor's to keep */
