@@ -62,6 +62,8 @@ for k in ("berth", "crun", "runc", "docker", "podman"):
     if k in facts:
         p(f"| {k} | {facts[k]} |")
 p(f"| counts | runs={facts['runs']} |")
+p("| settling | before each timed run, the machine settles: all CPUs >= 95 % idle over 5 ms, "
+  "waited for up to 200 ms after the previous run's cleanup (bench/README.md) |")
 p(f"| state | berth, crun, runc, docker (exec root), podman (run root): a tmpfs ({facts['run_fs']}) "
   f"mounted in the bench's private mount namespace, as /run is on a normal host; "
   f"the row `berth, default stores` uses /run/berth and /var/lib/berth as they are here "

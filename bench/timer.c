@@ -7,7 +7,8 @@
  *       separated by a ';' word, '-' for none; "%i" in a word becomes the run's number
  *       (unique over the whole invocation). Each iteration runs every spec once, in turn,
  *       starting one further along each time (so no spec is always first); for each: BEFORE
- *       untimed, TIMED timed, AFTER untimed. Prints "NAME<TAB>NS" per timed run.
+ *       untimed, a wait for the machine to settle (settle()), TIMED timed, AFTER untimed.
+ *       Prints "NAME<TAB>NS" per timed run.
  *       MODE: "exit"    from the first spawn to the return of the last timed command;
  *             "reap"    the same, then until every process those commands left behind has
  *                       exited (a child that is a subreaper spawns them and times it);
@@ -22,6 +23,7 @@
  * A command that exits non-zero stops the timer with exit status 1. Children get stdin and
  * stdout on /dev/null, the timer's stderr. Paths must be absolute (no PATH search). */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -190,6 +192,57 @@ static int64_t time_spec(struct spec *s, long num)
     return t1 - t0;
 }
 
+/* Idle time of all CPUs in us, from cpuidle's per-state counters; -1 without cpuidle. */
+static int64_t idle_us(void)
+{
+    int64_t sum = 0;
+    bool any = false;
+    for (int cpu = 0; cpu < 1024; cpu++) {
+        bool cpu_seen = false;
+        for (int st = 0; st < 16; st++) {
+            char path[96];
+            snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/cpuidle/state%d/time", cpu,
+                     st);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                break;
+            long long t;
+            if (fscanf(f, "%lld", &t) == 1)
+                sum += t;
+            fclose(f);
+            cpu_seen = any = true;
+        }
+        if (!cpu_seen && cpu > 0)
+            break;
+    }
+    return any ? sum : -1;
+}
+
+/* Before each timed run, the machine settles: the previous run's cleanup leaves work behind
+ * (RCU callbacks, cgroups going offline, dockerd's and containerd's own), which would be
+ * charged to whichever runtime comes next. Waits until all CPUs were >= 95 % idle over a
+ * SETTLE_WINDOW_MS window, for at most SETTLE_MAX_MS; a fixed SETTLE_WINDOW_MS without
+ * cpuidle. */
+#define SETTLE_WINDOW_MS 5
+#define SETTLE_MAX_MS 200
+static void settle(void)
+{
+    static long ncpu;
+    if (!ncpu)
+        ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    struct timespec w = {0, SETTLE_WINDOW_MS * 1000000L};
+    int64_t deadline = now_ns() + SETTLE_MAX_MS * 1000000LL;
+    do {
+        int64_t i0 = idle_us(), t0 = now_ns();
+        nanosleep(&w, NULL);
+        int64_t i1 = idle_us(), t1 = now_ns();
+        if (i0 < 0 || i1 < 0)
+            return;
+        if ((i1 - i0) * 1000 * 100 >= (t1 - t0) * ncpu * 95)
+            return;
+    } while (now_ns() < deadline);
+}
+
 static int cmd_runs(long runs, long warmup, const char *file)
 {
     static struct spec specs[64];
@@ -224,6 +277,7 @@ static int cmd_runs(long runs, long warmup, const char *file)
             struct spec *s = &specs[(it + k) % n];
             num++;
             run_list(s->name, &s->before, num);
+            settle();
             int64_t d = time_spec(s, num);
             run_list(s->name, &s->after, num);
             if (it >= warmup)
