@@ -355,6 +355,24 @@ static int make_cgroups(struct container *c, struct berr *err)
     return 0;
 }
 
+/* Out of the caller's cgroup where a service manager would kill it with the caller (see
+ * cgroup/home.c); a monitor that cannot move on runs on where it is. The child, cloned
+ * before, joins its own cgroups at its release. */
+static void leave_callers_cgroups(const struct init_args *a)
+{
+    if (!a->leave_callers_cgroups)
+        return;
+    struct cgroup_home *found = NULL;
+    struct berr err = {0};
+    const struct cgroup_home *home = a->leave_home;
+    if (!home && cgroup_monitor_home(&found, &err) == 0)
+        home = found;
+    if (!home || cgroup_home_join(home, a->leave_home_in_v2, &err) < 0)
+        debugf("monitor: stays in the caller's cgroups: %s", err.msg);
+    cgroup_home_free(found);
+    trace_phase("leave-cgroups");
+}
+
 /* The child is in every cgroup before it runs anything of the container's own. On a cgroup2
  * host it is created in them (made first); elsewhere they are made here while the child
  * builds its root on the other CPU, and it joins them before it drops its privileges: the v1
@@ -389,6 +407,7 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
         waitpid(*pid, NULL, 0);
         return -1;
     }
+    leave_callers_cgroups(a);
     return 0;
 }
 

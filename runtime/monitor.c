@@ -124,15 +124,6 @@ static void record_start_failure(struct container *c, const struct berr *start_e
     container_record(c, STATUS_CREATED);
 }
 
-/* Out of the caller's cgroup where a service manager would kill it with the caller (see
- * cgroup/home.c); a monitor that cannot move on runs on where it is. */
-static void leave_callers_cgroups(const struct cgroup_home *home, bool in_v2)
-{
-    struct berr err = {0};
-    if (home && cgroup_home_join(home, in_v2, &err) < 0)
-        debugf("monitor: stays in the caller's cgroups: %s", err.msg);
-}
-
 /* Away from the caller: its session, its descriptors (a pipe held by a monitor would keep
  * whoever reads the caller's output to EOF waiting for as long as the container runs), its
  * cwd. keep: the descriptors that stay. */
@@ -196,8 +187,9 @@ static __attribute__((noreturn)) void monitor_main(struct container *c, bool rem
                                                    const struct cgroup_home *home, bool in_v2)
 {
     trace_child("monitor");
-    leave_callers_cgroups(home, in_v2);
-    trace_phase("leave-cgroups");
+    a->leave_callers_cgroups = true;
+    a->leave_home = home;
+    a->leave_home_in_v2 = in_v2;
     const int keep[] = {c->runrootfd, c->dirfd, c->lockfd, report_fd, trace_fd()};
     detach_from_caller(keep, ARRAY_SIZE(keep));
     start_and_keep(c, remove_on_exit, a, report_fd);
@@ -538,10 +530,6 @@ int runtime_monitor_serve(int argc, char **argv)
     if (tfd && parse_long(tfd, 3, INT32_MAX, &n_tfd) == 0)
         trace_begin_fd("monitor", (int)n_tfd);
     fcntl((int)sock, F_SETFD, FD_CLOEXEC);
-    struct cgroup_home *home = monitor_home();
-    leave_callers_cgroups(home, !strcmp(argv[3], "1"));
-    cgroup_home_free(home);
-    trace_phase("leave-cgroups");
     const int keep[] = {(int)sock, trace_fd()};
     detach_from_caller(keep, ARRAY_SIZE(keep));
     struct container c;
@@ -549,6 +537,9 @@ int runtime_monitor_serve(int argc, char **argv)
     if (receive_handoff((int)sock, &c, &remove_on_exit) < 0)
         return 0;
     trace_phase("handoff");
-    struct init_args a = {.stdio = {-1, -1, -1}};
+    /* the caller's cgroups are left once the container's init is cloned (start_in_cgroups) */
+    struct init_args a = {.stdio = {-1, -1, -1},
+                          .leave_callers_cgroups = true,
+                          .leave_home_in_v2 = !strcmp(argv[3], "1")};
     start_and_keep(&c, remove_on_exit, &a, (int)sock);
 }

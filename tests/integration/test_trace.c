@@ -20,9 +20,13 @@ static const char *const front[] = {"caller", "args", "admit", "reexec", NULL};
         "state.json", "berth.json", "etc-files", "seccomp.bpf", "cidfile", "bind-sources"
 /* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
  * are made while it builds its root. */
-#define START(cg_first)                                                                            \
+#define START_CLONED(cg_first)                                                                     \
     "ro-check", "load-description", (cg_first) ? "cgroups" : "clone",                              \
-        (cg_first) ? "clone" : "cgroups", "child-execve", "state-running"
+        (cg_first) ? "clone" : "cgroups"
+#define START(cg_first) START_CLONED(cg_first), "child-execve", "state-running"
+/* a monitor leaves its caller's cgroups once the init is cloned */
+#define START_MONITOR(cg_first)                                                                    \
+    START_CLONED(cg_first), "leave-cgroups", "child-execve", "state-running"
 #define FRONT_RO_FG(cg_first)                                                                      \
     {                                                                                              \
         FRONT_RO_CREATE, START(cg_first), "container-exit", "reap", "destroy", "handback", NULL    \
@@ -38,8 +42,7 @@ static const char *const front_detached[] = {
     NULL};
 #define MONITOR(cg_first)                                                                          \
     {                                                                                              \
-        "leave-cgroups", "detach", "handoff", START(cg_first), "report", "exec-berth-monitor",     \
-            NULL                                                                                   \
+        "detach", "handoff", START_MONITOR(cg_first), "report", "exec-berth-monitor", NULL         \
     }
 static const char *const monitor[2][16] = {MONITOR(false), MONITOR(true)};
 static const char *const init[] = {"loopback",
