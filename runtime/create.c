@@ -221,8 +221,8 @@ static int write_cidfile(const struct container_spec *spec, const char *id, stru
     return 0;
 }
 
-int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
-                     struct container *c, struct init_args *a, struct berr *err)
+int container_create_state(const struct runtime_paths *paths, const struct container_spec *spec,
+                           struct container *c, struct init_args *a, struct berr *err)
 {
     *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
     struct cap_set caps;
@@ -247,10 +247,23 @@ int container_create(const struct runtime_paths *paths, const struct container_s
         return -1;
     }
     trace_phase("name");
+    if (make_state_dir(c, paths, spec, &caps, err) < 0 || write_seccomp(c, spec, err) < 0) {
+        container_destroy(c);
+        return -1;
+    }
+    /* the start reads the filter back from its file, as it reads config.json */
+    seccomp_filter_free(&c->seccomp);
+    *a = (struct init_args){.interactive = spec->interactive, .stdio = {-1, -1, -1}};
+    runtime_test_stall("create");
+    return 0;
+}
+
+int container_create_finish(struct container *c, const struct container_spec *spec,
+                            struct berr *err)
+{
     /* Only with the name and the cidfile ours: docker creates a missing -v source at start,
      * so neither a name conflict nor an unwritable cidfile may leave a new host directory. */
-    if (make_state_dir(c, paths, spec, &caps, err) < 0 || write_seccomp(c, spec, err) < 0 ||
-        write_cidfile(spec, c->st.id, err) < 0) {
+    if (write_cidfile(spec, c->st.id, err) < 0) {
         container_destroy(c);
         return -1;
     }
@@ -260,12 +273,16 @@ int container_create(const struct runtime_paths *paths, const struct container_s
         container_destroy(c);
         return -1;
     }
-    /* the start reads the filter back from its file, as it reads config.json */
     trace_phase("bind-sources");
-    seccomp_filter_free(&c->seccomp);
-    *a = (struct init_args){.interactive = spec->interactive, .stdio = {-1, -1, -1}};
-    runtime_test_stall("create");
     return 0;
+}
+
+int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
+                     struct container *c, struct init_args *a, struct berr *err)
+{
+    if (container_create_state(paths, spec, c, a, err) < 0)
+        return -1;
+    return container_create_finish(c, spec, err);
 }
 
 int runtime_create(const struct runtime_paths *paths, const struct container_spec *spec,
@@ -446,6 +463,21 @@ static int load_description(struct container *c, struct init_args *a, struct ber
     return 0;
 }
 
+/* The caller made its files (container_create_finish) and says go; anything else (it gave up,
+ * or died) ends the start here, before anything is cloned. */
+static int wait_for_callers_go(int fd, struct berr *err)
+{
+    char go = 0;
+    ssize_t n;
+    do {
+        n = read(fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    trace_phase("caller-go");
+    if (n != 1 || go != GO_BYTE)
+        return berr_set(err, BERR_FAILED, "the caller gave up before the start");
+    return 0;
+}
+
 int container_start(struct container *c, struct init_args *a, struct berr *err)
 {
     _cleanup_close_ int sync_fd = -1;
@@ -460,6 +492,10 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
     if (load_description(c, a, err) < 0)
         return -1;
     trace_phase("load-description");
+    if (a->go_fd > 2 && wait_for_callers_go(a->go_fd, err) < 0) {
+        a->caller_gave_up = true;
+        return -1;
+    }
     if (start_in_cgroups(c, a, &sync_fd, &pid, &child_joins, err) < 0) {
         container_drop_cgroups(c);
         return -1;

@@ -246,6 +246,10 @@ struct init_args {
     const struct cpu_apart *apart;
     /* a monitor leaves its caller's cgroups for its home (cgroup_home_join) once the child
      * is cloned, beside its mounts: leave_home when found already, else found then */
+    /* > 2: the caller's socket, where its go (GO_BYTE) comes before the clone, once its
+     * cidfile and bind sources are made (container_create_finish); 0 (unset): go at once */
+    int go_fd;
+    bool caller_gave_up; /* set by the start: no go came; the container is the caller's */
     bool leave_callers_cgroups;
     const struct cgroup_home *leave_home;
     bool leave_home_in_v2; /* born in the home's cgroup2 part already */
@@ -334,6 +338,13 @@ int runtime_open_root(const char *runroot, struct berr *err);
  * container_start. On failure nothing is left; c must still be closed. */
 int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
                      struct container *c, struct init_args *a, struct berr *err);
+/* container_create in two: the state directory, and then the caller's files (the cidfile,
+ * the missing bind sources), which run -d's caller writes while its monitor reads the
+ * description back. A failed finish removes the container. */
+int container_create_state(const struct runtime_paths *paths, const struct container_spec *spec,
+                           struct container *c, struct init_args *a, struct berr *err);
+int container_create_finish(struct container *c, const struct container_spec *spec,
+                            struct berr *err);
 /* Read config.json back, which is all the start takes of the container, then clone, release,
  * learn the start's outcome; on success st.pid is set and "running" recorded. */
 int container_start(struct container *c, struct init_args *a, struct berr *err);

@@ -156,6 +156,8 @@ static __attribute__((noreturn)) void start_and_keep(struct container *c, bool r
     struct berr err = {0};
     struct start_report r = {0};
     if (container_start(c, a, &err) < 0) {
+        if (a->caller_gave_up)
+            _exit(0); /* it removes the container itself (container_create_finish) */
         record_start_failure(c, &err);
         r.err.errnum = err.errnum;
         r.err.kind = (int32_t)err.kind;
@@ -363,7 +365,7 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
  * and keeps it; how the start went. A failed start leaves the container "created" with its
  * error, as docker does. */
 static int hand_over(const struct monitor_link *l, struct container *c, bool remove_on_exit,
-                     const char *runroot, struct berr *err)
+                     const char *runroot, const struct container_spec *spec, struct berr *err)
 {
     bool died = true;
     struct start_report r;
@@ -371,6 +373,11 @@ static int hand_over(const struct monitor_link *l, struct container *c, bool rem
     cpu_apart_release(&l->apart, l->pid);
     int rc = send_handoff(l->sock, c, remove_on_exit, runroot, err);
     trace_phase("handoff");
+    /* run -d's own files while the monitor reads the description back; no go, no start */
+    if (rc == 0 && spec && container_create_finish(c, spec, err) < 0)
+        return -1;
+    if (rc == 0 && send(l->sock, (char[]){GO_BYTE}, 1, MSG_NOSIGNAL) != 1)
+        rc = berr_errno(err, "start container %.12s", c->st.id);
     if (rc == 0)
         rc = read_report(l->sock, &r, &died, err);
     trace_phase("monitor-report");
@@ -400,10 +407,10 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
     trace_phase("monitor-spawn");
     struct init_args a;
     struct container c;
-    int rc = container_create(paths, spec, &c, &a, err);
     /* a failed create: the monitor sees the socket close and leaves */
+    int rc = container_create_state(paths, spec, &c, &a, err);
     if (rc == 0) {
-        rc = hand_over(&l, &c, spec->remove_on_exit, paths->runroot, err);
+        rc = hand_over(&l, &c, spec->remove_on_exit, paths->runroot, spec, err);
         memcpy(id_out, c.st.id, 65);
     }
     container_close(&c);
@@ -483,7 +490,7 @@ int runtime_start(const struct runtime_paths *paths, const char *id, struct berr
         struct monitor_link l;
         rc = spawn_monitor(&l, err);
         if (rc == 0) {
-            rc = hand_over(&l, &c, remove_on_exit, paths->runroot, err);
+            rc = hand_over(&l, &c, remove_on_exit, paths->runroot, NULL, err);
             close(l.sock);
         }
     }
@@ -539,6 +546,7 @@ int runtime_monitor_serve(int argc, char **argv)
     trace_phase("handoff");
     /* the caller's cgroups are left once the container's init is cloned (start_in_cgroups) */
     struct init_args a = {.stdio = {-1, -1, -1},
+                          .go_fd = (int)sock,
                           .leave_callers_cgroups = true,
                           .leave_home_in_v2 = !strcmp(argv[3], "1")};
     start_and_keep(&c, remove_on_exit, &a, (int)sock);

@@ -20,13 +20,14 @@ static const char *const front[] = {"caller", "args", "admit", "reexec", NULL};
         "state.json", "berth.json", "etc-files", "seccomp.bpf", "cidfile", "bind-sources"
 /* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
  * are made while it builds its root. */
-#define START_CLONED(cg_first)                                                                     \
-    "ro-check", "load-description", (cg_first) ? "cgroups" : "clone",                              \
-        (cg_first) ? "clone" : "cgroups"
-#define START(cg_first) START_CLONED(cg_first), "child-execve", "state-running"
-/* a monitor leaves its caller's cgroups once the init is cloned */
+#define START_CLONED(cg_first) (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "cgroups"
+#define START(cg_first)                                                                            \
+    "ro-check", "load-description", START_CLONED(cg_first), "child-execve", "state-running"
+/* run -d's monitor waits for its caller's go (the cidfile written) before the clone, and
+ * leaves its caller's cgroups once the init is cloned */
 #define START_MONITOR(cg_first)                                                                    \
-    START_CLONED(cg_first), "leave-cgroups", "child-execve", "state-running"
+    "ro-check", "load-description", "caller-go", START_CLONED(cg_first), "leave-cgroups",          \
+        "child-execve", "state-running"
 #define FRONT_RO_FG(cg_first)                                                                      \
     {                                                                                              \
         FRONT_RO_CREATE, START(cg_first), "container-exit", "reap", "destroy", "handback", NULL    \
@@ -38,7 +39,7 @@ static const char *const front_detached[] = {
     "image",       "monitor-spawn", "caps-cidfile", "seccomp-cache",  "user",
     "state-root",  "name",          "state-mkdir",  "state-lock",     "scaffold",
     "config.json", "state.json",    "berth.json",   "etc-files",      "seccomp.bpf",
-    "cidfile",     "bind-sources",  "handoff",      "monitor-report", "handback",
+    "handoff",     "cidfile",       "bind-sources", "monitor-report", "handback",
     NULL};
 #define MONITOR(cg_first)                                                                          \
     {                                                                                              \
