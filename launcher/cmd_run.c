@@ -443,10 +443,8 @@ int cmd_run(struct cli *cli, int argc, char **argv)
         goto out;
     trace_phase("admit");
     spec.warn = print_warning;
-    /* first: the re-executed berth parses and reads everything again. Not for run -d, whose
-     * monitor re-executes itself while this berth creates the container. */
-    if (!f.detach && cli_reexec_readonly(cli, &err) < 0)
-        goto fail;
+    /* nothing is re-executed: the container's monitor, started from a read-only clone of
+     * berth's binary, runs it (attached without -d) while this berth creates it */
     trace_phase("reexec-check");
     if (build_spec(cli, &f, &args, &spec, &err) < 0)
         goto fail;

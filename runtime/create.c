@@ -512,9 +512,9 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
     return 0;
 }
 
-/* Wait for pid 1 (leaving it unreaped for container_reap, which records before reaping). */
-static int wait_pid1(struct container *c, struct berr *err)
+int container_wait_exit(struct container *c, struct berr *err)
 {
+    /* pid 1 stays unreaped for container_reap, which records before reaping */
     siginfo_t si;
     if (wait_forwarding_signals(c->st.pid, false, &si, err) < 0)
         return -1;
@@ -527,6 +527,8 @@ static int wait_pid1(struct container *c, struct berr *err)
 int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
                 struct berr *err)
 {
+    if (!self_is_readonly_clone())
+        return runtime_run_attached(paths, spec, status, err);
     struct init_args a;
     struct container c;
     if (container_create(paths, spec, &c, &a, err) < 0) {
@@ -535,7 +537,7 @@ int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, 
     }
     int rc = container_start(&c, &a, err);
     if (rc == 0)
-        rc = wait_pid1(&c, err);
+        rc = container_wait_exit(&c, err);
     if (rc == 0)
         *status = c.st.exit_code;
     if (rc < 0 || spec->remove_on_exit) {

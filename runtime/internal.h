@@ -348,6 +348,12 @@ int container_create_finish(struct container *c, const struct container_spec *sp
 /* Read config.json back, which is all the start takes of the container, then clone, release,
  * learn the start's outcome; on success st.pid is set and "running" recorded. */
 int container_start(struct container *c, struct init_args *a, struct berr *err);
+/* runtime_run from berth's own binary (monitor.c): the container to a monitor that stays
+ * attached, started from the read-only clone beside the create. */
+int runtime_run_attached(const struct runtime_paths *paths, struct container_spec *spec,
+                         int *status, struct berr *err);
+/* Wait for pid 1, passing on the signals berth gets, then record its exit and reap it. */
+int container_wait_exit(struct container *c, struct berr *err);
 /* Remove the container's cgroups, if it has any; a failure is only logged (debug). */
 void container_drop_cgroups(struct container *c);
 /* Record the exit of pid (before reaping it), then reap. */
@@ -422,6 +428,10 @@ typedef void (*wait_step)(int sfd, pid_t pid, void *ctx);
 int wait_forwarding_signals_while(pid_t pid, bool reap, wait_step step, void *ctx, siginfo_t *si,
                                   struct berr *err);
 void signal_forward_pending(int sfd, pid_t pid);
+/* docker's sig-proxy: the signals a user sends berth (INT, TERM, HUP, QUIT, USR1, USR2) go on
+ * to the container's process. Blocks them and SIGCHLD (*old: the mask before) and returns a
+ * signalfd of them. */
+int signals_forward_fd(sigset_t *old, struct berr *err);
 /* The command's status as docker reports it: its exit code, or 128+N when killed by N. */
 int siginfo_exit_status(const siginfo_t *si);
 /* ---- exec's stdio (relay.c): pipes between the command and berth's own 0-2 ---- */

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -21,8 +22,17 @@
 struct start_report {
     int32_t ok;
     int32_t pid;
+    int32_t exit_code; /* a foreground run's: the container's exit status */
     struct sync_msg err;
 };
+
+static void report_failure(struct start_report *r, const struct berr *err)
+{
+    r->ok = 0;
+    r->err.errnum = err->errnum;
+    r->err.kind = (int32_t)err->kind;
+    snprintf(r->err.msg, sizeof(r->err.msg), "%s", err->msg);
+}
 
 static void send_report(int fd, const struct start_report *r)
 {
@@ -159,9 +169,7 @@ static __attribute__((noreturn)) void start_and_keep(struct container *c, bool r
         if (a->caller_gave_up)
             _exit(0); /* it removes the container itself (container_create_finish) */
         record_start_failure(c, &err);
-        r.err.errnum = err.errnum;
-        r.err.kind = (int32_t)err.kind;
-        snprintf(r.err.msg, sizeof(r.err.msg), "%s", err.msg);
+        report_failure(&r, &err);
         send_report(report_fd, &r);
         if (remove_on_exit)
             container_destroy(c);
@@ -275,6 +283,7 @@ static void record_monitor_death(struct container *c, const struct berr *start_e
 
 struct handoff {
     int32_t remove_on_exit;
+    int32_t interactive; /* a foreground run's -i */
     int64_t created_sec, created_nsec;
     char id[65];
     char name[256]; /* a name longer than a file name was refused at its reservation */
@@ -312,7 +321,7 @@ static int exec_monitor(void *arg)
  * writes a copy (0.5 ms and more of faults here), and even a copy that execs at once costs
  * the caller the copy of its page tables (0.1 ms) and a fault on each page it writes next.
  * It detaches from the caller after its exec (runtime_monitor_serve). */
-static int spawn_monitor(struct monitor_link *l, struct berr *err)
+static int spawn_monitor(struct monitor_link *l, bool attached, struct berr *err)
 {
     _cleanup_free_ char *argv0 = NULL;
     _cleanup_close_ int clone = self_readonly_clone(&argv0, err);
@@ -323,7 +332,8 @@ static int spawn_monitor(struct monitor_link *l, struct berr *err)
         return berr_errno(err, "socketpair");
     char fd[16];
     snprintf(fd, sizeof(fd), "%d", sv[1]);
-    char *argv[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, NULL, NULL};
+    char *argv[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, NULL, attached ? "attached" : "detached",
+                    NULL};
     struct monitor_env e;
     monitor_env_make(&e);
     struct monitor_exec m = {.clone = clone, .argv = argv, .envp = e.envp};
@@ -345,10 +355,11 @@ static int spawn_monitor(struct monitor_link *l, struct berr *err)
     return 0;
 }
 
-static int send_handoff(int sock, const struct container *c, bool remove_on_exit,
+static int send_handoff(int sock, const struct container *c, bool remove_on_exit, bool interactive,
                         const char *runroot, struct berr *err)
 {
     struct handoff h = {.remove_on_exit = remove_on_exit,
+                        .interactive = interactive,
                         .created_sec = c->st.created.tv_sec,
                         .created_nsec = c->st.created.tv_nsec};
     memcpy(h.id, c->st.id, sizeof(h.id));
@@ -364,20 +375,37 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
 /* The container c (made, its lock held) to the monitor at the other end of sock, which starts
  * and keeps it; how the start went. A failed start leaves the container "created" with its
  * error, as docker does. */
+/* The container c to the monitor, then the caller's own files (spec's cidfile and bind
+ * sources, while the monitor reads the description back), then the go. *gone: the container
+ * was removed (its files failed). */
+static int send_container(const struct monitor_link *l, struct container *c, bool remove_on_exit,
+                          const char *runroot, const struct container_spec *spec, bool *gone,
+                          struct berr *err)
+{
+    /* before the handoff: the container it starts next inherits the monitor's CPUs */
+    cpu_apart_release(&l->apart, l->pid);
+    *gone = false;
+    if (send_handoff(l->sock, c, remove_on_exit, spec && spec->interactive, runroot, err) < 0)
+        return -1;
+    trace_phase("handoff");
+    /* no go, no start: the monitor leaves the container to us */
+    if (spec && container_create_finish(c, spec, err) < 0) {
+        *gone = true;
+        return -1;
+    }
+    if (send(l->sock, (char[]){GO_BYTE}, 1, MSG_NOSIGNAL) != 1)
+        return berr_errno(err, "start container %.12s", c->st.id);
+    return 0;
+}
+
 static int hand_over(const struct monitor_link *l, struct container *c, bool remove_on_exit,
                      const char *runroot, const struct container_spec *spec, struct berr *err)
 {
-    bool died = true;
+    bool died = true, gone = false;
     struct start_report r;
-    /* before the handoff: the container it starts next inherits the monitor's CPUs */
-    cpu_apart_release(&l->apart, l->pid);
-    int rc = send_handoff(l->sock, c, remove_on_exit, runroot, err);
-    trace_phase("handoff");
-    /* run -d's own files while the monitor reads the description back; no go, no start */
-    if (rc == 0 && spec && container_create_finish(c, spec, err) < 0)
+    int rc = send_container(l, c, remove_on_exit, runroot, spec, &gone, err);
+    if (gone)
         return -1;
-    if (rc == 0 && send(l->sock, (char[]){GO_BYTE}, 1, MSG_NOSIGNAL) != 1)
-        rc = berr_errno(err, "start container %.12s", c->st.id);
     if (rc == 0)
         rc = read_report(l->sock, &r, &died, err);
     trace_phase("monitor-report");
@@ -402,7 +430,7 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
                                       struct berr *err)
 {
     struct monitor_link l;
-    if (spawn_monitor(&l, err) < 0)
+    if (spawn_monitor(&l, false, err) < 0)
         return -1;
     trace_phase("monitor-spawn");
     struct init_args a;
@@ -433,6 +461,117 @@ int runtime_run_detached(const struct runtime_paths *paths, struct container_spe
     memcpy(id_out, c.st.id, 65);
     container_close(&c);
     return rc;
+}
+
+/* ---- run without -d from berth's own binary: a monitor that stays attached ----------------
+ * The foreground run goes run -d's way (above), but its monitor stays attached to the caller:
+ * the caller's stdio is the container's, it stays in the caller's cgroups, dies with the caller
+ * (PDEATHSIG, as pid 1 dies with it), and its last report is the exit status the caller exits
+ * with. The caller passes the signals it gets on to the monitor, which passes them on to pid 1
+ * (docker's sig-proxy); the monitor has a process group of its own, so that a terminal's ^C
+ * reaches the container once. */
+
+/* The caller's end: signals passed on to the monitor until its report. */
+static int await_final_report(const struct monitor_link *l, int sfd, struct start_report *r,
+                              bool *died, struct berr *err)
+{
+    struct pollfd p[2] = {{.fd = l->sock, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            return berr_errno(err, "wait for the container");
+        }
+        if (p[1].revents)
+            signal_forward_pending(sfd, l->pid);
+        if (p[0].revents)
+            return read_report(l->sock, r, died, err);
+    }
+}
+
+static int run_attached_with(const struct monitor_link *l, const struct runtime_paths *paths,
+                             struct container_spec *spec, int sfd, int *status, struct berr *err)
+{
+    struct init_args a;
+    struct container c;
+    int rc = container_create_state(paths, spec, &c, &a, err);
+    if (rc == 0) {
+        bool gone = false, died = true;
+        struct start_report r;
+        rc = send_container(l, &c, spec->remove_on_exit, paths->runroot, spec, &gone, err);
+        if (rc == 0)
+            rc = await_final_report(l, sfd, &r, &died, err);
+        trace_phase("monitor-report");
+        if (rc == 0)
+            *status = r.exit_code;
+        else if (died && !gone)
+            record_monitor_death(&c, err);
+    }
+    container_close(&c);
+    return rc;
+}
+
+int runtime_run_attached(const struct runtime_paths *paths, struct container_spec *spec,
+                         int *status, struct berr *err)
+{
+    sigset_t old;
+    /* blocked before the spawn: the monitor inherits them blocked, and its own signalfd passes
+     * on to pid 1 whatever came before the container ran */
+    _cleanup_close_ int sfd = signals_forward_fd(&old, err);
+    if (sfd < 0)
+        return -1;
+    struct monitor_link l;
+    int rc = spawn_monitor(&l, true, err);
+    if (rc == 0) {
+        trace_phase("monitor-spawn");
+        rc = run_attached_with(&l, paths, spec, sfd, status, err);
+        close(l.sock);
+    }
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* The monitor's end: start, wait, remove with --rm (or after a failed start, as runtime_run),
+ * report the outcome. */
+static __attribute__((noreturn)) void run_attached(struct container *c, bool remove_on_exit,
+                                                   bool interactive, int sock)
+{
+    struct init_args a = {.stdio = {-1, -1, -1}, .interactive = interactive, .go_fd = sock};
+    struct berr err = {0};
+    struct start_report r = {0};
+    int rc = container_start(c, &a, &err);
+    if (rc < 0 && a.caller_gave_up)
+        _exit(0); /* it removes the container itself (container_create_finish) */
+    if (rc == 0)
+        rc = container_wait_exit(c, &err);
+    if (rc < 0 || remove_on_exit) {
+        container_destroy(c);
+        trace_phase("destroy");
+    }
+    r.ok = 1;
+    r.exit_code = c->st.exit_code;
+    if (rc < 0)
+        report_failure(&r, &err);
+    send_report(sock, &r);
+    trace_phase("report");
+    _exit(0);
+}
+
+/* Attached to the caller (the socket's other end, our parent): its stdio kept, the rest of
+ * its descriptors closed, dying with it. */
+static void stay_attached(int sock, const int *keep, size_t n)
+{
+    struct ucred peer;
+    socklen_t len = sizeof(peer);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    /* a caller gone before the PDEATHSIG was set would never be noticed */
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &peer, &len) < 0 || getppid() != peer.pid)
+        _exit(0);
+    setpgid(0, 0);
+    signal(SIGPIPE, SIG_IGN);
+    close_fds_except(keep, n);
+    (void)!chdir("/");
+    trace_phase("attach");
 }
 
 /* ---- berth start: a container that berth create made, or one that exited, goes to a monitor
@@ -488,7 +627,7 @@ int runtime_start(const struct runtime_paths *paths, const char *id, struct berr
         rc = fork_monitor(&c, remove_on_exit, &a, err);
     } else if (rc == 0 && !busy) {
         struct monitor_link l;
-        rc = spawn_monitor(&l, err);
+        rc = spawn_monitor(&l, false, err);
         if (rc == 0) {
             rc = hand_over(&l, &c, remove_on_exit, paths->runroot, NULL, err);
             close(l.sock);
@@ -499,7 +638,7 @@ int runtime_start(const struct runtime_paths *paths, const char *id, struct berr
 }
 
 /* The handoff, with its fds, into c; -1 when the caller gave up before it (its create failed). */
-static int receive_handoff(int sock, struct container *c, bool *remove_on_exit)
+static int receive_handoff(int sock, struct container *c, bool *remove_on_exit, bool *interactive)
 {
     struct handoff h;
     int fds[HANDOFF_FDS];
@@ -519,6 +658,7 @@ static int receive_handoff(int sock, struct container *c, bool *remove_on_exit)
     c->st.created = (struct timespec){.tv_sec = h.created_sec, .tv_nsec = h.created_nsec};
     c->dir_path = xasprintf("%s/containers/%s", h.runroot, h.id);
     *remove_on_exit = h.remove_on_exit != 0;
+    *interactive = h.interactive != 0;
     return 0;
 }
 
@@ -528,7 +668,7 @@ int runtime_monitor_serve(int argc, char **argv)
     struct stat st;
     /* root's alone (a setuid launcher's caller has another effective uid), and only with the
      * socket its caller made */
-    if (getuid() != 0 || geteuid() != 0 || argc != 4 ||
+    if (getuid() != 0 || geteuid() != 0 || argc != 5 ||
         parse_long(argv[2], 3, INT32_MAX, &sock) < 0 || fstat((int)sock, &st) < 0 ||
         !S_ISSOCK(st.st_mode))
         return 125;
@@ -537,13 +677,21 @@ int runtime_monitor_serve(int argc, char **argv)
     if (tfd && parse_long(tfd, 3, INT32_MAX, &n_tfd) == 0)
         trace_begin_fd("monitor", (int)n_tfd);
     fcntl((int)sock, F_SETFD, FD_CLOEXEC);
-    const int keep[] = {(int)sock, trace_fd()};
-    detach_from_caller(keep, ARRAY_SIZE(keep));
+    bool attached = !strcmp(argv[4], "attached");
+    if (attached) {
+        const int keep[] = {0, 1, 2, (int)sock, trace_fd()};
+        stay_attached((int)sock, keep, ARRAY_SIZE(keep));
+    } else {
+        const int keep[] = {(int)sock, trace_fd()};
+        detach_from_caller(keep, ARRAY_SIZE(keep));
+    }
     struct container c;
-    bool remove_on_exit = false;
-    if (receive_handoff((int)sock, &c, &remove_on_exit) < 0)
+    bool remove_on_exit = false, interactive = false;
+    if (receive_handoff((int)sock, &c, &remove_on_exit, &interactive) < 0)
         return 0;
     trace_phase("handoff");
+    if (attached)
+        run_attached(&c, remove_on_exit, interactive, (int)sock);
     /* the caller's cgroups are left once the container's init is cloned (start_in_cgroups) */
     struct init_args a = {.stdio = {-1, -1, -1},
                           .go_fd = (int)sock,

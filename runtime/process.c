@@ -262,8 +262,7 @@ int siginfo_exit_status(const siginfo_t *si)
     return si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
 }
 
-/* docker's sig-proxy: the signals a user sends berth go on to the container's process. */
-static int signals_to_forward_fd(sigset_t *old, struct berr *err)
+int signals_forward_fd(sigset_t *old, struct berr *err)
 {
     static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
     sigset_t set;
@@ -302,7 +301,7 @@ int wait_forwarding_signals_while(pid_t pid, bool reap, wait_step step, void *ct
                                   struct berr *err)
 {
     sigset_t old;
-    _cleanup_close_ int sfd = signals_to_forward_fd(&old, err);
+    _cleanup_close_ int sfd = signals_forward_fd(&old, err);
     if (sfd < 0)
         return -1;
     int rc = 0;

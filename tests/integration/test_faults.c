@@ -276,12 +276,58 @@ Test(faults, foreground_run_whose_init_is_killed_before_its_exec_exits_137)
     rm_force_leaves_nothing();
 }
 
-Test(faults, foreground_run_killed_after_the_cgroups_are_made)
+/* A foreground run's start is its attached monitor's, as run -d's: the front end outlives it
+ * and says so, as docker run does when its daemon goes */
+Test(faults, foreground_runs_monitor_killed_after_the_cgroups_are_made)
 {
     struct h_result r;
     kill_at("cgroups", run_args(false, sleeper), &r);
-    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
-    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}}"), "created false");
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "monitor died before the start");
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}"),
+                     "created false 125");
+    rm_force_leaves_nothing();
+}
+
+/* Neither gone nor a zombie (this machine's pid 1 may never reap an orphan). */
+static bool running(pid_t pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+    _cleanup_free_ char *stat = h_read_file(path);
+    const char *paren = stat ? strrchr(stat, ')') : NULL;
+    return paren && paren[1] == ' ' && paren[2] != 'Z';
+}
+
+/* The front end killed while its container runs: the attached monitor dies with it
+ * (PDEATHSIG), pid 1 with the monitor; what is left is a stopped container rm -f removes. */
+Test(faults, foreground_run_killed_while_its_container_runs)
+{
+    struct h_opts o = {.timeout_s = 30};
+    struct h_proc p;
+    h_berth_start(&p, &o, run_args(false, sleeper));
+    double deadline = h_now_s() + 10;
+    _cleanup_free_ char *status = NULL;
+    while (h_now_s() < deadline) {
+        free(status);
+        status = ps_status();
+        if (!strncmp(status, "Up", 2))
+            break;
+        usleep(20 * 1000);
+    }
+    cr_assert(!strncmp(status, "Up", 2), "never running: %s", status);
+    pid_t pid1 = (pid_t)atoi(inspect("{{.State.Pid}}"));
+    cr_assert_gt(pid1, 0);
+    cr_assert_eq(kill(p.pid, SIGKILL), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    cr_assert_eq(r.status, 128 + SIGKILL);
+    deadline = h_now_s() + 10;
+    while (running(pid1) && h_now_s() < deadline)
+        usleep(20 * 1000);
+    cr_assert(!running(pid1), "pid 1 (%d) outlived the front end", (int)pid1);
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "137\n");
     rm_force_leaves_nothing();
 }
 

@@ -12,40 +12,35 @@ H_SUITE(trace);
 
 static const char *const trace_env[] = {"BERTH_TRACE=1", NULL};
 
-static const char *const front[] = {"caller", "args", "admit", "reexec", NULL};
-/* the re-executed front end up to the clone, then what each run does after it */
-#define FRONT_RO_CREATE                                                                            \
-    "caller", "args", "admit", "reexec-check", "spec", "image", "caps-cidfile", "seccomp-cache",   \
-        "user", "state-root", "name", "state-mkdir", "state-lock", "scaffold", "config.json",      \
-        "state.json", "berth.json", "etc-files", "seccomp.bpf", "cidfile", "bind-sources"
-/* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
- * are made while it builds its root. */
-#define START_CLONED(cg_first) (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "cgroups"
-#define START(cg_first)                                                                            \
-    "ro-check", "load-description", START_CLONED(cg_first), "child-execve", "state-running"
-/* run -d's monitor waits for its caller's go (the cidfile written) before the clone, and
- * leaves its caller's cgroups once the init is cloned */
-#define START_MONITOR(cg_first)                                                                    \
-    "ro-check", "load-description", "caller-go", START_CLONED(cg_first), "leave-cgroups",          \
-        "child-execve", "state-running"
-#define FRONT_RO_FG(cg_first)                                                                      \
-    {                                                                                              \
-        FRONT_RO_CREATE, START(cg_first), "container-exit", "reap", "destroy", "handback", NULL    \
-    }
-static const char *const front_ro_fg[2][33] = {FRONT_RO_FG(false), FRONT_RO_FG(true)};
-/* run -d re-executes no front end: its monitor re-executes itself while the front end creates */
-static const char *const front_detached[] = {
+/* No run re-executes its front end: the container's monitor runs from the read-only clone of
+ * berth's binary while the front end creates the container, and waits for the caller's go
+ * (the cidfile written) before the clone. */
+static const char *const front[] = {
     "caller",      "args",          "admit",        "reexec-check",   "spec",
     "image",       "monitor-spawn", "caps-cidfile", "seccomp-cache",  "user",
     "state-root",  "name",          "state-mkdir",  "state-lock",     "scaffold",
     "config.json", "state.json",    "berth.json",   "etc-files",      "seccomp.bpf",
     "handoff",     "cidfile",       "bind-sources", "monitor-report", "handback",
     NULL};
+/* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
+ * are made while it builds its root. */
+#define START_CLONED(cg_first) (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "cgroups"
+#define START(cg_first)                                                                            \
+    "handoff", "ro-check", "load-description", "caller-go", START_CLONED(cg_first)
+/* run -d's monitor leaves its caller's cgroups once the init is cloned */
 #define MONITOR(cg_first)                                                                          \
     {                                                                                              \
-        "detach", "handoff", START_MONITOR(cg_first), "report", "exec-berth-monitor", NULL         \
+        "detach", START(cg_first), "leave-cgroups", "child-execve", "state-running", "report",     \
+            "exec-berth-monitor", NULL                                                             \
     }
 static const char *const monitor[2][16] = {MONITOR(false), MONITOR(true)};
+/* the foreground run's stays attached, in its caller's cgroups, until the exit */
+#define MONITOR_FG(cg_first)                                                                       \
+    {                                                                                              \
+        "attach", START(cg_first), "child-execve", "state-running", "container-exit", "reap",      \
+            "destroy", "report", NULL                                                              \
+    }
+static const char *const monitor_fg[2][16] = {MONITOR_FG(false), MONITOR_FG(true)};
 static const char *const init[] = {"loopback",
                                    "private-root",
                                    "mount-points",
@@ -140,7 +135,8 @@ Test(trace, foreground_run_traces_front_end_and_init_on_stderr_only)
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "out\n");
     assert_phases(r.err, "front", front);
-    assert_phases(r.err, "front-ro", front_ro_fg[cgroups_first()]);
+    assert_phases(r.err, "front-ro", (const char *const[]){NULL});
+    assert_phases(r.err, "monitor", monitor_fg[cgroups_first()]);
     assert_phases(r.err, "init", init);
     char *other = NULL;
     free(phases_of(r.err, "none", &other));
@@ -170,7 +166,7 @@ Test(trace, detached_run_traces_monitor_init_and_berth_monitor_not_the_log)
     h_assert_status(&r, 0);
     cr_assert_eq(r.out_len, 65, "stdout is not the id alone: %s", r.out);
     cr_assert_eq(strspn(r.out, "0123456789abcdef"), 64, "not an id: %s", r.out);
-    assert_phases(r.err, "front", front_detached);
+    assert_phases(r.err, "front", front);
     assert_phases(r.err, "front-ro", (const char *const[]){NULL});
     assert_phases(r.err, "monitor", monitor[cgroups_first()]);
     assert_phases(r.err, "init", init);
