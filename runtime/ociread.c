@@ -415,9 +415,11 @@ static int bundle_fs(const struct mount_entry *e, const char *dest, struct oci_c
     return 0;
 }
 
+/* dest is taken over, also on failure */
 static int bundle_bind(const struct mount_entry *e, char *dest, struct oci_config *c,
                        struct berr *err)
 {
+    _cleanup_free_ char *owned = dest;
     struct mount_bind b = {.dest = dest};
     bool bind = false;
     for (size_t i = 0; i < e->options.n; i++) {
@@ -439,6 +441,7 @@ static int bundle_bind(const struct mount_entry *e, char *dest, struct oci_confi
     if (!bind || e->source[0] != '/' || !strcmp(dest, "/"))
         return berr_set(err, BERR_FAILED, OCI_FILE ": mount %s: bad bind", e->dest);
     b.source = xstrdup(e->source);
+    owned = NULL;
     c->binds = xrealloc(c->binds, (c->nbinds + 1) * sizeof(*c->binds));
     c->binds[c->nbinds++] = b;
     return 0;

@@ -318,6 +318,7 @@ Test(conf, a_missing_berth_conf_means_the_defaults)
     cr_assert_eq(conf_berth_read("/nonexistent-prefix/bin/berth", &c, &err), 0, "%s", err.msg);
     cr_assert_null(c.root);
     cr_assert_null(c.runroot);
+    berth_conf_free(&c);
 }
 
 /* ---- acting for the caller (util/ident.c) ---- */
