@@ -309,8 +309,9 @@ static int exec_monitor(void *arg)
     struct monitor_exec *m = arg;
     /* whether it was born in its cgroup2 home: moving there later would cost a grace period */
     m->argv[3] = m->in_v2 ? "1" : "0";
-    /* the monitor closes the clone's fd (detach_from_caller), not the caller: the last close
-     * of a detached mount unmounts it and waits for an RCU grace period */
+    /* the monitor closes the clone's fd (with the caller's others, in its detach or attach),
+     * not the caller: the last close of a detached mount unmounts it and waits for an RCU
+     * grace period */
     fcntl(m->clone, F_SETFD, 0);
     syscall(SYS_execveat, m->clone, "", m->argv, m->envp, AT_EMPTY_PATH);
     return 127; /* the caller sees the socket close: "the container's monitor died" */
@@ -320,7 +321,7 @@ static int exec_monitor(void *arg)
  * that lived on while the caller creates the container would make each page either of them
  * writes a copy (0.5 ms and more of faults here), and even a copy that execs at once costs
  * the caller the copy of its page tables (0.1 ms) and a fault on each page it writes next.
- * It detaches from the caller after its exec (runtime_monitor_serve). */
+ * It detaches from the caller after its exec, or stays attached (runtime_monitor_serve). */
 static int spawn_monitor(struct monitor_link *l, bool attached, struct berr *err)
 {
     _cleanup_free_ char *argv0 = NULL;

@@ -102,9 +102,10 @@ int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over,
 /* The directory berth was installed in (berth-monitor, berth.conf live beside it), also in
  * the re-executed berth whose binary has no path of its own; NULL when unknown. */
 char *runtime_install_dir(void);
-/* run -d's monitor: `berth __monitor FD`, which the caller of run -d starts from a read-only
- * clone while it creates the container (monitor.c); root's only. Never returns once it has
- * the container; 0 when the caller gave up before handing one over, 125 when misused. */
+/* A run's monitor: `berth __monitor FD IN_V2 attached|detached`, which the caller of run
+ * starts from a read-only clone while it creates the container (monitor.c); root's only.
+ * Never returns once it has the container; 0 when the caller gave up before handing one over
+ * or saying go, 125 when misused. */
 #define RUNTIME_MONITOR_COMMAND "__monitor"
 int runtime_monitor_serve(int argc, char **argv);
 /* Whether this berth already runs from such a clone (BERTH_TRACE names the process by it). */
