@@ -14,6 +14,10 @@ int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err);
 /* Bind srcdir/name (a file we made) onto dest inside rootfd. */
 int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
                  struct berr *err);
+/* The kernel file systems spec mounts, *n of them: its own, or docker's defaults. */
+const struct mounts_fs *mounts_kernel_fs(const struct mounts_spec *spec, size_t *n);
+/* Whether one of spec's binds lands on dest exactly (it then replaces a default mount). */
+bool mounts_bound_at(const struct mounts_spec *spec, const char *dest);
 /* The spec's masked (hidden) and read-only paths. */
 int mounts_mask_paths(int rootfd, const struct mounts_spec *spec, struct berr *err);
 /* ---- the image's layers as overlayfs will merge them (layers.c) ---- */

@@ -235,31 +235,11 @@ static int point_cmp(const void *a, const void *b)
     return (*x == '/' ? 1 : *x) - (*y == '/' ? 1 : *y);
 }
 
-/* The kernel file systems the spec mounts: its own, or docker's. */
-static const struct mounts_fs *kernel_fs(const struct mounts_spec *spec)
-{
-    return spec->fs ? spec->fs : mounts_default_fs;
-}
-
-static size_t kernel_fs_count(const struct mounts_spec *spec)
-{
-    return spec->fs ? spec->nfs : mounts_ndefault_fs;
-}
-
 /* dest lies at or under base (clean absolute paths). */
 static bool is_under(const char *dest, const char *base, bool or_at)
 {
     size_t n = strlen(base);
     return !strncmp(dest, base, n) && (dest[n] == '/' || (or_at && dest[n] == '\0'));
-}
-
-static bool bound(const struct mounts_spec *spec, const char *dest)
-{
-    for (size_t i = 0; i < spec->nbinds; i++) {
-        if (!strcmp(spec->binds[i].dest, dest))
-            return true;
-    }
-    return false;
 }
 
 /* Made in the root itself, not inside another mount: under a bind (its host directory) or a
@@ -271,9 +251,10 @@ static bool in_root(const struct mounts_spec *spec, const char *dest, bool or_at
         if (is_under(dest, spec->binds[i].dest, or_at))
             return false;
     }
-    for (size_t i = 0; i < kernel_fs_count(spec); i++) {
-        const char *d = kernel_fs(spec)[i].dest;
-        if (!bound(spec, d) && is_under(dest, d, or_at))
+    size_t n;
+    const struct mounts_fs *fs = mounts_kernel_fs(spec, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!mounts_bound_at(spec, fs[i].dest) && is_under(dest, fs[i].dest, or_at))
             return false;
     }
     return true;
@@ -289,10 +270,11 @@ static void add(struct point **v, size_t *n, const char *dest, enum point_kind k
  * the root itself; *complete false when a source cannot say what it is. */
 static void points_of(const struct mounts_spec *spec, struct point **v, size_t *n, bool *complete)
 {
-    for (size_t i = 0; i < kernel_fs_count(spec); i++) {
-        const char *d = kernel_fs(spec)[i].dest;
-        if (!bound(spec, d) && in_root(spec, d, false))
-            add(v, n, d, POINT_DIR);
+    size_t nfs;
+    const struct mounts_fs *fs = mounts_kernel_fs(spec, &nfs);
+    for (size_t i = 0; i < nfs; i++) {
+        if (!mounts_bound_at(spec, fs[i].dest) && in_root(spec, fs[i].dest, false))
+            add(v, n, fs[i].dest, POINT_DIR);
     }
     for (size_t i = 0; i < spec->nbinds; i++) {
         const struct mount_bind *b = &spec->binds[i];

@@ -211,7 +211,7 @@ static int open_mount_point(int rootfd, const char *dest, struct berr *err)
     return fd;
 }
 
-static bool has_user_bind(const struct mounts_spec *spec, const char *dest)
+bool mounts_bound_at(const struct mounts_spec *spec, const char *dest)
 {
     for (size_t i = 0; i < spec->nbinds; i++) {
         if (!strcmp(spec->binds[i].dest, dest))
@@ -220,14 +220,20 @@ static bool has_user_bind(const struct mounts_spec *spec, const char *dest)
     return false;
 }
 
+const struct mounts_fs *mounts_kernel_fs(const struct mounts_spec *spec, size_t *n)
+{
+    *n = spec->fs ? spec->nfs : mounts_ndefault_fs;
+    return spec->fs ? spec->fs : mounts_default_fs;
+}
+
 static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
-    const struct mounts_fs *fs = spec->fs ? spec->fs : mounts_default_fs;
-    size_t n = spec->fs ? spec->nfs : mounts_ndefault_fs;
+    size_t n;
+    const struct mounts_fs *fs = mounts_kernel_fs(spec, &n);
     for (size_t i = 0; i < n; i++) {
         const struct mounts_fs *m = &fs[i];
         /* a user mount on the same destination replaces the default (docker's withMounts) */
-        if (has_user_bind(spec, m->dest))
+        if (mounts_bound_at(spec, m->dest))
             continue;
         _cleanup_close_ int fd = open_mount_point(rootfd, m->dest, err);
         if (fd < 0)
@@ -263,7 +269,7 @@ static bool exists_in_root(int rootfd, const char *path)
 
 static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
-    if (has_user_bind(spec, "/dev"))
+    if (mounts_bound_at(spec, "/dev"))
         return 0;
     _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
     if (dev < 0)
@@ -303,7 +309,7 @@ static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *
     for (size_t i = 0; i < mounts_netc_files; i++) {
         char dest[64];
         snprintf(dest, sizeof(dest), "/etc/%s", mounts_etc_files[i]);
-        if (has_user_bind(spec, dest))
+        if (mounts_bound_at(spec, dest))
             continue;
         if (bind_file_at(rootfd, etc, mounts_etc_files[i], dest, spec->readonly_root, err) < 0)
             return berr_wrap(err, "mount %s", dest);
