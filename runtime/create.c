@@ -467,15 +467,9 @@ static int load_description(struct container *c, struct init_args *a, struct ber
  * or died) ends the start here, before anything is cloned. */
 static int wait_for_callers_go(int fd, struct berr *err)
 {
-    char go = 0;
-    ssize_t n;
-    do {
-        n = read(fd, &go, 1);
-    } while (n < 0 && errno == EINTR);
+    bool go = go_received(fd);
     trace_phase("caller-go");
-    if (n != 1 || go != GO_BYTE)
-        return berr_set(err, BERR_FAILED, "the caller gave up before the start");
-    return 0;
+    return go ? 0 : berr_set(err, BERR_FAILED, "the caller gave up before the start");
 }
 
 int container_start(struct container *c, struct init_args *a, struct berr *err)

@@ -42,15 +42,9 @@ int start_gate_hooks(const struct start_gate *gate, struct berr *err)
         return 0;
     if (write_all(gate->ready_fd, (char[]){HOOKS_BYTE}, 1) < 0)
         return berr_errno(err, "ask for the create hooks");
-    char go = 0;
-    ssize_t n;
-    do {
-        n = read(gate->hooks_fd, &go, 1);
-    } while (n < 0 && errno == EINTR);
+    bool go = go_received(gate->hooks_fd);
     close(gate->hooks_fd);
-    if (n != 1 || go != GO_BYTE)
-        return berr_set(err, BERR_FAILED, "the create hooks failed");
-    return 0;
+    return go ? 0 : berr_set(err, BERR_FAILED, "the create hooks failed");
 }
 
 /* The parent's release: one byte, with the fds of the cgroups to join when they were made

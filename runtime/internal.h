@@ -268,6 +268,8 @@ struct start_gate {
 };
 #define HOOKS_BYTE 'H'
 #define GO_BYTE 'G'
+/* Whether GO_BYTE came on fd (a peer that closes, dies or says anything else: no go). */
+bool go_received(int fd);
 /* In the init, its mounts made, before pivot_root: the create hooks' turn; no-op without. */
 int start_gate_hooks(const struct start_gate *gate, struct berr *err);
 #define READY_BYTE 'R'

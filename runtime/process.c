@@ -150,6 +150,16 @@ pid_t spawn_shared_vm(int (*fn)(void *), void *arg, int cgfd, bool *in_cgroup,
     return pid;
 }
 
+bool go_received(int fd)
+{
+    char go = 0;
+    ssize_t n;
+    do {
+        n = read(fd, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    return n == 1 && go == GO_BYTE;
+}
+
 int enter_workdir_fd(int fd, const char *wd, struct berr *err)
 {
     if (fchdir(fd) < 0)
