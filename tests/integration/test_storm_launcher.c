@@ -899,6 +899,27 @@ Test(storm_launcher, a_handed_over_caller_starts_only_its_own_containers)
     h_assert_status(&r, 0);
 }
 
+/* A foreground run under Storm's launcher (a command file of the supervisor's, the worker's
+ * identity handed over) is the attached monitor's: the container's output is the launcher's,
+ * its status the launcher's exit status, and --rm leaves nothing. */
+Test(storm_launcher, a_foreground_run_passes_output_and_status_through_storms_launcher)
+{
+    struct wl_call c = {0};
+    struct h_result r;
+    docker_cmd(&r, &c, "fg-echo", "run --rm " H_IMAGE_DEFAULT " echo fg-out");
+    assert_wl(&r, 0);
+    cr_assert(strstr(r.out, "fg-out\n"), "no container output in:\n%s", r.out);
+    docker_cmd(&r, &c, "fg-false", "run --rm " H_IMAGE_DEFAULT " false");
+    assert_wl(&r, 1);
+    wl_run(
+        &r, &(struct wl_call){.handoff = true},
+        (const char *const[]){"run", "--rm", H_IMAGE_DEFAULT, "sh", "-c", "id -u; exit 3", NULL});
+    assert_wl(&r, 3);
+    h_berth(&r, NULL, "ps", "-aq", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "", "--rm left a container: %s", r.out);
+}
+
 /* save -o makes its file as the handed-over caller: where the worker may not write, nothing;
  * where it may, a file it owns. */
 Test(storm_launcher, save_makes_its_file_as_the_handed_over_caller)
