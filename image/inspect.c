@@ -80,17 +80,6 @@ static void gen_config(yajl_gen g, yajl_val cfg, bool null_when_absent)
     yajl_gen_map_close(g);
 }
 
-static void gen_created(yajl_gen g, yajl_val doc)
-{
-    const char *c = json_get_str(doc, "created");
-    struct timespec ts = {0};
-    if (c && parse_rfc3339(c, &ts) < 0)
-        ts = (struct timespec){0};
-    char buf[40];
-    format_go_time(&ts, buf);
-    json_key_str(g, "Created", buf);
-}
-
 static void gen_names(yajl_gen g, const struct strv *tags, const char *manifest_hex)
 {
     json_key_strv(g, "RepoTags", tags);
@@ -167,7 +156,8 @@ static void gen_comment(yajl_gen g, yajl_val doc)
 }
 
 static int build(const struct image_store *store, const char *id, yajl_val doc,
-                 const struct strv *diff_ids, yajl_val *out, struct berr *err)
+                 const struct strv *diff_ids, const struct timespec *created, yajl_val *out,
+                 struct berr *err)
 {
     struct refmap refs, digests;
     if (image_refs_load(store, &refs, err) < 0)
@@ -190,7 +180,9 @@ static int build(const struct image_store *store, const char *id, yajl_val doc,
     image_refs_free(&digests);
     json_key_str(g, "Parent", "");
     gen_comment(g, doc);
-    gen_created(g, doc);
+    char created_text[40];
+    format_go_time(created, created_text);
+    json_key_str(g, "Created", created_text);
     gen_str_or_empty(g, "Container", doc, "container");
     json_str(g, "ContainerConfig");
     gen_config(g, json_get(doc, "container_config"), false);
@@ -229,7 +221,7 @@ int image_inspect(struct image_store *store, const char *ref, yajl_val *out, str
     struct timespec created;
     if (image_read_config(store, id, &doc, &diff_ids, &created, err) < 0)
         return berr_wrap(err, "image %s", ref);
-    int rc = build(store, id, doc, &diff_ids, out, err);
+    int rc = build(store, id, doc, &diff_ids, &created, out, err);
     yajl_tree_free(doc);
     return rc < 0 ? berr_wrap(err, "image %s", ref) : 0;
 }

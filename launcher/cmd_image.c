@@ -141,48 +141,24 @@ int cmd_images(struct cli *cli, int argc, char **argv)
     image_store_close(&store);
     if (rc < 0)
         goto fail;
-    /* a template (docker: --format wins over -q): docker's image fields */
-    if (format && *format && strcmp(format, "table") != 0) {
-        _cleanup_strbuf_ struct strbuf out = {0};
-        rc = render_images(format, no_trunc, rows, n, &out, &err);
-        image_summaries_free(rows, n);
-        if (rc < 0) {
-            fprintf(stderr, "%s\n", err.msg);
-            return 1;
-        }
-        fwrite(out.s ? out.s : "", 1, out.len, stdout);
-        return fflush(stdout) == 0 ? 0 : 1;
+    /* docker's CLI: the default table and -q are templates too; --format wins over -q */
+    if (!format || !*format || !strcmp(format, "table")) {
+        free(format);
+        format = xstrdup(quiet     ? "{{.ID}}"
+                         : digests ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t"
+                                     "{{.CreatedSince}}\t{{.Size}}"
+                                   : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t"
+                                     "{{.Size}}");
     }
-    struct strbuf table = {0};
-    if (!quiet)
-        strbuf_printf(&table, "REPOSITORY\tTAG\t%sIMAGE ID\tCREATED\tSIZE\n",
-                      digests ? "DIGEST\t" : "");
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    for (size_t i = 0; i < n; i++) {
-        char id[80];
-        snprintf(id, sizeof(id), no_trunc ? "sha256:%s" : "%.12s", rows[i].id);
-        if (quiet) {
-            printf("%s\n", id);
-            continue;
-        }
-        char ago[64], created[80], size[32];
-        human_duration(difftime(now.tv_sec, rows[i].created.tv_sec), ago, sizeof(ago));
-        snprintf(created, sizeof(created), "%s ago", ago);
-        human_size((double)rows[i].size, size, sizeof(size));
-        const char *digest = rows[i].digest[0] ? rows[i].digest : "<none>";
-        strbuf_printf(&table, "%s\t%s\t%s%s%s\t%s\t%s\n", rows[i].repository, rows[i].tag,
-                      digests ? digest : "", digests ? "\t" : "", id, created, size);
-    }
-    if (!quiet) {
-        struct strbuf out = {0};
-        fmt_tabwrite(&out, table.s ? table.s : "");
-        fputs(out.s ? out.s : "", stdout);
-        strbuf_free(&out);
-        strbuf_free(&table);
-    }
+    _cleanup_strbuf_ struct strbuf out = {0};
+    rc = render_images(format, no_trunc, rows, n, &out, &err);
     image_summaries_free(rows, n);
-    return 0;
+    if (rc < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    fwrite(out.s ? out.s : "", 1, out.len, stdout);
+    return fflush(stdout) == 0 ? 0 : 1;
 fail:
     report_error(cli, &err);
     return 1;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -109,8 +110,15 @@ static void print_store(const char *label, const char *path, bool want_tmpfs, st
 {
     _cleanup_free_ char *at = xstrdup(path);
     struct statfs sf;
-    while (statfs(at, &sf) < 0 && strrchr(at, '/') && strcmp(at, "/"))
-        *(strrchr(at, '/') == at ? at + 1 : strrchr(at, '/')) = '\0';
+    while (statfs(at, &sf) < 0) {
+        if (!strcmp(at, "/") || !strcmp(at, ".")) { /* where dirname ends */
+            printf(" %s: %s (%s)\n", label, path, strerror(errno));
+            return;
+        }
+        char *up = xstrdup(dirname(at));
+        free(at);
+        at = up;
+    }
     char hex[32];
     snprintf(hex, sizeof(hex), "0x%lx", (long)sf.f_type);
     const char *fs = fs_name((long)sf.f_type) ? fs_name((long)sf.f_type) : hex;

@@ -1,20 +1,24 @@
 /* berth save: docker's `save [-o FILE] IMAGE...`. The archive goes to stdout unless that is a
  * terminal, or to FILE as docker's CLI writes it: into a temporary file (0600) beside it,
- * renamed over it once whole, so a failed save leaves FILE as it was. Both are made with a
- * handed-over caller's rights (as load -i reads as the caller). */
+ * renamed over it once whole, so a failed save leaves FILE as it was. The temporary file is
+ * unnamed (O_TMPFILE) until then, so a save killed half-way (Ctrl-C) leaves no file either;
+ * a file system without O_TMPFILE gets a named one. Both are made with a handed-over caller's
+ * rights (as load -i reads as the caller). */
 #include "image/image.h"
 #include "launcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
 struct output {
     const struct cli *cli;
     const char *path; /* NULL: stdout */
-    char *tmp;        /* the temporary file beside path; NULL when writing path itself */
+    char *tmp;        /* the temporary file's name beside path; NULL when writing path itself */
+    bool unnamed;     /* fd is an O_TMPFILE file, given the name tmp only when whole */
     int fd;
 };
 
@@ -53,8 +57,15 @@ static int open_output(void *ctx, struct berr *err)
         if (random_id(id, err) < 0)
             return -1;
         _cleanup_free_ char *copy = xstrdup(o->path);
-        o->tmp = xasprintf("%s/.berth_temp_%.16s", dirname(copy), id);
-        o->fd = ident_open(o->cli->caller, o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0600, err);
+        const char *dir = dirname(copy);
+        o->tmp = xasprintf("%s/.berth_temp_%.16s", dir, id);
+        struct berr unnamed_err = {0};
+        o->fd = ident_open(o->cli->caller, dir, O_TMPFILE | O_WRONLY, 0600, &unnamed_err);
+        o->unnamed = o->fd >= 0;
+        if (o->fd < 0 && unnamed_err.errnum != EOPNOTSUPP && unnamed_err.errnum != EISDIR)
+            *err = unnamed_err;
+        else if (o->fd < 0) /* no O_TMPFILE in this file system (EISDIR: before Linux 3.11) */
+            o->fd = ident_open(o->cli->caller, o->tmp, O_WRONLY | O_CREAT | O_EXCL, 0600, err);
         if (o->fd < 0) {
             free(o->tmp);
             o->tmp = NULL;
@@ -63,24 +74,42 @@ static int open_output(void *ctx, struct berr *err)
     return o->fd < 0 ? berr_wrap(err, "failed to save image") : o->fd;
 }
 
+/* The unnamed file under name; through /proc, as linkat's AT_EMPTY_PATH needs
+ * CAP_DAC_READ_SEARCH, which a caller's file-system ids do not have. */
+static int link_unnamed(int fd, const char *name)
+{
+    char proc[64];
+    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    return linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+}
+
 /* Close the output; the temporary file becomes path when ok, and goes otherwise. */
 static int finish_output(struct output *o, bool ok, struct berr *err)
 {
     int rc = 0;
-    if (o->fd >= 0 && close(o->fd) < 0 && ok)
+    bool entered = false, named = o->tmp && !o->unnamed;
+    if (o->tmp) {
+        struct berr e = {0};
+        entered = ident_enter(o->cli->caller, &e) == 0;
+        if (!entered && ok) {
+            *err = e;
+            rc = -1;
+        }
+    }
+    if (entered && ok && o->unnamed) {
+        if (link_unnamed(o->fd, o->tmp) < 0)
+            rc = berr_errno(err, "failed to save image: link %s", o->tmp);
+        named = rc == 0;
+    }
+    if (o->fd >= 0 && close(o->fd) < 0 && ok && rc == 0)
         rc = berr_errno(err, "write %s", o->path ? o->path : "standard output");
     o->fd = -1;
-    if (!o->tmp)
-        return rc;
-    struct berr ignored;
-    if (ident_enter(o->cli->caller, &ignored) == 0) {
+    if (entered) {
         if (ok && rc == 0 && rename(o->tmp, o->path) < 0)
             rc = berr_errno(err, "failed to save image: rename to %s", o->path);
-        if (!ok || rc < 0)
+        if (named && (!ok || rc < 0))
             unlink(o->tmp);
         ident_leave(o->cli->caller);
-    } else if (ok && rc == 0) {
-        rc = berr_wrap(err, "%s", ignored.msg);
     }
     free(o->tmp);
     o->tmp = NULL;

@@ -103,6 +103,33 @@ Test(info, state_root_not_on_tmpfs_is_warned_about)
     free(shm);
 }
 
+/* A relative state root that is not made yet: the file system of the directory it would be
+ * made in (berth's working directory, the worktree, on disk), not an unread statfs. */
+Test(info, a_relative_state_root_not_made_yet_is_looked_up_from_the_working_directory)
+{
+    const char *src = getenv("BERTH_SRC");
+    cr_assert_str_eq(fs_of(src ? src : "."), "other", "the worktree is on a tmpfs");
+    char *rel = xasprintf("info-rel-%d", (int)getpid());
+    char *cmd = xasprintf("cd \"$1\" && exec \"$2\" --runroot %s info", rel);
+    struct h_result r;
+    h_execv(&r, NULL,
+            (const char *const[]){"sh", "-c", cmd, "sh", src ? src : ".", getenv("BERTH_IT_BERTH"),
+                                  NULL});
+    h_assert_status(&r, 0);
+    char *line = xasprintf(" State Root Dir: %s (", rel);
+    const char *at = strstr(r.out, line);
+    cr_assert(at, "%s", r.out);
+    const char *end = strchr(at, '\n');
+    cr_assert(end && end - at > 15 && !strncmp(end - 15, ", not made yet)", 15), "%.*s",
+              end ? (int)(end - at) : 80, at);
+    char *warn = xasprintf("WARNING: the state root %s is not on a tmpfs", rel);
+    cr_assert(strstr(r.err, warn), "stderr: %s", r.err);
+    free(warn);
+    free(line);
+    free(cmd);
+    free(rel);
+}
+
 /* the build tree's worker-launcher is an ordinary 0755 file: said, and warned about */
 Test(info, worker_launcher_owner_and_mode)
 {

@@ -8,7 +8,9 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pty.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -242,6 +244,69 @@ Test(save, a_failed_write_leaves_the_file_as_it_was_and_devices_are_written_in_p
     struct stat st;
     cr_assert_eq(lstat(null, &st), 0);
     cr_assert(S_ISLNK(st.st_mode), "the link to /dev/null was replaced");
+}
+
+/* The fd pid holds open on a file of dir, or -1. */
+static int fd_in_dir(pid_t pid, const char *dir)
+{
+    _cleanup_free_ char *fds = xasprintf("/proc/%d/fd", (int)pid);
+    DIR *d = opendir(fds);
+    if (!d)
+        return -1;
+    int found = -1;
+    size_t len = strlen(dir);
+    struct dirent *de;
+    while (found < 0 && (de = readdir(d))) {
+        char link[PATH_MAX + 1];
+        _cleanup_free_ char *p = xasprintf("%s/%s", fds, de->d_name);
+        ssize_t n = readlink(p, link, sizeof(link) - 1);
+        if (n < 0)
+            continue;
+        link[n] = '\0';
+        if (!strncmp(link, dir, len) && link[len] == '/')
+            found = atoi(de->d_name);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Ctrl-C in the middle of the write: the file stays as it was and nothing else is left in its
+ * directory, not even berth's temporary file. */
+Test(save, a_save_interrupted_while_writing_leaves_nothing_behind)
+{
+    _cleanup_free_ char *tree = h_path("tree"), *tar = h_path("big.tar"), *src = h_path("src"),
+                        *dir = h_path("out"), *out = h_path("out/out.tar");
+    h_mkdirs(tree, 0755);
+    h_mkdirs(dir, 0755);
+    /* large enough that the archive takes a while to write */
+    const char *make[] = {
+        "sh", "-c", "head -c 96M /dev/zero > \"$1/big\" && tar -C \"$1\" -cf \"$2\" big",
+        "sh", tree, tar,
+        NULL};
+    struct h_result r;
+    h_execv(&r, NULL, make);
+    h_assert_status(&r, 0);
+    struct h_opts o = {.root = src};
+    h_berth(&r, &o, "import", tar, "it/big:1", NULL);
+    h_assert_status(&r, 0);
+    h_write_file(out, "old", 0644);
+
+    struct h_proc p;
+    h_berth_start(&p, &o, (const char *const[]){"save", "-o", out, "it/big:1", NULL});
+    double end = h_now_s() + 60;
+    while (fd_in_dir(p.pid, dir) < 0 && h_now_s() < end)
+        usleep(200);
+    cr_assert_eq(kill(p.pid, SIGSTOP), 0);
+    int fd = fd_in_dir(p.pid, dir);
+    kill(p.pid, SIGINT);
+    kill(p.pid, SIGCONT);
+    h_berth_finish(&p, &r);
+    cr_assert_geq(fd, 0, "berth was not stopped while writing into %s (status %d)", dir, r.status);
+    cr_assert_eq(r.status, 128 + SIGINT, "status %d: %s", r.status, r.err);
+    _cleanup_free_ char *left = dir_names(dir);
+    _cleanup_free_ char *text = h_read_file(out);
+    cr_assert_str_eq(text, "old");
+    cr_assert_str_eq(left, "out.tar ", "left in the directory: %s", left);
 }
 
 Test(save, refuses_a_terminal_on_stdout)

@@ -82,7 +82,8 @@ static const struct tentry tree[] = {
     {"a/h", 'h', "a/b", 0, 0, 0, 0, 0, NULL, NULL},
 };
 
-Test(image_save, layer_tar_is_sorted_whole_seconds_and_links_to_the_first_name)
+/* tree imported into ts as t/x:1 */
+static void import_tree(void)
 {
     size_t len;
     char *tar = tar_build(tree, ARRAY_SIZE(tree), &len);
@@ -90,6 +91,11 @@ Test(image_save, layer_tar_is_sorted_whole_seconds_and_links_to_the_first_name)
     struct berr err = {0};
     cr_assert_eq(import_bytes(&ts.s, tar, len, "t/x:1", id, &err), 0, "%s", err.msg);
     free(tar);
+}
+
+Test(image_save, layer_tar_is_sorted_whole_seconds_and_links_to_the_first_name)
+{
+    import_tree();
     size_t alen;
     char *archive = save_to_memory(&ts.s, (const char *const[]){"t/x:1", NULL}, &alen);
     char *manifest = member(archive, alen, "manifest.json", NULL);
@@ -138,12 +144,8 @@ Test(image_save, layer_tar_is_sorted_whole_seconds_and_links_to_the_first_name)
 
 Test(image_save, what_berth_saved_and_loaded_saves_to_the_same_bytes)
 {
-    size_t len;
-    char *tar = tar_build(tree, ARRAY_SIZE(tree), &len);
-    char id[65];
+    import_tree();
     struct berr err = {0};
-    cr_assert_eq(import_bytes(&ts.s, tar, len, "t/x:1", id, &err), 0, "%s", err.msg);
-    free(tar);
     size_t n1, n2;
     char *first = save_to_memory(&ts.s, (const char *const[]){"t/x:1", NULL}, &n1);
     int fd = memfd_create("load", MFD_CLOEXEC);
@@ -161,12 +163,8 @@ Test(image_save, what_berth_saved_and_loaded_saves_to_the_same_bytes)
 
 Test(image_save, unknown_references_fail_before_the_output_is_opened)
 {
-    size_t len;
-    char *tar = tar_build(tree, ARRAY_SIZE(tree), &len);
-    char id[65];
+    import_tree();
     struct berr err = {0};
-    cr_assert_eq(import_bytes(&ts.s, tar, len, "t/x:1", id, &err), 0, "%s", err.msg);
-    free(tar);
     struct sink s = {.fd = -1};
     struct strv v = {0};
     strv_push(&v, "t/x:1");
