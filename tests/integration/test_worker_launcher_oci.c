@@ -290,6 +290,15 @@ static char *cpu_limit(pid_t pid)
     return out;
 }
 
+/* run-oci-container as Storm's supervisor runs it, for the worker */
+static void run_oci(struct h_result *r, const struct oci_env *e)
+{
+    const struct h_wl *w = h_wl();
+    h_wl_call(
+        r, w->worker,
+        (const char *const[]){"run-oci-container", w->workdir, e->config, e->artifacts, NULL});
+}
+
 static void reap(const char *keep, int want)
 {
     struct h_result r;
@@ -306,8 +315,7 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     struct oci_env e = {0};
     setup(&e);
     struct h_result r;
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 0, "run-oci-container exited %d:\n%s", r.status, r.out);
     cr_assert(str_has_prefix(r.out, "main : command provided run-oci-container\n"), "%s", r.out);
     _cleanup_free_ char *pidtext = h_read_file(e.pid_file);
@@ -435,8 +443,7 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     _cleanup_free_ char *olayer = xasprintf("%s/base.sqsh", outside);
     free(e.config);
     e.config = oci_config(&e, w->worker, olayer);
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 44, "outside layer: exited %d:\n%s", r.status, r.out);
     cr_assert(strstr(r.out, "allowed.layers"), "%s", r.out);
     assert_nothing_made(&e, &r);
@@ -458,8 +465,7 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     cr_assert_eq(r.status, 255, "root user: exited %d:\n%s", r.status, r.out);
     free(e.config);
     e.config = oci_config(&e, "root", NULL);
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 255, "root username: exited %d:\n%s", r.status, r.out);
     assert_nothing_made(&e, &r);
     /* no seccomp profile (upstream would run it unconfined), a bind of "/": 24 */
@@ -467,9 +473,7 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     for (size_t i = 0; i < ARRAY_SIZE(brk); i++) {
         free(e.config);
         e.config = oci_config_as(&e, w->worker, NULL, brk[i]);
-        h_wl_call(
-            &r, w->worker,
-            (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+        run_oci(&r, &e);
         cr_assert_eq(r.status, 24, "break %zu: exited %d:\n%s", i, r.status, r.out);
         assert_nothing_made(&e, &r);
     }
@@ -478,8 +482,7 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     h_write_file(text_layer, "not a squashfs image\n", 0644);
     free(e.config);
     e.config = oci_config(&e, w->worker, text_layer);
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 44, "text layer: exited %d:\n%s", r.status, r.out);
     cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
     assert_nothing_made(&e, &r);
