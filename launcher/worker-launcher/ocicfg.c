@@ -7,7 +7,6 @@
 #include "launcher/worker-launcher/wl.h"
 #include "runtime/runtime.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,9 +191,8 @@ static size_t depth(yajl_val m)
 }
 
 /* Storm's binds, shallowest first as berth's runtime mounts them (stable: Storm lists a
- * directory before what it binds inside it, whose order stays), their sources resolved as the
- * <user> (who must reach them), not "/", under docker.allowed.mounts; the resolved path is
- * what gets bound. */
+ * directory before what it binds inside it, whose order stays), their sources as
+ * wl_bind_source resolves them. */
 static int gen_binds(const struct wl *wl, yajl_gen g, yajl_val mounts, struct berr *err)
 {
     size_t n = mounts ? mounts->u.array.len : 0;
@@ -207,19 +205,9 @@ static int gen_binds(const struct wl *wl, yajl_gen g, yajl_val mounts, struct be
     }
     for (size_t i = 0; i < n; i++) {
         yajl_val m = order[i];
-        const char *src = json_get_str(m, "source");
-        if (ident_enter(&wl->user, err) < 0)
-            return -1;
-        _cleanup_free_ char *real = realpath(src, NULL);
-        int saved = errno;
-        ident_leave(&wl->user);
+        _cleanup_free_ char *real = wl_bind_source(wl, json_get_str(m, "source"), err);
         if (!real)
-            return berr_set(err, BERR_USAGE, "bind source %s: %s (as %s)", src, strerror(saved),
-                            wl->user_name);
-        if (!strcmp(real, "/") || !conf_wl_mount_allowed(&wl->policy, real))
-            return berr_set(err, BERR_USAGE,
-                            "bind source %s (%s) is not allowed by docker.allowed.mounts", src,
-                            real);
+            return -1;
         yajl_gen_map_open(g);
         json_key_str(g, "destination", json_get_str(m, "destination"));
         json_key_str(g, "type", "bind");

@@ -74,14 +74,9 @@ void wl_oci_root_close(struct wl_oci_root *r)
  * with squashfs's magic; the fd */
 int wl_oci_open_layer(const struct wl *wl, const char *path, struct berr *err)
 {
-    if (ident_enter(&wl->user, err) < 0)
-        return -1;
-    _cleanup_free_ char *real = realpath(path, NULL);
-    int saved = errno;
-    ident_leave(&wl->user);
+    _cleanup_free_ char *real = wl_user_realpath(wl, "layer", path, err);
     if (!real)
-        return berr_set(err, BERR_USAGE, "layer %s: %s (as %s)", path, strerror(saved),
-                        wl->user_name);
+        return -1;
     bool ok = conf_wl_layer_allowed(&wl->policy, real);
     if (!ok)
         return berr_set(err, BERR_USAGE,

@@ -54,6 +54,10 @@ int wl_read_first_line(const struct ident *who, const char *path, char **line);
 /* policy.c: what the privileged binary allows a command file */
 struct container_spec;
 int wl_policy_check(const struct wl *wl, struct container_spec *spec, struct berr *err);
+/* path resolved with the <user>'s rights (who must reach it), or NULL with err naming it what */
+char *wl_user_realpath(const struct wl *wl, const char *what, const char *path, struct berr *err);
+/* a bind source resolved as the <user>, not "/", under docker.allowed.mounts: what gets bound */
+char *wl_bind_source(const struct wl *wl, const char *source, struct berr *err);
 /* profile.c */
 int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdfile);
 int wl_profile_oci_container(struct wl *wl, const char *pid, const char *cmdfile);
