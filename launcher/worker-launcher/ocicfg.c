@@ -18,6 +18,7 @@ void wl_oci_free(struct wl_oci *o)
     if (o->doc)
         yajl_tree_free(o->doc);
     strv_free(&o->layers);
+    strv_free(&o->binds);
     *o = (struct wl_oci){0};
 }
 
@@ -190,33 +191,44 @@ static size_t depth(yajl_val m)
     return n;
 }
 
-/* Storm's binds, shallowest first as berth's runtime mounts them (stable: Storm lists a
- * directory before what it binds inside it, whose order stays), their sources as
- * wl_bind_source resolves them. */
-static int gen_binds(const struct wl *wl, yajl_gen g, yajl_val mounts, struct berr *err)
+/* before anything is mounted for the container, so that a refused source leaves nothing */
+int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o, struct berr *err)
 {
-    size_t n = mounts ? mounts->u.array.len : 0;
-    _cleanup_free_ yajl_val *order = xcalloc(n + 1, sizeof(*order));
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        for (; j > 0 && depth(order[j - 1]) > depth(mounts->u.array.values[i]); j--)
-            order[j] = order[j - 1];
-        order[j] = mounts->u.array.values[i];
-    }
-    for (size_t i = 0; i < n; i++) {
-        yajl_val m = order[i];
-        _cleanup_free_ char *real = wl_bind_source(wl, json_get_str(m, "source"), err);
+    yajl_val mounts = json_get(o->rt, "mounts");
+    for (size_t i = 0; mounts && i < mounts->u.array.len; i++) {
+        char *real = wl_bind_source(wl, json_get_str(mounts->u.array.values[i], "source"), err);
         if (!real)
             return -1;
+        strv_push_owned(&o->binds, real);
+    }
+    return 0;
+}
+
+/* Storm's binds, shallowest first as berth's runtime mounts them (stable: Storm lists a
+ * directory before what it binds inside it, whose order stays), from their resolved sources */
+static void gen_binds(yajl_gen g, const struct wl_oci *o)
+{
+    yajl_val mounts = json_get(o->rt, "mounts");
+    size_t n = o->binds.n;
+    _cleanup_free_ size_t *order = xcalloc(n + 1, sizeof(*order));
+    for (size_t i = 0; i < n; i++) {
+        size_t j = i;
+        for (; j > 0 &&
+               depth(mounts->u.array.values[order[j - 1]]) > depth(mounts->u.array.values[i]);
+             j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        yajl_val m = mounts->u.array.values[order[i]];
         yajl_gen_map_open(g);
         json_key_str(g, "destination", json_get_str(m, "destination"));
         json_key_str(g, "type", "bind");
-        json_key_str(g, "source", real);
+        json_key_str(g, "source", o->binds.v[order[i]]);
         json_str(g, "options");
         json_gen_value(g, json_get(m, "options"));
         yajl_gen_map_close(g);
     }
-    return 0;
 }
 
 static void gen_process(const struct wl *wl, yajl_gen g, yajl_val p)
@@ -301,15 +313,11 @@ int wl_oci_bundle_config(const struct wl *wl, const struct wl_oci *o, const char
     yajl_val dm = json_get(defaults, "mounts");
     for (size_t i = 0; YAJL_IS_ARRAY(dm) && i < dm->u.array.len; i++)
         json_gen_value(g, dm->u.array.values[i]);
-    int rc = gen_binds(wl, g, json_get(o->rt, "mounts"), err);
+    gen_binds(g, o);
     yajl_gen_array_close(g);
     gen_linux(g, json_get(o->rt, "linux"), json_get(defaults, "linux"));
     yajl_gen_map_close(g);
     yajl_tree_free(defaults);
-    if (rc < 0) {
-        yajl_gen_free(g);
-        return -1;
-    }
     *out = g;
     return 0;
 }

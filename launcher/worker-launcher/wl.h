@@ -75,12 +75,15 @@ struct wl_oci {
     const char *username, *cid, *pid_file, *script; /* in doc */
     yajl_val rt;                                    /* ociRuntimeConfig */
     struct strv layers;                             /* the paths, base first */
+    struct strv binds; /* the mounts' sources as wl_oci_resolve_binds resolved them */
 };
 /* 0, or the exit code (24: unreadable or invalid, 255: another user than the <user>) */
 int wl_oci_read(const struct wl *wl, const char *path, struct wl_oci *o);
 void wl_oci_free(struct wl_oci *o);
 bool wl_oci_id_valid(const char *cid);
-/* the bundle's config.json, its root rootfs */
+/* the mounts' sources as the <user> resolves them, each allowed (wl_bind_source) */
+int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o, struct berr *err);
+/* the bundle's config.json, its root rootfs, its binds o->binds (wl_oci_resolve_binds) */
 int wl_oci_bundle_config(const struct wl *wl, const struct wl_oci *o, const char *rootfs,
                          yajl_gen *out, struct berr *err);
 

@@ -91,10 +91,10 @@ static void make_layers(struct oci_env *e)
 
 /* Storm's fixture, its seccomp and cpu kept, this machine's paths and users put in */
 /* what a refusal test breaks in the config */
-enum oci_break { OCI_FINE, OCI_NO_SECCOMP, OCI_BIND_ROOT };
+enum oci_break { OCI_FINE, OCI_NO_SECCOMP, OCI_BIND_ROOT, OCI_BIND_OUTSIDE };
 
 static char *oci_config_as(const struct oci_env *e, const char *user, const char *layer0,
-                           enum oci_break brk)
+                           const char *top, enum oci_break brk)
 {
     const struct h_wl *w = h_wl();
     const char *src = getenv("BERTH_SRC");
@@ -116,7 +116,7 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
     json_key_str(g, "containerScriptPath", script);
     json_str(g, "layers");
     yajl_gen_array_open(g);
-    const char *paths[] = {layer0 ? layer0 : e->layer[0], e->layer[1]};
+    const char *paths[] = {layer0 ? layer0 : e->layer[0], top ? top : e->layer[1]};
     for (size_t i = 0; i < 2; i++) {
         yajl_gen_map_open(g);
         json_key_str(g, "mediaType", "application/vnd.squashfs");
@@ -151,11 +151,12 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
         strv_free(&o);
         yajl_gen_map_close(g);
     }
-    if (brk == OCI_BIND_ROOT) {
+    if (brk == OCI_BIND_ROOT || brk == OCI_BIND_OUTSIDE) {
         yajl_gen_map_open(g);
         json_key_str(g, "destination", "/host");
         json_key_str(g, "type", "bind");
-        json_key_str(g, "source", "/");
+        /* /usr: there, and not under docker.allowed.mounts */
+        json_key_str(g, "source", brk == OCI_BIND_ROOT ? "/" : "/usr");
         struct strv o = {0};
         strv_push(&o, "ro"), strv_push(&o, "rbind"), strv_push(&o, "rprivate");
         json_key_strv(g, "options", &o);
@@ -198,7 +199,7 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
 
 static char *oci_config(const struct oci_env *e, const char *user, const char *layer0)
 {
-    return oci_config_as(e, user, layer0, OCI_FINE);
+    return oci_config_as(e, user, layer0, NULL, OCI_FINE);
 }
 
 static void setup(struct oci_env *e)
@@ -472,7 +473,7 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     const enum oci_break brk[] = {OCI_NO_SECCOMP, OCI_BIND_ROOT};
     for (size_t i = 0; i < ARRAY_SIZE(brk); i++) {
         free(e.config);
-        e.config = oci_config_as(&e, w->worker, NULL, brk[i]);
+        e.config = oci_config_as(&e, w->worker, NULL, NULL, brk[i]);
         run_oci(&r, &e);
         cr_assert_eq(r.status, 24, "break %zu: exited %d:\n%s", i, r.status, r.out);
         assert_nothing_made(&e, &r);
@@ -485,6 +486,20 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     run_oci(&r, &e);
     cr_assert_eq(r.status, 44, "text layer: exited %d:\n%s", r.status, r.out);
     cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
+    assert_nothing_made(&e, &r);
+    /* the same as the top layer, after a good base: the base is not left mounted either */
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, NULL, text_layer, OCI_FINE);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 44, "text top layer: exited %d:\n%s", r.status, r.out);
+    cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
+    assert_nothing_made(&e, &r);
+    /* a bind source outside docker.allowed.mounts: refused before any layer is mounted */
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, NULL, NULL, OCI_BIND_OUTSIDE);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 44, "bind outside: exited %d:\n%s", r.status, r.out);
+    cr_assert(strstr(r.out, "docker.allowed.mounts"), "%s", r.out);
     assert_nothing_made(&e, &r);
     /* a container id that is no <port>-<uuid> (a path) */
     h_wl_call(&r, w->worker, (const char *const[]){"reap-oci-container", "../../etc", "1", NULL});
