@@ -96,7 +96,7 @@ static int check_mounts(yajl_val mounts, struct berr *err)
     return 0;
 }
 
-static int check_linux(yajl_val lx, struct berr *err)
+static int check_linux(yajl_val lx, const char *cid, struct berr *err)
 {
     static const char *const keys[] = {"cgroupsPath", "resources", "seccomp", NULL};
     static const char *const res_keys[] = {"blockIO", "cpu", "memory", NULL};
@@ -105,6 +105,10 @@ static int check_linux(yajl_val lx, struct berr *err)
         return berr_set(err, BERR_USAGE, "linux: only cgroupsPath, resources and seccomp");
     if (!clean_path(cg) || strchr(cg, ':'))
         return berr_set(err, BERR_USAGE, "linux.cgroupsPath is not a clean absolute path");
+    /* Storm's <parent>/<containerId>: the runtime joins a cgroup that exists and writes its
+     * limits, so a leaf of the file's choosing could be another service's */
+    if (strcmp(strrchr(cg, '/') + 1, cid))
+        return berr_set(err, BERR_USAGE, "linux.cgroupsPath %s does not end in /%s", cg, cid);
     yajl_val res = json_get(lx, "resources");
     if (res && !only_keys(res, res_keys))
         return berr_set(err, BERR_USAGE, "linux.resources: only blockIO, cpu and memory");
@@ -152,7 +156,7 @@ static int check_doc(const struct wl *wl, struct wl_oci *o, struct berr *err)
     (void)wl;
     return check_mounts(json_get(o->rt, "mounts"), err) < 0
                ? -1
-               : check_linux(json_get(o->rt, "linux"), err);
+               : check_linux(json_get(o->rt, "linux"), o->cid, err);
 }
 
 int wl_oci_read(const struct wl *wl, const char *path, struct wl_oci *o)

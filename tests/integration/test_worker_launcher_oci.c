@@ -91,7 +91,7 @@ static void make_layers(struct oci_env *e)
 
 /* Storm's fixture, its seccomp and cpu kept, this machine's paths and users put in */
 /* what a refusal test breaks in the config */
-enum oci_break { OCI_FINE, OCI_NO_SECCOMP, OCI_BIND_ROOT, OCI_BIND_OUTSIDE };
+enum oci_break { OCI_FINE, OCI_NO_SECCOMP, OCI_BIND_ROOT, OCI_BIND_OUTSIDE, OCI_CGROUP_OTHER };
 
 static char *oci_config_as(const struct oci_env *e, const char *user, const char *layer0,
                            const char *top, enum oci_break brk)
@@ -177,7 +177,9 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
     yajl_gen_map_close(g);
     json_str(g, "linux");
     yajl_gen_map_open(g);
-    _cleanup_free_ char *cg = xasprintf("%s/%s", w->parent, CID);
+    /* another cgroup than the container's own (Storm's is <parent>/<containerId>) */
+    _cleanup_free_ char *cg =
+        xasprintf("%s/%s", w->parent, brk == OCI_CGROUP_OTHER ? "berth-wl-victim" : CID);
     json_key_str(g, "cgroupsPath", cg);
     json_str(g, "resources");
     json_gen_value(g, json_get(lx, "resources"));
@@ -469,8 +471,9 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     run_oci(&r, &e);
     cr_assert_eq(r.status, 255, "root username: exited %d:\n%s", r.status, r.out);
     assert_nothing_made(&e, &r);
-    /* no seccomp profile (upstream would run it unconfined), a bind of "/": 24 */
-    const enum oci_break brk[] = {OCI_NO_SECCOMP, OCI_BIND_ROOT};
+    /* no seccomp profile (upstream would run it unconfined), a bind of "/", a cgroup that is
+     * not named by the containerId (an existing one would be joined and its limits set): 24 */
+    const enum oci_break brk[] = {OCI_NO_SECCOMP, OCI_BIND_ROOT, OCI_CGROUP_OTHER};
     for (size_t i = 0; i < ARRAY_SIZE(brk); i++) {
         free(e.config);
         e.config = oci_config_as(&e, w->worker, NULL, NULL, brk[i]);
