@@ -7,6 +7,7 @@
  * detaches (the loop devices are autoclear: they go with their last mount). */
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -91,7 +92,14 @@ static void make_layers(struct oci_env *e)
 
 /* Storm's fixture, its seccomp and cpu kept, this machine's paths and users put in */
 /* what a refusal test breaks in the config */
-enum oci_break { OCI_FINE, OCI_NO_SECCOMP, OCI_BIND_ROOT, OCI_BIND_OUTSIDE, OCI_CGROUP_OTHER };
+enum oci_break {
+    OCI_FINE,
+    OCI_NO_SECCOMP,
+    OCI_BIND_ROOT,
+    OCI_BIND_OUTSIDE,
+    OCI_CGROUP_OTHER,
+    OCI_NO_PROGRAM
+};
 
 static char *oci_config_as(const struct oci_env *e, const char *user, const char *layer0,
                            const char *top, enum oci_break brk)
@@ -169,7 +177,7 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
     json_key_str(g, "cwd", w->workdir);
     struct strv env = {0}, args = {0};
     strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    strv_push(&args, "bash");
+    strv_push(&args, brk == OCI_NO_PROGRAM ? "/no/such/program" : "bash");
     strv_push(&args, script);
     json_key_strv(g, "env", &env);
     json_key_strv(g, "args", &args);
@@ -302,6 +310,23 @@ static void run_oci(struct h_result *r, const struct oci_env *e)
         (const char *const[]){"run-oci-container", w->workdir, e->config, e->artifacts, NULL});
 }
 
+/* the container's cgroup <parent>/<cid> in a hierarchy (v1) or the v2 tree, NULL when none */
+static char *cgroup_of_cid(void)
+{
+    _cleanup_closedir_ DIR *d = opendir("/sys/fs/cgroup");
+    cr_assert(d);
+    _cleanup_free_ char *v2 = xasprintf("/sys/fs/cgroup%s/" CID, h_wl()->parent);
+    if (h_exists(v2))
+        return steal_ptr(&v2);
+    for (struct dirent *de; (de = readdir(d));) {
+        char *p = xasprintf("/sys/fs/cgroup/%s%s/" CID, de->d_name, h_wl()->parent);
+        if (de->d_name[0] != '.' && h_exists(p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
 static void reap(const char *keep, int want)
 {
     struct h_result r;
@@ -349,6 +374,8 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
         _cleanup_free_ char *v = proc_field(pid, fields[i][0]);
         cr_assert_str_eq(v, fields[i][1], "%s %s", fields[i][0], v);
     }
+    _cleanup_free_ char *cg = cgroup_of_cid();
+    cr_assert(cg, "no cgroup <parent>/" CID);
     /* the fixture's cpu resources: quota 140000 per 100000 */
     _cleanup_free_ char *cpu = cpu_limit(pid);
     cr_assert(cpu && (!strcmp(cpu, "140000\n") || !strcmp(cpu, "140000 100000\n")), "cpu: %s",
@@ -406,6 +433,9 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     cr_assert(!stat || strstr(stat, ") Z "), "the worker outlived the reap: %s", stat);
     _cleanup_free_ char *cdir = xasprintf("%s/" CID, e.run_root);
     cr_assert(!h_exists(cdir), "the container's directory is left");
+    free(cg);
+    cg = cgroup_of_cid();
+    cr_assert(!cg, "the cgroup %s is left", cg);
     free(m);
     m = mounts_under(e.run_root);
     cr_assert_eq(count_lines_with(m, " squashfs "), 1, "keep 1:\n%s\n%s", m, last_reap);
@@ -504,6 +534,20 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     cr_assert_eq(r.status, 44, "bind outside: exited %d:\n%s", r.status, r.out);
     cr_assert(strstr(r.out, "docker.allowed.mounts"), "%s", r.out);
     assert_nothing_made(&e, &r);
+    /* a run that fails once its container exists (no such program): 44, and the container,
+     * its root, its cgroups and its state go; only the layer mounts stay for later runs */
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, NULL, NULL, OCI_NO_PROGRAM);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 44, "no program: exited %d:\n%s", r.status, r.out);
+    _cleanup_free_ char *m = mounts_under(e.run_root);
+    cr_assert_eq(count_lines_with(m, " overlay "), 0, "%s\n%s", m, r.out);
+    _cleanup_free_ char *entries = h_state_entries("containers");
+    cr_assert_str_empty(entries, "the container's state is left:\n%s", r.out);
+    _cleanup_free_ char *cg = cgroup_of_cid();
+    cr_assert(!cg, "the cgroup %s is left:\n%s", cg, r.out);
+    _cleanup_free_ char *cdir = xasprintf("%s/" CID, e.run_root);
+    cr_assert(!h_exists(cdir) && !h_exists(e.pid_file), "the run left %s or its pid file", cdir);
     /* a container id that is no <port>-<uuid> (a path) */
     h_wl_call(&r, w->worker, (const char *const[]){"reap-oci-container", "../../etc", "1", NULL});
     cr_assert_eq(r.status, 1, "reap of a path: exited %d:\n%s", r.status, r.out);
