@@ -23,6 +23,7 @@
 
 struct oci_env {
     char *layers_dir, *run_root, *artifacts, *config, *pid_file;
+    char *cfg_extra; /* the cfg lines setup adds */
     char *layer[2];
 };
 
@@ -225,9 +226,8 @@ static void setup(struct oci_env *e)
     _cleanup_free_ char *extra = xasprintf("worker.launcher.oci.run-root=%s\n"
                                            "worker.launcher.oci.allowed.layers=%s\n",
                                            e->run_root, e->layers_dir);
-    _cleanup_free_ char *mounts =
-        xasprintf("docker.allowed.mounts=%s," HOST_BINDS "\n%s", h_tmp(), extra);
-    h_wl_write_cfg(mounts);
+    e->cfg_extra = xasprintf("docker.allowed.mounts=%s," HOST_BINDS "\n%s", h_tmp(), extra);
+    h_wl_write_cfg(e->cfg_extra);
     e->config = oci_config(e, w->worker, NULL);
 }
 
@@ -419,6 +419,22 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     _cleanup_free_ char *want_uid = xasprintf("uid=%u\n", w->worker_uid);
     cr_assert(out && strstr(out, want_uid) && strstr(out, "pid1=bash "), "profiler saw:\n%s",
               out ? out : r.out);
+    /* another user (the supervisor's, let pass min.user.id for this) may neither profile nor
+     * reap the worker's container */
+    _cleanup_free_ char *low_min = xasprintf("min.user.id=1\n%s", e.cfg_extra);
+    h_wl_write_cfg(low_min);
+    h_wl_call(&r, "berthwlsup",
+              (const char *const[]){"profile-oci-container", pidarg, pfile, NULL});
+    cr_assert(r.status == 7 && strstr(r.out, "is not the init of a container of berthwlsup"),
+              "another user's profile exited %d:\n%s", r.status, r.out);
+    h_wl_call(&r, "berthwlsup", (const char *const[]){"reap-oci-container", CID, "0", NULL});
+    cr_assert(r.status == 1 && strstr(r.out, "is not berthwlsup's"),
+              "another user's reap exited %d:\n%s", r.status, r.out);
+    h_wl_write_cfg(e.cfg_extra);
+    _cleanup_free_ char *still = proc_field(pid, "State:");
+    cr_assert(still && still[0] != 'Z', "the worker did not outlive another user's reap");
+    _cleanup_free_ char *m_after = mounts_under(e.run_root);
+    cr_assert_eq(count_lines_with(m_after, " overlay "), 1, "another user's reap:\n%s", m_after);
     /* a pid that is no container's init is refused */
     h_wl_call(&r, w->worker, (const char *const[]){"profile-oci-container", "1", pfile, NULL});
     cr_assert_eq(r.status, 7, "profile of pid 1 exited %d:\n%s", r.status, r.out);
