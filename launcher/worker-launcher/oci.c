@@ -82,15 +82,15 @@ static int write_pid_file(const struct wl *wl, const char *path, pid_t pid, stru
     return 0;
 }
 
-/* each layer opened and checked, each bind source resolved and allowed: a refusal leaves no
- * mount behind; fds[] has a slot per layer */
-static int check_inputs(const struct wl *wl, struct wl_oci *o, int *fds, struct berr *err)
+/* each layer opened and checked before one is mounted, so that a refused one leaves no mount
+ * behind; fds[] has a slot per layer */
+static int open_layers(const struct wl *wl, struct wl_oci *o, int *fds, struct berr *err)
 {
     for (size_t i = 0; i < o->layers.n; i++) {
         if ((fds[i] = wl_oci_open_layer(wl, o->layers.v[i], err)) < 0)
             return -1;
     }
-    return wl_oci_resolve_binds(wl, o, err);
+    return 0;
 }
 
 static void close_layers(int *fds, size_t n)
@@ -132,7 +132,7 @@ int wl_run_oci_container(struct wl *wl, const char *config, const char *artifact
 {
     struct wl_oci o;
     int rc = wl_oci_read(wl, config, &o);
-    if (rc || (rc = check_files(wl, &o))) {
+    if (rc || (rc = check_files(wl, &o)) || (rc = wl_oci_resolve_binds(wl, &o))) {
         wl_oci_free(&o);
         return rc;
     }
@@ -148,7 +148,7 @@ int wl_run_oci_container(struct wl *wl, const char *config, const char *artifact
     bool created = false, made = false;
     _cleanup_free_ char *bundle = NULL;
     struct stat st;
-    if (check_inputs(wl, &o, fds, &err) < 0 || wl_oci_run_root(wl, &r, &err) < 0)
+    if (open_layers(wl, &o, fds, &err) < 0 || wl_oci_run_root(wl, &r, &err) < 0)
         goto fail;
     if (fstatat(r.fd, o.cid, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         berr_set(&err, BERR_CONFLICT, "%s/%s exists already", r.path, o.cid);

@@ -195,14 +195,16 @@ static size_t depth(yajl_val m)
     return n;
 }
 
-/* before anything is mounted for the container, so that a refused source leaves nothing */
-int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o, struct berr *err)
+int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o)
 {
+    struct berr err = {0};
     yajl_val mounts = json_get(o->rt, "mounts");
     for (size_t i = 0; mounts && i < mounts->u.array.len; i++) {
-        char *real = wl_bind_source(wl, json_get_str(mounts->u.array.values[i], "source"), err);
-        if (!real)
-            return -1;
+        char *real = wl_bind_source(wl, json_get_str(mounts->u.array.values[i], "source"), &err);
+        if (!real) {
+            fprintf(stderr, "ERROR: Invalid oci-config: mounts[%zu]: %s\n", i, err.msg);
+            return WL_INVALID_CONFIG_FILE;
+        }
         strv_push_owned(&o->binds, real);
     }
     return 0;

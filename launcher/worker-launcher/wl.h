@@ -81,8 +81,9 @@ struct wl_oci {
 int wl_oci_read(const struct wl *wl, const char *path, struct wl_oci *o);
 void wl_oci_free(struct wl_oci *o);
 bool wl_oci_id_valid(const char *cid);
-/* the mounts' sources as the <user> resolves them, each allowed (wl_bind_source) */
-int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o, struct berr *err);
+/* the mounts' sources as the <user> resolves them, each allowed (wl_bind_source), before
+ * anything is made: 0, or 24 (the config's binds break the policy) */
+int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o);
 /* the bundle's config.json, its root rootfs, its binds o->binds (wl_oci_resolve_binds) */
 int wl_oci_bundle_config(const struct wl *wl, const struct wl_oci *o, const char *rootfs,
                          yajl_gen *out, struct berr *err);
