@@ -565,6 +565,19 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     cr_assert(!cg, "the cgroup %s is left:\n%s", cg, r.out);
     _cleanup_free_ char *cdir = xasprintf("%s/" CID, e.run_root);
     cr_assert(!h_exists(cdir) && !h_exists(e.pid_file), "the run left %s or its pid file", cdir);
+    /* the base layer named through a link and a "//": the same file, mounted once */
+    cr_assert_eq(count_lines_with(m, " squashfs "), 2, "%s", m);
+    _cleanup_free_ char *alias = xasprintf("%s/alias.sqsh", w->workdir);
+    unlink(alias);
+    cr_assert_eq(symlink(e.layer[0], alias), 0);
+    _cleanup_free_ char *slashes = xasprintf("%s//top.sqsh", e.layers_dir);
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, alias, slashes, OCI_NO_PROGRAM);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 44, "no program, aliased layers: exited %d:\n%s", r.status, r.out);
+    free(m);
+    m = mounts_under(e.run_root);
+    cr_assert_eq(count_lines_with(m, " squashfs "), 2, "a layer file mounted twice:\n%s", m);
     /* a container id that is no <port>-<uuid> (a path) */
     h_wl_call(&r, w->worker, (const char *const[]){"reap-oci-container", "../../etc", "1", NULL});
     cr_assert_eq(r.status, 1, "reap of a path: exited %d:\n%s", r.status, r.out);
