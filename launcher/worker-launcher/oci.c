@@ -82,15 +82,34 @@ static int write_pid_file(const struct wl *wl, const char *path, pid_t pid, stru
     return 0;
 }
 
+/* each layer opened and checked before one is mounted, so that a refused one leaves no mount
+ * behind; fds[] has a slot per layer */
+static int open_layers(const struct wl *wl, struct wl_oci *o, int *fds, struct berr *err)
+{
+    for (size_t i = 0; i < o->layers.n; i++) {
+        if ((fds[i] = wl_oci_open_layer(wl, o->layers.v[i], err)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void close_layers(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fds[i] >= 0)
+            close(fds[i]);
+        fds[i] = -1;
+    }
+}
+
 /* layers mounted, the overlay on <cid>/rootfs, the bundle's config.json beside it */
-static int prepare(const struct wl *wl, const struct wl_oci *o, struct wl_oci_root *r,
-                   struct berr *err)
+static int prepare(const struct wl *wl, const struct wl_oci *o, const int *fds,
+                   struct wl_oci_root *r, struct berr *err)
 {
     _cleanup_strv_ struct strv mnts = {0};
     for (size_t i = 0; i < o->layers.n; i++) {
-        _cleanup_close_ int fd = wl_oci_open_layer(wl, o->layers.v[i], err);
         char *mnt = NULL;
-        if (fd < 0 || wl_oci_mount_layer(r, o->layers.v[i], fd, &mnt, err) < 0) {
+        if (wl_oci_mount_layer(r, o->layers.v[i], fds[i], &mnt, err) < 0) {
             free(mnt);
             return -1;
         }
@@ -113,12 +132,15 @@ int wl_run_oci_container(struct wl *wl, const char *config, const char *artifact
 {
     struct wl_oci o;
     int rc = wl_oci_read(wl, config, &o);
-    if (rc || (rc = check_files(wl, &o))) {
+    if (rc || (rc = check_files(wl, &o)) || (rc = wl_oci_resolve_binds(wl, &o))) {
         wl_oci_free(&o);
         return rc;
     }
     struct berr err = {0};
-    struct wl_oci_root r;
+    struct wl_oci_root r = {.fd = -1, .layers = -1, .lock = -1};
+    int *fds = xcalloc(o.layers.n, sizeof(*fds));
+    for (size_t i = 0; i < o.layers.n; i++)
+        fds[i] = -1;
     struct runtime_paths paths;
     paths_of(wl, &wl->user, &paths);
     int saved[3] = {-1, -1, -1};
@@ -126,15 +148,17 @@ int wl_run_oci_container(struct wl *wl, const char *config, const char *artifact
     bool created = false, made = false;
     _cleanup_free_ char *bundle = NULL;
     struct stat st;
-    if (wl_oci_run_root(wl, &r, &err) < 0)
+    if (open_layers(wl, &o, fds, &err) < 0 || wl_oci_run_root(wl, &r, &err) < 0)
         goto fail;
     if (fstatat(r.fd, o.cid, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         berr_set(&err, BERR_CONFLICT, "%s/%s exists already", r.path, o.cid);
         goto fail;
     }
     made = true;
-    if (prepare(wl, &o, &r, &err) < 0)
+    if (prepare(wl, &o, fds, &r, &err) < 0)
         goto fail;
+    /* the loop devices hold the files now; the monitor that create forks must not */
+    close_layers(fds, o.layers.n);
     /* The overlay holds its layers now (an unmount by a reap does not take them from it):
      * other launches and reaps may go on. Closed, not unlocked: the monitor that create forks
      * would share the open lock, and a created container's would hold it. */
@@ -154,9 +178,8 @@ int wl_run_oci_container(struct wl *wl, const char *config, const char *artifact
     if (write_pid_file(wl, o.pid_file, pid, &err) < 0)
         goto fail;
     printf("Started container %s, pid %d\n", o.cid, (int)pid);
-    wl_oci_root_close(&r);
-    wl_oci_free(&o);
-    return 0;
+    rc = 0;
+    goto out;
 fail:
     restore_stdio(saved);
     fprintf(stderr, "ERROR: run-oci-container %s: %s\n", o.cid ? o.cid : "", err.msg);
@@ -177,7 +200,10 @@ cleanup:
      * a layer to this reap */
     if (made && wl_oci_run_root(wl, &r, &ignored) == 0)
         wl_oci_reap_layers(&r, json_get(o.doc, "reapLayerKeepCount")->u.number.i, &ignored);
+out:
     wl_oci_root_close(&r);
+    close_layers(fds, o.layers.n);
+    free(fds);
     wl_oci_free(&o);
     return rc;
 }

@@ -7,7 +7,6 @@
 #include "launcher/worker-launcher/wl.h"
 #include "runtime/runtime.h"
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@ void wl_oci_free(struct wl_oci *o)
     if (o->doc)
         yajl_tree_free(o->doc);
     strv_free(&o->layers);
+    strv_free(&o->binds);
     *o = (struct wl_oci){0};
 }
 
@@ -96,7 +96,7 @@ static int check_mounts(yajl_val mounts, struct berr *err)
     return 0;
 }
 
-static int check_linux(yajl_val lx, struct berr *err)
+static int check_linux(yajl_val lx, const char *cid, struct berr *err)
 {
     static const char *const keys[] = {"cgroupsPath", "resources", "seccomp", NULL};
     static const char *const res_keys[] = {"blockIO", "cpu", "memory", NULL};
@@ -105,6 +105,10 @@ static int check_linux(yajl_val lx, struct berr *err)
         return berr_set(err, BERR_USAGE, "linux: only cgroupsPath, resources and seccomp");
     if (!clean_path(cg) || strchr(cg, ':'))
         return berr_set(err, BERR_USAGE, "linux.cgroupsPath is not a clean absolute path");
+    /* Storm's <parent>/<containerId>: the runtime joins a cgroup that exists and writes its
+     * limits, so a leaf of the file's choosing could be another service's */
+    if (strcmp(strrchr(cg, '/') + 1, cid))
+        return berr_set(err, BERR_USAGE, "linux.cgroupsPath %s does not end in /%s", cg, cid);
     yajl_val res = json_get(lx, "resources");
     if (res && !only_keys(res, res_keys))
         return berr_set(err, BERR_USAGE, "linux.resources: only blockIO, cpu and memory");
@@ -152,7 +156,7 @@ static int check_doc(const struct wl *wl, struct wl_oci *o, struct berr *err)
     (void)wl;
     return check_mounts(json_get(o->rt, "mounts"), err) < 0
                ? -1
-               : check_linux(json_get(o->rt, "linux"), err);
+               : check_linux(json_get(o->rt, "linux"), o->cid, err);
 }
 
 int wl_oci_read(const struct wl *wl, const char *path, struct wl_oci *o)
@@ -191,44 +195,46 @@ static size_t depth(yajl_val m)
     return n;
 }
 
-/* Storm's binds, shallowest first as berth's runtime mounts them (stable: Storm lists a
- * directory before what it binds inside it, whose order stays), their sources resolved as the
- * <user> (who must reach them), not "/", under docker.allowed.mounts; the resolved path is
- * what gets bound. */
-static int gen_binds(const struct wl *wl, yajl_gen g, yajl_val mounts, struct berr *err)
+int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o)
 {
-    size_t n = mounts ? mounts->u.array.len : 0;
-    _cleanup_free_ yajl_val *order = xcalloc(n + 1, sizeof(*order));
+    struct berr err = {0};
+    yajl_val mounts = json_get(o->rt, "mounts");
+    for (size_t i = 0; mounts && i < mounts->u.array.len; i++) {
+        char *real = wl_bind_source(wl, json_get_str(mounts->u.array.values[i], "source"), &err);
+        if (!real) {
+            fprintf(stderr, "ERROR: Invalid oci-config: mounts[%zu]: %s\n", i, err.msg);
+            return WL_INVALID_CONFIG_FILE;
+        }
+        strv_push_owned(&o->binds, real);
+    }
+    return 0;
+}
+
+/* Storm's binds, shallowest first as berth's runtime mounts them (stable: Storm lists a
+ * directory before what it binds inside it, whose order stays), from their resolved sources */
+static void gen_binds(yajl_gen g, const struct wl_oci *o)
+{
+    yajl_val mounts = json_get(o->rt, "mounts");
+    size_t n = o->binds.n;
+    _cleanup_free_ size_t *order = xcalloc(n + 1, sizeof(*order));
     for (size_t i = 0; i < n; i++) {
         size_t j = i;
-        for (; j > 0 && depth(order[j - 1]) > depth(mounts->u.array.values[i]); j--)
+        for (; j > 0 &&
+               depth(mounts->u.array.values[order[j - 1]]) > depth(mounts->u.array.values[i]);
+             j--)
             order[j] = order[j - 1];
-        order[j] = mounts->u.array.values[i];
+        order[j] = i;
     }
     for (size_t i = 0; i < n; i++) {
-        yajl_val m = order[i];
-        const char *src = json_get_str(m, "source");
-        if (ident_enter(&wl->user, err) < 0)
-            return -1;
-        _cleanup_free_ char *real = realpath(src, NULL);
-        int saved = errno;
-        ident_leave(&wl->user);
-        if (!real)
-            return berr_set(err, BERR_USAGE, "bind source %s: %s (as %s)", src, strerror(saved),
-                            wl->user_name);
-        if (!strcmp(real, "/") || !conf_wl_mount_allowed(&wl->policy, real))
-            return berr_set(err, BERR_USAGE,
-                            "bind source %s (%s) is not allowed by docker.allowed.mounts", src,
-                            real);
+        yajl_val m = mounts->u.array.values[order[i]];
         yajl_gen_map_open(g);
         json_key_str(g, "destination", json_get_str(m, "destination"));
         json_key_str(g, "type", "bind");
-        json_key_str(g, "source", real);
+        json_key_str(g, "source", o->binds.v[order[i]]);
         json_str(g, "options");
         json_gen_value(g, json_get(m, "options"));
         yajl_gen_map_close(g);
     }
-    return 0;
 }
 
 static void gen_process(const struct wl *wl, yajl_gen g, yajl_val p)
@@ -313,15 +319,11 @@ int wl_oci_bundle_config(const struct wl *wl, const struct wl_oci *o, const char
     yajl_val dm = json_get(defaults, "mounts");
     for (size_t i = 0; YAJL_IS_ARRAY(dm) && i < dm->u.array.len; i++)
         json_gen_value(g, dm->u.array.values[i]);
-    int rc = gen_binds(wl, g, json_get(o->rt, "mounts"), err);
+    gen_binds(g, o);
     yajl_gen_array_close(g);
     gen_linux(g, json_get(o->rt, "linux"), json_get(defaults, "linux"));
     yajl_gen_map_close(g);
     yajl_tree_free(defaults);
-    if (rc < 0) {
-        yajl_gen_free(g);
-        return -1;
-    }
     *out = g;
     return 0;
 }

@@ -1,12 +1,12 @@
 /* The squashfs layers of Storm's runc path (storm-interface.md §6.3 steps 1-4 and 7), under
  * the run root the cfg names (worker.launcher.oci.run-root, root's, 0700): each layer file
  * mounted once, read-only, from a read-only autoclear loop device at
- * layers/<sha256 of its path>/mnt (upstream's layout), shared by the containers that name it
- * and kept, the most recently used first, up to the count reap is given (a layer whose file
- * was deleted goes first); a container's root
- * is the overlay <cid>/rootfs of its layers with <cid>/upper and <cid>/work. Every layer is a
- * regular file the <user> can open, under worker.launcher.oci.allowed.layers, with squashfs's
- * magic; the loop device gets the fd opened as the <user>, never a path. */
+ * layers/<sha256 of its real path>/mnt (upstream's layout for the real paths Storm writes), shared
+ * by the containers that name it and kept, the most recently used first, up to the count reap is
+ * given (a layer whose file was deleted goes first); a container's root is the overlay <cid>/rootfs
+ * of its layers with <cid>/upper and <cid>/work. Every layer is a regular file the <user> can open,
+ * under worker.launcher.oci.allowed.layers, with squashfs's magic; the loop device gets the fd
+ * opened as the <user>, never a path. */
 #include "launcher/worker-launcher/wl.h"
 
 #include <dirent.h>
@@ -70,18 +70,25 @@ void wl_oci_root_close(struct wl_oci_root *r)
     r->path = NULL;
 }
 
+/* the path the kernel has for an open file */
+static int fd_path(int fd, char out[PATH_MAX], struct berr *err)
+{
+    char link[64];
+    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, out, PATH_MAX - 1);
+    if (n < 0)
+        return berr_errno(err, "readlink %s", link);
+    out[n] = '\0';
+    return 0;
+}
+
 /* realpath as the <user>, under the allowed directories, opened as the <user>, a regular file
  * with squashfs's magic; the fd */
 int wl_oci_open_layer(const struct wl *wl, const char *path, struct berr *err)
 {
-    if (ident_enter(&wl->user, err) < 0)
-        return -1;
-    _cleanup_free_ char *real = realpath(path, NULL);
-    int saved = errno;
-    ident_leave(&wl->user);
+    _cleanup_free_ char *real = wl_user_realpath(wl, "layer", path, err);
     if (!real)
-        return berr_set(err, BERR_USAGE, "layer %s: %s (as %s)", path, strerror(saved),
-                        wl->user_name);
+        return -1;
     bool ok = conf_wl_layer_allowed(&wl->policy, real);
     if (!ok)
         return berr_set(err, BERR_USAGE,
@@ -97,12 +104,9 @@ int wl_oci_open_layer(const struct wl *wl, const char *path, struct berr *err)
         memcmp(magic, "hsqs", 4))
         return berr_set(err, BERR_USAGE, "layer %s is not a squashfs file", real);
     /* what was opened, not what realpath saw: a directory swapped for a link in between */
-    char link[64], opened[PATH_MAX];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-    ssize_t n = readlink(link, opened, sizeof(opened) - 1);
-    if (n < 0)
-        return berr_errno(err, "layer %s", real);
-    opened[n] = '\0';
+    char opened[PATH_MAX];
+    if (fd_path(fd, opened, err) < 0)
+        return -1;
     if (!conf_wl_layer_allowed(&wl->policy, opened))
         return berr_set(err, BERR_USAGE,
                         "layer %s (opened as %s) is not under worker.launcher.oci.allowed.layers",
@@ -144,8 +148,12 @@ static bool is_mountpoint(int parent, const char *name)
 int wl_oci_mount_layer(const struct wl_oci_root *r, const char *path, int fd, char **mnt,
                        struct berr *err)
 {
-    char hash[65];
-    sha256_hex(path, strlen(path), hash);
+    /* keyed by the file opened, not by how the config spelled it: a link or a "//" to a
+     * mounted layer must not take another loop device */
+    char opened[PATH_MAX], hash[65];
+    if (fd_path(fd, opened, err) < 0)
+        return -1;
+    sha256_hex(opened, strlen(opened), hash);
     if (mkdirat(r->layers, hash, 0700) < 0 && errno != EEXIST)
         return berr_errno(err, "layer dir %s", hash);
     _cleanup_close_ int dir =

@@ -57,26 +57,38 @@ static int check_groups(const struct wl *wl, const struct strv *groups, struct b
     return 0;
 }
 
-/* bind sources (docker.c refused a ".." as written): there for the <user> (resolved with its
- * rights), not "/", under docker.allowed.mounts; the resolved path is what gets mounted */
+char *wl_user_realpath(const struct wl *wl, const char *what, const char *path, struct berr *err)
+{
+    if (ident_enter(&wl->user, err) < 0)
+        return NULL;
+    char *real = realpath(path, NULL);
+    int saved = errno;
+    ident_leave(&wl->user);
+    if (!real)
+        berr_set(err, BERR_USAGE, "%s %s: %s (as %s)", what, path, strerror(saved), wl->user_name);
+    return real;
+}
+
+char *wl_bind_source(const struct wl *wl, const char *source, struct berr *err)
+{
+    char *real = wl_user_realpath(wl, "bind source", source, err);
+    if (real && (!strcmp(real, "/") || !conf_wl_mount_allowed(&wl->policy, real))) {
+        berr_set(err, BERR_USAGE, "bind source %s (%s) is not allowed%s", source, real,
+                 strcmp(real, "/") ? " by docker.allowed.mounts" : "");
+        free(real);
+        return NULL;
+    }
+    return real;
+}
+
+/* bind sources (docker.c refused a ".." as written): the resolved path is what gets mounted */
 static int check_binds(const struct wl *wl, struct container_spec *spec, struct berr *err)
 {
     for (size_t i = 0; i < spec->nbinds; i++) {
         struct mount_bind *b = &spec->binds[i];
-        if (ident_enter(&wl->user, err) < 0)
-            return -1;
-        char *real = realpath(b->source, NULL);
-        int saved = errno;
-        ident_leave(&wl->user);
+        char *real = wl_bind_source(wl, b->source, err);
         if (!real)
-            return berr_set(err, BERR_USAGE, "bind source %s: %s (as %s)", b->source,
-                            strerror(saved), wl->user_name);
-        if (!strcmp(real, "/") || !conf_wl_mount_allowed(&wl->policy, real)) {
-            berr_set(err, BERR_USAGE, "bind source %s (%s) is not allowed%s", b->source, real,
-                     strcmp(real, "/") ? " by docker.allowed.mounts" : "");
-            free(real);
             return -1;
-        }
         free(b->source);
         b->source = real;
     }

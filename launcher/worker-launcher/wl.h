@@ -54,6 +54,10 @@ int wl_read_first_line(const struct ident *who, const char *path, char **line);
 /* policy.c: what the privileged binary allows a command file */
 struct container_spec;
 int wl_policy_check(const struct wl *wl, struct container_spec *spec, struct berr *err);
+/* path resolved with the <user>'s rights (who must reach it), or NULL with err naming it what */
+char *wl_user_realpath(const struct wl *wl, const char *what, const char *path, struct berr *err);
+/* a bind source resolved as the <user>, not "/", under docker.allowed.mounts: what gets bound */
+char *wl_bind_source(const struct wl *wl, const char *source, struct berr *err);
 /* profile.c */
 int wl_profile_docker_container(struct wl *wl, const char *wid, const char *cmdfile);
 int wl_profile_oci_container(struct wl *wl, const char *pid, const char *cmdfile);
@@ -71,12 +75,16 @@ struct wl_oci {
     const char *username, *cid, *pid_file, *script; /* in doc */
     yajl_val rt;                                    /* ociRuntimeConfig */
     struct strv layers;                             /* the paths, base first */
+    struct strv binds; /* the mounts' sources as wl_oci_resolve_binds resolved them */
 };
 /* 0, or the exit code (24: unreadable or invalid, 255: another user than the <user>) */
 int wl_oci_read(const struct wl *wl, const char *path, struct wl_oci *o);
 void wl_oci_free(struct wl_oci *o);
 bool wl_oci_id_valid(const char *cid);
-/* the bundle's config.json, its root rootfs */
+/* the mounts' sources as the <user> resolves them, each allowed (wl_bind_source), before
+ * anything is made: 0, or 24 (the config's binds break the policy) */
+int wl_oci_resolve_binds(const struct wl *wl, struct wl_oci *o);
+/* the bundle's config.json, its root rootfs, its binds o->binds (wl_oci_resolve_binds) */
 int wl_oci_bundle_config(const struct wl *wl, const struct wl_oci *o, const char *rootfs,
                          yajl_gen *out, struct berr *err);
 

@@ -7,6 +7,7 @@
  * detaches (the loop devices are autoclear: they go with their last mount). */
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -22,6 +23,7 @@
 
 struct oci_env {
     char *layers_dir, *run_root, *artifacts, *config, *pid_file;
+    char *cfg_extra; /* the cfg lines setup adds */
     char *layer[2];
 };
 
@@ -91,10 +93,17 @@ static void make_layers(struct oci_env *e)
 
 /* Storm's fixture, its seccomp and cpu kept, this machine's paths and users put in */
 /* what a refusal test breaks in the config */
-enum oci_break { OCI_FINE, OCI_NO_SECCOMP, OCI_BIND_ROOT };
+enum oci_break {
+    OCI_FINE,
+    OCI_NO_SECCOMP,
+    OCI_BIND_ROOT,
+    OCI_BIND_OUTSIDE,
+    OCI_CGROUP_OTHER,
+    OCI_NO_PROGRAM
+};
 
 static char *oci_config_as(const struct oci_env *e, const char *user, const char *layer0,
-                           enum oci_break brk)
+                           const char *top, enum oci_break brk)
 {
     const struct h_wl *w = h_wl();
     const char *src = getenv("BERTH_SRC");
@@ -116,7 +125,7 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
     json_key_str(g, "containerScriptPath", script);
     json_str(g, "layers");
     yajl_gen_array_open(g);
-    const char *paths[] = {layer0 ? layer0 : e->layer[0], e->layer[1]};
+    const char *paths[] = {layer0 ? layer0 : e->layer[0], top ? top : e->layer[1]};
     for (size_t i = 0; i < 2; i++) {
         yajl_gen_map_open(g);
         json_key_str(g, "mediaType", "application/vnd.squashfs");
@@ -151,11 +160,12 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
         strv_free(&o);
         yajl_gen_map_close(g);
     }
-    if (brk == OCI_BIND_ROOT) {
+    if (brk == OCI_BIND_ROOT || brk == OCI_BIND_OUTSIDE) {
         yajl_gen_map_open(g);
         json_key_str(g, "destination", "/host");
         json_key_str(g, "type", "bind");
-        json_key_str(g, "source", "/");
+        /* /usr: there, and not under docker.allowed.mounts */
+        json_key_str(g, "source", brk == OCI_BIND_ROOT ? "/" : "/usr");
         struct strv o = {0};
         strv_push(&o, "ro"), strv_push(&o, "rbind"), strv_push(&o, "rprivate");
         json_key_strv(g, "options", &o);
@@ -168,7 +178,7 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
     json_key_str(g, "cwd", w->workdir);
     struct strv env = {0}, args = {0};
     strv_push(&env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    strv_push(&args, "bash");
+    strv_push(&args, brk == OCI_NO_PROGRAM ? "/no/such/program" : "bash");
     strv_push(&args, script);
     json_key_strv(g, "env", &env);
     json_key_strv(g, "args", &args);
@@ -176,7 +186,9 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
     yajl_gen_map_close(g);
     json_str(g, "linux");
     yajl_gen_map_open(g);
-    _cleanup_free_ char *cg = xasprintf("%s/%s", w->parent, CID);
+    /* another cgroup than the container's own (Storm's is <parent>/<containerId>) */
+    _cleanup_free_ char *cg =
+        xasprintf("%s/%s", w->parent, brk == OCI_CGROUP_OTHER ? "berth-wl-victim" : CID);
     json_key_str(g, "cgroupsPath", cg);
     json_str(g, "resources");
     json_gen_value(g, json_get(lx, "resources"));
@@ -198,7 +210,7 @@ static char *oci_config_as(const struct oci_env *e, const char *user, const char
 
 static char *oci_config(const struct oci_env *e, const char *user, const char *layer0)
 {
-    return oci_config_as(e, user, layer0, OCI_FINE);
+    return oci_config_as(e, user, layer0, NULL, OCI_FINE);
 }
 
 static void setup(struct oci_env *e)
@@ -214,9 +226,8 @@ static void setup(struct oci_env *e)
     _cleanup_free_ char *extra = xasprintf("worker.launcher.oci.run-root=%s\n"
                                            "worker.launcher.oci.allowed.layers=%s\n",
                                            e->run_root, e->layers_dir);
-    _cleanup_free_ char *mounts =
-        xasprintf("docker.allowed.mounts=%s," HOST_BINDS "\n%s", h_tmp(), extra);
-    h_wl_write_cfg(mounts);
+    e->cfg_extra = xasprintf("docker.allowed.mounts=%s," HOST_BINDS "\n%s", h_tmp(), extra);
+    h_wl_write_cfg(e->cfg_extra);
     e->config = oci_config(e, w->worker, NULL);
 }
 
@@ -290,6 +301,32 @@ static char *cpu_limit(pid_t pid)
     return out;
 }
 
+/* run-oci-container as Storm's supervisor runs it, for the worker */
+static void run_oci(struct h_result *r, const struct oci_env *e)
+{
+    const struct h_wl *w = h_wl();
+    h_wl_call(
+        r, w->worker,
+        (const char *const[]){"run-oci-container", w->workdir, e->config, e->artifacts, NULL});
+}
+
+/* the container's cgroup <parent>/<cid> in a hierarchy (v1) or the v2 tree, NULL when none */
+static char *cgroup_of_cid(void)
+{
+    _cleanup_closedir_ DIR *d = opendir("/sys/fs/cgroup");
+    cr_assert(d);
+    _cleanup_free_ char *v2 = xasprintf("/sys/fs/cgroup%s/" CID, h_wl()->parent);
+    if (h_exists(v2))
+        return steal_ptr(&v2);
+    for (struct dirent *de; (de = readdir(d));) {
+        char *p = xasprintf("/sys/fs/cgroup/%s%s/" CID, de->d_name, h_wl()->parent);
+        if (de->d_name[0] != '.' && h_exists(p))
+            return p;
+        free(p);
+    }
+    return NULL;
+}
+
 static void reap(const char *keep, int want)
 {
     struct h_result r;
@@ -306,8 +343,7 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     struct oci_env e = {0};
     setup(&e);
     struct h_result r;
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 0, "run-oci-container exited %d:\n%s", r.status, r.out);
     cr_assert(str_has_prefix(r.out, "main : command provided run-oci-container\n"), "%s", r.out);
     _cleanup_free_ char *pidtext = h_read_file(e.pid_file);
@@ -338,6 +374,8 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
         _cleanup_free_ char *v = proc_field(pid, fields[i][0]);
         cr_assert_str_eq(v, fields[i][1], "%s %s", fields[i][0], v);
     }
+    _cleanup_free_ char *cg = cgroup_of_cid();
+    cr_assert(cg, "no cgroup <parent>/" CID);
     /* the fixture's cpu resources: quota 140000 per 100000 */
     _cleanup_free_ char *cpu = cpu_limit(pid);
     cr_assert(cpu && (!strcmp(cpu, "140000\n") || !strcmp(cpu, "140000 100000\n")), "cpu: %s",
@@ -381,6 +419,22 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     _cleanup_free_ char *want_uid = xasprintf("uid=%u\n", w->worker_uid);
     cr_assert(out && strstr(out, want_uid) && strstr(out, "pid1=bash "), "profiler saw:\n%s",
               out ? out : r.out);
+    /* another user (the supervisor's, let pass min.user.id for this) may neither profile nor
+     * reap the worker's container */
+    _cleanup_free_ char *low_min = xasprintf("min.user.id=1\n%s", e.cfg_extra);
+    h_wl_write_cfg(low_min);
+    h_wl_call(&r, "berthwlsup",
+              (const char *const[]){"profile-oci-container", pidarg, pfile, NULL});
+    cr_assert(r.status == 7 && strstr(r.out, "is not the init of a container of berthwlsup"),
+              "another user's profile exited %d:\n%s", r.status, r.out);
+    h_wl_call(&r, "berthwlsup", (const char *const[]){"reap-oci-container", CID, "0", NULL});
+    cr_assert(r.status == 1 && strstr(r.out, "is not berthwlsup's"),
+              "another user's reap exited %d:\n%s", r.status, r.out);
+    h_wl_write_cfg(e.cfg_extra);
+    _cleanup_free_ char *still = proc_field(pid, "State:");
+    cr_assert(still && still[0] != 'Z', "the worker did not outlive another user's reap");
+    _cleanup_free_ char *m_after = mounts_under(e.run_root);
+    cr_assert_eq(count_lines_with(m_after, " overlay "), 1, "another user's reap:\n%s", m_after);
     /* a pid that is no container's init is refused */
     h_wl_call(&r, w->worker, (const char *const[]){"profile-oci-container", "1", pfile, NULL});
     cr_assert_eq(r.status, 7, "profile of pid 1 exited %d:\n%s", r.status, r.out);
@@ -395,6 +449,9 @@ Test(worker_launcher, oci_fixture_runs_on_squashfs_layers_then_profile_and_reap)
     cr_assert(!stat || strstr(stat, ") Z "), "the worker outlived the reap: %s", stat);
     _cleanup_free_ char *cdir = xasprintf("%s/" CID, e.run_root);
     cr_assert(!h_exists(cdir), "the container's directory is left");
+    free(cg);
+    cg = cgroup_of_cid();
+    cr_assert(!cg, "the cgroup %s is left", cg);
     free(m);
     m = mounts_under(e.run_root);
     cr_assert_eq(count_lines_with(m, " squashfs "), 1, "keep 1:\n%s\n%s", m, last_reap);
@@ -435,8 +492,7 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     _cleanup_free_ char *olayer = xasprintf("%s/base.sqsh", outside);
     free(e.config);
     e.config = oci_config(&e, w->worker, olayer);
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 44, "outside layer: exited %d:\n%s", r.status, r.out);
     cr_assert(strstr(r.out, "allowed.layers"), "%s", r.out);
     assert_nothing_made(&e, &r);
@@ -458,18 +514,16 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     cr_assert_eq(r.status, 255, "root user: exited %d:\n%s", r.status, r.out);
     free(e.config);
     e.config = oci_config(&e, "root", NULL);
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 255, "root username: exited %d:\n%s", r.status, r.out);
     assert_nothing_made(&e, &r);
-    /* no seccomp profile (upstream would run it unconfined), a bind of "/": 24 */
-    const enum oci_break brk[] = {OCI_NO_SECCOMP, OCI_BIND_ROOT};
+    /* no seccomp profile (upstream would run it unconfined), a bind of "/", a cgroup that is
+     * not named by the containerId (an existing one would be joined and its limits set): 24 */
+    const enum oci_break brk[] = {OCI_NO_SECCOMP, OCI_BIND_ROOT, OCI_CGROUP_OTHER};
     for (size_t i = 0; i < ARRAY_SIZE(brk); i++) {
         free(e.config);
-        e.config = oci_config_as(&e, w->worker, NULL, brk[i]);
-        h_wl_call(
-            &r, w->worker,
-            (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+        e.config = oci_config_as(&e, w->worker, NULL, NULL, brk[i]);
+        run_oci(&r, &e);
         cr_assert_eq(r.status, 24, "break %zu: exited %d:\n%s", i, r.status, r.out);
         assert_nothing_made(&e, &r);
     }
@@ -478,11 +532,52 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     h_write_file(text_layer, "not a squashfs image\n", 0644);
     free(e.config);
     e.config = oci_config(&e, w->worker, text_layer);
-    h_wl_call(&r, w->worker,
-              (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
+    run_oci(&r, &e);
     cr_assert_eq(r.status, 44, "text layer: exited %d:\n%s", r.status, r.out);
     cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
     assert_nothing_made(&e, &r);
+    /* the same as the top layer, after a good base: the base is not left mounted either */
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, NULL, text_layer, OCI_FINE);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 44, "text top layer: exited %d:\n%s", r.status, r.out);
+    cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
+    assert_nothing_made(&e, &r);
+    /* a bind source outside docker.allowed.mounts: a config the policy refuses (24, as the
+     * manual says), before any layer is mounted */
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, NULL, NULL, OCI_BIND_OUTSIDE);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 24, "bind outside: exited %d:\n%s", r.status, r.out);
+    cr_assert(strstr(r.out, "docker.allowed.mounts"), "%s", r.out);
+    assert_nothing_made(&e, &r);
+    /* a run that fails once its container exists (no such program): 44, and the container,
+     * its root, its cgroups and its state go; only the layer mounts stay for later runs */
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, NULL, NULL, OCI_NO_PROGRAM);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 44, "no program: exited %d:\n%s", r.status, r.out);
+    _cleanup_free_ char *m = mounts_under(e.run_root);
+    cr_assert_eq(count_lines_with(m, " overlay "), 0, "%s\n%s", m, r.out);
+    _cleanup_free_ char *entries = h_state_entries("containers");
+    cr_assert_str_empty(entries, "the container's state is left:\n%s", r.out);
+    _cleanup_free_ char *cg = cgroup_of_cid();
+    cr_assert(!cg, "the cgroup %s is left:\n%s", cg, r.out);
+    _cleanup_free_ char *cdir = xasprintf("%s/" CID, e.run_root);
+    cr_assert(!h_exists(cdir) && !h_exists(e.pid_file), "the run left %s or its pid file", cdir);
+    /* the base layer named through a link and a "//": the same file, mounted once */
+    cr_assert_eq(count_lines_with(m, " squashfs "), 2, "%s", m);
+    _cleanup_free_ char *alias = xasprintf("%s/alias.sqsh", w->workdir);
+    unlink(alias);
+    cr_assert_eq(symlink(e.layer[0], alias), 0);
+    _cleanup_free_ char *slashes = xasprintf("%s//top.sqsh", e.layers_dir);
+    free(e.config);
+    e.config = oci_config_as(&e, w->worker, alias, slashes, OCI_NO_PROGRAM);
+    run_oci(&r, &e);
+    cr_assert_eq(r.status, 44, "no program, aliased layers: exited %d:\n%s", r.status, r.out);
+    free(m);
+    m = mounts_under(e.run_root);
+    cr_assert_eq(count_lines_with(m, " squashfs "), 2, "a layer file mounted twice:\n%s", m);
     /* a container id that is no <port>-<uuid> (a path) */
     h_wl_call(&r, w->worker, (const char *const[]){"reap-oci-container", "../../etc", "1", NULL});
     cr_assert_eq(r.status, 1, "reap of a path: exited %d:\n%s", r.status, r.out);
