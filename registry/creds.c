@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -146,7 +147,12 @@ static int run_helper(const char *helper, const char *verb, const char *input, c
     }
     close(in[0]);
     close(outp[1]);
+    /* a helper that ended without reading (not in PATH: its exec failed) is its exit status
+     * below, not berth's death */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+    sigaction(SIGPIPE, &ign, &old_pipe);
     (void)!write_all(in[1], input, strlen(input));
+    sigaction(SIGPIPE, &old_pipe, NULL);
     close(in[1]);
     size_t len = 0;
     int rc = read_fd_all(outp[0], HELPER_OUT_MAX, text, &len, err);

@@ -181,3 +181,24 @@ Test(registry, login_and_logout_go_through_a_cred_helper)
 {
     login_logout_through_helper("{\"credHelpers\": {\"%s\": \"berthtest\"}}");
 }
+
+/* A helper that ends before reading what berth writes to it (docker-credential-NAME not in
+ * PATH: the child's exec fails at once) is an error that names it, never a SIGPIPE that kills
+ * berth without a word (exit 141, as seen from a shell or Storm). The race is won by the child
+ * often enough that a hundred tries show it. */
+Test(registry, a_missing_credential_helper_is_an_error_not_a_sigpipe)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", NULL);
+    h_mkdirs(g.docker_config, 0700);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", g.docker_config);
+    h_write_file(cfg, "{\"credsStore\": \"berth-no-such-helper\"}", 0600);
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
+    for (int i = 0; i < 100; i++) {
+        struct h_result r;
+        h_berth(&r, &g.o, "pull", img, NULL);
+        h_assert_status(&r, 1);
+        h_assert_err_mentions(&r, "docker-credential-berth-no-such-helper get: not found in PATH");
+    }
+    reg_assert_no_images(&g);
+}
