@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -69,6 +70,18 @@ static bool key_names(const char *key, const char *domain)
     return n == strlen(domain) && !strncmp(k, domain, n);
 }
 
+/* credHelpers' helper for domain, NULL when none is named */
+static char *cred_helper_of(yajl_val doc, const char *domain)
+{
+    yajl_val helpers = json_get(doc, "credHelpers");
+    for (size_t i = 0; YAJL_IS_OBJECT(helpers) && i < helpers->u.object.len; i++) {
+        yajl_val v = helpers->u.object.values[i];
+        if (key_names(helpers->u.object.keys[i], domain) && YAJL_IS_STRING(v))
+            return xstrdup(v->u.string);
+    }
+    return NULL;
+}
+
 int registry_auths_lookup(const char *text, const char *domain, struct registry_auth *out,
                           char **helper, struct berr *err)
 {
@@ -78,12 +91,7 @@ int registry_auths_lookup(const char *text, const char *domain, struct registry_
     if (json_parse(text, &doc, err) < 0)
         return berr_wrap(err, "config.json");
     int rc = 0;
-    yajl_val helpers = json_get(doc, "credHelpers");
-    for (size_t i = 0; YAJL_IS_OBJECT(helpers) && i < helpers->u.object.len; i++) {
-        yajl_val v = helpers->u.object.values[i];
-        if (key_names(helpers->u.object.keys[i], domain) && YAJL_IS_STRING(v))
-            *helper = xstrdup(v->u.string);
-    }
+    *helper = cred_helper_of(doc, domain);
     yajl_val auths = json_get(doc, "auths");
     for (size_t i = 0; !*helper && YAJL_IS_OBJECT(auths) && i < auths->u.object.len; i++) {
         if (!key_names(auths->u.object.keys[i], domain))
@@ -146,7 +154,12 @@ static int run_helper(const char *helper, const char *verb, const char *input, c
     }
     close(in[0]);
     close(outp[1]);
+    /* a helper that ended without reading (not in PATH: its exec failed) is its exit status
+     * below, not berth's death */
+    struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+    sigaction(SIGPIPE, &ign, &old_pipe);
     (void)!write_all(in[1], input, strlen(input));
+    sigaction(SIGPIPE, &old_pipe, NULL);
     close(in[1]);
     size_t len = 0;
     int rc = read_fd_all(outp[0], HELPER_OUT_MAX, text, &len, err);
@@ -182,9 +195,7 @@ int registry_helper_get(const char *helper, const char *server, struct registry_
         /* "credentials not found" is anonymous access, as for docker */
         if (text && strstr(text, "credentials not found"))
             return 0;
-        return berr_set(err, BERR_FAILED, "docker-credential-%s get: %s", helper,
-                        WIFEXITED(status) && WEXITSTATUS(status) == 127 ? "not found in PATH"
-                                                                        : "failed");
+        return helper_failed(helper, "get", status, text, err);
     }
     yajl_val doc = NULL;
     if (json_parse(text, &doc, err) < 0)
@@ -238,12 +249,7 @@ int registry_store_helper(const char *text, const char *domain, char **helper, b
     yajl_val doc = NULL;
     if (json_parse(text, &doc, err) < 0)
         return berr_wrap(err, "config.json");
-    yajl_val helpers = json_get(doc, "credHelpers");
-    for (size_t i = 0; YAJL_IS_OBJECT(helpers) && i < helpers->u.object.len; i++) {
-        yajl_val v = helpers->u.object.values[i];
-        if (!*helper && key_names(helpers->u.object.keys[i], domain) && YAJL_IS_STRING(v))
-            *helper = xstrdup(v->u.string);
-    }
+    *helper = cred_helper_of(doc, domain);
     const char *store = json_get_str(doc, "credsStore");
     if (!*helper && store && *store)
         *helper = xstrdup(store);

@@ -145,6 +145,10 @@ char *reg_entries(const char *dir);                   /* a directory's entries, 
  * tmp/ is empty. */
 void reg_assert_pull_dir_clean(const struct reg *g, const char *partial_want);
 void reg_assert_no_images(const struct reg *g);
+/* berth pull IMAGE fails (exit 1) saying want, and leaves no image and a clean pull dir; the
+ * run in *r for further checks. */
+void reg_assert_pull_fails(struct h_result *r, const struct reg *g, const char *image,
+                           const char *want);
 /* `run --pull=never image cat /hello` prints want */
 void reg_assert_runs_hello(const struct reg *g, const char *image, const char *want);
 /* ---- a dockerd of the test's own (harness_docker.c) ---- */

@@ -149,6 +149,16 @@ void reg_assert_no_images(const struct reg *g)
     cr_assert_str_eq(r.out, "", "images after a failed pull:\n%s", r.out);
 }
 
+void reg_assert_pull_fails(struct h_result *r, const struct reg *g, const char *image,
+                           const char *want)
+{
+    h_berth(r, &g->o, "pull", image, NULL);
+    h_assert_status(r, 1);
+    h_assert_err_mentions(r, want);
+    reg_assert_no_images(g);
+    reg_assert_pull_dir_clean(g, "");
+}
+
 void reg_assert_runs_hello(const struct reg *g, const char *image, const char *want)
 {
     struct h_result r;

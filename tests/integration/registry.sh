@@ -31,6 +31,15 @@ cd "$D"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "missing: $1"; exit 3; }; }
 
+# Runs CMD... until it succeeds, 10 s at most; false when it never does.
+wait_up() {
+    i=0
+    until "$@" 2>/dev/null; do
+        i=$((i + 1)); [ $i -lt 100 ] || return 1
+        sleep 0.1
+    done
+}
+
 free_port() {
     /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -153,11 +162,8 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 EOF
     setsid /usr/bin/python3 fake.py "$port" > fake.out 2>&1 < /dev/null &
     echo $! > reg.pid
-    i=0
-    until curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; do
-        i=$((i + 1)); [ $i -lt 100 ] || { echo "fake registry did not start"; exit 1; }
-        sleep 0.1
-    done
+    wait_up curl -s -o /dev/null "http://127.0.0.1:$port/v2/" ||
+        { echo "fake registry did not start"; exit 1; }
     echo "$port"
     ;;
 start)
@@ -247,11 +253,8 @@ http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
 EOF
         setsid /usr/bin/python3 tok.py "$tport" > tok.out 2>&1 < /dev/null &
         echo $! > tok.pid
-        i=0
-        until curl -s -o /dev/null "http://127.0.0.1:$tport/token"; do
-            i=$((i + 1)); [ $i -lt 100 ] || { echo "token server did not start"; exit 1; }
-            sleep 0.1
-        done
+        wait_up curl -s -o /dev/null "http://127.0.0.1:$tport/token" ||
+            { echo "token server did not start"; exit 1; }
         auth="auth:
   token:
     realm: http://127.0.0.1:$tport/token
@@ -276,12 +279,8 @@ $auth
 EOF
     setsid docker-registry serve reg.yml >> reg.log 2>&1 < /dev/null &
     echo $! > reg.pid
-    i=0
-    until /usr/bin/python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' \
-          "$port" 2>/dev/null; do
-        i=$((i + 1)); [ $i -lt 100 ] || { echo "registry did not start"; cat reg.log; exit 1; }
-        sleep 0.1
-    done
+    wait_up /usr/bin/python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])))' \
+        "$port" || { echo "registry did not start"; cat reg.log; exit 1; }
     echo "$port"
     ;;
 push)
@@ -307,11 +306,8 @@ restart)
     setsid docker-registry serve reg.yml >> reg.log 2>&1 < /dev/null &
     echo $! > reg.pid
     port=$(cat port)
-    i=0
-    until curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; do
-        i=$((i + 1)); [ $i -lt 100 ] || { echo "registry did not restart"; exit 1; }
-        sleep 0.1
-    done
+    wait_up curl -s -o /dev/null "http://127.0.0.1:$port/v2/" ||
+        { echo "registry did not restart"; exit 1; }
     echo restarted
     ;;
 corrupt)

@@ -247,12 +247,8 @@ Test(registry, a_blob_changed_on_the_registry_is_rejected_and_nothing_registered
     reg_script(&r, corrupt);
     _cleanup_free_ char *hex = h_last_line(r.out);
     _cleanup_free_ char *img = reg_ref(&g, "it/busy");
-    h_berth(&r, &g.o, "pull", img, NULL);
-    h_assert_status(&r, 1);
     _cleanup_free_ char *want = xasprintf("verification failed for digest sha256:%s", hex);
-    h_assert_err_mentions(&r, want);
-    reg_assert_no_images(&g);
-    reg_assert_pull_dir_clean(&g, "");
+    reg_assert_pull_fails(&r, &g, img, want);
     _cleanup_free_ char *layers = xasprintf("%s/layers", g.root);
     _cleanup_free_ char *l = reg_entries(layers);
     cr_assert_str_eq(l, "", "layers/ after a rejected pull: %s", l);
@@ -324,11 +320,8 @@ Test(registry, an_index_without_the_host_platform_is_refused)
     reg_start(&g, "plain", "armonly");
     _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
-    h_berth(&r, &g.o, "pull", img, NULL);
-    h_assert_status(&r, 1);
-    h_assert_err_mentions(&r, "no matching manifest for linux/amd64 in the manifest list entries");
-    reg_assert_no_images(&g);
-    reg_assert_pull_dir_clean(&g, "");
+    reg_assert_pull_fails(&r, &g, img,
+                          "no matching manifest for linux/amd64 in the manifest list entries");
 }
 
 /* ---- TLS ----------------------------------------------------------------------------------- */
@@ -349,14 +342,10 @@ Test(registry, tls_with_the_ca_of_a_certs_d_directory)
     h_mkdirs(empty, 0755);
     _cleanup_free_ char *c = xasprintf("certs-dirs=%s\n", empty);
     reg_write_conf(&g, c);
-    h_berth(&r, &g.o, "pull", img, NULL);
-    h_assert_status(&r, 1);
-    h_assert_err_mentions(&r, "tls:");
+    reg_assert_pull_fails(&r, &g, img, "tls:");
     _cleanup_free_ char *looked = xasprintf("%s/%s", empty, g.host);
     h_assert_err_mentions(&r, looked);
     h_assert_err_mentions(&r, "/etc/ssl/certs/ca-certificates.crt");
-    reg_assert_no_images(&g);
-    reg_assert_pull_dir_clean(&g, "");
 }
 
 /* registry-mirrors: docker.io's images asked of the mirror first */
@@ -497,11 +486,7 @@ Test(registry, a_config_over_the_cap_is_refused_before_it_is_fetched)
     const char *push[] = {"pushraw", h_tmp(), "bigcfg", "it/busy", NULL};
     reg_script(&r, push);
     _cleanup_free_ char *img = reg_ref(&g, "it/busy");
-    h_berth(&r, &g.o, "pull", img, NULL);
-    h_assert_status(&r, 1);
-    h_assert_err_mentions(&r, "over berth's cap of 16777216 bytes");
-    reg_assert_no_images(&g);
-    reg_assert_pull_dir_clean(&g, "");
+    reg_assert_pull_fails(&r, &g, img, "over berth's cap of 16777216 bytes");
 }
 
 /* a client pair NAME.cert + NAME.key in the registry's certs.d directory is presented */
@@ -523,10 +508,7 @@ Test(registry, tls_client_certificate_from_certs_d)
     cr_assert_eq(system(cmd), 0);
     _cleanup_free_ char *c = xasprintf("certs-dirs=%s/ca-only\n", h_tmp());
     reg_write_conf(&g, c);
-    h_berth(&r, &g.o, "pull", img, NULL);
-    h_assert_status(&r, 1);
-    h_assert_err_mentions(&r, "tls:");
-    reg_assert_no_images(&g);
+    reg_assert_pull_fails(&r, &g, img, "tls:");
 }
 
 /* docker's own formats: schema 2 manifests (skopeo writes them when the source is a
@@ -581,12 +563,8 @@ Test(registry, a_manifest_over_the_cap_is_refused)
     reg_start(&g, "fake", NULL);
     _cleanup_free_ char *img = reg_ref(&g, "it/busy");
     struct h_result r;
-    h_berth(&r, &g.o, "pull", img, NULL);
-    h_assert_status(&r, 1);
-    h_assert_err_mentions(&r, "manifest latest: ");
+    reg_assert_pull_fails(&r, &g, img, "manifest latest: ");
     h_assert_err_mentions(&r, "over the 4194304-byte cap");
-    reg_assert_no_images(&g);
-    reg_assert_pull_dir_clean(&g, "");
 }
 
 /* 403: the registry (or a proxy before it) refuses this client the repository */
@@ -596,14 +574,11 @@ Test(registry, a_403_says_to_log_in_and_leaves_nothing)
     reg_start(&g, "fake", NULL);
     _cleanup_free_ char *img = reg_ref(&g, "it/denied");
     struct h_result r;
-    h_berth(&r, &g.o, "pull", img, NULL);
-    h_assert_status(&r, 1);
     _cleanup_free_ char *want =
         xasprintf("berth: pull access denied for %s/it/denied, repository "
                   "does not exist or may require 'berth login': denied: requested access to the "
                   "resource is denied\n",
                   g.host);
+    reg_assert_pull_fails(&r, &g, img, want);
     cr_assert_str_eq(r.err, want);
-    reg_assert_no_images(&g);
-    reg_assert_pull_dir_clean(&g, "");
 }

@@ -181,3 +181,67 @@ Test(registry, login_and_logout_go_through_a_cred_helper)
 {
     login_logout_through_helper("{\"credHelpers\": {\"%s\": \"berthtest\"}}");
 }
+
+/* A helper that ends before reading what berth writes to it (docker-credential-NAME not in
+ * PATH: the child's exec fails at once) is an error that names it, never a SIGPIPE that kills
+ * berth without a word (exit 141, as seen from a shell or Storm). The race is won by the child
+ * often enough that a hundred tries show it. */
+Test(registry, a_missing_credential_helper_is_an_error_not_a_sigpipe)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", NULL);
+    h_mkdirs(g.docker_config, 0700);
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", g.docker_config);
+    h_write_file(cfg, "{\"credsStore\": \"berth-no-such-helper\"}", 0600);
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
+    for (int i = 0; i < 100; i++) {
+        struct h_result r;
+        h_berth(&r, &g.o, "pull", img, NULL);
+        h_assert_status(&r, 1);
+        h_assert_err_mentions(&r, "docker-credential-berth-no-such-helper get: not found in PATH");
+    }
+    reg_assert_no_images(&g);
+}
+
+/* berth ARGS... run as a setuid launcher leaves it: real uid 0, effective uid and gid a user's
+ * (nobody), "secret" on stdin. */
+static void handed_over(struct h_result *r, const struct reg *g, const char *const *args)
+{
+    const char *argv[16] = {"/usr/bin/setpriv", "--euid=65534", "--egid=65534", "--clear-groups",
+                            getenv("BERTH_IT_BERTH")};
+    for (size_t i = 0; args[i] && i + 6 < ARRAY_SIZE(argv); i++)
+        argv[5 + i] = args[i];
+    struct h_opts o = g->o;
+    o.input = "secret\n";
+    h_execv(r, &o, argv);
+}
+
+/* A caller handed over by a setuid launcher (Storm's worker-launcher) pulls nothing and has no
+ * credentials here: pull, login and logout refuse it before asking the registry anything,
+ * though the registry would serve anyone, and no config.json is written. */
+Test(registry, a_handed_over_caller_cannot_pull_log_in_or_out)
+{
+    struct reg g = {0};
+    reg_start(&g, "plain", "latest");
+    _cleanup_free_ char *img = reg_ref(&g, "it/busy");
+    struct h_result r;
+    handed_over(&r, &g, (const char *const[]){"pull", img, NULL});
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r, "a caller handed over by a setuid launcher cannot pull");
+    handed_over(&r, &g,
+                (const char *const[]){"login", "-u", "tester", "--password-stdin", g.host, NULL});
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r,
+                          "login: a caller handed over by a setuid launcher has no credentials");
+    handed_over(&r, &g, (const char *const[]){"logout", g.host, NULL});
+    h_assert_status(&r, 1);
+    h_assert_err_mentions(&r,
+                          "logout: a caller handed over by a setuid launcher has no credentials");
+    _cleanup_free_ char *log = h_path("reg.log");
+    _cleanup_free_ char *text = h_read_file(log);
+    cr_assert(text && !strstr(text, "\"berth/"), "berth asked the registry:\n%s",
+              text ? text : "(no log)");
+    _cleanup_free_ char *cfg = xasprintf("%s/config.json", g.docker_config);
+    cr_assert(!h_exists(cfg), "%s was written", cfg);
+    reg_assert_no_images(&g);
+}

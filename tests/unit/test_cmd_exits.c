@@ -58,8 +58,8 @@ Test(cmd_pull, an_unknown_flag_is_a_usage_error, .init = cr_redirect_stderr)
 }
 
 /* A caller handed over by a setuid launcher has no credentials file berth may use as root:
- * pull and login refuse it before reading any. */
-Test(cmd_pull, a_handed_over_caller_can_neither_pull_nor_log_in, .init = cr_redirect_stderr)
+ * pull, login and logout refuse it before reading any. */
+Test(cmd_pull, a_handed_over_caller_can_neither_pull_nor_log_in_or_out, .init = cr_redirect_stderr)
 {
     struct ident who = {0};
     struct cli cli = {.command = "login", .caller = &who};
@@ -67,6 +67,11 @@ Test(cmd_pull, a_handed_over_caller_can_neither_pull_nor_log_in, .init = cr_redi
     cr_assert_eq(cmd_login(&cli, 4, argv), 1);
     free(cli.root);
     free(cli.runroot);
+    struct cli c3 = {.command = "logout", .caller = &who};
+    char *largv[] = {"host:5000", NULL};
+    cr_assert_eq(cmd_logout(&c3, 1, largv), 1);
+    free(c3.root);
+    free(c3.runroot);
     struct berr err = {0};
     struct cli c2 = {.command = "pull", .caller = &who};
     cr_assert_eq(pull_image(&c2, "host:5000/a/b", true, stdout, &err), -1);
