@@ -68,8 +68,12 @@ int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t le
 {
     char tmp[256];
     snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
-    _cleanup_close_ int fd =
-        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+    _cleanup_close_ int fd = openat(dirfd, tmp, flags, mode);
+    /* a name taken already (a writer of the same pid that died, or another user where it may
+     * write) is never written through: its owner could read what lands there */
+    if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+        fd = openat(dirfd, tmp, flags, mode);
     if (fd < 0)
         return berr_errno(err, "create %s", tmp);
     if (write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0) {

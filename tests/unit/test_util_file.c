@@ -184,3 +184,28 @@ Test(util_file, descriptors_travel_with_one_message)
     close(sv[0]);
     close(sv[1]);
 }
+
+/* write_file_atomic_at never writes through a temporary name someone put there first (another
+ * user in a directory it may write, or a writer of the same pid that died): the file it
+ * renames into place is its own, made fresh. */
+Test(util_file, an_atomic_write_never_writes_through_a_planted_temporary_file, .init = setup,
+     .fini = teardown)
+{
+    char planted[64];
+    snprintf(planted, sizeof(planted), ".config.json.tmp.%d", (int)getpid());
+    int fd = openat(tmpfd, planted, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    cr_assert_geq(fd, 0);
+    if (geteuid() == 0)
+        cr_assert_eq(fchown(fd, 65534, 65534), 0);
+    struct stat before;
+    cr_assert_eq(fstat(fd, &before), 0);
+    /* held open: its inode number cannot go to a new file meanwhile */
+    struct berr err = {0};
+    cr_assert_eq(write_file_atomic_at(tmpfd, "config.json", "{}", 2, 0600, &err), 0, "%s", err.msg);
+    struct stat after;
+    cr_assert_eq(fstatat(tmpfd, "config.json", &after, AT_SYMLINK_NOFOLLOW), 0);
+    cr_assert_neq(after.st_ino, before.st_ino, "the planted file became config.json");
+    cr_assert_eq(after.st_uid, geteuid());
+    cr_assert_eq(after.st_mode & 07777, 0600);
+    close(fd);
+}
