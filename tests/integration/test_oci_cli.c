@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -474,6 +475,27 @@ Test(oci_cli, a_failing_create_hook_fails_create_and_leaves_nothing)
     oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
     cr_assert_neq(r.status, 0, "create with a failing hook succeeded");
     cr_assert(strstr(r.err, "createRuntime hook /bin/sh: exited with status 3"), "%s", r.err);
+    assert_gone("c1", 0);
+}
+
+/* The state holds the bundle's annotations: more than a pipe's buffer must still reach the
+ * hook, in full, without create waiting on a hook that has not started yet. */
+Test(oci_cli, a_hook_gets_a_state_larger_than_a_pipe_buffer)
+{
+    _cleanup_free_ char *bundle = h_path("bundle");
+    _cleanup_free_ char *edit =
+        xasprintf("c['annotations'] = {'big': 'x' * 200000}\n"
+                  "c['process']['args'] = ['true']\n"
+                  "c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', "
+                  "'wc -c > %s/rootfs/tmp/state.size']}]}",
+                  bundle);
+    free(make_bundle(edit));
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %d %s %s", r.status, r.out, r.err);
+    _cleanup_free_ char *size_path = xasprintf("%s/rootfs/tmp/state.size", bundle);
+    _cleanup_free_ char *size = h_read_file(size_path);
+    cr_assert(size && atol(size) > 200000, "the hook read %s bytes of the state", size);
     assert_gone("c1", 0);
 }
 
