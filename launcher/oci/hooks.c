@@ -6,6 +6,7 @@
 #include "oci.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -49,7 +50,9 @@ static int run_one(const struct oci_cli *cli, const char *kind, yajl_val h, cons
 {
     const char *path = json_get_str(h, "path");
     yajl_val t = json_get(h, "timeout");
-    int timeout_ms = t ? (int)YAJL_GET_INTEGER(t) * 1000 : -1;
+    /* poll takes an int of milliseconds: seconds times 1000 wrapped past 24 days */
+    long long secs = t ? YAJL_GET_INTEGER(t) : -1;
+    int timeout_ms = secs < 0 ? -1 : secs > INT_MAX / 1000 ? INT_MAX : (int)secs * 1000;
     /* a file, not a pipe: the state holds the bundle's annotations, which may be more than a
      * pipe's buffer, and a hook need not read it all (or at all) */
     _cleanup_close_ int in = memfd_create("hook-state", MFD_CLOEXEC);

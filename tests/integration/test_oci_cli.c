@@ -499,6 +499,20 @@ Test(oci_cli, a_hook_gets_a_state_larger_than_a_pipe_buffer)
     assert_gone("c1", 0);
 }
 
+/* A timeout is in seconds, any positive integer: one whose milliseconds pass an int (4294968 s
+ * would wrap to 704 ms) still lets a hook of a second finish. */
+Test(oci_cli, a_hook_timeout_of_many_days_is_not_cut_short)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['true']\n"
+                    "c['hooks'] = {'prestart': [{'path': '/bin/sleep', 'args': ['sleep', '1'], "
+                    "'timeout': 4294968}]}");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %d %s %s", r.status, r.out, r.err);
+    assert_gone("c1", 0);
+}
+
 Test(oci_cli, process_rlimits_are_set_and_the_umask_berth_sets_is_accepted)
 {
     _cleanup_free_ char *bundle =
