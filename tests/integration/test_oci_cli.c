@@ -20,25 +20,6 @@ static void oci_cli_init(void)
     h_cgroup_parent_init("berth-oci-it");
 }
 
-static void oci_cli_fini(void)
-{
-    /* a failed test may leave a container: its monitor and init go with delete -f */
-    _cleanup_free_ char *root = h_path("oci");
-    if (h_exists(root)) {
-        const char *names[] = {"c1", "c2", NULL};
-        for (size_t i = 0; names[i]; i++) {
-            char *exe = xasprintf("%s/berth-oci", dirname(xstrdup(getenv("BERTH_IT_BERTH"))));
-            const char *argv[] = {exe, "--root", root, "delete", "-f", names[i], NULL};
-            struct h_result r;
-            h_execv(&r, NULL, argv);
-        }
-    }
-    h_suite_fini();
-    h_cgroup_parent_fini();
-}
-
-TestSuite(oci_cli, .init = oci_cli_init, .fini = oci_cli_fini, .timeout = 180);
-
 static const char *oci_bin(void)
 {
     static char *bin;
@@ -48,6 +29,28 @@ static const char *oci_bin(void)
     }
     return bin;
 }
+
+static void oci_cli_fini(void)
+{
+    /* a failed test may leave containers, whatever their ids: their inits and cgroups go with
+     * delete -f */
+    _cleanup_free_ char *root = h_path("oci");
+    if (h_exists(root)) {
+        struct h_result r;
+        const char *list[] = {oci_bin(), "--root", root, "list", "-q", NULL};
+        h_execv(&r, NULL, list);
+        char *save = NULL;
+        for (char *id = strtok_r(r.out, "\n", &save); id; id = strtok_r(NULL, "\n", &save)) {
+            const char *argv[] = {oci_bin(), "--root", root, "delete", "-f", id, NULL};
+            struct h_result d;
+            h_execv(&d, NULL, argv);
+        }
+    }
+    h_suite_fini();
+    h_cgroup_parent_fini();
+}
+
+TestSuite(oci_cli, .init = oci_cli_init, .fini = oci_cli_fini, .timeout = 180);
 
 /* berth-oci --root <tmp>/oci ARGS... */
 static void oci(struct h_result *r, ...) __attribute__((sentinel));
