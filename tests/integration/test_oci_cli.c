@@ -760,6 +760,39 @@ Test(oci_cli, podman_runs_and_removes_containers_of_an_imported_image)
 
 /* exec -d (conmon's way): the process runs with the caller's stdio, its pid in the pid file,
  * and is left to the caller's subreaper; a process.json may not ask for other capabilities. */
+/* exec --process takes a process's rlimits by the rule create takes a bundle's: set on the
+ * process, each type once. */
+Test(oci_cli, exec_process_rlimits_are_set_by_the_rule_of_a_bundles)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    _cleanup_free_ char *proc = h_path("process.json");
+    h_write_file(proc,
+                 "{\"args\":[\"cat\",\"/proc/self/limits\"],\"cwd\":\"/\",\"rlimits\":"
+                 "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":64,\"hard\":100}]}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_eq(r.status, 0, "exec --process: %s", r.err);
+    const char *line = strstr(r.out, "Max open files");
+    long soft = 0, hard = 0;
+    cr_assert(line && sscanf(line + strlen("Max open files"), " %ld %ld", &soft, &hard) == 2, "%s",
+              r.out);
+    cr_assert(soft == 64 && hard == 100, "Max open files: %ld %ld", soft, hard);
+    h_write_file(proc,
+                 "{\"args\":[\"true\"],\"cwd\":\"/\",\"rlimits\":"
+                 "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":2},"
+                 "{\"type\":\"RLIMIT_NOFILE\",\"soft\":123,\"hard\":456}]}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_neq(r.status, 0, "a type listed twice was accepted");
+    cr_assert(strstr(r.err, "rlimits[1]"), "%s", r.err);
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", 0);
+}
+
 Test(oci_cli, exec_detached_writes_the_pid_and_other_capabilities_are_refused)
 {
     _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
