@@ -108,9 +108,10 @@ int oci_cmd_exec(const struct oci_cli *cli, int argc, char **argv)
             pid_file = v;
         else if (oci_is_flag(argv[i], "--detach", "-d"))
             spec.detached_pid = &detached;
-        else if (oci_is_flag(argv[i], "--tty", "-t") ||
-                 oci_opt_value(argc, argv, &i, "--console-socket", NULL))
+        else if (oci_is_flag(argv[i], "--tty", "-t"))
             return oci_usage_error(cli, "%s: berth-oci gives no terminal", argv[i]);
+        else if (oci_opt_value(argc, argv, &i, "--console-socket", NULL))
+            return oci_usage_error(cli, "%s: berth-oci gives no terminal", "--console-socket");
         else if (argv[i][0] == '-')
             return oci_usage_error(cli, "unknown flag %s", argv[i]);
         else

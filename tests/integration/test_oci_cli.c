@@ -918,6 +918,10 @@ Test(oci_cli, create_and_run_usage_errors_create_nothing)
     cr_assert_eq(r.status, 1, "create --help: %d: %s", r.status, r.err);
     oci(&r, "create", "--bundle", bundle, "u1", "extra", NULL);
     cr_assert_eq(r.status, 1, "an extra argument: %d: %s", r.status, r.err);
+    /* the refusal names the flag, not its value */
+    oci(&r, "exec", "--console-socket", "/nowhere.sock", "u1", "true", NULL);
+    cr_assert_eq(r.status, 1, "exec --console-socket: %d: %s", r.status, r.err);
+    cr_assert(strstr(r.err, "--console-socket"), "%s", r.err);
     oci(&r, "list", "-q", NULL);
     cr_assert_str_eq(r.out, "", "a usage error created: %s", r.out);
 }
