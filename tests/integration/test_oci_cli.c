@@ -151,6 +151,15 @@ static yajl_val state_of(const char *id)
     return doc;
 }
 
+/* The init's pid as state gives it (0 when stopped). */
+static pid_t pid_of(const char *id)
+{
+    yajl_val s = state_of(id);
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    return pid;
+}
+
 static char *comm_of(pid_t pid)
 {
     _cleanup_free_ char *path = xasprintf("/proc/%d/comm", (int)pid);
@@ -326,9 +335,7 @@ Test(oci_cli, delete_force_of_a_running_container_leaves_no_cgroup_mount_or_stat
     struct h_result r;
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c2", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    yajl_val s = state_of("c2");
-    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t pid = pid_of("c2");
     _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert(strstr(cg, "b"), "the container has no cgroup under the test's parent: %s", cg);
     oci(&r, "delete", "-f", "c2", NULL);
@@ -344,9 +351,7 @@ Test(oci_cli, delete_of_a_created_container_kills_its_waiting_init)
     struct h_result r;
     oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
     cr_assert_eq(r.status, 0, "create: %s", r.err);
-    yajl_val s = state_of("c1");
-    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t pid = pid_of("c1");
     oci(&r, "delete", "c1", NULL);
     cr_assert_eq(r.status, 0, "delete: %s", r.err);
     assert_gone("c1", pid);
@@ -799,9 +804,7 @@ Test(oci_cli, exec_detached_writes_the_pid_and_other_capabilities_are_refused)
     struct h_result r;
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    yajl_val s = state_of("c1");
-    pid_t init = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t init = pid_of("c1");
     _cleanup_free_ char *pidfile = h_path("exec.pid");
     oci_detached(&r, "exec", "-d", "--pid-file", pidfile, "c1", "sleep", "777", NULL);
     cr_assert_eq(r.status, 0, "exec -d: %s", r.err);
@@ -1053,9 +1056,7 @@ Test(oci_cli, pause_freezes_the_container_resume_thaws_it_and_kill_and_delete_re
     struct h_result r;
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    yajl_val s = state_of("c1");
-    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t pid = pid_of("c1");
     for (int i = 0; i < 200 && counter_of(bundle) < 2; i++)
         usleep(20000);
     cr_assert_geq(counter_of(bundle), 2, "the counter never ran");
@@ -1065,7 +1066,7 @@ Test(oci_cli, pause_freezes_the_container_resume_thaws_it_and_kill_and_delete_re
 
     oci(&r, "pause", "c1", NULL);
     cr_assert_eq(r.status, 0, "pause: %s", r.err);
-    s = state_of("c1");
+    yajl_val s = state_of("c1");
     cr_assert_str_eq(json_get_str(s, "status"), "paused");
     yajl_tree_free(s);
     long frozen = counter_of(bundle);
@@ -1102,9 +1103,7 @@ Test(oci_cli, pause_freezes_the_container_resume_thaws_it_and_kill_and_delete_re
 
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c2", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    s = state_of("c2");
-    pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid = pid_of("c2");
     oci(&r, "pause", "c2", NULL);
     cr_assert_eq(r.status, 0, "pause: %s", r.err);
     oci(&r, "delete", "-f", "c2", NULL);
