@@ -243,7 +243,8 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         if (go[1] >= 0)
             close(go[1]);
         if (rc == 0 &&
-            bundle_rlimits(json_get(json_get(doc, "process"), "rlimits"), init, err) == 0 &&
+            runtime_oci_rlimits(json_get(json_get(doc, "process"), "rlimits"), init, OCI_FILE,
+                                err) == 0 &&
             bundle_sysctls(doc, init, err) == 0 && oci_init_record(c.dirfd, init, err) == 0) {
             *pid_out = init;
             yajl_tree_free(doc);

@@ -68,21 +68,10 @@ static const struct {
     {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
-int runtime_oci_rlimit(const char *name)
-{
-    for (size_t k = 0; k < ARRAY_SIZE(rlimit_names); k++) {
-        if (!strcmp(rlimit_names[k].name, name))
-            return rlimit_names[k].resource;
-    }
-    return -1;
-}
-
-/* process.rlimits: each a known type once, soft ≤ hard (both unsigned integers). With pid,
- * set on that process (the init, before its execve: the limits cross it). */
-int bundle_rlimits(yajl_val list, pid_t pid, struct berr *err)
+int runtime_oci_rlimits(yajl_val list, pid_t pid, const char *where, struct berr *err)
 {
     if (list && !YAJL_IS_ARRAY(list))
-        return bundle_error(err, "process.rlimits", "not an array");
+        return berr_set(err, BERR_FAILED, "%s: process.rlimits: not an array", where);
     unsigned seen = 0;
     for (size_t i = 0; list && i < list->u.array.len; i++) {
         yajl_val r = list->u.array.values[i];
@@ -95,14 +84,14 @@ int bundle_rlimits(yajl_val list, pid_t pid, struct berr *err)
             !YAJL_IS_INTEGER(soft) || !YAJL_IS_INTEGER(hard) || YAJL_GET_INTEGER(soft) < 0 ||
             YAJL_GET_INTEGER(hard) < YAJL_GET_INTEGER(soft) || r->u.object.len != 3)
             return berr_set(err, BERR_FAILED,
-                            "config.json: process.rlimits[%zu]: not a known type (once) with "
-                            "integers soft <= hard",
-                            i);
+                            "%s: process.rlimits[%zu]: not a known type (once) with integers "
+                            "soft <= hard",
+                            where, i);
         seen |= 1u << k;
         struct rlimit lim = {.rlim_cur = (rlim_t)YAJL_GET_INTEGER(soft),
                              .rlim_max = (rlim_t)YAJL_GET_INTEGER(hard)};
         if (pid > 0 && prlimit(pid, rlimit_names[k].resource, &lim, NULL) < 0)
-            return berr_errno(err, "config.json: process.rlimits: set %s", type);
+            return berr_errno(err, "%s: process.rlimits: set %s", where, type);
     }
     return 0;
 }
@@ -307,7 +296,7 @@ int bundle_description(const char *bundle, yajl_val doc, const char *dir_path, c
     }
     _cleanup_free_ char *root = NULL;
     if (check_hooks(json_get(doc, "hooks"), err) < 0 ||
-        bundle_rlimits(json_get(json_get(doc, "process"), "rlimits"), 0, err) < 0 ||
+        runtime_oci_rlimits(json_get(json_get(doc, "process"), "rlimits"), 0, OCI_FILE, err) < 0 ||
         bundle_sysctls(doc, 0, err) < 0 || bundle_root(bundle, doc, &root, err) < 0)
         return -1;
     _cleanup_free_ char *cgroups_path =

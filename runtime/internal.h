@@ -295,8 +295,8 @@ int bundle_description(const char *bundle, yajl_val doc, const char *dir_path, c
 /* linux.seccomp compiled into the state directory dirfd's filter; none: nothing. */
 int bundle_compile_seccomp(const struct runtime_paths *paths, yajl_val doc, int dirfd,
                            struct berr *err);
-/* process.rlimits (list) and linux.sysctl (of doc) checked, and with pid > 0 applied to it. */
-int bundle_rlimits(yajl_val list, pid_t pid, struct berr *err);
+/* linux.sysctl (of doc) checked, and with pid > 0 applied to it; process.rlimits by
+ * runtime_oci_rlimits. */
 int bundle_sysctls(yajl_val doc, pid_t pid, struct berr *err);
 
 /* ---- berth-oci's init pid file (initpid.c) ---- */

@@ -289,10 +289,11 @@ int runtime_oci_delete(const struct runtime_paths *paths, const char *oci_id, bo
 /* The container's processes (host pids), none when stopped. */
 int runtime_oci_pids(const struct runtime_paths *paths, const char *oci_id, pid_t **pids, size_t *n,
                      struct berr *err);
-/* The RLIMIT_* resource an OCI rlimit type names; -1 when none. */
-int runtime_oci_rlimit(const char *name);
+/* A runtime-spec process's rlimits (list): each a known type once, integers soft <= hard;
+ * with pid > 0 set on that process. Errors begin with where (the file they came from). */
+int runtime_oci_rlimits(yajl_val list, pid_t pid, const char *where, struct berr *err);
 /* A default config.json for a bundle whose root is ./rootfs, as berth-oci applies it
- * (bundleconf.c, as is runtime_oci_rlimit). */
+ * (bundleconf.c, as is runtime_oci_rlimits). */
 yajl_gen runtime_oci_default_spec(void);
 
 /* The container's bounding set as a bitmask (bit n = capability n), docker's

@@ -44,12 +44,7 @@ static char *hook_state(const char *id, const struct runtime_oci_state *s, const
     at.status = status;
     yajl_gen g = json_gen_new(false);
     gen_state(g, id, &at);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    char *out = xasprintf("%.*s", (int)len, (const char *)buf);
-    yajl_gen_free(g);
-    return out;
+    return json_gen_take(g, NULL);
 }
 
 /* The hooks of kinds (NULL-ended), each kind's state status, in the container's namespaces or

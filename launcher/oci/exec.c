@@ -4,7 +4,7 @@
 
 #include <signal.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <unistd.h>
 
 /* exec --process FILE: a runtime-spec process; only what berth's exec applies */
 static bool same_names(yajl_val a, yajl_val b)
@@ -42,28 +42,6 @@ static int check_caps(yajl_val want, yajl_val have, const char *path, struct ber
     return 0;
 }
 
-/* the limits cross the exec: set on berth-oci itself, which the process descends from */
-static int set_rlimits(yajl_val list, const char *path, struct berr *err)
-{
-    for (size_t i = 0; YAJL_IS_ARRAY(list) && i < list->u.array.len; i++) {
-        yajl_val r = list->u.array.values[i];
-        const char *type = json_get_str(r, "type");
-        yajl_val soft = json_get(r, "soft"), hard = json_get(r, "hard");
-        int res = type ? runtime_oci_rlimit(type) : -1;
-        if (res < 0 || !YAJL_IS_INTEGER(soft) || !YAJL_IS_INTEGER(hard) ||
-            YAJL_GET_INTEGER(soft) < 0 || YAJL_GET_INTEGER(hard) < YAJL_GET_INTEGER(soft))
-            return berr_set(err, BERR_FAILED,
-                            "--process %s: rlimits[%zu]: not a known type with "
-                            "integers soft <= hard",
-                            path, i);
-        struct rlimit lim = {.rlim_cur = (rlim_t)YAJL_GET_INTEGER(soft),
-                             .rlim_max = (rlim_t)YAJL_GET_INTEGER(hard)};
-        if (setrlimit(res, &lim) < 0)
-            return berr_errno(err, "--process %s: rlimits: set %s", path, type);
-    }
-    return 0;
-}
-
 static int read_process(const char *path, yajl_val container, struct exec_spec *spec,
                         struct berr *err)
 {
@@ -86,8 +64,10 @@ static int read_process(const char *path, yajl_val container, struct exec_spec *
     if (rc == 0)
         rc = check_caps(json_get(p, "capabilities"),
                         json_get(json_get(container, "process"), "capabilities"), path, err);
+    /* the limits cross the exec: set on berth-oci itself, which the process descends from */
+    _cleanup_free_ char *where = xasprintf("--process %s", path);
     if (rc == 0)
-        rc = set_rlimits(json_get(p, "rlimits"), path, err);
+        rc = runtime_oci_rlimits(json_get(p, "rlimits"), getpid(), where, err);
     if (rc == 0 && YAJL_IS_TRUE(json_get(p, "terminal")))
         rc =
             berr_set(err, BERR_FAILED, "--process %s: terminal: berth-oci gives no terminal", path);
@@ -128,9 +108,10 @@ int oci_cmd_exec(const struct oci_cli *cli, int argc, char **argv)
             pid_file = v;
         else if (oci_is_flag(argv[i], "--detach", "-d"))
             spec.detached_pid = &detached;
-        else if (oci_is_flag(argv[i], "--tty", "-t") ||
-                 oci_opt_value(argc, argv, &i, "--console-socket", NULL))
+        else if (oci_is_flag(argv[i], "--tty", "-t"))
             return oci_usage_error(cli, "%s: berth-oci gives no terminal", argv[i]);
+        else if (oci_opt_value(argc, argv, &i, "--console-socket", NULL))
+            return oci_usage_error(cli, "%s: berth-oci gives no terminal", "--console-socket");
         else if (argv[i][0] == '-')
             return oci_usage_error(cli, "unknown flag %s", argv[i]);
         else

@@ -6,10 +6,12 @@
 #include "oci.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,21 +50,17 @@ static int run_one(const struct oci_cli *cli, const char *kind, yajl_val h, cons
 {
     const char *path = json_get_str(h, "path");
     yajl_val t = json_get(h, "timeout");
-    int timeout_ms = t ? (int)YAJL_GET_INTEGER(t) * 1000 : -1;
-    int in[2];
-    if (pipe2(in, O_CLOEXEC) < 0)
-        return berr_errno(err, "pipe");
-    /* the state is far below a pipe's buffer: written whole before the hook reads it */
-    if (write_all(in[1], state, strlen(state)) < 0) {
-        close(in[0]);
-        close(in[1]);
+    /* poll takes an int of milliseconds: seconds times 1000 wrapped past 24 days */
+    long long secs = t ? YAJL_GET_INTEGER(t) : -1;
+    int timeout_ms = secs < 0 ? -1 : secs > INT_MAX / 1000 ? INT_MAX : (int)secs * 1000;
+    /* a file, not a pipe: the state holds the bundle's annotations, which may be more than a
+     * pipe's buffer, and a hook need not read it all (or at all) */
+    _cleanup_close_ int in = memfd_create("hook-state", MFD_CLOEXEC);
+    if (in < 0 || write_all(in, state, strlen(state)) < 0 || lseek(in, 0, SEEK_SET) < 0)
         return berr_errno(err, "hook %s: state", path);
-    }
-    close(in[1]);
     pid_t pid = fork();
     if (pid == 0)
-        hook_child(cli, h, in[0], join_pid);
-    close(in[0]);
+        hook_child(cli, h, in, join_pid);
     if (pid < 0)
         return berr_errno(err, "fork");
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);

@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,25 +20,6 @@ static void oci_cli_init(void)
     h_cgroup_parent_init("berth-oci-it");
 }
 
-static void oci_cli_fini(void)
-{
-    /* a failed test may leave a container: its monitor and init go with delete -f */
-    _cleanup_free_ char *root = h_path("oci");
-    if (h_exists(root)) {
-        const char *names[] = {"c1", "c2", NULL};
-        for (size_t i = 0; names[i]; i++) {
-            char *exe = xasprintf("%s/berth-oci", dirname(xstrdup(getenv("BERTH_IT_BERTH"))));
-            const char *argv[] = {exe, "--root", root, "delete", "-f", names[i], NULL};
-            struct h_result r;
-            h_execv(&r, NULL, argv);
-        }
-    }
-    h_suite_fini();
-    h_cgroup_parent_fini();
-}
-
-TestSuite(oci_cli, .init = oci_cli_init, .fini = oci_cli_fini, .timeout = 180);
-
 static const char *oci_bin(void)
 {
     static char *bin;
@@ -47,6 +29,28 @@ static const char *oci_bin(void)
     }
     return bin;
 }
+
+static void oci_cli_fini(void)
+{
+    /* a failed test may leave containers, whatever their ids: their inits and cgroups go with
+     * delete -f */
+    _cleanup_free_ char *root = h_path("oci");
+    if (h_exists(root)) {
+        struct h_result r;
+        const char *list[] = {oci_bin(), "--root", root, "list", "-q", NULL};
+        h_execv(&r, NULL, list);
+        char *save = NULL;
+        for (char *id = strtok_r(r.out, "\n", &save); id; id = strtok_r(NULL, "\n", &save)) {
+            const char *argv[] = {oci_bin(), "--root", root, "delete", "-f", id, NULL};
+            struct h_result d;
+            h_execv(&d, NULL, argv);
+        }
+    }
+    h_suite_fini();
+    h_cgroup_parent_fini();
+}
+
+TestSuite(oci_cli, .init = oci_cli_init, .fini = oci_cli_fini, .timeout = 180);
 
 /* berth-oci --root <tmp>/oci ARGS... */
 static void oci(struct h_result *r, ...) __attribute__((sentinel));
@@ -145,6 +149,15 @@ static yajl_val state_of(const char *id)
     struct berr err = {0};
     cr_assert_eq(json_parse(r.out, &doc, &err), 0, "state is not JSON: %s", r.out);
     return doc;
+}
+
+/* The init's pid as state gives it (0 when stopped). */
+static pid_t pid_of(const char *id)
+{
+    yajl_val s = state_of(id);
+    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
+    yajl_tree_free(s);
+    return pid;
 }
 
 static char *comm_of(pid_t pid)
@@ -322,9 +335,7 @@ Test(oci_cli, delete_force_of_a_running_container_leaves_no_cgroup_mount_or_stat
     struct h_result r;
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c2", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    yajl_val s = state_of("c2");
-    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t pid = pid_of("c2");
     _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert(strstr(cg, "b"), "the container has no cgroup under the test's parent: %s", cg);
     oci(&r, "delete", "-f", "c2", NULL);
@@ -340,9 +351,7 @@ Test(oci_cli, delete_of_a_created_container_kills_its_waiting_init)
     struct h_result r;
     oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
     cr_assert_eq(r.status, 0, "create: %s", r.err);
-    yajl_val s = state_of("c1");
-    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t pid = pid_of("c1");
     oci(&r, "delete", "c1", NULL);
     cr_assert_eq(r.status, 0, "delete: %s", r.err);
     assert_gone("c1", pid);
@@ -474,6 +483,41 @@ Test(oci_cli, a_failing_create_hook_fails_create_and_leaves_nothing)
     oci_detached(&r, "create", "--bundle", bundle, "c1", NULL);
     cr_assert_neq(r.status, 0, "create with a failing hook succeeded");
     cr_assert(strstr(r.err, "createRuntime hook /bin/sh: exited with status 3"), "%s", r.err);
+    assert_gone("c1", 0);
+}
+
+/* The state holds the bundle's annotations: more than a pipe's buffer must still reach the
+ * hook, in full, without create waiting on a hook that has not started yet. */
+Test(oci_cli, a_hook_gets_a_state_larger_than_a_pipe_buffer)
+{
+    _cleanup_free_ char *bundle = h_path("bundle");
+    _cleanup_free_ char *edit =
+        xasprintf("c['annotations'] = {'big': 'x' * 200000}\n"
+                  "c['process']['args'] = ['true']\n"
+                  "c['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', "
+                  "'wc -c > %s/rootfs/tmp/state.size']}]}",
+                  bundle);
+    free(make_bundle(edit));
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %d %s %s", r.status, r.out, r.err);
+    _cleanup_free_ char *size_path = xasprintf("%s/rootfs/tmp/state.size", bundle);
+    _cleanup_free_ char *size = h_read_file(size_path);
+    cr_assert(size && atol(size) > 200000, "the hook read %s bytes of the state", size);
+    assert_gone("c1", 0);
+}
+
+/* A timeout is in seconds, any positive integer: one whose milliseconds pass an int (4294968 s
+ * would wrap to 704 ms) still lets a hook of a second finish. */
+Test(oci_cli, a_hook_timeout_of_many_days_is_not_cut_short)
+{
+    _cleanup_free_ char *bundle =
+        make_bundle("c['process']['args'] = ['true']\n"
+                    "c['hooks'] = {'prestart': [{'path': '/bin/sleep', 'args': ['sleep', '1'], "
+                    "'timeout': 4294968}]}");
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run: %d %s %s", r.status, r.out, r.err);
     assert_gone("c1", 0);
 }
 
@@ -721,15 +765,46 @@ Test(oci_cli, podman_runs_and_removes_containers_of_an_imported_image)
 
 /* exec -d (conmon's way): the process runs with the caller's stdio, its pid in the pid file,
  * and is left to the caller's subreaper; a process.json may not ask for other capabilities. */
+/* exec --process takes a process's rlimits by the rule create takes a bundle's: set on the
+ * process, each type once. */
+Test(oci_cli, exec_process_rlimits_are_set_by_the_rule_of_a_bundles)
+{
+    _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
+    struct h_result r;
+    oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
+    cr_assert_eq(r.status, 0, "run -d: %s", r.err);
+    _cleanup_free_ char *proc = h_path("process.json");
+    h_write_file(proc,
+                 "{\"args\":[\"cat\",\"/proc/self/limits\"],\"cwd\":\"/\",\"rlimits\":"
+                 "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":64,\"hard\":100}]}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_eq(r.status, 0, "exec --process: %s", r.err);
+    const char *line = strstr(r.out, "Max open files");
+    long soft = 0, hard = 0;
+    cr_assert(line && sscanf(line + strlen("Max open files"), " %ld %ld", &soft, &hard) == 2, "%s",
+              r.out);
+    cr_assert(soft == 64 && hard == 100, "Max open files: %ld %ld", soft, hard);
+    h_write_file(proc,
+                 "{\"args\":[\"true\"],\"cwd\":\"/\",\"rlimits\":"
+                 "[{\"type\":\"RLIMIT_NOFILE\",\"soft\":1,\"hard\":2},"
+                 "{\"type\":\"RLIMIT_NOFILE\",\"soft\":123,\"hard\":456}]}",
+                 0644);
+    oci(&r, "exec", "--process", proc, "c1", NULL);
+    cr_assert_neq(r.status, 0, "a type listed twice was accepted");
+    cr_assert(strstr(r.err, "rlimits[1]"), "%s", r.err);
+    oci(&r, "delete", "-f", "c1", NULL);
+    cr_assert_eq(r.status, 0, "delete -f: %s", r.err);
+    assert_gone("c1", 0);
+}
+
 Test(oci_cli, exec_detached_writes_the_pid_and_other_capabilities_are_refused)
 {
     _cleanup_free_ char *bundle = make_bundle("c['process']['args'] = ['sleep', '1000']");
     struct h_result r;
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    yajl_val s = state_of("c1");
-    pid_t init = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t init = pid_of("c1");
     _cleanup_free_ char *pidfile = h_path("exec.pid");
     oci_detached(&r, "exec", "-d", "--pid-file", pidfile, "c1", "sleep", "777", NULL);
     cr_assert_eq(r.status, 0, "exec -d: %s", r.err);
@@ -846,6 +921,10 @@ Test(oci_cli, create_and_run_usage_errors_create_nothing)
     cr_assert_eq(r.status, 1, "create --help: %d: %s", r.status, r.err);
     oci(&r, "create", "--bundle", bundle, "u1", "extra", NULL);
     cr_assert_eq(r.status, 1, "an extra argument: %d: %s", r.status, r.err);
+    /* the refusal names the flag, not its value */
+    oci(&r, "exec", "--console-socket", "/nowhere.sock", "u1", "true", NULL);
+    cr_assert_eq(r.status, 1, "exec --console-socket: %d: %s", r.status, r.err);
+    cr_assert(strstr(r.err, "--console-socket"), "%s", r.err);
     oci(&r, "list", "-q", NULL);
     cr_assert_str_eq(r.out, "", "a usage error created: %s", r.out);
 }
@@ -977,9 +1056,7 @@ Test(oci_cli, pause_freezes_the_container_resume_thaws_it_and_kill_and_delete_re
     struct h_result r;
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c1", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    yajl_val s = state_of("c1");
-    pid_t pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid_t pid = pid_of("c1");
     for (int i = 0; i < 200 && counter_of(bundle) < 2; i++)
         usleep(20000);
     cr_assert_geq(counter_of(bundle), 2, "the counter never ran");
@@ -989,7 +1066,7 @@ Test(oci_cli, pause_freezes_the_container_resume_thaws_it_and_kill_and_delete_re
 
     oci(&r, "pause", "c1", NULL);
     cr_assert_eq(r.status, 0, "pause: %s", r.err);
-    s = state_of("c1");
+    yajl_val s = state_of("c1");
     cr_assert_str_eq(json_get_str(s, "status"), "paused");
     yajl_tree_free(s);
     long frozen = counter_of(bundle);
@@ -1026,9 +1103,7 @@ Test(oci_cli, pause_freezes_the_container_resume_thaws_it_and_kill_and_delete_re
 
     oci_detached(&r, "run", "-d", "--bundle", bundle, "c2", NULL);
     cr_assert_eq(r.status, 0, "run -d: %s", r.err);
-    s = state_of("c2");
-    pid = (pid_t)YAJL_GET_INTEGER(json_get(s, "pid"));
-    yajl_tree_free(s);
+    pid = pid_of("c2");
     oci(&r, "pause", "c2", NULL);
     cr_assert_eq(r.status, 0, "pause: %s", r.err);
     oci(&r, "delete", "-f", "c2", NULL);
