@@ -162,6 +162,17 @@ static void write_conf(const char *prefix, const char *text, mode_t mode)
     free(path);
 }
 
+/* berth.conf holding text is refused, with msg in the error. */
+static void assert_conf_refused(const char *prefix, const char *exe, const char *text,
+                                const char *msg)
+{
+    struct berth_conf c;
+    struct berr err = {0};
+    write_conf(prefix, text, 0644);
+    cr_assert_eq(conf_berth_read(exe, &c, &err), -1, "taken: %s", text);
+    cr_assert(strstr(err.msg, msg), "%s", err.msg);
+}
+
 static void remove_prefix(char *prefix)
 {
     struct berr err;
@@ -215,14 +226,8 @@ Test(conf, unknown_keys_and_relative_paths_are_refused)
         cr_skip_test("needs root to make a root-owned directory chain");
     char *prefix = make_prefix(0755);
     char *exe = xasprintf("%s/bin/berth", prefix);
-    struct berth_conf c;
-    struct berr err = {0};
-    write_conf(prefix, "rootdir=/srv\n", 0644);
-    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
-    cr_assert(strstr(err.msg, "unknown key rootdir"), "%s", err.msg);
-    write_conf(prefix, "runroot=run/x\n", 0644);
-    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
-    cr_assert(strstr(err.msg, "runroot must be an absolute path: run/x"), "%s", err.msg);
+    assert_conf_refused(prefix, exe, "rootdir=/srv\n", "unknown key rootdir");
+    assert_conf_refused(prefix, exe, "runroot=run/x\n", "runroot must be an absolute path: run/x");
     free(exe);
     remove_prefix(prefix);
 }
@@ -246,14 +251,11 @@ Test(conf, run_defaults_are_read_and_checked)
     cr_assert_str_eq(c.seccomp_profile, "unconfined");
     cr_assert_null(c.cgroup_parent);
     berth_conf_free(&c);
-    write_conf(prefix, "seccomp-profile=profile.json\n", 0644);
-    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
-    cr_assert(strstr(err.msg, "seccomp-profile must be an absolute path, \"builtin\" or "
-                              "\"unconfined\": profile.json"),
-              "%s", err.msg);
-    write_conf(prefix, "cgroup-parent=storm\n", 0644);
-    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
-    cr_assert(strstr(err.msg, "cgroup-parent must be an absolute path: storm"), "%s", err.msg);
+    assert_conf_refused(prefix, exe, "seccomp-profile=profile.json\n",
+                        "seccomp-profile must be an absolute path, \"builtin\" or "
+                        "\"unconfined\": profile.json");
+    assert_conf_refused(prefix, exe, "cgroup-parent=storm\n",
+                        "cgroup-parent must be an absolute path: storm");
     free(exe);
     remove_prefix(prefix);
 }
@@ -280,12 +282,10 @@ Test(conf, registry_keys_are_lists_and_a_bounded_count)
     cr_assert_eq(c.certs_dirs.n, 2);
     cr_assert_str_eq(c.certs_dirs.v[1], "/b");
     berth_conf_free(&c);
-    write_conf(prefix, "max-concurrent-downloads=0\n", 0644);
-    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
-    cr_assert(strstr(err.msg, "max-concurrent-downloads must be 1 to 64: 0"), "%s", err.msg);
-    write_conf(prefix, "certs-dirs=certs.d\n", 0644);
-    cr_assert_eq(conf_berth_read(exe, &c, &err), -1);
-    cr_assert(strstr(err.msg, "certs-dirs must be absolute paths: certs.d"), "%s", err.msg);
+    assert_conf_refused(prefix, exe, "max-concurrent-downloads=0\n",
+                        "max-concurrent-downloads must be 1 to 64: 0");
+    assert_conf_refused(prefix, exe, "certs-dirs=certs.d\n",
+                        "certs-dirs must be absolute paths: certs.d");
     /* absent: docker's and berth's certs.d, 3 downloads */
     write_conf(prefix, "root=/srv\n", 0644);
     cr_assert_eq(conf_berth_read(exe, &c, &err), 0, "%s", err.msg);
