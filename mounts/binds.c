@@ -192,6 +192,21 @@ static size_t depth(const char *path)
     return d;
 }
 
+bool mounts_bound_at(const struct mounts_spec *spec, const char *dest)
+{
+    for (size_t i = 0; i < spec->nbinds; i++) {
+        if (!strcmp(spec->binds[i].dest, dest))
+            return true;
+    }
+    return false;
+}
+
+const struct mounts_fs *mounts_kernel_fs(const struct mounts_spec *spec, size_t *n)
+{
+    *n = spec->fs ? spec->nfs : mounts_ndefault_fs;
+    return spec->fs ? spec->fs : mounts_default_fs;
+}
+
 const struct mount_bind **mounts_binds_by_depth(const struct mount_bind *binds, size_t n)
 {
     const struct mount_bind **order = xcalloc(n + 1, sizeof(*order));

@@ -211,21 +211,6 @@ static int open_mount_point(int rootfd, const char *dest, struct berr *err)
     return fd;
 }
 
-bool mounts_bound_at(const struct mounts_spec *spec, const char *dest)
-{
-    for (size_t i = 0; i < spec->nbinds; i++) {
-        if (!strcmp(spec->binds[i].dest, dest))
-            return true;
-    }
-    return false;
-}
-
-const struct mounts_fs *mounts_kernel_fs(const struct mounts_spec *spec, size_t *n)
-{
-    *n = spec->fs ? spec->nfs : mounts_ndefault_fs;
-    return spec->fs ? spec->fs : mounts_default_fs;
-}
-
 static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
     size_t n;
