@@ -135,6 +135,7 @@ int cmd_images(struct cli *cli, int argc, char **argv)
     struct image_store store;
     struct image_summary *rows = NULL;
     size_t n = 0;
+    _cleanup_strbuf_ struct strbuf out = {0}; /* before the first goto: fail is in its scope */
     if (image_store_open(cli_root(cli), &store, &err) < 0)
         goto fail;
     int rc = image_list(&store, &rows, &n, &err);
@@ -150,7 +151,6 @@ int cmd_images(struct cli *cli, int argc, char **argv)
                                    : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t"
                                      "{{.Size}}");
     }
-    _cleanup_strbuf_ struct strbuf out = {0};
     rc = render_images(format, no_trunc, rows, n, &out, &err);
     image_summaries_free(rows, n);
     if (rc < 0) {
