@@ -483,11 +483,16 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
                         "read-only clone of it (runtime_reexec_readonly)",
                         c->st.id);
     trace_phase("ro-check");
-    if (load_description(c, a, err) < 0)
-        return -1;
+    struct berr load_err = {0};
+    bool loaded = load_description(c, a, &load_err) == 0;
     trace_phase("load-description");
+    /* the go before any failure is recorded: a caller that gave up is removing the directory */
     if (a->go_fd > 2 && wait_for_callers_go(a->go_fd, err) < 0) {
         a->caller_gave_up = true;
+        return -1;
+    }
+    if (!loaded) {
+        *err = load_err;
         return -1;
     }
     if (start_in_cgroups(c, a, &sync_fd, &pid, &child_joins, err) < 0) {

@@ -373,9 +373,6 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
     return 0;
 }
 
-/* The container c (made, its lock held) to the monitor at the other end of sock, which starts
- * and keeps it; how the start went. A failed start leaves the container "created" with its
- * error, as docker does. */
 /* The container c to the monitor, then the caller's own files (spec's cidfile and bind
  * sources, while the monitor reads the description back), then the go. *gone: the container
  * was removed (its files failed). */
@@ -399,6 +396,9 @@ static int send_container(const struct monitor_link *l, struct container *c, boo
     return 0;
 }
 
+/* The container c (made, its lock held) to the monitor at the other end of sock, which starts
+ * and keeps it; how the start went. A failed start leaves the container "created" with its
+ * error, as docker does. */
 static int hand_over(const struct monitor_link *l, struct container *c, bool remove_on_exit,
                      const char *runroot, const struct container_spec *spec, struct berr *err)
 {
