@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
@@ -85,6 +87,42 @@ Test(cgroup_v2, no_cgroup_mount_is_an_error)
     cr_assert_eq(cg_pick_mounts(&h, &m, &n, &v2, &err), -1);
     cr_assert_str_eq(err.msg, "no cgroup hierarchy is mounted");
     cgroup_hosts_free(&h);
+}
+
+static bool hosts_have_path(const struct cgroup_hosts *h, const char *path)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        if (!strcmp(h->mounts[i].path, path))
+            return true;
+    }
+    return false;
+}
+
+/* mountinfo is read once per process and mount namespace: a process that enters another
+ * namespace (the container's init, exec's setns) sees that namespace's cgroup mounts. */
+Test(cgroup_v2, detection_follows_the_mount_namespace)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root for a mount namespace");
+    struct cgroup_hosts before, again, after;
+    struct berr err = {0};
+    cr_assert_eq(cgroup_detect(&before, &err), 0, "%s", err.msg);
+    cr_assert_eq(cgroup_detect(&again, &err), 0, "%s", err.msg);
+    cr_assert_eq(again.n, before.n);
+    cr_assert_eq(again.layout, before.layout);
+    char dir[] = "/tmp/berth-unit-detect-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    cr_assert_eq(mount("berth-unit", dir, "cgroup2", 0, NULL), 0, "mount: %s", strerror(errno));
+    cr_assert_eq(cgroup_detect(&after, &err), 0, "%s", err.msg);
+    cr_assert(!hosts_have_path(&before, dir));
+    cr_assert(hosts_have_path(&after, dir), "the new namespace's cgroup2 mount was not seen");
+    umount2(dir, MNT_DETACH);
+    rmdir(dir);
+    cgroup_hosts_free(&before);
+    cgroup_hosts_free(&again);
+    cgroup_hosts_free(&after);
 }
 
 /* ---- the files, in a fake directory -------------------------------------------------------- */
