@@ -678,6 +678,7 @@ int runtime_monitor_serve(int argc, char **argv)
     if (tfd && parse_long(tfd, 3, INT32_MAX, &n_tfd) == 0)
         trace_begin_fd("monitor", (int)n_tfd);
     fcntl((int)sock, F_SETFD, FD_CLOEXEC);
+    (void)self_is_readonly_clone(); /* learnt before the handoff, off the start's path */
     bool attached = !strcmp(argv[4], "attached");
     if (attached) {
         const int keep[] = {0, 1, 2, (int)sock, trace_fd()};

@@ -35,13 +35,20 @@ static bool is_detached_file(const char *magic_link)
     return readlink(magic_link, link, sizeof(link)) == 1 && link[0] == '/';
 }
 
+/* Known once per program image: only an execve changes /proc/self/exe (and resets this), and a
+ * detached mount has no path by which anyone could make it writable again. run -d's monitor asks
+ * while it waits for its container, so that the start does not pay the ~30 us. */
 bool self_is_readonly_clone(void)
 {
-    _cleanup_close_ int fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
-    struct stat st;
-    struct statvfs sv;
-    return fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fstatvfs(fd, &sv) == 0 &&
-           (sv.f_flag & ST_RDONLY) && is_detached_file("/proc/self/exe");
+    static int known = -1;
+    if (known < 0) {
+        _cleanup_close_ int fd = open("/proc/self/exe", O_PATH | O_CLOEXEC);
+        struct stat st;
+        struct statvfs sv;
+        known = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && fstatvfs(fd, &sv) == 0 &&
+                (sv.f_flag & ST_RDONLY) && is_detached_file("/proc/self/exe");
+    }
+    return known;
 }
 
 bool runtime_is_readonly_clone(void)
