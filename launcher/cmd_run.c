@@ -430,6 +430,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     struct berr err = {0};
     _cleanup_strv_ struct strv args = {0};
     struct container_spec spec = {0};
+    struct runtime_monitor *monitor = NULL;
     int code = 125;
     if (opts_parse(table, n, cli, argc, argv, false, &args, &err) < 0)
         goto fail;
@@ -444,8 +445,11 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     trace_phase("admit");
     spec.warn = print_warning;
     /* nothing is re-executed: the container's monitor, started from a read-only clone of
-     * berth's binary, runs it (attached without -d) while this berth creates it */
-    trace_phase("reexec-check");
+     * berth's binary, runs it (attached without -d) while this berth creates it; run -d's
+     * starts now, beside the spec and the image (a foreground one later: the signals it
+     * takes over would wait for it through a pull) */
+    if (f.detach && runtime_monitor_ahead(&monitor, &err) < 0)
+        goto fail;
     if (build_spec(cli, &f, &args, &spec, &err) < 0)
         goto fail;
     trace_phase("spec");
@@ -456,7 +460,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     cli_paths(cli, &paths);
     if (f.detach) {
         char id[65];
-        if (runtime_run_detached(&paths, &spec, id, &err) < 0)
+        if (runtime_run_detached(&paths, &spec, steal_ptr(&monitor), id, &err) < 0)
             goto fail;
         printf("%s\n", id);
         if (trace_enabled()) /* the id out of stdio's buffer: what the caller waits for */
@@ -475,6 +479,7 @@ fail:
     report_error(cli, &err);
     code = runtime_start_exit_code(err.kind);
 out:
+    runtime_monitor_free(monitor);
     runtime_spec_free(&spec);
     run_flags_free(&f);
     return code;

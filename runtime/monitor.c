@@ -426,14 +426,46 @@ static int fork_monitor(struct container *c, bool remove_on_exit, struct init_ar
     return rc;
 }
 
+struct runtime_monitor {
+    struct monitor_link link;
+};
+
+int runtime_monitor_ahead(struct runtime_monitor **out, struct berr *err)
+{
+    *out = NULL;
+    if (self_is_readonly_clone())
+        return 0; /* its own fork will be the monitor (fork_monitor) */
+    struct runtime_monitor *m = xcalloc(1, sizeof(*m));
+    if (spawn_monitor(&m->link, false, err) < 0) {
+        free(m);
+        return -1;
+    }
+    trace_phase("monitor-spawn");
+    *out = m;
+    return 0;
+}
+
+void runtime_monitor_free(struct runtime_monitor *m)
+{
+    if (!m)
+        return;
+    close(m->link.sock); /* an unused monitor sees the socket close and leaves */
+    free(m);
+}
+
 static int run_detached_monitor_first(const struct runtime_paths *paths,
-                                      struct container_spec *spec, char id_out[65],
-                                      struct berr *err)
+                                      struct container_spec *spec, struct runtime_monitor *ahead,
+                                      char id_out[65], struct berr *err)
 {
     struct monitor_link l;
-    if (spawn_monitor(&l, false, err) < 0)
+    if (ahead) {
+        l = ahead->link;
+        free(ahead);
+    } else if (spawn_monitor(&l, false, err) < 0) {
         return -1;
-    trace_phase("monitor-spawn");
+    } else {
+        trace_phase("monitor-spawn");
+    }
     struct init_args a;
     struct container c;
     /* a failed create: the monitor sees the socket close and leaves */
@@ -448,10 +480,11 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
 }
 
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
-                         char id_out[65], struct berr *err)
+                         struct runtime_monitor *ahead, char id_out[65], struct berr *err)
 {
     if (!self_is_readonly_clone())
-        return run_detached_monitor_first(paths, spec, id_out, err);
+        return run_detached_monitor_first(paths, spec, ahead, id_out, err);
+    runtime_monitor_free(ahead);
     struct init_args a;
     struct container c;
     if (container_create(paths, spec, &c, &a, err) < 0) {

@@ -521,26 +521,43 @@ static bool cmdline_matches(pid_t pid, const char *argv0, const char *token)
     return n && strcmp(buf, argv0) == 0 && has_arg(buf, n, token, false);
 }
 
+static pid_t process_now(const char *argv0, const char *token)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    pid_t found = 0;
+    while (d && (e = readdir(d)) && !found) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end == '\0' && pid > 0 && cmdline_matches((pid_t)pid, argv0, token))
+            found = (pid_t)pid;
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 pid_t h_find_process(const char *argv0, const char *token, int timeout_s)
 {
     double deadline = h_now_s() + timeout_s;
     while (h_now_s() < deadline) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-        while (d && (e = readdir(d)) && !found) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end == '\0' && pid > 0 && cmdline_matches((pid_t)pid, argv0, token))
-                found = (pid_t)pid;
-        }
-        if (d)
-            closedir(d);
+        pid_t found = process_now(argv0, token);
         if (found)
             return found;
         usleep(20000);
     }
     return 0;
+}
+
+bool h_process_gone(const char *argv0, const char *token, int timeout_s)
+{
+    double deadline = h_now_s() + timeout_s;
+    while (process_now(argv0, token)) {
+        if (h_now_s() >= deadline)
+            return false;
+        usleep(20000);
+    }
+    return true;
 }
 
 /* ---- nothing left behind --------------------------------------------------------------- */
