@@ -309,9 +309,9 @@ static int exec_monitor(void *arg)
     struct monitor_exec *m = arg;
     /* whether it was born in its cgroup2 home: moving there later would cost a grace period */
     m->argv[3] = m->in_v2 ? "1" : "0";
-    /* the monitor closes the clone's fd (with the caller's others, in its detach or attach),
-     * not the caller: the last close of a detached mount unmounts it and waits for an RCU
-     * grace period */
+    /* The monitor closes the clone's fd, not the caller, and only once the container runs
+     * (runtime_monitor_serve): the last close of a detached mount unmounts it and waits for an
+     * RCU grace period (0.2-0.4 ms here). */
     fcntl(m->clone, F_SETFD, 0);
     syscall(SYS_execveat, m->clone, "", m->argv, m->envp, AT_EMPTY_PATH);
     return 127; /* the caller sees the socket close: "the container's monitor died" */
@@ -331,10 +331,12 @@ static int spawn_monitor(struct monitor_link *l, bool attached, struct berr *err
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
         return berr_errno(err, "socketpair");
-    char fd[16];
+    char fd[16], clone_fd[16];
     snprintf(fd, sizeof(fd), "%d", sv[1]);
-    char *argv[] = {argv0, RUNTIME_MONITOR_COMMAND, fd, NULL, attached ? "attached" : "detached",
-                    NULL};
+    snprintf(clone_fd, sizeof(clone_fd), "%d", clone);
+    char *argv[] = {
+        argv0, RUNTIME_MONITOR_COMMAND, fd, NULL, attached ? "attached" : "detached", clone_fd,
+        NULL};
     struct monitor_env e;
     monitor_env_make(&e);
     struct monitor_exec m = {.clone = clone, .argv = argv, .envp = e.envp};
@@ -696,13 +698,26 @@ static int receive_handoff(int sock, struct container *c, bool *remove_on_exit, 
     return 0;
 }
 
+/* The read-only clone of berth's binary that the monitor was executed from (spawn_monitor), kept
+ * open past the start: its last close waits for a grace period, which the exec of berth-monitor
+ * (or the monitor's exit) then pays, after the report. -1 when arg names none. */
+static int keep_binary_clone(const char *arg)
+{
+    long long fd;
+    struct stat st;
+    if (parse_long(arg, 3, INT32_MAX, &fd) < 0 || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        fcntl((int)fd, F_SETFD, FD_CLOEXEC) < 0)
+        return -1;
+    return (int)fd;
+}
+
 int runtime_monitor_serve(int argc, char **argv)
 {
     long long sock;
     struct stat st;
     /* root's alone (a setuid launcher's caller has another effective uid), and only with the
      * socket its caller made */
-    if (getuid() != 0 || geteuid() != 0 || argc != 5 ||
+    if (getuid() != 0 || geteuid() != 0 || argc != 6 ||
         parse_long(argv[2], 3, INT32_MAX, &sock) < 0 || fstat((int)sock, &st) < 0 ||
         !S_ISSOCK(st.st_mode))
         return 125;
@@ -712,12 +727,13 @@ int runtime_monitor_serve(int argc, char **argv)
         trace_begin_fd("monitor", (int)n_tfd);
     fcntl((int)sock, F_SETFD, FD_CLOEXEC);
     (void)self_is_readonly_clone(); /* learnt before the handoff, off the start's path */
+    int binary = keep_binary_clone(argv[5]);
     bool attached = !strcmp(argv[4], "attached");
     if (attached) {
-        const int keep[] = {0, 1, 2, (int)sock, trace_fd()};
+        const int keep[] = {0, 1, 2, (int)sock, trace_fd(), binary};
         stay_attached((int)sock, keep, ARRAY_SIZE(keep));
     } else {
-        const int keep[] = {(int)sock, trace_fd()};
+        const int keep[] = {(int)sock, trace_fd(), binary};
         detach_from_caller(keep, ARRAY_SIZE(keep));
     }
     struct container c;
