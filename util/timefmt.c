@@ -1,6 +1,5 @@
 #include "util.h"
 
-#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -47,33 +46,35 @@ int parse_rfc3339(const char *s, struct timespec *ts)
     return 0;
 }
 
-/* The wording of docker's go-units HumanDuration, which `docker ps` shows. */
+/* The wording of docker's go-units HumanDuration, which `docker ps` shows. From an hour on,
+ * everything counts from its int(d.Hours() + 0.5), taken here without libm's lround (berth
+ * would load libm at every start for it alone). */
 void human_duration(double seconds, char *out, size_t outlen)
 {
     long s = (long)seconds;
-    if (s < 1) {
+    long hours = (long)(seconds / 3600 + 0.5);
+    if (s < 1)
         snprintf(out, outlen, "Less than a second");
-    } else if (s == 1) {
+    else if (s == 1)
         snprintf(out, outlen, "1 second");
-    } else if (s < 60) {
+    else if (s < 60)
         snprintf(out, outlen, "%ld seconds", s);
-    } else if (s / 60 == 1) {
+    else if (s / 60 == 1)
         snprintf(out, outlen, "About a minute");
-    } else if (s / 60 < 60) {
+    else if (s / 60 < 60)
         snprintf(out, outlen, "%ld minutes", s / 60);
-    } else if (lround(seconds / 3600) == 1) {
+    else if (hours == 1)
         snprintf(out, outlen, "About an hour");
-    } else if (s / 3600 < 48) {
-        snprintf(out, outlen, "%ld hours", lround(seconds / 3600));
-    } else if (s / 3600 < 24 * 7 * 2) {
-        snprintf(out, outlen, "%ld days", s / 3600 / 24);
-    } else if (s / 3600 < 24 * 30 * 2) {
-        snprintf(out, outlen, "%ld weeks", s / 3600 / 24 / 7);
-    } else if (s / 3600 < 24 * 365 * 2) {
-        snprintf(out, outlen, "%ld months", s / 3600 / 24 / 30);
-    } else {
-        snprintf(out, outlen, "%ld years", s / 3600 / 24 / 365);
-    }
+    else if (hours < 48)
+        snprintf(out, outlen, "%ld hours", hours);
+    else if (hours < 24 * 7 * 2)
+        snprintf(out, outlen, "%ld days", hours / 24);
+    else if (hours < 24 * 30 * 2)
+        snprintf(out, outlen, "%ld weeks", hours / 24 / 7);
+    else if (hours < 24 * 365 * 2)
+        snprintf(out, outlen, "%ld months", hours / 24 / 30);
+    else
+        snprintf(out, outlen, "%ld years", hours / 24 / 365);
 }
 
 void human_size_precision(double bytes, int digits, char *out, size_t outlen)
