@@ -521,7 +521,7 @@ static bool cmdline_matches(pid_t pid, const char *argv0, const char *token)
     return n && strcmp(buf, argv0) == 0 && has_arg(buf, n, token, false);
 }
 
-static pid_t process_now(const char *argv0, const char *token)
+pid_t h_process_matching(bool (*match)(pid_t pid, const void *arg), const void *arg)
 {
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -529,12 +529,27 @@ static pid_t process_now(const char *argv0, const char *token)
     while (d && (e = readdir(d)) && !found) {
         char *end;
         long pid = strtol(e->d_name, &end, 10);
-        if (*end == '\0' && pid > 0 && cmdline_matches((pid_t)pid, argv0, token))
+        if (*end == '\0' && pid > 0 && match((pid_t)pid, arg))
             found = (pid_t)pid;
     }
     if (d)
         closedir(d);
     return found;
+}
+
+struct cmdline_want {
+    const char *argv0, *token;
+};
+
+static bool cmdline_wanted(pid_t pid, const void *arg)
+{
+    const struct cmdline_want *w = arg;
+    return cmdline_matches(pid, w->argv0, w->token);
+}
+
+static pid_t process_now(const char *argv0, const char *token)
+{
+    return h_process_matching(cmdline_wanted, &(struct cmdline_want){argv0, token});
 }
 
 pid_t h_find_process(const char *argv0, const char *token, int timeout_s)

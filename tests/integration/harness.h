@@ -201,6 +201,8 @@ char *h_read_file(const char *path); /* NULL when unreadable */
 /* Host pid of a process whose argv[0] is argv0 and which has an argument equal to token;
  * waits up to timeout_s. 0 when none appeared. */
 pid_t h_find_process(const char *argv0, const char *token, int timeout_s);
+/* The first process (by /proc order) for which match holds, 0 when none does. */
+pid_t h_process_matching(bool (*match)(pid_t pid, const void *arg), const void *arg);
 /* Whether every such process is gone within timeout_s (zombies do not count). */
 bool h_process_gone(const char *argv0, const char *token, int timeout_s);
 

@@ -115,32 +115,30 @@ static bool descends_from(pid_t pid, pid_t ancestor)
     return false;
 }
 
+struct stalled_want {
+    char comm[16];
+    pid_t started;
+};
+
+static bool is_stalled(pid_t pid, const void *arg)
+{
+    const struct stalled_want *w = arg;
+    _cleanup_free_ char *cpath = xasprintf("/proc/%d/comm", (int)pid);
+    _cleanup_free_ char *comm = h_read_file(cpath);
+    return comm && strcspn(comm, "\n") == strlen(w->comm) &&
+           !strncmp(comm, w->comm, strlen(w->comm)) &&
+           (h_cmdline_has(pid, token, false) || (w->started > 0 && descends_from(pid, w->started)));
+}
+
 /* The process stalled at point (comm "stall-<point>") that works on this test's container:
  * its command line names the container, or it descends from the berth the test started. */
 static pid_t find_stalled_from(const char *point, pid_t started)
 {
-    char comm_want[16];
-    snprintf(comm_want, sizeof(comm_want), "stall-%s", point);
+    struct stalled_want w = {.started = started};
+    snprintf(w.comm, sizeof(w.comm), "stall-%s", point);
     double deadline = h_now_s() + 20;
     while (h_now_s() < deadline) {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        pid_t found = 0;
-        while (d && (e = readdir(d)) && !found) {
-            char *end;
-            long pid = strtol(e->d_name, &end, 10);
-            if (*end || pid <= 0)
-                continue;
-            _cleanup_free_ char *cpath = xasprintf("/proc/%ld/comm", pid);
-            _cleanup_free_ char *comm = h_read_file(cpath);
-            if (comm && strcspn(comm, "\n") == strlen(comm_want) &&
-                !strncmp(comm, comm_want, strlen(comm_want)) &&
-                (h_cmdline_has((pid_t)pid, token, false) ||
-                 (started > 0 && descends_from((pid_t)pid, started))))
-                found = (pid_t)pid;
-        }
-        if (d)
-            closedir(d);
+        pid_t found = h_process_matching(is_stalled, &w);
         if (found)
             return found;
         usleep(20000);
