@@ -588,8 +588,10 @@ static __attribute__((noreturn)) void run_attached(struct container *c, bool rem
     r.exit_code = c->st.exit_code;
     if (rc < 0)
         report_failure(&r, &err);
-    send_report(sock, &r);
+    /* traced before the send: the caller, woken by it, may exit first, and its death kills
+     * this monitor (PDEATHSIG) before a line written after the send */
     trace_phase("report");
+    send_report(sock, &r);
     _exit(0);
 }
 
