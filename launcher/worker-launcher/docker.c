@@ -208,16 +208,14 @@ static int run(struct wl *wl, const struct docker_cmd *c)
     paths_of(wl, &paths);
     char id[65];
     int code = 0;
-    /* the monitor starts beside the image's resolution (runtime_monitor_ahead) */
-    struct runtime_monitor *monitor = NULL;
-    if (runtime_monitor_ahead(&monitor, &err) == 0 && run_attach_image(&cli, &spec, &err) == 0 &&
-        runtime_run_detached(&paths, &spec, steal_ptr(&monitor), id, &err) == 0) {
+    /* run from the read-only clone already (main.c): the monitor is a fork, no exec ahead */
+    if (run_attach_image(&cli, &spec, &err) == 0 &&
+        runtime_run_detached(&paths, &spec, NULL, id, &err) == 0) {
         printf("%s\n", id);
     } else {
         fprintf(stderr, "docker: Error response from daemon: %s\n", err.msg);
         code = runtime_start_exit_code(err.kind);
     }
-    runtime_monitor_free(monitor);
     runtime_spec_free(&spec);
     return code;
 }
