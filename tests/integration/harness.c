@@ -518,7 +518,7 @@ static bool cmdline_matches(pid_t pid, const char *argv0, const char *token)
 {
     char buf[8192];
     size_t n = read_cmdline(pid, buf, sizeof(buf));
-    return n && strcmp(buf, argv0) == 0 && has_arg(buf, n, token, false);
+    return n && (!argv0 || strcmp(buf, argv0) == 0) && has_arg(buf, n, token, false);
 }
 
 pid_t h_process_matching(bool (*match)(pid_t pid, const void *arg), const void *arg)
@@ -576,6 +576,12 @@ bool h_process_gone(const char *argv0, const char *token, int timeout_s)
 }
 
 /* ---- nothing left behind --------------------------------------------------------------- */
+
+void h_assert_no_monitor_left(void)
+{
+    cr_assert(h_process_gone(NULL, "__monitor", 5),
+              "a monitor of the refused run is still running");
+}
 
 static int cmp_str(const void *a, const void *b)
 {

@@ -198,8 +198,8 @@ bool h_exists(const char *path);   /* lstat succeeds */
 void h_mkdirs(const char *path, mode_t mode);
 void h_write_file(const char *path, const char *content, mode_t mode);
 char *h_read_file(const char *path); /* NULL when unreadable */
-/* Host pid of a process whose argv[0] is argv0 and which has an argument equal to token;
- * waits up to timeout_s. 0 when none appeared. */
+/* Host pid of a process whose argv[0] is argv0 (NULL: any) and which has an argument equal to
+ * token; waits up to timeout_s. 0 when none appeared. */
 pid_t h_find_process(const char *argv0, const char *token, int timeout_s);
 /* The first process (by /proc order) for which match holds, 0 when none does. */
 pid_t h_process_matching(bool (*match)(pid_t pid, const void *arg), const void *arg);
@@ -226,6 +226,9 @@ char *h_mounts_mentioning(const char *needle);
 void h_assert_nothing_left(const char *layers_before);
 /* No host mount mentions the temp dir or the data root. */
 void h_assert_no_mounts_left(void);
+/* No `berth __monitor` process is left (a run refused after its monitor started ahead: the
+ * monitor sees its socket close and leaves), within 5 s. */
+void h_assert_no_monitor_left(void);
 
 /* ---- cleanup (also used by the run-wide hooks) ---------------------------------------- */
 

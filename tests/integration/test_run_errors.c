@@ -3,7 +3,6 @@
  * image layers. */
 #include "harness.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 /* Runs berth with args, expects the refusal described above; needle must appear in stderr. */
@@ -205,22 +204,17 @@ Test(run, bad_net_mode_is_refused)
 
 /* run -d starts its monitor before the spec and the image are checked (it execs beside them):
  * refused after that, the monitor sees its socket close and leaves. */
-static void assert_no_monitor_left(void)
-{
-    cr_assert(h_process_gone(getenv("BERTH"), "__monitor", 5),
-              "a monitor of the refused run -d is still running");
-}
 
 Test(run, detached_run_refused_after_its_monitor_started_leaves_no_monitor)
 {
     REFUSED("source must be an absolute path", "run", "-d", "-v", "relative:/data", H_IMAGE,
             "/probe", "id");
-    assert_no_monitor_left();
+    h_assert_no_monitor_left();
 }
 
 Test(run, detached_run_of_a_missing_image_leaves_no_monitor)
 {
     REFUSED("No such image: no/such:latest", "run", "-d", "--pull=never", "no/such", "/probe",
             "id");
-    assert_no_monitor_left();
+    h_assert_no_monitor_left();
 }

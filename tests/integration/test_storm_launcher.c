@@ -714,6 +714,8 @@ Test(storm_launcher, a_seccomp_profile_the_worker_cannot_read_is_refused_not_rea
     cr_assert_str_eq(left, "");
     _cleanup_free_ char *names = h_state_entries("names");
     cr_assert_str_eq(names, "");
+    /* refused after the monitor was started ahead (berth's run -d): it left with the refusal */
+    h_assert_no_monitor_left();
 }
 
 /* The caller controls the launcher's environment and process state, which the upstream
