@@ -67,7 +67,7 @@ Test(create, a_created_container_has_no_process_and_no_cgroups_until_start)
     cr_assert_str_eq(r.out, "c1 Created\n");
     h_berth(&r, NULL, "ps", "-q", NULL);
     cr_assert_str_eq(r.out, "", "ps without -a lists a created container: %s", r.out);
-    cr_assert_eq(h_find_process("berth-monitor", "c1", 0), 0, "a monitor for a created container");
+    cr_assert(h_process_gone("berth-monitor", "c1", 0), "a monitor for a created container");
     _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "a created container has cgroups: %s", cg);
 
@@ -78,6 +78,7 @@ Test(create, a_created_container_has_no_process_and_no_cgroups_until_start)
     cr_assert_str_eq(inspect(id, "{{.State.Status}} {{.State.Running}}"), "running true\n");
     pid_t pid = (pid_t)atoi(inspect(id, "{{.State.Pid}}"));
     cr_assert(pid_alive(pid), "pid 1 %d is not running", (int)pid);
+    cr_assert(h_find_process("berth-monitor", "c1", 5), "no monitor for the started container");
     _cleanup_free_ char *cg_running = h_cgroups_left();
     cr_assert(strstr(cg_running, id), "no cgroup of the started container: %s", cg_running);
     /* a running container: nothing to do, as docker */
