@@ -477,6 +477,20 @@ static void assert_nothing_made(const struct oci_env *e, const struct h_result *
     cr_assert_str_empty(entries, "a container was created:\n%s", r->out);
 }
 
+/* e's config replaced by config and run: refused with exit want, its output naming needle when
+ * one is given, and nothing made */
+static void assert_config_refused(struct oci_env *e, char *config, int want, const char *needle,
+                                  const char *what)
+{
+    struct h_result r;
+    free(e->config);
+    e->config = config;
+    run_oci(&r, e);
+    cr_assert_eq(r.status, want, "%s: exited %d:\n%s", what, r.status, r.out);
+    cr_assert(!needle || strstr(r.out, needle), "%s: no \"%s\" in:\n%s", what, needle, r.out);
+    assert_nothing_made(e, &r);
+}
+
 Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
 {
     const struct h_wl *w = h_wl();
@@ -490,12 +504,8 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     _cleanup_free_ char *cp = xasprintf("cp %s %s/base.sqsh", e.layer[0], outside);
     sh_ok(cp);
     _cleanup_free_ char *olayer = xasprintf("%s/base.sqsh", outside);
-    free(e.config);
-    e.config = oci_config(&e, w->worker, olayer);
-    run_oci(&r, &e);
-    cr_assert_eq(r.status, 44, "outside layer: exited %d:\n%s", r.status, r.out);
-    cr_assert(strstr(r.out, "allowed.layers"), "%s", r.out);
-    assert_nothing_made(&e, &r);
+    assert_config_refused(&e, oci_config(&e, w->worker, olayer), 44, "allowed.layers",
+                          "outside layer");
 
     /* a symlinked oci-config: not followed (upstream: an unreadable config, 24) */
     free(e.config);
@@ -512,45 +522,26 @@ Test(worker_launcher, oci_refusals_with_upstreams_exit_codes)
     h_wl_call(&r, "root",
               (const char *const[]){"run-oci-container", w->workdir, e.config, e.artifacts, NULL});
     cr_assert_eq(r.status, 255, "root user: exited %d:\n%s", r.status, r.out);
-    free(e.config);
-    e.config = oci_config(&e, "root", NULL);
-    run_oci(&r, &e);
-    cr_assert_eq(r.status, 255, "root username: exited %d:\n%s", r.status, r.out);
-    assert_nothing_made(&e, &r);
+    assert_config_refused(&e, oci_config(&e, "root", NULL), 255, NULL, "root username");
     /* no seccomp profile (upstream would run it unconfined), a bind of "/", a cgroup that is
      * not named by the containerId (an existing one would be joined and its limits set): 24 */
     const enum oci_break brk[] = {OCI_NO_SECCOMP, OCI_BIND_ROOT, OCI_CGROUP_OTHER};
-    for (size_t i = 0; i < ARRAY_SIZE(brk); i++) {
-        free(e.config);
-        e.config = oci_config_as(&e, w->worker, NULL, NULL, brk[i]);
-        run_oci(&r, &e);
-        cr_assert_eq(r.status, 24, "break %zu: exited %d:\n%s", i, r.status, r.out);
-        assert_nothing_made(&e, &r);
-    }
+    static const char *const broken[] = {"no seccomp", "bind of /", "another cgroup"};
+    for (size_t i = 0; i < ARRAY_SIZE(brk); i++)
+        assert_config_refused(&e, oci_config_as(&e, w->worker, NULL, NULL, brk[i]), 24, NULL,
+                              broken[i]);
     /* a layer that is no squashfs file, in the allowed directory: 44 */
     _cleanup_free_ char *text_layer = xasprintf("%s/text.sqsh", e.layers_dir);
     h_write_file(text_layer, "not a squashfs image\n", 0644);
-    free(e.config);
-    e.config = oci_config(&e, w->worker, text_layer);
-    run_oci(&r, &e);
-    cr_assert_eq(r.status, 44, "text layer: exited %d:\n%s", r.status, r.out);
-    cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
-    assert_nothing_made(&e, &r);
+    assert_config_refused(&e, oci_config(&e, w->worker, text_layer), 44, "not a squashfs",
+                          "text layer");
     /* the same as the top layer, after a good base: the base is not left mounted either */
-    free(e.config);
-    e.config = oci_config_as(&e, w->worker, NULL, text_layer, OCI_FINE);
-    run_oci(&r, &e);
-    cr_assert_eq(r.status, 44, "text top layer: exited %d:\n%s", r.status, r.out);
-    cr_assert(strstr(r.out, "not a squashfs"), "%s", r.out);
-    assert_nothing_made(&e, &r);
+    assert_config_refused(&e, oci_config_as(&e, w->worker, NULL, text_layer, OCI_FINE), 44,
+                          "not a squashfs", "text top layer");
     /* a bind source outside docker.allowed.mounts: a config the policy refuses (24, as the
      * manual says), before any layer is mounted */
-    free(e.config);
-    e.config = oci_config_as(&e, w->worker, NULL, NULL, OCI_BIND_OUTSIDE);
-    run_oci(&r, &e);
-    cr_assert_eq(r.status, 24, "bind outside: exited %d:\n%s", r.status, r.out);
-    cr_assert(strstr(r.out, "docker.allowed.mounts"), "%s", r.out);
-    assert_nothing_made(&e, &r);
+    assert_config_refused(&e, oci_config_as(&e, w->worker, NULL, NULL, OCI_BIND_OUTSIDE), 24,
+                          "docker.allowed.mounts", "bind outside");
     /* a run that fails once its container exists (no such program): 44, and the container,
      * its root, its cgroups and its state go; only the layer mounts stay for later runs */
     free(e.config);
