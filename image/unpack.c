@@ -59,11 +59,6 @@ static int entry_meta(struct archive_entry *e, struct meta *m, struct berr *err)
     return 0;
 }
 
-static void proc_fd_path(int fd, char out[32])
-{
-    snprintf(out, 32, "/proc/self/fd/%d", fd);
-}
-
 static int set_owner(int fd, const struct meta *m, struct berr *err)
 {
     if (fchownat(fd, "", m->uid, m->gid, AT_EMPTY_PATH) == 0)
@@ -77,7 +72,7 @@ static int set_owner(int fd, const struct meta *m, struct berr *err)
 /* fd is a real fd, or O_PATH (devices, fifos: opening them for real would use them). */
 static int set_mode(int fd, bool opath, mode_t mode, struct berr *err)
 {
-    char p[32];
+    char p[PROC_FD_PATH_MAX];
     proc_fd_path(fd, p);
     int r = opath ? fchmodat(AT_FDCWD, p, mode, 0) : fchmod(fd, mode);
     return r < 0 ? berr_errno(err, "chmod %04o", (unsigned)mode) : 0;
@@ -92,7 +87,7 @@ static bool xattr_allowed(const char *name)
 
 static int set_xattrs(int fd, bool opath, struct archive_entry *e, struct berr *err)
 {
-    char p[32];
+    char p[PROC_FD_PATH_MAX];
     proc_fd_path(fd, p);
     const char *name;
     const void *val;
@@ -318,7 +313,7 @@ static int make_hardlink(struct unpacker *u, const char *link, int dirfd, const 
     if (linkat(tfd, "", dirfd, base, AT_EMPTY_PATH) == 0)
         return 0;
     /* AT_EMPTY_PATH wants CAP_DAC_READ_SEARCH; the /proc link works without it. */
-    char p[32];
+    char p[PROC_FD_PATH_MAX];
     proc_fd_path(tfd, p);
     if (linkat(AT_FDCWD, p, dirfd, base, AT_SYMLINK_FOLLOW) < 0)
         return berr_errno(err, "hard link to %s", link);

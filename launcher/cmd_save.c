@@ -78,8 +78,8 @@ static int open_output(void *ctx, struct berr *err)
  * CAP_DAC_READ_SEARCH, which a caller's file-system ids do not have. */
 static int link_unnamed(int fd, const char *name)
 {
-    char proc[64];
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+    char proc[PROC_FD_PATH_MAX];
+    proc_fd_path(fd, proc);
     return linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
 }
 

@@ -51,11 +51,4 @@ int merged_child(const struct merged_dir *d, size_t top, const char *name, struc
 int mounts_fill_points(const struct mounts_spec *spec, int pointsfd, bool *complete,
                        struct berr *err);
 
-/* "/proc/self/fd/N" for mount(2) targets. */
-#define FD_PATH_MAX 32
-static inline void fd_path(int fd, char out[FD_PATH_MAX])
-{
-    snprintf(out, FD_PATH_MAX, "/proc/self/fd/%d", fd);
-}
-
 #endif

@@ -55,15 +55,15 @@ static int mask_one(int rootfd, int devnull, const char *path, struct berr *err)
     struct stat st;
     if (fstat(fd, &st) < 0)
         return berr_errno(err, "stat %s", path);
-    char target[FD_PATH_MAX];
-    fd_path(fd, target);
+    char target[PROC_FD_PATH_MAX];
+    proc_fd_path(fd, target);
     if (S_ISDIR(st.st_mode)) {
         if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1") < 0)
             return berr_errno(err, "mask %s", path);
         return 0;
     }
-    char src[FD_PATH_MAX];
-    fd_path(devnull, src);
+    char src[PROC_FD_PATH_MAX];
+    proc_fd_path(devnull, src);
     if (mount(src, target, NULL, MS_BIND, NULL) < 0)
         return berr_errno(err, "mask %s", path);
     return 0;

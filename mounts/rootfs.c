@@ -91,8 +91,8 @@ static int mount_overlay_legacy(const char *lower, const char *upper, const char
               : xasprintf("lowerdir=%s", lower);
     if (strlen(opts) >= 4096)
         return berr_set(err, BERR_FAILED, "too many image layers for one overlay mount");
-    char path[FD_PATH_MAX];
-    fd_path(target, path);
+    char path[PROC_FD_PATH_MAX];
+    proc_fd_path(target, path);
     if (mount("overlay", path, "overlay", MS_NODEV, opts) < 0)
         return berr_errno(err, "mount overlay rootfs");
     return 0;
@@ -164,9 +164,9 @@ static int bind_root(const struct mounts_spec *spec, int *rootfd, struct berr *e
     _cleanup_close_ int target = open(spec->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (target < 0)
         return berr_errno(err, "open %s", spec->rootfs_path);
-    char from[FD_PATH_MAX], to[FD_PATH_MAX];
-    fd_path(src, from);
-    fd_path(target, to);
+    char from[PROC_FD_PATH_MAX], to[PROC_FD_PATH_MAX];
+    proc_fd_path(src, from);
+    proc_fd_path(target, to);
     if (mount(from, to, NULL, MS_BIND | MS_REC, NULL) < 0)
         return berr_errno(err, "bind root %s", spec->bind_root);
     *rootfd = open(spec->rootfs_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -223,8 +223,8 @@ static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct ber
         _cleanup_close_ int fd = open_mount_point(rootfd, m->dest, err);
         if (fd < 0)
             return berr_wrap(err, "mount %s", m->dest);
-        char path[FD_PATH_MAX];
-        fd_path(fd, path);
+        char path[PROC_FD_PATH_MAX];
+        proc_fd_path(fd, path);
         if (mount(m->source, path, m->fstype, m->flags, m->data) < 0)
             return berr_errno(err, "mount %s on %s", m->fstype, m->dest);
     }

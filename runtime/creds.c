@@ -62,8 +62,8 @@ static int open_etc_file(const struct etc_source *src, const char *path, struct 
         errno = EINVAL;
         return -1;
     }
-    char proc[40];
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", path_fd);
+    char proc[PROC_FD_PATH_MAX];
+    proc_fd_path(path_fd, proc);
     int fd = open(proc, flags | O_CLOEXEC);
     if (fd < 0)
         berr_errno(err, "open %s", path);

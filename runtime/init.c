@@ -22,8 +22,8 @@ int start_gate_wait(const struct start_gate *gate, struct berr *err)
     close(gate->ready_fd);
     /* the fifo's own fd is O_PATH: opened again for writing, which blocks until `start`
      * opens it for reading */
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", gate->fifo_fd);
+    char path[PROC_FD_PATH_MAX];
+    proc_fd_path(gate->fifo_fd, path);
     int fd;
     do {
         fd = open(path, O_WRONLY | O_CLOEXEC);

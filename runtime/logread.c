@@ -229,8 +229,8 @@ static int inotify_open(int dirfd)
     int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (fd < 0)
         return -1;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/self/fd/%d", dirfd);
+    char path[PROC_FD_PATH_MAX];
+    proc_fd_path(dirfd, path);
     if (inotify_add_watch(fd, path, IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF) < 0) {
         close(fd);
         return -1;

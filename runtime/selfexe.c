@@ -118,7 +118,8 @@ int self_readonly_clone(char **argv0, struct berr *err)
     if (syscall(SYS_mount_setattr, clone, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
         return berr_errno(err, "make the mount of berth's binary read-only");
     /* checked before the execve: the new berth must recognise itself, or it would loop */
-    _cleanup_free_ char *via = xasprintf("/proc/self/fd/%d", clone);
+    char via[PROC_FD_PATH_MAX];
+    proc_fd_path(clone, via);
     struct statvfs sv;
     if (fstatvfs(clone, &sv) < 0 || !(sv.f_flag & ST_RDONLY) || !is_detached_file(via))
         return berr_set(err, BERR_FAILED, "the mount of berth's binary is not a read-only clone");

@@ -143,6 +143,13 @@ void closedirp(DIR **d);
 #define _cleanup_closedir_ _cleanup_(closedirp)
 /* Remove a directory tree below dirfd/name without following symlinks or crossing mounts. */
 int remove_tree_at(int dirfd, const char *name, struct berr *err);
+/* "/proc/self/fd/N": the file fd holds, for calls that take a path (mount, chmod, linkat,
+ * inotify, reopening an O_PATH fd). */
+#define PROC_FD_PATH_MAX 32
+static inline void proc_fd_path(int fd, char out[PROC_FD_PATH_MAX])
+{
+    snprintf(out, PROC_FD_PATH_MAX, "/proc/self/fd/%d", fd);
+}
 
 /* ---- acting for a caller (ident.c) ---------------------------------------------------- */
 

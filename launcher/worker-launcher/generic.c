@@ -43,8 +43,8 @@ static int hand_over(const struct wl *wl, const FTSENT *e, bool user_writable, b
     }
     mode_t mode = (st.st_mode & (S_IRUSR | S_IXUSR)) | S_IRGRP | S_IWGRP |
                   (user_writable ? S_IWUSR : 0) | (dir ? S_IXGRP | (setgid ? S_ISGID : 0) : 0);
-    char via[32];
-    snprintf(via, sizeof(via), "/proc/self/fd/%d", fd);
+    char via[PROC_FD_PATH_MAX];
+    proc_fd_path(fd, via);
     if (fchownat(fd, "", wl->user.uid, wl->launcher.gid, AT_EMPTY_PATH) < 0 ||
         chmod(via, mode) < 0) {
         fprintf(stderr, "Can't set the permissions of %s: %s\n", e->fts_path, strerror(errno));

@@ -71,10 +71,10 @@ void wl_oci_root_close(struct wl_oci_root *r)
 }
 
 /* the path the kernel has for an open file */
-static int fd_path(int fd, char out[PATH_MAX], struct berr *err)
+static int opened_path(int fd, char out[PATH_MAX], struct berr *err)
 {
-    char link[64];
-    snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+    char link[PROC_FD_PATH_MAX];
+    proc_fd_path(fd, link);
     ssize_t n = readlink(link, out, PATH_MAX - 1);
     if (n < 0)
         return berr_errno(err, "readlink %s", link);
@@ -105,7 +105,7 @@ int wl_oci_open_layer(const struct wl *wl, const char *path, struct berr *err)
         return berr_set(err, BERR_USAGE, "layer %s is not a squashfs file", real);
     /* what was opened, not what realpath saw: a directory swapped for a link in between */
     char opened[PATH_MAX];
-    if (fd_path(fd, opened, err) < 0)
+    if (opened_path(fd, opened, err) < 0)
         return -1;
     if (!conf_wl_layer_allowed(&wl->policy, opened))
         return berr_set(err, BERR_USAGE,
@@ -151,7 +151,7 @@ int wl_oci_mount_layer(const struct wl_oci_root *r, const char *path, int fd, ch
     /* keyed by the file opened, not by how the config spelled it: a link or a "//" to a
      * mounted layer must not take another loop device */
     char opened[PATH_MAX], hash[65];
-    if (fd_path(fd, opened, err) < 0)
+    if (opened_path(fd, opened, err) < 0)
         return -1;
     sha256_hex(opened, strlen(opened), hash);
     if (mkdirat(r->layers, hash, 0700) < 0 && errno != EEXIST)
