@@ -244,12 +244,12 @@ struct init_args {
     /* set by the start: the child mounts on another CPU while the parent makes its cgroups,
      * and takes back all the CPUs at its release; NULL: none of that */
     const struct cpu_apart *apart;
-    /* a monitor leaves its caller's cgroups for its home (cgroup_home_join) once the child
-     * is cloned, beside its mounts: leave_home when found already, else found then */
     /* > 2: the caller's socket, where its go (GO_BYTE) comes before the clone, once its
      * cidfile and bind sources are made (container_create_finish); 0 (unset): go at once */
     int go_fd;
     bool caller_gave_up; /* set by the start: no go came; the container is the caller's */
+    /* a monitor leaves its caller's cgroups for its home (cgroup_home_join) once the child
+     * is cloned, beside its mounts: leave_home when found already, else found then */
     bool leave_callers_cgroups;
     const struct cgroup_home *leave_home;
     bool leave_home_in_v2; /* born in the home's cgroup2 part already */

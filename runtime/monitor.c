@@ -459,15 +459,10 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
                                       struct container_spec *spec, struct runtime_monitor *ahead,
                                       char id_out[65], struct berr *err)
 {
-    struct monitor_link l;
-    if (ahead) {
-        l = ahead->link;
-        free(ahead);
-    } else if (spawn_monitor(&l, false, err) < 0) {
+    if (!ahead && runtime_monitor_ahead(&ahead, err) < 0)
         return -1;
-    } else {
-        trace_phase("monitor-spawn");
-    }
+    struct monitor_link l = ahead->link;
+    free(ahead);
     struct init_args a;
     struct container c;
     /* a failed create: the monitor sees the socket close and leaves */
