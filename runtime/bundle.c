@@ -215,7 +215,7 @@ int runtime_oci_create(const struct runtime_paths *paths, const char *oci_id,
         yajl_tree_free(doc);
         return -1;
     }
-    struct container c = {.runrootfd = -1, .dirfd = -1, .lockfd = -1};
+    struct container c = {CONTAINER_NO_FDS};
     int rc = make_container(paths, oci_id, bundle, doc, &c, err);
     int rp[2] = {-1, -1}, go[2] = {-1, -1};
     if (rc == 0 && pipe2(rp, O_CLOEXEC) < 0)

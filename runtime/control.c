@@ -173,8 +173,10 @@ int runtime_remove(const struct runtime_paths *paths, const char *id, bool force
     if (running && runtime_kill(paths, id, SIGKILL, err) < 0 && err->kind != BERR_NOT_RUNNING)
         return -1;
     _cleanup_(container_handle_close) struct container_handle h;
-    /* the monitor records the exit and cleans up before it lets go of the lock */
-    if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_EX, err) < 0)
+    /* the monitor records the exit and cleans up before it lets go of the lock, and of the
+     * mounts lock once the mounts are gone */
+    if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_EX, err) < 0 ||
+        mounts_lock_wait(h.lock, err) < 0)
         return -1;
     /* a monitor killed before its cleanup leaves the cgroups: rm -f takes them too */
     struct cgroup_set *cg = NULL;

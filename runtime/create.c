@@ -29,7 +29,8 @@ void container_close(struct container *c)
     oci_config_free(&c->config);
     free(c->name);
     free(c->dir_path);
-    int *fds[] = {&c->dirfd, &c->runrootfd, &c->lockfd};
+    /* the mounts first: the lock's holders and waiters expect them gone with it */
+    int *fds[] = {&c->mntns, &c->dirfd, &c->runrootfd, &c->lockfd};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);
@@ -107,6 +108,8 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
         return berr_errno(err, "lock container");
+    if (mounts_lock_take(c->lockfd, err) < 0)
+        return -1;
     trace_phase("state-lock");
     if (mkdirat(c->dirfd, "scaffold", 0700) < 0)
         return berr_errno(err, "create scaffold");
@@ -224,7 +227,7 @@ static int write_cidfile(const struct container_spec *spec, const char *id, stru
 int container_create_state(const struct runtime_paths *paths, const struct container_spec *spec,
                            struct container *c, struct init_args *a, struct berr *err)
 {
-    *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
+    *c = (struct container){CONTAINER_NO_FDS};
     struct cap_set caps;
     if ((!spec->validated && spec_check(spec, err) < 0) ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
@@ -338,6 +341,20 @@ static pid_t clone_container(const struct init_args *a, int child_end, int paren
     return pid;
 }
 
+/* The container's mount namespace, kept open so that its teardown (a grace period for the
+ * mount tree, another for the overlay) comes after the exit is recorded instead of in pid 1's
+ * exit, which the monitor waits for (see mounts_lock_take). pid is our unreaped child: the
+ * number cannot name another process. -1 without a namespace of its own, or when it cannot
+ * be opened: pid 1's exit then tears it down, as it would anyway. */
+static int hold_mount_ns(pid_t pid, unsigned long flags)
+{
+    if (!(flags & CLONE_NEWNS))
+        return -1;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 /* Release the child, with the cgroup directories it is to join (v1: it made its root while
  * they were created), and learn how its start went: EOF means execve succeeded. */
 static int release_child(int sync_fd, const struct cgroup_set *join, struct berr *err)
@@ -418,6 +435,7 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     *sync_fd = sv[0];
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
+    c->mntns = hold_mount_ns(*pid, (unsigned long)a->config->namespaces);
     if (!before && make_cgroups(c, err) < 0) {
         /* the child sees the socket's end and leaves */
         close(steal_fd(sync_fd));

@@ -205,6 +205,8 @@ int container_handle_open(const struct runtime_paths *paths, const char *id,
 void container_handle_close(struct container_handle *h);
 int container_dir_open(int runrootfd, const char *id, struct berr *err);
 int lock_open(int dirfd, struct berr *err);
+/* The same file opened for writing, as the mounts lock's holder needs it. */
+int lock_open_for_holder(int dirfd, struct berr *err);
 /* A pidfd of pid 1, taken while the record says it runs and checked against the record again:
  * the monitor records the exit before it reaps, so the pid cannot have been reused between.
  * Not running → BERR_NOT_RUNNING. info (optional) gets the record. */
@@ -219,6 +221,16 @@ int container_dir_remove(int runrootfd, const char *id, const char *name, struct
 bool monitor_alive(int lockfd);
 /* flock(op), retried on EINTR. */
 int lock_wait(int lockfd, int op, struct berr *err);
+/* The mounts lock: an OFD write lock on the same file, which flock does not see. The monitor
+ * holds it from the start until the container's mount namespace, which it keeps open, is torn
+ * down. That teardown (two RCU grace periods: the mount tree's and the overlay's) then comes
+ * after the exit is recorded and the flock let go, off the path of `wait` and of pid 1's exit;
+ * rm and start, which need the mounts gone, wait for this lock too. lockfd must be open for
+ * writing. */
+int mounts_lock_take(int lockfd, struct berr *err);
+void mounts_lock_release(int lockfd);
+/* Until no one holds the mounts lock; lockfd open for reading will do. */
+int mounts_lock_wait(int lockfd, struct berr *err);
 
 /* ---- names (names.c) ---- */
 /* Reserve name for id atomically under runroot/names; conflict → BERR_CONFLICT, docker's text */
@@ -319,6 +331,7 @@ struct container {
     int runrootfd;
     int dirfd;  /* containers/<id> */
     int lockfd; /* its lock, held LOCK_EX while the container may run */
+    int mntns;  /* its mount namespace, kept open by the monitor (mounts_lock_take) */
     char *dir_path;
     char hostname[256];
     struct cgroup_set *cgroups;    /* from the start until the exit is recorded */
@@ -333,6 +346,9 @@ struct container {
 /* The container's filter in its state directory, for exec; only an unconfined container has
  * none. */
 #define SECCOMP_FILE "seccomp.bpf"
+
+/* A container with no descriptor open yet. */
+#define CONTAINER_NO_FDS .runrootfd = -1, .dirfd = -1, .lockfd = -1, .mntns = -1
 
 int runtime_open_root(const char *runroot, struct berr *err);
 /* Validate, reserve the name, write the state directory (locked) with config.json, make missing
@@ -360,6 +376,11 @@ int container_wait_exit(struct container *c, struct berr *err);
 void container_drop_cgroups(struct container *c);
 /* Record the exit of pid (before reaping it), then reap. */
 int container_reap(struct container *c, pid_t pid, struct berr *err);
+/* Once the exit is on record (and with --rm the container removed): waiters (wait, stop, the
+ * flock) may go. */
+void container_release_waiters(struct container *c);
+/* Then the mount namespace is let go of, and with it the mounts lock. */
+void container_release_mounts(struct container *c);
 void container_record(struct container *c, enum container_status status);
 /* Remove the state directory and release the name. */
 void container_destroy(struct container *c);

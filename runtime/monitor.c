@@ -92,10 +92,11 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                ": monitoring in place");
         return;
     }
-    int fds[] = {c->runrootfd, c->dirfd, c->lockfd, out, err_fd};
+    int fds[] = {c->runrootfd, c->dirfd, c->lockfd, out, err_fd, c->mntns};
     char nums[ARRAY_SIZE(fds)][16];
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-        fcntl(fds[i], F_SETFD, 0); /* these, and only these, cross the exec */
+        if (fds[i] >= 0)
+            fcntl(fds[i], F_SETFD, 0); /* these, and only these, cross the exec */
         snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
     }
     char pid[16], started[40];
@@ -107,6 +108,7 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                     nums[2],
                     nums[3],
                     nums[4],
+                    nums[5],
                     pid,
                     c->st.id,
                     c->name,
@@ -120,8 +122,10 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
     trace_phase("exec-berth-monitor");
     fexecve(prog, argv, e.envp);
     debugf("exec berth-monitor: %s: monitoring in place", strerror(errno));
-    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+        if (fds[i] >= 0)
+            fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
     if (trace_enabled())
         fcntl(trace_fd(), F_SETFD, FD_CLOEXEC);
     close(prog);
@@ -168,6 +172,8 @@ static __attribute__((noreturn)) void start_and_keep(struct container *c, bool r
     if (container_start(c, a, &err) < 0) {
         if (a->caller_gave_up)
             _exit(0); /* it removes the container itself (container_create_finish) */
+        /* before the caller, told, removes the container */
+        container_release_mounts(c);
         record_start_failure(c, &err);
         report_failure(&r, &err);
         send_report(report_fd, &r);
@@ -579,6 +585,7 @@ static __attribute__((noreturn)) void run_attached(struct container *c, bool rem
         container_destroy(c);
         trace_phase("destroy");
     }
+    container_release_waiters(c);
     r.ok = 1;
     r.exit_code = c->st.exit_code;
     if (rc < 0)
@@ -587,6 +594,9 @@ static __attribute__((noreturn)) void run_attached(struct container *c, bool rem
      * this monitor (PDEATHSIG) before a line written after the send */
     trace_phase("report");
     send_report(sock, &r);
+    /* after the report: the mounts' teardown is not the caller's to wait for. Killed by the
+     * caller's exit in the middle, the close still completes before the kill is taken. */
+    container_release_mounts(c);
     _exit(0);
 }
 
@@ -616,13 +626,16 @@ static void stay_attached(int sock, const int *keep, size_t n)
 static int open_for_start(const struct runtime_paths *paths, const char *id, struct container *c,
                           bool *remove_on_exit, bool *busy, struct berr *err)
 {
-    *c = (struct container){.runrootfd = -1, .dirfd = -1, .lockfd = -1};
+    *c = (struct container){CONTAINER_NO_FDS};
     struct container_handle h;
     if (container_handle_open(paths, id, &h, err) < 0)
         return -1;
     c->runrootfd = h.root;
     c->dirfd = h.dir;
-    c->lockfd = h.lock;
+    close(h.lock);
+    c->lockfd = lock_open_for_holder(c->dirfd, err);
+    if (c->lockfd < 0)
+        return -1;
     memcpy(c->st.id, id, 65);
     /* berth-oci's created containers wait in their init, which holds no lock */
     *busy = oci_init_alive(c->dirfd, NULL);
@@ -633,6 +646,8 @@ static int open_for_start(const struct runtime_paths *paths, const char *id, str
     }
     if (*busy)
         return 0;
+    if (mounts_lock_take(c->lockfd, err) < 0)
+        return -1;
     yajl_val rec = NULL;
     if (record_read(c->dirfd, &rec, err) < 0)
         return berr_wrap(err, "container %.12s", id);
@@ -683,7 +698,10 @@ static int receive_handoff(int sock, struct container *c, bool *remove_on_exit, 
         return -1;
     }
     h.id[sizeof(h.id) - 1] = h.name[sizeof(h.name) - 1] = h.runroot[sizeof(h.runroot) - 1] = '\0';
-    *c = (struct container){.runrootfd = fds[0], .dirfd = fds[1], .lockfd = fds[2]};
+    *c = (struct container){CONTAINER_NO_FDS};
+    c->runrootfd = fds[0];
+    c->dirfd = fds[1];
+    c->lockfd = fds[2];
     memcpy(c->st.id, h.id, sizeof(h.id));
     c->name = xstrdup(h.name);
     c->st.name = c->name;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -57,6 +58,18 @@ int container_reap(struct container *c, pid_t pid, struct berr *err)
     /* an exited container keeps its state until rm, but not its cgroups (docker) */
     container_drop_cgroups(c);
     return 0;
+}
+
+void container_release_waiters(struct container *c)
+{
+    flock(c->lockfd, LOCK_UN);
+}
+
+void container_release_mounts(struct container *c)
+{
+    if (c->mntns >= 0)
+        close(steal_fd(&c->mntns));
+    mounts_lock_release(c->lockfd);
 }
 
 /* Once pid 1 has exited, every other process of the container is gone too (the end of a pid
@@ -151,6 +164,9 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
     runtime_test_stall("reaped");
     if (remove_on_exit)
         container_destroy(c);
+    container_release_waiters(c);
+    runtime_test_stall("mounts-held");
+    container_release_mounts(c);
 }
 
 static int arg_fd(const char *s)
@@ -159,34 +175,38 @@ static int arg_fd(const char *s)
     return parse_long(s, 0, 1 << 20, &v) == 0 ? (int)v : -1;
 }
 
-/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD PID ID NAME STARTED RM CGROUP_PARENT
- * CGROUP_NAME (config.json's cgroupsPath, as the start read it): the fds are inherited from the
- * monitor that exec'd it (pid 1 is its child already). */
+/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD MNTNSFD PID ID NAME STARTED RM
+ * CGROUP_PARENT CGROUP_NAME (config.json's cgroupsPath, as the start read it): the fds are
+ * inherited from the monitor that exec'd it (pid 1 is its child already); MNTNSFD is -1 when
+ * it held no mount namespace. */
 int runtime_monitor_main(int argc, char **argv)
 {
-    if (argc != 13)
+    if (argc != 14)
         return 2;
     const char *tfd = getenv("BERTH_TRACE_FD");
     long long n_tfd = -1;
     if (tfd && parse_long(tfd, 3, INT32_MAX, &n_tfd) == 0)
         trace_begin_fd("berth-monitor", (int)n_tfd);
     trace_phase("exec");
-    struct container c = {
-        .runrootfd = arg_fd(argv[1]), .dirfd = arg_fd(argv[2]), .lockfd = arg_fd(argv[3])};
+    struct container c = {CONTAINER_NO_FDS};
+    c.runrootfd = arg_fd(argv[1]);
+    c.dirfd = arg_fd(argv[2]);
+    c.lockfd = arg_fd(argv[3]);
     int out = arg_fd(argv[4]), err_fd = arg_fd(argv[5]);
+    c.mntns = arg_fd(argv[6]);
     long long pid;
     if (c.runrootfd < 0 || c.dirfd < 0 || c.lockfd < 0 || out < 0 || err_fd < 0 ||
-        parse_long(argv[6], 1, INT32_MAX, &pid) < 0 || strlen(argv[7]) != 64)
+        parse_long(argv[7], 1, INT32_MAX, &pid) < 0 || strlen(argv[8]) != 64)
         return 2;
-    memcpy(c.st.id, argv[7], 65);
-    c.name = argv[8];
+    memcpy(c.st.id, argv[8], 65);
+    c.name = argv[9];
     c.st.name = c.name;
     c.st.pid = (pid_t)pid;
     c.st.status = STATUS_RUNNING;
-    parse_rfc3339(argv[9], &c.st.started);
-    c.cgroup_parent = argv[11];
-    c.cgroup_name = argv[12];
-    const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd, trace_fd()};
+    parse_rfc3339(argv[10], &c.st.started);
+    c.cgroup_parent = argv[12];
+    c.cgroup_name = argv[13];
+    const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd, c.mntns, trace_fd()};
     close_fds_except(keep, ARRAY_SIZE(keep));
     /* after the fds are closed: the set keeps directory fds of its own */
     struct berr err = {0};
@@ -194,6 +214,6 @@ int runtime_monitor_main(int argc, char **argv)
         debugf("container %.12s: %s", c.st.id, err.msg);
     trace_phase("ready");
     trace_end();
-    monitor_after_start(&c, !strcmp(argv[10], "1"), out, err_fd);
+    monitor_after_start(&c, !strcmp(argv[11], "1"), out, err_fd);
     return 0;
 }

@@ -82,6 +82,45 @@ bool monitor_alive(int lockfd)
     return false;
 }
 
+int lock_open_for_holder(int dirfd, struct berr *err)
+{
+    int fd = openat(dirfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    return fd < 0 ? berr_errno(err, "open lock") : fd;
+}
+
+static int ofd_lock(int lockfd, int cmd, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
+    int rc;
+    do {
+        rc = fcntl(lockfd, cmd, &fl);
+    } while (rc < 0 && errno == EINTR);
+    return rc;
+}
+
+int mounts_lock_take(int lockfd, struct berr *err)
+{
+    /* blocking: after a start, a monitor that was done with the container may still be
+     * tearing down its mounts */
+    if (ofd_lock(lockfd, F_OFD_SETLKW, F_WRLCK) < 0)
+        return berr_errno(err, "lock the container's mounts");
+    return 0;
+}
+
+void mounts_lock_release(int lockfd)
+{
+    if (lockfd >= 0)
+        ofd_lock(lockfd, F_OFD_SETLK, F_UNLCK);
+}
+
+int mounts_lock_wait(int lockfd, struct berr *err)
+{
+    if (ofd_lock(lockfd, F_OFD_SETLKW, F_RDLCK) < 0)
+        return berr_errno(err, "wait for the container's mounts to go");
+    mounts_lock_release(lockfd);
+    return 0;
+}
+
 int lock_wait(int lockfd, int op, struct berr *err)
 {
     while (flock(lockfd, op) < 0) {

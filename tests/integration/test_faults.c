@@ -23,6 +23,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const struct cgroup_hosts *hosts;
@@ -214,7 +215,8 @@ static const char *const exit3[] = {"exit", "3", NULL};
  * Points: create (front end, state directory written), cgroups (monitor, cgroups made, nothing
  * cloned), init (the container's init, root built, before its exec), exit (berth-monitor, pid 1
  * gone, nothing recorded), recorded (exit recorded, cgroups still there), reaped (all done but
- * --rm's removal), stop (berth stop, signal sent), killed (rm -f, container killed, not yet
+ * --rm's removal), mounts-held (berth-monitor, waiters let go, the container's mount namespace
+ * still held), stop (berth stop, signal sent), killed (rm -f, container killed, not yet
  * removed). */
 
 Test(faults, front_end_killed_after_the_state_dir_is_written)
@@ -360,6 +362,79 @@ Test(faults, monitor_killed_after_recording_the_exit)
     _cleanup_free_ char *id = inspect("{{.Id}}");
     cr_assert(has_cgroup_of(id), "the monitor died before removing the cgroups of %s", id);
     rm_force_leaves_nothing();
+}
+
+/* Whether pid holds a mount namespace open (an fd "mnt:[...]"). */
+static bool holds_mount_ns(pid_t pid)
+{
+    _cleanup_free_ char *dir = xasprintf("/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    bool found = false;
+    struct dirent *de;
+    while (d && !found && (de = readdir(d))) {
+        _cleanup_free_ char *fd = xasprintf("%s/%s", dir, de->d_name);
+        char target[64] = "";
+        found = readlink(fd, target, sizeof(target) - 1) > 0 && !strncmp(target, "mnt:[", 5);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static bool still_running(const struct h_proc *p)
+{
+    siginfo_t si = {0};
+    return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0;
+}
+
+/* The monitor lets `wait` go once the exit is recorded and the cgroups are gone; the
+ * container's mounts, whose teardown waits for grace periods, go after that. A start (its
+ * overlay is made on the same upper layer) or an rm right after the wait waits for them: with
+ * berth-monitor stopped between the two, `wait` has its answer and then berth ARGS... is
+ * still waiting 0.3 s later, and ends well once the monitor goes on. Returns the first run's
+ * start time. */
+static char *assert_waits_for_the_mounts(const char *const *args)
+{
+    const char *env[] = {"BERTH_TEST_STALL=mounts-held", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    struct h_result r;
+    h_berthv(&r, &o, run_args(true, exit3));
+    h_assert_status(&r, 0);
+    pid_t monitor = find_stalled("mounts-held");
+    cr_assert(holds_mount_ns(monitor), "the stalled monitor holds no mount namespace");
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "3\n");
+    _cleanup_free_ char *id = inspect("{{.Id}}");
+    cr_assert(!has_cgroup_of(id), "wait returned before the cgroups of %s went", id);
+    char *started = inspect("{{.State.StartedAt}}");
+    struct h_proc p;
+    h_berth_start(&p, NULL, args);
+    usleep(300000);
+    cr_assert(still_running(&p), "%s went on while the old mounts were held", args[0]);
+    cr_assert_eq(kill(monitor, SIGCONT), 0);
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    return started;
+}
+
+Test(faults, wait_returns_before_the_mounts_go_and_start_waits_for_them)
+{
+    _cleanup_free_ char *first =
+        assert_waits_for_the_mounts((const char *const[]){"start", token, NULL});
+    struct h_result r;
+    h_berth(&r, NULL, "wait", token, NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "3\n");
+    _cleanup_free_ char *second = inspect("{{.State.StartedAt}}");
+    cr_assert_str_neq(second, first, "the container did not run again");
+    rm_force_leaves_nothing();
+}
+
+Test(faults, wait_returns_before_the_mounts_go_and_rm_waits_for_them)
+{
+    free(assert_waits_for_the_mounts((const char *const[]){"rm", token, NULL}));
+    assert_nothing_left();
 }
 
 Test(faults, monitor_of_a_run_rm_killed_before_the_removal)
