@@ -356,28 +356,37 @@ static int hold_mount_ns(pid_t pid, unsigned long flags)
 }
 
 /* Release the child, with the cgroup directories it is to join (v1: it made its root while
- * they were created), and learn how its start went: EOF means execve succeeded. */
+ * they were created), and learn how its start went: EOF means execve succeeded. A child that
+ * failed before the release sent its report and exited: the release then fails (EPIPE), or, sent
+ * before the exit but never read, makes the socket report a reset ahead of the queued report.
+ * Either way the report is read, so that the caller learns why. */
 static int release_child(int sync_fd, const struct cgroup_set *join, struct berr *err)
 {
     int fds[CGROUP_MAX_JOIN];
     size_t n = join ? cgroup_join_fds(join, fds, ARRAY_SIZE(fds)) : 0;
     /* MSG_NOSIGNAL: a child that died already must be an error here, not a SIGPIPE */
-    if (send_with_fds(sync_fd, "g", 1, fds, n) != 1)
-        return berr_errno(err, "release container");
+    bool released = send_with_fds(sync_fd, "g", 1, fds, n) == 1;
+    int release_errno = errno;
     struct sync_msg m;
     ssize_t got;
     do {
-        got = recv(sync_fd, &m, sizeof(m), 0);
+        got = recv(sync_fd, &m, sizeof(m), released ? 0 : MSG_DONTWAIT);
     } while (got < 0 && errno == EINTR);
-    if (got == 0)
+    bool reset = got < 0 && errno == ECONNRESET;
+    if (reset)
+        got = recv(sync_fd, &m, sizeof(m), MSG_DONTWAIT);
+    if (got == (ssize_t)sizeof(m)) {
+        m.msg[sizeof(m.msg) - 1] = '\0';
+        memcpy(err->msg, m.msg, sizeof(err->msg));
+        err->errnum = m.errnum;
+        err->kind = (enum berr_kind)m.kind;
+        return -1;
+    }
+    if (!released)
+        return berr_errnum(err, release_errno, "release container");
+    if (got == 0 && !reset)
         return 0;
-    if (got != (ssize_t)sizeof(m))
-        return berr_set(err, BERR_FAILED, "container init died before starting the command");
-    m.msg[sizeof(m.msg) - 1] = '\0';
-    memcpy(err->msg, m.msg, sizeof(err->msg));
-    err->errnum = m.errnum;
-    err->kind = (enum berr_kind)m.kind;
-    return -1;
+    return berr_set(err, BERR_FAILED, "container init died before starting the command");
 }
 
 static int make_cgroups(struct container *c, struct berr *err)

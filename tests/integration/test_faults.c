@@ -249,6 +249,49 @@ Test(faults, monitor_killed_after_the_cgroups_are_made)
     rm_force_leaves_nothing();
 }
 
+/* The one child of pid, once it has exited (a zombie): 0 when there is none within 10 s. */
+static pid_t exited_child_of(pid_t pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int)pid, (int)pid);
+    double deadline = h_now_s() + 10;
+    while (h_now_s() < deadline) {
+        _cleanup_free_ char *children = h_read_file(path);
+        int child = children ? atoi(children) : 0;
+        _cleanup_free_ char *spath = xasprintf("/proc/%d/stat", child);
+        _cleanup_free_ char *stat = child > 0 ? h_read_file(spath) : NULL;
+        const char *close_paren = stat ? strrchr(stat, ')') : NULL;
+        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z')
+            return (pid_t)child;
+        usleep(10000);
+    }
+    return 0;
+}
+
+/* An init that fails (a directory bound onto an image file) and exits before the monitor,
+ * stopped after making the cgroups, releases it: the release meets a closed socket, and the
+ * caller still gets the init's reason, not the broken pipe. */
+Test(faults, an_init_that_failed_before_its_release_is_still_heard)
+{
+    const char *env[] = {"BERTH_TEST_STALL=cgroups", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    _cleanup_free_ char *src = h_path("src");
+    h_mkdirs(src, 0755);
+    _cleanup_free_ char *vol = xasprintf("%s:/etc/passwd", src);
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s", parent);
+    const char *args[] = {"run", "--rm",  "--name", token, par, "-v",
+                          vol,   H_IMAGE, "/probe", "id",  NULL};
+    struct h_proc p;
+    h_berth_start(&p, &o, args);
+    pid_t monitor = find_stalled_from("cgroups", p.pid);
+    cr_assert(exited_child_of(monitor), "the init did not fail on its own");
+    cr_assert_eq(kill(monitor, SIGCONT), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "/etc/passwd");
+    assert_nothing_left();
+}
+
 Test(faults, container_init_killed_before_its_exec)
 {
     struct h_result r;
