@@ -29,8 +29,12 @@ void container_close(struct container *c)
     oci_config_free(&c->config);
     free(c->name);
     free(c->dir_path);
-    /* the mounts first: the lock's holders and waiters expect them gone with it */
-    int *fds[] = {&c->mntns, &c->dirfd, &c->runrootfd, &c->lockfd};
+    /* the namespaces first: the lock's holders and waiters expect the mounts gone with it */
+    for (size_t i = 0; i < HELD_NS; i++) {
+        if (c->held_ns[i] >= 0)
+            close(steal_fd(&c->held_ns[i]));
+    }
+    int *fds[] = {&c->dirfd, &c->runrootfd, &c->lockfd};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         if (*fds[i] >= 0)
             close(*fds[i]);
@@ -341,18 +345,20 @@ static pid_t clone_container(const struct init_args *a, int child_end, int paren
     return pid;
 }
 
-/* The container's mount namespace, kept open so that its teardown (a grace period for the
- * mount tree, another for the overlay) comes after the exit is recorded instead of in pid 1's
- * exit, which the monitor waits for (see mounts_lock_take). pid is our unreaped child: the
- * number cannot name another process. -1 without a namespace of its own, or when it cannot
- * be opened: pid 1's exit then tears it down, as it would anyway. */
-static int hold_mount_ns(pid_t pid, unsigned long flags)
+/* The container's namespaces, kept open so that their teardown (for the mount tree a grace
+ * period, another for the overlay) comes after the exit is recorded instead of in pid 1's exit,
+ * which the monitor waits for (see mounts_lock_take). pid is our unreaped child: the number
+ * cannot name another process. A namespace the container does not have of its own, or that
+ * cannot be opened, is not held: pid 1's exit then tears it down, as it would anyway. */
+static void hold_namespaces(pid_t pid, unsigned long flags, int held[HELD_NS])
 {
-    if (!(flags & CLONE_NEWNS))
-        return -1;
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-    return open(path, O_RDONLY | O_CLOEXEC);
+    static const char *const names[HELD_NS] = {"mnt", "net", "ipc"};
+    static const unsigned long kinds[HELD_NS] = {CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC};
+    for (size_t i = 0; i < HELD_NS; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, names[i]);
+        held[i] = (flags & kinds[i]) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    }
 }
 
 /* Release the child, with the cgroup directories it is to join (v1: it made its root while
@@ -444,7 +450,7 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     *sync_fd = sv[0];
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
-    c->mntns = hold_mount_ns(*pid, (unsigned long)a->config->namespaces);
+    hold_namespaces(*pid, (unsigned long)a->config->namespaces, c->held_ns);
     if (!before && make_cgroups(c, err) < 0) {
         /* the child sees the socket's end and leaves */
         close(steal_fd(sync_fd));

@@ -222,11 +222,11 @@ bool monitor_alive(int lockfd);
 /* flock(op), retried on EINTR. */
 int lock_wait(int lockfd, int op, struct berr *err);
 /* The mounts lock: an OFD write lock on the same file, which flock does not see. The monitor
- * holds it from the start until the container's mount namespace, which it keeps open, is torn
- * down. That teardown (two RCU grace periods: the mount tree's and the overlay's) then comes
- * after the exit is recorded and the flock let go, off the path of `wait` and of pid 1's exit;
- * rm and start, which need the mounts gone, wait for this lock too. lockfd must be open for
- * writing. */
+ * holds it from the start until the container's namespaces, which it keeps open, are torn
+ * down. That teardown (for the mounts two RCU grace periods: the tree's and the overlay's)
+ * then comes after the exit is recorded and the flock let go, off the path of `wait` and of
+ * pid 1's exit; rm and start, which need the mounts gone, wait for this lock too. lockfd must
+ * be open for writing. */
 int mounts_lock_take(int lockfd, struct berr *err);
 void mounts_lock_release(int lockfd);
 /* Until no one holds the mounts lock; lockfd open for reading will do. */
@@ -325,13 +325,20 @@ bool oci_init_alive(int dirfd, pid_t *pid);
 void runtime_test_stall(const char *point);
 
 /* ---- creation, start, reaping (create.c), shared by run and run -d ---- */
+/* The namespaces whose teardown the monitor takes off pid 1's exit: the mount tree (two grace
+ * periods), the network stack (its cleanup work takes a CPU while the exit is being handled)
+ * and IPC, each only when the container has its own (hold_namespaces, create.c). */
+#define HELD_NS 3
+
 struct container {
     struct container_state st;
     char *name;
     int runrootfd;
     int dirfd;  /* containers/<id> */
     int lockfd; /* its lock, held LOCK_EX while the container may run */
-    int mntns;  /* its mount namespace, kept open by the monitor (mounts_lock_take) */
+    /* Its mount, network and IPC namespaces, kept open by the monitor past pid 1's exit
+     * (mounts_lock_take); -1: not held. */
+    int held_ns[HELD_NS];
     char *dir_path;
     char hostname[256];
     struct cgroup_set *cgroups;    /* from the start until the exit is recorded */
@@ -348,7 +355,7 @@ struct container {
 #define SECCOMP_FILE "seccomp.bpf"
 
 /* A container with no descriptor open yet. */
-#define CONTAINER_NO_FDS .runrootfd = -1, .dirfd = -1, .lockfd = -1, .mntns = -1
+#define CONTAINER_NO_FDS .runrootfd = -1, .dirfd = -1, .lockfd = -1, .held_ns = {-1, -1, -1}
 
 int runtime_open_root(const char *runroot, struct berr *err);
 /* Validate, reserve the name, write the state directory (locked) with config.json, make missing
@@ -379,7 +386,7 @@ int container_reap(struct container *c, pid_t pid, struct berr *err);
 /* Once the exit is on record (and with --rm the container removed): waiters (wait, stop, the
  * flock) may go. */
 void container_release_waiters(struct container *c);
-/* Then the mount namespace is let go of, and with it the mounts lock. */
+/* Then the namespaces are let go of (the mounts first), and with them the mounts lock. */
 void container_release_mounts(struct container *c);
 void container_record(struct container *c, enum container_status status);
 /* Remove the state directory and release the name. */

@@ -92,13 +92,16 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                ": monitoring in place");
         return;
     }
-    int fds[] = {c->runrootfd, c->dirfd, c->lockfd, out, err_fd, c->mntns};
-    char nums[ARRAY_SIZE(fds)][16];
+    int fds[] = {c->runrootfd, c->dirfd,      c->lockfd,     out,
+                 err_fd,       c->held_ns[0], c->held_ns[1], c->held_ns[2]};
+    char nums[5][16], held[48];
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         if (fds[i] >= 0)
             fcntl(fds[i], F_SETFD, 0); /* these, and only these, cross the exec */
-        snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
+        if (i < ARRAY_SIZE(nums))
+            snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
     }
+    snprintf(held, sizeof(held), "%d,%d,%d", c->held_ns[0], c->held_ns[1], c->held_ns[2]);
     char pid[16], started[40];
     snprintf(pid, sizeof(pid), "%d", (int)c->st.pid);
     format_rfc3339(&c->st.started, started);
@@ -108,7 +111,7 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                     nums[2],
                     nums[3],
                     nums[4],
-                    nums[5],
+                    held,
                     pid,
                     c->st.id,
                     c->name,

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/syscall.h>
@@ -67,8 +68,10 @@ void container_release_waiters(struct container *c)
 
 void container_release_mounts(struct container *c)
 {
-    if (c->mntns >= 0)
-        close(steal_fd(&c->mntns));
+    for (size_t i = 0; i < HELD_NS; i++) {
+        if (c->held_ns[i] >= 0)
+            close(steal_fd(&c->held_ns[i]));
+    }
     mounts_lock_release(c->lockfd);
 }
 
@@ -175,10 +178,23 @@ static int arg_fd(const char *s)
     return parse_long(s, 0, 1 << 20, &v) == 0 ? (int)v : -1;
 }
 
-/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD MNTNSFD PID ID NAME STARTED RM
- * CGROUP_PARENT CGROUP_NAME (config.json's cgroupsPath, as the start read it): the fds are
- * inherited from the monitor that exec'd it (pid 1 is its child already); MNTNSFD is -1 when
- * it held no mount namespace. */
+/* The held namespaces' fds, "MNT,NET,IPC" (-1: none), as exec_monitor_program writes them. */
+static bool parse_held_ns(const char *s, int held[HELD_NS])
+{
+    for (size_t i = 0; i < HELD_NS; i++) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < -1 || v > INT32_MAX || *end != (i + 1 < HELD_NS ? ',' : '\0'))
+            return false;
+        held[i] = (int)v;
+        s = end + 1;
+    }
+    return true;
+}
+
+/* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD HELDNS PID ID NAME STARTED RM CGROUP_PARENT
+ * CGROUP_NAME (config.json's cgroupsPath, as the start read it): the fds are inherited from the
+ * monitor that exec'd it (pid 1 is its child already); HELDNS is parse_held_ns's. */
 int runtime_monitor_main(int argc, char **argv)
 {
     if (argc != 14)
@@ -193,10 +209,10 @@ int runtime_monitor_main(int argc, char **argv)
     c.dirfd = arg_fd(argv[2]);
     c.lockfd = arg_fd(argv[3]);
     int out = arg_fd(argv[4]), err_fd = arg_fd(argv[5]);
-    c.mntns = arg_fd(argv[6]);
     long long pid;
     if (c.runrootfd < 0 || c.dirfd < 0 || c.lockfd < 0 || out < 0 || err_fd < 0 ||
-        parse_long(argv[7], 1, INT32_MAX, &pid) < 0 || strlen(argv[8]) != 64)
+        !parse_held_ns(argv[6], c.held_ns) || parse_long(argv[7], 1, INT32_MAX, &pid) < 0 ||
+        strlen(argv[8]) != 64)
         return 2;
     memcpy(c.st.id, argv[8], 65);
     c.name = argv[9];
@@ -206,7 +222,8 @@ int runtime_monitor_main(int argc, char **argv)
     parse_rfc3339(argv[10], &c.st.started);
     c.cgroup_parent = argv[12];
     c.cgroup_name = argv[13];
-    const int keep[] = {c.runrootfd, c.dirfd, c.lockfd, out, err_fd, c.mntns, trace_fd()};
+    const int keep[] = {c.runrootfd,  c.dirfd,      c.lockfd,     out,       err_fd,
+                        c.held_ns[0], c.held_ns[1], c.held_ns[2], trace_fd()};
     close_fds_except(keep, ARRAY_SIZE(keep));
     /* after the fds are closed: the set keeps directory fds of its own */
     struct berr err = {0};

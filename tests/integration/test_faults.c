@@ -407,8 +407,8 @@ Test(faults, monitor_killed_after_recording_the_exit)
     rm_force_leaves_nothing();
 }
 
-/* Whether pid holds a mount namespace open (an fd "mnt:[...]"). */
-static bool holds_mount_ns(pid_t pid)
+/* Whether pid holds a namespace of kind open (an fd "KIND:[...]"). */
+static bool holds_ns(pid_t pid, const char *kind)
 {
     _cleanup_free_ char *dir = xasprintf("/proc/%d/fd", (int)pid);
     DIR *d = opendir(dir);
@@ -417,7 +417,8 @@ static bool holds_mount_ns(pid_t pid)
     while (d && !found && (de = readdir(d))) {
         _cleanup_free_ char *fd = xasprintf("%s/%s", dir, de->d_name);
         char target[64] = "";
-        found = readlink(fd, target, sizeof(target) - 1) > 0 && !strncmp(target, "mnt:[", 5);
+        found = readlink(fd, target, sizeof(target) - 1) > 0 &&
+                !strncmp(target, kind, strlen(kind)) && target[strlen(kind)] == ':';
     }
     if (d)
         closedir(d);
@@ -444,19 +445,26 @@ static char *assert_waits_for_the_mounts(const char *const *args)
     h_berthv(&r, &o, run_args(true, exit3));
     h_assert_status(&r, 0);
     pid_t monitor = find_stalled("mounts-held");
-    cr_assert(holds_mount_ns(monitor), "the stalled monitor holds no mount namespace");
-    h_berth(&r, NULL, "wait", token, NULL);
-    h_assert_status(&r, 0);
-    cr_assert_str_eq(r.out, "3\n");
+    /* what is seen while the monitor is stopped, asserted once it goes on (a failed assertion
+     * would leave it stopped) */
+    /* a container of berth's default network has its own mount, network and IPC namespaces */
+    bool holds = holds_ns(monitor, "mnt") && holds_ns(monitor, "net") && holds_ns(monitor, "ipc");
+    struct h_result waited;
+    h_berth(&waited, NULL, "wait", token, NULL);
     _cleanup_free_ char *id = inspect("{{.Id}}");
-    cr_assert(!has_cgroup_of(id), "wait returned before the cgroups of %s went", id);
+    bool cgroups_left = has_cgroup_of(id);
     char *started = inspect("{{.State.StartedAt}}");
     struct h_proc p;
     h_berth_start(&p, NULL, args);
     usleep(300000);
-    cr_assert(still_running(&p), "%s went on while the old mounts were held", args[0]);
+    bool blocked = still_running(&p);
     cr_assert_eq(kill(monitor, SIGCONT), 0);
     h_berth_finish(&p, &r);
+    cr_assert(holds, "the stalled monitor did not hold the container's namespaces");
+    h_assert_status(&waited, 0);
+    cr_assert_str_eq(waited.out, "3\n");
+    cr_assert(!cgroups_left, "wait returned before the cgroups of %s went", id);
+    cr_assert(blocked, "%s went on while the old mounts were held", args[0]);
     h_assert_status(&r, 0);
     return started;
 }
