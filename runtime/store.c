@@ -100,8 +100,8 @@ static int ofd_lock(int lockfd, int cmd, short type)
 
 int mounts_lock_take(int lockfd, struct berr *err)
 {
-    /* blocking: after a start, a monitor that was done with the container may still be
-     * tearing down its mounts */
+    /* blocking: a start may find the monitor of the container's previous run still tearing
+     * its mounts down */
     if (ofd_lock(lockfd, F_OFD_SETLKW, F_WRLCK) < 0)
         return berr_errno(err, "lock the container's mounts");
     return 0;
