@@ -358,6 +358,8 @@ static void hold_namespaces(pid_t pid, unsigned long flags, int held[HELD_NS])
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, names[i]);
         held[i] = (flags & kinds[i]) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+        if ((flags & kinds[i]) && held[i] < 0)
+            debugf("%s: %s: its teardown stays in pid 1's exit", path, strerror(errno));
     }
 }
 
