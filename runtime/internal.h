@@ -204,9 +204,9 @@ int container_handle_open(const struct runtime_paths *paths, const char *id,
                           struct container_handle *h, struct berr *err);
 void container_handle_close(struct container_handle *h);
 int container_dir_open(int runrootfd, const char *id, struct berr *err);
-int lock_open(int dirfd, struct berr *err);
-/* The same file opened for writing, as the mounts lock's holder needs it. */
-int lock_open_for_holder(int dirfd, struct berr *err);
+/* The container's lock file, access O_RDONLY (to look or wait) or O_RDWR (for the mounts
+ * lock's holder, see mounts_lock_take). */
+int lock_open(int dirfd, int access, struct berr *err);
 /* A pidfd of pid 1, taken while the record says it runs and checked against the record again:
  * the monitor records the exit before it reaps, so the pid cannot have been reused between.
  * Not running → BERR_NOT_RUNNING. info (optional) gets the record. */

@@ -220,7 +220,7 @@ static bool container_running(const struct runtime_paths *paths, const char *id)
 static bool monitor_gone(int dirfd)
 {
     struct berr ignored;
-    _cleanup_close_ int lock = lock_open(dirfd, &ignored);
+    _cleanup_close_ int lock = lock_open(dirfd, O_RDONLY, &ignored);
     return lock < 0 || !monitor_alive(lock);
 }
 

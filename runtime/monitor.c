@@ -636,7 +636,7 @@ static int open_for_start(const struct runtime_paths *paths, const char *id, str
     c->runrootfd = h.root;
     c->dirfd = h.dir;
     close(h.lock);
-    c->lockfd = lock_open_for_holder(c->dirfd, err);
+    c->lockfd = lock_open(c->dirfd, O_RDWR, err);
     if (c->lockfd < 0)
         return -1;
     memcpy(c->st.id, id, 65);

@@ -39,7 +39,7 @@ int container_handle_open(const struct runtime_paths *paths, const char *id,
     if (h->dir >= 0 && !record_visible(h->dir, paths->caller, id, err))
         close(steal_fd(&h->dir));
     if (h->dir >= 0)
-        h->lock = lock_open(h->dir, err);
+        h->lock = lock_open(h->dir, O_RDONLY, err);
     if (h->lock < 0) {
         container_handle_close(h);
         return -1;
@@ -68,9 +68,9 @@ int container_dir_open(int runrootfd, const char *id, struct berr *err)
     return fd;
 }
 
-int lock_open(int dirfd, struct berr *err)
+int lock_open(int dirfd, int access, struct berr *err)
 {
-    int fd = openat(dirfd, "lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(dirfd, "lock", access | O_NOFOLLOW | O_CLOEXEC);
     return fd < 0 ? berr_errno(err, "open lock") : fd;
 }
 
@@ -80,12 +80,6 @@ bool monitor_alive(int lockfd)
         return errno == EWOULDBLOCK;
     flock(lockfd, LOCK_UN);
     return false;
-}
-
-int lock_open_for_holder(int dirfd, struct berr *err)
-{
-    int fd = openat(dirfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-    return fd < 0 ? berr_errno(err, "open lock") : fd;
 }
 
 static int ofd_lock(int lockfd, int cmd, short type)
