@@ -30,10 +30,7 @@ void container_close(struct container *c)
     free(c->name);
     free(c->dir_path);
     /* the namespaces first: the lock's holders and waiters expect the mounts gone with it */
-    for (size_t i = 0; i < HELD_NS; i++) {
-        if (c->held_ns[i] >= 0)
-            close(steal_fd(&c->held_ns[i]));
-    }
+    held_ns_close(c);
     int *fds[] = {&c->dirfd, &c->runrootfd, &c->lockfd};
     for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
         if (*fds[i] >= 0)

@@ -356,6 +356,7 @@ struct container {
 
 /* A container with no descriptor open yet. */
 #define CONTAINER_NO_FDS .runrootfd = -1, .dirfd = -1, .lockfd = -1, .held_ns = {-1, -1, -1}
+_Static_assert(HELD_NS == 3, "CONTAINER_NO_FDS names each held namespace");
 
 int runtime_open_root(const char *runroot, struct berr *err);
 /* Validate, reserve the name, write the state directory (locked) with config.json, make missing
@@ -386,8 +387,14 @@ int container_reap(struct container *c, pid_t pid, struct berr *err);
 /* Once the exit is on record (and with --rm the container removed): waiters (wait, stop, the
  * flock) may go. */
 void container_release_waiters(struct container *c);
-/* Then the namespaces are let go of (the mounts first), and with them the mounts lock. */
+/* Then the namespaces are let go of, and with them the mounts lock. */
 void container_release_mounts(struct container *c);
+/* Close the held namespaces, the mounts first (their teardown happens here). */
+void held_ns_close(struct container *c);
+/* The held namespaces as berth-monitor's argument, "MNT,NET,IPC" (-1: not held), and back. */
+#define HELD_NS_ARG_MAX 48
+void held_ns_format(const int held[HELD_NS], char out[HELD_NS_ARG_MAX]);
+bool held_ns_parse(const char *s, int held[HELD_NS]);
 void container_record(struct container *c, enum container_status status);
 /* Remove the state directory and release the name. */
 void container_destroy(struct container *c);

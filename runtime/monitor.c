@@ -84,6 +84,17 @@ static void monitor_env_make(struct monitor_env *e)
     memcpy(e->envp, v, sizeof(v));
 }
 
+/* fds and the held namespaces cross berth-monitor's exec, and only they (cross); after a failed
+ * exec, they are close-on-exec again. */
+static void let_cross_exec(const int *fds, size_t n, const int held[HELD_NS], bool cross)
+{
+    for (size_t i = 0; i < n + HELD_NS; i++) {
+        int fd = i < n ? fds[i] : held[i - n];
+        if (fd >= 0)
+            fcntl(fd, F_SETFD, cross ? 0 : FD_CLOEXEC);
+    }
+}
+
 static void exec_monitor_program(struct container *c, bool remove, int out, int err_fd)
 {
     int prog = open_monitor_program();
@@ -92,16 +103,12 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
                ": monitoring in place");
         return;
     }
-    int fds[] = {c->runrootfd, c->dirfd,      c->lockfd,     out,
-                 err_fd,       c->held_ns[0], c->held_ns[1], c->held_ns[2]};
-    char nums[5][16], held[48];
-    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-        if (fds[i] >= 0)
-            fcntl(fds[i], F_SETFD, 0); /* these, and only these, cross the exec */
-        if (i < ARRAY_SIZE(nums))
-            snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
-    }
-    snprintf(held, sizeof(held), "%d,%d,%d", c->held_ns[0], c->held_ns[1], c->held_ns[2]);
+    const int fds[] = {c->runrootfd, c->dirfd, c->lockfd, out, err_fd};
+    char nums[ARRAY_SIZE(fds)][16], held[HELD_NS_ARG_MAX];
+    for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+        snprintf(nums[i], sizeof(nums[i]), "%d", fds[i]);
+    held_ns_format(c->held_ns, held);
+    let_cross_exec(fds, ARRAY_SIZE(fds), c->held_ns, true);
     char pid[16], started[40];
     snprintf(pid, sizeof(pid), "%d", (int)c->st.pid);
     format_rfc3339(&c->st.started, started);
@@ -125,10 +132,7 @@ static void exec_monitor_program(struct container *c, bool remove, int out, int 
     trace_phase("exec-berth-monitor");
     fexecve(prog, argv, e.envp);
     debugf("exec berth-monitor: %s: monitoring in place", strerror(errno));
-    for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-        if (fds[i] >= 0)
-            fcntl(fds[i], F_SETFD, FD_CLOEXEC);
-    }
+    let_cross_exec(fds, ARRAY_SIZE(fds), c->held_ns, false);
     if (trace_enabled())
         fcntl(trace_fd(), F_SETFD, FD_CLOEXEC);
     close(prog);

@@ -66,12 +66,17 @@ void container_release_waiters(struct container *c)
     flock(c->lockfd, LOCK_UN);
 }
 
-void container_release_mounts(struct container *c)
+void held_ns_close(struct container *c)
 {
     for (size_t i = 0; i < HELD_NS; i++) {
         if (c->held_ns[i] >= 0)
             close(steal_fd(&c->held_ns[i]));
     }
+}
+
+void container_release_mounts(struct container *c)
+{
+    held_ns_close(c);
     mounts_lock_release(c->lockfd);
 }
 
@@ -178,8 +183,14 @@ static int arg_fd(const char *s)
     return parse_long(s, 0, 1 << 20, &v) == 0 ? (int)v : -1;
 }
 
-/* The held namespaces' fds, "MNT,NET,IPC" (-1: none), as exec_monitor_program writes them. */
-static bool parse_held_ns(const char *s, int held[HELD_NS])
+void held_ns_format(const int held[HELD_NS], char out[HELD_NS_ARG_MAX])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < HELD_NS; i++)
+        n += (size_t)snprintf(out + n, HELD_NS_ARG_MAX - n, "%s%d", i ? "," : "", held[i]);
+}
+
+bool held_ns_parse(const char *s, int held[HELD_NS])
 {
     for (size_t i = 0; i < HELD_NS; i++) {
         char *end;
@@ -194,7 +205,7 @@ static bool parse_held_ns(const char *s, int held[HELD_NS])
 
 /* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD HELDNS PID ID NAME STARTED RM CGROUP_PARENT
  * CGROUP_NAME (config.json's cgroupsPath, as the start read it): the fds are inherited from the
- * monitor that exec'd it (pid 1 is its child already); HELDNS is parse_held_ns's. */
+ * monitor that exec'd it (pid 1 is its child already); HELDNS is held_ns_format's. */
 int runtime_monitor_main(int argc, char **argv)
 {
     if (argc != 14)
@@ -211,7 +222,7 @@ int runtime_monitor_main(int argc, char **argv)
     int out = arg_fd(argv[4]), err_fd = arg_fd(argv[5]);
     long long pid;
     if (c.runrootfd < 0 || c.dirfd < 0 || c.lockfd < 0 || out < 0 || err_fd < 0 ||
-        !parse_held_ns(argv[6], c.held_ns) || parse_long(argv[7], 1, INT32_MAX, &pid) < 0 ||
+        !held_ns_parse(argv[6], c.held_ns) || parse_long(argv[7], 1, INT32_MAX, &pid) < 0 ||
         strlen(argv[8]) != 64)
         return 2;
     memcpy(c.st.id, argv[8], 65);
