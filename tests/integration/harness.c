@@ -575,6 +575,48 @@ bool h_process_gone(const char *argv0, const char *token, int timeout_s)
     return true;
 }
 
+bool h_proc_stat(pid_t pid, char *state, pid_t *ppid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    _cleanup_free_ char *stat = h_read_file(path);
+    /* the command name, in parentheses, may hold spaces and parentheses: the last ')' ends it */
+    const char *paren = stat ? strrchr(stat, ')') : NULL;
+    char st = 0;
+    int parent = 0;
+    if (!paren || sscanf(paren + 1, " %c %d", &st, &parent) != 2)
+        return false;
+    if (state)
+        *state = st;
+    if (ppid)
+        *ppid = (pid_t)parent;
+    return true;
+}
+
+bool h_proc_running(pid_t pid)
+{
+    char st;
+    return h_proc_stat(pid, &st, NULL) && st != 'Z' && st != 'X';
+}
+
+bool h_holds_fd_to(pid_t pid, const char *what)
+{
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(dir);
+    bool found = false;
+    struct dirent *de;
+    size_t n = strlen(what);
+    while (d && !found && (de = readdir(d))) {
+        char target[128] = "";
+        found = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1) > 0 &&
+                !strncmp(target, what, n) && (target[n] == '\0' || target[n] == ':');
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 /* ---- nothing left behind --------------------------------------------------------------- */
 
 void h_assert_no_monitor_left(void)

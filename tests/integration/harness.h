@@ -205,6 +205,15 @@ pid_t h_find_process(const char *argv0, const char *token, int timeout_s);
 pid_t h_process_matching(bool (*match)(pid_t pid, const void *arg), const void *arg);
 /* Whether every such process is gone within timeout_s (zombies do not count). */
 bool h_process_gone(const char *argv0, const char *token, int timeout_s);
+/* pid's state letter (R, S, T, Z, ...) and parent from /proc/<pid>/stat, either may be NULL;
+ * false when there is no such process. */
+bool h_proc_stat(pid_t pid, char *state, pid_t *ppid);
+/* pid exists and has not exited: neither a zombie nor dead (this machine's pid 1 may never
+ * reap an orphan). */
+bool h_proc_running(pid_t pid);
+/* Whether an fd of pid links to what: a namespace exactly ("mnt:[4026531840]"), or any of a
+ * kind ("mnt"). */
+bool h_holds_fd_to(pid_t pid, const char *what);
 
 /* ---- nothing left behind --------------------------------------------------------------- */
 

@@ -105,13 +105,8 @@ static bool descends_from(pid_t pid, pid_t ancestor)
     for (int depth = 0; depth < 8 && pid > 1; depth++) {
         if (pid == ancestor)
             return true;
-        _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-        _cleanup_free_ char *stat = h_read_file(path);
-        const char *close_paren = stat ? strrchr(stat, ')') : NULL;
-        int ppid = 0;
-        if (!close_paren || sscanf(close_paren + 1, " %*c %d", &ppid) != 1)
+        if (!h_proc_stat(pid, NULL, &pid))
             return false;
-        pid = (pid_t)ppid;
     }
     return false;
 }
@@ -256,12 +251,10 @@ static pid_t exited_child_of(pid_t pid)
     double deadline = h_now_s() + 10;
     while (h_now_s() < deadline) {
         _cleanup_free_ char *children = h_read_file(path);
-        int child = children ? atoi(children) : 0;
-        _cleanup_free_ char *spath = xasprintf("/proc/%d/stat", child);
-        _cleanup_free_ char *stat = child > 0 ? h_read_file(spath) : NULL;
-        const char *close_paren = stat ? strrchr(stat, ')') : NULL;
-        if (close_paren && close_paren[1] == ' ' && close_paren[2] == 'Z')
-            return (pid_t)child;
+        pid_t child = children ? (pid_t)atoi(children) : 0;
+        char state;
+        if (child > 0 && h_proc_stat(child, &state, NULL) && state == 'Z')
+            return child;
         usleep(10000);
     }
     return 0;
@@ -332,15 +325,6 @@ Test(faults, foreground_runs_monitor_killed_after_the_cgroups_are_made)
     rm_force_leaves_nothing();
 }
 
-/* Neither gone nor a zombie (this machine's pid 1 may never reap an orphan). */
-static bool running(pid_t pid)
-{
-    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-    _cleanup_free_ char *stat = h_read_file(path);
-    const char *paren = stat ? strrchr(stat, ')') : NULL;
-    return paren && paren[1] == ' ' && paren[2] != 'Z';
-}
-
 /* The front end killed while its container runs: the attached monitor dies with it
  * (PDEATHSIG), pid 1 with the monitor; what is left is a stopped container rm -f removes. */
 Test(faults, foreground_run_killed_while_its_container_runs)
@@ -365,9 +349,9 @@ Test(faults, foreground_run_killed_while_its_container_runs)
     h_berth_finish(&p, &r);
     cr_assert_eq(r.status, 128 + SIGKILL);
     deadline = h_now_s() + 10;
-    while (running(pid1) && h_now_s() < deadline)
+    while (h_proc_running(pid1) && h_now_s() < deadline)
         usleep(20 * 1000);
-    cr_assert(!running(pid1), "pid 1 (%d) outlived the front end", (int)pid1);
+    cr_assert(!h_proc_running(pid1), "pid 1 (%d) outlived the front end", (int)pid1);
     h_berth(&r, NULL, "wait", token, NULL);
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "137\n");
@@ -407,24 +391,6 @@ Test(faults, monitor_killed_after_recording_the_exit)
     rm_force_leaves_nothing();
 }
 
-/* Whether pid holds a namespace of kind open (an fd "KIND:[...]"). */
-static bool holds_ns(pid_t pid, const char *kind)
-{
-    _cleanup_free_ char *dir = xasprintf("/proc/%d/fd", (int)pid);
-    DIR *d = opendir(dir);
-    bool found = false;
-    struct dirent *de;
-    while (d && !found && (de = readdir(d))) {
-        _cleanup_free_ char *fd = xasprintf("%s/%s", dir, de->d_name);
-        char target[64] = "";
-        found = readlink(fd, target, sizeof(target) - 1) > 0 &&
-                !strncmp(target, kind, strlen(kind)) && target[strlen(kind)] == ':';
-    }
-    if (d)
-        closedir(d);
-    return found;
-}
-
 static bool still_running(const struct h_proc *p)
 {
     siginfo_t si = {0};
@@ -448,7 +414,8 @@ static char *assert_waits_for_the_mounts(const char *const *args)
     /* what is seen while the monitor is stopped, asserted once it goes on (a failed assertion
      * would leave it stopped) */
     /* a container of berth's default network has its own mount, network and IPC namespaces */
-    bool holds = holds_ns(monitor, "mnt") && holds_ns(monitor, "net") && holds_ns(monitor, "ipc");
+    bool holds = h_holds_fd_to(monitor, "mnt") && h_holds_fd_to(monitor, "net") &&
+                 h_holds_fd_to(monitor, "ipc");
     struct h_result waited;
     h_berth(&waited, NULL, "wait", token, NULL);
     _cleanup_free_ char *id = inspect("{{.Id}}");

@@ -37,20 +37,6 @@ static char *state_file(const char *id)
     return text;
 }
 
-/* A zombie is dead: who reaps it (pid 1 of this machine) is not ours to wait for. */
-static bool pid_alive(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    char *stat = h_read_file(path);
-    if (!stat)
-        return false;
-    char *close_paren = strrchr(stat, ')');
-    bool alive = close_paren && close_paren[1] == ' ' && close_paren[2] != 'Z';
-    free(stat);
-    return alive;
-}
-
 static pid_t container_pid(const char *id)
 {
     char *state = state_file(id);
@@ -64,7 +50,7 @@ Test(lifecycle, run_d_returns_the_id_and_the_container_runs)
 {
     char *id = h_run_detached("w1", sleeper);
     pid_t pid = container_pid(id);
-    cr_assert(pid > 0 && pid_alive(pid), "pid 1 of the container is not running");
+    cr_assert(pid > 0 && h_proc_running(pid), "pid 1 of the container is not running");
     char *state = state_file(id);
     cr_assert(strstr(state, "\"Status\":\"running\""), "%s", state);
     struct h_result r;
@@ -294,12 +280,12 @@ Test(lifecycle, rm_refuses_a_running_container_and_force_removes_it)
     h_berth(&r, NULL, "rm", "busy", NULL);
     h_assert_status(&r, 1);
     cr_assert(strstr(r.err, "cannot remove a running container"), "%s", r.err);
-    cr_assert(pid_alive(pid));
+    cr_assert(h_proc_running(pid));
     h_berth(&r, NULL, "rm", "--force", "busy", NULL);
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "busy\n");
     usleep(100 * 1000);
-    cr_assert_not(pid_alive(pid), "pid 1 survived rm -f");
+    cr_assert_not(h_proc_running(pid), "pid 1 survived rm -f");
     cr_assert_str_eq(h_state_entries("containers"), "");
     cr_assert_str_eq(h_state_entries("names"), "");
     h_assert_no_mounts_left();
@@ -434,7 +420,7 @@ Test(lifecycle, a_killed_monitor_is_detected_and_rm_force_cleans_up)
     cr_assert(monitor > 0);
     cr_assert_eq(kill(monitor, SIGKILL), 0);
     usleep(300 * 1000);
-    cr_assert_not(pid_alive(pid), "the container outlived its monitor");
+    cr_assert_not(h_proc_running(pid), "the container outlived its monitor");
     struct h_result r;
     h_berth(&r, NULL, "wait", "orphan", NULL);
     h_assert_status(&r, 0);

@@ -199,10 +199,7 @@ static yajl_val state_becomes(const char *id, const char *want)
 static bool pid_running(pid_t pid)
 {
     waitpid(pid, NULL, WNOHANG);
-    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-    _cleanup_free_ char *stat = h_read_file(path);
-    const char *p = stat ? strrchr(stat, ')') : NULL;
-    return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+    return h_proc_running(pid);
 }
 
 static void assert_gone(const char *id, pid_t pid)

@@ -111,12 +111,8 @@ Test(run, missing_bind_source_under_a_root_owned_symlink_is_created_where_it_poi
 /* Whether pid is stopped (state T in /proc/<pid>/stat). */
 static bool stopped(pid_t pid)
 {
-    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-    char *stat = h_read_file(path);
-    char *state = stat ? strrchr(stat, ')') : NULL;
-    bool yes = state && state[1] == ' ' && state[2] == 'T';
-    free(stat);
-    return yes;
+    char state;
+    return h_proc_stat(pid, &state, NULL) && state == 'T';
 }
 
 /* The worker swaps its directory for a link after berth's host side looked at the source and

@@ -762,10 +762,8 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
     h_berth(&in, NULL, "inspect", "--format", "{{.State.Pid}}", WID, NULL);
     h_assert_status(&in, 0);
     int pid1 = atoi(in.out);
-    _cleanup_free_ char *stat_path = xasprintf("/proc/%d/stat", pid1);
-    _cleanup_free_ char *stat = h_read_file(stat_path);
-    int monitor = 0;
-    cr_assert(stat && sscanf(strrchr(stat, ')') + 2, "%*c %d", &monitor) == 1);
+    pid_t monitor = 0;
+    cr_assert(h_proc_stat(pid1, NULL, &monitor), "no pid 1 %d", pid1);
     int pids[] = {pid1, monitor};
     for (size_t i = 0; i < ARRAY_SIZE(pids); i++) {
         _cleanup_free_ char *path = xasprintf("/proc/%d/environ", pids[i]);
