@@ -764,6 +764,13 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
     int pid1 = atoi(in.out);
     pid_t monitor = 0;
     cr_assert(h_proc_stat(pid1, NULL, &monitor), "no pid 1 %d", pid1);
+    /* under Storm's launcher too, the monitor holds the container's mount namespace, whose
+     * teardown then follows `wait`; not the host's network namespace (--net=host) */
+    _cleanup_free_ char *ns_path = xasprintf("/proc/%d/ns/mnt", pid1);
+    char mnt[64] = "";
+    cr_assert(readlink(ns_path, mnt, sizeof(mnt) - 1) > 0, "%s", ns_path);
+    cr_assert(h_holds_fd_to(monitor, mnt), "the monitor does not hold %s of pid 1", mnt);
+    cr_assert_not(h_holds_fd_to(monitor, "net"), "the monitor holds a network namespace");
     int pids[] = {pid1, monitor};
     for (size_t i = 0; i < ARRAY_SIZE(pids); i++) {
         _cleanup_free_ char *path = xasprintf("/proc/%d/environ", pids[i]);
