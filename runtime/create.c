@@ -381,10 +381,7 @@ static int release_child(int sync_fd, const struct cgroup_set *join, struct berr
     if (reset)
         got = recv(sync_fd, &m, sizeof(m), MSG_DONTWAIT);
     if (got == (ssize_t)sizeof(m)) {
-        m.msg[sizeof(m.msg) - 1] = '\0';
-        memcpy(err->msg, m.msg, sizeof(err->msg));
-        err->errnum = m.errnum;
-        err->kind = (enum berr_kind)m.kind;
+        sync_msg_to_berr(&m, err);
         return -1;
     }
     if (!released)

@@ -349,10 +349,7 @@ static int read_outcome(int sync_fd, pid_t *cmd, struct berr *err)
         if (n == (ssize_t)sizeof(m.started)) {
             *cmd = m.started.pid;
         } else if (n == (ssize_t)sizeof(m.fail) && !failed) {
-            m.fail.msg[sizeof(m.fail.msg) - 1] = '\0';
-            memcpy(err->msg, m.fail.msg, sizeof(err->msg));
-            err->errnum = m.fail.errnum;
-            err->kind = (enum berr_kind)m.fail.kind;
+            sync_msg_to_berr(&m.fail, err);
             failed = true;
         }
     }

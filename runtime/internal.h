@@ -512,5 +512,8 @@ struct sync_msg {
     int32_t kind;
     char msg[2048];
 };
+/* err as a message, and back (the text cut at the buffer's end). */
+void sync_msg_from_berr(struct sync_msg *m, const struct berr *err);
+void sync_msg_to_berr(struct sync_msg *m, struct berr *err);
 
 #endif

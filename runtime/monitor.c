@@ -29,9 +29,7 @@ struct start_report {
 static void report_failure(struct start_report *r, const struct berr *err)
 {
     r->ok = 0;
-    r->err.errnum = err->errnum;
-    r->err.kind = (int32_t)err->kind;
-    snprintf(r->err.msg, sizeof(r->err.msg), "%s", err->msg);
+    sync_msg_from_berr(&r->err, err);
 }
 
 static void send_report(int fd, const struct start_report *r)
@@ -229,10 +227,7 @@ static int read_report(int fd, struct start_report *r, bool *died, struct berr *
         return berr_set(err, BERR_FAILED, "the container's monitor died before the start");
     if (r->ok)
         return 0;
-    r->err.msg[sizeof(r->err.msg) - 1] = '\0';
-    memcpy(err->msg, r->err.msg, sizeof(err->msg));
-    err->errnum = r->err.errnum;
-    err->kind = (enum berr_kind)r->err.kind;
+    sync_msg_to_berr(&r->err, err);
     return -1;
 }
 

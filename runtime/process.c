@@ -190,13 +190,27 @@ int runtime_start_exit_code(enum berr_kind kind)
 
 void sync_report_and_exit(int sync_fd, const struct berr *err)
 {
-    struct sync_msg m = {.errnum = err->errnum, .kind = (int32_t)err->kind};
-    snprintf(m.msg, sizeof(m.msg), "%s", err->msg);
+    struct sync_msg m;
+    sync_msg_from_berr(&m, err);
     /* The send fails when the parent is gone, or when the seccomp profile, loaded just before
      * execve, refuses it. Then the parent sees only EOF, as after a successful execve, and
      * takes this exit status for the command's own: let it be docker's code for the failure. */
     (void)!send(sync_fd, &m, sizeof(m), MSG_NOSIGNAL);
     _exit(runtime_start_exit_code(err->kind));
+}
+
+void sync_msg_from_berr(struct sync_msg *m, const struct berr *err)
+{
+    *m = (struct sync_msg){.errnum = err->errnum, .kind = (int32_t)err->kind};
+    snprintf(m->msg, sizeof(m->msg), "%s", err->msg);
+}
+
+void sync_msg_to_berr(struct sync_msg *m, struct berr *err)
+{
+    m->msg[sizeof(m->msg) - 1] = '\0';
+    memcpy(err->msg, m->msg, sizeof(err->msg));
+    err->errnum = m->errnum;
+    err->kind = (enum berr_kind)m->kind;
 }
 
 const char *env_value(const struct strv *env, const char *key)
