@@ -352,10 +352,13 @@ static void hold_namespaces(pid_t pid, unsigned long flags, int held[HELD_NS])
     static const char *const names[HELD_NS] = {"mnt", "net", "ipc"};
     static const unsigned long kinds[HELD_NS] = {CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC};
     for (size_t i = 0; i < HELD_NS; i++) {
+        held[i] = -1;
+        if (!(flags & kinds[i]))
+            continue;
         char path[64];
         snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, names[i]);
-        held[i] = (flags & kinds[i]) ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-        if ((flags & kinds[i]) && held[i] < 0)
+        held[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (held[i] < 0)
             debugf("%s: %s: its teardown stays in pid 1's exit", path, strerror(errno));
     }
 }
