@@ -392,8 +392,18 @@ static bool tagged(const char *ref)
 /* docker's --pull: "missing" pulls an image the store lacks, "always" before every run,
  * "never" refuses a missing one with the daemon's "No such image". The pull's lines go to
  * stderr, stdout being the container's. */
+/* A pull first drops the monitor started ahead (ahead NULL: create has none): the signals a
+ * foreground run's takes over would wait through the pull; the start spawns another after it. */
+static int pull_for_run(struct cli *cli, const char *ref, struct runtime_monitor **ahead,
+                        struct berr *err)
+{
+    if (ahead)
+        runtime_monitor_free(steal_ptr(ahead));
+    return cli_pull_hook(cli, ref, false, stderr, err);
+}
+
 static int attach_image_pulling(struct cli *cli, const char *policy, struct container_spec *s,
-                                struct berr *err)
+                                struct runtime_monitor **ahead, struct berr *err)
 {
     const char *p = policy ? policy : "missing";
     if (strcmp(p, "missing") && strcmp(p, "always") && strcmp(p, "never"))
@@ -402,7 +412,7 @@ static int attach_image_pulling(struct cli *cli, const char *policy, struct cont
                         "or \"never\"",
                         p);
     if (!strcmp(p, "always") && cli_pull_hook) {
-        if (cli_pull_hook(cli, s->image_ref, false, stderr, err) < 0)
+        if (pull_for_run(cli, s->image_ref, ahead, err) < 0)
             return -1;
         return run_attach_image(cli, s, err);
     }
@@ -417,7 +427,7 @@ static int attach_image_pulling(struct cli *cli, const char *policy, struct cont
         return -1;
     fprintf(stderr, "Unable to find image '%s%s' locally\n", s->image_ref,
             tagged(s->image_ref) ? "" : ":latest");
-    if (cli_pull_hook(cli, s->image_ref, false, stderr, err) < 0)
+    if (pull_for_run(cli, s->image_ref, ahead, err) < 0)
         return -1;
     return run_attach_image(cli, s, err);
 }
@@ -445,15 +455,14 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     trace_phase("admit");
     spec.warn = print_warning;
     /* nothing is re-executed: the container's monitor, started from a read-only clone of
-     * berth's binary, runs it (attached without -d) while this berth creates it; run -d's
-     * starts now, beside the spec and the image (a foreground one later: the signals it
-     * takes over would wait for it through a pull) */
-    if (f.detach && runtime_monitor_ahead(&monitor, &err) < 0)
+     * berth's binary, runs it (attached without -d) while this berth creates it; it starts
+     * now, beside the spec and the image */
+    if (runtime_monitor_ahead(&monitor, !f.detach, &err) < 0)
         goto fail;
     if (build_spec(cli, &f, &args, &spec, &err) < 0)
         goto fail;
     trace_phase("spec");
-    if (attach_image_pulling(cli, f.pull, &spec, &err) < 0)
+    if (attach_image_pulling(cli, f.pull, &spec, &monitor, &err) < 0)
         goto fail;
     trace_phase("image");
     struct runtime_paths paths;
@@ -470,7 +479,7 @@ int cmd_run(struct cli *cli, int argc, char **argv)
         goto out;
     }
     int status = 0;
-    if (runtime_run(&paths, &spec, &status, &err) < 0)
+    if (runtime_run(&paths, &spec, steal_ptr(&monitor), &status, &err) < 0)
         goto fail;
     trace_phase("handback");
     code = status;
@@ -524,7 +533,7 @@ int cmd_create(struct cli *cli, int argc, char **argv)
         goto out;
     spec.warn = print_warning;
     if (build_spec(cli, &f, &args, &spec, &err) < 0 ||
-        attach_image_pulling(cli, f.pull, &spec, &err) < 0)
+        attach_image_pulling(cli, f.pull, &spec, NULL, &err) < 0)
         goto fail;
     struct runtime_paths paths;
     cli_paths(cli, &paths);

@@ -555,11 +555,9 @@ int container_wait_exit(struct container *c, struct berr *err)
     return rc;
 }
 
-int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
-                struct berr *err)
+int container_run_in_place(const struct runtime_paths *paths, struct container_spec *spec,
+                           int *status, struct berr *err)
 {
-    if (!self_is_readonly_clone())
-        return runtime_run_attached(paths, spec, status, err);
     struct init_args a;
     struct container c;
     if (container_create(paths, spec, &c, &a, err) < 0) {

@@ -374,10 +374,10 @@ int container_create_finish(struct container *c, const struct container_spec *sp
 /* Read config.json back, which is all the start takes of the container, then clone, release,
  * learn the start's outcome; on success st.pid is set and "running" recorded. */
 int container_start(struct container *c, struct init_args *a, struct berr *err);
-/* runtime_run from berth's own binary (monitor.c): the container to a monitor that stays
- * attached, started from the read-only clone beside the create. */
-int runtime_run_attached(const struct runtime_paths *paths, struct container_spec *spec,
-                         int *status, struct berr *err);
+/* runtime_run from a berth that runs from the read-only clone already: create, start, wait
+ * and remove here, this process the monitor. */
+int container_run_in_place(const struct runtime_paths *paths, struct container_spec *spec,
+                           int *status, struct berr *err);
 /* Wait for pid 1, passing on the signals berth gets, then record its exit and reap it. */
 int container_wait_exit(struct container *c, struct berr *err);
 /* Remove the container's cgroups, if it has any; a failure is only logged (debug). */

@@ -438,16 +438,28 @@ static int fork_monitor(struct container *c, bool remove_on_exit, struct init_ar
 
 struct runtime_monitor {
     struct monitor_link link;
+    bool attached;
+    int sfd;      /* attached: where the signals it takes over wait, blocked (signals_forward_fd) */
+    sigset_t old; /* the mask they were blocked from */
 };
 
-int runtime_monitor_ahead(struct runtime_monitor **out, struct berr *err)
+int runtime_monitor_ahead(struct runtime_monitor **out, bool attached, struct berr *err)
 {
     *out = NULL;
     if (self_is_readonly_clone())
         return 0; /* its own fork will be the monitor (fork_monitor) */
     struct runtime_monitor *m = xcalloc(1, sizeof(*m));
-    if (spawn_monitor(&m->link, false, err) < 0) {
+    m->attached = attached;
+    m->sfd = -1;
+    /* blocked before the spawn: the monitor inherits them blocked, and its own signalfd passes
+     * on to pid 1 whatever came before the container ran */
+    if (attached && (m->sfd = signals_forward_fd(&m->old, err)) < 0) {
         free(m);
+        return -1;
+    }
+    if (spawn_monitor(&m->link, attached, err) < 0) {
+        m->link.sock = -1;
+        runtime_monitor_free(m);
         return -1;
     }
     trace_phase("monitor-spawn");
@@ -459,7 +471,12 @@ void runtime_monitor_free(struct runtime_monitor *m)
 {
     if (!m)
         return;
-    close(m->link.sock); /* an unused monitor sees the socket close and leaves */
+    if (m->link.sock >= 0)
+        close(m->link.sock); /* an unused monitor sees the socket close and leaves */
+    if (m->attached) {
+        close(m->sfd);
+        sigprocmask(SIG_SETMASK, &m->old, NULL);
+    }
     free(m);
 }
 
@@ -467,7 +484,7 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
                                       struct container_spec *spec, struct runtime_monitor *ahead,
                                       char id_out[65], struct berr *err)
 {
-    if (!ahead && runtime_monitor_ahead(&ahead, err) < 0)
+    if (!ahead && runtime_monitor_ahead(&ahead, false, err) < 0)
         return -1;
     struct monitor_link l = ahead->link;
     free(ahead);
@@ -550,23 +567,17 @@ static int run_attached_with(const struct monitor_link *l, const struct runtime_
     return rc;
 }
 
-int runtime_run_attached(const struct runtime_paths *paths, struct container_spec *spec,
-                         int *status, struct berr *err)
+int runtime_run(const struct runtime_paths *paths, struct container_spec *spec,
+                struct runtime_monitor *ahead, int *status, struct berr *err)
 {
-    sigset_t old;
-    /* blocked before the spawn: the monitor inherits them blocked, and its own signalfd passes
-     * on to pid 1 whatever came before the container ran */
-    _cleanup_close_ int sfd = signals_forward_fd(&old, err);
-    if (sfd < 0)
-        return -1;
-    struct monitor_link l;
-    int rc = spawn_monitor(&l, true, err);
-    if (rc == 0) {
-        trace_phase("monitor-spawn");
-        rc = run_attached_with(&l, paths, spec, sfd, status, err);
-        close(l.sock);
+    if (self_is_readonly_clone()) {
+        runtime_monitor_free(ahead);
+        return container_run_in_place(paths, spec, status, err);
     }
-    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (!ahead && runtime_monitor_ahead(&ahead, true, err) < 0)
+        return -1;
+    int rc = run_attached_with(&ahead->link, paths, spec, ahead->sfd, status, err);
+    runtime_monitor_free(ahead);
     return rc;
 }
 

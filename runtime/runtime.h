@@ -113,9 +113,12 @@ bool runtime_is_readonly_clone(void);
 
 /* Run the container in the foreground: create, start, wait. *status is what `docker run`
  * exits with (the command's status, 128+N when killed by signal N). Errors before the
- * command runs come back in err with kind BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC / others. */
-int runtime_run(const struct runtime_paths *paths, struct container_spec *spec, int *status,
-                struct berr *err);
+ * command runs come back in err with kind BERR_CMD_NOT_FOUND / BERR_CMD_NOT_EXEC / others.
+ * ahead: an attached monitor (runtime_monitor_ahead, taken over and freed), or NULL to start
+ * one here. */
+struct runtime_monitor;
+int runtime_run(const struct runtime_paths *paths, struct container_spec *spec,
+                struct runtime_monitor *ahead, int *status, struct berr *err);
 /* docker's exit status for a container that could not start: 127 (command not found),
  * 126 (not executable), 125 (anything else). */
 int runtime_start_exit_code(enum berr_kind kind);
@@ -131,14 +134,14 @@ int runtime_start_exit_code(enum berr_kind kind);
 /* `run -d`: create, start under a monitor detached from the caller (own session, none of the
  * caller's fds), and return once the command runs (126/127 are still reported here). ahead:
  * the monitor (from runtime_monitor_ahead, taken over and freed), or NULL to start one here. */
-struct runtime_monitor;
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
                          struct runtime_monitor *ahead, char id_out[65], struct berr *err);
-/* run -d's monitor started before its container is described: its own start, an exec of a
+/* A run's monitor started before its container is described: its own start, an exec of a
  * read-only clone of berth (~0.5 ms here), then runs beside the caller's work on the spec and
- * the image instead of after it. *out NULL where none is needed (berth runs from such a clone
- * already). Freed unused, the monitor leaves. */
-int runtime_monitor_ahead(struct runtime_monitor **out, struct berr *err);
+ * the image instead of after it. attached: a foreground run's, which takes over the signals
+ * the caller gets (blocked here until the monitor is freed). *out NULL where none is needed
+ * (berth runs from such a clone already). Freed unused, the monitor leaves. */
+int runtime_monitor_ahead(struct runtime_monitor **out, bool attached, struct berr *err);
 void runtime_monitor_free(struct runtime_monitor *m);
 
 /* `create`: the container made and recorded as run -d makes it, and left "created": no

@@ -14,16 +14,14 @@ static const char *const trace_env[] = {"BERTH_TRACE=1", NULL};
 
 /* No run re-executes its front end: the container's monitor runs from the read-only clone of
  * berth's binary while the front end creates the container, and waits for the caller's go
- * (the cidfile written) before the clone. run -d's starts before the spec and the image, a
- * foreground run's after them. */
-#define FRONT_CREATE                                                                               \
-    "caps-cidfile", "seccomp-cache", "user", "state-root", "name", "state-mkdir", "state-lock",    \
-        "scaffold", "config.json", "state.json", "berth.json", "etc-files", "seccomp.bpf",         \
-        "handoff", "cidfile", "bind-sources", "monitor-report", "handback"
-static const char *const front[] = {"caller", "args",          "admit",      "spec",
-                                    "image",  "monitor-spawn", FRONT_CREATE, NULL};
-static const char *const front_d[] = {"caller", "args",  "admit",      "monitor-spawn",
-                                      "spec",   "image", FRONT_CREATE, NULL};
+ * (the cidfile written) before the clone. It starts before the spec and the image, with -d or
+ * without. */
+static const char *const front[] = {
+    "caller",     "args",         "admit",          "monitor-spawn", "spec",
+    "image",      "caps-cidfile", "seccomp-cache",  "user",          "state-root",
+    "name",       "state-mkdir",  "state-lock",     "scaffold",      "config.json",
+    "state.json", "berth.json",   "etc-files",      "seccomp.bpf",   "handoff",
+    "cidfile",    "bind-sources", "monitor-report", "handback",      NULL};
 /* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
  * are made while it builds its root. */
 #define START_CLONED(cg_first) (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "cgroups"
@@ -168,7 +166,7 @@ Test(trace, detached_run_traces_monitor_init_and_berth_monitor_not_the_log)
     h_assert_status(&r, 0);
     cr_assert_eq(r.out_len, 65, "stdout is not the id alone: %s", r.out);
     cr_assert_eq(strspn(r.out, "0123456789abcdef"), 64, "not an id: %s", r.out);
-    assert_phases(r.err, "front", front_d);
+    assert_phases(r.err, "front", front);
     assert_phases(r.err, "front-ro", (const char *const[]){NULL});
     assert_phases(r.err, "monitor", monitor[cgroups_first()]);
     assert_phases(r.err, "init", init);
