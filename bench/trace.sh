@@ -69,9 +69,10 @@ def table(title, d):
         for role, phase, delta, since, mono in lines:
             if role not in last:
                 # a process's start, against the line before it in the process that made it:
-                # the exec of the re-executed front end and of berth-monitor
+                # the exec of the re-executed front end and of berth-monitor; the monitor's
+                # spawn line comes once its exec is done, so its row is the loader's work alone
                 before = {"front-ro": ("front", "reexec"),
-                          "monitor": ("monitor-spawn", "exec"),
+                          "monitor": ("front", "monitor-spawn"),
                           "berth-monitor": ("monitor", "exec-berth-monitor")}.get(role)
                 prev = [l for l in lines if before and (l[0], l[1]) == before]
                 if prev:
