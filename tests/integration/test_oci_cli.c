@@ -676,6 +676,53 @@ Test(oci_cli, a_bundles_mounts_and_sysctls_as_listed)
     assert_gone("c1", 0);
 }
 
+/* A bundle may mask many directories (docker's own list has one per CPU on hosts with
+ * thermal_throttle): the first gets an empty read-only tmpfs, the others clones of that mount
+ * (mounts/mask.c). Each must still show nothing and take nothing, and be a mount of its own. */
+Test(oci_cli, every_masked_directory_of_a_bundle_is_empty_and_read_only)
+{
+    static const char *const dirs[] = {
+        "/sys/kernel/mm", "/sys/kernel/irq", "/sys/kernel/slab",     "/sys/kernel/security",
+        "/sys/class/tty", "/sys/class/mem",  "/sys/devices/virtual", "/proc/driver"};
+    _cleanup_strv_ struct strv args = {0}, masked = {0};
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        if (!h_exists(dirs[i]))
+            continue;
+        strv_push_owned(&masked, xasprintf("'%s'", dirs[i]));
+        const char *checks[] = {"ls", "mkdir", "write", "mount"};
+        for (size_t k = 0; k < ARRAY_SIZE(checks); k++) {
+            strv_push_owned(&args, xasprintf("'%s'", checks[k]));
+            strv_push_owned(&args, k == 1 || k == 2 ? xasprintf("'%s/berth-mask'", dirs[i])
+                                                    : xasprintf("'%s'", dirs[i]));
+        }
+    }
+    cr_assert_geq(masked.n, 4, "precondition: too few of the directories exist on this host");
+    _cleanup_free_ char *list = strv_join(&masked, ", ");
+    _cleanup_free_ char *probe = strv_join(&args, ", ");
+    _cleanup_free_ char *edit = xasprintf("c['linux']['maskedPaths'] = [%s]\n"
+                                          "c['process']['args'] = ['/bin/probe', %s]",
+                                          list, probe);
+    _cleanup_free_ char *bundle = make_bundle(edit);
+    struct h_result r;
+    oci(&r, "run", "--bundle", bundle, "m1", NULL);
+    cr_assert_eq(r.status, 0, "run: %s %s", r.out, r.err);
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+        if (!h_exists(dirs[i]))
+            continue;
+        _cleanup_free_ char *lk = xasprintf("ls:%s", dirs[i]);
+        _cleanup_free_ char *mk = xasprintf("mkdir:%s/berth-mask", dirs[i]);
+        _cleanup_free_ char *wk = xasprintf("write:%s/berth-mask", dirs[i]);
+        h_assert_val(&r, lk, "");
+        h_assert_val(&r, mk, "EROFS");
+        h_assert_val(&r, wk, "EROFS");
+        struct h_mount m = {0};
+        cr_assert(h_get_mount(&r, dirs[i], &m), "%s is no mount of its own: %s", dirs[i], r.out);
+        cr_assert_str_eq(m.fstype, "tmpfs", "%s", dirs[i]);
+        cr_assert(h_has_word(m.opts, "ro"), "%s mounted %s", dirs[i], m.opts);
+    }
+    assert_gone("m1", 0);
+}
+
 /* podman --runtime=berth-oci, its storage in this test's temp dir: an image imported from a
  * rootfs tar (never pulled), run in the foreground (exit status and output through conmon),
  * run detached, seen running, stopped and removed. What podman needs on this host is in the
