@@ -43,7 +43,7 @@ static int add_v1(struct cgroup_home *h, const struct cgroup_mount *m, struct be
     return 0;
 }
 
-int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
+static int find_home(struct cgroup_home **out, bool with_v1, struct berr *err)
 {
     *out = NULL;
     struct cgroup_hosts hosts;
@@ -53,7 +53,7 @@ int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
     const struct cgroup_mount *v2 = cg_v2_mount(&hosts);
     h->v2_fd = v2 ? open_home_dir(v2, err) : -1;
     int rc = v2 && h->v2_fd < 0 ? -1 : 0;
-    for (size_t i = 0; i < hosts.n && rc == 0; i++) {
+    for (size_t i = 0; with_v1 && i < hosts.n && rc == 0; i++) {
         if (!hosts.mounts[i].v2 && cg_mount_tracks_only(&hosts.mounts[i]))
             rc = add_v1(h, &hosts.mounts[i], err);
     }
@@ -64,6 +64,16 @@ int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
     }
     *out = h;
     return 0;
+}
+
+int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
+{
+    return find_home(out, true, err);
+}
+
+int cgroup_monitor_home_v2(struct cgroup_home **out, struct berr *err)
+{
+    return find_home(out, false, err);
 }
 
 int cgroup_home_clone_fd(const struct cgroup_home *h)

@@ -231,11 +231,13 @@ static int read_report(int fd, struct start_report *r, bool *died, struct berr *
     return -1;
 }
 
-static struct cgroup_home *monitor_home(void)
+/* with_v1 false: the cgroup2 part alone, for a monitor spawned from the clone, which finds
+ * and joins the v1 parts itself once its container is cloned (leave_callers_cgroups). */
+static struct cgroup_home *monitor_home(bool with_v1)
 {
     struct cgroup_home *home = NULL;
     struct berr err = {0};
-    if (cgroup_monitor_home(&home, &err) < 0)
+    if ((with_v1 ? cgroup_monitor_home : cgroup_monitor_home_v2)(&home, &err) < 0)
         debugf("monitor: stays in the caller's cgroups: %s", err.msg);
     return home;
 }
@@ -246,7 +248,7 @@ static int start_monitor(struct container *c, bool remove_on_exit, struct init_a
     int rp[2];
     if (pipe2(rp, O_CLOEXEC) < 0)
         return berr_errno(err, "pipe");
-    struct cgroup_home *home = monitor_home();
+    struct cgroup_home *home = monitor_home(true);
     trace_phase("monitor-home");
     /* born in its cgroup2 home when there is one: moving there later would cost a grace period */
     pid_t pid = clone_into_cgroup(0, home ? cgroup_home_clone_fd(home) : -1);
@@ -349,7 +351,7 @@ static int spawn_monitor(struct monitor_link *l, bool attached, struct berr *err
     monitor_env_make(&e);
     struct monitor_exec m = {.clone = clone, .argv = argv, .envp = e.envp};
     fcntl(sv[1], F_SETFD, 0);
-    struct cgroup_home *home = monitor_home();
+    struct cgroup_home *home = monitor_home(false);
     pid_t pid = spawn_shared_vm(exec_monitor, &m, home ? cgroup_home_clone_fd(home) : -1, &m.in_v2,
                                 &l->apart);
     int saved = errno;
