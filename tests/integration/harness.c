@@ -432,6 +432,27 @@ bool h_get_mount(const struct h_result *r, const char *path, struct h_mount *m)
     return true;
 }
 
+void h_probe_masked_dir(struct strv *args, const char *dir, const char *name)
+{
+    strv_push(args, "ls");
+    strv_push(args, dir);
+    const char *writes[] = {"mkdir", "write"};
+    for (size_t i = 0; i < ARRAY_SIZE(writes); i++) {
+        strv_push(args, writes[i]);
+        strv_push_owned(args, xasprintf("%s/%s", dir, name));
+    }
+}
+
+void h_assert_masked_dir(const struct h_result *r, const char *dir, const char *name)
+{
+    _cleanup_free_ char *lk = xasprintf("ls:%s", dir);
+    _cleanup_free_ char *mk = xasprintf("mkdir:%s/%s", dir, name);
+    _cleanup_free_ char *wk = xasprintf("write:%s/%s", dir, name);
+    h_assert_val(r, lk, "");
+    h_assert_val(r, mk, "EROFS");
+    h_assert_val(r, wk, "EROFS");
+}
+
 /* ---- host side ------------------------------------------------------------------------- */
 
 char *h_host_ns(const char *name)

@@ -190,6 +190,10 @@ struct h_mount {
 };
 /* From `probe mount PATH`; false when the probe saw no mount there. */
 bool h_get_mount(const struct h_result *r, const char *path, struct h_mount *m);
+/* Probe args that look at a masked directory: ls it, mkdir and write dir/name in it; and the
+ * check of what they saw: nothing there, nothing made (EROFS). */
+void h_probe_masked_dir(struct strv *args, const char *dir, const char *name);
+void h_assert_masked_dir(const struct h_result *r, const char *dir, const char *name);
 
 /* ---- host side ------------------------------------------------------------------------- */
 

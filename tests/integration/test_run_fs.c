@@ -189,24 +189,24 @@ Test(run, masked_proc_files_read_as_empty)
 
 Test(run, masked_dirs_are_empty_and_read_only)
 {
-    const char *args[64] = {"run", "--rm", H_IMAGE, "/probe"};
-    size_t n = args_for_existing(args, 4, "ls", MASKED_DIRS, ARRAY_SIZE(MASKED_DIRS));
-    if (n == 4)
-        h_skip("the host has none of docker's masked directories");
-    size_t end = n;
-    for (size_t i = 5; i < end; i += 2) {
-        args[n++] = "write";
-        args[n++] = xasprintf("%s/probe-file", args[i]);
+    _cleanup_strv_ struct strv args = {0};
+    const char *head[] = {"run", "--rm", H_IMAGE, "/probe"};
+    for (size_t i = 0; i < ARRAY_SIZE(head); i++)
+        strv_push(&args, head[i]);
+    for (size_t i = 0; i < ARRAY_SIZE(MASKED_DIRS); i++) {
+        if (h_exists(MASKED_DIRS[i]))
+            h_probe_masked_dir(&args, MASKED_DIRS[i], "probe-file");
+        else
+            cr_log_info("host has no %s: not checked", MASKED_DIRS[i]);
     }
-    args[n] = NULL;
+    if (args.n == ARRAY_SIZE(head))
+        h_skip("the host has none of docker's masked directories");
     struct h_result r;
-    h_berthv(&r, NULL, args);
+    h_berthv(&r, NULL, (const char *const *)args.v);
     h_assert_status(&r, 0);
-    for (size_t i = 5; i < end; i += 2) {
-        _cleanup_free_ char *ls = xasprintf("ls:%s", args[i]);
-        _cleanup_free_ char *wr = xasprintf("write:%s/probe-file", args[i]);
-        h_assert_val(&r, ls, "");
-        h_assert_val(&r, wr, "EROFS");
+    for (size_t i = 0; i < ARRAY_SIZE(MASKED_DIRS); i++) {
+        if (h_exists(MASKED_DIRS[i]))
+            h_assert_masked_dir(&r, MASKED_DIRS[i], "probe-file");
     }
 }
 
