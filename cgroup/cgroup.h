@@ -112,12 +112,19 @@ int cgroup_join_self(const struct cgroup_set *set, struct berr *err);
  * cgroup2 tree at /sys/fs/cgroup), the set made before the clone; elsewhere (v1, hybrid) the
  * set is made while the child builds its root, and the child joins it by the fds below. */
 bool cgroup_born_inside(void);
-/* The set's directories for a child that joins them itself (v1): up to max fds, owned by the
- * set; 0 on a v2 set, where the child is created inside. */
-size_t cgroup_join_fds(const struct cgroup_set *set, int *fds, size_t max);
 #define CGROUP_MAX_JOIN 32 /* more v1 hierarchies than any kernel has controllers */
-/* The calling thread joins the cgroup directories fds (from cgroup_join_fds, received over a
- * socket): cgroup_join_self's cheap migration, for a process that cannot reach the set. */
+/* The set's "tasks" files, opened for writing, for a child that joins them itself (v1); none
+ * on a v2 set, where the child is created inside. Opened by whoever made the set, so that the
+ * child, whose start waits for the join, only writes. On failure none is left open. */
+struct cgroup_join {
+    int fd[CGROUP_MAX_JOIN];
+    size_t n;
+};
+int cgroup_join_open(const struct cgroup_set *set, struct cgroup_join *j, struct berr *err);
+void cgroup_join_close(struct cgroup_join *j);
+/* The calling thread joins the cgroups whose "tasks" files fds are (a cgroup_join's, received
+ * over a socket): cgroup_join_self's cheap migration, for a process that cannot reach the
+ * set. */
 int cgroup_join_self_fds(const int *fds, size_t n, struct berr *err);
 /* A set of v1 hierarchies does not cover a hybrid host's cgroup2 one, where a container's
  * pid 1 stays where it was born (its monitor's berth.monitors, or its caller's cgroup). The

@@ -289,19 +289,36 @@ bool cgroup_born_inside(void)
     return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-size_t cgroup_join_fds(const struct cgroup_set *set, int *fds, size_t max)
+void cgroup_join_close(struct cgroup_join *j)
 {
-    size_t n = 0;
-    for (size_t i = 0; !set->v2 && i < set->n && n < max; i++)
-        fds[n++] = set->dirs[i].fd;
-    return n;
+    while (j->n > 0)
+        close(j->fd[--j->n]);
+}
+
+int cgroup_join_open(const struct cgroup_set *set, struct cgroup_join *j, struct berr *err)
+{
+    j->n = 0;
+    for (size_t i = 0; !set->v2 && i < set->n; i++) {
+        if (j->n == ARRAY_SIZE(j->fd)) {
+            cgroup_join_close(j);
+            return berr_set(err, BERR_FAILED, "too many cgroups to join");
+        }
+        int fd = openat(set->dirs[i].fd, "tasks", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            int saved = errno;
+            cgroup_join_close(j);
+            return berr_errnum(err, saved, "open tasks in %s", set->dirs[i].path);
+        }
+        j->fd[j->n++] = fd;
+    }
+    return 0;
 }
 
 int cgroup_join_self_fds(const int *fds, size_t n, struct berr *err)
 {
     for (size_t i = 0; i < n; i++) {
-        if (cg_write(fds[i], "the container's cgroup", "tasks", "0", err) < 0)
-            return berr_wrap(err, "join the container's cgroups");
+        if (write_all(fds[i], "0", 1) < 0)
+            return berr_errno(err, "join the container's cgroups: write tasks=0");
     }
     return 0;
 }

@@ -363,17 +363,16 @@ static void hold_namespaces(pid_t pid, unsigned long flags, int held[HELD_NS])
     }
 }
 
-/* Release the child, with the cgroup directories it is to join (v1: it made its root while
- * they were created), and learn how its start went: EOF means execve succeeded. A child that
- * failed before the release sent its report and exited: the release then fails (EPIPE), or, sent
- * before the exit but never read, makes the socket report a reset ahead of the queued report.
- * Either way the report is read, so that the caller learns why. */
-static int release_child(int sync_fd, const struct cgroup_set *join, struct berr *err)
+/* Release the child, with the cgroups it is to join (v1: made while it built its root, their
+ * "tasks" files opened here too, so that it only writes to them), and learn how its start
+ * went: EOF means execve succeeded. A child that failed before the release sent its report and
+ * exited: the release then fails (EPIPE), or, sent before the exit but never read, makes the
+ * socket report a reset ahead of the queued report. Either way the report is read, so that the
+ * caller learns why. */
+static int release_child(int sync_fd, const struct cgroup_join *join, struct berr *err)
 {
-    int fds[CGROUP_MAX_JOIN];
-    size_t n = join ? cgroup_join_fds(join, fds, ARRAY_SIZE(fds)) : 0;
     /* MSG_NOSIGNAL: a child that died already must be an error here, not a SIGPIPE */
-    bool released = send_with_fds(sync_fd, "g", 1, fds, n) == 1;
+    bool released = send_with_fds(sync_fd, "g", 1, join->fd, join->n) == 1;
     int release_errno = errno;
     struct sync_msg m;
     ssize_t got;
@@ -427,10 +426,9 @@ static void leave_callers_cgroups(const struct init_args *a)
  * cgroups were half of the wait for a Storm worker's start. Until then its mounts are charged
  * to the monitor's cgroups, as nothing of the container's own has run. */
 static int start_in_cgroups(struct container *c, const struct init_args *a, int *sync_fd,
-                            pid_t *pid, bool *child_joins, struct berr *err)
+                            pid_t *pid, struct cgroup_join *join, struct berr *err)
 {
     bool before = cgroup_born_inside();
-    *child_joins = !before;
     if (before && make_cgroups(c, err) < 0)
         return -1;
     int sv[2];
@@ -450,7 +448,7 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
     hold_namespaces(*pid, (unsigned long)a->config->namespaces, c->held_ns);
-    if (!before && make_cgroups(c, err) < 0) {
+    if (!before && (make_cgroups(c, err) < 0 || cgroup_join_open(c->cgroups, join, err) < 0)) {
         /* the child sees the socket's end and leaves */
         close(steal_fd(sync_fd));
         waitpid(*pid, NULL, 0);
@@ -508,7 +506,7 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
 {
     _cleanup_close_ int sync_fd = -1;
     pid_t pid = -1;
-    bool child_joins = false;
+    struct cgroup_join join = {.n = 0};
     if (!self_is_readonly_clone())
         return berr_set(err, BERR_FAILED,
                         "container %.12s: berth runs from a writable binary, not from a "
@@ -527,11 +525,13 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
         *err = load_err;
         return -1;
     }
-    if (start_in_cgroups(c, a, &sync_fd, &pid, &child_joins, err) < 0) {
+    if (start_in_cgroups(c, a, &sync_fd, &pid, &join, err) < 0) {
         container_drop_cgroups(c);
         return -1;
     }
-    if (release_child(sync_fd, child_joins ? c->cgroups : NULL, err) < 0) {
+    int released = release_child(sync_fd, &join, err);
+    cgroup_join_close(&join);
+    if (released < 0) {
         waitpid(pid, NULL, 0);
         container_drop_cgroups(c);
         return -1;
