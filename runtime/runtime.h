@@ -133,7 +133,7 @@ int runtime_start_exit_code(enum berr_kind kind);
 
 /* `run -d`: create, start under a monitor detached from the caller (own session, none of the
  * caller's fds), and return once the command runs (126/127 are still reported here). ahead:
- * the monitor (from runtime_monitor_ahead, taken over and freed), or NULL to start one here. */
+ * a detached monitor (runtime_monitor_ahead, taken over and freed), or NULL to start one here. */
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
                          struct runtime_monitor *ahead, char id_out[65], struct berr *err);
 /* A run's monitor started before its container is described: its own start, an exec of a
