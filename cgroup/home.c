@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define HOME_DIR "berth.monitors"
@@ -20,17 +22,61 @@ struct cgroup_home {
     size_t n_v1;
 };
 
+/* <mnt>/berth.monitors, made if missing; where names mnt in errors. */
+static int home_in(int mnt, const char *where, struct berr *err)
+{
+    if (mkdirat(mnt, HOME_DIR, 0755) < 0 && errno != EEXIST)
+        return berr_errno(err, "mkdir %s/%s", where, HOME_DIR);
+    int fd = openat(mnt, HOME_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return berr_errno(err, "open %s/%s", where, HOME_DIR);
+    return fd;
+}
+
 static int open_home_dir(const struct cgroup_mount *m, struct berr *err)
 {
     _cleanup_close_ int mnt = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (mnt < 0)
         return berr_errno(err, "open %s", m->path);
-    if (mkdirat(mnt, HOME_DIR, 0755) < 0 && errno != EEXIST)
-        return berr_errno(err, "mkdir %s/%s", m->path, HOME_DIR);
-    int fd = openat(mnt, HOME_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    return home_in(mnt, m->path, err);
+}
+
+/* The cgroup2 hierarchy at one of its usual mount points, its root mounted there: the root
+ * directory of a kernfs tree is inode 1. Whatever mount of that root cg_v2_mount would take
+ * from mountinfo, its berth.monitors is this one. Looked at first because the kernel formats
+ * mountinfo anew at each read (35-100 us here), and a monitor's spawn, which both the caller
+ * and the monitor wait on, needs only this; NULL elsewhere (a v1 host, a cgroup namespace,
+ * another mount point): mountinfo decides. */
+static const char *usual_v2_root(int *mnt)
+{
+    static const char *const usual[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
+    for (size_t i = 0; i < ARRAY_SIZE(usual); i++) {
+        int fd = open(usual[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct statfs sf;
+        struct stat st;
+        if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC &&
+            fstat(fd, &st) == 0 && st.st_ino == 1) {
+            *mnt = fd;
+            return usual[i];
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    return NULL;
+}
+
+static int find_v2_home_fast(struct cgroup_home **out, struct berr *err)
+{
+    _cleanup_close_ int mnt = -1;
+    const char *where = usual_v2_root(&mnt);
+    if (!where)
+        return 1;
+    int fd = home_in(mnt, where, err);
     if (fd < 0)
-        return berr_errno(err, "open %s/%s", m->path, HOME_DIR);
-    return fd;
+        return -1;
+    *out = xcalloc(1, sizeof(**out));
+    (*out)->v2_fd = fd;
+    return 0;
 }
 
 static int add_v1(struct cgroup_home *h, const struct cgroup_mount *m, struct berr *err)
@@ -73,7 +119,9 @@ int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
 
 int cgroup_monitor_home_v2(struct cgroup_home **out, struct berr *err)
 {
-    return find_home(out, false, err);
+    *out = NULL;
+    int rc = find_v2_home_fast(out, err);
+    return rc <= 0 ? rc : find_home(out, false, err);
 }
 
 int cgroup_home_clone_fd(const struct cgroup_home *h)
