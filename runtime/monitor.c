@@ -294,6 +294,8 @@ static void record_monitor_death(struct container *c, const struct berr *start_e
 struct handoff {
     int32_t remove_on_exit;
     int32_t interactive; /* a foreground run's -i */
+    int32_t cpus_valid;  /* cpus holds the caller's CPUs, which the monitor takes back */
+    cpu_set_t cpus;
     int64_t created_sec, created_nsec;
     char id[65];
     char name[256]; /* a name longer than a file name was refused at its reservation */
@@ -305,7 +307,7 @@ struct handoff {
 struct monitor_link {
     int sock;
     pid_t pid;
-    struct cpu_apart apart; /* the monitor gets the caller's CPU at the handoff */
+    struct cpu_apart apart; /* the caller's CPUs: the monitor takes them back with the handoff */
 };
 
 struct monitor_exec {
@@ -369,10 +371,12 @@ static int spawn_monitor(struct monitor_link *l, bool attached, struct berr *err
 }
 
 static int send_handoff(int sock, const struct container *c, bool remove_on_exit, bool interactive,
-                        const char *runroot, struct berr *err)
+                        const struct cpu_apart *apart, const char *runroot, struct berr *err)
 {
     struct handoff h = {.remove_on_exit = remove_on_exit,
                         .interactive = interactive,
+                        .cpus_valid = apart->on,
+                        .cpus = apart->all,
                         .created_sec = c->st.created.tv_sec,
                         .created_nsec = c->st.created.tv_nsec};
     memcpy(h.id, c->st.id, sizeof(h.id));
@@ -392,10 +396,9 @@ static int send_container(const struct monitor_link *l, struct container *c, boo
                           const char *runroot, const struct container_spec *spec, bool *gone,
                           struct berr *err)
 {
-    /* before the handoff: the container it starts next inherits the monitor's CPUs */
-    cpu_apart_release(&l->apart, l->pid);
     *gone = false;
-    if (send_handoff(l->sock, c, remove_on_exit, spec && spec->interactive, runroot, err) < 0)
+    if (send_handoff(l->sock, c, remove_on_exit, spec && spec->interactive, &l->apart, runroot,
+                     err) < 0)
         return -1;
     trace_phase("handoff");
     /* no go, no start: the monitor leaves the container to us */
@@ -725,6 +728,11 @@ static int receive_handoff(int sock, struct container *c, bool *remove_on_exit, 
     c->dir_path = xasprintf("%s/containers/%s", h.runroot, h.id);
     *remove_on_exit = h.remove_on_exit != 0;
     *interactive = h.interactive != 0;
+    /* Kept off the caller's CPU until here: released before the handoff, a monitor asleep in
+     * the recv was woken on the caller's CPU, busy with the cidfile, and waited there for it.
+     * Now the container it starts inherits all of them. */
+    if (h.cpus_valid)
+        sched_setaffinity(0, sizeof(h.cpus), &h.cpus);
     return 0;
 }
 
