@@ -153,8 +153,7 @@ static int prepare_seccomp(const struct runtime_paths *paths, const struct conta
         src = (struct seccomp_source){.name = spec->seccomp_path,
                                       .text = spec->seccomp_profile ? spec->seccomp_profile : "",
                                       .len = spec->seccomp_profile_len};
-    if (seccomp_filter_get(paths->root, &src, caps_mask(caps), out, err) < 0 ||
-        seccomp_oci_get(paths->root, &src, caps_mask(caps), oci, err) < 0)
+    if (seccomp_get(paths->root, &src, caps_mask(caps), out, oci, err) < 0)
         return -1;
     if (out->warning && spec->warn)
         spec->warn(out->warning);

@@ -344,37 +344,65 @@ static void evict_beyond_limit(int dir, const char *keep)
 
 /* ---- the filter for a start ----------------------------------------------------------------- */
 
-int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
-                       struct seccomp_filter *out, struct berr *err)
+/* An entry of the cache: its key, hashed once, and the cache directory (-1: no cache). */
+struct entry {
+    char name[70];
+    int dir;
+};
+
+static void entry_open(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                       struct entry *e)
+{
+    seccomp_cache_name(src, caps, e->name);
+    struct berr cerr = {0};
+    e->dir = data_root ? open_cache_dir(data_root, &cerr) : -1;
+    if (data_root && e->dir < 0)
+        debugf("seccomp: no cache: %s", cerr.msg);
+}
+
+static void entry_close(struct entry *e)
+{
+    if (e->dir >= 0)
+        close(e->dir);
+    e->dir = -1;
+}
+
+static int filter_get(const struct entry *e, const struct seccomp_source *src, uint64_t caps,
+                      struct seccomp_filter *out, struct berr *err)
 {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     *out = (struct seccomp_filter){0};
-    char name[70];
-    seccomp_cache_name(src, caps, name);
     struct berr cerr = {0};
-    _cleanup_close_ int dir = data_root ? open_cache_dir(data_root, &cerr) : -1;
-    if (dir >= 0) {
-        if (read_and_mark_used(dir, name, out, &cerr) == 0) {
-            debugf("seccomp: cached filter %s read in %lld us", name, elapsed_us(&t0));
+    if (e->dir >= 0) {
+        if (read_and_mark_used(e->dir, e->name, out, &cerr) == 0) {
+            debugf("seccomp: cached filter %s read in %lld us", e->name, elapsed_us(&t0));
             return 0;
         }
         if (cerr.errnum != ENOENT)
             debugf("seccomp: %s; rebuilding it", cerr.msg);
-    } else if (data_root) {
-        debugf("seccomp: no cache: %s", cerr.msg);
     }
     if (compile_source(src, caps, out, err) < 0)
         return -1;
     debugf("seccomp: filter compiled in %lld us", elapsed_us(&t0));
     /* a profile that disables seccomp is cheap to parse again: nothing cached */
-    if (dir < 0 || out->len == 0)
+    if (e->dir < 0 || out->len == 0)
         return 0;
-    if (seccomp_filter_write_at(dir, name, out, &cerr) < 0)
+    if (seccomp_filter_write_at(e->dir, e->name, out, &cerr) < 0)
         debugf("seccomp: cache not written: %s", cerr.msg);
     else
-        evict_beyond_limit(dir, name);
+        evict_beyond_limit(e->dir, e->name);
     return 0;
+}
+
+int seccomp_filter_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                       struct seccomp_filter *out, struct berr *err)
+{
+    struct entry e;
+    entry_open(data_root, src, caps, &e);
+    int rc = filter_get(&e, src, caps, out, err);
+    entry_close(&e);
+    return rc;
 }
 
 /* Flattening a profile costs a start about 0.2 ms (the built-in one, measured with perf stat
@@ -407,19 +435,17 @@ static int make_oci(const struct seccomp_source *src, uint64_t caps, char **text
     return rc < 0 ? berr_wrap(err, "seccomp profile %s", source_name(src)) : 0;
 }
 
-int seccomp_oci_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
-                    yajl_val *out, struct berr *err)
+static int oci_get(const struct entry *e, const struct seccomp_source *src, uint64_t caps,
+                   yajl_val *out, struct berr *err)
 {
     *out = NULL;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    char bpf[70], name[80];
-    seccomp_cache_name(src, caps, bpf);
-    oci_cache_name(bpf, name);
+    char name[80];
+    oci_cache_name(e->name, name);
     struct berr cerr = {0};
-    _cleanup_close_ int dir = data_root ? open_cache_dir(data_root, &cerr) : -1;
-    if (dir >= 0) {
-        if (read_cached_oci(dir, name, out, &cerr) == 0) {
+    if (e->dir >= 0) {
+        if (read_cached_oci(e->dir, name, out, &cerr) == 0) {
             debugf("seccomp: cached OCI form %s read in %lld us", name, elapsed_us(&t0));
             return 0;
         }
@@ -434,9 +460,32 @@ int seccomp_oci_get(const char *data_root, const struct seccomp_source *src, uin
     if (json_parse(text, out, err) < 0)
         return berr_wrap(err, "seccomp profile %s: OCI form", source_name(src));
     debugf("seccomp: OCI form made in %lld us", elapsed_us(&t0));
-    if (dir >= 0 && write_file_atomic_at(dir, name, text, strlen(text), 0600, &cerr) < 0)
+    if (e->dir >= 0 && write_file_atomic_at(e->dir, name, text, strlen(text), 0600, &cerr) < 0)
         debugf("seccomp: OCI form not cached: %s", cerr.msg);
     return 0;
+}
+
+int seccomp_oci_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                    yajl_val *out, struct berr *err)
+{
+    struct entry e;
+    entry_open(data_root, src, caps, &e);
+    int rc = oci_get(&e, src, caps, out, err);
+    entry_close(&e);
+    return rc;
+}
+
+int seccomp_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                struct seccomp_filter *filter, yajl_val *oci, struct berr *err)
+{
+    struct entry e;
+    entry_open(data_root, src, caps, &e);
+    *oci = NULL;
+    int rc = filter_get(&e, src, caps, filter, err);
+    if (rc == 0 && (rc = oci_get(&e, src, caps, oci, err)) < 0)
+        seccomp_filter_free(filter);
+    entry_close(&e);
+    return rc;
 }
 
 /* ---- loading -------------------------------------------------------------------------------- */

@@ -135,6 +135,9 @@ int seccomp_profile_gen_oci(const struct seccomp_profile *p, yajl_gen g, struct 
  * same key, and evicted with it; data_root NULL: no cache. */
 int seccomp_oci_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
                     yajl_val *out, struct berr *err);
+/* Both for one start: the key hashed and the cache opened once. On failure neither is kept. */
+int seccomp_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
+                struct seccomp_filter *filter, yajl_val *oci, struct berr *err);
 
 /* seccomp(SECCOMP_SET_MODE_FILTER). No allocation: safe in a cloned child just before
  * execve. Needs no_new_privs or CAP_SYS_ADMIN. A filter of length 0 loads nothing. */

@@ -377,3 +377,43 @@ Test(seccomp_cache, oci_form_is_cached_beside_the_filter)
     yajl_tree_free(first);
     remove_dir(root);
 }
+
+/* One start asks for both at once (seccomp_get): the same filter and OCI form as the two calls
+ * give, under the one key, and both read back from the cache the next time. */
+Test(seccomp_cache, get_gives_the_filter_and_oci_form_of_the_two_calls)
+{
+    _cleanup_free_ char *root = temp_dir();
+    struct seccomp_source src = {.name = "t.json", .text = storm_like, .len = strlen(storm_like)};
+    struct berr err = {0};
+    struct seccomp_filter both = {0}, alone = {0};
+    yajl_val oci = NULL, oci_alone = NULL;
+    cr_assert_eq(seccomp_get(root, &src, 0, &both, &oci, &err), 0, "%s", err.msg);
+    cr_assert(both.len > 0 && oci);
+    char name[70];
+    seccomp_cache_name(&src, 0, name);
+    _cleanup_free_ char *bpf = xasprintf("%s/seccomp/%s", root, name);
+    _cleanup_free_ char *json = xasprintf("%s/seccomp/%.64s.oci.json", root, name);
+    struct stat a, b;
+    cr_assert_eq(stat(bpf, &a), 0, "no cached filter %s", bpf);
+    cr_assert_eq(stat(json, &b), 0, "no cached OCI form %s", json);
+
+    cr_assert_eq(seccomp_filter_get(root, &src, 0, &alone, &err), 0, "%s", err.msg);
+    cr_assert_eq(alone.len, both.len);
+    cr_assert_eq(memcmp(alone.insns, both.insns, both.len * sizeof(*both.insns)), 0);
+    cr_assert_eq(seccomp_oci_get(root, &src, 0, &oci_alone, &err), 0, "%s", err.msg);
+    cr_assert_eq(json_get(oci_alone, "syscalls")->u.array.len,
+                 json_get(oci, "syscalls")->u.array.len);
+    seccomp_filter_free(&both);
+    yajl_tree_free(oci);
+
+    cr_assert_eq(seccomp_get(root, &src, 0, &both, &oci, &err), 0, "%s", err.msg);
+    struct stat a2, b2;
+    cr_assert(stat(bpf, &a2) == 0 && stat(json, &b2) == 0);
+    cr_assert(a2.st_ino == a.st_ino && b2.st_ino == b.st_ino, "rewritten on a hit");
+    cr_assert_eq(both.len, alone.len);
+    seccomp_filter_free(&both);
+    seccomp_filter_free(&alone);
+    yajl_tree_free(oci);
+    yajl_tree_free(oci_alone);
+    remove_dir(root);
+}
