@@ -389,9 +389,6 @@ static bool tagged(const char *ref)
     return strchr(ref, '@') || strchr(slash ? slash : ref, ':');
 }
 
-/* docker's --pull: "missing" pulls an image the store lacks, "always" before every run,
- * "never" refuses a missing one with the daemon's "No such image". The pull's lines go to
- * stderr, stdout being the container's. */
 /* A pull first drops the monitor started ahead (ahead NULL: create has none): the signals a
  * foreground run's takes over would wait through the pull; the start spawns another after it. */
 static int pull_for_run(struct cli *cli, const char *ref, struct runtime_monitor **ahead,
@@ -402,6 +399,9 @@ static int pull_for_run(struct cli *cli, const char *ref, struct runtime_monitor
     return cli_pull_hook(cli, ref, false, stderr, err);
 }
 
+/* docker's --pull: "missing" pulls an image the store lacks, "always" before every run,
+ * "never" refuses a missing one with the daemon's "No such image". The pull's lines go to
+ * stderr, stdout being the container's. */
 static int attach_image_pulling(struct cli *cli, const char *policy, struct container_spec *s,
                                 struct runtime_monitor **ahead, struct berr *err)
 {
