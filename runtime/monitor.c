@@ -443,9 +443,10 @@ static int fork_monitor(struct container *c, bool remove_on_exit, struct init_ar
 
 struct runtime_monitor {
     struct monitor_link link;
-    bool attached;
-    int sfd;      /* attached: where the signals it takes over wait, blocked (signals_forward_fd) */
-    sigset_t old; /* the mask they were blocked from */
+    /* attached: where the signals it takes over wait, blocked (signals_forward_fd), and the
+     * mask they were blocked from; -1 for a detached monitor */
+    int sfd;
+    sigset_t old;
 };
 
 int runtime_monitor_ahead(struct runtime_monitor **out, bool attached, struct berr *err)
@@ -454,16 +455,11 @@ int runtime_monitor_ahead(struct runtime_monitor **out, bool attached, struct be
     if (self_is_readonly_clone())
         return 0; /* its own fork will be the monitor (fork_monitor) */
     struct runtime_monitor *m = xcalloc(1, sizeof(*m));
-    m->attached = attached;
-    m->sfd = -1;
+    m->link.sock = m->sfd = -1;
     /* blocked before the spawn: the monitor inherits them blocked, and its own signalfd passes
      * on to pid 1 whatever came before the container ran */
-    if (attached && (m->sfd = signals_forward_fd(&m->old, err)) < 0) {
-        free(m);
-        return -1;
-    }
-    if (spawn_monitor(&m->link, attached, err) < 0) {
-        m->link.sock = -1;
+    if ((attached && (m->sfd = signals_forward_fd(&m->old, err)) < 0) ||
+        spawn_monitor(&m->link, attached, err) < 0) {
         runtime_monitor_free(m);
         return -1;
     }
@@ -478,7 +474,7 @@ void runtime_monitor_free(struct runtime_monitor *m)
         return;
     if (m->link.sock >= 0)
         close(m->link.sock); /* an unused monitor sees the socket close and leaves */
-    if (m->attached) {
+    if (m->sfd >= 0) {
         close(m->sfd);
         sigprocmask(SIG_SETMASK, &m->old, NULL);
     }
