@@ -69,7 +69,7 @@ static int join_cgroups(int sync_fd, const struct cpu_apart *apart, struct berr 
     trace_phase("released");
     /* before the join: a v1 cpuset sets the mask its own way when it takes us */
     if (apart)
-        cpu_apart_release(apart, 0);
+        cpu_apart_release(apart);
     if (rc == 0)
         rc = cgroup_join_self_fds(fds, n, err);
     for (size_t i = 0; i < n; i++)

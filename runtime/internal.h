@@ -424,8 +424,9 @@ struct cpu_apart {
 void cpu_apart_plan(struct cpu_apart *a);
 /* pid (0: the caller) off the planner's CPU. */
 void cpu_apart_send_away(const struct cpu_apart *a, pid_t pid);
-/* pid (0: the caller) may use all the planner's CPUs again. */
-void cpu_apart_release(const struct cpu_apart *a, pid_t pid);
+/* The caller may use all the planner's CPUs again (the child, itself, once it runs apart no
+ * more). */
+void cpu_apart_release(const struct cpu_apart *a);
 /* A process sharing the caller's memory until it execs, as posix_spawn makes one
  * (CLONE_VM | CLONE_VFORK): it runs fn(arg), which must exec or _exit, while the caller
  * waits. Nothing of the caller is copied, and its pages stay its own rather than turning

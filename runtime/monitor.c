@@ -293,9 +293,8 @@ static void record_monitor_death(struct container *c, const struct berr *start_e
 
 struct handoff {
     int32_t remove_on_exit;
-    int32_t interactive; /* a foreground run's -i */
-    int32_t cpus_valid;  /* cpus holds the caller's CPUs, which the monitor takes back */
-    cpu_set_t cpus;
+    int32_t interactive;    /* a foreground run's -i */
+    struct cpu_apart apart; /* the caller's CPUs, which the monitor takes back */
     int64_t created_sec, created_nsec;
     char id[65];
     char name[256]; /* a name longer than a file name was refused at its reservation */
@@ -375,8 +374,7 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
 {
     struct handoff h = {.remove_on_exit = remove_on_exit,
                         .interactive = interactive,
-                        .cpus_valid = apart->on,
-                        .cpus = apart->all,
+                        .apart = *apart,
                         .created_sec = c->st.created.tv_sec,
                         .created_nsec = c->st.created.tv_nsec};
     memcpy(h.id, c->st.id, sizeof(h.id));
@@ -727,8 +725,7 @@ static int receive_handoff(int sock, struct container *c, bool *remove_on_exit, 
     /* Kept off the caller's CPU until here: released before the handoff, a monitor asleep in
      * the recv was woken on the caller's CPU, busy with the cidfile, and waited there for it.
      * Now the container it starts inherits all of them. */
-    if (h.cpus_valid)
-        sched_setaffinity(0, sizeof(h.cpus), &h.cpus);
+    cpu_apart_release(&h.apart);
     return 0;
 }
 

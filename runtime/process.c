@@ -89,10 +89,10 @@ void cpu_apart_send_away(const struct cpu_apart *a, pid_t pid)
         sched_setaffinity(pid, sizeof(a->away), &a->away);
 }
 
-void cpu_apart_release(const struct cpu_apart *a, pid_t pid)
+void cpu_apart_release(const struct cpu_apart *a)
 {
     if (a->on)
-        sched_setaffinity(pid, sizeof(a->all), &a->all);
+        sched_setaffinity(0, sizeof(a->all), &a->all);
 }
 
 /* Pinned to the CPU it runs on, the caller is woken there when its child execs. */
@@ -145,7 +145,7 @@ pid_t spawn_shared_vm(int (*fn)(void *), void *arg, int cgfd, bool *in_cgroup,
         pid = clone(spawned_main, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &s);
     int saved = errno;
     if (apart)
-        cpu_apart_release(apart, 0);
+        cpu_apart_release(apart);
     errno = saved;
     return pid;
 }
