@@ -718,6 +718,26 @@ Test(storm_launcher, a_seccomp_profile_the_worker_cannot_read_is_refused_not_rea
     h_assert_no_monitor_left();
 }
 
+/* A worker's monitor lives in berth.monitors wherever a service manager tracks processes (the
+ * cgroup2 hierarchy and name=systemd), not in the supervisor's cgroup there: stopping the
+ * supervisor's service leaves the worker running. */
+static void assert_in_monitor_homes(pid_t monitor)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/cgroup", (int)monitor);
+    _cleanup_free_ char *text = h_read_file(path);
+    cr_assert(text, "%s", path);
+    size_t tracking = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "0::", 3) && !strstr(line, ":name=systemd:"))
+            continue;
+        tracking++;
+        const char *cg = strrchr(line, ':') + 1;
+        cr_assert_str_eq(cg, "/berth.monitors", "the monitor is not in its home: %s", line);
+    }
+    if (tracking == 0)
+        cr_log_info("no cgroup2 or name=systemd hierarchy here: no home to check");
+}
+
 /* The caller controls the launcher's environment and process state, which the upstream
  * launcher passes on to berth: none of it may steer berth or reach the container. */
 Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing)
@@ -771,6 +791,7 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
     cr_assert(readlink(ns_path, mnt, sizeof(mnt) - 1) > 0, "%s", ns_path);
     cr_assert(h_holds_fd_to(monitor, mnt), "the monitor does not hold %s of pid 1", mnt);
     cr_assert_not(h_holds_fd_to(monitor, "net"), "the monitor holds a network namespace");
+    assert_in_monitor_homes(monitor);
     int pids[] = {pid1, monitor};
     for (size_t i = 0; i < ARRAY_SIZE(pids); i++) {
         _cleanup_free_ char *path = xasprintf("/proc/%d/environ", pids[i]);
