@@ -47,8 +47,8 @@ int start_gate_hooks(const struct start_gate *gate, struct berr *err)
     return go ? 0 : berr_set(err, BERR_FAILED, "the create hooks failed");
 }
 
-/* The parent's release: one byte, with the fds of the cgroups to join when they were made
- * after the clone. */
+/* The parent's release: one byte, with the "tasks" files of the cgroups to join when they
+ * were made after the clone (cgroup_join_open). */
 static int wait_for_release(int sync_fd, int *fds, size_t *nfds, struct berr *err)
 {
     char go;
