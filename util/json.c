@@ -1,6 +1,16 @@
 #include "util.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <yajl/yajl_parse.h>
+
+static int refuse_depth(struct berr *err)
+{
+    return berr_set(err, BERR_FAILED,
+                    "invalid JSON: the document nests too deeply (more than %d levels)",
+                    JSON_MAX_DEPTH);
+}
 
 int json_check_depth(const char *text, size_t len, struct berr *err)
 {
@@ -17,10 +27,7 @@ int json_check_depth(const char *text, size_t len, struct berr *err)
             in_string = true;
         } else if (ch == '[' || ch == '{') {
             if (++depth > JSON_MAX_DEPTH)
-                return berr_set(err, BERR_FAILED,
-                                "invalid JSON: the document nests too deeply (more than %d "
-                                "levels)",
-                                JSON_MAX_DEPTH);
+                return refuse_depth(err);
         } else if ((ch == ']' || ch == '}') && depth > 0) {
             /* a stray closer is the parser's to report */
             depth--;
@@ -29,19 +36,254 @@ int json_check_depth(const char *text, size_t len, struct berr *err)
     return 0;
 }
 
+/* ---- the tree parser -------------------------------------------------------------------
+ * yajl_tree_parse's tree (yajl_tree_free frees it), built here from yajl's own callbacks: the
+ * nesting is counted as the document is read, not by a scan before, and a value that its
+ * reader never looks at is not built. */
+
+struct level {
+    yajl_val v;   /* an array or object being filled */
+    size_t cap;   /* room in its arrays */
+    bool on_path; /* reached by the keys of the value not built */
+};
+
+struct tree_builder {
+    struct level *levels;
+    size_t depth, cap;
+    char *key; /* an object member's name, until its value comes */
+    yajl_val root;
+    const char *const *skip; /* object keys from the root to the value kept as null */
+    size_t skipping;         /* >0: this many levels deep inside that value */
+    bool too_deep;
+};
+
+static void member_add(struct level *l, char *key, yajl_val v)
+{
+    size_t n = l->v->u.object.len;
+    if (n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        l->v->u.object.keys = xrealloc(l->v->u.object.keys, l->cap * sizeof(char *));
+        l->v->u.object.values = xrealloc(l->v->u.object.values, l->cap * sizeof(yajl_val));
+    }
+    l->v->u.object.keys[n] = key;
+    l->v->u.object.values[n] = v;
+    l->v->u.object.len = n + 1;
+}
+
+static void element_add(struct level *l, yajl_val v)
+{
+    size_t n = l->v->u.array.len;
+    if (n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        l->v->u.array.values = xrealloc(l->v->u.array.values, l->cap * sizeof(yajl_val));
+    }
+    l->v->u.array.values[n] = v;
+    l->v->u.array.len = n + 1;
+}
+
+static void value_add(struct tree_builder *b, yajl_val v)
+{
+    if (b->depth == 0) {
+        b->root = v;
+        return;
+    }
+    struct level *l = &b->levels[b->depth - 1];
+    if (YAJL_IS_OBJECT(l->v))
+        member_add(l, steal_ptr(&b->key), v);
+    else
+        element_add(l, v);
+}
+
+/* Whether the value about to be added lies on the skip path; *last: it is the value skipped. */
+static bool next_on_path(const struct tree_builder *b, bool *last)
+{
+    *last = false;
+    if (!b->skip)
+        return false;
+    size_t d = b->depth;
+    if (d > 0 &&
+        !(b->levels[d - 1].on_path && b->key && b->skip[d - 1] && !strcmp(b->key, b->skip[d - 1])))
+        return false;
+    *last = d > 0 && !b->skip[d];
+    return true;
+}
+
+static yajl_val node_new(yajl_type type)
+{
+    yajl_val v = xcalloc(1, sizeof(*v));
+    v->type = type;
+    return v;
+}
+
+/* A scalar, or null in place of the value skipped (true: go on parsing). */
+static int scalar_add(struct tree_builder *b, yajl_val v)
+{
+    bool last;
+    if (next_on_path(b, &last) && last) {
+        yajl_tree_free(v);
+        v = node_new(yajl_t_null);
+    }
+    value_add(b, v);
+    return 1;
+}
+
+static char *text_copy(const unsigned char *s, size_t len)
+{
+    char *t = xmalloc(len + 1);
+    memcpy(t, s, len);
+    t[len] = '\0';
+    return t;
+}
+
+static int on_null(void *ctx)
+{
+    struct tree_builder *b = ctx;
+    return b->skipping ? 1 : scalar_add(b, node_new(yajl_t_null));
+}
+
+static int on_bool(void *ctx, int value)
+{
+    struct tree_builder *b = ctx;
+    return b->skipping ? 1 : scalar_add(b, node_new(value ? yajl_t_true : yajl_t_false));
+}
+
+/* As yajl_tree: an integer only if the whole text is one whose magnitude fits (so not
+ * LLONG_MIN), a double if strtod takes it all; r keeps the text. */
+static int on_number(void *ctx, const char *s, size_t len)
+{
+    struct tree_builder *b = ctx;
+    if (b->skipping)
+        return 1;
+    yajl_val v = node_new(yajl_t_number);
+    v->u.number.r = text_copy((const unsigned char *)s, len);
+    const char *digits = v->u.number.r + (v->u.number.r[0] == '-');
+    char *end;
+    errno = 0;
+    v->u.number.i = strtoll(v->u.number.r, &end, 10);
+    if (errno == 0 && !*end && *digits >= '0' && *digits <= '9' && v->u.number.i != LLONG_MIN)
+        v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+    errno = 0;
+    v->u.number.d = strtod(v->u.number.r, &end);
+    if (errno == 0 && !*end)
+        v->u.number.flags |= YAJL_NUMBER_DOUBLE_VALID;
+    return scalar_add(b, v);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t len)
+{
+    struct tree_builder *b = ctx;
+    if (b->skipping)
+        return 1;
+    yajl_val v = node_new(yajl_t_string);
+    v->u.string = text_copy(s, len);
+    return scalar_add(b, v);
+}
+
+static int on_key(void *ctx, const unsigned char *s, size_t len)
+{
+    struct tree_builder *b = ctx;
+    if (!b->skipping)
+        b->key = text_copy(s, len);
+    return 1;
+}
+
+static int open_container(void *ctx, yajl_type type)
+{
+    struct tree_builder *b = ctx;
+    if (b->depth + b->skipping >= JSON_MAX_DEPTH) {
+        b->too_deep = true;
+        return 0;
+    }
+    bool last = false;
+    bool on_path = !b->skipping && next_on_path(b, &last);
+    if (b->skipping || last) {
+        if (last)
+            value_add(b, node_new(yajl_t_null));
+        b->skipping++;
+        return 1;
+    }
+    yajl_val v = node_new(type);
+    value_add(b, v);
+    if (b->depth == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 16;
+        b->levels = xrealloc(b->levels, b->cap * sizeof(*b->levels));
+    }
+    b->levels[b->depth++] = (struct level){.v = v, .on_path = on_path};
+    return 1;
+}
+
+static int on_start_map(void *ctx)
+{
+    return open_container(ctx, yajl_t_object);
+}
+
+static int on_start_array(void *ctx)
+{
+    return open_container(ctx, yajl_t_array);
+}
+
+static int on_end(void *ctx)
+{
+    struct tree_builder *b = ctx;
+    if (b->skipping)
+        b->skipping--;
+    else
+        b->depth--;
+    return 1;
+}
+
+static const yajl_callbacks tree_callbacks = {
+    .yajl_null = on_null,
+    .yajl_boolean = on_bool,
+    .yajl_number = on_number,
+    .yajl_string = on_string,
+    .yajl_start_map = on_start_map,
+    .yajl_map_key = on_key,
+    .yajl_end_map = on_end,
+    .yajl_start_array = on_start_array,
+    .yajl_end_array = on_end,
+};
+
+static int parse_error(yajl_handle h, const struct tree_builder *b, const char *text, size_t len,
+                       struct berr *err)
+{
+    if (b->too_deep)
+        return refuse_depth(err);
+    unsigned char *msg = yajl_get_error(h, 1, (const unsigned char *)text, len);
+    /* yajl's message spans lines; keep the first, it names the problem. */
+    int rc = berr_set(err, BERR_FAILED, "invalid JSON: %.*s", (int)strcspn((char *)msg, "\n"),
+                      (char *)msg);
+    yajl_free_error(h, msg);
+    return rc;
+}
+
+int json_parse_except(const char *text, const char *const *skip, yajl_val *out, struct berr *err)
+{
+    struct tree_builder b = {.skip = skip && skip[0] ? skip : NULL};
+    yajl_handle h = yajl_alloc(&tree_callbacks, NULL, &b);
+    if (!h)
+        abort();
+    yajl_config(h, yajl_allow_comments, 1);
+    size_t len = strlen(text);
+    yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    int rc = 0;
+    if (st != yajl_status_ok) {
+        rc = parse_error(h, &b, text, len, err);
+        yajl_tree_free(b.root);
+    } else {
+        *out = b.root;
+    }
+    yajl_free(h);
+    free(b.key);
+    free(b.levels);
+    return rc;
+}
+
 int json_parse(const char *text, yajl_val *out, struct berr *err)
 {
-    if (json_check_depth(text, strlen(text), err) < 0)
-        return -1;
-    char ebuf[512] = "";
-    yajl_val v = yajl_tree_parse(text, ebuf, sizeof(ebuf));
-    if (!v) {
-        /* yajl's message spans lines; keep the first, it names the problem. */
-        ebuf[strcspn(ebuf, "\n")] = '\0';
-        return berr_set(err, BERR_FAILED, "invalid JSON: %s", *ebuf ? ebuf : "parse error");
-    }
-    *out = v;
-    return 0;
+    return json_parse_except(text, NULL, out, err);
 }
 
 yajl_val json_get(yajl_val obj, const char *key)

@@ -250,8 +250,12 @@ void human_size_precision(double bytes, int digits, char *out, size_t outlen);
 /* Refuses text whose arrays and objects nest deeper than JSON_MAX_DEPTH (brackets inside
  * strings do not count). A scan of the bytes, no parse: run it before any tree parse. */
 int json_check_depth(const char *text, size_t len, struct berr *err);
-/* Parse a document; on failure the message carries yajl's position text. */
+/* Parse a document; on failure the message carries yajl's position text. Nesting deeper than
+ * JSON_MAX_DEPTH is refused as it is read. */
 int json_parse(const char *text, yajl_val *out, struct berr *err);
+/* The same, with the value at skip (object keys from the root, NULL-terminated) kept as a null:
+ * there, and never built. */
+int json_parse_except(const char *text, const char *const *skip, yajl_val *out, struct berr *err);
 /* Member of an object (NULL when absent or when v is not an object). */
 yajl_val json_get(yajl_val obj, const char *key);
 /* String member, or NULL. */

@@ -1,10 +1,13 @@
-/* util/json.c: documents nested deeper than JSON_MAX_DEPTH are refused before yajl's tree
- * parser sees them (it, and freeing its tree, recurse once per level: millions of levels
- * overflowed the stack), and brackets inside strings do not count. */
+/* util/json.c: the tree parser builds yajl_tree_parse's tree from yajl's callbacks. It refuses
+ * documents nested deeper than JSON_MAX_DEPTH as it reads them (building, and freeing the tree,
+ * recurse once per level: millions of levels overflowed the stack), brackets inside strings do
+ * not count, and json_parse_except keeps one value as a null without building it. */
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <string.h>
+#include <yajl/yajl_tree.h>
 
 /* depth arrays around inner */
 static char *nested(size_t depth, const char *inner)
@@ -94,4 +97,155 @@ Test(util_json, shallow_siblings_do_not_add_up)
     *p = '\0';
     struct berr err = {0};
     cr_expect_eq(parse(t, &err), 0, "%s", err.msg);
+}
+
+/* ---- the same tree as yajl_tree_parse's ------------------------------------------------- */
+
+static bool same_tree(yajl_val a, yajl_val b)
+{
+    if (!a || !b || a->type != b->type)
+        return a == b;
+    switch (a->type) {
+    case yajl_t_string:
+        return !strcmp(a->u.string, b->u.string);
+    case yajl_t_number:
+        return !strcmp(a->u.number.r, b->u.number.r) && a->u.number.flags == b->u.number.flags &&
+               (!(a->u.number.flags & YAJL_NUMBER_INT_VALID) || a->u.number.i == b->u.number.i) &&
+               (!(a->u.number.flags & YAJL_NUMBER_DOUBLE_VALID) || a->u.number.d == b->u.number.d);
+    case yajl_t_object:
+        if (a->u.object.len != b->u.object.len)
+            return false;
+        for (size_t i = 0; i < a->u.object.len; i++) {
+            if (strcmp(a->u.object.keys[i], b->u.object.keys[i]) ||
+                !same_tree(a->u.object.values[i], b->u.object.values[i]))
+                return false;
+        }
+        return true;
+    case yajl_t_array:
+        if (a->u.array.len != b->u.array.len)
+            return false;
+        for (size_t i = 0; i < a->u.array.len; i++) {
+            if (!same_tree(a->u.array.values[i], b->u.array.values[i]))
+                return false;
+        }
+        return true;
+    default:
+        return true;
+    }
+}
+
+static void expect_as_yajl(const char *text)
+{
+    char ebuf[512] = "";
+    yajl_val want = yajl_tree_parse(text, ebuf, sizeof(ebuf));
+    yajl_val got = NULL;
+    struct berr err = {0};
+    int rc = json_parse(text, &got, &err);
+    if (!want) {
+        cr_expect_eq(rc, -1, "yajl refuses %s, json_parse took it", text);
+        ebuf[strcspn(ebuf, "\n")] = '\0';
+        cr_expect(strstr(err.msg, ebuf), "%s: '%s' is not yajl's '%s'", text, err.msg, ebuf);
+        return;
+    }
+    cr_expect_eq(rc, 0, "%s: %s", text, err.msg);
+    cr_expect(rc < 0 || same_tree(want, got), "%s: not yajl_tree_parse's tree", text);
+    yajl_tree_free(want);
+    if (rc == 0)
+        yajl_tree_free(got);
+}
+
+Test(util_json, the_tree_is_yajl_tree_parses_value_for_value)
+{
+    static const char *const docs[] = {
+        "{}",
+        "[]",
+        "0",
+        "\"top\"",
+        "null",
+        "[true,false,null]",
+        "{\"a\":1,\"a\":2,\"b\":{\"c\":[1,[2,[3]]]}}",
+        "[0,-0,1,-1,9223372036854775807,-9223372036854775808,9223372036854775808,"
+        "-9223372036854775809,1.5,-2.25e3,1e400,1E-400,123456789012345678901234567890]",
+        "[\"\",\"\\u00e9t\\u00e9\",\"tab\\there\",\"nul\\u0000after\",\"\\\"q\\\"\"]",
+        "/* comment */ {\"k\": // line\n \"v\"}",
+        "{\"linux\":{\"seccomp\":{\"syscalls\":[{\"names\":[\"read\"]}]}}}",
+        "[1,2",
+        "{\"a\" 1}",
+        "{\"a\":1}}",
+        "[1] [2]",
+        "",
+        "{\"a\":tru}",
+        "[01]",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+        expect_as_yajl(docs[i]);
+    /* many members and elements: the arrays grow past their first room */
+    _cleanup_free_ char *big = xmalloc(64 * 1000 + 3);
+    char *p = big;
+    *p++ = '{';
+    for (int i = 0; i < 1000; i++)
+        p += sprintf(p, "%s\"k%d\":[%d,\"s%d\",{}]", i ? "," : "", i, i, i);
+    strcpy(p, "}");
+    expect_as_yajl(big);
+}
+
+Test(util_json, the_fixtures_parse_as_yajl_parses_them)
+{
+    const char *dir = getenv("BERTH_UT_FIXTURES");
+    _cleanup_free_ char *path =
+        xasprintf("%s/storm-oci-config.json.example", dir ? dir : "tests/fixtures");
+    _cleanup_free_ char *text = NULL;
+    struct berr err = {0};
+    cr_assert_eq(read_file_at(AT_FDCWD, path, 1 << 20, &text, NULL, &err), 0,
+                 "%s (run from the repository root)", err.msg);
+    expect_as_yajl(text);
+}
+
+static const char *const skip_seccomp[] = {"linux", "seccomp", NULL};
+
+Test(util_json, the_value_skipped_is_a_null_and_nothing_else_changes)
+{
+    const char *text = "{\"seccomp\":1,\"linux\":{\"namespaces\":[{\"type\":\"pid\"}],"
+                       "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":"
+                       "[{\"names\":[\"read\",\"write\"],\"args\":[[{\"a\":[]}]]}]},"
+                       "\"after\":\"x\"},\"other\":{\"seccomp\":true}}";
+    yajl_val doc = NULL;
+    struct berr err = {0};
+    cr_assert_eq(json_parse_except(text, skip_seccomp, &doc, &err), 0, "%s", err.msg);
+    yajl_val linux = json_get(doc, "linux");
+    yajl_val sc = json_get(linux, "seccomp");
+    cr_expect(sc && YAJL_IS_NULL(sc), "linux.seccomp is kept, as a null");
+    cr_expect_str_eq(json_get_str(linux, "after"), "x");
+    cr_expect_eq(linux->u.object.len, 3);
+    cr_expect(YAJL_IS_ARRAY(json_get(linux, "namespaces")));
+    cr_expect(YAJL_IS_INTEGER(json_get(doc, "seccomp")), "the same key elsewhere is read");
+    cr_expect(YAJL_IS_TRUE(json_get(json_get(doc, "other"), "seccomp")));
+    yajl_tree_free(doc);
+}
+
+Test(util_json, a_skipped_scalar_is_a_null_and_a_path_through_an_array_skips_nothing)
+{
+    yajl_val doc = NULL;
+    struct berr err = {0};
+    cr_assert_eq(json_parse_except("{\"linux\":{\"seccomp\":\"text\"}}", skip_seccomp, &doc, &err),
+                 0, "%s", err.msg);
+    cr_expect(YAJL_IS_NULL(json_get(json_get(doc, "linux"), "seccomp")));
+    yajl_tree_free(doc);
+    cr_assert_eq(json_parse_except("{\"linux\":[{\"seccomp\":2}]}", skip_seccomp, &doc, &err), 0,
+                 "%s", err.msg);
+    yajl_val first = json_get(doc, "linux")->u.array.values[0];
+    cr_expect(YAJL_IS_INTEGER(json_get(first, "seccomp")));
+    yajl_tree_free(doc);
+}
+
+Test(util_json, a_skipped_value_still_counts_its_depth_and_must_parse)
+{
+    _cleanup_free_ char *deep = nested(JSON_MAX_DEPTH, "1");
+    _cleanup_free_ char *text = xasprintf("{\"linux\":{\"seccomp\":%s}}", deep);
+    yajl_val doc = NULL;
+    struct berr err = {0};
+    cr_assert_eq(json_parse_except(text, skip_seccomp, &doc, &err), -1);
+    cr_expect(strstr(err.msg, "nests too deeply"), "%s", err.msg);
+    cr_assert_eq(json_parse_except("{\"linux\":{\"seccomp\":[1,}}}", skip_seccomp, &doc, &err), -1);
+    cr_expect(strstr(err.msg, "invalid JSON"), "%s", err.msg);
 }
