@@ -138,6 +138,26 @@ Test(mount_points, storms_binds_are_made_under_copies_of_the_images_directories)
         mount_bind_free(&binds[i]);
 }
 
+Test(mount_points, a_deep_way_the_image_lacks_is_made_to_its_files_and_directories)
+{
+    host_mkdir("deep");
+    char *conf = xasprintf("%s/deep.conf", host_dir);
+    close(open(conf, O_CREAT | O_WRONLY, 0644));
+    free(conf);
+    struct mount_bind binds[] = {bind_of("deep.conf", "/opt/x/y/z/f.conf"),
+                                 bind_of("deep", "/opt/x/y/w"), bind_of("deep", "/opt/x/v")};
+    cr_assert(fill(binds, 3, "/opt/x/y/z/wd"));
+    cr_assert(S_ISREG(in_points("opt/x/y/z/f.conf").st_mode));
+    cr_assert(S_ISDIR(in_points("opt/x/y/w").st_mode));
+    cr_assert(S_ISDIR(in_points("opt/x/v").st_mode));
+    cr_assert(S_ISDIR(in_points("opt/x/y/z/wd").st_mode));
+    struct stat y = in_points("opt/x/y");
+    cr_assert_eq(y.st_mode & 07777, 0755);
+    cr_assert_eq(y.st_uid, 0);
+    for (size_t i = 0; i < 3; i++)
+        mount_bind_free(&binds[i]);
+}
+
 Test(mount_points, a_file_source_makes_a_file_and_the_workdir_a_directory)
 {
     char *f = xasprintf("%s/conf", host_dir);
