@@ -7,6 +7,7 @@
 #include "runtime/internal.h"
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 
@@ -235,5 +236,60 @@ Test(oci_read, what_berth_would_not_apply_as_listed_is_refused)
         cr_assert(strstr(err.msg, r->error), "%s: \"%s\" does not say %s", r->what, err.msg,
                   r->error);
     }
+    runtime_spec_free(&s);
+}
+
+/* config.json as the start reads it from the state directory, its profile skipped */
+static int read_from_dir(const char *text, struct oci_config *cfg, struct berr *err)
+{
+    char dir[] = "/tmp/berth-ociread.XXXXXX";
+    cr_assert(mkdtemp(dir));
+    int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    cr_assert(fd >= 0);
+    struct berr werr = {0};
+    cr_assert_eq(write_file_atomic_at(fd, OCI_FILE, text, strlen(text), 0600, &werr), 0, "%s",
+                 werr.msg);
+    int rc = oci_config_read_at(fd, DIR, cfg, err);
+    unlinkat(fd, OCI_FILE, 0);
+    close(fd);
+    rmdir(dir);
+    return rc;
+}
+
+Test(oci_read, the_profile_is_skipped_on_reading_yet_still_needs_its_filter)
+{
+    struct container_spec s;
+    storm_spec(&s);
+    struct cap_set caps;
+    struct berr err = {0};
+    cr_assert_eq(caps_effective_set(&s.cap_add, &s.cap_drop, &caps, &err), 0, "%s", err.msg);
+    yajl_val profile = NULL;
+    cr_assert_eq(json_parse("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":"
+                            "[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+                            &profile, &err),
+                 0, "%s", err.msg);
+    struct creds c = {.uid = 1000, .gid = 1000, .home = "/home/worker"};
+    const struct oci_facts f = {.id = ID,
+                                .hostname = "storm-host",
+                                .dir_path = DIR,
+                                .creds = &c,
+                                .caps = &caps,
+                                .seccomp_oci = profile};
+    _cleanup_free_ char *text = json_gen_take(oci_gen(&s, &f), NULL);
+    yajl_tree_free(profile);
+    struct oci_config cfg;
+    cr_assert_eq(read_from_dir(text, &cfg, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(cfg.seccomp_file, SECCOMP_FILE);
+    oci_config_free(&cfg);
+
+    const char *ann = "\"" OCI_ANN_SECCOMP "\":\"" SECCOMP_FILE "\"";
+    char *at = strstr(text, ann);
+    cr_assert(at, "no %s in %s", ann, text);
+    size_t cut = strlen(ann) + (at[strlen(ann)] == ',');
+    if (cut == strlen(ann) && at[-1] == ',')
+        at--, cut++;
+    _cleanup_free_ char *no_filter = xasprintf("%.*s%s", (int)(at - text), text, at + cut);
+    cr_assert_lt(read_from_dir(no_filter, &cfg, &err), 0, "a profile without its filter ran");
+    cr_assert(strstr(err.msg, "without a compiled filter"), "%s", err.msg);
     runtime_spec_free(&s);
 }
