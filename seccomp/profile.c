@@ -601,10 +601,11 @@ int seccomp_profile_load(const char *name, const char *text, size_t len,
         return -1;
     c.text = blanked;
     c.len = len;
-    char ebuf[256] = "";
-    yajl_val root = yajl_tree_parse(blanked, ebuf, sizeof(ebuf));
-    if (!root)
-        return berr_set(err, BERR_USAGE, "seccomp profile %s: %s", name, ebuf);
+    yajl_val root = NULL;
+    if (json_parse(blanked, &root, err) < 0) {
+        err->kind = BERR_USAGE;
+        return berr_wrap(err, "seccomp profile %s", name);
+    }
     int rc = flatten(&c, root, out);
     yajl_tree_free(root);
     if (rc < 0)
