@@ -52,16 +52,26 @@ static void storm_spec(struct container_spec *s)
         (struct mount_bind){.source = xstrdup("/host/a"), .dest = xstrdup("/b"), .readonly = true};
 }
 
-static char *gen_text(const struct container_spec *s, struct cap_set *caps)
+/* config.json's text for s, with a seccomp profile's OCI form when there is one */
+static char *gen_text_with(const struct container_spec *s, struct cap_set *caps, yajl_val seccomp)
 {
     struct berr err = {0};
     cr_assert_eq(caps_effective_set(&s->cap_add, &s->cap_drop, caps, &err), 0, "%s", err.msg);
     gid_t groups[] = {1000, 5548};
     struct creds c = {
         .uid = 1000, .gid = 1000, .groups = groups, .ngroups = 2, .home = "/home/worker"};
-    const struct oci_facts f = {
-        .id = ID, .hostname = "storm-host", .dir_path = DIR, .creds = &c, .caps = caps};
+    const struct oci_facts f = {.id = ID,
+                                .hostname = "storm-host",
+                                .dir_path = DIR,
+                                .creds = &c,
+                                .caps = caps,
+                                .seccomp_oci = seccomp};
     return json_gen_take(oci_gen(s, &f), NULL);
+}
+
+static char *gen_text(const struct container_spec *s, struct cap_set *caps)
+{
+    return gen_text_with(s, caps, NULL);
 }
 
 static int read_text(const char *text, struct oci_config *cfg, struct berr *err)
@@ -262,20 +272,12 @@ Test(oci_read, the_profile_is_skipped_on_reading_yet_still_needs_its_filter)
     storm_spec(&s);
     struct cap_set caps;
     struct berr err = {0};
-    cr_assert_eq(caps_effective_set(&s.cap_add, &s.cap_drop, &caps, &err), 0, "%s", err.msg);
     yajl_val profile = NULL;
     cr_assert_eq(json_parse("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":"
                             "[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
                             &profile, &err),
                  0, "%s", err.msg);
-    struct creds c = {.uid = 1000, .gid = 1000, .home = "/home/worker"};
-    const struct oci_facts f = {.id = ID,
-                                .hostname = "storm-host",
-                                .dir_path = DIR,
-                                .creds = &c,
-                                .caps = &caps,
-                                .seccomp_oci = profile};
-    _cleanup_free_ char *text = json_gen_take(oci_gen(&s, &f), NULL);
+    _cleanup_free_ char *text = gen_text_with(&s, &caps, profile);
     yajl_tree_free(profile);
     struct oci_config cfg;
     cr_assert_eq(read_from_dir(text, &cfg, &err), 0, "%s", err.msg);
