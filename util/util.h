@@ -243,12 +243,15 @@ void human_size_precision(double bytes, int digits, char *out, size_t outlen);
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-/* yajl's tree parser, and yajl_tree_free, recurse once per level of nesting: a document of a
- * few megabytes could nest deep enough to overflow the stack. Deeper documents are refused
- * before parsing; nothing berth reads comes close to this. */
+/* yajl_tree_free, and whatever walks a tree (json_gen_value), recurse once per level of
+ * nesting: a document of a few megabytes could nest deep enough to overflow the stack. Deeper
+ * documents are refused as they are read, before any of that; nothing berth reads comes close
+ * to this. */
 #define JSON_MAX_DEPTH 1000
 /* Refuses text whose arrays and objects nest deeper than JSON_MAX_DEPTH (brackets inside
- * strings do not count). A scan of the bytes, no parse: run it before any tree parse. */
+ * strings do not count). A scan of the bytes, no parse: json_parse counts the nesting itself;
+ * this is for a reader that must refuse the depth before its own pass over the text (the
+ * seccomp profile's syntax check). */
 int json_check_depth(const char *text, size_t len, struct berr *err);
 /* Parse a document; on failure the message carries yajl's position text. Nesting deeper than
  * JSON_MAX_DEPTH is refused as it is read. */
