@@ -89,6 +89,7 @@ int cmd_wait(struct cli *cli, int argc, char **argv)
                        0, argc, argv, &args, &code) ||
         !need_args(cli, &args, &code))
         return code;
+    trace_role("wait");
     return for_each_container(cli, &args, do_wait, NULL, false);
 }
 

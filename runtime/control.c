@@ -21,6 +21,7 @@ static int wait_monitor_done_at(const struct runtime_paths *paths, const char *i
     if (container_handle_open(paths, id, &h, err) < 0 || lock_wait(h.lock, LOCK_SH, err) < 0)
         return -1;
     flock(h.lock, LOCK_UN);
+    trace_phase("woken");
     struct container_state st = {0};
     _cleanup_free_ char *error = NULL;
     struct berr ignored = {0};
@@ -28,6 +29,10 @@ static int wait_monitor_done_at(const struct runtime_paths *paths, const char *i
         exit_code && state_read(h.dir, &st, &error, &ignored) == 0 && st.status == STATUS_EXITED;
     if (*recorded)
         *exit_code = st.exit_code;
+    if (exit_code) {
+        trace_phase("exit-read");
+        trace_relay(h.dir, EXIT_TRACE_FILE);
+    }
     return 0;
 }
 

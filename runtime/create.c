@@ -549,9 +549,7 @@ int container_wait_exit(struct container *c, struct berr *err)
     if (wait_forwarding_signals(c->st.pid, false, &si, err) < 0)
         return -1;
     trace_phase("container-exit");
-    int rc = container_reap(c, c->st.pid, err);
-    trace_phase("reap");
-    return rc;
+    return container_reap(c, c->st.pid, err);
 }
 
 int container_run_in_place(const struct runtime_paths *paths, struct container_spec *spec,

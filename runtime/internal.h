@@ -353,6 +353,9 @@ struct container {
 /* The container's filter in its state directory, for exec; only an unconfined container has
  * none. */
 #define SECCOMP_FILE "seccomp.bpf"
+/* The phases of a traced container's exit, written by berth-monitor for a traced `wait` to
+ * show (util/trace.c); removed by an untraced start. */
+#define EXIT_TRACE_FILE "exit-trace"
 
 /* A container with no descriptor open yet. */
 #define CONTAINER_NO_FDS .runrootfd = -1, .dirfd = -1, .lockfd = -1, .held_ns = {-1, -1, -1}

@@ -54,10 +54,13 @@ int container_reap(struct container *c, pid_t pid, struct berr *err)
     c->st.exit_code = siginfo_exit_status(&si);
     c->st.pid = 0;
     container_record(c, STATUS_EXITED);
+    trace_phase("exit-recorded");
     runtime_test_stall("recorded");
     waitpid(pid, NULL, 0);
+    trace_phase("reaped");
     /* an exited container keeps its state until rm, but not its cgroups (docker) */
     container_drop_cgroups(c);
+    trace_phase("cgroups-removed");
     return 0;
 }
 
@@ -159,6 +162,7 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
     pid_t pid = c->st.pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     pump_output(pid, pidfd, out, err_fd, log);
+    trace_phase("exit-seen");
     /* a writer outside the container now gets EPIPE instead of filling a pipe no one reads */
     close(out);
     close(err_fd);
@@ -172,6 +176,9 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
     runtime_test_stall("reaped");
     if (remove_on_exit)
         container_destroy(c);
+    /* the last line a woken `wait` can find */
+    trace_phase(remove_on_exit ? "removed" : "log-closed");
+    trace_end();
     container_release_waiters(c);
     runtime_test_stall("mounts-held");
     container_release_mounts(c);
@@ -201,6 +208,19 @@ bool held_ns_parse(const char *s, int held[HELD_NS])
         s = end + 1;
     }
     return true;
+}
+
+/* The caller's stderr is let go; a traced start goes on in the state directory, where a
+ * traced `wait` finds the exit's phases, and an untraced one leaves no lines of an earlier
+ * start there. */
+static void trace_to_state_dir(int dirfd)
+{
+    if (!trace_enabled()) {
+        unlinkat(dirfd, EXIT_TRACE_FILE, 0);
+        return;
+    }
+    trace_move(openat(dirfd, EXIT_TRACE_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                      0600));
 }
 
 /* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD HELDNS PID ID NAME STARTED RM CGROUP_PARENT
@@ -241,7 +261,7 @@ int runtime_monitor_main(int argc, char **argv)
     if (cgroup_open(c.cgroup_parent, c.cgroup_name, &c.cgroups, &err) < 0)
         debugf("container %.12s: %s", c.st.id, err.msg);
     trace_phase("ready");
-    trace_end();
+    trace_to_state_dir(c.dirfd);
     monitor_after_start(&c, !strcmp(argv[11], "1"), out, err_fd);
     return 0;
 }

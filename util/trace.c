@@ -13,7 +13,11 @@
  * to a descriptor of their own (a copy of stderr), built without malloc or stdio: the monitor puts
  * /dev/null on its stderr and the container's init the container's log, and the init traces
  * up to its execve, after its seccomp filter is loaded (write(2) is in every profile that
- * lets a program print). */
+ * lets a program print).
+ *
+ * A detached berth-monitor may not keep its caller's stderr, yet its part in `wait` comes
+ * long after: it writes the phases of a traced container's exit to a file in the container's
+ * state directory, and a traced `wait` copies them to its own stderr once it is woken. */
 #include "util.h"
 
 #include <fcntl.h>
@@ -26,6 +30,9 @@ static struct {
     pid_t pid;
     const char *role;
     uint64_t start, last;
+    bool holding; /* lines kept in held until trace_end (trace_move) */
+    size_t held_len;
+    char held[2048];
 } trace = {.fd = -1};
 
 static uint64_t now_us(void)
@@ -96,13 +103,48 @@ void trace_child(const char *role)
     trace.start = trace.last = now_us();
 }
 
+static void write_held(void)
+{
+    if (trace.held_len)
+        (void)!write(trace.fd, trace.held, trace.held_len);
+    trace.held_len = 0;
+}
+
 void trace_end(void)
 {
     if (!trace.on)
         return;
+    write_held();
     close(trace.fd);
     trace.fd = -1;
     trace.on = false;
+}
+
+void trace_move(int fd)
+{
+    if (!trace.on) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    close(trace.fd);
+    trace.fd = fd;
+    trace.on = fd >= 0;
+    trace.holding = true;
+}
+
+void trace_relay(int dirfd, const char *name)
+{
+    if (!trace.on)
+        return;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        (void)!write(trace.fd, buf, (size_t)n);
+    close(fd);
 }
 
 static size_t put_str(char *buf, size_t cap, size_t at, const char *s)
@@ -154,7 +196,14 @@ void trace_phase(const char *phase)
     char line[192];
     size_t n = trace_format(line, sizeof(line), trace.pid, trace.role, phase, now - trace.last,
                             now - trace.start, now);
-    (void)!write(trace.fd, line, n);
+    if (trace.holding && trace.held_len + n > sizeof(trace.held))
+        write_held();
+    if (trace.holding) {
+        memcpy(trace.held + trace.held_len, line, n);
+        trace.held_len += n;
+    } else {
+        (void)!write(trace.fd, line, n);
+    }
     /* the write's own cost goes to the next phase's account, not lost between them */
     trace.last = now;
 }

@@ -299,6 +299,11 @@ void trace_role(const char *role);
 void trace_child(const char *role); /* in a cloned child: its own role, pid and start */
 void trace_phase(const char *phase);
 void trace_end(void); /* closes the trace fd: a detached process must not hold the caller's */
+/* From now on the lines go to fd, the old trace fd closed (fd < 0: the trace ends), kept in
+ * memory until trace_end writes them at once: the file's writes stay out of the phases. */
+void trace_move(int fd);
+/* Copies the lines another process left in dirfd/name to this process's trace. */
+void trace_relay(int dirfd, const char *name);
 size_t trace_format(char *buf, size_t cap, pid_t pid, const char *role, const char *phase,
                     uint64_t delta_us, uint64_t since_start_us, uint64_t mono_us);
 

@@ -37,8 +37,8 @@ static const char *const monitor[2][16] = {MONITOR(false), MONITOR(true)};
 /* the foreground run's stays attached, in its caller's cgroups, until the exit */
 #define MONITOR_FG(cg_first)                                                                       \
     {                                                                                              \
-        "attach", START(cg_first), "child-execve", "state-running", "container-exit", "reap",      \
-            "destroy", "report", NULL                                                              \
+        "attach", START(cg_first), "child-execve", "state-running", "container-exit",              \
+            "exit-recorded", "reaped", "cgroups-removed", "destroy", "report", NULL                \
     }
 static const char *const monitor_fg[2][16] = {MONITOR_FG(false), MONITOR_FG(true)};
 static const char *const init[] = {"loopback",
@@ -73,14 +73,15 @@ static bool all_digits(const char *s)
 }
 
 /* The phases stderr holds for role, in order, after checking every trace line's form: seven
- * fields, numbers where numbers go, each role's deltas adding up to its time since start and
- * its monotonic stamps never going back. Lines that are not trace lines are returned in
- * *other. */
-static char *phases_of(const char *err, const char *role, char **other)
+ * fields, numbers where numbers go, each role's deltas adding up to its time since start (from
+ * its first line on, when the lines begin mid-process) and its monotonic stamps never going
+ * back. Lines that are not trace lines are returned in *other. */
+static char *phases_from(const char *err, const char *role, bool from_start, char **other)
 {
     _cleanup_free_ char *copy = xstrdup(err);
     char *phases = xstrdup(""), *rest = xstrdup("");
     uint64_t sum = 0, last_mono = 0;
+    bool first = true;
     char *save = NULL;
     for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (strncmp(line, "berth-trace ", 12) != 0) {
@@ -100,6 +101,9 @@ static char *phases_of(const char *err, const char *role, char **other)
             continue;
         uint64_t delta = strtoull(f[4], NULL, 10), since = strtoull(f[5], NULL, 10),
                  mono = strtoull(f[6], NULL, 10);
+        if (first && !from_start)
+            sum = since - delta;
+        first = false;
         sum += delta;
         cr_assert_eq(sum, since, "%s: deltas add up to %llu, not %llu", line,
                      (unsigned long long)sum, (unsigned long long)since);
@@ -115,9 +119,15 @@ static char *phases_of(const char *err, const char *role, char **other)
     return phases;
 }
 
-static void assert_phases(const char *err, const char *role, const char *const *want)
+static char *phases_of(const char *err, const char *role, char **other)
 {
-    _cleanup_free_ char *have = phases_of(err, role, NULL);
+    return phases_from(err, role, true, other);
+}
+
+static void assert_phases_from(const char *err, const char *role, bool from_start,
+                               const char *const *want)
+{
+    _cleanup_free_ char *have = phases_from(err, role, from_start, NULL);
     _cleanup_free_ char *expected = xstrdup("");
     for (; *want; want++) {
         char *e = xasprintf("%s%s%s", expected, *expected ? " " : "", *want);
@@ -125,6 +135,32 @@ static void assert_phases(const char *err, const char *role, const char *const *
     }
     cr_assert_str_eq(have, expected, "%s phases:\n have %s\n want %s\nstderr:\n%s", role, have,
                      expected, err);
+}
+
+static void assert_phases(const char *err, const char *role, const char *const *want)
+{
+    assert_phases_from(err, role, true, want);
+}
+
+static void assert_only_trace_lines(const char *err)
+{
+    char *other = NULL;
+    free(phases_of(err, "none", &other));
+    cr_assert_str_eq(other, "", "stderr holds more than trace lines: %s", other);
+    free(other);
+}
+
+/* The CLOCK_MONOTONIC stamp of role's line for phase (0: none). */
+static uint64_t stamp_of(const char *err, const char *role, const char *phase)
+{
+    _cleanup_free_ char *pattern = xasprintf(" %s %s ", role, phase);
+    const char *at = strstr(err, pattern);
+    if (!at)
+        return 0;
+    const char *eol = strchrnul(at, '\n');
+    while (eol > at && eol[-1] != ' ')
+        eol--;
+    return strtoull(eol, NULL, 10);
 }
 
 Test(trace, foreground_run_traces_front_end_and_init_on_stderr_only)
@@ -138,10 +174,7 @@ Test(trace, foreground_run_traces_front_end_and_init_on_stderr_only)
     assert_phases(r.err, "front-ro", (const char *const[]){NULL});
     assert_phases(r.err, "monitor", monitor_fg[cgroups_first()]);
     assert_phases(r.err, "init", init);
-    char *other = NULL;
-    free(phases_of(r.err, "none", &other));
-    cr_assert_str_eq(other, "", "stderr holds more than trace lines: %s", other);
-    free(other);
+    assert_only_trace_lines(r.err);
 }
 
 Test(trace, nothing_is_written_without_the_variable)
@@ -171,10 +204,7 @@ Test(trace, detached_run_traces_monitor_init_and_berth_monitor_not_the_log)
     assert_phases(r.err, "monitor", monitor[cgroups_first()]);
     assert_phases(r.err, "init", init);
     assert_phases(r.err, "berth-monitor", berth_monitor);
-    char *other = NULL;
-    free(phases_of(r.err, "none", &other));
-    cr_assert_str_eq(other, "", "stderr holds more than trace lines: %s", other);
-    free(other);
+    assert_only_trace_lines(r.err);
     /* the container's own output is all its log holds */
     h_berth(&r, NULL, "wait", "traced", NULL);
     h_assert_status(&r, 0);
@@ -183,5 +213,40 @@ Test(trace, detached_run_traces_monitor_init_and_berth_monitor_not_the_log)
     cr_assert_str_eq(r.out, "out\n");
     cr_assert_str_eq(r.err, "");
     h_berth(&r, NULL, "rm", "traced", NULL);
+    h_assert_status(&r, 0);
+}
+
+/* berth-monitor may not keep its caller's stderr: a traced start's exit phases wait in the
+ * state directory until a traced `wait` shows them, with its own, all written before the
+ * monitor let it go. An untraced start leaves no lines of the one before. */
+Test(trace, traced_wait_shows_the_monitors_exit_phases)
+{
+    static const char *const exit_phases[] = {"exit-seen",       "exit-recorded", "reaped",
+                                              "cgroups-removed", "log-closed",    NULL};
+    static const char *const wait_phases[] = {"woken", "exit-read", NULL};
+    struct h_result r;
+    struct h_opts o = {.env = trace_env};
+    h_berth(&r, &o, "run", "-d", "--name", "traced-exit", H_IMAGE, "/bin/sh", "-c", "exit 3", NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, &o, "wait", "traced-exit", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "3\n");
+    assert_phases_from(r.err, "berth-monitor", false, exit_phases);
+    assert_phases_from(r.err, "wait", false, wait_phases);
+    assert_phases(r.err, "front", (const char *const[]){"caller", NULL});
+    uint64_t released = stamp_of(r.err, "berth-monitor", "log-closed"),
+             woken = stamp_of(r.err, "wait", "woken");
+    cr_assert(released && released <= woken, "the wait woke before the monitor's last line:\n%s",
+              r.err);
+    assert_only_trace_lines(r.err);
+
+    h_berth(&r, NULL, "start", "traced-exit", NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, &o, "wait", "traced-exit", NULL);
+    h_assert_status(&r, 0);
+    cr_assert_str_eq(r.out, "3\n");
+    assert_phases_from(r.err, "berth-monitor", false, (const char *const[]){NULL});
+    assert_phases_from(r.err, "wait", false, wait_phases);
+    h_berth(&r, NULL, "rm", "traced-exit", NULL);
     h_assert_status(&r, 0);
 }
