@@ -221,7 +221,8 @@ for r in ("plain", "storm", "many", "seccomp", "load", "join", "wait", "oci", "p
         p(f"Each container sleeps {facts['wait_ms']} ms (so the `wait` is blocked by then), "
           "writes the stamp and exits. The figure includes the `wait` process's own exit and "
           "the timer's wake-up; `host process exit (floor)` is the same measure for a host "
-          "process that stamps and exits, reaped directly by the timer.\n")
+          "process that stamps and exits, reaped directly by the timer. Where the time goes: "
+          "the last table of the phases (\"From a container's exit to its `wait`\").\n")
 
 # ---- memory ----
 p("## Memory kept per running container\n")
