@@ -30,10 +30,12 @@ static struct {
     pid_t pid;
     const char *role;
     uint64_t start, last;
-    bool holding; /* lines kept in held until trace_end (trace_move) */
+    char *held; /* lines kept until trace_end (trace_move); NULL: written at once */
     size_t held_len;
-    char held[2048];
 } trace = {.fd = -1};
+
+/* allocated when wanted: berth-monitor's resident memory is counted by the page */
+#define HELD_MAX 2048
 
 static uint64_t now_us(void)
 {
@@ -115,6 +117,8 @@ void trace_end(void)
     if (!trace.on)
         return;
     write_held();
+    free(trace.held);
+    trace.held = NULL;
     close(trace.fd);
     trace.fd = -1;
     trace.on = false;
@@ -130,7 +134,8 @@ void trace_move(int fd)
     close(trace.fd);
     trace.fd = fd;
     trace.on = fd >= 0;
-    trace.holding = true;
+    if (trace.on && !trace.held)
+        trace.held = xmalloc(HELD_MAX);
 }
 
 void trace_relay(int dirfd, const char *name)
@@ -196,9 +201,9 @@ void trace_phase(const char *phase)
     char line[192];
     size_t n = trace_format(line, sizeof(line), trace.pid, trace.role, phase, now - trace.last,
                             now - trace.start, now);
-    if (trace.holding && trace.held_len + n > sizeof(trace.held))
+    if (trace.held && trace.held_len + n > HELD_MAX)
         write_held();
-    if (trace.holding) {
+    if (trace.held) {
         memcpy(trace.held + trace.held_len, line, n);
         trace.held_len += n;
     } else {
