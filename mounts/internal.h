@@ -40,14 +40,21 @@ ssize_t merged_top_entry(const struct merged_dir *d, const char *name, struct st
 int merged_child(const struct merged_dir *d, size_t top, const char *name, struct merged_dir *out,
                  struct berr *err);
 
+/* path with every link among its components that the layers hold replaced by where it leads,
+ * as RESOLVE_IN_ROOT finds it in the merged root ('..' stops at the root); the components after
+ * the first one the layers lack are kept as they are. NULL (err) for a loop, a non-directory
+ * on the way, or a layer that cannot be read. */
+char *mounts_resolve_in_layers(const struct strv *layers, const char *path, struct berr *err);
+
 /* ---- the mount points layer (points.c) ---- */
 
 /* Fill pointsfd (the root of an empty tmpfs) with every mount point the container's root needs
  * and the image lacks: the tmpfs then lies on the layers as overlay's top lower layer, so that
  * no mount point is made by a copy-up into the upper layer, and a read-only root needs none.
  * *complete is false when some mount point cannot be made there exactly as the overlay would
- * show it (a link or a non-directory on its path, an extended attribute to carry): the layer
- * is then not used and the points are made in the upper layer, as before. */
+ * show it (a non-directory or links that cannot be followed on its path, an extended attribute
+ * to carry): the layer is then not used and the points are made in the upper layer, as
+ * before. */
 int mounts_fill_points(const struct mounts_spec *spec, int pointsfd, bool *complete,
                        struct berr *err);
 

@@ -6,7 +6,10 @@
  * name wins; a 0:0 character device (a whiteout) hides the name in every lower layer; a
  * directory hides lower non-directories and merges with lower directories unless it carries
  * the opaque xattr; symlinks are followed in the merged view ('..' never above the root, 40
- * links at most). Nothing is written; the per-container upper dir is empty at create. */
+ * links at most). Nothing is written; the per-container upper dir is empty at create.
+ *
+ * The same walk says where a mount point's path leads before the root is mounted
+ * (mounts_resolve_in_layers, for the layer of mount points in points.c). */
 #include "internal.h"
 
 #include <errno.h>
@@ -129,24 +132,40 @@ static char *next_component(const char **rest)
     return c;
 }
 
-static int lookup(const struct strv *layers, const char *path, int links, int flags,
-                  struct berr *err);
+/* What a walk over the layers ends in: the last component opened with flags, or, with
+ * resolved set, the path itself with every link among its existing components replaced by
+ * where it leads (a missing component ends the walk: what follows it is new). */
+struct walk_end {
+    int flags;
+    char **resolved;
+};
+
+static int lookup(const struct strv *layers, const char *path, int links,
+                  const struct walk_end *end, struct berr *err);
 
 /* Start over at the root with what the link says, then what was left of the path, cleaned
  * lexically (the part resolved so far holds no links, and '..' stops at the root). */
 static int follow(const struct strv *layers, const char *done, const char *target, const char *rest,
-                  int links, int flags, struct berr *err)
+                  int links, const struct walk_end *end, struct berr *err)
 {
     if (links >= MAX_LINKS)
         return berr_errnum(err, ELOOP, "too many levels of symbolic links");
     _cleanup_free_ char *joined = target[0] == '/' ? xasprintf("%s/%s", target, rest)
                                                    : xasprintf("%s/%s/%s", done, target, rest);
     _cleanup_free_ char *clean = path_clean(joined);
-    return lookup(layers, clean, links + 1, flags, err);
+    return lookup(layers, clean, links + 1, end, err);
 }
 
-static int lookup(const struct strv *layers, const char *path, int links, int flags,
-                  struct berr *err)
+static int resolved_as(const struct walk_end *end, const char *done, const char *name,
+                       const char *rest)
+{
+    _cleanup_free_ char *joined = xasprintf("%s/%s/%s", done, name, rest);
+    *end->resolved = path_clean(joined);
+    return 0;
+}
+
+static int lookup(const struct strv *layers, const char *path, int links,
+                  const struct walk_end *end, struct berr *err)
 {
     struct merged_dir d = {0};
     if (merged_root(layers, &d, err) < 0)
@@ -157,11 +176,16 @@ static int lookup(const struct strv *layers, const char *path, int links, int fl
     for (;;) {
         _cleanup_free_ char *name = next_component(&rest);
         if (!*name) {
-            rc = berr_errnum(err, EISDIR, "%s is a directory", path);
+            rc = end->resolved ? resolved_as(end, "/", "", "")
+                               : berr_errnum(err, EISDIR, "%s is a directory", path);
             break;
         }
         struct stat st;
         ssize_t top = merged_top_entry(&d, name, &st);
+        if (top < 0 && errno == ENOENT && end->resolved) {
+            rc = resolved_as(end, done, name, rest);
+            break;
+        }
         if (top < 0) {
             rc = errno == ENOENT ? berr_errnum(err, ENOENT, "%s does not exist", path)
                                  : berr_errno(err, "look up %s", path);
@@ -171,12 +195,16 @@ static int lookup(const struct strv *layers, const char *path, int links, int fl
             _cleanup_free_ char *target = link_target(&d, (size_t)top, name);
             /* the next lookup opens every layer again: this one's fds go first */
             merged_close(&d);
-            rc = target ? follow(layers, *done ? done : "/", target, rest, links, flags, err)
+            rc = target ? follow(layers, *done ? done : "/", target, rest, links, end, err)
                         : berr_errno(err, "read link %s", name);
             break;
         }
+        if (!*rest && end->resolved) {
+            rc = resolved_as(end, done, name, "");
+            break;
+        }
         if (!*rest) { /* the last component: open it where it lives */
-            rc = openat(d.fd[top], name, flags | O_NOFOLLOW | O_CLOEXEC);
+            rc = openat(d.fd[top], name, end->flags | O_NOFOLLOW | O_CLOEXEC);
             if (rc < 0)
                 berr_errno(err, "open %s", path);
             break;
@@ -201,5 +229,16 @@ static int lookup(const struct strv *layers, const char *path, int links, int fl
 int mounts_open_in_layers(const struct strv *layers, const char *path, int flags, struct berr *err)
 {
     _cleanup_free_ char *clean = path_clean(path);
-    return lookup(layers, clean, 0, flags, err);
+    const struct walk_end end = {.flags = flags};
+    return lookup(layers, clean, 0, &end, err);
+}
+
+char *mounts_resolve_in_layers(const struct strv *layers, const char *path, struct berr *err)
+{
+    _cleanup_free_ char *clean = path_clean(path);
+    char *resolved = NULL;
+    const struct walk_end end = {.resolved = &resolved};
+    if (lookup(layers, clean, 0, &end, err) < 0)
+        return NULL;
+    return resolved;
 }

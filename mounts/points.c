@@ -8,9 +8,12 @@
  * The merged view must not change: a directory of the image on the way to a new mount point is
  * made in the tmpfs with the image's owner, mode and times (overlayfs shows the topmost
  * layer's), and the walk gives up, leaving every mount point to the upper layer as before, at
- * anything it cannot show exactly so: a symlink on the way (the mount point lies where the
- * link points, resolved later in the merged root), a non-directory above a destination, an
- * extended attribute beyond overlayfs's own on a directory it would copy. */
+ * anything it cannot show exactly so: a non-directory above a destination, an extended
+ * attribute beyond overlayfs's own on a directory it would copy, links it cannot follow.
+ *
+ * A destination that meets a link of the image is walked again where the link leads, as the
+ * mount code will resolve it in the merged root (Debian's /var/run is a link to /run, and Storm
+ * binds /var/run/nscd): that path is made, the links are left as they are. */
 #include "internal.h"
 
 #include <errno.h>
@@ -27,6 +30,7 @@ enum point_kind { POINT_DIR, POINT_FILE };
 struct point {
     char *dest; /* absolute, clean */
     enum point_kind kind;
+    bool or_at; /* made unless it lies under another mount, or at one too (in_root) */
 };
 
 /* Where the walk stands: the directory reached after depth components, the way there, and
@@ -40,6 +44,8 @@ struct walker {
     struct merged_dir image[MAX_DEPTH + 1]; /* .fd NULL: a level the image lacks */
     int made[MAX_DEPTH + 1];                /* the level in the points layer; -1: not made yet */
     bool complete;
+    bool resolved; /* the destinations hold no links the image has */
+    bool linked;   /* the destination walked last met a link */
 };
 
 /* Whether a layer's directory carries attributes other than overlayfs's own, which the merged
@@ -173,7 +179,12 @@ static int step(struct walker *w, const char *name, bool last, enum point_kind k
         return berr_errno(err, "mount points: look up %s", name);
     if (top < 0)
         return last ? make_last(w, name, kind, err) : descend(w, name, NULL, NULL, err);
-    /* a link: where it leads is resolved in the merged root; a file: the mount code says */
+    /* a link: the destination is walked again where it leads; a file: the mount code says */
+    if (S_ISLNK(st.st_mode) && !w->resolved) {
+        w->linked = true;
+        *stop = true;
+        return 0;
+    }
     if (S_ISLNK(st.st_mode) || (!last && !S_ISDIR(st.st_mode))) {
         w->complete = false;
         return 0;
@@ -199,6 +210,7 @@ static int step(struct walker *w, const char *name, bool last, enum point_kind k
 
 static int walk_point(struct walker *w, const struct point *pt, struct berr *err)
 {
+    w->linked = false;
     _cleanup_free_ char *path = xstrdup(pt->dest);
     char *comps[MAX_DEPTH + 1];
     size_t n = 0;
@@ -260,10 +272,10 @@ static bool in_root(const struct mounts_spec *spec, const char *dest, bool or_at
     return true;
 }
 
-static void add(struct point **v, size_t *n, const char *dest, enum point_kind kind)
+static void add(struct point **v, size_t *n, const char *dest, enum point_kind kind, bool or_at)
 {
     *v = xrealloc(*v, (*n + 1) * sizeof(**v));
-    (*v)[(*n)++] = (struct point){.dest = path_clean(dest), .kind = kind};
+    (*v)[(*n)++] = (struct point){.dest = path_clean(dest), .kind = kind, .or_at = or_at};
 }
 
 /* docker's defaults, the binds, the /etc files and the working directory, where they lie in
@@ -274,7 +286,7 @@ static void points_of(const struct mounts_spec *spec, struct point **v, size_t *
     const struct mounts_fs *fs = mounts_kernel_fs(spec, &nfs);
     for (size_t i = 0; i < nfs; i++) {
         if (!mounts_bound_at(spec, fs[i].dest) && in_root(spec, fs[i].dest, false))
-            add(v, n, fs[i].dest, POINT_DIR);
+            add(v, n, fs[i].dest, POINT_DIR, false);
     }
     for (size_t i = 0; i < spec->nbinds; i++) {
         const struct mount_bind *b = &spec->binds[i];
@@ -282,36 +294,92 @@ static void points_of(const struct mounts_spec *spec, struct point **v, size_t *
         if (stat(b->source, &st) < 0)
             *complete = false; /* the bind itself will say why */
         else if (in_root(spec, b->dest, false))
-            add(v, n, b->dest, S_ISDIR(st.st_mode) ? POINT_DIR : POINT_FILE);
+            add(v, n, b->dest, S_ISDIR(st.st_mode) ? POINT_DIR : POINT_FILE, false);
     }
     for (size_t i = 0; spec->etc_path && i < mounts_netc_files; i++) {
         char dest[64];
         snprintf(dest, sizeof(dest), "/etc/%s", mounts_etc_files[i]);
         if (in_root(spec, dest, true))
-            add(v, n, dest, POINT_FILE);
+            add(v, n, dest, POINT_FILE, true);
     }
     if (spec->workdir && in_root(spec, spec->workdir, true))
-        add(v, n, spec->workdir, POINT_DIR);
+        add(v, n, spec->workdir, POINT_DIR, true);
+}
+
+/* The destinations that met a link, where the image's links lead (the mount code resolves them
+ * so in the merged root); those that then lie under another mount are made there by the mount
+ * code. false when a way cannot be followed (a loop, a file on it) or a destination meets one
+ * of the others as a file against a directory: the mount code says what is wrong. */
+static bool resolve_points(const struct mounts_spec *spec, const struct point *walked,
+                           size_t nwalked, struct point *v, size_t *n)
+{
+    size_t kept = 0;
+    bool ok = true;
+    for (size_t i = 0; i < *n; i++) {
+        struct berr lerr = {0};
+        char *where = ok ? mounts_resolve_in_layers(spec->layers, v[i].dest, &lerr) : NULL;
+        if (ok && !where)
+            debugf("mount points: %s: %s", v[i].dest, lerr.msg);
+        ok = ok && where;
+        free(v[i].dest);
+        if (where && in_root(spec, where, v[i].or_at)) {
+            v[kept] = v[i];
+            v[kept++].dest = where;
+        } else {
+            free(where);
+        }
+    }
+    *n = kept;
+    qsort(v, *n, sizeof(*v), point_cmp);
+    for (size_t i = 0; ok && i < *n; i++) {
+        for (size_t j = 0; ok && j < nwalked; j++)
+            ok = strcmp(v[i].dest, walked[j].dest) || v[i].kind == walked[j].kind;
+        ok = ok && (i == 0 || strcmp(v[i - 1].dest, v[i].dest) || v[i - 1].kind == v[i].kind);
+    }
+    return ok;
+}
+
+/* Every destination walked from the root; *later gets those that met a link. */
+static int walk_points(const struct mounts_spec *spec, int points, const struct point *v, size_t n,
+                       bool resolved, struct point **later, size_t *nlater, bool *complete,
+                       struct berr *err)
+{
+    struct walker w;
+    int rc = walker_start(&w, spec->layers, points, err);
+    w.resolved = resolved;
+    for (size_t i = 0; rc == 0 && w.complete && i < n; i++) {
+        rc = walk_point(&w, &v[i], err);
+        if (rc == 0 && w.linked)
+            add(later, nlater, v[i].dest, v[i].kind, v[i].or_at);
+    }
+    *complete = w.complete;
+    walker_end(&w);
+    return rc;
+}
+
+static void points_free(struct point *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].dest);
+    free(v);
 }
 
 int mounts_fill_points(const struct mounts_spec *spec, int points, bool *complete, struct berr *err)
 {
-    struct point *v = NULL;
-    size_t n = 0;
+    struct point *v = NULL, *later = NULL;
+    size_t n = 0, nlater = 0;
     *complete = true;
     points_of(spec, &v, &n, complete);
     qsort(v, n, sizeof(*v), point_cmp);
-    struct walker w;
     int rc = 0;
-    if (*complete) {
-        rc = walker_start(&w, spec->layers, points, err);
-        for (size_t i = 0; rc == 0 && w.complete && i < n; i++)
-            rc = walk_point(&w, &v[i], err);
-        *complete = w.complete;
-        walker_end(&w);
+    if (*complete)
+        rc = walk_points(spec, points, v, n, false, &later, &nlater, complete, err);
+    if (rc == 0 && *complete && nlater > 0) {
+        *complete = resolve_points(spec, v, n, later, &nlater);
+        if (*complete)
+            rc = walk_points(spec, points, later, nlater, true, NULL, NULL, complete, err);
     }
-    for (size_t i = 0; i < n; i++)
-        free(v[i].dest);
-    free(v);
+    points_free(v, n);
+    points_free(later, nlater);
     return rc;
 }

@@ -360,3 +360,64 @@ Test(run, storm_detached_sequence_as_the_supervisor_drives_it)
     h_assert_no_mounts_left();
     remove_storm_cgroup_parent();
 }
+
+/* Debian's /var/run is a link to /run, and Storm binds /var/run/nscd: the mount point is made
+ * where the link leads, in the layer of mount points, and the read-only root needs no upper
+ * layer of its own; the image's link stays a link. The probe image (no bash) runs the probe
+ * itself where Storm's command would run its script. */
+Test(run, storm_flag_set_on_an_image_whose_var_run_links_to_run)
+{
+    struct storm_run sr;
+    storm_args(&sr, false);
+    h_mkdirs(h_path("extra/var"), 0755);
+    cr_assert_eq(symlink("/run", h_path("extra/var/run")), 0, "%s", strerror(errno));
+    struct h_opts o = {.root = h_path("root")};
+    h_import_variant(o.root, "varrun:latest", h_path("extra"));
+    _cleanup_free_ char *probe = xasprintf("%s/probe", sr.workdir);
+    const char *cp[] = {"cp", h_probe_bin(), h_path("%s", probe), NULL};
+    struct h_result r;
+    h_execv(&r, NULL, cp);
+    h_assert_status(&r, 0);
+    size_t image = 0;
+    while (image < sr.args.n && strcmp(sr.args.v[image], H_IMAGE_DEFAULT) != 0)
+        image++;
+    cr_assert_lt(image, sr.args.n, "no image in Storm's argv");
+    while (sr.args.n > image)
+        free(sr.args.v[--sr.args.n]);
+    sr.args.v[sr.args.n] = NULL;
+    const char *const tail[] = {"varrun:latest",
+                                probe,
+                                "mountinfo",
+                                "readlink",
+                                "/var/run",
+                                "write",
+                                "/var/run/nscd/probe-wrote",
+                                "write",
+                                "/new-file-in-root"};
+    for (size_t i = 0; i < ARRAY_SIZE(tail); i++)
+        strv_push(&sr.args, tail[i]);
+    h_berthv(&r, &o, (const char *const *)sr.args.v);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "readlink:/var/run", "/run");
+    h_assert_val(&r, "write:/var/run/nscd/probe-wrote", "ok");
+    h_assert_val(&r, "write:/new-file-in-root", "EROFS");
+    cr_assert(h_exists(h_path("var/run/nscd/probe-wrote")), "the write missed the bind's source");
+    char **mounts;
+    size_t n = h_get_all(&r, "mountinfo", &mounts);
+    bool root_seen = false;
+    for (size_t i = 0; i < n; i++) {
+        char *copy = xstrdup(mounts[i]), *save = NULL, *f[5] = {0};
+        f[0] = strtok_r(copy, " ", &save);
+        for (int k = 1; k < 5 && f[k - 1]; k++)
+            f[k] = strtok_r(NULL, " ", &save);
+        if (f[4] && strcmp(f[4], "/") == 0) {
+            root_seen = true;
+            cr_assert_null(strstr(mounts[i], "upperdir="), "the root has an upper layer: %s",
+                           mounts[i]);
+        }
+        free(copy);
+    }
+    cr_assert(root_seen, "no root in the mountinfo:\n%s", r.out);
+    h_assert_no_mounts_left();
+    remove_storm_cgroup_parent();
+}

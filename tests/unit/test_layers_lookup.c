@@ -1,5 +1,6 @@
-/* mounts_open_in_layers: a file as the overlay of unpacked layers will show it. */
-#include "mounts/mounts.h"
+/* mounts_open_in_layers: a file as the overlay of unpacked layers will show it; and
+ * mounts_resolve_in_layers: where a path of the merged view leads. */
+#include "mounts/internal.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -168,4 +169,41 @@ Test(layers_lookup, link_loops_end_in_eloop)
     link_to(2, "a", "/b");
     link_to(2, "b", "/a");
     assert_fails("/a", ELOOP);
+}
+
+static void assert_resolves(const char *path, const char *want)
+{
+    struct berr err = {0};
+    char *got = mounts_resolve_in_layers(&layers, path, &err);
+    cr_assert(got, "%s: %s", path, err.msg);
+    cr_assert_str_eq(got, want, "%s", path);
+    free(got);
+}
+
+Test(layers_lookup, a_path_resolves_where_its_links_lead_and_keeps_what_is_missing)
+{
+    assert_resolves("/etc/passwd", "/etc/passwd");
+    assert_resolves("/", "/");
+    assert_resolves("/no/such/dir", "/no/such/dir");
+    mkdirs(1, "var");
+    link_to(1, "var/run", "/run");
+    assert_resolves("/var/run/nscd", "/run/nscd");
+    assert_resolves("/var/run", "/run");
+    link_to(2, "conf", "usr/lib");
+    assert_resolves("/conf/new/deeper", "/usr/lib/new/deeper");
+    assert_resolves("/conf/passwd", "/usr/lib/passwd");
+    link_to(2, "up", "../../../../srv");
+    assert_resolves("/up/x", "/srv/x");
+}
+
+Test(layers_lookup, a_path_that_cannot_be_followed_does_not_resolve)
+{
+    link_to(2, "a", "/b");
+    link_to(2, "b", "/a");
+    struct berr err = {0};
+    cr_assert_null(mounts_resolve_in_layers(&layers, "/a/x", &err));
+    cr_assert_eq(err.errnum, ELOOP);
+    err = (struct berr){0};
+    cr_assert_null(mounts_resolve_in_layers(&layers, "/etc/passwd/x", &err));
+    cr_assert_eq(err.errnum, ENOTDIR);
 }

@@ -185,23 +185,89 @@ Test(mount_points, nothing_under_a_bind_or_a_kernel_file_system_is_made_in_the_r
         mount_bind_free(&b[i]);
 }
 
-Test(mount_points, a_link_on_the_way_leaves_every_point_to_the_upper_layer)
+Test(mount_points, a_link_on_the_way_is_followed_and_left_as_it_is)
 {
     char *l = at(1, "home");
     cr_assert_eq(symlink("var/home", l), 0);
     host_mkdir("h");
     struct mount_bind b = bind_of("h", "/home/worker");
-    cr_assert_not(fill(&b, 1, "/"));
+    cr_assert(fill(&b, 1, "/"));
+    cr_assert(S_ISDIR(in_points("var/home/worker").st_mode));
+    struct stat var = in_points("var");
+    cr_assert_eq(var.st_mode & 07777, 0750, "the image's directory on the way");
+    cr_assert_eq(var.st_uid, 12);
+    cr_assert(absent("home"), "the image's link is the image's");
     mount_bind_free(&b);
     free(l);
 }
 
-Test(mount_points, a_link_as_the_mount_point_itself_is_left_to_the_upper_layer)
+/* Debian's /var/run -> /run, absolute, and Storm's bind of /var/run/nscd */
+Test(mount_points, an_absolute_link_leads_from_the_root)
+{
+    char *l = at(0, "var/run");
+    cr_assert_eq(symlink("/run", l), 0);
+    host_mkdir("nscd");
+    struct mount_bind b = bind_of("nscd", "/var/run/nscd");
+    cr_assert(fill(&b, 1, "/var/run"));
+    cr_assert(S_ISDIR(in_points("run/nscd").st_mode));
+    cr_assert(absent("var/run"));
+    mount_bind_free(&b);
+    free(l);
+}
+
+Test(mount_points, a_link_as_the_mount_point_itself_leads_to_its_target)
 {
     char *l = at(1, "etc/resolv.conf");
     make_dir(1, "etc", 0755, 0, 0);
     cr_assert_eq(symlink("../run/resolv.conf", l), 0);
-    cr_assert_not(fill(NULL, 0, "/"));
+    cr_assert(fill(NULL, 0, "/"));
+    cr_assert(S_ISREG(in_points("run/resolv.conf").st_mode));
+    cr_assert(S_ISREG(in_points("etc/hosts").st_mode));
+    cr_assert(absent("etc/resolv.conf"));
+    free(l);
+}
+
+Test(mount_points, a_link_loop_leaves_every_point_to_the_upper_layer)
+{
+    char *a = at(0, "var/a"), *b_ = at(0, "var/b");
+    cr_assert_eq(symlink("b", a), 0);
+    cr_assert_eq(symlink("a", b_), 0);
+    host_mkdir("x");
+    struct mount_bind b = bind_of("x", "/var/a/x");
+    cr_assert_not(fill(&b, 1, "/"));
+    mount_bind_free(&b);
+    free(a);
+    free(b_);
+}
+
+Test(mount_points, a_link_into_another_mount_is_left_to_the_mount_code)
+{
+    char *l = at(0, "data");
+    cr_assert_eq(symlink("/var/sup", l), 0);
+    host_mkdir("sup");
+    host_mkdir("x");
+    struct mount_bind b[] = {bind_of("sup", "/var/sup"), bind_of("x", "/data/x")};
+    cr_assert(fill(b, 2, "/"));
+    cr_assert(S_ISDIR(in_points("var/sup").st_mode));
+    cr_assert(absent("var/sup/x"), "made in the bind's host directory when it is mounted");
+    cr_assert(absent("data"));
+    for (size_t i = 0; i < 2; i++)
+        mount_bind_free(&b[i]);
+    free(l);
+}
+
+Test(mount_points, a_file_and_a_directory_met_through_a_link_are_left_to_the_mount_code)
+{
+    char *l = at(0, "var/run");
+    cr_assert_eq(symlink("/run", l), 0);
+    host_mkdir("d");
+    char *f = xasprintf("%s/f", host_dir);
+    close(open(f, O_CREAT | O_WRONLY, 0644));
+    struct mount_bind b[] = {bind_of("f", "/run/x"), bind_of("d", "/var/run/x")};
+    cr_assert_not(fill(b, 2, "/"));
+    for (size_t i = 0; i < 2; i++)
+        mount_bind_free(&b[i]);
+    free(f);
     free(l);
 }
 
