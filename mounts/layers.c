@@ -143,6 +143,23 @@ struct walk_end {
 static int lookup(const struct strv *layers, const char *path, int links,
                   const struct walk_end *end, struct berr *err);
 
+/* A '..' after a name in a link's target: cleaned lexically it drops the name, where the
+ * kernel, should the name be a link, climbs from where that link leads. */
+static bool dotdot_after_a_name(const char *target)
+{
+    bool named = false;
+    for (const char *p = target; *p;) {
+        p += strspn(p, "/");
+        size_t n = strcspn(p, "/");
+        bool dotdot = n == 2 && p[0] == '.' && p[1] == '.';
+        if (dotdot && named)
+            return true;
+        named |= n && !dotdot && !(n == 1 && p[0] == '.');
+        p += n;
+    }
+    return false;
+}
+
 /* Start over at the root with what the link says, then what was left of the path, cleaned
  * lexically (the part resolved so far holds no links, and '..' stops at the root). */
 static int follow(const struct strv *layers, const char *done, const char *target, const char *rest,
@@ -150,6 +167,9 @@ static int follow(const struct strv *layers, const char *done, const char *targe
 {
     if (links >= MAX_LINKS)
         return berr_errnum(err, ELOOP, "too many levels of symbolic links");
+    /* a mount point must lie exactly where the mount code will look */
+    if (end->resolved && dotdot_after_a_name(target))
+        return berr_errnum(err, EINVAL, "link to %s: '..' after a name", target);
     _cleanup_free_ char *joined = target[0] == '/' ? xasprintf("%s/%s", target, rest)
                                                    : xasprintf("%s/%s/%s", done, target, rest);
     _cleanup_free_ char *clean = path_clean(joined);

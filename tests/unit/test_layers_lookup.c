@@ -206,4 +206,11 @@ Test(layers_lookup, a_path_that_cannot_be_followed_does_not_resolve)
     err = (struct berr){0};
     cr_assert_null(mounts_resolve_in_layers(&layers, "/etc/passwd/x", &err));
     cr_assert_eq(err.errnum, ENOTDIR);
+    /* '..' after a name: the kernel would climb from where that name leads, were it a link */
+    link_to(2, "back", "usr/lib/../x");
+    err = (struct berr){0};
+    cr_assert_null(mounts_resolve_in_layers(&layers, "/back/y", &err));
+    cr_assert_eq(err.errnum, EINVAL);
+    link_to(2, "lead", "../../usr/./lib");
+    assert_resolves("/lead/y", "/usr/lib/y");
 }
