@@ -131,11 +131,17 @@ void trace_move(int fd)
             close(fd);
         return;
     }
+    write_held(); /* to the descriptor they were kept for */
     close(trace.fd);
     trace.fd = fd;
     trace.on = fd >= 0;
     if (trace.on && !trace.held)
         trace.held = xmalloc(HELD_MAX);
+    if (!trace.on) {
+        free(trace.held);
+        trace.held = NULL;
+        trace.held_len = 0;
+    }
 }
 
 void trace_relay(int dirfd, const char *name)

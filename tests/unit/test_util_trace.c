@@ -112,3 +112,21 @@ Test(util_trace, relay_copies_another_process_lines_and_only_when_traced)
     rmdir(dir);
     close(out);
 }
+
+Test(util_trace, a_move_writes_what_was_held_for_the_old_descriptor_and_can_end_the_trace)
+{
+    cr_assert_eq(setenv("BERTH_TRACE", "1", 1), 0);
+    int first = temp_file(), second = temp_file();
+    cr_assert(trace_begin_fd("berth-monitor", dup(first)));
+    trace_move(dup(second));
+    trace_phase("exit-seen");
+    trace_move(-1);
+    cr_assert_not(trace_enabled());
+    trace_phase("exit-recorded"); /* nowhere */
+    trace_end();
+    cr_assert_eq(count(file_text(first), "berth-trace "), 0);
+    cr_assert_eq(count(file_text(second), " exit-seen "), 1);
+    cr_assert_eq(count(file_text(second), "berth-trace "), 1);
+    close(first);
+    close(second);
+}
