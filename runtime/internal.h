@@ -354,7 +354,7 @@ struct container {
  * none. */
 #define SECCOMP_FILE "seccomp.bpf"
 /* The phases of a traced container's exit, written by berth-monitor for a traced `wait` to
- * show (util/trace.c); removed by an untraced start. */
+ * show (util/trace.c); removed when the container is started again. */
 #define EXIT_TRACE_FILE "exit-trace"
 
 /* A container with no descriptor open yet. */

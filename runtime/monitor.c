@@ -660,6 +660,8 @@ static int open_for_start(const struct runtime_paths *paths, const char *id, str
         return 0;
     if (mounts_lock_take(c->lockfd, err) < 0)
         return -1;
+    /* the exit lines of a traced start before: not this start's */
+    unlinkat(c->dirfd, EXIT_TRACE_FILE, 0);
     yajl_val rec = NULL;
     if (record_read(c->dirfd, &rec, err) < 0)
         return berr_wrap(err, "container %.12s", id);

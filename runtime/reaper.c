@@ -211,16 +211,13 @@ bool held_ns_parse(const char *s, int held[HELD_NS])
 }
 
 /* The caller's stderr is let go; a traced start goes on in the state directory, where a
- * traced `wait` finds the exit's phases, and an untraced one leaves no lines of an earlier
- * start there. */
+ * traced `wait` finds the exit's phases (an earlier start's lines are dropped by runtime_start,
+ * the one start that can find them). */
 static void trace_to_state_dir(int dirfd)
 {
-    if (!trace_enabled()) {
-        unlinkat(dirfd, EXIT_TRACE_FILE, 0);
-        return;
-    }
-    trace_move(openat(dirfd, EXIT_TRACE_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                      0600));
+    if (trace_enabled())
+        trace_move(openat(dirfd, EXIT_TRACE_FILE,
+                          O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
 }
 
 /* berth-monitor RUNROOTFD DIRFD LOCKFD OUTFD ERRFD HELDNS PID ID NAME STARTED RM CGROUP_PARENT
