@@ -766,12 +766,14 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
                          "SUPERVISOR_SECRET=s3cr3t",
                          "BERTH_CGROUP_PARENT=not-absolute",
                          "BERTH_SECCOMP_PROFILE=not-absolute",
+                         "BERTH_TRACE=1",
                          NULL};
     struct wl_call c = {.env = env, .hostile_process = true};
     struct h_result r;
     launch(&r, &c);
     assert_wl(&r, 0);
     cr_assert_null(strstr(r.out, "debug"), "BERTH_DEBUG took effect:\n%s", r.out);
+    cr_assert_null(strstr(r.out, "berth-trace"), "BERTH_TRACE took effect:\n%s", r.out);
     cr_assert_not(h_exists(elsewhere), "BERTH_ROOT/BERTH_RUNROOT took effect");
     cr_assert_not(h_exists(marker), "LD_PRELOAD took effect");
     _cleanup_free_ char *cid = read_cid();
@@ -821,6 +823,15 @@ Test(storm_launcher, the_supervisors_environment_and_process_state_steer_nothing
     h_berth(&in, NULL, "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", WID, NULL);
     h_assert_status(&in, 0);
     cr_assert_str_eq(in.out, "exited 143\n");
+    /* nor did the trace reach the exit: no lines kept in the state directory, none shown */
+    docker_cmd_fixture(&r, &c, "storm-cmd/docker-wait.sh");
+    assert_wl(&r, 0);
+    cr_assert_null(strstr(r.out, "berth-trace"), "BERTH_TRACE took effect:\n%s", r.out);
+    h_berth(&in, NULL, "inspect", "--format", "{{.HostnamePath}}", WID, NULL);
+    h_assert_status(&in, 0);
+    *strrchr(in.out, '/') = '\0';
+    _cleanup_free_ char *kept = xasprintf("%s/exit-trace", in.out);
+    cr_assert_not(h_exists(kept), "%s was written for a handed-over caller", kept);
 }
 
 /* Storm reads a failed stop or rm that says "No such container" as a worker already gone:
