@@ -43,8 +43,7 @@ outer_cleanup() {
 if [ "${1:-}" != --inner ]; then
     # ---- outer: temp dir, the private mount namespace, the clean-up that must outlive it ----
     bench_args "$@"
-    TIMER=$(dirname "$BERTH")/bench-timer
-    [ -x "$TIMER" ] || die "$TIMER missing (make build/bench-timer)"
+    bench_timer
     [ -x "$(dirname "$BERTH")/berth-monitor" ] || die "no berth-monitor beside $BERTH (make all)"
     OUT=${OUT:-$HERE/results}
     mkdir -p "$OUT"

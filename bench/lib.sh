@@ -14,6 +14,12 @@ bench_args() {
     [ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, overlay and crun need it)"
 }
 
+# bench_timer: TIMER, the timer (bench/timer.c) built beside berth.
+bench_timer() {
+    TIMER=$(dirname "$BERTH")/bench-timer
+    [ -x "$TIMER" ] || die "$TIMER missing (make build/bench-timer)"
+}
+
 # bench_dirs PREFIX: the temporary directories. TMP is on disk (berth's image store); STATE
 # under BENCH_STATE_PARENT (default /run, where berth keeps container state; bench/bench.sh
 # points it at its tmpfs).

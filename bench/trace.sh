@@ -15,9 +15,8 @@ export LC_ALL=C
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bench_args "$@"
+bench_timer
 RUNS=${RUNS:-50}
-TIMER=$(dirname "$BERTH")/bench-timer
-[ -x "$TIMER" ] || die "$TIMER missing (make build/bench-timer)"
 
 cleanup() {
     "$BERTH" --root "$ROOT" --runroot "$RUNROOT" ps -aq 2>/dev/null |
