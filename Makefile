@@ -36,14 +36,15 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 # berth starts once per container command, so what its loader does counts: every library
 # that ships an archive is linked statically (the shared libarchive alone drags in libxml2,
 # ICU and libstdc++, ~2 ms per start; loading and relocating ten shared libraries cost
-# 0.8 ms of the 2.1 ms `berth version` took). libmnl ships none and stays shared, with libc.
+# 0.8 ms of the 2.1 ms `berth version` took). libmnl ships none: runtime/net.c loads it when
+# a container's lo is brought up (a link made every exec load it, ~0.15 ms here).
 # Only libarchive's tar reader and filters are used, so nothing pulls its xar code or libxml2.
 # Tests keep the shared libraries.
 # The Debian package links them all shared instead (`make deb`): Debian's security updates of
 # zlib, libarchive or OpenSSL must reach berth without a rebuild (policy 4.13, lintian's
 # embedded-library), at the start-up cost above.
 BERTH_LIBS = -Wl,-Bstatic -larchive -lcrypto -lseccomp -lcap -lyajl_s -lnettle -lacl -llzma \
-             -lzstd -llz4 -lbz2 -lz -Wl,-Bdynamic -lmnl -ldl -pthread -lm
+             -lzstd -llz4 -lbz2 -lz -Wl,-Bdynamic -ldl -pthread -lm
 # libcurl (the registry client: pull, login) is dlopen'd by registry/curl.c when a registry is
 # spoken to, never linked: see there. Its headers are all the build needs. The worker-launcher
 # has no registry client (cmd_pull.o and cmd_login.o stay out of it; run reaches the pull

@@ -1,45 +1,107 @@
+/* lo in a container's own network namespace, over rtnetlink with libmnl.
+ *
+ * libmnl is loaded here, when a lo is brought up, and never linked: every exec of berth loaded
+ * it before (~0.15 ms here), twice on each container's start path (the caller and its
+ * monitor), and most starts never bring up a lo (Storm's workers run --net=host). The init
+ * loads it before pivot_root, from the host's libraries, as the dynamic linker did. */
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
+#include <string.h>
 #include <time.h>
+
+#define LIBMNL "libmnl.so.0"
+
+struct mnl_api {
+    __typeof__(mnl_nlmsg_put_header) *put_header;
+    __typeof__(mnl_nlmsg_put_extra_header) *put_extra_header;
+    __typeof__(mnl_socket_open2) *open2;
+    __typeof__(mnl_socket_bind) *bind;
+    __typeof__(mnl_socket_get_portid) *get_portid;
+    __typeof__(mnl_socket_sendto) *sendto;
+    __typeof__(mnl_socket_recvfrom) *recvfrom;
+    __typeof__(mnl_cb_run) *cb_run;
+    __typeof__(mnl_socket_close) *close;
+};
+
+#define MNL_SYM(field, name)                                                                       \
+    {                                                                                              \
+        name, offsetof(struct mnl_api, field)                                                      \
+    }
+
+static const struct {
+    const char *name;
+    size_t offset;
+} mnl_syms[] = {
+    MNL_SYM(put_header, "mnl_nlmsg_put_header"),
+    MNL_SYM(put_extra_header, "mnl_nlmsg_put_extra_header"),
+    MNL_SYM(open2, "mnl_socket_open2"),
+    MNL_SYM(bind, "mnl_socket_bind"),
+    MNL_SYM(get_portid, "mnl_socket_get_portid"),
+    MNL_SYM(sendto, "mnl_socket_sendto"),
+    MNL_SYM(recvfrom, "mnl_socket_recvfrom"),
+    MNL_SYM(cb_run, "mnl_cb_run"),
+    MNL_SYM(close, "mnl_socket_close"),
+};
+
+/* Kept loaded: the process that brings up a lo execs the container's command next. */
+static int mnl_api_open(struct mnl_api *api, struct berr *err)
+{
+    void *lib = dlopen(LIBMNL, RTLD_NOW | RTLD_LOCAL);
+    if (!lib)
+        return berr_set(err, BERR_FAILED, "bring up lo: berth needs %s (Debian: libmnl0): %s",
+                        LIBMNL, dlerror());
+    for (size_t i = 0; i < ARRAY_SIZE(mnl_syms); i++) {
+        void *f = dlsym(lib, mnl_syms[i].name);
+        if (!f)
+            return berr_set(err, BERR_FAILED, "bring up lo: %s has no %s", LIBMNL,
+                            mnl_syms[i].name);
+        memcpy((char *)api + mnl_syms[i].offset, &f, sizeof(f));
+    }
+    return 0;
+}
 
 /* In a fresh network namespace lo exists but is down; bring it up over rtnetlink. */
 int net_loopback_up(struct berr *err)
 {
+    struct mnl_api mnl;
+    if (mnl_api_open(&mnl, err) < 0)
+        return -1;
     char buf[MNL_SOCKET_BUFFER_SIZE];
-    struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+    struct nlmsghdr *nlh = mnl.put_header(buf);
     nlh->nlmsg_type = RTM_NEWLINK;
     nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
     nlh->nlmsg_seq = (unsigned)time(NULL);
-    struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+    struct ifinfomsg *ifm = mnl.put_extra_header(nlh, sizeof(*ifm));
     ifm->ifi_family = AF_UNSPEC;
     ifm->ifi_index = 1; /* lo is always index 1 in a new namespace */
     ifm->ifi_flags = IFF_UP;
     ifm->ifi_change = IFF_UP;
 
-    struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+    struct mnl_socket *nl = mnl.open2(NETLINK_ROUTE, SOCK_CLOEXEC);
     if (!nl)
         return berr_errno(err, "open rtnetlink");
     int rc = -1;
-    if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    if (mnl.bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
         berr_errno(err, "bind rtnetlink");
         goto out;
     }
-    unsigned portid = mnl_socket_get_portid(nl);
-    if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+    unsigned portid = mnl.get_portid(nl);
+    if (mnl.sendto(nl, nlh, nlh->nlmsg_len) < 0) {
         berr_errno(err, "send RTM_NEWLINK");
         goto out;
     }
-    ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-    if (n < 0 || mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, NULL, NULL) < 0) {
+    ssize_t n = mnl.recvfrom(nl, buf, sizeof(buf));
+    if (n < 0 || mnl.cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, NULL, NULL) < 0) {
         berr_errno(err, "bring up lo");
         goto out;
     }
     rc = 0;
 out:
-    mnl_socket_close(nl);
+    mnl.close(nl);
     return rc;
 }
