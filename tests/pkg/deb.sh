@@ -65,6 +65,10 @@ for p in "${contents[@]}"; do
     [ -e "$p" ] || [ -L "$p" ] && before[$p]=1
 done
 
+# berth dlopens libmnl for a container's lo (runtime/net.c): dpkg-shlibdeps cannot see that
+dpkg-deb -f "$deb" Depends | tr ',' '\n' | grep -qE '^ *libmnl0( |$)' ||
+    fail "Depends lacks libmnl0: $(dpkg-deb -f "$deb" Depends)"
+
 touch "$marker"
 apt-get install -y -qq --no-install-recommends "$deb" >"$T/apt.log" 2>&1 ||
     { cat "$T/apt.log" >&2; stop "apt-get install failed"; }
