@@ -65,6 +65,11 @@ static int mnl_api_open(struct mnl_api *api, struct berr *err)
     return 0;
 }
 
+void net_preload(void)
+{
+    (void)dlopen(LIBMNL, RTLD_NOW | RTLD_LOCAL);
+}
+
 /* In a fresh network namespace lo exists but is down; bring it up over rtnetlink. */
 int net_loopback_up(struct berr *err)
 {
