@@ -6,22 +6,12 @@
 #include "registry/internal.h"
 
 #include <dlfcn.h>
-#include <stddef.h>
-#include <string.h>
 
 #define LIBCURL "libcurl.so.4"
 
-struct sym {
-    const char *name;
-    size_t offset;
-};
+#define SYM(field, name) DL_SYM(struct curl_api, field, name)
 
-#define SYM(field, name)                                                                           \
-    {                                                                                              \
-        name, offsetof(struct curl_api, field)                                                     \
-    }
-
-static const struct sym syms[] = {
+static const struct dl_sym syms[] = {
     SYM(global_init, "curl_global_init"),
     SYM(easy_init, "curl_easy_init"),
     SYM(easy_setopt, "curl_easy_setopt"),
@@ -50,13 +40,10 @@ int curl_api_open(struct curl_api *api, struct berr *err)
     if (!api->lib)
         return berr_set(err, BERR_FAILED, "the registry client needs %s (Debian: libcurl4): %s",
                         LIBCURL, dlerror());
-    for (size_t i = 0; i < ARRAY_SIZE(syms); i++) {
-        void *f = dlsym(api->lib, syms[i].name);
-        if (!f) {
-            curl_api_close(api);
-            return berr_set(err, BERR_FAILED, "%s has no %s", LIBCURL, syms[i].name);
-        }
-        memcpy((char *)api + syms[i].offset, &f, sizeof(f));
+    const char *missing = dl_bind(api->lib, syms, ARRAY_SIZE(syms), api);
+    if (missing) {
+        curl_api_close(api);
+        return berr_set(err, BERR_FAILED, "%s has no %s", LIBCURL, missing);
     }
     if (api->global_init(CURL_GLOBAL_ALL) != CURLE_OK) {
         curl_api_close(api);

@@ -11,7 +11,6 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/rtnetlink.h>
-#include <string.h>
 #include <time.h>
 
 #define LIBMNL "libmnl.so.0"
@@ -28,24 +27,14 @@ struct mnl_api {
     __typeof__(mnl_socket_close) *close;
 };
 
-#define MNL_SYM(field, name)                                                                       \
-    {                                                                                              \
-        name, offsetof(struct mnl_api, field)                                                      \
-    }
+#define SYM(field, name) DL_SYM(struct mnl_api, field, name)
 
-static const struct {
-    const char *name;
-    size_t offset;
-} mnl_syms[] = {
-    MNL_SYM(put_header, "mnl_nlmsg_put_header"),
-    MNL_SYM(put_extra_header, "mnl_nlmsg_put_extra_header"),
-    MNL_SYM(open2, "mnl_socket_open2"),
-    MNL_SYM(bind, "mnl_socket_bind"),
-    MNL_SYM(get_portid, "mnl_socket_get_portid"),
-    MNL_SYM(sendto, "mnl_socket_sendto"),
-    MNL_SYM(recvfrom, "mnl_socket_recvfrom"),
-    MNL_SYM(cb_run, "mnl_cb_run"),
-    MNL_SYM(close, "mnl_socket_close"),
+static const struct dl_sym mnl_syms[] = {
+    SYM(put_header, "mnl_nlmsg_put_header"),  SYM(put_extra_header, "mnl_nlmsg_put_extra_header"),
+    SYM(open2, "mnl_socket_open2"),           SYM(bind, "mnl_socket_bind"),
+    SYM(get_portid, "mnl_socket_get_portid"), SYM(sendto, "mnl_socket_sendto"),
+    SYM(recvfrom, "mnl_socket_recvfrom"),     SYM(cb_run, "mnl_cb_run"),
+    SYM(close, "mnl_socket_close"),
 };
 
 /* Kept loaded: the process that brings up a lo execs the container's command next. */
@@ -55,13 +44,9 @@ static int mnl_api_open(struct mnl_api *api, struct berr *err)
     if (!lib)
         return berr_set(err, BERR_FAILED, "bring up lo: berth needs %s (Debian: libmnl0): %s",
                         LIBMNL, dlerror());
-    for (size_t i = 0; i < ARRAY_SIZE(mnl_syms); i++) {
-        void *f = dlsym(lib, mnl_syms[i].name);
-        if (!f)
-            return berr_set(err, BERR_FAILED, "bring up lo: %s has no %s", LIBMNL,
-                            mnl_syms[i].name);
-        memcpy((char *)api + mnl_syms[i].offset, &f, sizeof(f));
-    }
+    const char *missing = dl_bind(lib, mnl_syms, ARRAY_SIZE(mnl_syms), api);
+    if (missing)
+        return berr_set(err, BERR_FAILED, "bring up lo: %s has no %s", LIBMNL, missing);
     return 0;
 }
 

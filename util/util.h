@@ -280,6 +280,22 @@ void json_key_bool(yajl_gen g, const char *key, bool val);
 void json_key_strv(yajl_gen g, const char *key, const struct strv *val); /* NULL → null */
 void json_gen_value(yajl_gen g, yajl_val v); /* a parsed tree, as it is; NULL → null */
 
+/* ---- libraries loaded when first needed (dl.c) ----------------------------------------- */
+
+/* A function of a dlopen'd library: its name, and where its address goes in a table of
+ * function pointers. */
+struct dl_sym {
+    const char *name;
+    size_t offset;
+};
+#define DL_SYM(type, field, sym)                                                                   \
+    {                                                                                              \
+        sym, offsetof(type, field)                                                                 \
+    }
+/* Each of syms looked up in lib and stored in table; the name of the first one lib lacks, or
+ * NULL when it has them all. */
+const char *dl_bind(void *lib, const struct dl_sym *syms, size_t n, void *table);
+
 /* ---- debug ----------------------------------------------------------------------------- */
 
 bool debug_enabled(void);
