@@ -44,9 +44,9 @@ int creds_apply(const struct creds *c, struct berr *err);
 
 /* ---- network (net.c) ---- */
 int net_loopback_up(struct berr *err);
-/* libmnl loaded by the process that clones an init which will bring up lo: the init's own
- * load then finds it mapped, without a load's copy-on-write faults after the fork. A library
- * that cannot be loaded is the init's to report. */
+/* libmnl loaded and its functions bound by the process that clones an init which will bring
+ * up lo: the init uses that binding as it is, without a load or a lookup after the fork. A
+ * library that cannot be loaded is the init's to report. */
 void net_preload(void);
 
 /* ---- /etc files (etcfiles.c) ---- */

@@ -16,6 +16,7 @@
 #define LIBMNL "libmnl.so.0"
 
 struct mnl_api {
+    void *lib; /* NULL: not loaded yet */
     __typeof__(mnl_nlmsg_put_header) *put_header;
     __typeof__(mnl_nlmsg_put_extra_header) *put_extra_header;
     __typeof__(mnl_socket_open2) *open2;
@@ -37,29 +38,37 @@ static const struct dl_sym mnl_syms[] = {
     SYM(close, "mnl_socket_close"),
 };
 
-/* Kept loaded: the process that brings up a lo execs the container's command next. */
-static int mnl_api_open(struct mnl_api *api, struct berr *err)
+/* Bound once per process, and kept: loaded by the process that clones the init
+ * (net_preload), it is the init's copy too, which then looks nothing up. */
+static struct mnl_api mnl;
+
+static int mnl_api_open(struct berr *err)
 {
+    if (mnl.lib)
+        return 0;
     void *lib = dlopen(LIBMNL, RTLD_NOW | RTLD_LOCAL);
     if (!lib)
         return berr_set(err, BERR_FAILED, "bring up lo: berth needs %s (Debian: libmnl0): %s",
                         LIBMNL, dlerror());
-    const char *missing = dl_bind(lib, mnl_syms, ARRAY_SIZE(mnl_syms), api);
-    if (missing)
+    const char *missing = dl_bind(lib, mnl_syms, ARRAY_SIZE(mnl_syms), &mnl);
+    if (missing) {
+        dlclose(lib);
         return berr_set(err, BERR_FAILED, "bring up lo: %s has no %s", LIBMNL, missing);
+    }
+    mnl.lib = lib;
     return 0;
 }
 
 void net_preload(void)
 {
-    (void)dlopen(LIBMNL, RTLD_NOW | RTLD_LOCAL);
+    struct berr ignored = {0};
+    (void)mnl_api_open(&ignored);
 }
 
 /* In a fresh network namespace lo exists but is down; bring it up over rtnetlink. */
 int net_loopback_up(struct berr *err)
 {
-    struct mnl_api mnl;
-    if (mnl_api_open(&mnl, err) < 0)
+    if (mnl_api_open(err) < 0)
         return -1;
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct nlmsghdr *nlh = mnl.put_header(buf);
