@@ -4,9 +4,12 @@
 #include "util/util.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -639,6 +642,20 @@ bool h_holds_fd_to(pid_t pid, const char *what)
 }
 
 /* ---- nothing left behind --------------------------------------------------------------- */
+
+void h_hide_libmnl(void)
+{
+    void *lib = dlopen("libmnl.so.0", RTLD_NOW);
+    cr_assert_not_null(lib, "%s", dlerror());
+    struct link_map *map = NULL;
+    cr_assert_eq(dlinfo(lib, RTLD_DI_LINKMAP, &map), 0, "%s", dlerror());
+    _cleanup_free_ char *file = realpath(map->l_name, NULL);
+    cr_assert_not_null(file, "realpath %s: %s", map->l_name, strerror(errno));
+    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    cr_assert_eq(mount("/dev/null", file, NULL, MS_BIND, NULL), 0, "hide %s: %s", file,
+                 strerror(errno));
+}
 
 void h_assert_no_monitor_left(void)
 {

@@ -242,6 +242,10 @@ void h_assert_no_mounts_left(void);
 /* No `berth __monitor` process is left (a run refused after its monitor started ahead: the
  * monitor sees its socket close and leaves), within 5 s. */
 void h_assert_no_monitor_left(void);
+/* libmnl, which berth loads only where a container's lo comes up (runtime/net.c), hidden: a
+ * bind of /dev/null over it, in a mount namespace of this test process alone (berth and
+ * Storm's launcher inherit it; the host never sees it). */
+void h_hide_libmnl(void);
 
 /* ---- cleanup (also used by the run-wide hooks) ---------------------------------------- */
 

@@ -3,13 +3,7 @@
  * image layers. */
 #include "harness.h"
 
-#include <dlfcn.h>
-#include <errno.h>
-#include <link.h>
-#include <sched.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 
 /* Runs berth with args, expects the refusal described above; needle must appear in stderr. */
 static void assert_refused(const char *needle, const char *const *args)
@@ -225,27 +219,11 @@ Test(run, detached_run_of_a_missing_image_leaves_no_monitor)
     h_assert_no_monitor_left();
 }
 
-/* berth loads libmnl only where a container's lo comes up (runtime/net.c). Hidden here, in a
- * mount namespace of this test process alone (berth inherits it; the host never sees it): a
- * --net=host run, Storm's, still starts, and a container with a network of its own is
+/* A --net=host run, Storm's, still starts, and a container with a network of its own is
  * refused, saying which library is missing. */
-static void hide_libmnl(void)
-{
-    void *lib = dlopen("libmnl.so.0", RTLD_NOW);
-    cr_assert_not_null(lib, "%s", dlerror());
-    struct link_map *map = NULL;
-    cr_assert_eq(dlinfo(lib, RTLD_DI_LINKMAP, &map), 0, "%s", dlerror());
-    _cleanup_free_ char *file = realpath(map->l_name, NULL);
-    cr_assert_not_null(file, "realpath %s: %s", map->l_name, strerror(errno));
-    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
-    cr_assert_eq(mount("/dev/null", file, NULL, MS_BIND, NULL), 0, "hide %s: %s", file,
-                 strerror(errno));
-}
-
 Test(run, without_libmnl_a_host_network_starts_and_a_network_of_its_own_is_refused)
 {
-    hide_libmnl();
+    h_hide_libmnl();
     struct h_result r;
     h_berth(&r, NULL, "run", "--rm", "--net=host", H_IMAGE, "/probe", "id", NULL);
     h_assert_status(&r, 0);

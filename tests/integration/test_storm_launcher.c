@@ -678,6 +678,21 @@ Test(storm_launcher, a_worker_cannot_see_or_stop_another_workers_container)
     cr_assert_str_eq(state, "running", "the other worker's calls touched it");
 }
 
+/* berth loads libmnl only where a container's lo comes up, and Storm's worker runs
+ * --net=host: on a host without libmnl the worker still starts under Storm's launcher and goes
+ * with Storm's rm --force. */
+Test(storm_launcher, a_worker_starts_and_goes_on_a_host_without_libmnl)
+{
+    h_hide_libmnl();
+    struct wl_call c = {0};
+    struct h_result r;
+    _cleanup_free_ char *cid = launch_ok(&c, &r);
+    assert_worker_is_storms(cid);
+    docker_cmd_fixture(&r, &c, "storm-cmd/docker-force-rm.sh");
+    assert_wl(&r, 0);
+    cr_assert_not(container_known_to_root(cid), "rm --force left the container");
+}
+
 Test(storm_launcher, berth_called_directly_by_a_worker_user_is_refused_clearly)
 {
     struct wl_call c = {.direct = true};
