@@ -407,6 +407,20 @@ void container_record(struct container *c, enum container_status status);
 void container_destroy(struct container *c);
 void container_close(struct container *c);
 
+/* ---- berth-monitor's program (keeper.c) ---- */
+/* What a monitor's next program gets of berth's environment: debug output, the stall points
+ * (runtime_test_stall), and the trace fd, which crosses the exec named here (the program
+ * traces up to its loop and closes it, so that it does not hold the caller's stderr). */
+struct monitor_env {
+    char debug[32], stall[64], trace[32], trace_fd[32];
+    char *envp[5];
+};
+
+void monitor_env_make(struct monitor_env *e);
+/* Hands the started container c to berth-monitor (its output pipes out and err_fd): returns
+ * only when that program is missing or its exec failed, and c is then kept in place. */
+void exec_monitor_program(struct container *c, bool remove, int out, int err_fd);
+
 /* ---- after the start (reaper.c): the monitor's loop, in berth or as berth-monitor ---- */
 /* Log the output pipes until pid 1 (c->st.pid, our child) is gone; record; clean up. */
 void monitor_after_start(struct container *c, bool remove_on_exit, int out, int err_fd);
