@@ -87,7 +87,7 @@ def table(title, d):
             if role not in last:
                 # a process's start, against the line before it in the process that made it:
                 # the exec of the re-executed front end and of berth-monitor; the monitor's
-                # spawn line comes once its exec is done, so its row is the loader's work alone
+                # spawn line comes once it is cloned, and its exec runs beside the front end
                 before = {"front-ro": ("front", "reexec"),
                           "monitor": ("front", "monitor-spawn"),
                           "berth-monitor": ("monitor", "exec-berth-monitor")}.get(role)

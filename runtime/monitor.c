@@ -204,70 +204,105 @@ struct handoff {
 };
 #define HANDOFF_FDS 3 /* the state root, the container's directory, its lock */
 
+/* What a monitor's child reads until its exec, in memory it shares with the caller: kept
+ * by the caller until then (monitor_link_close). */
+struct monitor_spawn {
+    struct spawn_beside child;
+    int clone;
+    bool in_v2; /* set by spawn_beside before the child runs */
+    char *argv0;
+    char fd[16], clone_fd[16];
+    char *argv[7];
+    struct monitor_env env;
+};
+
 /* The caller's end of a monitor it spawned. */
 struct monitor_link {
     int sock;
     pid_t pid;
     struct cpu_apart apart; /* the caller's CPUs: the monitor takes them back with the handoff */
+    struct monitor_spawn *spawn;
 };
 
-struct monitor_exec {
-    int clone;
-    char **argv, **envp;
-    bool in_v2; /* set by spawn_shared_vm before the child runs: the memory is shared */
-};
-
-static int exec_monitor(void *arg)
+SPAWN_BESIDE_CHILD static int exec_monitor(void *arg)
 {
-    struct monitor_exec *m = arg;
+    struct monitor_spawn *m = arg;
     /* whether it was born in its cgroup2 home: moving there later would cost a grace period */
     m->argv[3] = m->in_v2 ? "1" : "0";
     /* The monitor closes the clone's fd, not the caller, and only once the container runs
      * (runtime_monitor_serve): the last close of a detached mount unmounts it and waits for an
      * RCU grace period (0.2-0.4 ms here). */
-    fcntl(m->clone, F_SETFD, 0);
-    syscall(SYS_execveat, m->clone, "", m->argv, m->envp, AT_EMPTY_PATH);
-    return 127; /* the caller sees the socket close: "the container's monitor died" */
+    raw_syscall(SYS_fcntl, m->clone, F_SETFD, 0, 0, 0);
+    /* on failure, the caller sees the socket close: "the container's monitor died" */
+    return spawn_beside_exec(&m->child, m->clone, m->argv, m->env.envp);
 }
 
-/* The monitor shares the caller's memory until its exec (spawn_shared_vm): a forked copy
- * that lived on while the caller creates the container would make each page either of them
+static void monitor_spawn_free(struct monitor_spawn *m)
+{
+    if (!m)
+        return;
+    spawn_beside_wait(&m->child);
+    free(m->argv0);
+    free(m);
+}
+
+/* The socket closed (an unused monitor sees it and leaves), and the spawn's memory let go once
+ * the monitor has exec'd, which it has long done by then. */
+static void monitor_link_close(struct monitor_link *l)
+{
+    if (l->sock >= 0)
+        close(l->sock);
+    l->sock = -1;
+    monitor_spawn_free(l->spawn);
+    l->spawn = NULL;
+}
+
+/* The monitor shares the caller's memory until its exec (spawn_beside): a forked copy that
+ * lived on while the caller creates the container would make each page either of them
  * writes a copy (0.5 ms and more of faults here), and even a copy that execs at once costs
  * the caller the copy of its page tables (0.1 ms) and a fault on each page it writes next.
  * It detaches from the caller after its exec, or stays attached (runtime_monitor_serve). */
 static int spawn_monitor(struct monitor_link *l, bool attached, struct berr *err)
 {
-    _cleanup_free_ char *argv0 = NULL;
-    _cleanup_close_ int clone = self_readonly_clone(&argv0, err);
-    if (clone < 0)
-        return -1;
+    *l = (struct monitor_link){.sock = -1};
+    struct monitor_spawn *m = xcalloc(1, sizeof(*m));
+    /* the child reads m->clone until its exec: the caller closes its own copy through this */
+    _cleanup_close_ int clone = m->clone = self_readonly_clone(&m->argv0, err);
     int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-        return berr_errno(err, "socketpair");
-    char fd[16], clone_fd[16];
-    snprintf(fd, sizeof(fd), "%d", sv[1]);
-    snprintf(clone_fd, sizeof(clone_fd), "%d", clone);
-    char *argv[] = {
-        argv0, RUNTIME_MONITOR_COMMAND, fd, NULL, attached ? "attached" : "detached", clone_fd,
-        NULL};
-    struct monitor_env e;
-    monitor_env_make(&e);
-    struct monitor_exec m = {.clone = clone, .argv = argv, .envp = e.envp};
+    if (clone < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        monitor_spawn_free(m);
+        return clone < 0 ? -1 : berr_errno(err, "socketpair");
+    }
+    snprintf(m->fd, sizeof(m->fd), "%d", sv[1]);
+    snprintf(m->clone_fd, sizeof(m->clone_fd), "%d", clone);
+    char *argv[] = {m->argv0,
+                    RUNTIME_MONITOR_COMMAND,
+                    m->fd,
+                    NULL,
+                    attached ? "attached" : "detached",
+                    m->clone_fd,
+                    NULL};
+    memcpy(m->argv, argv, sizeof(argv));
+    monitor_env_make(&m->env);
     fcntl(sv[1], F_SETFD, 0);
     struct cgroup_home *home = monitor_home(false);
-    pid_t pid = spawn_shared_vm(exec_monitor, &m, home ? cgroup_home_clone_fd(home) : -1, &m.in_v2,
-                                &l->apart);
+    cpu_apart_plan(&l->apart);
+    pid_t pid = spawn_beside(&m->child, exec_monitor, m, home ? cgroup_home_clone_fd(home) : -1,
+                             &m->in_v2, &l->apart);
     int saved = errno;
+    /* the child has the fd table as it was at the clone: these are the caller's alone */
     if (trace_enabled())
         fcntl(trace_fd(), F_SETFD, FD_CLOEXEC);
     cgroup_home_free(home);
     close(sv[1]);
     if (pid < 0) {
         close(sv[0]);
+        monitor_spawn_free(m);
         return berr_errnum(err, saved, "start the container's monitor");
     }
     l->sock = sv[0];
     l->pid = pid;
+    l->spawn = m;
     return 0;
 }
 
@@ -355,7 +390,8 @@ int runtime_monitor_ahead(struct runtime_monitor **out, bool attached, struct be
     if (self_is_readonly_clone())
         return 0; /* its own fork will be the monitor (fork_monitor) */
     struct runtime_monitor *m = xcalloc(1, sizeof(*m));
-    m->link.sock = m->sfd = -1;
+    m->link = (struct monitor_link){.sock = -1};
+    m->sfd = -1;
     /* blocked before the spawn: the monitor inherits them blocked, and its own signalfd passes
      * on to pid 1 whatever came before the container ran */
     if ((attached && (m->sfd = signals_forward_fd(&m->old, err)) < 0) ||
@@ -372,8 +408,7 @@ void runtime_monitor_free(struct runtime_monitor *m)
 {
     if (!m)
         return;
-    if (m->link.sock >= 0)
-        close(m->link.sock); /* an unused monitor sees the socket close and leaves */
+    monitor_link_close(&m->link);
     if (m->sfd >= 0) {
         close(m->sfd);
         sigprocmask(SIG_SETMASK, &m->old, NULL);
@@ -398,7 +433,7 @@ static int run_detached_monitor_first(const struct runtime_paths *paths,
         memcpy(id_out, c.st.id, 65);
     }
     container_close(&c);
-    close(l.sock);
+    monitor_link_close(&l);
     return rc;
 }
 
@@ -594,7 +629,7 @@ int runtime_start(const struct runtime_paths *paths, const char *id, struct berr
         rc = spawn_monitor(&l, false, err);
         if (rc == 0) {
             rc = hand_over(&l, &c, remove_on_exit, paths->runroot, NULL, err);
-            close(l.sock);
+            monitor_link_close(&l);
         }
     }
     container_close(&c);
