@@ -112,6 +112,22 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     if (mounts_lock_take(c->lockfd, err) < 0)
         return -1;
     trace_phase("state-lock");
+    c->st.name = c->name;
+    clock_gettime(CLOCK_REALTIME, &c->st.created);
+    c->st.status = STATUS_CREATED;
+    pick_hostname(c, spec);
+    if (write_oci(c, spec, caps, err) < 0)
+        return -1;
+    trace_phase("config.json");
+    return 0;
+}
+
+/* The rest of the state directory, which the start reads only after the caller's go: the
+ * root's scaffold, state.json, berth.json (the container is seen from here on) and the /etc
+ * files it binds. */
+static int write_state_files(struct container *c, const struct container_spec *spec,
+                             struct berr *err)
+{
     if (mkdirat(c->dirfd, "scaffold", 0700) < 0)
         return berr_errno(err, "create scaffold");
     _cleanup_close_ int scaffold = openat(c->dirfd, "scaffold", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -120,13 +136,6 @@ static int make_state_dir(struct container *c, const struct runtime_paths *paths
     if (mounts_make_scaffold(scaffold, err) < 0)
         return -1;
     trace_phase("scaffold");
-    c->st.name = c->name;
-    clock_gettime(CLOCK_REALTIME, &c->st.created);
-    c->st.status = STATUS_CREATED;
-    pick_hostname(c, spec);
-    if (write_oci(c, spec, caps, err) < 0)
-        return -1;
-    trace_phase("config.json");
     if (state_write(c->dirfd, &c->st, err) < 0)
         return -1;
     trace_phase("state.json");
@@ -257,13 +266,18 @@ int container_create_state(const struct runtime_paths *paths, const struct conta
     /* the start reads the filter back from its file, as it reads config.json */
     seccomp_filter_free(&c->seccomp);
     *a = (struct init_args){.interactive = spec->interactive, .stdio = {-1, -1, -1}};
-    runtime_test_stall("create");
+    runtime_test_stall("described");
     return 0;
 }
 
 int container_create_finish(struct container *c, const struct container_spec *spec,
                             struct berr *err)
 {
+    if (write_state_files(c, spec, err) < 0) {
+        container_destroy(c);
+        return -1;
+    }
+    runtime_test_stall("create");
     /* Only with the name and the cidfile ours: docker creates a missing -v source at start,
      * so neither a name conflict nor an unwritable cidfile may leave a new host directory. */
     if (write_cidfile(spec, c->st.id, err) < 0) {

@@ -324,9 +324,9 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
     return 0;
 }
 
-/* The container c to the monitor, then the caller's own files (spec's cidfile and bind
- * sources, while the monitor reads the description back), then the go. *gone: the container
- * was removed (its files failed). */
+/* The container c to the monitor once its description is written, then the rest of its files
+ * and the caller's own (container_create_finish: the monitor reads the description back
+ * meanwhile), then the go. *gone: the container was removed (its files failed). */
 static int send_container(const struct monitor_link *l, struct container *c, bool remove_on_exit,
                           const char *runroot, const struct container_spec *spec, bool *gone,
                           struct berr *err)
