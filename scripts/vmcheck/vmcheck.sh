@@ -109,6 +109,15 @@ for b in $BINS; do
     cp --preserve=mode "$BUILD/$b" "$STAGE/opt/berth/$b"
     put_libs "$BUILD/$b"
 done
+# what berth loads with dlopen, which ldd does not list: libmnl, for a container with a network
+# of its own (runtime/net.c); libcurl (registry/curl.c) serves pulls, which the VM does not run
+for soname in libmnl.so.0; do
+    lib=$(PATH=$PATH:/sbin:/usr/sbin ldconfig -p |
+        awk -v s="$soname" '$1 == s && /x86-64/ { print $NF; exit }')
+    [ -n "$lib" ] || die "$soname not found (make deps installs it)"
+    put "$lib"
+    put_libs "$lib"
+done
 # the Storm tests read their fixtures relative to the repository root (the VM's cwd /opt/berth)
 mkdir -p "$STAGE/opt/berth/tests"
 cp -r "$REPO/tests/fixtures" "$STAGE/opt/berth/tests/"
