@@ -211,10 +211,9 @@ static const char *const exit3[] = {"exit", "3", NULL};
  * handed to its monitor), create (front end, state directory written), cgroups (monitor, cgroups
  * made, nothing cloned), init (the container's init, root built, before its exec), exit
  * (berth-monitor, pid 1 gone, nothing recorded), recorded (exit recorded, cgroups still there),
- * reaped (all done but
- * --rm's removal), mounts-held (berth-monitor, waiters let go, the container's mount namespace
- * still held), stop (berth stop, signal sent), killed (rm -f, container killed, not yet
- * removed). */
+ * reaped (all done but --rm's removal), mounts-held (berth-monitor, waiters let go, the
+ * container's mount namespace still held), stop (berth stop, signal sent), killed (rm -f,
+ * container killed, not yet removed). */
 
 Test(faults, front_end_killed_after_the_state_dir_is_written)
 {
@@ -798,26 +797,6 @@ static void rewrite_config(const char *path, const char *s, const char *with)
     h_write_file(path, out, 0600);
 }
 
-/* The one container being created under the state root, seen before berth.json makes it
- * visible to inspect. */
-static char *id_being_created(void)
-{
-    _cleanup_free_ char *dir = xasprintf("%s/containers", h_runroot());
-    DIR *d = opendir(dir);
-    cr_assert(d, "no %s", dir);
-    char *id = NULL;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (strlen(de->d_name) == 64) {
-            cr_assert(!id, "two containers under %s", dir);
-            id = xstrdup(de->d_name);
-        }
-    }
-    closedir(d);
-    cr_assert(id, "no container under %s", dir);
-    return id;
-}
-
 /* The start takes the container from config.json, read back once create has written it: what
  * the file says when the front end hands the container to run -d's monitor (its environment,
  * its hostname) is what the container gets, whatever create had worked out in memory. */
@@ -828,7 +807,9 @@ Test(faults, the_start_runs_what_config_json_says)
     struct h_proc p;
     h_berth_start(&p, &o, run_args(true, (const char *const[]){"hostname", "env", NULL}));
     pid_t stalled = find_stalled("described");
-    _cleanup_free_ char *id = id_being_created();
+    /* the one container under the state root, before berth.json makes it visible to inspect */
+    _cleanup_free_ char *id = h_state_entries("containers");
+    cr_assert_eq(strlen(id), 64, "not one container being created: \"%s\"", id);
     _cleanup_free_ char *cfg = xasprintf("%s/containers/%s/config.json", h_runroot(), id);
     _cleanup_free_ char *host = xasprintf("\"hostname\":\"%.12s\"", id);
     rewrite_config(cfg, host, "\"hostname\":\"from-config-json\"");
