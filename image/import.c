@@ -377,6 +377,8 @@ int image_import(struct image_store *store, int fd, const char *ref, char id_out
         return -1;
     if (norm && strchr(norm, '@'))
         return berr_set(err, BERR_USAGE, "cannot import digest reference");
+    if (norm && image_check_tag_name(norm, err) < 0)
+        return -1;
     _cleanup_close_ int lockfd = -1;
     if (image_store_lock(store, &lockfd, err) < 0)
         return berr_wrap(err, "import");

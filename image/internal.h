@@ -79,6 +79,13 @@ int image_load(const struct image_store *store, const char *id, const char *disp
 int image_lookup_ref(const struct image_store *store, const char *key, char id[65],
                      struct berr *err);
 
+/* ---- ref.c -------------------------------------------------------------------------------- */
+
+/* A normalised key a tag may be made of: docker refuses the name "sha256" (also as
+ * docker.io/library/sha256), as "sha256:<hex>" must stay an image id. BERR_USAGE with docker's
+ * text. */
+int image_check_tag_name(const char *key, struct berr *err);
+
 /* ---- import.c: one layer from a (compressed) tar stream --------------------------------- */
 
 /* The decompressed bytes of the input, hashed as they pass to the tar reader. After the input
@@ -181,7 +188,8 @@ void load_plan_free(struct load_plan *p);
  * Manifests and indexes are verified against their descriptors while planning. */
 int image_plan_docker(struct image_src *src, struct load_plan *plan, struct berr *err);
 int image_plan_oci(struct image_src *src, struct load_plan *plan, struct berr *err);
-/* "docker.io/library/x:y" → "x:y", then normalised; BERR_USAGE when invalid. */
+/* "docker.io/library/x:y" → "x:y", then normalised; BERR_USAGE when invalid or not a name a
+ * tag may have (image_check_tag_name). */
 int image_familiar_ref(const char *ref, char **out, struct berr *err);
 /* Check len/hex against a blob_ref; the error names the blob. */
 int image_blob_check(const struct blob_ref *want, const char *what, unsigned long long len,

@@ -16,6 +16,8 @@ int image_tag(struct image_store *store, const char *source, const char *target,
         return -1;
     if (strchr(key, '@'))
         return berr_set(err, BERR_USAGE, "refusing to create a tag with a digest reference");
+    if (image_check_tag_name(key, err) < 0)
+        return -1;
     _cleanup_close_ int lockfd = -1;
     if (image_store_lock(store, &lockfd, err) < 0)
         return -1;

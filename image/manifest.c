@@ -55,7 +55,14 @@ int image_familiar_ref(const char *ref, char **out, struct berr *err)
         r += strlen("docker.io/");
     if (str_has_prefix(r, "library/") && !strchr(r + strlen("library/"), '/'))
         r += strlen("library/");
-    return image_normalize_ref(r, out, err);
+    if (image_normalize_ref(r, out, err) < 0)
+        return -1;
+    if (image_check_tag_name(*out, err) < 0) {
+        free(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 int image_blob_check(const struct blob_ref *want, const char *what, unsigned long long len,

@@ -211,3 +211,18 @@ int image_normalize_ref(const char *ref, char **out, struct berr *err)
         *out = xasprintf("%s:%s", name, tag ? tag : "latest");
     return 0;
 }
+
+int image_check_tag_name(const char *key, struct berr *err)
+{
+    const char *name = key;
+    if (str_has_prefix(name, "docker.io/"))
+        name += strlen("docker.io/");
+    if (str_has_prefix(name, "library/"))
+        name += strlen("library/");
+    /* the name ends at the tag's ':' or the digest's '@'; a port's ':' comes before a '/' */
+    size_t len = strcspn(name, ":@");
+    if (len == strlen("sha256") && strncmp(name, "sha256", len) == 0)
+        return berr_set(err, BERR_USAGE,
+                        "refusing to create an ambiguous tag using digest algorithm as name");
+    return 0;
+}

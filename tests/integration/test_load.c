@@ -117,6 +117,36 @@ Test(load, corrupt_archive_fails_and_registers_nothing)
     free(layers[0]);
 }
 
+/* docker refuses a tag named after the digest algorithm: "sha256:abc" must stay an image id.
+ * Accepted, it made an image that `run sha256:abc` could not find. */
+Test(load, a_tag_named_sha256_is_refused_as_docker_refuses_it)
+{
+    static const char want[] = "Error response from daemon: refusing to create an ambiguous tag "
+                               "using digest algorithm as name\n";
+    char *layers[1];
+    size_t lens[1];
+    layers[0] = h_probe_tar(&lens[0]);
+    _cleanup_free_ char *archive = h_docker_archive("sha256:abc", layers, lens, 1, "");
+    struct h_opts o = {.root = h_path("root")};
+    struct h_result r;
+    h_berth(&r, &o, "load", "-i", archive, NULL);
+    cr_expect_eq(r.status, 1, "%s", r.err);
+    cr_expect(strstr(r.err, "refusing to create an ambiguous tag using digest algorithm as name"),
+              "%s", r.err);
+    h_berth(&r, &o, "images", "-q", NULL);
+    cr_expect_str_eq(r.out, "");
+    free(archive);
+    archive = h_docker_archive("it/named:1", layers, lens, 1, ""); /* the same path */
+    free(layers[0]);
+    h_berth(&r, &o, "load", "-q", "-i", archive, NULL);
+    h_assert_status(&r, 0);
+    h_berth(&r, &o, "tag", "it/named:1", "sha256:abc", NULL);
+    cr_expect_eq(r.status, 1);
+    cr_expect_str_eq(r.err, want);
+    h_berth(&r, &o, "images", "--format", "{{.Repository}}:{{.Tag}}", NULL);
+    cr_expect_str_eq(r.out, "it/named:1\n");
+}
+
 Test(load, rmi_is_refused_while_a_container_uses_the_image)
 {
     char *layers[1];

@@ -288,16 +288,24 @@ Test(image_import, not_a_tar_fails)
     assert_store_empty(&ts);
 }
 
-Test(image_import, invalid_reference_is_refused_before_reading)
+/* An import under a reference it may not tag: refused before the tar is read, with a BERR_USAGE
+ * that says want, and the store left empty. */
+static void import_refused(const char *ref, const char *want)
 {
     size_t len;
-    char *tar = tar_build(basic, 1, &len);
+    char *tar = tar_build(basic, 2, &len);
     char id[65];
     struct berr err = {0};
-    cr_assert_eq(import_bytes(&ts.s, tar, len, "Bad/Name", id, &err), -1);
+    cr_assert_eq(import_bytes(&ts.s, tar, len, ref, id, &err), -1, "%s imported", ref);
     cr_expect_eq(err.kind, BERR_USAGE);
+    cr_expect(strstr(err.msg, want), "%s: \"%s\" does not say \"%s\"", ref, err.msg, want);
     assert_store_empty(&ts);
     free(tar);
+}
+
+Test(image_import, invalid_reference_is_refused_before_reading)
+{
+    import_refused("Bad/Name", "invalid reference format");
 }
 
 Test(image_import, unknown_reference_is_not_found_with_docker_text)
@@ -492,18 +500,14 @@ Test(image_import, untagged_import_is_listed_as_none)
 
 Test(image_import, digest_reference_cannot_be_imported)
 {
-    size_t len;
-    char *tar = tar_build(basic, 2, &len);
-    char id[65];
-    struct berr err = {0};
-    cr_assert_eq(
-        import_bytes(&ts.s, tar, len,
-                     "app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-                     id, &err),
-        -1);
-    cr_expect_eq(err.kind, BERR_USAGE);
-    assert_store_empty(&ts);
-    free(tar);
+    import_refused("app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                   "cannot import digest reference");
+}
+
+Test(image_import, a_tag_named_after_the_digest_algorithm_is_refused)
+{
+    import_refused("sha256:sometag",
+                   "refusing to create an ambiguous tag using digest algorithm as name");
 }
 
 Test(image_import, implied_directories_are_0755_under_a_strict_umask)

@@ -382,6 +382,25 @@ Test(image_load, diff_id_mismatch_registers_nothing)
     free_layers(ls, 2);
 }
 
+/* docker refuses the tag: "sha256:x" would name an image id, and `run sha256:x` would not find
+ * the image just loaded. Found by fuzz_load. */
+Test(image_load, a_tag_named_after_the_digest_algorithm_registers_nothing)
+{
+    static const char *const tags[] = {"sha256:abc", "docker.io/library/sha256:1",
+                                       "library/sha256"};
+    struct fx_layer ls[2];
+    two_layers(ls, ARCHIVE_FILTER_NONE, ARCHIVE_FILTER_NONE);
+    for (size_t i = 0; i < ARRAY_SIZE(tags); i++) {
+        for (enum fx_format fmt = FX_LEGACY; fmt <= FX_OCI; fmt++) {
+            struct fx x = {0};
+            fx_image(&x, fmt, tags[i], ls, 2, NULL);
+            load_fails(&x, "refusing to create an ambiguous tag using digest algorithm as name");
+            fx_free(&x);
+        }
+    }
+    free_layers(ls, 2);
+}
+
 Test(image_load, blob_digest_mismatch_names_the_blob)
 {
     struct fx_layer ls[2];

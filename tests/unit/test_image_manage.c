@@ -230,6 +230,25 @@ Test(image_manage, no_temporary_files_are_left_beside_digests_json)
     closedir(d);
 }
 
+/* As docker: "sha256:x" must stay an image id, so no tag may be named sha256. */
+Test(image_manage, a_tag_named_after_the_digest_algorithm_is_refused)
+{
+    static const char *const targets[] = {"sha256:sometag", "sha256", "docker.io/library/sha256:1"};
+    char id[65];
+    load_oci("it/a:1", id);
+    for (size_t i = 0; i < ARRAY_SIZE(targets); i++) {
+        struct berr err = {0};
+        cr_expect_lt(image_tag(&ts.s, "it/a:1", targets[i], &err), 0, "%s tagged", targets[i]);
+        cr_expect_eq(err.kind, BERR_USAGE);
+        cr_expect_str_eq(err.msg,
+                         "refusing to create an ambiguous tag using digest algorithm as name");
+    }
+    /* names that only contain it stay valid */
+    tag("it/a:1", "sha256x:1");
+    tag("it/a:1", "host:5000/sha256:1");
+    tag("it/a:1", "sha256/app:1");
+}
+
 /* Holding the store lock, tag and rmi must not build the default image (which takes the lock
  * again): an absent default is "No such image", at once. */
 Test(image_manage, tag_and_rmi_of_an_absent_default_image_are_not_found, .timeout = 10)

@@ -1,4 +1,4 @@
-#include "image/image.h"
+#include "image/internal.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -116,6 +116,24 @@ Test(image_ref, name_is_limited_to_255_characters)
     strcat(ref, "a");
     cr_expect_eq(image_normalize_ref(ref, &out, &err), -1);
     cr_expect_eq(err.kind, BERR_USAGE);
+}
+
+Test(image_ref, only_a_name_of_sha256_itself_is_refused_for_a_tag)
+{
+    static const char *const refused[] = {"sha256:abc",         "sha256:latest",
+                                          "sha256@sha256:0",    "library/sha256:1",
+                                          "docker.io/sha256:1", "docker.io/library/sha256:1"};
+    static const char *const kept[] = {"sha256x:1",  "xsha256:1",          "sha256/a:1",
+                                       "a/sha256:1", "host:5000/sha256:1", "sha256.io/a:1"};
+    for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+        struct berr err = {0};
+        cr_expect_eq(image_check_tag_name(refused[i], &err), -1, "%s kept", refused[i]);
+        cr_expect_eq(err.kind, BERR_USAGE);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+        struct berr err = {0};
+        cr_expect_eq(image_check_tag_name(kept[i], &err), 0, "%s: %s", kept[i], err.msg);
+    }
 }
 
 Test(image_ref, a_bare_image_id_is_not_a_name)
