@@ -29,6 +29,9 @@ static int make_container(const struct runtime_paths *paths, const char *oci_id,
     c->runrootfd = runtime_open_root(paths->runroot, err);
     if (c->runrootfd < 0 || random_id(c->st.id, err) < 0)
         return -1;
+    if (container_dir_make(c->runrootfd, c->st.id, &c->dirfd, &c->lockfd, err) < 0)
+        return -1;
+    c->dir_path = xasprintf("%s/containers/%s", paths->runroot, c->st.id);
     c->name = xstrdup(oci_id);
     if (name_reserve(c->runrootfd, c->name, c->st.id, err) < 0) {
         free(c->name);
@@ -37,19 +40,6 @@ static int make_container(const struct runtime_paths *paths, const char *oci_id,
             berr_set(err, BERR_CONFLICT, "container with id exists: %s", oci_id);
         return -1;
     }
-    _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
-    if (mkdirat(c->runrootfd, rel, 0700) < 0)
-        return berr_errno(err, "create container directory");
-    c->dir_path = xasprintf("%s/%s", paths->runroot, rel);
-    c->dirfd = openat(c->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (c->dirfd < 0) {
-        berr_errno(err, "open container directory");
-        unlinkat(c->runrootfd, rel, AT_REMOVEDIR);
-        return -1;
-    }
-    c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
-        return berr_errno(err, "lock container");
     if (mkdirat(c->dirfd, "scaffold", 0700) < 0)
         return berr_errno(err, "create scaffold");
     _cleanup_close_ int scaffold = openat(c->dirfd, "scaffold", O_PATH | O_DIRECTORY | O_CLOEXEC);

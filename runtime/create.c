@@ -76,8 +76,6 @@ static void pick_hostname(struct container *c, const struct container_spec *spec
         snprintf(c->hostname, sizeof(c->hostname), "%.12s", c->st.id);
 }
 
-/* The lock is taken before anything else is written: a reader that finds the directory and
- * a free lock knows that nobody is creating or running this container. */
 /* config.json: the container's description in OCI's form. */
 static int write_oci(const struct container *c, const struct container_spec *spec,
                      const struct cap_set *caps, struct berr *err)
@@ -91,27 +89,20 @@ static int write_oci(const struct container *c, const struct container_spec *spe
     return json_gen_write_at(oci_gen(spec, &f), c->dirfd, OCI_FILE, err);
 }
 
-static int make_state_dir(struct container *c, const struct runtime_paths *paths,
-                          const struct container_spec *spec, const struct cap_set *caps,
-                          struct berr *err)
+/* The directory (appearing with its lock held), then the name: a name never points at a
+ * directory that is not there, nor at one that a reader would take for a creation cut short. */
+static int make_state_dir(struct container *c, const struct runtime_paths *paths, struct berr *err)
 {
-    _cleanup_free_ char *rel = xasprintf("containers/%s", c->st.id);
-    if (mkdirat(c->runrootfd, rel, 0700) < 0)
-        return berr_errno(err, "create container directory");
-    trace_phase("state-mkdir");
-    c->dir_path = xasprintf("%s/%s", paths->runroot, rel);
-    c->dirfd = openat(c->runrootfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (c->dirfd < 0) {
-        berr_errno(err, "open container directory");
-        unlinkat(c->runrootfd, rel, AT_REMOVEDIR); /* container_destroy needs the fd */
+    if (container_dir_make(c->runrootfd, c->st.id, &c->dirfd, &c->lockfd, err) < 0)
         return -1;
-    }
-    c->lockfd = openat(c->dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (c->lockfd < 0 || flock(c->lockfd, LOCK_EX) < 0)
-        return berr_errno(err, "lock container");
-    if (mounts_lock_take(c->lockfd, err) < 0)
-        return -1;
-    trace_phase("state-lock");
+    c->dir_path = xasprintf("%s/containers/%s", paths->runroot, c->st.id);
+    trace_phase("state-dir");
+    return mounts_lock_take(c->lockfd, err);
+}
+
+static int describe(struct container *c, const struct container_spec *spec,
+                    const struct cap_set *caps, struct berr *err)
+{
     c->st.name = c->name;
     clock_gettime(CLOCK_REALTIME, &c->st.created);
     c->st.status = STATUS_CREATED;
@@ -253,13 +244,18 @@ int container_create_state(const struct runtime_paths *paths, const struct conta
     if (c->runrootfd < 0 || random_id(c->st.id, err) < 0)
         return -1;
     trace_phase("state-root");
+    if (make_state_dir(c, paths, err) < 0) {
+        container_destroy(c);
+        return -1;
+    }
     if (reserve_name(c, spec->name, err) < 0) {
         free(c->name);
         c->name = NULL; /* held by another container: not ours to release */
+        container_destroy(c);
         return -1;
     }
     trace_phase("name");
-    if (make_state_dir(c, paths, spec, &caps, err) < 0 || write_seccomp(c, spec, err) < 0) {
+    if (describe(c, spec, &caps, err) < 0 || write_seccomp(c, spec, err) < 0) {
         container_destroy(c);
         return -1;
     }

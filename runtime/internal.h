@@ -198,6 +198,36 @@ int log_writer_append(struct log_writer *w, enum log_stream stream, const char *
                       struct berr *err);
 void log_writer_close(struct log_writer *w); /* flushes partial lines, frees */
 
+/* ---- the state root's entries (statedir.c) ---- */
+int container_dir_open(int runrootfd, const char *id, struct berr *err);
+/* containers/<id>, which appears with its lock held: *dirfd (O_PATH) and *lockfd (O_RDWR, flock
+ * LOCK_EX taken). Nothing is left when it fails. */
+int container_dir_make(int runrootfd, const char *id, int *dirfd, int *lockfd, struct berr *err);
+/* 1 when containers/<id> is gone for good: absent, or a creation cut short (no berth.json, and
+ * a lock that nobody holds), which is then removed; 0 when a container, or a creation under
+ * way, is there. */
+int container_gone(int runrootfd, const char *id, struct berr *err);
+/* 1 when dirfd (containers/<id>) holds berth.json; 0 when not: a creation under way, or one cut
+ * short, which is then removed. */
+int container_dir_recorded(int runrootfd, int dirfd, const char *id, struct berr *err);
+/* Remove containers/<id> and release its name (when still the container's). The directory is
+ * first renamed out of sight (containers/.removed-<id>) and the name released, so a removal
+ * that fails or is killed midway leaves no half container that readers trip over or that
+ * holds its name, only a leftover that the next removal sweeps. */
+int container_dir_remove(int runrootfd, const char *id, const char *name, struct berr *err);
+/* Reserve name for id (whose directory exists) atomically under runroot/names; a name that
+ * points at a container that is gone (container_gone) is taken over. Conflict → BERR_CONFLICT,
+ * docker's text. */
+int name_reserve(int runrootfd, const char *name, const char *id, struct berr *err);
+/* Only if the name still points at id: a later container may hold it by now. */
+void name_release(int runrootfd, const char *name, const char *id);
+/* The name released when the container it points at is gone: its removal or its creation was
+ * cut short. */
+void name_release_if_gone(int runrootfd, const char *name);
+
+/* ---- names (names.c) ---- */
+char *name_random(void); /* docker's adjective_surname */
+
 /* ---- the store seen from any process (store.c) ---- */
 int state_root_open(const struct runtime_paths *paths, struct berr *err); /* never creates it */
 /* The state root, a container's directory and its lock, for any process that looks at it. */
@@ -207,7 +237,6 @@ struct container_handle {
 int container_handle_open(const struct runtime_paths *paths, const char *id,
                           struct container_handle *h, struct berr *err);
 void container_handle_close(struct container_handle *h);
-int container_dir_open(int runrootfd, const char *id, struct berr *err);
 /* The container's lock file, access O_RDONLY (to look or wait) or O_RDWR (for the mounts
  * lock's holder, see mounts_lock_take). */
 int lock_open(int dirfd, int access, struct berr *err);
@@ -216,11 +245,6 @@ int lock_open(int dirfd, int access, struct berr *err);
  * Not running → BERR_NOT_RUNNING. info (optional) gets the record. */
 int container_open_pid1(const struct runtime_paths *paths, const char *id,
                         struct container_info *info, struct berr *err);
-/* Remove containers/<id> and release its name (when still the container's). The directory is
- * first renamed out of sight (containers/.removed-<id>) and the name released, so a removal
- * that fails or is killed midway leaves no half container that readers trip over or that
- * holds its name, only a leftover that the next removal sweeps. */
-int container_dir_remove(int runrootfd, const char *id, const char *name, struct berr *err);
 /* Whether a monitor (or berth run) holds the container's lock. */
 bool monitor_alive(int lockfd);
 /* flock(op), retried on EINTR. */
@@ -235,13 +259,6 @@ int mounts_lock_take(int lockfd, struct berr *err);
 void mounts_lock_release(int lockfd);
 /* Until no one holds the mounts lock; lockfd open for reading will do. */
 int mounts_lock_wait(int lockfd, struct berr *err);
-
-/* ---- names (names.c) ---- */
-/* Reserve name for id atomically under runroot/names; conflict → BERR_CONFLICT, docker's text */
-int name_reserve(int runrootfd, const char *name, const char *id, struct berr *err);
-/* Only if the name still points at id: a later container may hold it by now. */
-void name_release(int runrootfd, const char *name, const char *id);
-char *name_random(void);
 
 /* ---- the container's side (init.c) ---- */
 /* What the child starts from: the container's description, and how berth was invoked. */

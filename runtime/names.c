@@ -1,41 +1,8 @@
+/* A name for a container run without --name, drawn as docker draws one: adjective_surname. */
 #include "internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
-
-int name_reserve(int runrootfd, const char *name, const char *id, struct berr *err)
-{
-    _cleanup_free_ char *path = xasprintf("names/%s", name);
-    /* symlinkat fails with EEXIST if anyone holds the name: the reservation is atomic */
-    if (symlinkat(id, runrootfd, path) == 0)
-        return 0;
-    if (errno != EEXIST)
-        return berr_errno(err, "reserve name %s", name);
-    char owner[128] = "";
-    ssize_t n = readlinkat(runrootfd, path, owner, sizeof(owner) - 1);
-    if (n > 0)
-        owner[n] = '\0';
-    return berr_set(err, BERR_CONFLICT,
-                    "Conflict. The container name \"/%s\" is already in use by container "
-                    "\"%s\". You have to remove (or rename) that container to be able to reuse "
-                    "that name.",
-                    name, owner);
-}
-
-void name_release(int runrootfd, const char *name, const char *id)
-{
-    _cleanup_free_ char *path = xasprintf("names/%s", name);
-    char owner[128];
-    ssize_t n = readlinkat(runrootfd, path, owner, sizeof(owner) - 1);
-    if (n < 0)
-        return;
-    owner[n] = '\0';
-    if (!strcmp(owner, id))
-        unlinkat(runrootfd, path, 0);
-}
 
 static const char *const adjectives[] = {
     "admiring", "brave",  "busy",  "calm",  "clever", "eager",  "festive", "focused",

@@ -1,6 +1,7 @@
 /* The state store seen from any process: containers found by id, name or prefix, their records
- * read and corrected when their monitor is gone. The per-container lock tells who is
- * alive: the monitor (or berth run) holds it LOCK_EX while the container may run. */
+ * read and corrected when their monitor is gone. The per-container lock tells who is alive: the
+ * creator, then the monitor (or berth run), hold it LOCK_EX while the container is made and
+ * while it may run. */
 #include "internal.h"
 
 #include <errno.h>
@@ -55,17 +56,6 @@ void container_handle_close(struct container_handle *h)
             close(*fds[i]);
         *fds[i] = -1;
     }
-}
-
-int container_dir_open(int runrootfd, const char *id, struct berr *err)
-{
-    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
-    int fd = openat(runrootfd, rel, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-        return berr_set(err, BERR_NOT_FOUND, "No such container: %s", id);
-    if (fd < 0)
-        return berr_errno(err, "open container %.12s", id);
-    return fd;
 }
 
 int lock_open(int dirfd, int access, struct berr *err)
@@ -125,13 +115,17 @@ int lock_wait(int lockfd, int op, struct berr *err)
 }
 
 /* 1 when the container exists and the caller may see it, 0 when not, -1 on an error other
- * than its absence (a permission error is never "No such container"). */
+ * than its absence (a permission error is never "No such container"). A container is seen
+ * once berth.json is written; a creation cut short before that is collected. */
 static int container_exists(const struct runtime_paths *paths, int runrootfd, const char *id,
                             struct berr *err)
 {
     _cleanup_close_ int fd = container_dir_open(runrootfd, id, err);
     if (fd < 0)
         return err->kind == BERR_NOT_FOUND ? 0 : -1;
+    int recorded = container_dir_recorded(runrootfd, fd, id, err);
+    if (recorded <= 0)
+        return recorded;
     if (record_visible(fd, paths->caller, id, err))
         return 1;
     return err->kind == BERR_NOT_FOUND ? 0 : -1;
@@ -150,11 +144,9 @@ int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct ber
         return -1;
     struct dirent *de;
     while ((de = readdir(d))) {
-        /* a directory without berth.json is still being created */
-        _cleanup_free_ char *cfg = xasprintf("%s/" RECORD_FILE, de->d_name);
-        if (!is_id(de->d_name) || faccessat(dirfd(d), cfg, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+        if (!is_id(de->d_name))
             continue;
-        int seen = paths->caller ? container_exists(paths, root, de->d_name, err) : 1;
+        int seen = container_exists(paths, root, de->d_name, err);
         if (seen < 0)
             return -1;
         if (seen)
@@ -181,6 +173,8 @@ static int find_by_name(const struct runtime_paths *paths, int root, const char 
     if (!is_id(target))
         return 1;
     int seen = container_exists(paths, root, target, err);
+    if (seen == 0)
+        name_release_if_gone(root, name);
     if (seen <= 0)
         return seen < 0 ? -1 : 1;
     memcpy(id_out, target, 65);
@@ -359,38 +353,4 @@ void container_infos_free(struct container_info *v, size_t n)
     for (size_t i = 0; i < n; i++)
         container_info_free(&v[i]);
     free(v);
-}
-
-#define REMOVED_PREFIX ".removed-"
-
-/* Leftovers of removals that failed or were killed after the rename: nobody lists them. */
-static void sweep_removed(int runrootfd)
-{
-    int fd = openat(runrootfd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct berr ignored = {0};
-    _cleanup_closedir_ DIR *d = dir_from_fd(fd, "containers", &ignored);
-    if (!d)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!str_has_prefix(de->d_name, REMOVED_PREFIX))
-            continue;
-        _cleanup_free_ char *rel = xasprintf("containers/%s", de->d_name);
-        if (remove_tree_at(runrootfd, rel, &ignored) < 0)
-            debugf("sweep %s: %s", rel, ignored.msg);
-    }
-}
-
-int container_dir_remove(int runrootfd, const char *id, const char *name, struct berr *err)
-{
-    _cleanup_free_ char *rel = xasprintf("containers/%s", id);
-    _cleanup_free_ char *gone = xasprintf("containers/" REMOVED_PREFIX "%s", id);
-    if (renameat(runrootfd, rel, runrootfd, gone) < 0 && errno != ENOENT)
-        return berr_errno(err, "remove container %.12s", id);
-    if (name)
-        name_release(runrootfd, name, id);
-    if (remove_tree_at(runrootfd, gone, err) < 0)
-        return berr_wrap(err, "container %.12s removed, but not all of its state", id);
-    sweep_removed(runrootfd);
-    return 0;
 }

@@ -215,6 +215,55 @@ static const char *const exit3[] = {"exit", "3", NULL};
  * container's mount namespace still held), stop (berth stop, signal sent), killed (rm -f,
  * container killed, not yet removed). */
 
+/* A front end killed before berth.json is written leaves a creation cut short: its directory
+ * (with a lock nobody holds) and its name. No one may see it, and nothing may keep the name:
+ * the first lookup, listing or run that meets it collects it. */
+static void kill_before_the_record(void)
+{
+    struct h_result r;
+    kill_at("described", run_args(true, sleeper), &r);
+    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+    _cleanup_free_ char *names = h_state_entries("names");
+    cr_assert_str_eq(names, token, "the stall point is past the name");
+    _cleanup_free_ char *dirs = h_state_entries("containers");
+    cr_assert_eq(strlen(dirs), 64, "containers/: %s", dirs);
+}
+
+Test(faults, a_creation_cut_short_is_no_container_and_rm_f_leaves_nothing)
+{
+    kill_before_the_record();
+    struct h_result r;
+    h_berth(&r, NULL, "inspect", "--format", "{{.Id}}", token, NULL);
+    cr_assert_eq(r.status, 1);
+    _cleanup_free_ char *want = xasprintf("Error: No such object: %s\n", token);
+    cr_assert_str_eq(r.err, want);
+    rm_force_leaves_nothing();
+}
+
+Test(faults, a_creation_cut_short_gives_its_name_to_the_next_run)
+{
+    kill_before_the_record();
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", token, H_IMAGE, "/probe", "sleep", "600", NULL);
+    h_assert_status(&r, 0);
+    _cleanup_free_ char *st = ps_status();
+    cr_assert(str_has_prefix(st, "Up "), "%s", st);
+    _cleanup_free_ char *dirs = h_state_entries("containers");
+    cr_assert_eq(strlen(dirs), 64, "the cut short creation is still there: %s", dirs);
+    rm_force_leaves_nothing();
+}
+
+Test(faults, ps_collects_a_creation_cut_short)
+{
+    kill_before_the_record();
+    _cleanup_free_ char *st = ps_status();
+    cr_assert_str_empty(st);
+    _cleanup_free_ char *dirs = h_state_entries("containers");
+    cr_assert_str_empty(dirs);
+    /* the name is left pointing nowhere, until the name is looked up or taken */
+    rm_force_leaves_nothing();
+}
+
 Test(faults, front_end_killed_after_the_state_dir_is_written)
 {
     struct h_result r;

@@ -18,11 +18,10 @@ static const char *const trace_env[] = {"BERTH_TRACE=1", NULL};
  * writes the rest, and waits for the caller's go (the cidfile written) before the clone. It
  * starts before the spec and the image, with -d or without. */
 static const char *const front[] = {
-    "caller",  "args",         "admit",          "monitor-spawn", "spec",
-    "image",   "caps-cidfile", "seccomp-cache",  "user",          "state-root",
-    "name",    "state-mkdir",  "state-lock",     "config.json",   "seccomp.bpf",
-    "handoff", "scaffold",     "state.json",     "berth.json",    "etc-files",
-    "cidfile", "bind-sources", "monitor-report", "handback",      NULL};
+    "caller",       "args",          "admit",        "monitor-spawn",  "spec",       "image",
+    "caps-cidfile", "seccomp-cache", "user",         "state-root",     "state-dir",  "name",
+    "config.json",  "seccomp.bpf",   "handoff",      "scaffold",       "state.json", "berth.json",
+    "etc-files",    "cidfile",       "bind-sources", "monitor-report", "handback",   NULL};
 /* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
  * are made while it builds its root. */
 #define START_CLONED(cg_first) (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "cgroups"
