@@ -323,6 +323,27 @@ void h_berth_finish(struct h_proc *p, struct h_result *r)
     collect(p, r);
 }
 
+int h_race_for_a_name(const char *const *args, int n, char winner[65])
+{
+    struct h_proc *p = xcalloc((size_t)n, sizeof(*p));
+    for (int i = 0; i < n; i++)
+        h_berth_start(&p[i], NULL, args);
+    int won = 0;
+    for (int i = 0; i < n; i++) {
+        struct h_result r;
+        h_berth_finish(&p[i], &r);
+        if (r.status == 0) {
+            won++;
+            snprintf(winner, 65, "%.64s", r.out);
+        } else {
+            cr_expect(r.status == 125 && strstr(r.err, "already in use"), "run %d: exit %d: %s", i,
+                      r.status, r.err);
+        }
+    }
+    free(p);
+    return won;
+}
+
 void h_berthv(struct h_result *r, const struct h_opts *o, const char *const *args)
 {
     struct h_proc p;

@@ -161,6 +161,9 @@ void h_berthv(struct h_result *r, const struct h_opts *o, const char *const *arg
 /* Start without waiting (for tests that act on the running container), then collect. */
 void h_berth_start(struct h_proc *p, const struct h_opts *o, const char *const *args);
 void h_berth_finish(struct h_proc *p, struct h_result *r);
+/* n runs of args at once, all wanting one --name: each must either win (exit 0, its id in
+ * winner) or meet docker's name conflict (125). Returns how many won. */
+int h_race_for_a_name(const char *const *args, int n, char winner[65]);
 /* Read fd (a child's merged stdout and stderr) to its end, at most timeout_s, then reap pid:
  * r->out holds the text, r->err "", r->status the exit status (-1 after a timeout, when the
  * child's process group is killed). */

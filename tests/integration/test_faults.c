@@ -253,6 +253,23 @@ Test(faults, a_creation_cut_short_gives_its_name_to_the_next_run)
     rm_force_leaves_nothing();
 }
 
+/* Many runs want the name at once: each finds it held by the creation cut short, and the names
+ * lock lets exactly one take it over. */
+Test(faults, a_name_left_by_a_creation_cut_short_goes_to_exactly_one_of_many_runs)
+{
+    enum { N = 16 };
+    kill_before_the_record();
+    char winner[65] = "";
+    cr_assert_eq(h_race_for_a_name(run_args(true, sleeper), N, winner), 1);
+    _cleanup_free_ char *dirs = h_state_entries("containers");
+    cr_assert_str_eq(dirs, winner);
+    _cleanup_free_ char *name = xasprintf("%s/names/%s", h_runroot(), token);
+    char target[80] = "";
+    cr_assert_eq(readlink(name, target, sizeof(target) - 1), 64);
+    cr_assert_str_eq(target, winner);
+    rm_force_leaves_nothing();
+}
+
 Test(faults, ps_collects_a_creation_cut_short)
 {
     kill_before_the_record();

@@ -364,27 +364,10 @@ Test(lifecycle, fifty_concurrent_runs_with_one_name_make_exactly_one_container)
     enum { N = 50 };
     _cleanup_free_ char *parent = xasprintf("/berth-it-race-%d", (int)getpid());
     _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s", parent);
-    struct h_proc p[N];
     const char *args[] = {"run",   "-d",     "--name", "raced", par,
                           H_IMAGE, "/probe", "sleep",  "600",   NULL};
-    for (int i = 0; i < N; i++)
-        h_berth_start(&p[i], NULL, args);
-    int won = 0, conflicts = 0;
     char winner[65] = "";
-    for (int i = 0; i < N; i++) {
-        struct h_result r;
-        h_berth_finish(&p[i], &r);
-        if (r.status == 0) {
-            won++;
-            snprintf(winner, sizeof(winner), "%.64s", r.out);
-        } else if (r.status == 125 && strstr(r.err, "already in use")) {
-            conflicts++;
-        } else {
-            cr_assert_fail("run %d: exit %d: %s", i, r.status, r.err);
-        }
-    }
-    cr_assert_eq(won, 1);
-    cr_assert_eq(conflicts, N - 1);
+    cr_assert_eq(h_race_for_a_name(args, N, winner), 1);
     cr_assert_str_eq(h_state_entries("containers"), winner);
     cr_assert_str_eq(h_state_entries("names"), "raced");
     _cleanup_free_ char *names_raced = xasprintf("%s/names/raced", h_runroot());
