@@ -336,6 +336,7 @@ static int send_container(const struct monitor_link *l, struct container *c, boo
                      err) < 0)
         return -1;
     trace_phase("handoff");
+    runtime_test_stall("handed");
     /* no go, no start: the monitor leaves the container to us */
     if (spec && container_create_finish(c, spec, err) < 0) {
         *gone = true;

@@ -208,7 +208,8 @@ static const char *const exit3[] = {"exit", "3", NULL};
 
 /* ---- berth's processes killed ---------------------------------------------------------------
  * Points: described (front end, config.json and seccomp.bpf written, the container not yet
- * handed to its monitor), create (front end, state directory written), cgroups (monitor, cgroups
+ * handed to its monitor), handed (front end, the container handed over, berth.json not yet
+ * written), create (front end, state directory written), cgroups (monitor, cgroups
  * made, nothing cloned), init (the container's init, root built, before its exec), exit
  * (berth-monitor, pid 1 gone, nothing recorded), recorded (exit recorded, cgroups still there),
  * reaped (all done but --rm's removal), mounts-held (berth-monitor, waiters let go, the
@@ -267,6 +268,26 @@ Test(faults, a_name_left_by_a_creation_cut_short_goes_to_exactly_one_of_many_run
     char target[80] = "";
     cr_assert_eq(readlink(name, target, sizeof(target) - 1), 64);
     cr_assert_str_eq(target, winner);
+    rm_force_leaves_nothing();
+}
+
+/* Handed over, the container's lock is the monitor's too. Its caller gone without a go, the
+ * monitor leaves, and only then is the creation cut short collected. */
+Test(faults, front_end_killed_after_the_handoff_leaves_nothing_once_its_monitor_goes)
+{
+    struct h_result r;
+    kill_at("handed", run_args(true, sleeper), &r);
+    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+    bool collected = false;
+    for (int i = 0; i < 250 && !collected; i++) {
+        _cleanup_free_ char *st = ps_status();
+        cr_assert_str_empty(st, "a creation cut short is listed: %s", st);
+        _cleanup_free_ char *dirs = h_state_entries("containers");
+        collected = !*dirs;
+        if (!collected)
+            usleep(20 * 1000);
+    }
+    cr_assert(collected, "the monitor still holds the lock after 5 s");
     rm_force_leaves_nothing();
 }
 
