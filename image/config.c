@@ -41,7 +41,7 @@ int image_config_diff_ids(yajl_val doc, struct strv *out, struct berr *err)
     for (size_t i = 0; i < ids->u.array.len; i++) {
         yajl_val v = ids->u.array.values[i];
         const char *s = YAJL_IS_STRING(v) ? v->u.string : "";
-        if (!str_has_prefix(s, "sha256:") || !image_is_hex64(s + 7))
+        if (!str_has_prefix(s, "sha256:") || !is_hex64(s + 7))
             return berr_set(err, BERR_FAILED, "config: invalid diff_id \"%s\"", s);
         strv_push(out, s + 7);
     }

@@ -21,8 +21,6 @@ static inline const char *la_err(struct archive *a)
 
 /* ---- store.c: directories, lock, blobs, refs ------------------------------------------- */
 
-bool image_is_hex64(const char *s);
-
 /* Open a directory of the store ("layers", "blobs/sha256", "tmp") with the given flags
  * (O_PATH or O_RDONLY, O_DIRECTORY|O_CLOEXEC|O_NOFOLLOW are added). */
 int image_store_dir(const struct image_store *store, const char *name, int flags, struct berr *err);

@@ -57,7 +57,7 @@ static int needed_layers(struct image_store *store, struct strv *out, struct ber
         return -1;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!image_is_hex64(de->d_name))
+        if (!is_hex64(de->d_name))
             continue;
         _cleanup_free_ char *text = NULL;
         struct berr ignored;
@@ -96,8 +96,8 @@ static int collect_layers(struct image_store *store, struct strv *messages, cons
     while ((de = readdir(d))) {
         char hex[65];
         snprintf(hex, sizeof(hex), "%.64s", de->d_name);
-        bool layer = image_is_hex64(de->d_name);
-        bool size_file = !layer && image_is_hex64(hex) && !strcmp(de->d_name + 64, ".size");
+        bool layer = is_hex64(de->d_name);
+        bool size_file = !layer && is_hex64(hex) && !strcmp(de->d_name + 64, ".size");
         if ((layer || size_file) && !strv_contains(&needed, hex) && !strv_contains(&doomed, hex))
             strv_push(&doomed, hex);
     }
@@ -266,7 +266,7 @@ int image_prune(struct image_store *store, bool all, const struct image_user *us
     _cleanup_strv_ struct strv deleted = {0};
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!image_is_hex64(de->d_name) || user_of(de->d_name, false, users, nusers))
+        if (!is_hex64(de->d_name) || user_of(de->d_name, false, users, nusers))
             continue;
         bool tagged = strv_contains(&refs.ids, de->d_name);
         if (tagged && !all)

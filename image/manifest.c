@@ -91,7 +91,7 @@ static void hex_from_path(const char *path, const char *suffix, char hex[65])
     memcpy(tmp, base, 64);
     tmp[64] = '\0';
     bool blob_dir = !*suffix && str_has_prefix(path, "blobs/sha256/");
-    if (image_is_hex64(tmp) && (*suffix || blob_dir))
+    if (is_hex64(tmp) && (*suffix || blob_dir))
         memcpy(hex, tmp, 65);
 }
 
@@ -194,7 +194,7 @@ static int descriptor(yajl_val d, struct blob_ref *out, struct berr *err)
         return berr_set(err, BERR_FAILED, "descriptor without a digest or a size");
     if (!str_has_prefix(digest, "sha256:"))
         return berr_set(err, BERR_FAILED, "descriptor %s: unsupported digest algorithm", digest);
-    if (!image_is_hex64(digest + 7))
+    if (!is_hex64(digest + 7))
         return berr_set(err, BERR_FAILED, "descriptor %s: invalid digest", digest);
     *out = (struct blob_ref){.size = YAJL_GET_INTEGER(size)};
     memcpy(out->hex, digest + 7, 65);

@@ -121,7 +121,7 @@ static bool valid_digest(const char *s)
         return false;
     const char *hex = colon + 1;
     if (strncmp(s, "sha256:", 7) == 0)
-        return image_is_hex64(hex);
+        return is_hex64(hex);
     size_t n = strlen(hex);
     if (n < 32)
         return false;
@@ -155,7 +155,7 @@ int image_normalize_ref(const char *ref, char **out, struct berr *err)
 {
     if (!ref || !*ref)
         return invalid(err, NULL);
-    if (image_is_hex64(ref))
+    if (is_hex64(ref))
         return berr_set(err, BERR_USAGE,
                         "invalid repository name (%s), cannot specify 64-byte hexadecimal strings",
                         ref);

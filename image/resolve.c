@@ -24,7 +24,7 @@ static int find_ids(const struct image_store *store, const char *prefix, struct 
         return -1;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (image_is_hex64(de->d_name) && str_has_prefix(de->d_name, prefix))
+        if (is_hex64(de->d_name) && str_has_prefix(de->d_name, prefix))
             strv_push(out, de->d_name);
     }
     return 0;
@@ -60,7 +60,7 @@ static int resolve_id(struct image_store *store, const char *ref, bool build_def
             return berr_set(err, BERR_USAGE, "invalid reference format");
         return id_by_prefix(store, ref, ref + 7, id, err);
     }
-    if (image_is_hex64(ref))
+    if (is_hex64(ref))
         return id_by_prefix(store, ref, ref, id, err);
     if (image_normalize_ref(ref, key, err) < 0)
         return -1;

@@ -90,7 +90,7 @@ static void add_tag(struct save_item *it, const char *tag)
 static bool is_bare_repository(const char *ref)
 {
     const char *slash = strrchr(ref, '/');
-    return !strchr(ref, '@') && !strchr(slash ? slash : ref, ':') && !image_is_hex64(ref);
+    return !strchr(ref, '@') && !strchr(slash ? slash : ref, ':') && !is_hex64(ref);
 }
 
 static int add_ref(struct saver *s, const struct refmap *refs, const char *ref, struct berr *err)

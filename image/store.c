@@ -15,16 +15,6 @@
 #define REFS_MAX (64u << 20)
 #define BLOB_MAX (16u << 20)
 
-bool image_is_hex64(const char *s)
-{
-    size_t i = 0;
-    for (; s[i]; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return false;
-    }
-    return i == 64;
-}
-
 /* Layers keep their images' setuid files, device nodes and file capabilities, which only a
  * container may use: the overlay reaches its lower dirs with the mounter's credentials, so no
  * other host user needs a way in. A store an older berth left 0711 is closed at its root,
@@ -80,8 +70,8 @@ bool image_has_layer(const struct image_store *store, const char *diff_hex)
 {
     struct stat st;
     _cleanup_free_ char *path = xasprintf("layers/%s", diff_hex);
-    return image_is_hex64(diff_hex) &&
-           fstatat(store->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+    return is_hex64(diff_hex) && fstatat(store->rootfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
 }
 
 int image_store_pull_dir(const struct image_store *store, struct berr *err)
@@ -181,7 +171,7 @@ static int map_load(const struct image_store *store, const char *file, struct re
     for (size_t i = 0; i < doc->u.object.len; i++) {
         yajl_val v = doc->u.object.values[i];
         /* The id becomes a file name: anything but 64 hex would be a path. */
-        if (!YAJL_IS_STRING(v) || !image_is_hex64(v->u.string)) {
+        if (!YAJL_IS_STRING(v) || !is_hex64(v->u.string)) {
             const char *key = doc->u.object.keys[i];
             yajl_tree_free(doc);
             image_refs_free(m);

@@ -290,12 +290,6 @@ static int follow(struct log_reader *r, const struct runtime_paths *paths, const
     }
 }
 
-static bool is_id(const char *s)
-{
-    size_t n = strspn(s, "0123456789abcdef");
-    return n == 64 && s[n] == '\0';
-}
-
 static int count_records(struct log_reader *r, int fd, struct berr *err)
 {
     off_t pos = 0;
@@ -335,7 +329,7 @@ static int copy_logs(struct log_reader *r, const struct runtime_paths *paths, co
 int runtime_logs(const struct runtime_paths *paths, const char *id, const struct logs_opts *opts,
                  struct berr *err)
 {
-    if (!is_id(id))
+    if (!is_hex64(id))
         return berr_set(err, BERR_NOT_FOUND, "No such container: %s", id);
     _cleanup_close_ int root = state_root_open(paths, err);
     if (root < 0)

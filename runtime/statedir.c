@@ -189,8 +189,8 @@ static bool drop_if_gone(int runrootfd, const char *path)
     char owner[128];
     name_owner(runrootfd, path, owner);
     struct berr ignored = {0};
-    return strspn(owner, "0123456789abcdef") == 64 && !owner[64] &&
-           container_gone(runrootfd, owner, &ignored) == 1 && unlinkat(runrootfd, path, 0) == 0;
+    return is_hex64(owner) && container_gone(runrootfd, owner, &ignored) == 1 &&
+           unlinkat(runrootfd, path, 0) == 0;
 }
 
 int name_reserve(int runrootfd, const char *name, const char *id, struct berr *err)

@@ -11,12 +11,6 @@
 #include <sys/file.h>
 #include <time.h>
 
-static bool is_id(const char *s)
-{
-    size_t n = strspn(s, "0123456789abcdef");
-    return n == 64 && s[n] == '\0';
-}
-
 /* Readers never create the state root: a missing root holds no containers. */
 int state_root_open(const struct runtime_paths *paths, struct berr *err)
 {
@@ -144,7 +138,7 @@ int runtime_list(const struct runtime_paths *paths, struct strv *ids, struct ber
         return -1;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!is_id(de->d_name))
+        if (!is_hex64(de->d_name))
             continue;
         int seen = container_exists(paths, root, de->d_name, err);
         if (seen < 0)
@@ -170,7 +164,7 @@ static int find_by_name(const struct runtime_paths *paths, int root, const char 
     if (n != 64)
         return 1;
     target[n] = '\0';
-    if (!is_id(target))
+    if (!is_hex64(target))
         return 1;
     int seen = container_exists(paths, root, target, err);
     if (seen == 0)
@@ -211,7 +205,7 @@ int runtime_find(const struct runtime_paths *paths, const char *ref, char id_out
         return err->kind == BERR_NOT_FOUND
                    ? berr_set(err, BERR_NOT_FOUND, "No such container: %s", ref)
                    : -1;
-    int seen = is_id(ref) ? container_exists(paths, root, ref, err) : 0;
+    int seen = is_hex64(ref) ? container_exists(paths, root, ref, err) : 0;
     if (seen < 0)
         return -1;
     if (seen) {

@@ -41,6 +41,12 @@ int random_id(char out[65], struct berr *err)
     return 0;
 }
 
+bool is_hex64(const char *s)
+{
+    size_t n = strspn(s, "0123456789abcdef");
+    return n == 64 && s[n] == '\0';
+}
+
 struct sha256_stream {
     SHA256_CTX ctx;
 };

@@ -208,6 +208,8 @@ int open_host_path(const char *path, uid_t link_owner, bool make_dirs, struct be
 
 /* 64 lowercase hex chars from getrandom, first 12 not all digits (docker's rule). */
 int random_id(char out[65], struct berr *err);
+/* s is 64 lowercase hex chars and nothing more: an id (random_id) or a digest (sha256_hex). */
+bool is_hex64(const char *s);
 /* hex of SHA-256 of buf. */
 void sha256_hex(const void *buf, size_t len, char out[65]);
 struct sha256_stream;

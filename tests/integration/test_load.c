@@ -232,16 +232,6 @@ static char *bulk_tar(const char *tag, size_t nfiles, size_t big, size_t *len)
     return w.p;
 }
 
-static bool is_hex64(const char *s)
-{
-    size_t i = 0;
-    for (; s[i]; i++) {
-        if (!strchr("0123456789abcdef", s[i]))
-            return false;
-    }
-    return i == 64;
-}
-
 /* Entries of dir, "" when empty or missing. */
 static char *dir_entries(const char *dir)
 {
