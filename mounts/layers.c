@@ -94,9 +94,10 @@ int merged_child(const struct merged_dir *d, size_t top, const char *name, struc
         if (d->fd[i] < 0)
             continue;
         struct stat st;
-        if (fstatat(d->fd[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        /* the top one is a directory: the caller looked (merged_top_entry) */
+        if (i > top && fstatat(d->fd[i], name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        if (!S_ISDIR(st.st_mode))
+        if (i > top && !S_ISDIR(st.st_mode))
             break; /* a whiteout or a file hides what lies below */
         out->fd[i] = openat(d->fd[i], name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (out->fd[i] < 0) {

@@ -135,9 +135,9 @@ static int made_here(struct walker *w, struct berr *err)
     return w->made[w->depth];
 }
 
-/* One level down to name, as the image has it (image NULL: it lacks it). */
-static int descend(struct walker *w, const char *name, const struct merged_dir *image,
-                   const struct stat *st, struct berr *err)
+/* One level down to name, as the image has it (image NULL: it lacks it), not made yet. */
+static void enter(struct walker *w, const char *name, const struct merged_dir *image,
+                  const struct stat *st)
 {
     size_t d = w->depth++; /* walk_point takes no more than MAX_DEPTH components */
     w->name[d] = xstrdup(name);
@@ -145,7 +145,14 @@ static int descend(struct walker *w, const char *name, const struct merged_dir *
     if (st)
         w->st[d] = *st;
     w->made[d + 1] = -1;
-    if (!image && made_here(w, err) < 0) /* a new directory is made at once */
+}
+
+/* The same, and a new directory made at once. */
+static int descend(struct walker *w, const char *name, const struct merged_dir *image,
+                   const struct stat *st, struct berr *err)
+{
+    enter(w, name, image, st);
+    if (!image && made_here(w, err) < 0)
         return -1;
     return 0;
 }
@@ -156,8 +163,13 @@ static int make_last(struct walker *w, const char *name, enum point_kind kind, s
     int at = made_here(w, err);
     if (at < 0)
         return -1;
-    if (kind == POINT_DIR)
-        return descend(w, name, NULL, NULL, err);
+    if (kind == POINT_DIR) {
+        /* opened only if a later destination goes on below it (made_here, EEXIST) */
+        if (mkdirat(at, name, 0755) < 0 && errno != EEXIST)
+            return berr_errno(err, "mount points: mkdir %s", name);
+        enter(w, name, NULL, NULL);
+        return 0;
+    }
     int f = openat(at, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (f < 0)
         return berr_errno(err, "mount points: create %s", name);

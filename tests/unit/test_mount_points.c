@@ -170,6 +170,16 @@ Test(mount_points, a_file_source_makes_a_file_and_the_workdir_a_directory)
     free(f);
 }
 
+Test(mount_points, a_directory_made_as_the_last_of_one_point_is_gone_into_by_the_next)
+{
+    host_mkdir("data");
+    struct mount_bind b = bind_of("data", "/srv/app/data");
+    cr_assert(fill(&b, 1, "/srv/app"));
+    cr_assert_eq(in_points("srv/app").st_mode & 07777, 0755);
+    cr_assert(S_ISDIR(in_points("srv/app/data").st_mode));
+    mount_bind_free(&b);
+}
+
 Test(mount_points, nothing_under_a_bind_or_a_kernel_file_system_is_made_in_the_root)
 {
     host_mkdir("sup");
