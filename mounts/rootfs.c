@@ -246,6 +246,24 @@ static const char *const dev_links[][2] = {
     {"stderr", "/proc/self/fd/2"}, {"ptmx", "pts/ptmx"},         {"core", "/proc/kcore"},
 };
 
+/* 0666 whatever the umask of whoever runs us; a node that was there already gets the mode */
+static int make_dev_nodes(int dev, struct berr *err)
+{
+    mode_t umask_before = umask(0);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(dev_nodes); i++) {
+        const struct dev_node *d = &dev_nodes[i];
+        if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) == 0)
+            continue;
+        if (errno != EEXIST)
+            rc = berr_errno(err, "mknod /dev/%s", d->name);
+        else if (fchmodat(dev, d->name, 0666, 0) < 0)
+            rc = berr_errno(err, "chmod /dev/%s", d->name);
+    }
+    umask(umask_before);
+    return rc;
+}
+
 static bool exists_in_root(int rootfd, const char *path)
 {
     _cleanup_close_ int fd = open_in_root(rootfd, path, O_PATH | O_NOFOLLOW, 0);
@@ -259,15 +277,8 @@ static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr 
     _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
     if (dev < 0)
         return berr_errno(err, "open /dev");
-    for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++) {
-        const struct dev_node *d = &dev_nodes[i];
-        if (mknodat(dev, d->name, S_IFCHR | 0666, makedev(d->major, d->minor)) < 0 &&
-            errno != EEXIST)
-            return berr_errno(err, "mknod /dev/%s", d->name);
-        /* mode again: the umask of whoever runs us must not narrow 0666 */
-        if (fchmodat(dev, d->name, 0666, 0) < 0)
-            return berr_errno(err, "chmod /dev/%s", d->name);
-    }
+    if (make_dev_nodes(dev, err) < 0)
+        return -1;
     for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
         /* docker links /dev/core only where the kernel has a /proc/kcore */
         if (!strcmp(dev_links[i][0], "core") && !exists_in_root(rootfd, "/proc/kcore"))
