@@ -178,23 +178,41 @@ static int write_seccomp(const struct container *c, const struct container_spec 
     return rc;
 }
 
+static int cidfile_error(const struct container_spec *spec, int errnum, struct berr *err)
+{
+    return berr_set(err, BERR_FAILED, "failed to create the container ID file %s: %s",
+                    spec->cidfile, strerror(errnum));
+}
+
 /* The cidfile is the caller's, as the docker client writes it: looked for, made (owner and
- * group the caller's) and removed with the caller's rights, never root's. */
-static int check_cidfile_absent(const struct container_spec *spec, struct berr *err)
+ * group the caller's) and removed with the caller's rights, never root's. It is written while
+ * the container's root is built, off the start's path (runtime_write_cidfile), so whether it
+ * can be is known first: a directory the caller cannot write to fails the run before anything
+ * is made (a missing -v source included), as docker's client fails it before the create. */
+static int check_cidfile_can_be_made(const struct container_spec *spec, struct berr *err)
 {
     if (!spec->cidfile)
         return 0;
     if (ident_enter(spec->caller, err) < 0)
         return -1;
     struct stat st;
-    int rc = stat(spec->cidfile, &st);
+    /* not followed: a link there is refused when the file is made (O_NOFOLLOW) */
+    int rc = lstat(spec->cidfile, &st);
+    int errnum = rc < 0 && errno != ENOENT ? errno : 0;
+    if (rc < 0 && !errnum) {
+        _cleanup_free_ char *dir = xstrdup(spec->cidfile);
+        char *slash = strrchr(dir, '/');
+        const char *parent = !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
+        if (faccessat(AT_FDCWD, parent, W_OK | X_OK, AT_EACCESS) < 0)
+            errnum = errno;
+    }
     ident_leave(spec->caller);
     if (rc == 0)
         return berr_set(err, BERR_CONFLICT,
                         "container ID file found, make sure the other container isn't running "
                         "or delete %s",
                         spec->cidfile);
-    return 0;
+    return errnum ? cidfile_error(spec, errnum, err) : 0;
 }
 
 static void remove_cidfile(const struct container_spec *spec)
@@ -207,21 +225,22 @@ static void remove_cidfile(const struct container_spec *spec)
 }
 
 /* The full id, no newline (docker's format; Storm reads the first line). */
-static int write_cidfile(const struct container_spec *spec, const char *id, struct berr *err)
+int container_write_cidfile(const struct container *c, const struct container_spec *spec,
+                            struct berr *err)
 {
-    if (!spec->cidfile)
-        return 0;
-    _cleanup_close_ int fd = ident_open(spec->caller, spec->cidfile,
-                                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644, err);
-    if (fd < 0)
-        return berr_set(err, BERR_FAILED, "failed to create the container ID file %s: %s",
-                        spec->cidfile, strerror(err->errnum));
-    if (write_all(fd, id, 64) < 0) {
-        berr_errno(err, "failed to write the container ID to %s", spec->cidfile);
-        remove_cidfile(spec);
-        return -1;
+    int rc = 0;
+    if (spec->cidfile) {
+        _cleanup_close_ int fd = ident_open(spec->caller, spec->cidfile,
+                                            O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644, err);
+        if (fd < 0)
+            rc = cidfile_error(spec, err->errnum, err);
+        else if (write_all(fd, c->st.id, 64) < 0)
+            rc = berr_errno(err, "failed to write the container ID to %s", spec->cidfile);
+        if (fd >= 0 && rc < 0)
+            remove_cidfile(spec);
     }
-    return 0;
+    trace_phase("cidfile");
+    return rc;
 }
 
 int container_create_state(const struct runtime_paths *paths, const struct container_spec *spec,
@@ -231,7 +250,7 @@ int container_create_state(const struct runtime_paths *paths, const struct conta
     struct cap_set caps;
     if ((!spec->validated && spec_check(spec, err) < 0) ||
         caps_effective_set(&spec->cap_add, &spec->cap_drop, &caps, err) < 0 ||
-        check_cidfile_absent(spec, err) < 0)
+        check_cidfile_can_be_made(spec, err) < 0)
         return -1;
     trace_phase("caps-cidfile");
     if (prepare_seccomp(paths, spec, &caps, &c->seccomp, &c->seccomp_oci, err) < 0)
@@ -274,15 +293,10 @@ int container_create_finish(struct container *c, const struct container_spec *sp
         return -1;
     }
     runtime_test_stall("create");
-    /* Only with the name and the cidfile ours: docker creates a missing -v source at start,
-     * so neither a name conflict nor an unwritable cidfile may leave a new host directory. */
-    if (write_cidfile(spec, c->st.id, err) < 0) {
-        container_destroy(c);
-        return -1;
-    }
-    trace_phase("cidfile");
+    /* Only with the name ours and the cidfile's directory writable (create_state): docker
+     * creates a missing -v source at start, so neither a name conflict nor an unwritable
+     * cidfile may leave a new host directory. */
     if (mounts_prepare_sources(spec->binds, spec->nbinds, err) < 0) {
-        remove_cidfile(spec);
         container_destroy(c);
         return -1;
     }
@@ -293,9 +307,14 @@ int container_create_finish(struct container *c, const struct container_spec *sp
 int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
                      struct container *c, struct init_args *a, struct berr *err)
 {
-    if (container_create_state(paths, spec, c, a, err) < 0)
+    if (container_create_state(paths, spec, c, a, err) < 0 ||
+        container_create_finish(c, spec, err) < 0)
         return -1;
-    return container_create_finish(c, spec, err);
+    if (container_write_cidfile(c, spec, err) < 0) {
+        container_destroy(c);
+        return -1;
+    }
+    return 0;
 }
 
 int runtime_create(const struct runtime_paths *paths, const struct container_spec *spec,
@@ -511,6 +530,13 @@ static int wait_for_callers_go(int fd, struct berr *err)
     return go ? 0 : berr_set(err, BERR_FAILED, "the caller gave up before the start");
 }
 
+static bool cidfile_go(int fd)
+{
+    bool go = go_received(fd);
+    trace_phase("cidfile-go");
+    return go;
+}
+
 int container_start(struct container *c, struct init_args *a, struct berr *err)
 {
     _cleanup_close_ int sync_fd = -1;
@@ -537,6 +563,15 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
     if (c->config.namespaces & CLONE_NEWNET)
         net_preload();
     if (start_in_cgroups(c, a, &sync_fd, &pid, &join, err) < 0) {
+        container_drop_cgroups(c);
+        return -1;
+    }
+    /* the caller's cidfile written: until then the child runs nothing of the container's */
+    if (a->go_fd > 2 && !cidfile_go(a->go_fd)) {
+        a->caller_gave_up = true;
+        close(steal_fd(&sync_fd)); /* the child sees its end close and leaves */
+        waitpid(pid, NULL, 0);
+        cgroup_join_close(&join);
         container_drop_cgroups(c);
         return -1;
     }

@@ -278,7 +278,8 @@ struct init_args {
      * and takes back all the CPUs at its release; NULL: none of that */
     const struct cpu_apart *apart;
     /* > 2: the caller's socket, where its go (GO_BYTE) comes before the clone, once its
-     * files are all written (container_create_finish); 0 (unset): go at once */
+     * files are all written (container_create_finish), and a second one before the release,
+     * once its cidfile is (container_write_cidfile); 0 (unset): go at once */
     int go_fd;
     bool caller_gave_up; /* set by the start: no go came; the container is the caller's */
     /* a monitor leaves its caller's cgroups for its home (cgroup_home_join) once the child
@@ -388,13 +389,16 @@ int runtime_open_root(const char *runroot, struct berr *err);
  * container_start. On failure nothing is left; c must still be closed. */
 int container_create(const struct runtime_paths *paths, const struct container_spec *spec,
                      struct container *c, struct init_args *a, struct berr *err);
-/* container_create in two: the description the start reads first (config.json, seccomp.bpf),
- * and then the rest, which run -d's caller writes while its monitor reads that back: the
- * state directory's other files and the caller's own (the cidfile, the missing bind sources).
- * A failed finish removes the container. */
+/* container_create in three: the description the start reads first (config.json,
+ * seccomp.bpf); then the rest, which run -d's caller writes while its monitor reads that back:
+ * the state directory's other files and the missing bind sources (a failed finish removes the
+ * container); last the caller's cidfile, written while the monitor builds the container, which
+ * runs nothing of its own before the caller's second go. */
 int container_create_state(const struct runtime_paths *paths, const struct container_spec *spec,
                            struct container *c, struct init_args *a, struct berr *err);
 int container_create_finish(struct container *c, const struct container_spec *spec,
+                            struct berr *err);
+int container_write_cidfile(const struct container *c, const struct container_spec *spec,
                             struct berr *err);
 /* Read config.json back, which is all the start takes of the container, then clone, release,
  * learn the start's outcome; on success st.pid is set and "running" recorded. */

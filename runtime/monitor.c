@@ -324,9 +324,24 @@ static int send_handoff(int sock, const struct container *c, bool remove_on_exit
     return 0;
 }
 
+/* A start given up after the go, before the second: the monitor, told no more, lets go of the
+ * child and its cgroups and leaves, and then the container is removed as any create that
+ * failed. */
+static void abandon_start(const struct monitor_link *l, struct container *c)
+{
+    shutdown(l->sock, SHUT_WR);
+    char drain[64];
+    ssize_t n;
+    do {
+        n = recv(l->sock, drain, sizeof(drain), 0);
+    } while (n > 0 || (n < 0 && errno == EINTR));
+    container_destroy(c);
+}
+
 /* The container c to the monitor once its description is written, then the rest of its files
- * and the caller's own (container_create_finish: the monitor reads the description back
- * meanwhile), then the go. *gone: the container was removed (its files failed). */
+ * (container_create_finish: the monitor reads the description back meanwhile), then the go;
+ * then the caller's own cidfile, written while the monitor builds the container, and the
+ * second go, which lets the container run. *gone: the container was removed (a file failed). */
 static int send_container(const struct monitor_link *l, struct container *c, bool remove_on_exit,
                           const char *runroot, const struct container_spec *spec, bool *gone,
                           struct berr *err)
@@ -344,6 +359,14 @@ static int send_container(const struct monitor_link *l, struct container *c, boo
     }
     if (send(l->sock, (char[]){GO_BYTE}, 1, MSG_NOSIGNAL) != 1)
         return berr_errno(err, "start container %.12s", c->st.id);
+    runtime_test_stall("go");
+    if (spec && container_write_cidfile(c, spec, err) < 0) {
+        abandon_start(l, c);
+        *gone = true;
+        return -1;
+    }
+    /* a monitor that cannot take it has failed the start already: its report says why */
+    (void)send(l->sock, (char[]){GO_BYTE}, 1, MSG_NOSIGNAL);
     return 0;
 }
 

@@ -209,7 +209,8 @@ static const char *const exit3[] = {"exit", "3", NULL};
 /* ---- berth's processes killed ---------------------------------------------------------------
  * Points: described (front end, config.json and seccomp.bpf written, the container not yet
  * handed to its monitor), handed (front end, the container handed over, berth.json not yet
- * written), create (front end, state directory written), cgroups (monitor, cgroups
+ * written), create (front end, state directory written), go (front end, the monitor told to
+ * build the container, the cidfile not yet written), cgroups (monitor, cgroups
  * made, nothing cloned), init (the container's init, root built, before its exec), exit
  * (berth-monitor, pid 1 gone, nothing recorded), recorded (exit recorded, cgroups still there),
  * reaped (all done but --rm's removal), mounts-held (berth-monitor, waiters let go, the
@@ -330,6 +331,92 @@ Test(faults, monitor_killed_after_the_cgroups_are_made)
     _cleanup_free_ char *id = inspect("{{.Id}}");
     cr_assert(has_cgroup_of(id), "the stall point is past cgroup creation: no cgroup of %s", id);
     rm_force_leaves_nothing();
+}
+
+/* ---- the cidfile, written while the monitor builds the container ----
+ * The front end's first go lets the monitor clone and build the container; its second, once
+ * the cidfile is written, lets the container run. Stalled between the two: */
+struct stalled_at_go {
+    struct h_proc front;
+    pid_t monitor;
+    char *cid, *ran; /* the cidfile; the file the container's command makes in a host dir */
+};
+
+static void stall_at_go(struct stalled_at_go *g)
+{
+    _cleanup_free_ char *out = h_path("out");
+    h_mkdirs(out, 0777);
+    _cleanup_free_ char *vol = xasprintf("%s:/out", out);
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s", parent);
+    g->cid = h_path("c.cid");
+    g->ran = h_path("out/ran");
+    const char *args[] = {"run", "-d",    "--name", token,   par,        "--cidfile", g->cid, "-v",
+                          vol,   H_IMAGE, "/probe", "write", "/out/ran", "sleep",     "600",  NULL};
+    const char *env[] = {"BERTH_TEST_STALL=go", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    h_berth_start(&g->front, &o, args);
+    pid_t front = find_stalled_from("go", g->front.pid);
+    _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int)front, (int)front);
+    _cleanup_free_ char *children = h_read_file(path);
+    g->monitor = children ? (pid_t)atoi(children) : 0;
+    cr_assert(g->monitor > 0, "no monitor under the front end %d", (int)front);
+}
+
+/* Gone, or a zombie nobody reaps yet, within 10 s. */
+static bool gone_in_time(pid_t pid)
+{
+    double deadline = h_now_s() + 10;
+    char state = 0;
+    while (h_now_s() < deadline) {
+        if (!h_proc_stat(pid, &state, NULL) || state == 'Z')
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+/* Killed before its cidfile, the front end never says the second go: the monitor lets the
+ * built container go unrun, removes its cgroups and leaves it "created", as at "create". */
+Test(faults, front_end_killed_before_its_cidfile_leaves_the_container_unrun)
+{
+    struct stalled_at_go g;
+    stall_at_go(&g);
+    cr_assert_eq(kill(g.front.pid, SIGKILL), 0);
+    struct h_result r;
+    h_berth_finish(&g.front, &r);
+    cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
+    cr_assert(gone_in_time(g.monitor), "the monitor is still there after 10 s");
+    cr_assert_not(h_exists(g.ran), "the container's command ran without the second go");
+    cr_assert_not(h_exists(g.cid));
+    cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}}"), "created false");
+    _cleanup_free_ char *id = inspect("{{.Id}}");
+    cr_assert_not(has_cgroup_of(id), "the monitor left its cgroups behind");
+    rm_force_leaves_nothing();
+    free(g.cid);
+    free(g.ran);
+}
+
+/* The cidfile was not there when the run began and is when the front end makes it (another
+ * run with the same --cidfile): docker's error, and the container, built already, goes
+ * without running anything, as if the run had failed before its create. */
+Test(faults, a_cidfile_made_meanwhile_fails_the_run_and_leaves_nothing)
+{
+    struct stalled_at_go g;
+    stall_at_go(&g);
+    h_write_file(g.cid, "theirs", 0644);
+    cr_assert_eq(kill(g.front.pid, SIGCONT), 0);
+    struct h_result r;
+    h_berth_finish(&g.front, &r);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "failed to create the container ID file");
+    h_assert_err_mentions(&r, "File exists");
+    _cleanup_free_ char *theirs = h_read_file(g.cid);
+    cr_assert_str_eq(theirs, "theirs", "the other run's cidfile was touched");
+    cr_assert(gone_in_time(g.monitor), "the monitor is still there after 10 s");
+    cr_assert_not(h_exists(g.ran), "the container's command ran");
+    assert_nothing_left();
+    free(g.cid);
+    free(g.ran);
 }
 
 /* The one child of pid, once it has exited (a zombie): 0 when there is none within 10 s. */

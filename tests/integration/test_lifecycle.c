@@ -8,9 +8,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -149,22 +151,43 @@ Test(lifecycle, existing_cidfile_is_refused_and_nothing_is_created)
     cr_assert_str_eq(h_state_entries("names"), "");
 }
 
-Test(lifecycle, cidfile_in_a_missing_directory_leaves_nothing)
+/* The cidfile is written while the container is built, after the -v sources are made: a
+ * cidfile that cannot be made is found before anything is, with the error making it gives (a
+ * missing -v source would be made at start: not for a container that never is). */
+static void assert_cidfile_refused_before_anything(const char *cid, const char *why)
 {
-    char *cid = h_path("no/such/dir/container.cid");
-    /* a missing -v source would be made at start: not for a container that never is */
     _cleanup_free_ char *src = h_path("new-source");
     _cleanup_free_ char *vol = xasprintf("%s:/data", src);
     struct h_result r;
     h_berth(&r, NULL, "run", "-d", "--name", "c3", "--cidfile", cid, "-v", vol, H_IMAGE, "/probe",
             "sleep", "600", NULL);
-    /* written while the monitor reads the container back: it is told no go, and leaves */
     h_assert_status(&r, 125);
     h_assert_err_mentions(&r, "failed to create the container ID file");
+    h_assert_err_mentions(&r, why);
     cr_assert_str_eq(h_state_entries("containers"), "");
     cr_assert_str_eq(h_state_entries("names"), "");
     cr_assert_not(h_exists(src), "%s was made for a container that was not", src);
+    h_assert_no_monitor_left();
+}
+
+Test(lifecycle, cidfile_in_a_missing_directory_leaves_nothing)
+{
+    _cleanup_free_ char *cid = h_path("no/such/dir/container.cid");
+    assert_cidfile_refused_before_anything(cid, "No such file or directory");
     h_assert_no_mounts_left();
+}
+
+Test(lifecycle, cidfile_in_a_read_only_directory_leaves_nothing)
+{
+    _cleanup_free_ char *dir = h_path("ro");
+    h_mkdirs(dir, 0755);
+    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    cr_assert_eq(mount(dir, dir, NULL, MS_BIND, NULL), 0);
+    cr_assert_eq(mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), 0);
+    _cleanup_free_ char *cid = xasprintf("%s/container.cid", dir);
+    assert_cidfile_refused_before_anything(cid, "Read-only file system");
+    cr_assert_eq(umount(dir), 0);
 }
 
 Test(lifecycle, missing_command_is_reported_synchronously_with_127)

@@ -15,13 +15,14 @@ static const char *const trace_env[] = {"BERTH_TRACE=1", NULL};
 /* No run re-executes its front end: the container's monitor runs from the read-only clone of
  * berth's binary while the front end creates the container. It has the container once its
  * description is written (config.json, seccomp.bpf), reads that back while the front end
- * writes the rest, and waits for the caller's go (the cidfile written) before the clone. It
- * starts before the spec and the image, with -d or without. */
+ * writes the rest, and waits for the caller's go (the bind sources made) before the clone and
+ * for a second (the cidfile written) before the release. It starts before the spec and the
+ * image, with -d or without. */
 static const char *const front[] = {
-    "caller",       "args",          "admit",        "monitor-spawn",  "spec",       "image",
-    "caps-cidfile", "seccomp-cache", "user",         "state-root",     "state-dir",  "name",
-    "config.json",  "seccomp.bpf",   "handoff",      "scaffold",       "state.json", "berth.json",
-    "etc-files",    "cidfile",       "bind-sources", "monitor-report", "handback",   NULL};
+    "caller",       "args",          "admit",   "monitor-spawn",  "spec",       "image",
+    "caps-cidfile", "seccomp-cache", "user",    "state-root",     "state-dir",  "name",
+    "config.json",  "seccomp.bpf",   "handoff", "scaffold",       "state.json", "berth.json",
+    "etc-files",    "bind-sources",  "cidfile", "monitor-report", "handback",   NULL};
 /* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
  * are made while it builds its root. */
 #define START_CLONED(cg_first) (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "cgroups"
@@ -30,17 +31,18 @@ static const char *const front[] = {
 /* run -d's monitor leaves its caller's cgroups once the init is cloned */
 #define MONITOR(cg_first)                                                                          \
     {                                                                                              \
-        "detach", START(cg_first), "leave-cgroups", "child-execve", "state-running", "report",     \
-            "exec-berth-monitor", NULL                                                             \
+        "detach", START(cg_first), "leave-cgroups", "cidfile-go", "child-execve", "state-running", \
+            "report", "exec-berth-monitor", NULL                                                   \
     }
 static const char *const monitor[2][16] = {MONITOR(false), MONITOR(true)};
 /* the foreground run's stays attached, in its caller's cgroups, until the exit */
 #define MONITOR_FG(cg_first)                                                                       \
     {                                                                                              \
-        "attach", START(cg_first), "child-execve", "state-running", "container-exit",              \
-            "exit-recorded", "reaped", "cgroups-removed", "destroy", "report", NULL                \
+        "attach", START(cg_first), "cidfile-go", "child-execve", "state-running",                  \
+            "container-exit", "exit-recorded", "reaped", "cgroups-removed", "destroy", "report",   \
+            NULL                                                                                   \
     }
-static const char *const monitor_fg[2][16] = {MONITOR_FG(false), MONITOR_FG(true)};
+static const char *const monitor_fg[2][18] = {MONITOR_FG(false), MONITOR_FG(true)};
 static const char *const init[] = {"loopback",
                                    "private-root",
                                    "mount-points",
