@@ -186,7 +186,7 @@ static int cidfile_error(const struct container_spec *spec, int errnum, struct b
 
 /* The cidfile is the caller's, as the docker client writes it: looked for, made (owner and
  * group the caller's) and removed with the caller's rights, never root's. It is written while
- * the container's root is built, off the start's path (runtime_write_cidfile), so whether it
+ * the container's root is built, off the start's path (container_write_cidfile), so whether it
  * can be is known first: a directory the caller cannot write to fails the run before anything
  * is made (a missing -v source included), as docker's client fails it before the create. */
 static int check_cidfile_can_be_made(const struct container_spec *spec, struct berr *err)
