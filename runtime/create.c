@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -200,10 +201,8 @@ static int check_cidfile_can_be_made(const struct container_spec *spec, struct b
     int rc = lstat(spec->cidfile, &st);
     int errnum = rc < 0 && errno != ENOENT ? errno : 0;
     if (rc < 0 && !errnum) {
-        _cleanup_free_ char *dir = xstrdup(spec->cidfile);
-        char *slash = strrchr(dir, '/');
-        const char *parent = !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
-        if (faccessat(AT_FDCWD, parent, W_OK | X_OK, AT_EACCESS) < 0)
+        _cleanup_free_ char *path = xstrdup(spec->cidfile);
+        if (faccessat(AT_FDCWD, dirname(path), W_OK | X_OK, AT_EACCESS) < 0)
             errnum = errno;
     }
     ident_leave(spec->caller);
@@ -567,17 +566,11 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
         return -1;
     }
     /* the caller's cidfile written: until then the child runs nothing of the container's */
-    if (a->go_fd > 2 && !cidfile_go(a->go_fd)) {
-        a->caller_gave_up = true;
-        close(steal_fd(&sync_fd)); /* the child sees its end close and leaves */
-        waitpid(pid, NULL, 0);
-        cgroup_join_close(&join);
-        container_drop_cgroups(c);
-        return -1;
-    }
-    int released = release_child(sync_fd, &join, err);
+    a->caller_gave_up = a->go_fd > 2 && !cidfile_go(a->go_fd);
+    int released = a->caller_gave_up ? -1 : release_child(sync_fd, &join, err);
     cgroup_join_close(&join);
     if (released < 0) {
+        close(steal_fd(&sync_fd)); /* a child not released sees its end close and leaves */
         waitpid(pid, NULL, 0);
         container_drop_cgroups(c);
         return -1;
