@@ -644,6 +644,14 @@ bool h_proc_running(pid_t pid)
     return h_proc_stat(pid, &st, NULL) && st != 'Z' && st != 'X';
 }
 
+bool h_proc_exits_within(pid_t pid, int timeout_s)
+{
+    double deadline = h_now_s() + timeout_s;
+    while (h_proc_running(pid) && h_now_s() < deadline)
+        usleep(10 * 1000);
+    return !h_proc_running(pid);
+}
+
 bool h_holds_fd_to(pid_t pid, const char *what)
 {
     char dir[64];
@@ -664,6 +672,12 @@ bool h_holds_fd_to(pid_t pid, const char *what)
 
 /* ---- nothing left behind --------------------------------------------------------------- */
 
+void h_own_mount_namespace(void)
+{
+    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+}
+
 void h_hide_libmnl(void)
 {
     void *lib = dlopen("libmnl.so.0", RTLD_NOW);
@@ -672,8 +686,7 @@ void h_hide_libmnl(void)
     cr_assert_eq(dlinfo(lib, RTLD_DI_LINKMAP, &map), 0, "%s", dlerror());
     _cleanup_free_ char *file = realpath(map->l_name, NULL);
     cr_assert_not_null(file, "realpath %s: %s", map->l_name, strerror(errno));
-    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    h_own_mount_namespace();
     cr_assert_eq(mount("/dev/null", file, NULL, MS_BIND, NULL), 0, "hide %s: %s", file,
                  strerror(errno));
 }

@@ -218,6 +218,8 @@ bool h_proc_stat(pid_t pid, char *state, pid_t *ppid);
 /* pid exists and has not exited: neither a zombie nor dead (this machine's pid 1 may never
  * reap an orphan). */
 bool h_proc_running(pid_t pid);
+/* Whether pid has exited (h_proc_running no more) within timeout_s. */
+bool h_proc_exits_within(pid_t pid, int timeout_s);
 /* Whether an fd of pid links to what: a namespace exactly ("mnt:[4026531840]"), or any of a
  * kind ("mnt"). */
 bool h_holds_fd_to(pid_t pid, const char *what);
@@ -245,9 +247,11 @@ void h_assert_no_mounts_left(void);
 /* No `berth __monitor` process is left (a run refused after its monitor started ahead: the
  * monitor sees its socket close and leaves), within 5 s. */
 void h_assert_no_monitor_left(void);
+/* A mount namespace of this test process alone, all private: what the test mounts then,
+ * berth and Storm's launcher inherit, and the host never sees. */
+void h_own_mount_namespace(void);
 /* libmnl, which berth loads only where a container's lo comes up (runtime/net.c), hidden: a
- * bind of /dev/null over it, in a mount namespace of this test process alone (berth and
- * Storm's launcher inherit it; the host never sees it). */
+ * bind of /dev/null over it, in the test's own mount namespace. */
 void h_hide_libmnl(void);
 
 /* ---- cleanup (also used by the run-wide hooks) ---------------------------------------- */

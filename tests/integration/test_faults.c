@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -333,6 +332,14 @@ Test(faults, monitor_killed_after_the_cgroups_are_made)
     rm_force_leaves_nothing();
 }
 
+/* pid's first child, 0 when it has none. */
+static pid_t first_child_of(pid_t pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int)pid, (int)pid);
+    _cleanup_free_ char *children = h_read_file(path);
+    return children ? (pid_t)atoi(children) : 0;
+}
+
 /* ---- the cidfile, written while the monitor builds the container ----
  * The front end's first go lets the monitor clone and build the container; its second, once
  * the cidfile is written, lets the container run. Stalled between the two: */
@@ -356,23 +363,8 @@ static void stall_at_go(struct stalled_at_go *g)
     struct h_opts o = {.env = env, .timeout_s = 30};
     h_berth_start(&g->front, &o, args);
     pid_t front = find_stalled_from("go", g->front.pid);
-    _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int)front, (int)front);
-    _cleanup_free_ char *children = h_read_file(path);
-    g->monitor = children ? (pid_t)atoi(children) : 0;
+    g->monitor = first_child_of(front);
     cr_assert(g->monitor > 0, "no monitor under the front end %d", (int)front);
-}
-
-/* Gone, or a zombie nobody reaps yet, within 10 s. */
-static bool gone_in_time(pid_t pid)
-{
-    double deadline = h_now_s() + 10;
-    char state = 0;
-    while (h_now_s() < deadline) {
-        if (!h_proc_stat(pid, &state, NULL) || state == 'Z')
-            return true;
-        usleep(10000);
-    }
-    return false;
 }
 
 /* Killed before its cidfile, the front end never says the second go: the monitor lets the
@@ -385,7 +377,7 @@ Test(faults, front_end_killed_before_its_cidfile_leaves_the_container_unrun)
     struct h_result r;
     h_berth_finish(&g.front, &r);
     cr_assert_eq(r.status, 128 + SIGKILL, "%s", r.err);
-    cr_assert(gone_in_time(g.monitor), "the monitor is still there after 10 s");
+    cr_assert(h_proc_exits_within(g.monitor, 10), "the monitor is still there after 10 s");
     cr_assert_not(h_exists(g.ran), "the container's command ran without the second go");
     cr_assert_not(h_exists(g.cid));
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.Running}}"), "created false");
@@ -412,7 +404,7 @@ Test(faults, a_cidfile_made_meanwhile_fails_the_run_and_leaves_nothing)
     h_assert_err_mentions(&r, "File exists");
     _cleanup_free_ char *theirs = h_read_file(g.cid);
     cr_assert_str_eq(theirs, "theirs", "the other run's cidfile was touched");
-    cr_assert(gone_in_time(g.monitor), "the monitor is still there after 10 s");
+    cr_assert(h_proc_exits_within(g.monitor, 10), "the monitor is still there after 10 s");
     cr_assert_not(h_exists(g.ran), "the container's command ran");
     assert_nothing_left();
     free(g.cid);
@@ -422,11 +414,9 @@ Test(faults, a_cidfile_made_meanwhile_fails_the_run_and_leaves_nothing)
 /* The one child of pid, once it has exited (a zombie): 0 when there is none within 10 s. */
 static pid_t exited_child_of(pid_t pid)
 {
-    _cleanup_free_ char *path = xasprintf("/proc/%d/task/%d/children", (int)pid, (int)pid);
     double deadline = h_now_s() + 10;
     while (h_now_s() < deadline) {
-        _cleanup_free_ char *children = h_read_file(path);
-        pid_t child = children ? (pid_t)atoi(children) : 0;
+        pid_t child = first_child_of(pid);
         char state;
         if (child > 0 && h_proc_stat(child, &state, NULL) && state == 'Z')
             return child;
@@ -523,10 +513,7 @@ Test(faults, foreground_run_killed_while_its_container_runs)
     struct h_result r;
     h_berth_finish(&p, &r);
     cr_assert_eq(r.status, 128 + SIGKILL);
-    deadline = h_now_s() + 10;
-    while (h_proc_running(pid1) && h_now_s() < deadline)
-        usleep(20 * 1000);
-    cr_assert(!h_proc_running(pid1), "pid 1 (%d) outlived the front end", (int)pid1);
+    cr_assert(h_proc_exits_within(pid1, 10), "pid 1 (%d) outlived the front end", (int)pid1);
     h_berth(&r, NULL, "wait", token, NULL);
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "137\n");
@@ -857,8 +844,7 @@ static char *random_image_archive(size_t size)
  * inherits it; the host never sees the mount). */
 static char *small_data_root(void)
 {
-    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    h_own_mount_namespace();
     char *root = h_path("small");
     h_mkdirs(root, 0700);
     cr_assert_eq(mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0700"), 0,

@@ -8,7 +8,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,8 +180,7 @@ Test(lifecycle, cidfile_in_a_read_only_directory_leaves_nothing)
 {
     _cleanup_free_ char *dir = h_path("ro");
     h_mkdirs(dir, 0755);
-    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    h_own_mount_namespace();
     cr_assert_eq(mount(dir, dir, NULL, MS_BIND, NULL), 0);
     cr_assert_eq(mount(NULL, dir, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL), 0);
     _cleanup_free_ char *cid = xasprintf("%s/container.cid", dir);

@@ -15,10 +15,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 static void soak_init(void)
@@ -232,8 +230,7 @@ static int lifecycles_wanted(void)
 
 Test(soak, many_lifecycles_leave_the_host_as_they_found_it)
 {
-    cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
-    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    h_own_mount_namespace();
     char token[64];
     snprintf(token, sizeof(token), "soak-%d", (int)getpid());
     int n = lifecycles_wanted();

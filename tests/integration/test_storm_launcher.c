@@ -678,15 +678,6 @@ Test(storm_launcher, a_worker_cannot_see_or_stop_another_workers_container)
     cr_assert_str_eq(state, "running", "the other worker's calls touched it");
 }
 
-/* The stopped process's state letter in /proc/<pid>/stat, '?' when it cannot be read. */
-static char proc_state(pid_t pid)
-{
-    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-    _cleanup_free_ char *stat = h_read_file(path);
-    const char *paren = stat ? strrchr(stat, ')') : NULL;
-    return paren && paren[1] == ' ' ? paren[2] : '?';
-}
-
 /* A launch killed before berth.json (berth stopped at "described", then SIGKILLed, as a
  * supervisor's timeout would) leaves a creation cut short under the worker's id. Storm's own
  * rm --force, as the worker through its launcher, takes it away, and the next launch gets the
@@ -699,9 +690,10 @@ Test(storm_launcher, storms_rm_force_takes_a_launch_cut_short_and_the_next_launc
     h_berth_start(
         &p, &o,
         (const char *const[]){"run", "-d", "--name", WID, H_IMAGE, "/probe", "sleep", "600", NULL});
-    for (int i = 0; i < 1000 && proc_state(p.pid) != 'T'; i++)
+    char state = '?';
+    for (int i = 0; i < 1000 && (!h_proc_stat(p.pid, &state, NULL) || state != 'T'); i++)
         usleep(10 * 1000);
-    cr_assert_eq(proc_state(p.pid), 'T', "berth did not stop at \"described\"");
+    cr_assert_eq(state, 'T', "berth did not stop at \"described\"");
     cr_assert_eq(kill(p.pid, SIGKILL), 0);
     struct h_result r;
     h_berth_finish(&p, &r);
