@@ -955,6 +955,34 @@ Test(storm_launcher, files_a_handed_over_caller_names_are_opened_as_the_caller)
     cr_assert_str_eq(r.out, "1\n");
 }
 
+/* The cidfile is written while the container is built, after the missing -v sources are made,
+ * so whether the caller can write it is found first, as the caller: a directory the worker
+ * cannot write (root could) fails the run before anything is made. */
+Test(storm_launcher, a_cidfile_the_worker_cannot_write_fails_the_run_before_anything_is_made)
+{
+    _cleanup_free_ char *dir = h_path("roots");
+    h_mkdirs(dir, 0755);
+    _cleanup_free_ char *cid = xasprintf("%s/container.cid", dir);
+    _cleanup_free_ char *src = h_path("new-source");
+    _cleanup_free_ char *vol = xasprintf("%s:/data", src);
+    struct wl_call c = {.handoff = true};
+    struct h_result r;
+    wl_run(&r, &c,
+           (const char *const[]){"run", "-d", "--cidfile", cid, "-v", vol, H_IMAGE_DEFAULT, "true",
+                                 NULL});
+    assert_wl(&r, 125);
+    cr_assert(strstr(r.out, "failed to create the container ID file") &&
+                  strstr(r.out, "Permission denied"),
+              "%s", r.out);
+    cr_assert_not(h_exists(src), "%s was made for a run that failed", src);
+    cr_assert_not(h_exists(cid));
+    _cleanup_free_ char *left = h_state_entries("containers");
+    cr_assert_str_eq(left, "");
+    _cleanup_free_ char *names = h_state_entries("names");
+    cr_assert_str_eq(names, "");
+    h_assert_no_monitor_left();
+}
+
 /* start finds containers as every command does: a handed-over caller starts its own, and
  * another's (root's here) is "No such container" to it, and stays created. */
 Test(storm_launcher, a_handed_over_caller_starts_only_its_own_containers)
