@@ -584,12 +584,15 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
 
 int container_wait_exit(struct container *c, struct berr *err)
 {
-    /* pid 1 stays unreaped for container_reap, which records before reaping */
+    /* pid 1 stays unreaped for container_record_exit, which records before reaping */
     siginfo_t si;
     if (wait_forwarding_signals(c->st.pid, false, &si, err) < 0)
         return -1;
     trace_phase("container-exit");
-    return container_reap(c, c->st.pid, err);
+    if (container_record_exit(c, c->st.pid, err) < 0)
+        return -1;
+    container_collect(c, c->st.pid);
+    return 0;
 }
 
 int container_run_in_place(const struct runtime_paths *paths, struct container_spec *spec,

@@ -411,8 +411,10 @@ int container_run_in_place(const struct runtime_paths *paths, struct container_s
 int container_wait_exit(struct container *c, struct berr *err);
 /* Remove the container's cgroups, if it has any; a failure is only logged (debug). */
 void container_drop_cgroups(struct container *c);
-/* Record the exit of pid (before reaping it), then reap. */
-int container_reap(struct container *c, pid_t pid, struct berr *err);
+/* Record the exit of pid, which stays unreaped. */
+int container_record_exit(struct container *c, pid_t pid, struct berr *err);
+/* Then reap pid and remove the cgroups. */
+void container_collect(struct container *c, pid_t pid);
 /* Once the exit is on record (and with --rm the container removed): waiters (wait, stop, the
  * flock) may go. */
 void container_release_waiters(struct container *c);

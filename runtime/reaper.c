@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -34,8 +35,6 @@ void container_record(struct container *c, enum container_status status)
         debugf("container %.12s: %s", c->st.id, werr.msg);
 }
 
-/* Record the exit before reaping pid 1: while its zombie exists the pid cannot be reused, so
- * whoever reads "running" with this pid may still signal it safely. */
 void container_drop_cgroups(struct container *c)
 {
     struct berr cerr = {0};
@@ -44,7 +43,9 @@ void container_drop_cgroups(struct container *c)
     c->cgroups = NULL;
 }
 
-int container_reap(struct container *c, pid_t pid, struct berr *err)
+/* Record the exit before reaping pid 1: while its zombie exists the pid cannot be reused, so
+ * whoever reads "running" with this pid may still signal it safely. */
+int container_record_exit(struct container *c, pid_t pid, struct berr *err)
 {
     siginfo_t si = {0};
     while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0) {
@@ -56,12 +57,16 @@ int container_reap(struct container *c, pid_t pid, struct berr *err)
     container_record(c, STATUS_EXITED);
     trace_phase("exit-recorded");
     runtime_test_stall("recorded");
+    return 0;
+}
+
+void container_collect(struct container *c, pid_t pid)
+{
     waitpid(pid, NULL, 0);
     trace_phase("reaped");
     /* an exited container keeps its state until rm, but not its cgroups (docker) */
     container_drop_cgroups(c);
     trace_phase("cgroups-removed");
-    return 0;
 }
 
 void container_release_waiters(struct container *c)
@@ -163,24 +168,33 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     pump_output(pid, pidfd, out, err_fd, log);
     trace_phase("exit-seen");
-    /* a writer outside the container now gets EPIPE instead of filling a pipe no one reads */
-    close(out);
-    close(err_fd);
-    if (pidfd >= 0)
-        close(pidfd);
     runtime_test_stall("exit");
-    if (container_reap(c, pid, &err) < 0)
+    if (container_record_exit(c, pid, &err) < 0)
         debugf("container %.12s: %s", c->st.id, err.msg);
     if (log)
         log_writer_close(log);
-    runtime_test_stall("reaped");
-    if (remove_on_exit)
+    if (remove_on_exit) {
+        /* before the record goes: no one could find the cgroups after it */
+        container_collect(c, pid);
+        runtime_test_stall("reaped");
         container_destroy(c);
+    }
     /* the last line a woken `wait` can find */
     trace_phase(remove_on_exit ? "removed" : "log-closed");
     trace_end();
     container_release_waiters(c);
+    /* a waiter woken on this CPU goes first, not after the cleanup below */
+    sched_yield();
     runtime_test_stall("mounts-held");
+    /* `wait` has its answer: the rest is off its way (rm and start wait for the mounts lock,
+     * let go of after it). A writer outside the container now gets EPIPE instead of filling a
+     * pipe no one reads. */
+    close(out);
+    close(err_fd);
+    if (pidfd >= 0)
+        close(pidfd);
+    if (!remove_on_exit)
+        container_collect(c, pid);
     container_release_mounts(c);
 }
 

@@ -559,13 +559,13 @@ static bool still_running(const struct h_proc *p)
     return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == 0;
 }
 
-/* The monitor lets `wait` go once the exit is recorded and the cgroups are gone; the
+/* The monitor lets `wait` go once the exit is recorded; pid 1's reaping, the cgroups and the
  * container's mounts, whose teardown waits for grace periods, go after that. A start (its
- * overlay is made on the same upper layer) or an rm right after the wait waits for them: with
- * berth-monitor stopped between the two, `wait` has its answer and then berth ARGS... is
- * still waiting 0.3 s later, and ends well once the monitor goes on. Returns the first run's
- * start time. */
-static char *assert_waits_for_the_mounts(const char *const *args)
+ * overlay is made on the same upper layer, its cgroups at the same paths) or an rm right after
+ * the wait waits for them: with berth-monitor stopped between the two, `wait` has its answer
+ * while the cgroups are still there, and then berth ARGS... is still waiting 0.3 s later, and
+ * ends well once the monitor goes on. Returns the first run's start time. */
+static char *assert_waits_for_the_cleanup(const char *const *args)
 {
     const char *env[] = {"BERTH_TEST_STALL=mounts-held", NULL};
     struct h_opts o = {.env = env, .timeout_s = 30};
@@ -592,16 +592,16 @@ static char *assert_waits_for_the_mounts(const char *const *args)
     cr_assert(holds, "the stalled monitor did not hold the container's namespaces");
     h_assert_status(&waited, 0);
     cr_assert_str_eq(waited.out, "3\n");
-    cr_assert(!cgroups_left, "wait returned before the cgroups of %s went", id);
+    cr_assert(cgroups_left, "the cgroups of %s went before wait returned", id);
     cr_assert(blocked, "%s went on while the old mounts were held", args[0]);
     h_assert_status(&r, 0);
     return started;
 }
 
-Test(faults, wait_returns_before_the_mounts_go_and_start_waits_for_them)
+Test(faults, wait_returns_before_the_cleanup_and_start_waits_for_it)
 {
     _cleanup_free_ char *first =
-        assert_waits_for_the_mounts((const char *const[]){"start", token, NULL});
+        assert_waits_for_the_cleanup((const char *const[]){"start", token, NULL});
     struct h_result r;
     h_berth(&r, NULL, "wait", token, NULL);
     h_assert_status(&r, 0);
@@ -611,9 +611,9 @@ Test(faults, wait_returns_before_the_mounts_go_and_start_waits_for_them)
     rm_force_leaves_nothing();
 }
 
-Test(faults, wait_returns_before_the_mounts_go_and_rm_waits_for_them)
+Test(faults, wait_returns_before_the_cleanup_and_rm_waits_for_it)
 {
-    free(assert_waits_for_the_mounts((const char *const[]){"rm", token, NULL}));
+    free(assert_waits_for_the_cleanup((const char *const[]){"rm", token, NULL}));
     assert_nothing_left();
 }
 

@@ -223,8 +223,7 @@ Test(trace, detached_run_traces_monitor_init_and_berth_monitor_not_the_log)
  * monitor let it go. An untraced start leaves no lines of the one before. */
 Test(trace, traced_wait_shows_the_monitors_exit_phases)
 {
-    static const char *const exit_phases[] = {"exit-seen",       "exit-recorded", "reaped",
-                                              "cgroups-removed", "log-closed",    NULL};
+    static const char *const exit_phases[] = {"exit-seen", "exit-recorded", "log-closed", NULL};
     static const char *const wait_phases[] = {"woken", "exit-read", NULL};
     struct h_result r;
     struct h_opts o = {.env = trace_env};
