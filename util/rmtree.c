@@ -9,6 +9,7 @@
  * leading it elsewhere. */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -112,34 +113,49 @@ static int descend(struct walk *w, int parentfd, const char *name, struct berr *
     return fd;
 }
 
-/* Removes the non-directories of the directory at fd. Returns 1 with *sub set (malloc'd) at
- * the first subdirectory, for the caller to go down into; 0 when the directory is empty. */
-static int clear_entries(const struct walk *w, int fd, char **sub, struct berr *err)
+/* One entry of a directory being cleared: 0 when removed (or gone), 1 with *sub set (malloc'd)
+ * when it is a directory to go down into. getdents' type spares a directory the failed unlink
+ * and the stat; a filesystem that does not give it (DT_UNKNOWN) gets them. */
+static int clear_entry(const struct walk *w, int fd, const char *name, unsigned char type,
+                       char **sub, struct berr *err)
 {
-    _cleanup_closedir_ DIR *d = dir_dup(fd, w->top, err);
-    if (!d)
-        return -1;
-    for (;;) {
-        errno = 0; /* readdir's end and its failure differ only in errno */
-        struct dirent *de = readdir(d);
-        if (!de)
-            break;
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        if (unlinkat(fd, de->d_name, 0) == 0 || errno == ENOENT)
-            continue;
+    if (type != DT_DIR) {
+        if (unlinkat(fd, name, 0) == 0 || errno == ENOENT)
+            return 0;
         /* unlink(2) says EISDIR for a directory on Linux; some filesystems say EPERM */
         if (errno != EISDIR && errno != EPERM)
-            return walk_errno(w, err, errno, "remove", de->d_name, NULL);
+            return walk_errno(w, err, errno, "remove", name, NULL);
         struct stat st;
-        if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
-            return walk_errno(w, err, EPERM, "remove", de->d_name, NULL);
-        *sub = xstrdup(de->d_name);
-        return 1;
+        if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+            return walk_errno(w, err, EPERM, "remove", name, NULL);
     }
-    if (errno)
-        return walk_errno(w, err, errno, "read", NULL, NULL);
-    return 0;
+    *sub = xstrdup(name);
+    return 1;
+}
+
+/* Removes the non-directories of the directory at fd, listed from fd's offset with getdents
+ * on fd itself (no DIR stream: that would be a dup and three calls more per listing). Returns
+ * 1 with *sub set at the first subdirectory, for the caller to go down into; 0 when the
+ * directory is empty. */
+static int clear_entries(const struct walk *w, int fd, char **sub, struct berr *err)
+{
+    _Alignas(struct dirent64) char buf[8192];
+    for (;;) {
+        ssize_t n = getdents64(fd, buf, sizeof(buf));
+        if (n < 0)
+            return walk_errno(w, err, errno, "read", NULL, NULL);
+        if (n == 0)
+            return 0;
+        for (ssize_t at = 0; at < n;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + at);
+            at += de->d_reclen;
+            if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+                continue;
+            int rc = clear_entry(w, fd, de->d_name, de->d_type, sub, err);
+            if (rc != 0)
+                return rc;
+        }
+    }
 }
 
 /* From the emptied directory at fd back to its parent, checked to be the one it came from,
@@ -183,8 +199,10 @@ static int remove_dir(struct walk *w, int dirfd, const char *name, struct berr *
             next = -1;
         else if (rc > 0) {
             next = descend(w, fd, sub, err);
-            if (next < 0 && err->errnum == ENOENT)
-                continue; /* gone between the listing and the open: list again */
+            /* gone between the listing and the open: list again, from the start, as what was
+             * read after it went with the listing's buffer */
+            if (next < 0 && err->errnum == ENOENT && lseek(fd, 0, SEEK_SET) == 0)
+                continue;
         } else if (w->n > 1)
             next = ascend(w, fd, err);
         else

@@ -90,6 +90,31 @@ Test(util_remove_tree, ten_thousand_levels_with_64_fds)
     cr_assert_not(exists_at(tmpfd, "deep"));
 }
 
+/* top/dNNN/{f,g,e/{f}}: a level wider than getdents' buffer, each subdirectory with files, a
+ * subdirectory of its own and a symlink beside them */
+Test(util_remove_tree, a_wide_level_of_directories)
+{
+    cr_assert_eq(mkdirat(tmpfd, "wide", 0755), 0);
+    int top = openat(tmpfd, "wide", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    for (int i = 0; i < 600; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "d%03d-with-a-longer-name", i);
+        cr_assert_eq(mkdirat(top, name, 0755), 0);
+        int d = openat(top, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        make_file(d, "f");
+        make_file(d, "g");
+        cr_assert_eq(symlinkat("..", d, "up"), 0);
+        cr_assert_eq(mkdirat(d, "e", 0700), 0);
+        make_file(d, "e/f");
+        close(d);
+        make_file(top, name + 1);
+    }
+    close(top);
+    struct berr err = {0};
+    cr_assert_eq(remove_tree_at(tmpfd, "wide", &err), 0, "%s", err.msg);
+    cr_assert_not(exists_at(tmpfd, "wide"));
+}
+
 Test(util_remove_tree, symlinks_are_removed_not_followed)
 {
     cr_assert_eq(mkdirat(tmpfd, "outside", 0755), 0);
