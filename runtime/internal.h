@@ -63,7 +63,10 @@ struct container_state {
     const char *error; /* NULL or "" when none */
     struct timespec created, started, finished;
 };
+#define STATE_FILE "state.json"
 int state_write(int dirfd, const struct container_state *st, struct berr *err);
+/* The same into STATE_FILE's temporary file, made ahead (atomic_file_open, 0600). */
+int state_write_ahead(struct atomic_file *f, const struct container_state *st, struct berr *err);
 /* Fills status, pid, exit_code, started, finished; *error gets a copy of Error. */
 int state_read(int dirfd, struct container_state *st, char **error, struct berr *err);
 const char *state_status_name(enum container_status s);
@@ -361,6 +364,9 @@ struct container {
     /* Its mount, network and IPC namespaces, kept open by the monitor past pid 1's exit
      * (mounts_lock_take); -1: not held. */
     int held_ns[HELD_NS];
+    /* The next record's temporary file, made ahead by berth-monitor: the exit's record, which
+     * `wait` waits for, then costs no create; fd -1: none. */
+    struct atomic_file record_ahead;
     char *dir_path;
     char hostname[256];
     struct cgroup_set *cgroups;    /* from the start until the exit is recorded */
@@ -380,7 +386,8 @@ struct container {
 #define EXIT_TRACE_FILE "exit-trace"
 
 /* A container with no descriptor open yet. */
-#define CONTAINER_NO_FDS .runrootfd = -1, .dirfd = -1, .lockfd = -1, .held_ns = {-1, -1, -1}
+#define CONTAINER_NO_FDS                                                                           \
+    .runrootfd = -1, .dirfd = -1, .lockfd = -1, .held_ns = {-1, -1, -1}, .record_ahead.fd = -1
 _Static_assert(HELD_NS == 3, "CONTAINER_NO_FDS names each held namespace");
 
 int runtime_open_root(const char *runroot, struct berr *err);

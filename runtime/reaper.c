@@ -31,7 +31,9 @@ void container_record(struct container *c, enum container_status status)
     c->st.status = status;
     clock_gettime(CLOCK_REALTIME, status == STATUS_RUNNING ? &c->st.started : &c->st.finished);
     struct berr werr = {0};
-    if (state_write(c->dirfd, &c->st, &werr) < 0)
+    int rc = c->record_ahead.fd >= 0 ? state_write_ahead(&c->record_ahead, &c->st, &werr)
+                                     : state_write(c->dirfd, &c->st, &werr);
+    if (rc < 0)
         debugf("container %.12s: %s", c->st.id, werr.msg);
 }
 
@@ -195,6 +197,7 @@ void monitor_after_start(struct container *c, bool remove_on_exit, int out, int 
         close(pidfd);
     if (!remove_on_exit)
         container_collect(c, pid);
+    atomic_file_discard(&c->record_ahead); /* an exit never recorded */
     container_release_mounts(c);
 }
 
@@ -271,6 +274,8 @@ int runtime_monitor_main(int argc, char **argv)
     struct berr err = {0};
     if (cgroup_open(c.cgroup_parent, c.cgroup_name, &c.cgroups, &err) < 0)
         debugf("container %.12s: %s", c.st.id, err.msg);
+    if (atomic_file_open(c.dirfd, STATE_FILE, 0600, &c.record_ahead, &err) < 0)
+        debugf("container %.12s: %s", c.st.id, err.msg); /* written the usual way then */
     trace_phase("ready");
     trace_to_state_dir(c.dirfd);
     monitor_after_start(&c, !strcmp(argv[11], "1"), out, err_fd);

@@ -26,7 +26,7 @@ static void key_time(yajl_gen g, const char *key, const struct timespec *ts)
     json_key_str(g, key, buf);
 }
 
-int state_write(int dirfd, const struct container_state *st, struct berr *err)
+static yajl_gen state_gen(const struct container_state *st)
 {
     yajl_gen g = json_gen_new(false);
     yajl_gen_map_open(g);
@@ -39,7 +39,17 @@ int state_write(int dirfd, const struct container_state *st, struct berr *err)
     key_time(g, "FinishedAt", &st->finished);
     json_key_bool(g, "OOMKilled", false);
     yajl_gen_map_close(g);
-    return json_gen_write_at(g, dirfd, "state.json", err);
+    return g;
+}
+
+int state_write(int dirfd, const struct container_state *st, struct berr *err)
+{
+    return json_gen_write_at(state_gen(st), dirfd, STATE_FILE, err);
+}
+
+int state_write_ahead(struct atomic_file *f, const struct container_state *st, struct berr *err)
+{
+    return json_gen_commit(state_gen(st), f, err);
 }
 
 static void read_time(yajl_val v, const char *key, struct timespec *ts)
@@ -59,7 +69,7 @@ static long long read_int(yajl_val v, const char *key)
 int state_read(int dirfd, struct container_state *st, char **error, struct berr *err)
 {
     _cleanup_free_ char *text = NULL;
-    if (read_file_at(dirfd, "state.json", 1 << 20, &text, NULL, err) < 0)
+    if (read_file_at(dirfd, STATE_FILE, 1 << 20, &text, NULL, err) < 0)
         return -1;
     yajl_val v;
     if (json_parse(text, &v, err) < 0)

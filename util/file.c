@@ -63,30 +63,63 @@ int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+int atomic_file_open(int dirfd, const char *name, mode_t mode, struct atomic_file *f,
+                     struct berr *err)
+{
+    *f = (struct atomic_file){.dirfd = dirfd, .fd = -1};
+    if (snprintf(f->name, sizeof(f->name), "%s", name) >= (int)sizeof(f->name))
+        return berr_set(err, BERR_FAILED, "file name too long: %s", name);
+    snprintf(f->tmp, sizeof(f->tmp), ".%s.tmp.%d", name, (int)getpid());
+    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
+    int fd = openat(dirfd, f->tmp, flags, mode);
+    /* a name taken already (a writer of the same pid that died, or another user where it may
+     * write) is never written through: its owner could read what lands there */
+    if (fd < 0 && errno == EEXIST && unlinkat(dirfd, f->tmp, 0) == 0)
+        fd = openat(dirfd, f->tmp, flags, mode);
+    if (fd < 0)
+        return berr_errno(err, "create %s", f->tmp);
+    /* the mode whatever the umask */
+    if (fchmod(fd, mode) < 0) {
+        berr_errno(err, "create %s", f->tmp);
+        close(fd);
+        unlinkat(dirfd, f->tmp, 0);
+        return -1;
+    }
+    f->fd = fd;
+    return 0;
+}
+
+void atomic_file_discard(struct atomic_file *f)
+{
+    if (f->fd < 0)
+        return;
+    close(steal_fd(&f->fd));
+    unlinkat(f->dirfd, f->tmp, 0);
+}
+
+int atomic_file_commit(struct atomic_file *f, const void *buf, size_t len, struct berr *err)
+{
+    if (write_all(f->fd, buf, len) < 0) {
+        berr_errno(err, "write %s", f->name);
+        atomic_file_discard(f);
+        return -1;
+    }
+    if (renameat(f->dirfd, f->tmp, f->dirfd, f->name) < 0) {
+        berr_errno(err, "rename %s", f->name);
+        atomic_file_discard(f);
+        return -1;
+    }
+    close(steal_fd(&f->fd));
+    return 0;
+}
+
 int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
                          struct berr *err)
 {
-    char tmp[256];
-    snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
-    const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW;
-    _cleanup_close_ int fd = openat(dirfd, tmp, flags, mode);
-    /* a name taken already (a writer of the same pid that died, or another user where it may
-     * write) is never written through: its owner could read what lands there */
-    if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
-        fd = openat(dirfd, tmp, flags, mode);
-    if (fd < 0)
-        return berr_errno(err, "create %s", tmp);
-    if (write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0) {
-        berr_errno(err, "write %s", name);
-        unlinkat(dirfd, tmp, 0);
+    struct atomic_file f;
+    if (atomic_file_open(dirfd, name, mode, &f, err) < 0)
         return -1;
-    }
-    if (renameat(dirfd, tmp, dirfd, name) < 0) {
-        berr_errno(err, "rename %s", name);
-        unlinkat(dirfd, tmp, 0);
-        return -1;
-    }
-    return 0;
+    return atomic_file_commit(&f, buf, len, err);
 }
 
 int mkdir_p(const char *path, mode_t mode, struct berr *err)

@@ -348,10 +348,20 @@ int json_gen_parse(yajl_gen g, yajl_val *out, struct berr *err)
 
 int json_gen_write_at(yajl_gen g, int dirfd, const char *name, struct berr *err)
 {
+    struct atomic_file f;
+    if (atomic_file_open(dirfd, name, 0600, &f, err) < 0) {
+        yajl_gen_free(g);
+        return -1;
+    }
+    return json_gen_commit(g, &f, err);
+}
+
+int json_gen_commit(yajl_gen g, struct atomic_file *f, struct berr *err)
+{
     const unsigned char *buf;
     size_t len;
     yajl_gen_get_buf(g, &buf, &len);
-    int rc = write_file_atomic_at(dirfd, name, buf, len, 0600, err);
+    int rc = atomic_file_commit(f, buf, len, err);
     yajl_gen_free(g);
     return rc;
 }

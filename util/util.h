@@ -112,6 +112,17 @@ int write_all(int fd, const void *buf, size_t len);
 /* temp file + fsync-less rename in dirfd: readers see the old or the new content, never half. */
 int write_file_atomic_at(int dirfd, const char *name, const void *buf, size_t len, mode_t mode,
                          struct berr *err);
+/* The same in two steps, for a write whose moment matters: the temporary file made (and its
+ * mode set) ahead, then written and renamed over name. A commit closes f, failed or not. */
+struct atomic_file {
+    int dirfd, fd; /* fd -1: nothing open */
+    char name[256], tmp[256];
+};
+int atomic_file_open(int dirfd, const char *name, mode_t mode, struct atomic_file *f,
+                     struct berr *err);
+int atomic_file_commit(struct atomic_file *f, const void *buf, size_t len, struct berr *err);
+/* Closed and unlinked without a write; nothing when f holds nothing. */
+void atomic_file_discard(struct atomic_file *f);
 /* mkdir -p of a host path we own (store roots). */
 int mkdir_p(const char *path, mode_t mode, struct berr *err);
 struct store_dir {
@@ -273,6 +284,8 @@ yajl_gen json_gen_new(bool pretty);
 char *json_gen_take(yajl_gen g, size_t *len);
 int json_gen_parse(yajl_gen g, yajl_val *out, struct berr *err);
 int json_gen_write_at(yajl_gen g, int dirfd, const char *name, struct berr *err);
+/* The same into a file opened ahead (atomic_file_open, mode 0600); g freed, f closed. */
+int json_gen_commit(yajl_gen g, struct atomic_file *f, struct berr *err);
 void json_str(yajl_gen g, const char *s); /* NULL writes JSON null */
 /* An array of prefix+each string: ["sha256:<hex>", ...] */
 void json_prefixed_array(yajl_gen g, const char *prefix, const struct strv *v);

@@ -4,6 +4,7 @@
 #include "util/util.h"
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -233,4 +234,43 @@ Test(util_file, an_atomic_write_never_writes_through_a_planted_temporary_file, .
     cr_assert_eq(after.st_uid, geteuid());
     cr_assert_eq(after.st_mode & 07777, 0600);
     close(fd);
+}
+
+static char *read_at(int dfd, const char *name)
+{
+    char *text = NULL;
+    struct berr err = {0};
+    return read_file_at(dfd, name, 4096, &text, NULL, &err) == 0 ? text : NULL;
+}
+
+/* atomic_file: made ahead, the old content stays until the commit renames the new one over
+ * it; a discarded one leaves nothing, the name untouched. */
+Test(util_file, an_atomic_file_made_ahead, .init = setup, .fini = teardown)
+{
+    struct berr err = {0};
+    cr_assert_eq(write_file_atomic_at(tmpfd, "state", "old", 3, 0600, &err), 0, "%s", err.msg);
+    struct atomic_file f;
+    cr_assert_eq(atomic_file_open(tmpfd, "state", 0600, &f, &err), 0, "%s", err.msg);
+    _cleanup_free_ char *before = read_at(tmpfd, "state");
+    cr_assert_str_eq(before, "old");
+    struct stat st;
+    cr_assert_eq(fstat(f.fd, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600);
+    cr_assert_eq(atomic_file_commit(&f, "new", 3, &err), 0, "%s", err.msg);
+    cr_assert_eq(f.fd, -1, "the commit leaves the file open");
+    _cleanup_free_ char *after = read_at(tmpfd, "state");
+    cr_assert_str_eq(after, "new");
+
+    cr_assert_eq(atomic_file_open(tmpfd, "state", 0600, &f, &err), 0, "%s", err.msg);
+    atomic_file_discard(&f);
+    atomic_file_discard(&f); /* twice: nothing held the second time */
+    _cleanup_free_ char *kept = read_at(tmpfd, "state");
+    cr_assert_str_eq(kept, "new");
+    DIR *d = fdopendir(openat(tmpfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    cr_assert_not_null(d);
+    size_t entries = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        entries += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+    closedir(d);
+    cr_assert_eq(entries, 1, "a temporary file was left beside state");
 }
