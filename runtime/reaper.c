@@ -66,6 +66,12 @@ void container_collect(struct container *c, pid_t pid)
 {
     waitpid(pid, NULL, 0);
     trace_phase("reaped");
+    /* berth-monitor finds the container's cgroups only now: a running container's keeper
+     * holds none of their directories */
+    struct berr cerr = {0};
+    if (!c->cgroups && c->cgroup_name &&
+        cgroup_open(c->cgroup_parent, c->cgroup_name, &c->cgroups, &cerr) < 0)
+        debugf("container %.12s: %s", c->st.id, cerr.msg);
     /* an exited container keeps its state until rm, but not its cgroups (docker) */
     container_drop_cgroups(c);
     trace_phase("cgroups-removed");
@@ -270,10 +276,7 @@ int runtime_monitor_main(int argc, char **argv)
     const int keep[] = {c.runrootfd,  c.dirfd,      c.lockfd,     out,       err_fd,
                         c.held_ns[0], c.held_ns[1], c.held_ns[2], trace_fd()};
     close_fds_except(keep, ARRAY_SIZE(keep));
-    /* after the fds are closed: the set keeps directory fds of its own */
     struct berr err = {0};
-    if (cgroup_open(c.cgroup_parent, c.cgroup_name, &c.cgroups, &err) < 0)
-        debugf("container %.12s: %s", c.st.id, err.msg);
     if (atomic_file_open(c.dirfd, STATE_FILE, 0600, &c.record_ahead, &err) < 0)
         debugf("container %.12s: %s", c.st.id, err.msg); /* written the usual way then */
     trace_phase("ready");
