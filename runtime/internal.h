@@ -369,7 +369,8 @@ struct container {
     struct atomic_file record_ahead;
     char *dir_path;
     char hostname[256];
-    struct cgroup_set *cgroups;    /* from the start until the exit is recorded */
+    struct cgroup_set *cgroups;    /* from the start until the exit is collected; berth-monitor
+                                    * opens them only then (container_collect) */
     struct seccomp_filter seccomp; /* compiled at create; read back from its file at the start */
     yajl_val seccomp_oci;          /* its profile in OCI's form; NULL: unconfined */
     struct creds creds;            /* the user, from the image's /etc files */
@@ -420,7 +421,7 @@ int container_wait_exit(struct container *c, struct berr *err);
 void container_drop_cgroups(struct container *c);
 /* Record the exit of pid, which stays unreaped. */
 int container_record_exit(struct container *c, pid_t pid, struct berr *err);
-/* Then reap pid and remove the cgroups. */
+/* Then reap pid and remove the cgroups (opened by the cgroupsPath when not held). */
 void container_collect(struct container *c, pid_t pid);
 /* Once the exit is on record (and with --rm the container removed): waiters (wait, stop, the
  * flock) may go. */

@@ -284,7 +284,7 @@ yajl_gen json_gen_new(bool pretty);
 char *json_gen_take(yajl_gen g, size_t *len);
 int json_gen_parse(yajl_gen g, yajl_val *out, struct berr *err);
 int json_gen_write_at(yajl_gen g, int dirfd, const char *name, struct berr *err);
-/* The same into a file opened ahead (atomic_file_open, mode 0600); g freed, f closed. */
+/* The same into a file opened ahead (atomic_file_open); g freed, f closed. */
 int json_gen_commit(yajl_gen g, struct atomic_file *f, struct berr *err);
 void json_str(yajl_gen g, const char *s); /* NULL writes JSON null */
 /* An array of prefix+each string: ["sha256:<hex>", ...] */
