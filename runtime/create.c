@@ -456,6 +456,8 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
                             pid_t *pid, struct cgroup_join *join, struct berr *err)
 {
     bool before = cgroup_born_inside();
+    if (before)
+        runtime_test_stall("mkcgroups");
     if (before && make_cgroups(c, err) < 0)
         return -1;
     int sv[2];
@@ -475,6 +477,8 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
     hold_namespaces(*pid, (unsigned long)a->config->namespaces, c->held_ns);
+    if (!before)
+        runtime_test_stall("mkcgroups");
     if (!before && (make_cgroups(c, err) < 0 || cgroup_join_open(c->cgroups, join, err) < 0)) {
         /* the child sees the socket's end and leaves */
         close(steal_fd(sync_fd));

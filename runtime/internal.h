@@ -346,7 +346,7 @@ bool oci_init_alive(int dirfd, pid_t *pid);
 /* ---- crash tests (stall.c) ---- */
 /* With BERTH_TEST_STALL=point, stop here until killed; a no-op otherwise (and always for a
  * caller handed over by a setuid launcher, whose environment berth has cleared). Points: create,
- * cgroups, init, exit, recorded, reaped, stop, killed. */
+ * mkcgroups (before the cgroups are made), cgroups, init, exit, recorded, reaped, stop, killed. */
 void runtime_test_stall(const char *point);
 
 /* ---- creation, start, reaping (create.c), shared by run and run -d ---- */

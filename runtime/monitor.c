@@ -118,12 +118,17 @@ static __attribute__((noreturn)) void monitor_main(struct container *c, bool rem
     start_and_keep(c, remove_on_exit, a, report_fd);
 }
 
+/* A monitor that fails before it reads the caller's second go (its cidfile written) leaves
+ * that go unread: its end closing then makes this socket report a reset ahead of the report
+ * it queued, which is still there to read. */
 static int read_report(int fd, struct start_report *r, bool *died, struct berr *err)
 {
     ssize_t n;
     do {
         n = read(fd, r, sizeof(*r));
     } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == ECONNRESET)
+        n = recv(fd, r, sizeof(*r), MSG_DONTWAIT);
     *died = n != (ssize_t)sizeof(*r);
     if (*died)
         return berr_set(err, BERR_FAILED, "the container's monitor died before the start");

@@ -684,7 +684,7 @@ static bool has_controller(const char *list, const char *name)
 
 /* A cgroup parent whose last component is a file in one hierarchy: the hierarchies before it
  * got their directories already, and must lose them again. */
-Test(faults, a_cgroup_that_cannot_be_made_leaves_no_cgroup)
+static const char *memory_limit_file(void)
 {
     const char *file = v2 ? "cgroup.procs" : "memory.limit_in_bytes";
     if (!v2) {
@@ -695,17 +695,49 @@ Test(faults, a_cgroup_that_cannot_be_made_leaves_no_cgroup)
         if (!memory)
             h_skip("no v1 memory hierarchy to hold memory.limit_in_bytes");
     }
-    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s/%s", parent, file);
-    struct h_result r;
-    h_berth(&r, NULL, "run", "-d", "--name", token, par, H_IMAGE, "/probe", "sleep", "600", NULL);
-    h_assert_status(&r, 125);
-    h_assert_err_mentions(&r, "Not a directory");
+    return file;
+}
+
+static void assert_cgroup_failure_reported(const struct h_result *r, const char *file)
+{
+    h_assert_status(r, 125);
+    h_assert_err_mentions(r, "Not a directory");
     cr_assert_str_eq(inspect("{{.State.Status}} {{.State.ExitCode}}"), "created 125");
     _cleanup_free_ char *error = inspect("{{.State.Error}}");
     cr_assert(strstr(error, file), "State.Error: %s", error);
     _cleanup_free_ char *cg = h_cgroups_left();
     cr_assert_str_empty(cg, "a failed create left cgroups: %s", cg);
     rm_force_leaves_nothing();
+}
+
+Test(faults, a_cgroup_that_cannot_be_made_leaves_no_cgroup)
+{
+    const char *file = memory_limit_file();
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s/%s", parent, file);
+    struct h_result r;
+    h_berth(&r, NULL, "run", "-d", "--name", token, par, H_IMAGE, "/probe", "sleep", "600", NULL);
+    assert_cgroup_failure_reported(&r, file);
+}
+
+/* The same failure with the front end's second go (its cidfile written, here none) already
+ * waiting, unread, when the monitor leaves: the reset its socket then reports comes ahead of
+ * the monitor's report, which must still be read, not taken for the monitor's death. */
+Test(faults, a_cgroup_failure_after_the_second_go_is_still_reported)
+{
+    const char *file = memory_limit_file();
+    _cleanup_free_ char *par = xasprintf("--cgroup-parent=%s/%s", parent, file);
+    const char *env[] = {"BERTH_TEST_STALL=mkcgroups", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    struct h_proc p;
+    h_berth_start(&p, &o,
+                  (const char *const[]){"run", "-d", "--name", token, par, H_IMAGE, "/probe",
+                                        "sleep", "600", NULL});
+    pid_t monitor = find_stalled_from("mkcgroups", p.pid);
+    usleep(300000); /* the front end's second go arrives meanwhile */
+    cr_assert_eq(kill(monitor, SIGCONT), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    assert_cgroup_failure_reported(&r, file);
 }
 
 /* v1: a child's CFS quota may not exceed its parent's; the write fails after every directory
