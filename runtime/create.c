@@ -422,6 +422,7 @@ static int release_child(int sync_fd, const struct cgroup_join *join, struct ber
 
 static int make_cgroups(struct container *c, struct berr *err)
 {
+    runtime_test_stall("mkcgroups");
     if (cgroup_create(c->cgroup_parent, c->cgroup_name, &c->config.limits, &c->cgroups, err) < 0)
         return berr_wrap(err, "container %.12s: cgroups", c->st.id);
     trace_phase("cgroups");
@@ -456,8 +457,6 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
                             pid_t *pid, struct cgroup_join *join, struct berr *err)
 {
     bool before = cgroup_born_inside();
-    if (before)
-        runtime_test_stall("mkcgroups");
     if (before && make_cgroups(c, err) < 0)
         return -1;
     int sv[2];
@@ -477,8 +476,6 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
     hold_namespaces(*pid, (unsigned long)a->config->namespaces, c->held_ns);
-    if (!before)
-        runtime_test_stall("mkcgroups");
     if (!before && (make_cgroups(c, err) < 0 || cgroup_join_open(c->cgroups, join, err) < 0)) {
         /* the child sees the socket's end and leaves */
         close(steal_fd(sync_fd));
