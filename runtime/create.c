@@ -24,8 +24,7 @@
 void container_close(struct container *c)
 {
     seccomp_filter_free(&c->seccomp);
-    if (c->seccomp_oci)
-        yajl_tree_free(c->seccomp_oci);
+    free(c->seccomp_oci);
     creds_free(&c->creds);
     oci_config_free(&c->config);
     free(c->name);
@@ -144,7 +143,7 @@ static int write_state_files(struct container *c, const struct container_spec *s
  * filter loaded is the cached BPF; the OCI form beside it is for the container's description
  * (config.json). */
 static int prepare_seccomp(const struct runtime_paths *paths, const struct container_spec *spec,
-                           const struct cap_set *caps, struct seccomp_filter *out, yajl_val *oci,
+                           const struct cap_set *caps, struct seccomp_filter *out, char **oci,
                            struct berr *err)
 {
     if (spec->seccomp == RUNTIME_SECCOMP_UNCONFINED)

@@ -128,7 +128,7 @@ struct oci_facts {
     const char *dir_path;      /* the state directory */
     const struct creds *creds; /* resolved from the image's files */
     const struct cap_set *caps;
-    yajl_val seccomp_oci; /* linux.seccomp; NULL: unconfined */
+    const char *seccomp_oci; /* linux.seccomp as JSON text; NULL: unconfined */
 };
 /* The description as JSON. */
 yajl_gen oci_gen(const struct container_spec *spec, const struct oci_facts *f);
@@ -372,7 +372,7 @@ struct container {
     struct cgroup_set *cgroups;    /* from the start until the exit is collected; berth-monitor
                                     * opens them only then (container_collect) */
     struct seccomp_filter seccomp; /* compiled at create; read back from its file at the start */
-    yajl_val seccomp_oci;          /* its profile in OCI's form; NULL: unconfined */
+    char *seccomp_oci;             /* its profile in OCI's form, as JSON text; NULL: unconfined */
     struct creds creds;            /* the user, from the image's /etc files */
     /* From the start on: config.json as read back, and its linux.cgroupsPath. */
     struct oci_config config;

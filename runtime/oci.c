@@ -312,7 +312,7 @@ static void gen_linux(yajl_gen g, const struct container_spec *s, const struct o
     json_key_str(g, "cgroupsPath", cg);
     if (f->seccomp_oci) {
         json_str(g, "seccomp");
-        json_gen_value(g, f->seccomp_oci);
+        json_gen_verbatim(g, f->seccomp_oci, strlen(f->seccomp_oci));
     }
     yajl_gen_map_close(g);
 }

@@ -130,14 +130,14 @@ void seccomp_cache_name(const struct seccomp_source *src, uint64_t caps, char ou
  * names, actions (errnoRet for SCMP_ACT_ERRNO) and argument tests that seccomp_compile turns
  * into BPF. An action or operator OCI has no name for is BERR_FAILED. */
 int seccomp_profile_gen_oci(const struct seccomp_profile *p, yajl_gen g, struct berr *err);
-/* The same for the profile seccomp_filter_get compiles for these inputs, parsed (*out, NULL
- * when the profile disables seccomp; yajl_tree_free it). Cached beside the filter, under the
- * same key, and evicted with it; data_root NULL: no cache. */
+/* The same for the profile seccomp_filter_get compiles for these inputs, as JSON text that
+ * json_check_object accepts (*out, NULL when the profile disables seccomp; free it). Cached
+ * beside the filter, under the same key, and evicted with it; data_root NULL: no cache. */
 int seccomp_oci_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
-                    yajl_val *out, struct berr *err);
+                    char **out, struct berr *err);
 /* Both for one start: the key hashed and the cache opened once. On failure neither is kept. */
 int seccomp_get(const char *data_root, const struct seccomp_source *src, uint64_t caps,
-                struct seccomp_filter *filter, yajl_val *oci, struct berr *err);
+                struct seccomp_filter *filter, char **oci, struct berr *err);
 
 /* seccomp(SECCOMP_SET_MODE_FILTER). No allocation: safe in a cloned child just before
  * execve. Needs no_new_privs or CAP_SYS_ADMIN. A filter of length 0 loads nothing. */

@@ -281,6 +281,29 @@ int json_parse_except(const char *text, const char *const *skip, yajl_val *out, 
     return rc;
 }
 
+int json_check_object(const char *text, size_t len, struct berr *err)
+{
+    if (len == 0 || text[0] != '{')
+        return berr_set(err, BERR_FAILED, "invalid JSON: not an object");
+    if (json_check_depth(text, len, err) < 0)
+        return -1;
+    yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+    if (!h)
+        abort();
+    yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
+    if (st == yajl_status_ok)
+        st = yajl_complete_parse(h);
+    int rc = 0;
+    if (st != yajl_status_ok) {
+        unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+        rc = berr_set(err, BERR_FAILED, "invalid JSON: %.*s", (int)strcspn((char *)msg, "\n"),
+                      (char *)msg);
+        yajl_free_error(h, msg);
+    }
+    yajl_free(h);
+    return rc;
+}
+
 int json_parse(const char *text, yajl_val *out, struct berr *err)
 {
     return json_parse_except(text, NULL, out, err);
@@ -428,6 +451,12 @@ void json_gen_value(yajl_gen g, yajl_val v)
             json_gen_value(g, v->u.array.values[i]);
         yajl_gen_array_close(g);
     }
+}
+
+void json_gen_verbatim(yajl_gen g, const char *json, size_t len)
+{
+    /* yajl_gen_number prints its text as it is, with the separator and state of any value */
+    yajl_gen_number(g, json, len);
 }
 
 void json_prefixed_array(yajl_gen g, const char *prefix, const struct strv *v)

@@ -95,7 +95,7 @@ static yajl_val build(const struct container_spec *s)
     struct creds c = {0};
     const char *user = s->user ? s->user : s->image_user;
     cr_assert_eq(creds_resolve_layers(&s->layers, user, &s->group_add, &c, &err), 0, "%s", err.msg);
-    yajl_val seccomp = NULL;
+    char *seccomp = NULL;
     if (s->seccomp != RUNTIME_SECCOMP_UNCONFINED) {
         struct seccomp_source src = {
             .name = s->seccomp_path, .text = s->seccomp_profile, .len = s->seccomp_profile_len};
@@ -111,8 +111,7 @@ static yajl_val build(const struct container_spec *s)
     yajl_val doc = NULL;
     cr_assert_eq(json_gen_parse(oci_gen(s, &f), &doc, &err), 0, "%s", err.msg);
     creds_free(&c);
-    if (seccomp)
-        yajl_tree_free(seccomp);
+    free(seccomp);
     return doc;
 }
 

@@ -340,16 +340,35 @@ Test(seccomp_cache, writes_evict_the_least_recently_used_beyond_the_limit)
     remove_dir(root);
 }
 
+/* The OCI form (linux.seccomp) as JSON text, parsed. */
+static yajl_val parsed(const char *text)
+{
+    cr_assert(text);
+    struct berr err = {0};
+    cr_assert_eq(json_check_object(text, strlen(text), &err), 0, "%s: %s", err.msg, text);
+    yajl_val v = NULL;
+    cr_assert_eq(json_parse(text, &v, &err), 0, "%s", err.msg);
+    return v;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
 /* The OCI form (linux.seccomp) is made once per cache key, kept beside the filter, read back
- * as made, and rebuilt when the file no longer parses. */
+ * as made, and rebuilt when the file is no longer one JSON object. */
 Test(seccomp_cache, oci_form_is_cached_beside_the_filter)
 {
     _cleanup_free_ char *root = temp_dir();
     struct seccomp_source src = {.name = "t.json", .text = storm_like, .len = strlen(storm_like)};
     struct berr err = {0};
-    yajl_val first = NULL, again = NULL;
-    cr_assert_eq(seccomp_oci_get(root, &src, 0, &first, &err), 0, "%s", err.msg);
-    cr_assert(first);
+    _cleanup_free_ char *first_text = NULL;
+    cr_assert_eq(seccomp_oci_get(root, &src, 0, &first_text, &err), 0, "%s", err.msg);
+    yajl_val first = parsed(first_text);
     cr_assert_str_eq(json_get_str(first, "defaultAction"), "SCMP_ACT_ERRNO");
     char name[70];
     seccomp_cache_name(&src, 0, name);
@@ -357,23 +376,25 @@ Test(seccomp_cache, oci_form_is_cached_beside_the_filter)
     struct stat a, b;
     cr_assert_eq(stat(path, &a), 0, "no cached OCI form %s", path);
 
+    char *again = NULL;
     cr_assert_eq(seccomp_oci_get(root, &src, 0, &again, &err), 0, "%s", err.msg);
     cr_assert_eq(stat(path, &b), 0);
     cr_assert_eq(a.st_ino, b.st_ino, "rewritten on a hit");
-    yajl_val calls = json_get(again, "syscalls");
-    cr_assert(calls && YAJL_IS_ARRAY(calls));
-    cr_assert_eq(calls->u.array.len, json_get(first, "syscalls")->u.array.len);
-    yajl_tree_free(again);
+    cr_assert_str_eq(again, first_text, "read back other than made");
+    free(again);
 
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs("{\"defaultAction\":", f);
-    fclose(f);
-    cr_assert_eq(seccomp_oci_get(root, &src, 0, &again, &err), 0, "%s", err.msg);
-    cr_assert_str_eq(json_get_str(again, "defaultAction"), "SCMP_ACT_ERRNO");
-    cr_assert_eq(stat(path, &b), 0);
-    cr_assert_neq(a.st_ino, b.st_ino, "damaged OCI form not replaced");
-    yajl_tree_free(again);
+    const char *damaged[] = {"{\"defaultAction\":", "{} {}",           "[]", " {}",
+                             "{/* c */}",           "{\"a\":\"\xff\"}"};
+    for (size_t i = 0; i < sizeof(damaged) / sizeof(*damaged); i++) {
+        write_text(path, damaged[i]);
+        cr_assert_eq(stat(path, &a), 0);
+        again = NULL;
+        cr_assert_eq(seccomp_oci_get(root, &src, 0, &again, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(again, first_text, "damaged OCI form %s used", damaged[i]);
+        cr_assert_eq(stat(path, &b), 0);
+        cr_assert_neq(a.st_ino, b.st_ino, "damaged OCI form %s not replaced", damaged[i]);
+        free(again);
+    }
     yajl_tree_free(first);
     remove_dir(root);
 }
@@ -386,9 +407,12 @@ Test(seccomp_cache, get_gives_the_filter_and_oci_form_of_the_two_calls)
     struct seccomp_source src = {.name = "t.json", .text = storm_like, .len = strlen(storm_like)};
     struct berr err = {0};
     struct seccomp_filter both = {0}, alone = {0};
-    yajl_val oci = NULL, oci_alone = NULL;
+    char *oci = NULL, *oci_alone = NULL;
     cr_assert_eq(seccomp_get(root, &src, 0, &both, &oci, &err), 0, "%s", err.msg);
     cr_assert(both.len > 0 && oci);
+    yajl_val tree = parsed(oci);
+    cr_assert(YAJL_IS_ARRAY(json_get(tree, "syscalls")));
+    yajl_tree_free(tree);
     char name[70];
     seccomp_cache_name(&src, 0, name);
     _cleanup_free_ char *bpf = xasprintf("%s/seccomp/%s", root, name);
@@ -401,19 +425,19 @@ Test(seccomp_cache, get_gives_the_filter_and_oci_form_of_the_two_calls)
     cr_assert_eq(alone.len, both.len);
     cr_assert_eq(memcmp(alone.insns, both.insns, both.len * sizeof(*both.insns)), 0);
     cr_assert_eq(seccomp_oci_get(root, &src, 0, &oci_alone, &err), 0, "%s", err.msg);
-    cr_assert_eq(json_get(oci_alone, "syscalls")->u.array.len,
-                 json_get(oci, "syscalls")->u.array.len);
+    cr_assert_str_eq(oci_alone, oci);
     seccomp_filter_free(&both);
-    yajl_tree_free(oci);
+    free(oci);
 
     cr_assert_eq(seccomp_get(root, &src, 0, &both, &oci, &err), 0, "%s", err.msg);
     struct stat a2, b2;
     cr_assert(stat(bpf, &a2) == 0 && stat(json, &b2) == 0);
     cr_assert(a2.st_ino == a.st_ino && b2.st_ino == b.st_ino, "rewritten on a hit");
     cr_assert_eq(both.len, alone.len);
+    cr_assert_str_eq(oci, oci_alone);
     seccomp_filter_free(&both);
     seccomp_filter_free(&alone);
-    yajl_tree_free(oci);
-    yajl_tree_free(oci_alone);
+    free(oci);
+    free(oci_alone);
     remove_dir(root);
 }

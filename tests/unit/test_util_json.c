@@ -249,3 +249,46 @@ Test(util_json, a_skipped_value_still_counts_its_depth_and_must_parse)
     cr_assert_eq(json_parse_except("{\"linux\":{\"seccomp\":[1,}}}", skip_seccomp, &doc, &err), -1);
     cr_expect(strstr(err.msg, "invalid JSON"), "%s", err.msg);
 }
+
+static int check_object(const char *text, struct berr *err)
+{
+    return json_check_object(text, strlen(text), err);
+}
+
+/* What json_gen_verbatim may copy into a document that other runtimes read: one object, as
+ * strict as their parsers (no comments, no trailing value, UTF-8), no deeper than json_parse
+ * takes. */
+Test(util_json, only_one_strict_object_passes_the_check)
+{
+    struct berr err = {0};
+    cr_expect_eq(check_object("{\"a\":[1,{\"b\":null}],\"c\":\"\\u00e9\"}", &err), 0, "%s",
+                 err.msg);
+    const char *bad[] = {"",          "[]",         "1",
+                         " {}",       "{} {}",      "{\"a\":1",
+                         "{/* c */}", "{\"a\":1,}", "{\"a\":\"\xff\"}",
+                         "{\"a\"}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        cr_expect_eq(check_object(bad[i], &err), -1, "accepted: %s", bad[i]);
+        cr_expect(strstr(err.msg, "invalid JSON") && !strchr(err.msg, '\n'), "%s", err.msg);
+    }
+    _cleanup_free_ char *deep = nested(JSON_MAX_DEPTH, "1");
+    _cleanup_free_ char *too_deep = xasprintf("{\"a\":%s}", deep);
+    cr_expect_eq(check_object(too_deep, &err), -1);
+    cr_expect(strstr(err.msg, "nests too deeply"), "%s", err.msg);
+}
+
+/* The text goes in as a value among the generator's own, commas and all. */
+Test(util_json, verbatim_text_is_one_value_of_the_document)
+{
+    const char *inner = "{\"names\":[\"read\",\"write\"],\"action\":\"SCMP_ACT_ALLOW\"}";
+    yajl_gen g = json_gen_new(false);
+    yajl_gen_map_open(g);
+    json_key_str(g, "before", "x");
+    json_str(g, "seccomp");
+    json_gen_verbatim(g, inner, strlen(inner));
+    json_key_int(g, "after", 2);
+    yajl_gen_map_close(g);
+    _cleanup_free_ char *text = json_gen_take(g, NULL);
+    cr_assert_str_eq(text, "{\"before\":\"x\",\"seccomp\":{\"names\":[\"read\",\"write\"],"
+                           "\"action\":\"SCMP_ACT_ALLOW\"},\"after\":2}");
+}
