@@ -495,6 +495,8 @@ struct spawn_beside {
     void *arg;
     sigset_t mask; /* the caller's, which the exec takes back */
     pid_t tid;     /* cleared by the kernel once the child has exec'd or exited */
+    bool go_away;  /* the child moves itself to away at once */
+    cpu_set_t away;
 };
 pid_t spawn_beside(struct spawn_beside *s, int (*fn)(void *), void *arg, int cgfd, bool *in_cgroup,
                    const struct cpu_apart *apart);

@@ -1,7 +1,7 @@
 /* spawn_beside (runtime/process.c): the monitor's spawn, a child that shares its caller's
  * memory until it execs. The caller must go on at once, keep its own errno, and may let the
  * child's memory go only once the exec is done; the child runs with every signal blocked
- * until its exec, which gets the caller's mask back. */
+ * until its exec, which gets the caller's mask back, and, with a plan, off the caller's CPU. */
 #include "runtime/internal.h"
 
 #include <criterion/criterion.h>
@@ -128,4 +128,43 @@ Test(spawn_beside, a_failed_exec_exits_127_and_still_lets_the_memory_go)
     cr_assert_eq(reap(pid), 127);
     close(go);
     close(out);
+}
+
+struct placed {
+    struct spawn_beside s;
+    cpu_set_t seen; /* the child's CPUs as its fn starts */
+    long got;
+};
+
+SPAWN_BESIDE_CHILD static int placed_main(void *arg)
+{
+    struct placed *p = arg;
+    p->got = raw_syscall(SYS_sched_getaffinity, 0, sizeof(p->seen), (long)&p->seen, 0, 0);
+    return 0;
+}
+
+/* With a plan (cpu_apart), the child runs off its caller's CPU from its first line: a child
+ * that took that CPU from its caller would otherwise keep it until its exec. On one CPU there
+ * is no plan, and the child keeps its caller's CPUs. */
+Test(spawn_beside, a_planned_child_is_away_from_its_caller_before_its_fn_runs)
+{
+    struct cpu_apart apart;
+    cpu_apart_plan(&apart);
+    struct placed p = {0};
+    bool in_cgroup = true;
+    pid_t pid = spawn_beside(&p.s, placed_main, &p, -1, &in_cgroup, &apart);
+    cr_assert(pid > 0, "spawn_beside: %s", strerror(errno));
+    spawn_beside_wait(&p.s);
+    cr_assert_eq(reap(pid), 0);
+    cr_assert(p.got > 0, "sched_getaffinity: %ld", p.got);
+    if (!apart.on) {
+        cpu_set_t mine;
+        cr_assert_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
+        cr_assert(CPU_EQUAL(&p.seen, &mine), "the child was moved without a plan");
+        return;
+    }
+    cr_assert(CPU_EQUAL(&p.seen, &apart.away), "the child's fn ran on %d CPUs, not the %d away",
+              CPU_COUNT(&p.seen), CPU_COUNT(&apart.away));
+    cr_assert(!CPU_ISSET(apart.here, &p.seen), "the child may run on its caller's CPU %d",
+              apart.here);
 }
