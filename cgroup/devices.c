@@ -6,6 +6,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stddef.h>
 #include <string.h>
@@ -72,14 +73,22 @@ static void format_v1_rule(const struct cgroup_dev_rule *r, char *out, size_t le
     snprintf(out, len, "%c %s:%s %s", r->type, major, minor, acc);
 }
 
+/* Each write(2) to devices.allow or devices.deny is one rule, whatever went through the same
+ * descriptor before: one open of each file for the whole table, not one per rule. */
 int cg_devices_v1(int dirfd, const char *where, struct berr *err)
 {
+    _cleanup_close_ int deny = -1;
+    _cleanup_close_ int allow = -1;
     for (size_t i = 0; i < cgroup_ndev_rules; i++) {
+        const struct cgroup_dev_rule *r = &cgroup_dev_rules[i];
+        const char *name = r->allow ? "devices.allow" : "devices.deny";
+        int *fd = r->allow ? &allow : &deny;
         char line[64];
-        format_v1_rule(&cgroup_dev_rules[i], line, sizeof(line));
-        if (cg_write(dirfd, where, cgroup_dev_rules[i].allow ? "devices.allow" : "devices.deny",
-                     line, err) < 0)
-            return -1;
+        format_v1_rule(r, line, sizeof(line));
+        if (*fd < 0)
+            *fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (*fd < 0 || write_all(*fd, line, strlen(line)) < 0)
+            return berr_errno(err, "write %s=%s in %s", name, line, where);
     }
     return 0;
 }
