@@ -189,20 +189,39 @@ const size_t mounts_ndefault_fs = ARRAY_SIZE(mounts_default_fs);
 const char *const mounts_etc_files[] = {"hostname", "hosts", "resolv.conf"};
 const size_t mounts_netc_files = ARRAY_SIZE(mounts_etc_files);
 
+static int open_beneath(int rootfd, const char *path)
+{
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* A missing mount point made: one mkdir in its parent when that is there without a link on
+ * the way (/dev/pts in the /dev tmpfs just mounted), else the walk from the root. */
+static int make_mount_point(int rootfd, const char *dest, struct berr *err)
+{
+    const char *slash = strrchr(dest, '/');
+    if (slash && slash[1]) {
+        _cleanup_free_ char *parent = xasprintf("%.*s", (int)(slash - dest), dest);
+        _cleanup_close_ int dir = open_beneath(rootfd, parent[0] ? parent + 1 : ".");
+        if (dir >= 0 && (mkdirat(dir, slash + 1, 0755) == 0 || errno == EEXIST))
+            return 0;
+    }
+    _cleanup_close_ int made = mkdir_p_in_root(rootfd, dest, err);
+    return made < 0 ? -1 : 0;
+}
+
 /* An image may not turn /proc, /dev or /sys into symlinks: the kernel filesystems would land
  * somewhere else in the tree and the masks would miss them. */
 static int open_mount_point(int rootfd, const char *dest, struct berr *err)
 {
-    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
     /* Looked at before anything is made: a dangling link would otherwise fail the mkdir with
      * a bare ENOENT that does not say the image is at fault. */
-    int fd = (int)syscall(SYS_openat2, rootfd, dest + 1, &how, sizeof(how));
+    int fd = open_beneath(rootfd, dest + 1);
     if (fd < 0 && errno == ENOENT) {
-        _cleanup_close_ int made = mkdir_p_in_root(rootfd, dest, err);
-        if (made < 0)
+        if (make_mount_point(rootfd, dest, err) < 0)
             return -1;
-        fd = (int)syscall(SYS_openat2, rootfd, dest + 1, &how, sizeof(how));
+        fd = open_beneath(rootfd, dest + 1);
     }
     if (fd < 0 && errno == ELOOP)
         return berr_set(err, BERR_FAILED, "image has a symlink on the path of %s", dest);

@@ -204,3 +204,63 @@ Test(run, fifo_at_etc_group_fails_fast_naming_it)
 {
     assert_fifo_etc_file_refused("group");
 }
+
+/* Image ref in o->root from a tar of the probe alone, plus what add puts beside it in dir. */
+static void probe_only_image(const struct h_opts *o, const char *ref, void (*add)(const char *dir))
+{
+    char *dir = h_path("scratch");
+    h_mkdirs(dir, 0755);
+    struct h_result r;
+    _cleanup_free_ char *probe = xasprintf("%s/probe", dir);
+    const char *cp[] = {"cp", h_probe_bin(), probe, NULL};
+    h_execv(&r, NULL, cp);
+    h_assert_status(&r, 0);
+    if (add)
+        add(dir);
+    char *tar = h_path("scratch.tar");
+    const char *pack[] = {"tar", "--numeric-owner", "-C", dir, "-cf", tar, ".", NULL};
+    h_execv(&r, NULL, pack);
+    h_assert_status(&r, 0);
+    h_berth(&r, o, "import", tar, ref, NULL);
+    h_assert_status(&r, 0);
+}
+
+/* Every mount point the defaults need is made in the container's root when the image has
+ * none of them: /proc and /sys at the top, /dev's own under the /dev tmpfs. */
+Test(run, an_image_without_proc_sys_or_dev_gets_them_made_inside)
+{
+    struct h_opts o = {.root = h_path("root")};
+    probe_only_image(&o, "bare:latest", NULL);
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "bare:latest", "/probe", "mount", "/proc", "mount", "/sys",
+            "mount", "/dev", "mount", "/dev/pts", "mount", "/dev/shm", "mount", "/dev/mqueue",
+            NULL);
+    h_assert_status(&r, 0);
+    const char *want[][2] = {{"/proc", "proc"},     {"/sys", "sysfs"},
+                             {"/dev", "tmpfs"},     {"/dev/pts", "devpts"},
+                             {"/dev/shm", "tmpfs"}, {"/dev/mqueue", "mqueue"}};
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        struct h_mount m;
+        cr_assert(h_get_mount(&r, want[i][0], &m), "nothing mounted on %s", want[i][0]);
+        cr_assert_str_eq(m.fstype, want[i][1], "%s", want[i][0]);
+    }
+}
+
+static void proc_as_a_link(const char *dir)
+{
+    _cleanup_free_ char *proc = xasprintf("%s/proc", dir);
+    cr_assert_eq(symlink("/etc", proc), 0);
+}
+
+/* A /proc that is a link would put the kernel's files elsewhere in the tree, out of the
+ * masks' reach: refused, naming it, and nothing is left. */
+Test(run, an_image_whose_proc_is_a_link_is_refused)
+{
+    struct h_opts o = {.root = h_path("root")};
+    probe_only_image(&o, "proclink:latest", proc_as_a_link);
+    struct h_result r;
+    h_berth(&r, &o, "run", "--rm", "proclink:latest", "/probe", "id", NULL);
+    h_assert_status(&r, 125);
+    h_assert_err_mentions(&r, "symlink on the path of /proc");
+    h_assert_nothing_left(NULL);
+}
