@@ -99,7 +99,8 @@ int cg_apply_pids(int fd, const char *where, const struct cgroup_limits *l, stru
 /* ---- drivers (v1.c, v2.c) ---------------------------------------------------------------- */
 
 /* Before the limits: the parents' state the leaf needs (v1 cpuset, v2 subtree_control). */
-int v1_prepare(struct cg_chain *c, const struct cg_path *p, struct berr *err);
+int v1_prepare(struct cg_chain *c, const struct cg_path *p, const struct cgroup_limits *l,
+               struct berr *err);
 int v1_apply(int dirfd, const char *where, const char *controllers, const struct cgroup_limits *l,
              struct berr *err);
 int v1_stats(const struct cgroup_set *set, struct cgroup_stats *out, struct berr *err);

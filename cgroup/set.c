@@ -194,7 +194,7 @@ int cg_create_in(const struct cgroup_hosts *hosts, const char *parent, const cha
         int leaf = c->fd[c->n];
         if (h.v2 ? v2_prepare(c, &p, &l, err) < 0 || v2_apply(leaf, c->path, &l, err) < 0 ||
                        cg_devices_v2(leaf, c->path, err) < 0
-                 : v1_prepare(c, &p, err) < 0 ||
+                 : v1_prepare(c, &p, &l, err) < 0 ||
                        v1_apply(leaf, c->path, c->mount->controllers, &l, err) < 0)
             goto undo;
     }

@@ -7,32 +7,46 @@
 #include <strings.h>
 
 /* A new cpuset directory starts with empty cpus and mems, and a task cannot join it (ENOSPC):
- * fill each empty one on the way down from its parent, as runc's cpusetEnsureParent does. */
-static int cpuset_fill(struct cg_chain *c, const struct cg_path *p, size_t i, const char *file,
-                       struct berr *err)
+ * fill each empty one on the way down from its parent, as runc's cpusetEnsureParent does. What
+ * a level holds is carried down to the next, and a directory this start made is known to be
+ * empty without a read: the usual start reads its parent's file once and writes its own. The
+ * container's own takes the value asked for (cg_apply_cpuset) without a copy first. */
+static int cpuset_fill(struct cg_chain *c, const struct cg_path *p, const char *file,
+                       const char *wanted, struct berr *err)
 {
-    _cleanup_free_ char *here = cg_chain_path_at(c, p, i);
-    _cleanup_free_ char *above = cg_chain_path_at(c, p, i - 1);
-    _cleanup_free_ char *mine = NULL;
-    _cleanup_free_ char *theirs = NULL;
-    if (cg_read(c->fd[i], here, file, &mine, err) < 0)
-        return -1;
-    if (*mine)
-        return 0;
-    if (cg_read(c->fd[i - 1], above, file, &theirs, err) < 0)
-        return -1;
-    return cg_write(c->fd[i], here, file, theirs, err);
+    _cleanup_free_ char *above = NULL; /* what level i - 1 holds, once known */
+    for (size_t i = 1; i <= c->n; i++) {
+        if (i == c->n && wanted && *wanted)
+            return 0;
+        _cleanup_free_ char *here = cg_chain_path_at(c, p, i);
+        char *mine = NULL;
+        if (!c->made[i] && cg_read(c->fd[i], here, file, &mine, err) < 0)
+            return -1;
+        if (mine && *mine) {
+            free(above);
+            above = mine;
+            continue;
+        }
+        free(mine);
+        if (!above) {
+            _cleanup_free_ char *there = cg_chain_path_at(c, p, i - 1);
+            if (cg_read(c->fd[i - 1], there, file, &above, err) < 0)
+                return -1;
+        }
+        if (cg_write(c->fd[i], here, file, above, err) < 0)
+            return -1;
+    }
+    return 0;
 }
 
-int v1_prepare(struct cg_chain *c, const struct cg_path *p, struct berr *err)
+int v1_prepare(struct cg_chain *c, const struct cg_path *p, const struct cgroup_limits *l,
+               struct berr *err)
 {
     if (!cg_has_controller(c->mount->controllers, "cpuset"))
         return 0;
-    for (size_t i = 1; i <= c->n; i++) {
-        if (cpuset_fill(c, p, i, "cpuset.cpus", err) < 0 ||
-            cpuset_fill(c, p, i, "cpuset.mems", err) < 0)
-            return -1;
-    }
+    if (cpuset_fill(c, p, "cpuset.cpus", l->cpuset_cpus, err) < 0 ||
+        cpuset_fill(c, p, "cpuset.mems", l->cpuset_mems, err) < 0)
+        return -1;
     return 0;
 }
 

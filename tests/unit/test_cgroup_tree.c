@@ -216,6 +216,43 @@ Test(cgroup_tree, new_cpuset_parents_get_their_parents_cpus_and_mems)
     cr_assert(exists_in(root, "/nested"), "destroy removed a parent");
 }
 
+static void put_value(const char *controller, const char *sub, const char *name, const char *v)
+{
+    _cleanup_free_ char *path = file_in(controller, sub, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    cr_assert_geq(fd, 0, "open %s: %s", path, strerror(errno));
+    cr_assert_eq(write(fd, v, strlen(v)), (ssize_t)strlen(v), "write %s: %s", path,
+                 strerror(errno));
+    close(fd);
+}
+
+/* A parent that was there already, with fewer CPUs than the root, is what the levels below it
+ * get: an empty one that was there too, and the container's own, made now. */
+Test(cgroup_tree, levels_below_an_existing_cpuset_take_its_cpus_not_the_roots)
+{
+    need_root_v1();
+    const char *root = mount_of("cpuset");
+    cr_assert(root, "no cpuset hierarchy");
+    _cleanup_free_ char *top = xasprintf("%s%s", root, parent);
+    _cleanup_free_ char *empty = xasprintf("%s/nested", top);
+    cr_assert_eq(mkdir(top, 0755), 0, "%s: %s", top, strerror(errno));
+    _cleanup_free_ char *root_mems = read_value("cpuset", "/..", "cpuset.mems");
+    put_value("cpuset", "", "cpuset.cpus", "0");
+    put_value("cpuset", "", "cpuset.mems", root_mems);
+    cr_assert_eq(mkdir(empty, 0755), 0, "%s: %s", empty, strerror(errno));
+    _cleanup_free_ char *nested = xasprintf("%s/nested", parent);
+    struct cgroup_set *set = create_ok(nested, &(struct cgroup_limits){0});
+    static const char *const levels[] = {"/nested", "/nested/" ID};
+    for (size_t i = 0; i < ARRAY_SIZE(levels); i++) {
+        _cleanup_free_ char *cpus = read_value("cpuset", levels[i], "cpuset.cpus");
+        _cleanup_free_ char *mems = read_value("cpuset", levels[i], "cpuset.mems");
+        cr_assert_str_eq(cpus, "0", "cpuset%s%s", parent, levels[i]);
+        cr_assert_str_eq(mems, root_mems, "cpuset%s%s", parent, levels[i]);
+    }
+    struct berr err = {0};
+    cr_assert_eq(cgroup_destroy(set, &err), 0, "%s", err.msg);
+}
+
 Test(cgroup_tree, devices_get_dockers_default_policy)
 {
     need_root_v1();
