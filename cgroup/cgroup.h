@@ -148,7 +148,9 @@ void cgroup_set_free(struct cgroup_set *set);
  * its container running, as docker's containers outlive the supervisor. */
 struct cgroup_home;
 int cgroup_monitor_home(struct cgroup_home **out, struct berr *err);
-/* Its cgroup2 part alone: what a monitor is born in; it joins the v1 parts itself. */
+/* Its cgroup2 part alone, at the usual mount points only (no mountinfo read): what a monitor is
+ * born in; *out NULL without one there. The monitor joins the v1 parts itself, and a cgroup2
+ * home mounted elsewhere too (cgroup_home_join: one grace period, on such hosts alone). */
 int cgroup_monitor_home_v2(struct cgroup_home **out, struct berr *err);
 /* Its cgroup2 directory for clone3(CLONE_INTO_CGROUP); -1 without a cgroup2 mount. */
 int cgroup_home_clone_fd(const struct cgroup_home *h);

@@ -43,10 +43,10 @@ static int open_home_dir(const struct cgroup_mount *m, struct berr *err)
 
 /* The cgroup2 hierarchy at one of its usual mount points, its root mounted there: the root
  * directory of a kernfs tree is inode 1. Whatever mount of that root cg_v2_mount would take
- * from mountinfo, its berth.monitors is this one. Looked at first because the kernel formats
- * mountinfo anew at each read (35-100 us here), and a monitor's spawn, which both the caller
- * and the monitor wait on, needs only this; NULL elsewhere (a v1 host, a cgroup namespace,
- * another mount point): mountinfo decides. */
+ * from mountinfo, its berth.monitors is this one. All a monitor's spawn looks at, which both
+ * the caller and the monitor wait on: the kernel formats mountinfo anew at each read (35-100
+ * us here, and the spawn paid it on every start of a v1 host). NULL elsewhere (a v1 host, a
+ * cgroup namespace, another mount point): mountinfo decides, in cgroup_monitor_home. */
 static const char *usual_v2_root(int *mnt)
 {
     static const char *const usual[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
@@ -121,7 +121,7 @@ int cgroup_monitor_home_v2(struct cgroup_home **out, struct berr *err)
 {
     *out = NULL;
     int rc = find_v2_home_fast(out, err);
-    return rc <= 0 ? rc : find_home(out, false, err);
+    return rc <= 0 ? rc : 0;
 }
 
 int cgroup_home_clone_fd(const struct cgroup_home *h)

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -553,6 +555,34 @@ Test(lifecycle, a_stopped_service_leaves_its_detached_container_running)
     cr_expect_str_eq(r.out, "true running\n", "the container died with the service");
     h_berth(&r, NULL, "rm", "-f", "svc-kept", NULL);
     h_assert_status(&r, 0);
+}
+
+/* cgroup2 mounted where the spawn does not look (it reads no mountinfo: its caller and the
+ * monitor wait on it): the monitor finds its home there itself once its container is cloned.
+ * Hybrid hosts only, whose /sys/fs/cgroup/unified a private mount namespace can let go of. */
+Test(lifecycle, a_monitor_finds_its_cgroup2_home_mounted_elsewhere)
+{
+    struct statfs sf;
+    if (statfs("/sys/fs/cgroup/unified", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+        h_skip("no cgroup2 at /sys/fs/cgroup/unified to mount elsewhere");
+    char *cg2 = h_path("cg2");
+    h_mkdirs(cg2, 0755);
+    _cleanup_free_ char *script = xasprintf(
+        "umount -l /sys/fs/cgroup/unified && mount -t cgroup2 none '%s' && "
+        "\"$0\" --root '%s' --runroot '%s' run -d --name elsewhere " H_IMAGE " /probe sleep 600 "
+        ">/dev/null && pid=$(\"$0\" --root '%s' --runroot '%s' inspect --format "
+        "'{{.State.Pid}}' elsewhere) && ppid=$(cut -d' ' -f4 /proc/$pid/stat) && "
+        "grep '^0::' /proc/$ppid/cgroup; rc=$?; umount '%s'; exit $rc",
+        cg2, h_data_root(), h_runroot(), h_data_root(), h_runroot(), cg2);
+    const char *argv[] = {"unshare", "--mount", "--propagation",          "private", "/bin/sh",
+                          "-c",      script,    getenv("BERTH_IT_BERTH"), NULL};
+    struct h_result r;
+    h_execv(&r, NULL, argv);
+    struct h_result rm;
+    h_berth(&rm, NULL, "rm", "-f", "elsewhere", NULL);
+    h_assert_status(&r, 0);
+    cr_expect_str_eq(r.out, "0::/berth.monitors\n", "the monitor is elsewhere: %s", r.out);
+    h_assert_status(&rm, 0);
 }
 
 /* ---- output pipes held from outside -------------------------------------------------------- */
