@@ -11,7 +11,6 @@
 #include <string.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
 #define HOME_DIR "berth.monitors"
@@ -41,26 +40,18 @@ static int open_home_dir(const struct cgroup_mount *m, struct berr *err)
     return home_in(mnt, m->path, err);
 }
 
-/* The cgroup2 hierarchy at one of its usual mount points, its root mounted there: the root
- * directory of a kernfs tree is inode 1. Whatever mount of that root cg_v2_mount would take
- * from mountinfo, its berth.monitors is this one. All a monitor's spawn looks at, which both
- * the caller and the monitor wait on: the kernel formats mountinfo anew at each read (35-100
- * us here, and the spawn paid it on every start of a v1 host). NULL elsewhere (a v1 host, a
- * cgroup namespace, another mount point): mountinfo decides, in cgroup_monitor_home. */
+/* The cgroup2 hierarchy at one of its usual mount points, its root mounted there. Whatever
+ * mount of that root cg_v2_mount would take from mountinfo, its berth.monitors is this one.
+ * All a monitor's spawn looks at, which both the caller and the monitor wait on (the spawn
+ * read mountinfo on every start of a v1 host). NULL elsewhere (a v1 host, a cgroup
+ * namespace, another mount point): mountinfo decides, in cgroup_monitor_home. */
 static const char *usual_v2_root(int *mnt)
 {
     static const char *const usual[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"};
     for (size_t i = 0; i < ARRAY_SIZE(usual); i++) {
-        int fd = open(usual[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        struct statfs sf;
-        struct stat st;
-        if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC &&
-            fstat(fd, &st) == 0 && st.st_ino == 1) {
-            *mnt = fd;
+        *mnt = cg_open_mounted_root(usual[i], CGROUP2_SUPER_MAGIC);
+        if (*mnt >= 0)
             return usual[i];
-        }
-        if (fd >= 0)
-            close(fd);
     }
     return NULL;
 }

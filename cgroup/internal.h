@@ -76,6 +76,11 @@ int cg_open_in(const struct cgroup_hosts *hosts, const char *parent, const char 
 
 /* Write value to dirfd/name; on failure the message is `write <name>=<value> in <where>` and
  * errno is kept for callers that retry. */
+/* path opened (O_DIRECTORY) when a cgroup file system of that magic (CGROUP_SUPER_MAGIC,
+ * CGROUP2_SUPER_MAGIC) has its hierarchy's root mounted there (a kernfs root is inode 1); -1
+ * otherwise. What the start's own lookups try first: the kernel formats mountinfo anew at
+ * each read (35-100 us here). */
+int cg_open_mounted_root(const char *path, unsigned long magic);
 int cg_write(int dirfd, const char *where, const char *name, const char *value, struct berr *err);
 int cg_write_ll(int dirfd, const char *where, const char *name, long long value, struct berr *err);
 /* Read a small file, trailing newline stripped. */

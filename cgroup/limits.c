@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <string.h>
 
@@ -499,6 +500,26 @@ static char *read_trimmed(const char *dir, const char *name)
     return text;
 }
 
+/* The same files where a cpuset hierarchy's root (v1) or a unified host's root (v2) has its
+ * usual mount point (cg_open_mounted_root): --cpuset-cpus is in every Storm worker's flags. */
+static bool usual_cpusets(char **cpus, char **mems)
+{
+    struct berr ignored = {0};
+    const char *at = "/sys/fs/cgroup/cpuset";
+    _cleanup_close_ int fd = cg_open_mounted_root(at, CGROUP_SUPER_MAGIC);
+    bool v1 = fd >= 0;
+    if (!v1)
+        fd = cg_open_mounted_root(at = "/sys/fs/cgroup", CGROUP2_SUPER_MAGIC);
+    if (fd < 0 ||
+        cg_read(fd, at, v1 ? "cpuset.cpus" : "cpuset.cpus.effective", cpus, &ignored) < 0 ||
+        cg_read(fd, at, v1 ? "cpuset.mems" : "cpuset.mems.effective", mems, &ignored) < 0) {
+        free(*cpus);
+        *cpus = NULL;
+        return false;
+    }
+    return true;
+}
+
 /* What dockerd's sysinfo reads: the cpuset hierarchy's root (v1), the v2 root's effective
  * sets, or with no cpuset controller the kernel's online lists. */
 static void host_cpusets(char **cpus, char **mems)
@@ -506,6 +527,8 @@ static void host_cpusets(char **cpus, char **mems)
     struct cgroup_hosts hosts = {0};
     struct berr ignored;
     *cpus = *mems = NULL;
+    if (usual_cpusets(cpus, mems))
+        return;
     if (cgroup_detect(&hosts, &ignored) == 0) {
         for (size_t i = 0; i < hosts.n && !*cpus; i++) {
             const struct cgroup_mount *m = &hosts.mounts[i];

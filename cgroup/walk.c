@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 /* ---- <parent>/<id> ------------------------------------------------------------------------ */
 
@@ -257,6 +258,19 @@ int cg_pick_mounts(const struct cgroup_hosts *hosts, const struct cgroup_mount *
 }
 
 /* ---- files ------------------------------------------------------------------------------- */
+
+int cg_open_mounted_root(const char *path, unsigned long magic)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    struct statfs sf;
+    struct stat st;
+    if (fd >= 0 && fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == magic &&
+        fstat(fd, &st) == 0 && st.st_ino == 1)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
 
 int cg_write(int dirfd, const char *where, const char *name, const char *value, struct berr *err)
 {

@@ -2,10 +2,12 @@
  * Needs root and cgroup v1 (or hybrid); skips with the reason otherwise. Every test works
  * under its own parent /berth-unit-<pid> and removes it in .fini, whatever happened. */
 #include "cgroup/cgroup.h"
+#include "cgroup/internal.h"
 
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -502,4 +504,22 @@ Test(cgroup_tree, a_cleaned_parent_is_used_as_docker_joins_it)
     cr_assert(exists_in(mount_of("cpu"), "/" ID));
     struct berr err = {0};
     cr_assert_eq(cgroup_destroy(set, &err), 0, "%s", err.msg);
+}
+
+/* What the start looks at before mountinfo: a hierarchy's root where it is mounted, and
+ * nothing else (a cgroup below the root, another file system, the other cgroup version). */
+Test(cgroup_tree, only_a_hierarchys_mounted_root_passes_for_one)
+{
+    need_root_v1();
+    const char *cpuset = mount_of("cpuset");
+    cr_assert(cpuset, "no cpuset hierarchy");
+    int fd = cg_open_mounted_root(cpuset, CGROUP_SUPER_MAGIC);
+    cr_assert_geq(fd, 0, "%s is a v1 root", cpuset);
+    close(fd);
+    _cleanup_free_ char *below = xasprintf("%s%s", cpuset, parent);
+    cr_assert_eq(mkdir(below, 0755), 0, "%s: %s", below, strerror(errno));
+    cr_expect_eq(cg_open_mounted_root(below, CGROUP_SUPER_MAGIC), -1, "%s passed", below);
+    cr_expect_eq(cg_open_mounted_root(cpuset, CGROUP2_SUPER_MAGIC), -1, "v1 taken for v2");
+    cr_expect_eq(cg_open_mounted_root("/tmp", CGROUP_SUPER_MAGIC), -1, "/tmp passed");
+    cr_expect_eq(cg_open_mounted_root("/nonexistent", CGROUP_SUPER_MAGIC), -1);
 }
