@@ -56,20 +56,6 @@ static const char *usual_v2_root(int *mnt)
     return NULL;
 }
 
-static int find_v2_home_fast(struct cgroup_home **out, struct berr *err)
-{
-    _cleanup_close_ int mnt = -1;
-    const char *where = usual_v2_root(&mnt);
-    if (!where)
-        return 1;
-    int fd = home_in(mnt, where, err);
-    if (fd < 0)
-        return -1;
-    *out = xcalloc(1, sizeof(**out));
-    (*out)->v2_fd = fd;
-    return 0;
-}
-
 static int add_v1(struct cgroup_home *h, const struct cgroup_mount *m, struct berr *err)
 {
     int fd = open_home_dir(m, err);
@@ -111,8 +97,16 @@ int cgroup_monitor_home(struct cgroup_home **out, struct berr *err)
 int cgroup_monitor_home_v2(struct cgroup_home **out, struct berr *err)
 {
     *out = NULL;
-    int rc = find_v2_home_fast(out, err);
-    return rc <= 0 ? rc : 0;
+    _cleanup_close_ int mnt = -1;
+    const char *where = usual_v2_root(&mnt);
+    if (!where)
+        return 0;
+    int fd = home_in(mnt, where, err);
+    if (fd < 0)
+        return -1;
+    *out = xcalloc(1, sizeof(**out));
+    (*out)->v2_fd = fd;
+    return 0;
 }
 
 int cgroup_home_clone_fd(const struct cgroup_home *h)
