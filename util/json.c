@@ -244,17 +244,27 @@ static const yajl_callbacks tree_callbacks = {
     .yajl_end_array = on_end,
 };
 
-static int parse_error(yajl_handle h, const struct tree_builder *b, const char *text, size_t len,
-                       struct berr *err)
+static yajl_status parse_all(yajl_handle h, const char *text, size_t len)
 {
-    if (b->too_deep)
-        return refuse_depth(err);
+    yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
+    return st == yajl_status_ok ? yajl_complete_parse(h) : st;
+}
+
+/* yajl's message for the text h failed on */
+static int yajl_error(yajl_handle h, const char *text, size_t len, struct berr *err)
+{
     unsigned char *msg = yajl_get_error(h, 1, (const unsigned char *)text, len);
     /* yajl's message spans lines; keep the first, it names the problem. */
     int rc = berr_set(err, BERR_FAILED, "invalid JSON: %.*s", (int)strcspn((char *)msg, "\n"),
                       (char *)msg);
     yajl_free_error(h, msg);
     return rc;
+}
+
+static int parse_error(yajl_handle h, const struct tree_builder *b, const char *text, size_t len,
+                       struct berr *err)
+{
+    return b->too_deep ? refuse_depth(err) : yajl_error(h, text, len, err);
 }
 
 int json_parse_except(const char *text, const char *const *skip, yajl_val *out, struct berr *err)
@@ -265,9 +275,7 @@ int json_parse_except(const char *text, const char *const *skip, yajl_val *out, 
         abort();
     yajl_config(h, yajl_allow_comments, 1);
     size_t len = strlen(text);
-    yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
+    yajl_status st = parse_all(h, text, len);
     int rc = 0;
     if (st != yajl_status_ok) {
         rc = parse_error(h, &b, text, len, err);
@@ -290,16 +298,8 @@ int json_check_object(const char *text, size_t len, struct berr *err)
     yajl_handle h = yajl_alloc(NULL, NULL, NULL);
     if (!h)
         abort();
-    yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
-    if (st == yajl_status_ok)
-        st = yajl_complete_parse(h);
-    int rc = 0;
-    if (st != yajl_status_ok) {
-        unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
-        rc = berr_set(err, BERR_FAILED, "invalid JSON: %.*s", (int)strcspn((char *)msg, "\n"),
-                      (char *)msg);
-        yajl_free_error(h, msg);
-    }
+    yajl_status st = parse_all(h, text, len);
+    int rc = st == yajl_status_ok ? 0 : yajl_error(h, text, len, err);
     yajl_free(h);
     return rc;
 }
