@@ -6,7 +6,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/bpf.h>
 #include <stddef.h>
 #include <string.h>
@@ -81,14 +80,11 @@ int cg_devices_v1(int dirfd, const char *where, struct berr *err)
     _cleanup_close_ int allow = -1;
     for (size_t i = 0; i < cgroup_ndev_rules; i++) {
         const struct cgroup_dev_rule *r = &cgroup_dev_rules[i];
-        const char *name = r->allow ? "devices.allow" : "devices.deny";
-        int *fd = r->allow ? &allow : &deny;
         char line[64];
         format_v1_rule(r, line, sizeof(line));
-        if (*fd < 0)
-            *fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (*fd < 0 || write_all(*fd, line, strlen(line)) < 0)
-            return berr_errno(err, "write %s=%s in %s", name, line, where);
+        if (cg_write_through(r->allow ? &allow : &deny, dirfd, where,
+                             r->allow ? "devices.allow" : "devices.deny", line, err) < 0)
+            return -1;
     }
     return 0;
 }

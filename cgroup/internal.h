@@ -82,6 +82,10 @@ int cg_open_in(const struct cgroup_hosts *hosts, const char *parent, const char 
  * each read (35-100 us here). */
 int cg_open_mounted_root(const char *path, unsigned long magic);
 int cg_write(int dirfd, const char *where, const char *name, const char *value, struct berr *err);
+/* The same through *fd, opened on the first write and left open (the caller closes it): a
+ * cgroup file that takes one value per write(2), devices.allow's rules. */
+int cg_write_through(int *fd, int dirfd, const char *where, const char *name, const char *value,
+                     struct berr *err);
 int cg_write_ll(int dirfd, const char *where, const char *name, long long value, struct berr *err);
 /* Read a small file, trailing newline stripped. */
 int cg_read(int dirfd, const char *where, const char *name, char **out, struct berr *err);

@@ -272,16 +272,24 @@ int cg_open_mounted_root(const char *path, unsigned long magic)
     return -1;
 }
 
-int cg_write(int dirfd, const char *where, const char *name, const char *value, struct berr *err)
+int cg_write_through(int *fd, int dirfd, const char *where, const char *name, const char *value,
+                     struct berr *err)
 {
-    _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || write_all(fd, value, strlen(value)) < 0) {
+    if (*fd < 0)
+        *fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (*fd < 0 || write_all(*fd, value, strlen(value)) < 0) {
         int saved = errno;
         berr_errnum(err, saved, "write %s=%s in %s", name, value, where);
         errno = saved;
         return -1;
     }
     return 0;
+}
+
+int cg_write(int dirfd, const char *where, const char *name, const char *value, struct berr *err)
+{
+    _cleanup_close_ int fd = -1;
+    return cg_write_through(&fd, dirfd, where, name, value, err);
 }
 
 int cg_write_ll(int dirfd, const char *where, const char *name, long long value, struct berr *err)
