@@ -500,24 +500,31 @@ static char *read_trimmed(const char *dir, const char *name)
     return text;
 }
 
-/* The same files where a cpuset hierarchy's root (v1) or a unified host's root (v2) has its
- * usual mount point (cg_open_mounted_root): --cpuset-cpus is in every Storm worker's flags. */
-static bool usual_cpusets(char **cpus, char **mems)
+/* A cpuset root's two sets: a v1 hierarchy's own files, a unified root's effective ones. False,
+ * both NULL, when dir is -1 or either cannot be read. */
+static bool cpusets_at(int dir, const char *where, bool v1, char **cpus, char **mems)
 {
     struct berr ignored = {0};
-    const char *at = "/sys/fs/cgroup/cpuset";
-    _cleanup_close_ int fd = cg_open_mounted_root(at, CGROUP_SUPER_MAGIC);
-    bool v1 = fd >= 0;
-    if (!v1)
-        fd = cg_open_mounted_root(at = "/sys/fs/cgroup", CGROUP2_SUPER_MAGIC);
-    if (fd < 0 ||
-        cg_read(fd, at, v1 ? "cpuset.cpus" : "cpuset.cpus.effective", cpus, &ignored) < 0 ||
-        cg_read(fd, at, v1 ? "cpuset.mems" : "cpuset.mems.effective", mems, &ignored) < 0) {
-        free(*cpus);
-        *cpus = NULL;
-        return false;
-    }
-    return true;
+    *cpus = *mems = NULL;
+    if (dir >= 0 &&
+        cg_read(dir, where, v1 ? "cpuset.cpus" : "cpuset.cpus.effective", cpus, &ignored) == 0 &&
+        cg_read(dir, where, v1 ? "cpuset.mems" : "cpuset.mems.effective", mems, &ignored) == 0)
+        return true;
+    free(*cpus);
+    free(*mems);
+    *cpus = *mems = NULL;
+    return false;
+}
+
+/* Where usual hosts mount that root (cg_open_mounted_root), without reading mountinfo:
+ * --cpuset-cpus is in every Storm worker's flags. */
+static bool usual_cpusets(char **cpus, char **mems)
+{
+    _cleanup_close_ int v1 = cg_open_mounted_root("/sys/fs/cgroup/cpuset", CGROUP_SUPER_MAGIC);
+    if (v1 >= 0)
+        return cpusets_at(v1, "/sys/fs/cgroup/cpuset", true, cpus, mems);
+    _cleanup_close_ int v2 = cg_open_mounted_root("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC);
+    return cpusets_at(v2, "/sys/fs/cgroup", false, cpus, mems);
 }
 
 /* What dockerd's sysinfo reads: the cpuset hierarchy's root (v1), the v2 root's effective
@@ -526,23 +533,21 @@ static void host_cpusets(char **cpus, char **mems)
 {
     struct cgroup_hosts hosts = {0};
     struct berr ignored;
-    *cpus = *mems = NULL;
     if (usual_cpusets(cpus, mems))
         return;
     if (cgroup_detect(&hosts, &ignored) == 0) {
-        for (size_t i = 0; i < hosts.n && !*cpus; i++) {
+        for (size_t i = 0; i < hosts.n; i++) {
             const struct cgroup_mount *m = &hosts.mounts[i];
             bool v1 = !m->v2 && cg_has_controller(m->controllers, "cpuset");
-            if (v1 || (m->v2 && hosts.layout == CGROUP_V2)) {
-                *cpus = read_trimmed(m->path, v1 ? "cpuset.cpus" : "cpuset.cpus.effective");
-                *mems = read_trimmed(m->path, v1 ? "cpuset.mems" : "cpuset.mems.effective");
-            }
+            if (!v1 && !(m->v2 && hosts.layout == CGROUP_V2))
+                continue;
+            _cleanup_close_ int fd = open(m->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (cpusets_at(fd, m->path, v1, cpus, mems))
+                break;
         }
         cgroup_hosts_free(&hosts);
     }
-    if (!*cpus || !*mems) {
-        free(*cpus);
-        free(*mems);
+    if (!*cpus) {
         *cpus = read_trimmed("/sys/devices/system/cpu", "online");
         *mems = read_trimmed("/sys/devices/system/node", "online");
     }
