@@ -131,7 +131,8 @@ static int open_bind_target(int rootfd, const char *dest, bool is_dir, struct be
     return fd;
 }
 
-int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct berr *err)
+/* treefd private, read-only recursively for :ro, with attrs (MOUNT_ATTR_*) set */
+static int set_tree_attributes(int treefd, bool readonly, unsigned attrs, struct berr *err)
 {
     struct mount_attr attr = {.propagation = MS_PRIVATE, .attr_set = attrs};
     if (readonly)
@@ -140,16 +141,29 @@ int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct 
     if (syscall(SYS_mount_setattr, treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) <
         0)
         return berr_errno(err, "set mount attributes");
+    return 0;
+}
+
+static int move_tree(int treefd, int targetfd, struct berr *err)
+{
     if (syscall(SYS_move_mount, treefd, "", targetfd, "",
                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
         return berr_errno(err, "move mount");
     return 0;
 }
 
-int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
+int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct berr *err)
 {
-    /* resolved again here, in the container's namespace, and mounted through the fd that
-     * was checked: a link swapped in since the host side looked is refused or never seen */
+    if (set_tree_attributes(treefd, readonly, attrs, err) < 0)
+        return -1;
+    return move_tree(treefd, targetfd, err);
+}
+
+/* Resolved in whichever mount namespace calls (the container's, or its monitor's: the host's)
+ * and cloned through the fd that was checked: a link swapped in since the host side looked is
+ * refused or never seen. */
+int open_bind_tree(const struct mount_bind *b, struct berr *err)
+{
     _cleanup_close_ int src = open_bind_source(b->source, false, err);
     if (src < 0)
         return -1;
@@ -158,13 +172,39 @@ int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
                                                 (b->single ? 0 : AT_RECURSIVE) | AT_EMPTY_PATH);
     if (tree < 0)
         return berr_errno(err, "bind mount %s", b->source);
+    if (set_tree_attributes(tree, b->readonly, b->attrs, err) < 0)
+        return berr_wrap(err, "bind mount %s on %s", b->source, b->dest);
+    return steal_fd(&tree);
+}
+
+int open_file_tree(int srcdir, const char *name, const char *dest, bool readonly, struct berr *err)
+{
+    _cleanup_close_ int tree =
+        (int)syscall(SYS_open_tree, srcdir, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0)
+        return berr_errno(err, "open %s", name);
+    if (set_tree_attributes(tree, readonly, 0, err) < 0)
+        return berr_wrap(err, "bind %s", dest);
+    return steal_fd(&tree);
+}
+
+int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
+{
+    _cleanup_close_ int tree = open_bind_tree(b, err);
+    if (tree < 0 || bind_tree_at(rootfd, b, tree, err) < 0)
+        return -1;
+    return 0;
+}
+
+int bind_tree_at(int rootfd, const struct mount_bind *b, int tree, struct berr *err)
+{
     struct stat st;
     if (fstat(tree, &st) < 0)
         return berr_errno(err, "stat %s", b->source);
     _cleanup_close_ int target = open_bind_target(rootfd, b->dest, S_ISDIR(st.st_mode), err);
     if (target < 0)
         return berr_wrap(err, "bind mount %s", b->source);
-    if (attach_tree(tree, target, b->readonly, b->attrs, err) < 0)
+    if (move_tree(tree, target, err) < 0)
         return berr_wrap(err, "bind mount %s on %s", b->source, b->dest);
     return 0;
 }
@@ -172,14 +212,18 @@ int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
 int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
                  struct berr *err)
 {
-    _cleanup_close_ int tree =
-        (int)syscall(SYS_open_tree, srcdir, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (tree < 0)
-        return berr_errno(err, "open %s", name);
+    _cleanup_close_ int tree = open_file_tree(srcdir, name, dest, readonly, err);
+    if (tree < 0 || file_tree_at(rootfd, tree, dest, err) < 0)
+        return -1;
+    return 0;
+}
+
+int file_tree_at(int rootfd, int tree, const char *dest, struct berr *err)
+{
     _cleanup_close_ int target = open_bind_target(rootfd, dest, false, err);
     if (target < 0)
         return -1;
-    if (attach_tree(tree, target, readonly, 0, err) < 0)
+    if (move_tree(tree, target, err) < 0)
         return berr_wrap(err, "bind %s", dest);
     return 0;
 }

@@ -9,9 +9,15 @@
 /* Make treefd (from open_tree) private, optionally read-only recursively, and move it onto
  * targetfd. */
 int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct berr *err);
-/* Bind a host path (recursive) onto its destination inside rootfd. */
+/* A bind's source as a detached tree (open_tree), its attributes set (private, read-only
+ * recursively for :ro); then moved onto its destination inside rootfd, made there with the
+ * tree's type when the image lacks it. bind_host_path does both. */
+int open_bind_tree(const struct mount_bind *b, struct berr *err);
+int bind_tree_at(int rootfd, const struct mount_bind *b, int tree, struct berr *err);
 int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err);
-/* Bind srcdir/name (a file we made) onto dest inside rootfd. */
+/* The same for srcdir/name, a file we made, bound onto dest. */
+int open_file_tree(int srcdir, const char *name, const char *dest, bool readonly, struct berr *err);
+int file_tree_at(int rootfd, int tree, const char *dest, struct berr *err);
 int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
                  struct berr *err);
 /* The kernel file systems spec mounts, *n of them: its own, or docker's defaults. */

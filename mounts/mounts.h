@@ -50,6 +50,15 @@ void mounts_masked_paths_here(struct strv *out);
 int mounts_parse_volume(const char *arg, struct mount_bind *out, struct berr *err);
 void mount_bind_free(struct mount_bind *b);
 
+/* The binds' trees (and the /etc files'), opened by another process beside the container's
+ * start (mounts_open_trees), so that the container's side, whose steps come one after the
+ * other, only attaches them. */
+#define MOUNTS_MAX_TREES 64
+struct mounts_trees {
+    int fd[MOUNTS_MAX_TREES];
+    size_t n;
+};
+
 struct mounts_spec {
     const struct strv *layers; /* unpacked layer dirs, bottom first */
     /* Paths, not fds: an fd opened before the clone points into the host's mount namespace,
@@ -68,6 +77,10 @@ struct mounts_spec {
     const char *workdir;  /* the process's cwd: made if the image lacks it */
     const struct strv *masked;   /* hidden paths */
     const struct strv *readonly; /* read-only paths */
+    /* Asked, when the binds are mounted, for the trees mounts_open_trees made for this spec;
+     * NULL, or none given: they are opened then. */
+    int (*take_trees)(void *ctx, struct mounts_trees *t, struct berr *err);
+    void *trees_ctx;
 };
 
 /* The file at path (absolute, in the container) as the overlay of layers (bottom first) will
@@ -79,6 +92,13 @@ int mounts_open_in_layers(const struct strv *layers, const char *path, int flags
  * one as a 0755 directory). Only root's symlinks are followed in a source, here and when it
  * is mounted: a link owned by anyone else is refused. */
 int mounts_prepare_sources(const struct mount_bind *binds, size_t n, struct berr *err);
+
+/* Host side, while the container builds its root: each bind's source as mounts_build_rootfs
+ * would bind it, then each /etc file, in the order it mounts them, as detached trees with
+ * their attributes set; none when there are more than MOUNTS_MAX_TREES. Only root's links are
+ * followed, as there. On failure none is left open. */
+int mounts_open_trees(const struct mounts_spec *spec, struct mounts_trees *t, struct berr *err);
+void mounts_trees_close(struct mounts_trees *t);
 
 /* Create the empty scaffold layout (upper/, work/, rootfs/, points/) under scaffold_fd. */
 int mounts_make_scaffold(int scaffold_fd, struct berr *err);

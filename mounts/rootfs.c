@@ -308,28 +308,107 @@ static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr 
     return 0;
 }
 
-static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *err)
+/* The /etc files that no bind replaces, in mount order: *n indexes into mounts_etc_files. */
+struct etc_binds {
+    size_t i[ARRAY_SIZE(mounts_etc_files)];
+    size_t n;
+    char dest[ARRAY_SIZE(mounts_etc_files)][32];
+};
+
+static void etc_binds_of(const struct mounts_spec *spec, struct etc_binds *e)
+{
+    e->n = 0;
+    for (size_t i = 0; spec->etc_path && i < ARRAY_SIZE(mounts_etc_files); i++) {
+        snprintf(e->dest[e->n], sizeof(e->dest[0]), "/etc/%s", mounts_etc_files[i]);
+        if (!mounts_bound_at(spec, e->dest[e->n]))
+            e->i[e->n++] = i;
+    }
+}
+
+void mounts_trees_close(struct mounts_trees *t)
+{
+    while (t->n > 0)
+        close(t->fd[--t->n]);
+}
+
+static int open_etc_dir(const struct mounts_spec *spec, struct berr *err)
+{
+    int etc = open(spec->etc_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (etc < 0)
+        return berr_errno(err, "open %s", spec->etc_path);
+    return etc;
+}
+
+static int open_trees(const struct mounts_spec *spec, const struct etc_binds *e,
+                      struct mounts_trees *t, struct berr *err)
 {
     _cleanup_free_ const struct mount_bind **order =
         mounts_binds_by_depth(spec->binds, spec->nbinds);
-    for (size_t i = 0; i < spec->nbinds; i++) {
-        if (bind_host_path(rootfd, order[i], err) < 0)
+    for (size_t k = 0; k < spec->nbinds; k++) {
+        int fd = open_bind_tree(order[k], err);
+        if (fd < 0)
             return -1;
+        t->fd[t->n++] = fd;
     }
-    if (!spec->etc_path)
-        return 0;
-    _cleanup_close_ int etc = open(spec->etc_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (etc < 0)
-        return berr_errno(err, "open %s", spec->etc_path);
-    for (size_t i = 0; i < mounts_netc_files; i++) {
-        char dest[64];
-        snprintf(dest, sizeof(dest), "/etc/%s", mounts_etc_files[i]);
-        if (mounts_bound_at(spec, dest))
-            continue;
-        if (bind_file_at(rootfd, etc, mounts_etc_files[i], dest, spec->readonly_root, err) < 0)
-            return berr_wrap(err, "mount %s", dest);
+    _cleanup_close_ int etc = e->n ? open_etc_dir(spec, err) : -1;
+    if (e->n && etc < 0)
+        return -1;
+    for (size_t k = 0; k < e->n; k++) {
+        int fd =
+            open_file_tree(etc, mounts_etc_files[e->i[k]], e->dest[k], spec->readonly_root, err);
+        if (fd < 0)
+            return berr_wrap(err, "mount %s", e->dest[k]);
+        t->fd[t->n++] = fd;
     }
     return 0;
+}
+
+int mounts_open_trees(const struct mounts_spec *spec, struct mounts_trees *t, struct berr *err)
+{
+    t->n = 0;
+    struct etc_binds e;
+    etc_binds_of(spec, &e);
+    if (spec->nbinds + e.n > MOUNTS_MAX_TREES)
+        return 0;
+    if (open_trees(spec, &e, t, err) < 0) {
+        mounts_trees_close(t);
+        return -1;
+    }
+    return 0;
+}
+
+/* Each bind, then each /etc file, from the trees given (when they are this spec's: as many as
+ * it binds) or opened here. */
+static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *err)
+{
+    struct mounts_trees given = {.n = 0};
+    if (spec->take_trees && spec->take_trees(spec->trees_ctx, &given, err) < 0)
+        return -1;
+    struct etc_binds e;
+    etc_binds_of(spec, &e);
+    if (given.n != spec->nbinds + e.n)
+        mounts_trees_close(&given);
+    const int *tree = given.fd;
+    _cleanup_free_ const struct mount_bind **order =
+        mounts_binds_by_depth(spec->binds, spec->nbinds);
+    int rc = 0;
+    for (size_t k = 0; rc == 0 && k < spec->nbinds; k++) {
+        rc = given.n ? bind_tree_at(rootfd, order[k], *tree++, err)
+                     : bind_host_path(rootfd, order[k], err);
+    }
+    _cleanup_close_ int etc = rc == 0 && e.n && !given.n ? open_etc_dir(spec, err) : -1;
+    if (rc == 0 && e.n && !given.n && etc < 0)
+        rc = -1;
+    for (size_t k = 0; rc == 0 && k < e.n; k++) {
+        rc = given.n ? file_tree_at(rootfd, *tree++, e.dest[k], err)
+                     : bind_file_at(rootfd, etc, mounts_etc_files[e.i[k]], e.dest[k],
+                                    spec->readonly_root, err);
+        if (rc < 0)
+            berr_wrap(err, "mount %s", e.dest[k]);
+    }
+    /* attached by now, so closing them costs nothing; after a failure the rest go with it */
+    mounts_trees_close(&given);
+    return rc;
 }
 
 /* The mount points layer (points.c): a new tmpfs, filled before it is attached; *complete false

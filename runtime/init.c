@@ -190,9 +190,23 @@ static int start(const struct init_args *a, struct berr *err)
     return exec_error(err, errno, cfg->args.v[0]);
 }
 
+/* The trees the parent opened for the binds (send_bind_trees), its first message. */
+static int receive_trees(void *ctx, struct mounts_trees *t, struct berr *err)
+{
+    char tag;
+    ssize_t n = recv_with_fds(*(const int *)ctx, &tag, 1, t->fd, ARRAY_SIZE(t->fd), &t->n);
+    if (n == 1 && tag == TREES_BYTE)
+        return 0;
+    mounts_trees_close(t);
+    return berr_set(err, BERR_FAILED, "parent went away before the start");
+}
+
 void init_container(const struct init_args *a)
 {
     struct berr err = {0};
-    start(a, &err);
+    struct init_args self = *a;
+    self.mounts.take_trees = receive_trees;
+    self.mounts.trees_ctx = &self.sync_fd;
+    start(&self, &err);
     sync_report_and_exit(a->sync_fd, &err);
 }

@@ -582,6 +582,52 @@ pid_t h_process_matching(bool (*match)(pid_t pid, const void *arg), const void *
     return found;
 }
 
+/* pid, or a process above it, is ancestor: run -d's monitor (`berth __monitor FD`) and what
+ * it clones name no container on their command line until berth-monitor does. */
+static bool descends_from(pid_t pid, pid_t ancestor)
+{
+    for (int depth = 0; depth < 8 && pid > 1; depth++) {
+        if (pid == ancestor)
+            return true;
+        if (!h_proc_stat(pid, NULL, &pid))
+            return false;
+    }
+    return false;
+}
+
+struct stalled_want {
+    char comm[16];
+    pid_t started;
+    const char *token;
+};
+
+static bool is_stalled(pid_t pid, const void *arg)
+{
+    const struct stalled_want *w = arg;
+    _cleanup_free_ char *cpath = xasprintf("/proc/%d/comm", (int)pid);
+    _cleanup_free_ char *comm = h_read_file(cpath);
+    return comm && strcspn(comm, "\n") == strlen(w->comm) &&
+           !strncmp(comm, w->comm, strlen(w->comm)) &&
+           ((w->token && h_cmdline_has(pid, w->token, false)) ||
+            (w->started > 0 && descends_from(pid, w->started)));
+}
+
+pid_t h_find_stalled(const char *point, pid_t started, const char *token)
+{
+    struct stalled_want w = {.started = started, .token = token};
+    snprintf(w.comm, sizeof(w.comm), "stall-%s", point);
+    double deadline = h_now_s() + 20;
+    while (h_now_s() < deadline) {
+        pid_t found = h_process_matching(is_stalled, &w);
+        if (found)
+            return found;
+        usleep(20000);
+    }
+    cr_assert_fail("no process stalled at %s (token %s, below %d)", point, token ? token : "-",
+                   (int)started);
+    return 0;
+}
+
 struct cmdline_want {
     const char *argv0, *token;
 };

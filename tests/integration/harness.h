@@ -210,6 +210,10 @@ char *h_read_file(const char *path); /* NULL when unreadable */
 pid_t h_find_process(const char *argv0, const char *token, int timeout_s);
 /* The first process (by /proc order) for which match holds, 0 when none does. */
 pid_t h_process_matching(bool (*match)(pid_t pid, const void *arg), const void *arg);
+/* The process stopped at BERTH_TEST_STALL=point (its comm "stall-<point>") whose command line
+ * has token (NULL: any), or which descends from started (0: any); waits up to 20 s and fails
+ * the test when none does. */
+pid_t h_find_stalled(const char *point, pid_t started, const char *token);
 /* Whether every such process is gone within timeout_s (zombies do not count). */
 bool h_process_gone(const char *argv0, const char *token, int timeout_s);
 /* pid's state letter (R, S, T, Z, ...) and parent from /proc/<pid>/stat, either may be NULL;

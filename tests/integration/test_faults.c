@@ -97,49 +97,11 @@ static void rm_force_leaves_nothing(void)
 
 /* ---- stalling and killing ------------------------------------------------------------------ */
 
-/* pid, or a process above it, is ancestor: run -d's monitor (`berth __monitor FD`) and what
- * it clones name no container on their command line until berth-monitor does. */
-static bool descends_from(pid_t pid, pid_t ancestor)
-{
-    for (int depth = 0; depth < 8 && pid > 1; depth++) {
-        if (pid == ancestor)
-            return true;
-        if (!h_proc_stat(pid, NULL, &pid))
-            return false;
-    }
-    return false;
-}
-
-struct stalled_want {
-    char comm[16];
-    pid_t started;
-};
-
-static bool is_stalled(pid_t pid, const void *arg)
-{
-    const struct stalled_want *w = arg;
-    _cleanup_free_ char *cpath = xasprintf("/proc/%d/comm", (int)pid);
-    _cleanup_free_ char *comm = h_read_file(cpath);
-    return comm && strcspn(comm, "\n") == strlen(w->comm) &&
-           !strncmp(comm, w->comm, strlen(w->comm)) &&
-           (h_cmdline_has(pid, token, false) || (w->started > 0 && descends_from(pid, w->started)));
-}
-
-/* The process stalled at point (comm "stall-<point>") that works on this test's container:
- * its command line names the container, or it descends from the berth the test started. */
+/* The process stalled at point that works on this test's container: its command line names
+ * the container, or it descends from the berth the test started. */
 static pid_t find_stalled_from(const char *point, pid_t started)
 {
-    struct stalled_want w = {.started = started};
-    snprintf(w.comm, sizeof(w.comm), "stall-%s", point);
-    double deadline = h_now_s() + 20;
-    while (h_now_s() < deadline) {
-        pid_t found = h_process_matching(is_stalled, &w);
-        if (found)
-            return found;
-        usleep(20000);
-    }
-    cr_assert_fail("no process stalled at %s for %s", point, token);
-    return 0;
+    return h_find_stalled(point, started, token);
 }
 
 static pid_t find_stalled(const char *point)

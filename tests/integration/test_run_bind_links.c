@@ -115,16 +115,29 @@ static bool stopped(pid_t pid)
     return h_proc_stat(pid, &state, NULL) && state == 'T';
 }
 
-/* The worker swaps its directory for a link after berth's host side looked at the source and
- * before the container mounts it: the container side resolves the source again and mounts
- * what it checked. */
-Test(run, bind_source_swapped_for_a_user_owned_symlink_after_the_check_is_refused)
+/* A worker's <dir>/tmp to bind, and a root-only secret beside it. */
+static char *worker_tmp_beside_a_secret(void)
 {
     h_mkdirs(h_path("secret"), 0700);
     h_write_file(h_path("secret/key"), "root only", 0600);
-    char *w = worker_dir("workers/w1");
-    char *tmp = xasprintf("%s/tmp", w);
+    char *tmp = xasprintf("%s/tmp", worker_dir("workers/w1"));
     h_mkdirs(tmp, 0755);
+    return tmp;
+}
+
+/* What the worker does meanwhile: its tmp moved away, a link of its own to the secret there. */
+static void swap_for_a_link_to_the_secret(const char *tmp)
+{
+    cr_assert_eq(rename(tmp, h_path("workers/w1/old")), 0);
+    link_owned_by(h_path("secret"), tmp, WORKER_UID);
+}
+
+/* The worker swaps its directory for a link after berth's host side looked at the source and
+ * before its tree is opened for the container: the source is resolved again there (by the
+ * monitor, and then by the container's side itself, which says why) and refused. */
+Test(run, bind_source_swapped_for_a_user_owned_symlink_after_the_check_is_refused)
+{
+    char *tmp = worker_tmp_beside_a_secret();
     char *layers = h_layers_snapshot();
     /* BERTH_TEST_STALL=create stops berth after the sources are prepared, before the clone */
     const char *env[] = {"BERTH_TEST_STALL=create", NULL};
@@ -137,8 +150,7 @@ Test(run, bind_source_swapped_for_a_user_owned_symlink_after_the_check_is_refuse
     while (!stopped(p.pid) && h_now_s() < deadline)
         usleep(10 * 1000);
     cr_assert(stopped(p.pid), "berth did not stop at the create stall point");
-    cr_assert_eq(rename(tmp, h_path("workers/w1/old")), 0);
-    link_owned_by(h_path("secret"), tmp, WORKER_UID);
+    swap_for_a_link_to_the_secret(tmp);
     cr_assert_eq(kill(p.pid, SIGCONT), 0);
     struct h_result r;
     h_berth_finish(&p, &r);
@@ -147,4 +159,29 @@ Test(run, bind_source_swapped_for_a_user_owned_symlink_after_the_check_is_refuse
     h_assert_err_mentions(&r, why);
     cr_assert(!strstr(r.out, "read:/data/key=9"), "the container read the secret: %s", r.out);
     h_assert_nothing_left(layers);
+}
+
+/* The same swap after the monitor opened the source's tree for the container, which waits for
+ * it (the monitor's stall point "trees", before it sends them): the container mounts the
+ * directory that was checked, and never looks at the path again. */
+Test(run, bind_source_swapped_after_its_tree_was_opened_is_mounted_as_checked)
+{
+    char *tmp = worker_tmp_beside_a_secret();
+    h_write_file(h_path("workers/w1/tmp/mine"), "checked", 0644);
+    const char *env[] = {"BERTH_TEST_STALL=trees", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 20};
+    char *spec = xasprintf("%s:/data", tmp);
+    const char *args[] = {"run",  "--rm",       "-v",   spec,        H_IMAGE, "/probe",
+                          "read", "/data/mine", "read", "/data/key", NULL};
+    struct h_proc p;
+    h_berth_start(&p, &o, args);
+    pid_t monitor = h_find_stalled("trees", p.pid, NULL);
+    swap_for_a_link_to_the_secret(tmp);
+    cr_assert_eq(kill(monitor, SIGCONT), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "read:/data/mine", "7");
+    h_assert_val(&r, "read:/data/key", "ENOENT");
+    h_assert_no_mounts_left();
 }

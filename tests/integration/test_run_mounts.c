@@ -294,3 +294,35 @@ Test(run, read_only_root_takes_its_mount_points_without_an_upper_layer)
               "the root has an upper layer: %s", root.super);
     cr_assert(h_exists(h_path("w1/out")));
 }
+
+/* More binds than one message of trees carries (MOUNTS_MAX_TREES, 64): the container opens
+ * them itself, each as it would have been given, rw or ro. */
+Test(run, binds_beyond_one_message_of_trees_are_mounted_all_the_same)
+{
+    enum { N = 70 };
+    struct strv args = {0};
+    strv_push(&args, "run");
+    strv_push(&args, "--rm");
+    for (int i = 0; i < N; i++) {
+        char *src = h_path("src/%d", i);
+        h_mkdirs(src, 0777);
+        h_write_file(h_path("src/%d/f", i), i % 2 ? "odd" : "even!", 0644);
+        strv_push(&args, "-v");
+        _cleanup_free_ char *dest = xasprintf("/b/%d", i);
+        strv_push_owned(&args, bind_arg(src, dest, i % 2 ? "ro" : NULL));
+    }
+    strv_push(&args, H_IMAGE);
+    const char *probe[] = {"/probe", "read",    "/b/0/f", "read",   "/b/69/f",
+                           "write",  "/b/68/x", "write",  "/b/69/x"};
+    for (size_t i = 0; i < ARRAY_SIZE(probe); i++)
+        strv_push(&args, probe[i]);
+    struct h_result r;
+    h_berthv(&r, NULL, (const char *const *)args.v);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "read:/b/0/f", "5");
+    h_assert_val(&r, "read:/b/69/f", "3");
+    h_assert_val(&r, "write:/b/68/x", "ok");
+    h_assert_val(&r, "write:/b/69/x", "EROFS");
+    cr_assert(h_exists(h_path("src/68/x")), "the write did not reach the host");
+    h_assert_no_mounts_left();
+}
