@@ -311,10 +311,20 @@ int look_path(const char *name, const struct strv *env, char **out, struct berr 
                     name);
 }
 
+/* sig back to SIG_DFL, by the system call itself: glibc's sigaction refuses the two signals it
+ * keeps for itself (32 and 33), which a caller may have ignored all the same. The kernel's
+ * struct sigaction is all zeros for SIG_DFL, no flags and an empty mask, on every
+ * architecture, whatever its layout. */
+static void default_disposition(int sig)
+{
+    unsigned long act[4] = {0};
+    syscall(SYS_rt_sigaction, sig, act, NULL, (NSIG - 1) / 8);
+}
+
 void reset_signals(void)
 {
     for (int sig = 1; sig < NSIG; sig++)
-        signal(sig, SIG_DFL);
+        default_disposition(sig);
     sigset_t all;
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);

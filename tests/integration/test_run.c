@@ -338,6 +338,32 @@ Test(run, only_fds_0_1_2_are_open_for_a_capless_user)
     h_assert_val(&r, "fds", "0 1 2");
 }
 
+/* A caller's ignored signals pass through exec into berth (whose own processes ignore SIGPIPE
+ * too): none of them may stay ignored in the container's process, nor anything blocked. */
+Test(run, signals_its_caller_ignores_are_not_ignored_in_the_container)
+{
+    const char *argv[] = {"/bin/sh",
+                          "-c",
+                          "trap '' HUP INT QUIT USR1 USR2 PIPE TERM; exec \"$@\"",
+                          "sh",
+                          getenv("BERTH_IT_BERTH"),
+                          "--root",
+                          h_data_root(),
+                          "--runroot",
+                          h_runroot(),
+                          "run",
+                          "--rm",
+                          H_IMAGE,
+                          "/probe",
+                          "status",
+                          NULL};
+    struct h_result r;
+    h_execv(&r, NULL, argv);
+    h_assert_status(&r, 0);
+    h_assert_val(&r, "SigIgn", "0000000000000000");
+    h_assert_val(&r, "SigBlk", "0000000000000000");
+}
+
 Test(run, cwd_defaults_to_root_inside_the_rootfs)
 {
     struct h_result r;

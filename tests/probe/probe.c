@@ -7,6 +7,7 @@
  * name as the value instead of aborting. Static, no NSS, no locale: only syscalls and /proc.
  *
  *   status            CapInh CapPrm CapEff CapBnd CapAmb NoNewPrivs Seccomp Seccomp_filters
+ *                     SigIgn SigBlk
  *   fds               fds=<open fd numbers, space separated>
  *   fdlinks           fdlink:N=<target of /proc/self/fd/N>, one line per open fd
  *   session           sid=<getsid(0)> pgid=<getpgrp()>
@@ -91,8 +92,8 @@ static int cmp_str(const void *a, const void *b)
 
 static void cmd_status(void)
 {
-    static const char *keys[] = {"CapInh", "CapPrm",     "CapEff",  "CapBnd",
-                                 "CapAmb", "NoNewPrivs", "Seccomp", "Seccomp_filters"};
+    static const char *keys[] = {"CapInh",     "CapPrm",  "CapEff",          "CapBnd", "CapAmb",
+                                 "NoNewPrivs", "Seccomp", "Seccomp_filters", "SigIgn", "SigBlk"};
     FILE *f = fopen("/proc/self/status", "re");
     if (!f) {
         printf("status=%s\n", errname(errno));
