@@ -144,7 +144,7 @@ static int set_tree_attributes(int treefd, bool readonly, unsigned attrs, struct
     return 0;
 }
 
-static int move_tree(int treefd, int targetfd, struct berr *err)
+int move_tree(int treefd, int targetfd, struct berr *err)
 {
     if (syscall(SYS_move_mount, treefd, "", targetfd, "",
                 MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)

@@ -9,6 +9,8 @@
 /* Make treefd (from open_tree) private, optionally read-only recursively, and move it onto
  * targetfd. */
 int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct berr *err);
+/* treefd (attributes set already) moved onto targetfd. */
+int move_tree(int treefd, int targetfd, struct berr *err);
 /* A bind's source as a detached tree (open_tree), its attributes set (private, read-only
  * recursively for :ro); then moved onto its destination inside rootfd, made there with the
  * tree's type when the image lacks it. bind_host_path does both. */

@@ -53,11 +53,16 @@ void mount_bind_free(struct mount_bind *b);
 /* The binds' trees (and the /etc files'), opened by another process beside the container's
  * start (mounts_open_trees), so that the container's side, whose steps come one after the
  * other, only attaches them. */
-#define MOUNTS_MAX_TREES 64
+#define MOUNTS_MAX_TREES 64 /* with /dev */
 struct mounts_trees {
     int fd[MOUNTS_MAX_TREES];
     size_t n;
+    int dev; /* docker's /dev, made and filled; -1: none */
 };
+#define MOUNTS_TREES_NONE                                                                          \
+    {                                                                                              \
+        .n = 0, .dev = -1                                                                          \
+    }
 
 struct mounts_spec {
     const struct strv *layers; /* unpacked layer dirs, bottom first */
@@ -95,8 +100,9 @@ int mounts_prepare_sources(const struct mount_bind *binds, size_t n, struct berr
 
 /* Host side, while the container builds its root: each bind's source as mounts_build_rootfs
  * would bind it, then each /etc file, in the order it mounts them, as detached trees with
- * their attributes set; none when there are more than MOUNTS_MAX_TREES. Only root's links are
- * followed, as there. On failure none is left open. */
+ * their attributes set, and docker's /dev where the container would make it; none when there
+ * are more than MOUNTS_MAX_TREES. Only root's links are followed, as there. On failure none is
+ * left open. */
 int mounts_open_trees(const struct mounts_spec *spec, struct mounts_trees *t, struct berr *err);
 void mounts_trees_close(struct mounts_trees *t);
 

@@ -189,6 +189,25 @@ const size_t mounts_ndefault_fs = ARRAY_SIZE(mounts_default_fs);
 const char *const mounts_etc_files[] = {"hostname", "hosts", "resolv.conf"};
 const size_t mounts_netc_files = ARRAY_SIZE(mounts_etc_files);
 
+/* A new tmpfs with options, not attached anywhere yet: its root's fd. */
+static int new_tmpfs(const char *const (*options)[2], size_t n, unsigned attrs, const char *what,
+                     struct berr *err)
+{
+    _cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+    if (fsfd < 0)
+        return berr_errno(err, "%s", what);
+    for (size_t i = 0; i < n; i++) {
+        if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, options[i][0], options[i][1], 0) < 0)
+            return fs_error(err, fsfd, what);
+    }
+    if (syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return fs_error(err, fsfd, what);
+    int mnt = (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, attrs);
+    if (mnt < 0)
+        return fs_error(err, fsfd, what);
+    return mnt;
+}
+
 static int open_beneath(int rootfd, const char *path)
 {
     struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
@@ -230,7 +249,8 @@ static int open_mount_point(int rootfd, const char *dest, struct berr *err)
     return fd;
 }
 
-static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct berr *err)
+/* dev >= 0: docker's /dev made already (make_dev), attached in place of its tmpfs. */
+static int mount_defaults(const struct mounts_spec *spec, int rootfd, int dev, struct berr *err)
 {
     size_t n;
     const struct mounts_fs *fs = mounts_kernel_fs(spec, &n);
@@ -242,6 +262,11 @@ static int mount_defaults(const struct mounts_spec *spec, int rootfd, struct ber
         _cleanup_close_ int fd = open_mount_point(rootfd, m->dest, err);
         if (fd < 0)
             return berr_wrap(err, "mount %s", m->dest);
+        if (dev >= 0 && !strcmp(m->dest, "/dev")) {
+            if (move_tree(dev, fd, err) < 0)
+                return berr_wrap(err, "mount %s", m->dest);
+            continue;
+        }
         char path[PROC_FD_PATH_MAX];
         proc_fd_path(fd, path);
         if (mount(m->source, path, m->fstype, m->flags, m->data) < 0)
@@ -289,6 +314,20 @@ static bool exists_in_root(int rootfd, const char *path)
     return fd >= 0;
 }
 
+/* docker's nodes and links in dev; /dev/core only where the kernel has a /proc/kcore. */
+static int fill_dev(int dev, bool kcore, struct berr *err)
+{
+    if (make_dev_nodes(dev, err) < 0)
+        return -1;
+    for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
+        if (!strcmp(dev_links[i][0], "core") && !kcore)
+            continue;
+        if (symlinkat(dev_links[i][1], dev, dev_links[i][0]) < 0 && errno != EEXIST)
+            return berr_errno(err, "symlink /dev/%s", dev_links[i][0]);
+    }
+    return 0;
+}
+
 static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr *err)
 {
     if (mounts_bound_at(spec, "/dev"))
@@ -296,16 +335,34 @@ static int populate_dev(const struct mounts_spec *spec, int rootfd, struct berr 
     _cleanup_close_ int dev = open_in_root(rootfd, "/dev", O_RDONLY | O_DIRECTORY, 0);
     if (dev < 0)
         return berr_errno(err, "open /dev");
-    if (make_dev_nodes(dev, err) < 0)
+    return fill_dev(dev, exists_in_root(rootfd, "/proc/kcore"), err);
+}
+
+/* Whether docker's /dev is made beside the container (mounts_open_trees), not in it: where it
+ * has docker's default mounts and no bind replaces /dev. */
+static bool dev_made_beside(const struct mounts_spec *spec)
+{
+    return !spec->fs && !mounts_bound_at(spec, "/dev");
+}
+
+/* docker's /dev, whole, not attached yet: its tmpfs as mounts_default_fs has it, its nodes
+ * and links (the host's /proc/kcore is the kernel's, as the container's will be), and the
+ * mount points of the file systems mounted on it. */
+static int make_dev(struct berr *err)
+{
+    static const char *const options[][2] = {{"mode", "755"}, {"size", "65536k"}};
+    _cleanup_close_ int dev =
+        new_tmpfs(options, ARRAY_SIZE(options), MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME,
+                  "/dev: tmpfs", err);
+    if (dev < 0 || fill_dev(dev, access("/proc/kcore", F_OK) == 0, err) < 0)
         return -1;
-    for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++) {
-        /* docker links /dev/core only where the kernel has a /proc/kcore */
-        if (!strcmp(dev_links[i][0], "core") && !exists_in_root(rootfd, "/proc/kcore"))
-            continue;
-        if (symlinkat(dev_links[i][1], dev, dev_links[i][0]) < 0 && errno != EEXIST)
-            return berr_errno(err, "symlink /dev/%s", dev_links[i][0]);
+    static const char *const points[] = {"pts", "shm", "mqueue"};
+    for (size_t i = 0; i < ARRAY_SIZE(points); i++) {
+        /* 0755 whatever the umask of whoever runs us, as made in the container (umask 022) */
+        if (mkdirat(dev, points[i], 0755) < 0 || fchmodat(dev, points[i], 0755, 0) < 0)
+            return berr_errno(err, "mkdir /dev/%s", points[i]);
     }
-    return 0;
+    return steal_fd(&dev);
 }
 
 /* The /etc files that no bind replaces, in mount order: *n indexes into mounts_etc_files. */
@@ -329,6 +386,9 @@ void mounts_trees_close(struct mounts_trees *t)
 {
     while (t->n > 0)
         close(t->fd[--t->n]);
+    if (t->dev >= 0)
+        close(t->dev);
+    t->dev = -1;
 }
 
 static int open_etc_dir(const struct mounts_spec *spec, struct berr *err)
@@ -365,12 +425,13 @@ static int open_trees(const struct mounts_spec *spec, const struct etc_binds *e,
 
 int mounts_open_trees(const struct mounts_spec *spec, struct mounts_trees *t, struct berr *err)
 {
-    t->n = 0;
+    *t = (struct mounts_trees)MOUNTS_TREES_NONE;
     struct etc_binds e;
     etc_binds_of(spec, &e);
-    if (spec->nbinds + e.n > MOUNTS_MAX_TREES)
+    bool dev = dev_made_beside(spec);
+    if (spec->nbinds + e.n + dev > MOUNTS_MAX_TREES)
         return 0;
-    if (open_trees(spec, &e, t, err) < 0) {
+    if ((dev && (t->dev = make_dev(err)) < 0) || open_trees(spec, &e, t, err) < 0) {
         mounts_trees_close(t);
         return -1;
     }
@@ -379,35 +440,32 @@ int mounts_open_trees(const struct mounts_spec *spec, struct mounts_trees *t, st
 
 /* Each bind, then each /etc file, from the trees given (when they are this spec's: as many as
  * it binds) or opened here. */
-static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *err)
+static int mount_binds(const struct mounts_spec *spec, int rootfd, struct mounts_trees *given,
+                       struct berr *err)
 {
-    struct mounts_trees given = {.n = 0};
-    if (spec->take_trees && spec->take_trees(spec->trees_ctx, &given, err) < 0)
-        return -1;
     struct etc_binds e;
     etc_binds_of(spec, &e);
-    if (given.n != spec->nbinds + e.n)
-        mounts_trees_close(&given);
-    const int *tree = given.fd;
+    if (given->n != spec->nbinds + e.n)
+        while (given->n > 0)
+            close(given->fd[--given->n]); /* not this spec's: opened here instead */
+    const int *tree = given->fd;
     _cleanup_free_ const struct mount_bind **order =
         mounts_binds_by_depth(spec->binds, spec->nbinds);
     int rc = 0;
     for (size_t k = 0; rc == 0 && k < spec->nbinds; k++) {
-        rc = given.n ? bind_tree_at(rootfd, order[k], *tree++, err)
-                     : bind_host_path(rootfd, order[k], err);
+        rc = given->n ? bind_tree_at(rootfd, order[k], *tree++, err)
+                      : bind_host_path(rootfd, order[k], err);
     }
-    _cleanup_close_ int etc = rc == 0 && e.n && !given.n ? open_etc_dir(spec, err) : -1;
-    if (rc == 0 && e.n && !given.n && etc < 0)
+    _cleanup_close_ int etc = rc == 0 && e.n && !given->n ? open_etc_dir(spec, err) : -1;
+    if (rc == 0 && e.n && !given->n && etc < 0)
         rc = -1;
     for (size_t k = 0; rc == 0 && k < e.n; k++) {
-        rc = given.n ? file_tree_at(rootfd, *tree++, e.dest[k], err)
-                     : bind_file_at(rootfd, etc, mounts_etc_files[e.i[k]], e.dest[k],
-                                    spec->readonly_root, err);
+        rc = given->n ? file_tree_at(rootfd, *tree++, e.dest[k], err)
+                      : bind_file_at(rootfd, etc, mounts_etc_files[e.i[k]], e.dest[k],
+                                     spec->readonly_root, err);
         if (rc < 0)
             berr_wrap(err, "mount %s", e.dest[k]);
     }
-    /* attached by now, so closing them costs nothing; after a failure the rest go with it */
-    mounts_trees_close(&given);
     return rc;
 }
 
@@ -416,18 +474,13 @@ static int mount_binds(const struct mounts_spec *spec, int rootfd, struct berr *
 static int make_points(const struct mounts_spec *spec, int *fd, bool *complete, struct berr *err)
 {
     *fd = -1;
-    _cleanup_close_ int fsfd = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
-    if (fsfd < 0)
-        return berr_errno(err, "mount points: tmpfs");
-    if (syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "mode", "755", 0) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_SET_STRING, "nr_inodes", "4096", 0) < 0 ||
-        syscall(SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-        return fs_error(err, fsfd, "mount points: tmpfs");
+    static const char *const options[][2] = {
+        {"mode", "755"}, {"size", "4k"}, {"nr_inodes", "4096"}};
     _cleanup_close_ int mnt =
-        (int)syscall(SYS_fsmount, fsfd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        new_tmpfs(options, ARRAY_SIZE(options), MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV,
+                  "mount points: tmpfs", err);
     if (mnt < 0)
-        return fs_error(err, fsfd, "mount points: tmpfs");
+        return -1;
     if (mounts_fill_points(spec, mnt, complete, err) < 0)
         return -1;
     *fd = steal_fd(&mnt);
@@ -475,10 +528,18 @@ int mounts_build_rootfs(const struct mounts_spec *spec, int *rootfd_out, struct 
     if ((spec->bind_root ? bind_root(spec, &rootfd, err) : mount_root(spec, &rootfd, err)) < 0)
         return -1;
     trace_phase("rootfs-overlay");
-    if (mount_defaults(spec, rootfd, err) < 0 || populate_dev(spec, rootfd, err) < 0)
+    /* attached as they are taken, so that closing them costs nothing; after a failure the
+     * rest go with them */
+    _cleanup_(mounts_trees_close) struct mounts_trees given = MOUNTS_TREES_NONE;
+    if (spec->take_trees && spec->take_trees(spec->trees_ctx, &given, err) < 0)
+        return -1;
+    trace_phase("trees");
+    int dev = dev_made_beside(spec) ? given.dev : -1;
+    if (mount_defaults(spec, rootfd, dev, err) < 0 ||
+        (dev < 0 && populate_dev(spec, rootfd, err) < 0))
         return -1;
     trace_phase("default-mounts");
-    if (mount_binds(spec, rootfd, err) < 0)
+    if (mount_binds(spec, rootfd, &given, err) < 0)
         return -1;
     trace_phase("binds");
     if (mounts_mask_paths(rootfd, spec, err) < 0)

@@ -447,20 +447,25 @@ static void leave_callers_cgroups(const struct init_args *a)
     trace_phase("leave-cgroups");
 }
 
-/* The binds' trees, opened here while the child builds its root, then sent to it: the child,
- * whose steps come one after the other, only attaches them (mounts_open_trees). One that
- * cannot be opened here leaves them all to the child, whose own attempt says why. A child that
- * died already is seen at the release. */
-static void send_bind_trees(int sync_fd, const struct mounts_spec *spec)
+/* The binds' trees and docker's /dev, made here while the child builds its root, then sent
+ * to it: the child, whose steps come one after the other, only attaches them
+ * (mounts_open_trees). One that cannot be made here leaves them all to the child, whose own
+ * attempt says why. A child that died already is seen at the release. */
+static void send_trees(int sync_fd, const struct mounts_spec *spec)
 {
-    struct mounts_trees t = {.n = 0};
+    struct mounts_trees t = MOUNTS_TREES_NONE;
     struct berr err = {0};
     if (mounts_open_trees(spec, &t, &err) < 0)
-        debugf("bind trees: %s: the container opens them itself", err.msg);
+        debugf("trees: %s: the container makes them itself", err.msg);
     runtime_test_stall("trees"); /* the child waits for them meanwhile */
-    (void)send_with_fds(sync_fd, (char[]){TREES_BYTE}, 1, t.fd, t.n);
+    int fds[MOUNTS_MAX_TREES];
+    memcpy(fds, t.fd, t.n * sizeof(*fds));
+    size_t n = t.n;
+    if (t.dev >= 0)
+        fds[n++] = t.dev; /* last, said by the second byte */
+    (void)send_with_fds(sync_fd, (char[]){TREES_BYTE, t.dev >= 0}, 2, fds, n);
     mounts_trees_close(&t);
-    trace_phase("bind-trees");
+    trace_phase("trees");
 }
 
 /* The child is in every cgroup before it runs anything of the container's own. On a cgroup2
@@ -491,7 +496,7 @@ static int start_in_cgroups(struct container *c, const struct init_args *a, int 
     if (*pid < 0)
         return berr_errnum(err, saved, "clone container");
     hold_namespaces(*pid, (unsigned long)a->config->namespaces, c->held_ns);
-    send_bind_trees(*sync_fd, &a->mounts);
+    send_trees(*sync_fd, &a->mounts);
     if (!before && (make_cgroups(c, err) < 0 || cgroup_join_open(c->cgroups, join, err) < 0)) {
         /* the child sees the socket's end and leaves */
         close(steal_fd(sync_fd));

@@ -190,13 +190,17 @@ static int start(const struct init_args *a, struct berr *err)
     return exec_error(err, errno, cfg->args.v[0]);
 }
 
-/* The trees the parent opened for the binds (send_bind_trees), its first message. */
+/* The trees the parent made (send_trees), its first message: /dev last when the second byte
+ * says so. */
 static int receive_trees(void *ctx, struct mounts_trees *t, struct berr *err)
 {
-    char tag;
-    ssize_t n = recv_with_fds(*(const int *)ctx, &tag, 1, t->fd, ARRAY_SIZE(t->fd), &t->n);
-    if (n == 1 && tag == TREES_BYTE)
+    char msg[2];
+    ssize_t n = recv_with_fds(*(const int *)ctx, msg, sizeof(msg), t->fd, ARRAY_SIZE(t->fd), &t->n);
+    if (n == 2 && msg[0] == TREES_BYTE && (!msg[1] || t->n > 0)) {
+        if (msg[1])
+            t->dev = t->fd[--t->n];
         return 0;
+    }
     mounts_trees_close(t);
     return berr_set(err, BERR_FAILED, "parent went away before the start");
 }

@@ -583,8 +583,9 @@ int self_open_sibling(const char *name);
 /* Runs in the cloned child; returns only on failure, after reporting it on sync_fd. */
 void init_container(const struct init_args *a) __attribute__((noreturn));
 
-/* The parent's messages to the child, in this order: TREES_BYTE with the binds' trees (none:
- * the child opens them), then the release (one byte, with the v1 cgroups' "tasks" files). */
+/* The parent's messages to the child, in this order: TREES_BYTE and whether /dev comes too,
+ * with the binds' trees and then /dev (none: the child makes them), then the release (one
+ * byte, with the v1 cgroups' "tasks" files). */
 #define TREES_BYTE 'T'
 
 /* Sync messages: the child sends one on failure; EOF (the CLOEXEC socket closing at execve)

@@ -296,7 +296,7 @@ Test(run, read_only_root_takes_its_mount_points_without_an_upper_layer)
 }
 
 /* More binds than one message of trees carries (MOUNTS_MAX_TREES, 64): the container opens
- * them itself, each as it would have been given, rw or ro. */
+ * them itself, each as it would have been given, rw or ro, and makes its /dev itself. */
 Test(run, binds_beyond_one_message_of_trees_are_mounted_all_the_same)
 {
     enum { N = 70 };
@@ -312,8 +312,8 @@ Test(run, binds_beyond_one_message_of_trees_are_mounted_all_the_same)
         strv_push_owned(&args, bind_arg(src, dest, i % 2 ? "ro" : NULL));
     }
     strv_push(&args, H_IMAGE);
-    const char *probe[] = {"/probe", "read",    "/b/0/f", "read",   "/b/69/f",
-                           "write",  "/b/68/x", "write",  "/b/69/x"};
+    const char *probe[] = {"/probe",  "read",  "/b/0/f",  "read",  "/b/69/f",  "write",
+                           "/b/68/x", "write", "/b/69/x", "write", "/dev/null"};
     for (size_t i = 0; i < ARRAY_SIZE(probe); i++)
         strv_push(&args, probe[i]);
     struct h_result r;
@@ -323,6 +323,7 @@ Test(run, binds_beyond_one_message_of_trees_are_mounted_all_the_same)
     h_assert_val(&r, "read:/b/69/f", "3");
     h_assert_val(&r, "write:/b/68/x", "ok");
     h_assert_val(&r, "write:/b/69/x", "EROFS");
+    h_assert_val(&r, "write:/dev/null", "ok");
     cr_assert(h_exists(h_path("src/68/x")), "the write did not reach the host");
     h_assert_no_mounts_left();
 }
