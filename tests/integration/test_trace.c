@@ -24,8 +24,11 @@ static const char *const front[] = {
     "config.json",  "seccomp.bpf",   "handoff", "scaffold",       "state.json", "berth.json",
     "etc-files",    "bind-sources",  "cidfile", "monitor-report", "handback",   NULL};
 /* On a cgroup2 host the init is born in its cgroups (made before the clone); elsewhere they
- * are made while it builds its root. */
-#define START_CLONED(cg_first) (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "cgroups"
+ * are made while it builds its root. Either way the monitor makes the binds' trees and /dev
+ * for it right after the clone. */
+#define START_CLONED(cg_first)                                                                     \
+    (cg_first) ? "cgroups" : "clone", (cg_first) ? "clone" : "trees",                              \
+        (cg_first) ? "trees" : "cgroups"
 #define START(cg_first)                                                                            \
     "handoff", "ro-check", "load-description", "caller-go", START_CLONED(cg_first)
 /* run -d's monitor leaves its caller's cgroups once the init is cloned */
@@ -47,6 +50,7 @@ static const char *const init[] = {"loopback",
                                    "private-root",
                                    "mount-points",
                                    "rootfs-overlay",
+                                   "trees",
                                    "default-mounts",
                                    "binds",
                                    "masks",
