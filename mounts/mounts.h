@@ -50,9 +50,9 @@ void mounts_masked_paths_here(struct strv *out);
 int mounts_parse_volume(const char *arg, struct mount_bind *out, struct berr *err);
 void mount_bind_free(struct mount_bind *b);
 
-/* The binds' trees (and the /etc files'), opened by another process beside the container's
- * start (mounts_open_trees), so that the container's side, whose steps come one after the
- * other, only attaches them. */
+/* The binds' trees (the /etc files' too) and docker's /dev, made by another process beside the
+ * container's start (mounts_open_trees), so that the container's side, whose steps come one
+ * after the other, only attaches them. */
 #define MOUNTS_MAX_TREES 64 /* with /dev */
 struct mounts_trees {
     int fd[MOUNTS_MAX_TREES];
@@ -82,8 +82,8 @@ struct mounts_spec {
     const char *workdir;  /* the process's cwd: made if the image lacks it */
     const struct strv *masked;   /* hidden paths */
     const struct strv *readonly; /* read-only paths */
-    /* Asked, when the binds are mounted, for the trees mounts_open_trees made for this spec;
-     * NULL, or none given: they are opened then. */
+    /* Asked, once the root is mounted and before the kernel file systems, for what
+     * mounts_open_trees made for this spec; NULL, or none given: they are made here. */
     int (*take_trees)(void *ctx, struct mounts_trees *t, struct berr *err);
     void *trees_ctx;
 };
