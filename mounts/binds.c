@@ -188,14 +188,6 @@ int open_file_tree(int srcdir, const char *name, const char *dest, bool readonly
     return steal_fd(&tree);
 }
 
-int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err)
-{
-    _cleanup_close_ int tree = open_bind_tree(b, err);
-    if (tree < 0 || bind_tree_at(rootfd, b, tree, err) < 0)
-        return -1;
-    return 0;
-}
-
 int bind_tree_at(int rootfd, const struct mount_bind *b, int tree, struct berr *err)
 {
     struct stat st;
@@ -206,15 +198,6 @@ int bind_tree_at(int rootfd, const struct mount_bind *b, int tree, struct berr *
         return berr_wrap(err, "bind mount %s", b->source);
     if (move_tree(tree, target, err) < 0)
         return berr_wrap(err, "bind mount %s on %s", b->source, b->dest);
-    return 0;
-}
-
-int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
-                 struct berr *err)
-{
-    _cleanup_close_ int tree = open_file_tree(srcdir, name, dest, readonly, err);
-    if (tree < 0 || file_tree_at(rootfd, tree, dest, err) < 0)
-        return -1;
     return 0;
 }
 

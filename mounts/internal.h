@@ -13,15 +13,12 @@ int attach_tree(int treefd, int targetfd, bool readonly, unsigned attrs, struct 
 int move_tree(int treefd, int targetfd, struct berr *err);
 /* A bind's source as a detached tree (open_tree), its attributes set (private, read-only
  * recursively for :ro); then moved onto its destination inside rootfd, made there with the
- * tree's type when the image lacks it. bind_host_path does both. */
+ * tree's type when the image lacks it. */
 int open_bind_tree(const struct mount_bind *b, struct berr *err);
 int bind_tree_at(int rootfd, const struct mount_bind *b, int tree, struct berr *err);
-int bind_host_path(int rootfd, const struct mount_bind *b, struct berr *err);
 /* The same for srcdir/name, a file we made, bound onto dest. */
 int open_file_tree(int srcdir, const char *name, const char *dest, bool readonly, struct berr *err);
 int file_tree_at(int rootfd, int tree, const char *dest, struct berr *err);
-int bind_file_at(int rootfd, int srcdir, const char *name, const char *dest, bool readonly,
-                 struct berr *err);
 /* The kernel file systems spec mounts, *n of them: its own, or docker's defaults. */
 const struct mounts_fs *mounts_kernel_fs(const struct mounts_spec *spec, size_t *n);
 /* Whether one of spec's binds lands on dest exactly (it then replaces a default mount). */

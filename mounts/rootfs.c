@@ -438,8 +438,8 @@ int mounts_open_trees(const struct mounts_spec *spec, struct mounts_trees *t, st
     return 0;
 }
 
-/* Each bind, then each /etc file, from the trees given (when they are this spec's: as many as
- * it binds) or opened here. */
+/* Each bind, then each /etc file, from the trees given when they are this spec's (as many as
+ * it binds), else each opened here just before it is attached. */
 static int mount_binds(const struct mounts_spec *spec, int rootfd, struct mounts_trees *given,
                        struct berr *err)
 {
@@ -447,26 +447,28 @@ static int mount_binds(const struct mounts_spec *spec, int rootfd, struct mounts
     etc_binds_of(spec, &e);
     if (given->n != spec->nbinds + e.n)
         while (given->n > 0)
-            close(given->fd[--given->n]); /* not this spec's: opened here instead */
-    const int *tree = given->fd;
+            close(given->fd[--given->n]); /* not this spec's */
+    const int *next = given->fd;
     _cleanup_free_ const struct mount_bind **order =
         mounts_binds_by_depth(spec->binds, spec->nbinds);
-    int rc = 0;
-    for (size_t k = 0; rc == 0 && k < spec->nbinds; k++) {
-        rc = given->n ? bind_tree_at(rootfd, order[k], *tree++, err)
-                      : bind_host_path(rootfd, order[k], err);
+    for (size_t k = 0; k < spec->nbinds; k++) {
+        _cleanup_close_ int opened = given->n ? -1 : open_bind_tree(order[k], err);
+        int tree = given->n ? *next++ : opened;
+        if (tree < 0 || bind_tree_at(rootfd, order[k], tree, err) < 0)
+            return -1;
     }
-    _cleanup_close_ int etc = rc == 0 && e.n && !given->n ? open_etc_dir(spec, err) : -1;
-    if (rc == 0 && e.n && !given->n && etc < 0)
-        rc = -1;
-    for (size_t k = 0; rc == 0 && k < e.n; k++) {
-        rc = given->n ? file_tree_at(rootfd, *tree++, e.dest[k], err)
-                      : bind_file_at(rootfd, etc, mounts_etc_files[e.i[k]], e.dest[k],
-                                     spec->readonly_root, err);
-        if (rc < 0)
-            berr_wrap(err, "mount %s", e.dest[k]);
+    _cleanup_close_ int etc = e.n && !given->n ? open_etc_dir(spec, err) : -1;
+    if (e.n && !given->n && etc < 0)
+        return -1;
+    for (size_t k = 0; k < e.n; k++) {
+        _cleanup_close_ int opened = given->n ? -1
+                                              : open_file_tree(etc, mounts_etc_files[e.i[k]],
+                                                               e.dest[k], spec->readonly_root, err);
+        int tree = given->n ? *next++ : opened;
+        if (tree < 0 || file_tree_at(rootfd, tree, e.dest[k], err) < 0)
+            return berr_wrap(err, "mount %s", e.dest[k]);
     }
-    return rc;
+    return 0;
 }
 
 /* The mount points layer (points.c): a new tmpfs, filled before it is attached; *complete false
