@@ -74,13 +74,13 @@ int cg_open_in(const struct cgroup_hosts *hosts, const char *parent, const char 
 
 /* ---- files, relative to a cgroup directory fd (walk.c) ---------------------------------- */
 
-/* Write value to dirfd/name; on failure the message is `write <name>=<value> in <where>` and
- * errno is kept for callers that retry. */
 /* path opened (O_DIRECTORY) when a cgroup file system of that magic (CGROUP_SUPER_MAGIC,
  * CGROUP2_SUPER_MAGIC) has its hierarchy's root mounted there (a kernfs root is inode 1); -1
  * otherwise. What the start's own lookups try first: the kernel formats mountinfo anew at
  * each read (35-100 us here). */
 int cg_open_mounted_root(const char *path, unsigned long magic);
+/* Write value to dirfd/name; on failure the message is `write <name>=<value> in <where>` and
+ * errno is kept for callers that retry. */
 int cg_write(int dirfd, const char *where, const char *name, const char *value, struct berr *err);
 /* The same through *fd, opened on the first write and left open (the caller closes it): a
  * cgroup file that takes one value per write(2), devices.allow's rules. */
