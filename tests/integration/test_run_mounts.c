@@ -300,7 +300,7 @@ Test(run, read_only_root_takes_its_mount_points_without_an_upper_layer)
 Test(run, binds_beyond_one_message_of_trees_are_mounted_all_the_same)
 {
     enum { N = 70 };
-    struct strv args = {0};
+    _cleanup_strv_ struct strv args = {0};
     strv_push(&args, "run");
     strv_push(&args, "--rm");
     for (int i = 0; i < N; i++) {
