@@ -72,8 +72,8 @@ PROBE_BIN := $(BUILD)/probe
 GRAB_BIN  := $(BUILD)/exe-grab
 
 .PHONY: all install uninstall man deb pkgcheck deps check FORCE unit integration demo bench bench-quick clean format layers vmcheck fuzz fuzz-smoke
-all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-nsenter $(BUILD)/worker-launcher \
-     $(BUILD)/berth-oci
+all: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-runtime $(BUILD)/berth-nsenter \
+     $(BUILD)/worker-launcher $(BUILD)/berth-oci
 
 deps:
 	@./scripts/deps.sh $(DEB_PKGS)
@@ -104,6 +104,16 @@ MONITOR_LIBS := -lyajl_s -lm
 $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $(MONITOR_LINK) -o $@ $< $(BUILD)/libberth.a $(MONITOR_LIBS)
 
+# run's monitor for a container on the host's network, and that container's init, from a
+# read-only clone of this (runtime/monitor.c). Static (PIE) for the same reason: its exec is on
+# every such start's path, and berth's costs twice as much (the loader, and the start-up CPU
+# probes of OpenSSL, nettle and liblzma, ~4 us per cpuid in a VM). libcrypto checks the seccomp
+# filter's digest. libmnl has no static library: this program brings up no lo.
+# (The Debian package links it shared, as berth: see BERTH_LIBS.)
+RUNTIME_LIBS := -lseccomp -lcap -lyajl_s -lcrypto -lm
+$(BUILD)/berth-runtime: $(BUILD)/obj/launcher/runtime/main.o $(BUILD)/libberth.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $(MONITOR_LINK) -o $@ $< $(BUILD)/libberth.a $(RUNTIME_LIBS)
+
 # berth-oci (launcher/oci/): runc's command line over berth's runtime, for podman's --runtime
 # and Storm's runc path.
 OCI_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard launcher/oci/*.c))
@@ -133,7 +143,7 @@ FORCE:
 $(BUILD)/paths.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(PATH_DEFS)' | cmp -s - $@ || echo '$(PATH_DEFS)' > $@
-PATH_USERS := conf/conf runtime/monitor launcher/cmd_info
+PATH_USERS := conf/conf runtime/selfexe launcher/cmd_info
 $(foreach f,$(PATH_USERS),$(foreach d,obj san fuzz,$(BUILD)/$(d)/$(f).o)): $(BUILD)/paths.stamp
 
 $(WL_BUILD)/worker-launcher: $(WL_OBJ) $(WL_LAUNCH_OBJ) $(BUILD)/libberth.a
@@ -150,13 +160,14 @@ $(BUILD)/man/%: docs/man/%.md
 	@mkdir -p $(dir $@)
 	go-md2man -in $< -out $@
 
-# berth, its nsenter link and berth-oci in BINDIR, berth-monitor in LIBEXECDIR, the
+# berth, its nsenter link and berth-oci in BINDIR, berth-monitor and berth-runtime in LIBEXECDIR, the
 # worker-launcher root:LAUNCHER_GROUP 6550 as Storm's docs ask (the group must exist; WL_INSTALL
 # changes that, as `make deb` does, whose postinst sets the mode) with its cfg directory
 # WL_CONF_DIR, the man pages, bash completion, the tmpfiles.d entry that makes the state root at
 # boot, and an example berth.conf that changes nothing (kept when one is there already).
 WL_INSTALL ?= -m 6550 -o root -g $(LAUNCHER_GROUP)
-install: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-oci $(WL_BUILD)/worker-launcher \
+install: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-runtime $(BUILD)/berth-oci \
+	 $(WL_BUILD)/worker-launcher \
 	 $(MAN_OUT)
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(WL_CONF_DIR) \
 		$(DESTDIR)$(SYSCONFDIR)/berth $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(TMPFILESDIR) \
@@ -164,7 +175,7 @@ install: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-oci $(WL_BUILD)/wo
 	install -m 0755 $(BUILD)/berth $(DESTDIR)$(BINDIR)/
 	ln -sf berth $(DESTDIR)$(BINDIR)/berth-nsenter
 	install -m 0755 $(BUILD)/berth-oci $(DESTDIR)$(BINDIR)/
-	install -m 0755 $(BUILD)/berth-monitor $(DESTDIR)$(LIBEXECDIR)/
+	install -m 0755 $(BUILD)/berth-monitor $(BUILD)/berth-runtime $(DESTDIR)$(LIBEXECDIR)/
 	install $(WL_INSTALL) $(WL_BUILD)/worker-launcher $(DESTDIR)$(BINDIR)/worker-launcher
 	install -m 0644 $(filter %.1,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(filter %.5,$(MAN_OUT)) $(DESTDIR)$(MANDIR)/man5/
@@ -179,7 +190,8 @@ install: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-oci $(WL_BUILD)/wo
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/berth $(DESTDIR)$(BINDIR)/berth-nsenter \
 		$(DESTDIR)$(BINDIR)/berth-oci $(DESTDIR)$(BINDIR)/worker-launcher \
-		$(DESTDIR)$(LIBEXECDIR)/berth-monitor $(DESTDIR)$(BASHCOMPDIR)/berth \
+		$(DESTDIR)$(LIBEXECDIR)/berth-monitor $(DESTDIR)$(LIBEXECDIR)/berth-runtime \
+		$(DESTDIR)$(BASHCOMPDIR)/berth \
 		$(DESTDIR)$(TMPFILESDIR)/berth.conf
 	for f in $(notdir $(MAN_OUT)); do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$$f; done
 	! cmp -s dist/berth.conf $(DESTDIR)$(SYSCONFDIR)/berth/berth.conf || \
@@ -194,13 +206,14 @@ deb:
 	@test "$$(dpkg-parsechangelog -l dist/debian/changelog -S Version)" = "$(VERSION)" || \
 		{ echo "dist/debian/changelog is not at version $(VERSION)" >&2; exit 1; }
 	rm -rf $(DEB_DIR)/debian berth_*.deb
-	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/berth-oci \
+	rm -f $(DEB_DIR)/berth $(DEB_DIR)/berth-monitor $(DEB_DIR)/berth-runtime $(DEB_DIR)/berth-oci \
 		$(DEB_DIR)/wl/worker-launcher
 	export DEB_BUILD_MAINT_OPTIONS=hardening=+all; \
 	CFLAGS="$$(dpkg-buildflags --get CFLAGS) $$(dpkg-buildflags --get CPPFLAGS)" \
 		LDFLAGS="$$(dpkg-buildflags --get LDFLAGS)" $(MAKE) BUILD=$(DEB_DIR) \
 		WL_BUILD=$(DEB_DIR)/wl PREFIX=/usr WL_CONF_DIR=/etc/storm WL_INSTALL='-m 0755' \
 		BERTH_LIBS='$$(PKG_LIBS)' MONITOR_LINK= MONITOR_LIBS='$$(PKG_LIBS)' \
+		RUNTIME_LIBS='$$(PKG_LIBS)' \
 		DESTDIR=$(abspath $(DEB_DIR))/debian/berth install
 	./scripts/mkdeb.sh $(DEB_DIR) .
 	lintian --fail-on error --info --display-info --pedantic berth_$(VERSION)_*.deb
@@ -267,7 +280,7 @@ unit: $(UNIT_BIN) $(UNIT_SAN_BIN)
 		>$(BUILD)/unit-san.log 2>&1; rc=$$?; cat $(BUILD)/unit-san.log; [ $$rc = 0 ] && \
 		! grep -q 'ERROR: LeakSanitizer' $(BUILD)/unit-san.log
 
-integration: $(BUILD)/berth $(BUILD)/berth-monitor $(PROBE_BIN) $(GRAB_BIN) $(INTEG_BIN)
+integration: $(BUILD)/berth $(BUILD)/berth-monitor $(BUILD)/berth-runtime $(PROBE_BIN) $(GRAB_BIN) $(INTEG_BIN)
 	BERTH=$(abspath $(BUILD)/berth) PROBE=$(abspath $(PROBE_BIN)) BERTH_SRC=$(CURDIR) \
 		$(INTEG_BIN) --jobs 1
 

@@ -45,6 +45,7 @@ if [ "${1:-}" != --inner ]; then
     bench_args "$@"
     bench_timer
     [ -x "$(dirname "$BERTH")/berth-monitor" ] || die "no berth-monitor beside $BERTH (make all)"
+    [ -x "$(dirname "$BERTH")/berth-runtime" ] || die "no berth-runtime beside $BERTH (make all)"
     OUT=${OUT:-$HERE/results}
     mkdir -p "$OUT"
     T=$(mktemp -d /tmp/berth-bench.XXXXXX)

@@ -211,18 +211,19 @@ static int normalize_caps(const struct strv *in, struct strv *out, struct berr *
     return 0;
 }
 
+/* false when berth has no such network */
+static bool network_of(const char *net, enum net_mode *out)
+{
+    *out = net && !strcmp(net, "host") ? NET_HOST : NET_NONE;
+    return !net || !strcmp(net, "none") || !strcmp(net, "default") || *out == NET_HOST;
+}
+
 static int parse_network(const char *net, enum net_mode *out, struct berr *err)
 {
-    if (!net || !strcmp(net, "none") || !strcmp(net, "default")) {
-        *out = NET_NONE;
-        return 0;
-    }
-    if (!strcmp(net, "host")) {
-        *out = NET_HOST;
-        return 0;
-    }
-    return berr_set(err, BERR_USAGE,
-                    "network %s not found: berth has only the host and none networks", net);
+    if (!network_of(net, out))
+        return berr_set(err, BERR_USAGE,
+                        "network %s not found: berth has only the host and none networks", net);
+    return 0;
 }
 
 /* An integer flag as pflag parses it: the whole word, in range. */
@@ -455,9 +456,12 @@ int cmd_run(struct cli *cli, int argc, char **argv)
     trace_phase("admit");
     spec.warn = print_warning;
     /* nothing is re-executed: the container's monitor, started from a read-only clone of
-     * berth's binary, runs it (attached without -d) while this berth creates it; it starts
-     * now, beside the spec and the image */
-    if (runtime_monitor_ahead(&monitor, !f.detach, &err) < 0)
+     * berth's binary (or berth-runtime's, on the host's network), runs it (attached without
+     * -d) while this berth creates it; it starts now, beside the spec and the image. A network
+     * berth lacks is build_spec's to refuse. */
+    enum net_mode net;
+    network_of(f.net, &net);
+    if (runtime_monitor_ahead(&monitor, !f.detach, net, &err) < 0)
         goto fail;
     if (build_spec(cli, &f, &args, &spec, &err) < 0)
         goto fail;

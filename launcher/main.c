@@ -65,6 +65,7 @@ static bool invoked_as_nsenter(const char *argv0)
 
 int main(int argc, char **argv)
 {
+    runtime_net_with_libmnl();
     /* run -d's monitor (see runtime/monitor.c): before anything of a command line's */
     if (argc > 1 && !strcmp(argv[1], RUNTIME_MONITOR_COMMAND))
         return runtime_monitor_serve(argc, argv);

@@ -581,8 +581,8 @@ int container_start(struct container *c, struct init_args *a, struct berr *err)
         *err = load_err;
         return -1;
     }
-    if (c->config.namespaces & CLONE_NEWNET)
-        net_preload();
+    if ((c->config.namespaces & CLONE_NEWNET) && net_backend)
+        net_backend->preload();
     if (start_in_cgroups(c, a, &sync_fd, &pid, &join, err) < 0) {
         container_drop_cgroups(c);
         return -1;

@@ -133,6 +133,17 @@ static int setup_filesystem(const struct init_args *a, const char *workdir, int 
     return 0;
 }
 
+const struct net_backend *net_backend;
+
+static int loopback_up(struct berr *err)
+{
+    if (!net_backend)
+        return berr_set(err, BERR_FAILED,
+                        "bring up lo: " RUNTIME_PROGRAM " cannot load libmnl: its containers "
+                        "use the host's network");
+    return net_backend->loopback_up(err);
+}
+
 static int start(const struct init_args *a, struct berr *err)
 {
     const struct oci_config *cfg = a->config;
@@ -140,7 +151,7 @@ static int start(const struct init_args *a, struct berr *err)
     if (a->cgroups && !a->in_cgroups && cgroup_join_self(a->cgroups, err) < 0)
         return -1;
     umask(022);
-    if ((cfg->namespaces & CLONE_NEWNET) && net_loopback_up(err) < 0)
+    if ((cfg->namespaces & CLONE_NEWNET) && loopback_up(err) < 0)
         return -1;
     trace_phase("loopback");
     _cleanup_free_ char *exe = NULL;

@@ -42,12 +42,16 @@ int creds_resolve_layers(const struct strv *layers, const char *user, const stru
 void creds_free(struct creds *c);
 int creds_apply(const struct creds *c, struct berr *err);
 
-/* ---- network (net.c) ---- */
-int net_loopback_up(struct berr *err);
-/* libmnl loaded and its functions bound by the process that clones an init which will bring
- * up lo: the init uses that binding as it is, without a load or a lookup after the fork. A
- * library that cannot be loaded is the init's to report. */
-void net_preload(void);
+/* ---- network (net.c, through runtime_net_with_libmnl) ---- */
+struct net_backend {
+    /* libmnl loaded and its functions bound by the process that clones an init which will
+     * bring up lo: the init uses that binding as it is, without a load or a lookup after the
+     * fork. A library that cannot be loaded is the init's to report. */
+    void (*preload)(void);
+    int (*loopback_up)(struct berr *err);
+};
+/* NULL in a program that cannot bring up a lo (init.c says so) */
+extern const struct net_backend *net_backend;
 
 /* ---- /etc files (etcfiles.c) ---- */
 int etc_files_write(int dirfd, const char *hostname, enum net_mode net, struct berr *err);
@@ -574,11 +578,16 @@ void relay_close(struct relay *r);
  * process that enters a container must run from. */
 bool self_is_readonly_clone(void);
 /* A read-only clone of berth's binary to execveat (AT_EMPTY_PATH), never attached anywhere;
- * *argv0 gets a path naming berth for the new process (see self_open_sibling). */
+ * *argv0 gets a path naming berth for the new process (see open_berth_program). */
 int self_readonly_clone(char **argv0, struct berr *err);
-/* O_PATH of the program name beside berth's installed binary (the clone has no path of its
- * own), or -1. */
-int self_open_sibling(const char *name);
+/* O_PATH of berth's program name: beside this program's installed binary (a build tree, a
+ * copied tree; the clone has no path of its own, its argv[0] says where), else in the
+ * LIBEXECDIR berth was built for (an installed berth); only a regular file that only root can
+ * change. *path, when given, says where. -1 when there is none. */
+int open_berth_program(const char *name, char **path);
+/* The same as self_readonly_clone for that program: -1 when there is none, or it cannot be
+ * cloned (said with --debug). */
+int program_readonly_clone(const char *name, char **argv0);
 
 /* Runs in the cloned child; returns only on failure, after reporting it on sync_fd. */
 void init_container(const struct init_args *a) __attribute__((noreturn));

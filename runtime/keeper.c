@@ -9,25 +9,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The monitor's program after the start: berth-monitor beside the berth binary (a build
- * tree, a copied tree), else in the LIBEXECDIR berth was built for (an installed berth), if
- * only root can change it. Its fresh, small address space is what each running container
- * costs for as long as it runs; staying in berth keeps every page that berth's start-up
- * dirtied. */
-static int open_monitor_program(void)
-{
-    int fd = self_open_sibling("berth-monitor");
-    if (fd < 0)
-        fd = open(BERTH_LIBEXECDIR "/berth-monitor", O_PATH | O_CLOEXEC);
-    struct stat st;
-    if (fd >= 0 &&
-        (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 void monitor_env_make(struct monitor_env *e)
 {
     const char *debug = getenv("BERTH_DEBUG");
@@ -58,7 +39,9 @@ static void let_cross_exec(const int *fds, size_t n, const int held[HELD_NS], bo
 
 void exec_monitor_program(struct container *c, bool remove, int out, int err_fd)
 {
-    int prog = open_monitor_program();
+    /* Its fresh, small address space is what each running container costs for as long as it
+     * runs; staying in the starting program keeps every page its start-up dirtied. */
+    int prog = open_berth_program("berth-monitor", NULL);
     if (prog < 0) {
         debugf("no usable berth-monitor beside berth or in " BERTH_LIBEXECDIR
                ": monitoring in place");

@@ -59,14 +59,14 @@ static int mnl_api_open(struct berr *err)
     return 0;
 }
 
-void net_preload(void)
+static void net_preload(void)
 {
     struct berr ignored = {0};
     (void)mnl_api_open(&ignored);
 }
 
 /* In a fresh network namespace lo exists but is down; bring it up over rtnetlink. */
-int net_loopback_up(struct berr *err)
+static int net_loopback_up(struct berr *err)
 {
     if (mnl_api_open(err) < 0)
         return -1;
@@ -103,4 +103,11 @@ int net_loopback_up(struct berr *err)
 out:
     mnl.close(nl);
     return rc;
+}
+
+void runtime_net_with_libmnl(void)
+{
+    static const struct net_backend libmnl = {.preload = net_preload,
+                                              .loopback_up = net_loopback_up};
+    net_backend = &libmnl;
 }

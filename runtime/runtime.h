@@ -102,12 +102,19 @@ int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over,
 /* The directory berth was installed in (berth-monitor, berth.conf live beside it), also in
  * the re-executed berth whose binary has no path of its own; NULL when unknown. */
 char *runtime_install_dir(void);
-/* A run's monitor: `berth __monitor FD IN_V2 attached|detached`, which the caller of run
- * starts from a read-only clone while it creates the container (monitor.c); root's only.
+/* A run's monitor: `berth __monitor FD IN_V2 attached|detached CLONE_FD`, which the caller of
+ * run starts from a read-only clone while it creates the container (monitor.c); root's only.
  * Never returns once it has the container; 0 when the caller gave up before handing one over
- * or saying go, 125 when misused. */
+ * or saying go, 125 when misused. RUNTIME_PROGRAM, installed beside berth-monitor, is a static
+ * program that serves only this, for the containers on the host's network. */
 #define RUNTIME_MONITOR_COMMAND "__monitor"
+#define RUNTIME_PROGRAM "berth-runtime"
 int runtime_monitor_serve(int argc, char **argv);
+/* Lets this program's containers have a network namespace of their own: their lo is brought
+ * up through libmnl, loaded when first needed (net.c). Every program that starts containers
+ * calls it first, except RUNTIME_PROGRAM, which is static and so cannot load a library, and
+ * is never handed such a container: there the start fails, saying so. */
+void runtime_net_with_libmnl(void);
 /* Whether this berth already runs from such a clone (BERTH_TRACE names the process by it). */
 bool runtime_is_readonly_clone(void);
 
@@ -137,11 +144,13 @@ int runtime_start_exit_code(enum berr_kind kind);
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
                          struct runtime_monitor *ahead, char id_out[65], struct berr *err);
 /* A run's monitor started before its container is described: its own start, an exec of a
- * read-only clone of berth (~0.5 ms here), then runs beside the caller's work on the spec and
- * the image instead of after it. attached: a foreground run's, which takes over the signals
- * the caller gets (blocked here until the monitor is freed). *out NULL where none is needed
- * (berth runs from such a clone already). Freed unused, the monitor leaves. */
-int runtime_monitor_ahead(struct runtime_monitor **out, bool attached, struct berr *err);
+ * read-only clone of berth or berth-runtime (~0.5 or ~0.25 ms here), then runs beside the
+ * caller's work on the spec and the image instead of after it. attached: a foreground run's,
+ * which takes over the signals the caller gets (blocked here until the monitor is freed). net:
+ * the container's, which picks the program. *out NULL where none is needed (berth runs from
+ * such a clone already). Freed unused, the monitor leaves. */
+int runtime_monitor_ahead(struct runtime_monitor **out, bool attached, enum net_mode net,
+                          struct berr *err);
 void runtime_monitor_free(struct runtime_monitor *m);
 
 /* `create`: the container made and recorded as run -d makes it, and left "created": no

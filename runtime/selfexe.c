@@ -100,6 +100,26 @@ static char *path_naming_self(const char *argv0, const char *exe)
     return xstrdup(exe);
 }
 
+/* A clone of the mount of the file fd opens, with that file as its root: read-only, and never
+ * attached anywhere, so that nothing can make it writable again. */
+static int readonly_clone_of(int file, const char *what, struct berr *err)
+{
+    _cleanup_close_ int clone =
+        (int)syscall(SYS_open_tree, file, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (clone < 0)
+        return berr_errno(err, "clone a mount of %s", what);
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+    if (syscall(SYS_mount_setattr, clone, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+        return berr_errno(err, "make the mount of %s read-only", what);
+    /* checked before the execve: the new process must recognise itself, or berth would loop */
+    char via[PROC_FD_PATH_MAX];
+    proc_fd_path(clone, via);
+    struct statvfs sv;
+    if (fstatvfs(clone, &sv) < 0 || !(sv.f_flag & ST_RDONLY) || !is_detached_file(via))
+        return berr_set(err, BERR_FAILED, "the mount of %s is not a read-only clone", what);
+    return steal_fd(&clone);
+}
+
 int self_readonly_clone(char **argv0, struct berr *err)
 {
     _cleanup_close_ int self = open("/proc/self/exe", O_PATH | O_CLOEXEC);
@@ -110,27 +130,33 @@ int self_readonly_clone(char **argv0, struct berr *err)
     if (n <= 0)
         return berr_errno(err, "readlink /proc/self/exe");
     path[n] = '\0';
-    _cleanup_close_ int clone =
-        (int)syscall(SYS_open_tree, self, "", AT_EMPTY_PATH | OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    _cleanup_close_ int clone = readonly_clone_of(self, "berth's binary", err);
     if (clone < 0)
-        return berr_errno(err, "clone a mount of berth's binary");
-    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
-    if (syscall(SYS_mount_setattr, clone, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
-        return berr_errno(err, "make the mount of berth's binary read-only");
-    /* checked before the execve: the new berth must recognise itself, or it would loop */
-    char via[PROC_FD_PATH_MAX];
-    proc_fd_path(clone, via);
-    struct statvfs sv;
-    if (fstatvfs(clone, &sv) < 0 || !(sv.f_flag & ST_RDONLY) || !is_detached_file(via))
-        return berr_set(err, BERR_FAILED, "the mount of berth's binary is not a read-only clone");
+        return -1;
     _cleanup_strv_ struct strv argv = {0};
     if (read_cmdline(&argv, err) < 0)
         return -1;
-    /* a path of berth's, for self_open_sibling (the clone has none): argv[0] itself when it is
+    /* a path of berth's, for open_berth_program (the clone has none): argv[0] itself when it is
      * one, or the name it was called by beside the binary (berth-nsenter picks a front end),
      * else the binary's path */
     *argv0 = path_naming_self(argv.v[0], path);
     return steal_fd(&clone);
+}
+
+int program_readonly_clone(const char *name, char **argv0)
+{
+    _cleanup_free_ char *path = NULL;
+    _cleanup_close_ int prog = open_berth_program(name, &path);
+    if (prog < 0)
+        return -1;
+    struct berr err = {0};
+    int clone = readonly_clone_of(prog, name, &err);
+    if (clone < 0) {
+        debugf("%s: %s", path, err.msg);
+        return -1;
+    }
+    *argv0 = steal_ptr(&path);
+    return clone;
 }
 
 int runtime_reexec_readonly(char *const envp[], const struct ident *handed_over, struct berr *err)
@@ -190,11 +216,23 @@ char *runtime_install_dir(void)
     return steal_ptr(&dir);
 }
 
-int self_open_sibling(const char *name)
+int open_berth_program(const char *name, char **path)
 {
     _cleanup_free_ char *dir = runtime_install_dir();
-    if (!dir)
-        return -1;
-    _cleanup_free_ char *path = xasprintf("%s/%s", dir, name);
-    return open(path, O_PATH | O_CLOEXEC);
+    _cleanup_free_ char *where = dir ? xasprintf("%s/%s", dir, name) : NULL;
+    int fd = where ? open(where, O_PATH | O_CLOEXEC) : -1;
+    if (fd < 0) {
+        free(where);
+        where = xasprintf("%s/%s", BERTH_LIBEXECDIR, name);
+        fd = open(where, O_PATH | O_CLOEXEC);
+    }
+    struct stat st;
+    if (fd >= 0 &&
+        (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022))) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd >= 0 && path)
+        *path = steal_ptr(&where);
+    return fd;
 }

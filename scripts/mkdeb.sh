@@ -21,7 +21,8 @@ install -m 0644 "$src/copyright" "$doc/copyright"
 gzip -9nc "$src/changelog" >"$doc/changelog.gz"
 chmod 0644 "$doc/changelog.gz"
 find "$stage/usr/share/man" -type f ! -name '*.gz' -exec gzip -9nf {} +
-for f in usr/bin/berth usr/bin/berth-oci usr/bin/worker-launcher usr/libexec/berth/berth-monitor; do
+for f in usr/bin/berth usr/bin/berth-oci usr/bin/worker-launcher usr/libexec/berth/berth-monitor \
+    usr/libexec/berth/berth-runtime; do
     strip --remove-section=.comment --remove-section=.note --strip-unneeded "$stage/$f"
 done
 install -m 0755 "$src/postinst" "$src/postrm" "$stage/DEBIAN/"
@@ -29,7 +30,8 @@ echo /etc/berth/berth.conf >"$stage/DEBIAN/conffiles"
 chmod 0644 "$stage/DEBIAN/conffiles"
 
 dpkg-shlibdeps -Tdebian/substvars -e debian/berth/usr/bin/berth -e debian/berth/usr/bin/berth-oci \
-    -e debian/berth/usr/bin/worker-launcher -e debian/berth/usr/libexec/berth/berth-monitor
+    -e debian/berth/usr/bin/worker-launcher -e debian/berth/usr/libexec/berth/berth-monitor \
+    -e debian/berth/usr/libexec/berth/berth-runtime
 dpkg-gencontrol -pberth -Tdebian/substvars -P"$stage"
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z |
     xargs -0 md5sum >DEBIAN/md5sums)

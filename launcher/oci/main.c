@@ -43,6 +43,7 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     struct oci_cli cli = {.root = DEFAULT_ROOT};
+    runtime_net_with_libmnl();
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *v;

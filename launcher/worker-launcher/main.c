@@ -288,6 +288,7 @@ static void wl_free(struct wl *wl)
 int main(int argc, char **argv)
 {
     harden();
+    runtime_net_with_libmnl();
     bool checksetup = argc == 2 && !strcmp(argv[1], "--checksetup");
     if (argc < 3 && !checksetup) {
         usage(argc ? argv[0] : "worker-launcher");

@@ -32,7 +32,7 @@ die() {
     exit 1
 }
 
-for b in berth berth-monitor probe exe-grab integration-tests unit-tests; do
+for b in berth berth-monitor berth-runtime probe exe-grab integration-tests unit-tests; do
     [ -x "$BUILD/$b" ] || die "$BUILD/$b missing (make builds it before this script)"
 done
 
@@ -96,7 +96,7 @@ put_libs() {
 }
 
 # berth and the tests, side by side as in build/ (berth finds berth-monitor beside itself)
-BINS="berth berth-monitor probe exe-grab integration-tests"
+BINS="berth berth-monitor berth-runtime probe exe-grab integration-tests"
 UNIT=no
 UNIT_FILTER=${VMCHECK_UNIT_FILTER:-cgroup*/*}
 # the unit tests (and their ICU libraries) go in only when there is a cgroup suite to run

@@ -8,13 +8,18 @@
  * shared volume to `reopen-exe`, pid 1 of a second container, which outlives the berth process
  * and then reopens the fd for writing. The copy's bytes are compared with build/berth's after.
  * berth is linked dynamically: the attacked container gets the host's /lib and /lib64, as an
- * image would ship them, so that berth runs in it (and blocks reading its stdin). */
+ * image would ship them, so that berth runs in it (and blocks reading its stdin).
+ *
+ * The last tests stop a container's init before its command and look at the binary it runs:
+ * berth-runtime's on the host's network, berth's otherwise, each a read-only clone. */
 #include "harness.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 H_SUITE(self_exe);
@@ -212,4 +217,63 @@ Test(self_exe, run_of_proc_self_exe_cannot_write_berth)
     assert_copy_intact(outcome);
     assert_not_reopened_for_writing(outcome);
     h_berth(&r, NULL, "rm", "-f", "keeper", NULL);
+}
+
+/* The init of a run on net, stopped before its command: what its binary is (the bytes of
+ * program, beside the berth the tests run) and where it runs from. */
+static void assert_init_runs_from_a_readonly_clone_of(const char *net, const char *program)
+{
+    const char *env[] = {"BERTH_TEST_STALL=init", NULL};
+    struct h_opts o = {.env = env, .timeout_s = 30};
+    _cleanup_free_ char *name = xasprintf("stalled-%s", net + strlen("--net="));
+    struct h_proc p;
+    h_berth_start(&p, &o,
+                  (const char *const[]){"run", "-d", "--name", name, net, H_IMAGE, "/probe",
+                                        "sleep", "60", NULL});
+    pid_t init = h_find_stalled("init", p.pid, NULL);
+    char exe[64];
+    snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)init);
+    int fd = open(exe, O_RDONLY | O_CLOEXEC);
+    cr_assert(fd >= 0, "open %s: %s", exe, strerror(errno));
+    struct statvfs sv;
+    cr_assert(fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY), "%s: not on a read-only mount",
+              exe);
+    char link[8] = "";
+    cr_assert_eq(readlink(exe, link, sizeof(link) - 1), 1, "%s is attached: %s...", exe, link);
+    struct berr err = {0};
+    _cleanup_free_ char *bytes = NULL, *want = NULL;
+    size_t len = 0, want_len = 0;
+    close(fd);
+    cr_assert(read_file_at(AT_FDCWD, exe, 64 << 20, &bytes, &len, &err) == 0, "%s", err.msg);
+    const char *berth = getenv("BERTH_IT_BERTH");
+    _cleanup_free_ char *path =
+        xasprintf("%.*s/%s", (int)(strrchr(berth, '/') - berth), berth, program);
+    cr_assert(read_file_at(AT_FDCWD, path, 64 << 20, &want, &want_len, &err) == 0, "%s", err.msg);
+    cr_assert(len == want_len && !memcmp(bytes, want, len), "the init of a %s run is not %s", net,
+              path);
+    cr_assert_eq(kill(init, SIGKILL), 0);
+    struct h_result r;
+    h_berth_finish(&p, &r);
+    h_berth(&r, NULL, "rm", "-f", name, NULL);
+}
+
+Test(self_exe, a_container_on_the_host_network_starts_from_a_read_only_clone_of_berth_runtime)
+{
+    assert_init_runs_from_a_readonly_clone_of("--net=host", "berth-runtime");
+}
+
+Test(self_exe, a_container_with_a_network_of_its_own_starts_from_a_read_only_clone_of_berth)
+{
+    assert_init_runs_from_a_readonly_clone_of("--net=none", "berth");
+}
+
+/* run's command /proc/self/exe runs the init's binary again, in the container: on the host's
+ * network berth-runtime, static, which is only a monitor and says so */
+Test(self_exe, proc_self_exe_on_the_host_network_is_berth_runtime)
+{
+    struct h_result r;
+    h_berth(&r, NULL, "run", "--rm", "--net=host", H_IMAGE, "/proc/self/exe", NULL);
+    h_assert_status(&r, 125);
+    cr_assert(strstr(r.err, "berth-runtime: berth's own, started by berth run: not a command"),
+              "not berth-runtime's answer:\n%s%s", r.out, r.err);
 }

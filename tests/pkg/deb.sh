@@ -102,6 +102,11 @@ for pid in $(pgrep -f "berth-monitor .*debtest"); do
     [ "$(readlink "/proc/$pid/exe")" = /usr/libexec/berth/berth-monitor ] && mon=$pid
 done
 [ -n "$mon" ] || fail "run -d's monitor is not /usr/libexec/berth/berth-monitor"
+# on the host's network the container's init is /usr/libexec/berth/berth-runtime (linked shared
+# here): a command that is /proc/self/exe runs that again, which says what it is
+out=$(/usr/bin/berth "${S[@]}" run --rm --net=host -v /lib:/lib:ro -v /lib64:/lib64:ro \
+    berth/worker:latest /proc/self/exe 2>&1) && fail "berth-runtime ran as a command: $out"
+grep -q '^berth-runtime: ' <<<"$out" || fail "--net=host's init is not berth-runtime: $out"
 /usr/bin/berth "${S[@]}" rm -f debtest >/dev/null || fail "berth rm -f debtest"
 info=$(/usr/bin/berth "${S[@]}" info 2>"$T/info.err") || fail "berth info"
 grep -qxF ' Worker Launcher: /usr/bin/worker-launcher (root:storm 6550)' <<<"$info" ||

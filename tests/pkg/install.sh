@@ -18,6 +18,7 @@ nman1=$(ls docs/man/*.1.md | wc -l)
 want=$(
     printf '%s\n' etc/storm usr/local/bin/berth usr/local/bin/berth-nsenter \
         usr/local/bin/berth-oci usr/local/bin/worker-launcher usr/local/libexec/berth/berth-monitor \
+        usr/local/libexec/berth/berth-runtime \
         usr/local/etc/berth/berth.conf usr/local/share/bash-completion/completions/berth \
         usr/local/lib/tmpfiles.d/berth.conf
     for f in docs/man/*.md; do
@@ -32,6 +33,7 @@ diff <(sort <<<"$want") <(sort <<<"$have") || fail "installed files differ (< wa
 [ "$(stat -c '%U:%G %a' "$D/usr/local/bin/worker-launcher")" = "root:root 6550" ] ||
     fail "worker-launcher is $(stat -c '%U:%G %a' "$D/usr/local/bin/worker-launcher")"
 [ "$(stat -c '%a' "$D/usr/local/libexec/berth/berth-monitor")" = 755 ] || fail "berth-monitor mode"
+[ "$(stat -c '%a' "$D/usr/local/libexec/berth/berth-runtime")" = 755 ] || fail "berth-runtime mode"
 [ "$(stat -c '%a' "$D/usr/local/bin/berth-oci")" = 755 ] || fail "berth-oci mode"
 "$D/usr/local/bin/berth-oci" --version | grep -q '^berth-oci version ' || fail "installed berth-oci --version"
 ! grep -Ev '^[[:space:]]*(#|$)' "$D/usr/local/etc/berth/berth.conf" || fail "berth.conf sets something"
