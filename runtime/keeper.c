@@ -1,12 +1,12 @@
-/* berth-monitor, the small program that keeps a started container: where it is, what of
- * berth's environment it gets, and the exec that hands it the container. */
+/* berth-monitor, the small program that keeps a started container: what of berth's
+ * environment it gets, and the exec that hands it the container (open_berth_program finds
+ * it). */
 #include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 void monitor_env_make(struct monitor_env *e)

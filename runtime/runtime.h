@@ -144,7 +144,7 @@ int runtime_start_exit_code(enum berr_kind kind);
 int runtime_run_detached(const struct runtime_paths *paths, struct container_spec *spec,
                          struct runtime_monitor *ahead, char id_out[65], struct berr *err);
 /* A run's monitor started before its container is described: its own start, an exec of a
- * read-only clone of berth or berth-runtime (~0.5 or ~0.25 ms here), then runs beside the
+ * read-only clone of berth or berth-runtime (~0.45 or ~0.35 ms here), then runs beside the
  * caller's work on the spec and the image instead of after it. attached: a foreground run's,
  * which takes over the signals the caller gets (blocked here until the monitor is freed). net:
  * the container's, which picks the program. *out NULL where none is needed (berth runs from
