@@ -106,11 +106,11 @@ $(BUILD)/berth-monitor: $(BUILD)/obj/launcher/monitor/main.o $(BUILD)/libberth.a
 
 # run's monitor for a container on the host's network, and that container's init, from a
 # read-only clone of this (runtime/monitor.c). Static (PIE) for the same reason: its exec is on
-# every such start's path, and berth's costs twice as much (the loader, and the start-up CPU
-# probes of OpenSSL, nettle and liblzma, ~4 us per cpuid in a VM). libcrypto checks the seccomp
-# filter's digest. libmnl has no static library: this program brings up no lo.
-# (The Debian package links it shared, as berth: see BERTH_LIBS.)
-RUNTIME_LIBS := -lseccomp -lcap -lyajl_s -lcrypto -lm
+# every such start's path, and berth's costs ~0.1 ms more (the loader, and the start-up CPU
+# probes of nettle and liblzma, ~4 us per cpuid in a VM; OpenSSL's runs in both, libcrypto
+# checking the seccomp filter's digest). libmnl has no static library: this program brings up
+# no lo. (The Debian package links it shared, as berth: see BERTH_LIBS.)
+RUNTIME_LIBS := -lcap -lyajl_s -lcrypto -lm
 $(BUILD)/berth-runtime: $(BUILD)/obj/launcher/runtime/main.o $(BUILD)/libberth.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $(MONITOR_LINK) -o $@ $< $(BUILD)/libberth.a $(RUNTIME_LIBS)
 

@@ -264,9 +264,10 @@ static void monitor_link_close(struct monitor_link *l)
 
 /* The program a monitor runs, from a read-only clone of it (selfexe.c): berth-runtime when
  * there is one and the container stays in the host's network namespace, else berth itself.
- * berth-runtime is static and small: no dynamic loader, none of the image store's libraries
- * and their start-up CPU probes (~4 us a cpuid in a VM). Its exec is on the start's path, and
- * it made a Storm worker's start ~0.3 ms shorter here. It cannot bring up a lo: that takes
+ * berth-runtime is static and small: no dynamic loader, and of the image store's libraries
+ * only libcrypto (the filter's digest), without nettle's and liblzma's start-up CPU probes (~4 us
+ * a cpuid in a VM). Its exec is on the start's path, and it made a Storm worker's start ~0.3 ms
+ * shorter here. It cannot bring up a lo: that takes
  * libmnl, which Debian ships only as a shared library, and a static program loads none. */
 static int monitor_program(enum net_mode net, char **argv0, struct berr *err)
 {

@@ -1,7 +1,7 @@
 /* berth-runtime: the monitor that starts a container on the host's network, and the
  * container's init until its execve (runtime/monitor.c picks it). A program of its own so that
- * each such start skips what berth's own exec costs: the dynamic loader, and the image store's
- * libraries with their start-up probes. */
+ * each such start skips what berth's own exec costs: the dynamic loader, and most of the image
+ * store's libraries with their start-up probes. */
 #include "runtime/runtime.h"
 
 #include <stdio.h>
