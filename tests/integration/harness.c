@@ -101,6 +101,12 @@ const char *h_probe_bin(void)
     return ctx.probe;
 }
 
+char *h_beside_berth(const char *name)
+{
+    const char *berth = getenv("BERTH");
+    return xasprintf("%.*s/%s", (int)(strrchr(berth, '/') - berth), berth, name);
+}
+
 char *h_path(const char *fmt, ...)
 {
     va_list ap;

@@ -56,6 +56,8 @@ const char *h_tmp(void);       /* fresh temp dir of this test */
 const char *h_runroot(void);   /* <tmp>/run, empty at start */
 const char *h_data_root(void); /* shared data root holding the test images */
 const char *h_probe_bin(void); /* host path of the static probe */
+/* The build's program name beside the berth under test (berth-monitor, berth-runtime, ...). */
+char *h_beside_berth(const char *name);
 /* Import into root, as ref, test/probe's tar with the entries of extra_dir added on top. */
 void h_import_variant(const char *root, const char *ref, const char *extra_dir);
 /* Fails the test when test/configured:latest could not be written into the store. */

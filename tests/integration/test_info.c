@@ -133,8 +133,7 @@ Test(info, a_relative_state_root_not_made_yet_is_looked_up_from_the_working_dire
 /* the build tree's worker-launcher is an ordinary 0755 file: said, and warned about */
 Test(info, worker_launcher_owner_and_mode)
 {
-    const char *berth = getenv("BERTH");
-    char *wl = xasprintf("%.*s/worker-launcher", (int)(strrchr(berth, '/') - berth), berth);
+    char *wl = h_beside_berth("worker-launcher");
     struct stat st;
     cr_assert_eq(stat(wl, &st), 0, "%s", wl);
     cr_assert_neq(st.st_mode & 07777, 06550, "the build tree's launcher is not installed");

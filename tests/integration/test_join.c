@@ -178,8 +178,7 @@ Test(join, as_nsenter_it_takes_util_linux_argv_and_runs_the_shell_on_stdin)
 {
     free(start("jn", NULL));
     char *pid = pid_of("jn");
-    const char *berth = getenv("BERTH");
-    char *nsenter = xasprintf("%.*s/berth-nsenter", (int)(strrchr(berth, '/') - berth), berth);
+    char *nsenter = h_beside_berth("berth-nsenter");
     cr_assert(h_exists(nsenter), "%s: make builds it beside berth", nsenter);
     const char *env[] = {"SHELL=/bin/sh", NULL};
     struct h_opts o = {.input = "umask 0027; /probe id hostname\nexit\n", .env = env};

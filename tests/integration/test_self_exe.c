@@ -48,12 +48,9 @@ static void use_berth_copy(void)
     h_mkdirs(x, 0755);
     _cleanup_free_ char *copy = h_path("bin/berth");
     _cleanup_free_ char *mon_copy = h_path("bin/berth-monitor");
-    _cleanup_free_ char *mon = xstrdup(orig_berth);
-    *strrchr(mon, '/') = '\0';
-    char *mon_path = xasprintf("%s/berth-monitor", mon);
+    _cleanup_free_ char *mon = h_beside_berth("berth-monitor");
     copy_file(orig_berth, copy);
-    copy_file(mon_path, mon_copy);
-    free(mon_path);
+    copy_file(mon, mon_copy);
     setenv("BERTH_IT_BERTH", copy, 1);
 }
 
@@ -245,9 +242,7 @@ static void assert_init_runs_from_a_readonly_clone_of(const char *net, const cha
     size_t len = 0, want_len = 0;
     close(fd);
     cr_assert(read_file_at(AT_FDCWD, exe, 64 << 20, &bytes, &len, &err) == 0, "%s", err.msg);
-    const char *berth = getenv("BERTH_IT_BERTH");
-    _cleanup_free_ char *path =
-        xasprintf("%.*s/%s", (int)(strrchr(berth, '/') - berth), berth, program);
+    _cleanup_free_ char *path = h_beside_berth(program);
     cr_assert(read_file_at(AT_FDCWD, path, 64 << 20, &want, &want_len, &err) == 0, "%s", err.msg);
     cr_assert(len == want_len && !memcmp(bytes, want, len), "the init of a %s run is not %s", net,
               path);

@@ -142,9 +142,8 @@ static void ensure_installation(void)
     cr_assert_eq(chown(built, 0, wl.group), 0);
     cr_assert_eq(chmod(built, 06550), 0);
     const char *berth = getenv("BERTH");
-    int dir_len = (int)(strrchr(berth, '/') - berth);
-    _cleanup_free_ char *monitor = xasprintf("%.*s/berth-monitor", dir_len, berth);
-    _cleanup_free_ char *runtime = xasprintf("%.*s/berth-runtime", dir_len, berth);
+    _cleanup_free_ char *monitor = h_beside_berth("berth-monitor");
+    _cleanup_free_ char *runtime = h_beside_berth("berth-runtime");
     _cleanup_free_ char *bindir = xasprintf("%s/bin/", wl.base);
     run_ok((const char *const[]){"cp", berth, monitor, runtime, bindir, NULL});
     _cleanup_free_ char *link = xasprintf("%s/bin/berth-nsenter", wl.base);
