@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -357,6 +358,8 @@ struct wl_call {
     bool direct;            /* exec berth itself as the worker user, no launcher */
     bool handoff;           /* exec berth as a setuid launcher leaves it: real uid 0, the worker
                                as effective uid */
+    const char *program;    /* with direct or handoff: this program beside berth instead, with a
+                               unix socket as its fd 3 */
 };
 
 static void become(uid_t uid, gid_t gid, const gid_t *groups, size_t n)
@@ -416,7 +419,11 @@ static pid_t wl_spawn(const struct wl_call *c, const char *const *args, const ch
             hostile_process_state();
         struct strv argv = {0};
         bool berth_itself = c->direct || c->handoff;
-        strv_push(&argv, berth_itself ? wl.berth : wl.launcher);
+        int sv[2];
+        if (c->program && (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0 || dup2(sv[0], 3) < 0))
+            _exit(123);
+        strv_push_owned(&argv, c->program ? xasprintf("%s/bin/%s", wl.base, c->program)
+                                          : xstrdup(berth_itself ? wl.berth : wl.launcher));
         if (!berth_itself)
             strv_push(&argv, c->user ? c->user : WL_WORKER);
         for (; *args; args++)
@@ -1035,6 +1042,31 @@ Test(storm_launcher, a_foreground_run_passes_output_and_status_through_storms_la
     h_berth(&r, NULL, "ps", "-aq", NULL);
     h_assert_status(&r, 0);
     cr_assert_str_eq(r.out, "", "--rm left a container: %s", r.out);
+}
+
+/* Under Storm's launcher, with the worker's identity handed over, a container on the host's
+ * network starts from berth-runtime: its command /proc/self/exe runs the init's binary again,
+ * in the container, which says what it is and does nothing. */
+Test(storm_launcher, a_worker_on_the_host_network_starts_from_berth_runtime)
+{
+    struct wl_call c = {0};
+    struct h_result r;
+    docker_cmd(&r, &c, "fg-self", "run --rm --net=host " H_IMAGE_DEFAULT " /proc/self/exe");
+    assert_wl(&r, 125);
+    cr_assert(strstr(r.out, "berth-runtime: berth's own, started by berth run: not a command"),
+              "not berth-runtime's answer:\n%s", r.out);
+}
+
+/* The monitor's command is root's alone in berth-runtime too: a worker that runs it, itself or
+ * handed over by a setuid launcher, with a socket as it would get one, is refused at once. */
+Test(storm_launcher, berth_runtime_refuses_a_worker)
+{
+    const char *const args[] = {"__monitor", "3", "0", "detached", "3", NULL};
+    struct h_result r;
+    wl_run(&r, &(struct wl_call){.direct = true, .program = "berth-runtime"}, args);
+    assert_wl(&r, 125);
+    wl_run(&r, &(struct wl_call){.handoff = true, .program = "berth-runtime"}, args);
+    assert_wl(&r, 125);
 }
 
 /* save -o makes its file as the handed-over caller: where the worker may not write, nothing;
